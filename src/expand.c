@@ -1,0 +1,234 @@
+/* expand.c - variable and placeholder expansion; see expand.h. */
+#include "expand.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+const char *const expand_placeholder_names[] = {
+	"prompt", "task", "dir", "model", "run", "changed", NULL,
+};
+
+static bool is_name_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool is_name_char(char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+const char *expand_lookup(const struct strvec *list, const char *name, size_t len)
+{
+	if (!list)
+		return NULL;
+	/* later entries win, as in a shell's assignments */
+	for (size_t i = list->nr; i-- > 0;) {
+		const char *e = list->v[i];
+
+		if (!strncmp(e, name, len) && e[len] == '=')
+			return e + len + 1;
+	}
+	return NULL;
+}
+
+static const char *lookup(const struct expand_scope *scope, const char *name, size_t len)
+{
+	const char *value;
+
+	if ((value = expand_lookup(scope->own, name, len)))
+		return value;
+	if ((value = expand_lookup(scope->vars, name, len)))
+		return value;
+	if (scope->environ) {
+		for (char **e = environ; *e; e++)
+			if (!strncmp(*e, name, len) && (*e)[len] == '=')
+				return *e + len + 1;
+	}
+	return NULL;
+}
+
+/* Length of a ${NAME} reference at p (p[0] == '$'), or 0 if it is not one. */
+static size_t var_ref_len(const char *p)
+{
+	size_t i = 2;
+
+	if (p[1] != '{' || !is_name_start(p[2]))
+		return 0;
+	while (is_name_char(p[i]))
+		i++;
+	return p[i] == '}' ? i + 1 : 0;
+}
+
+int expand_vars(struct strbuf *out, const char *text,
+		const struct expand_scope *scope,
+		size_t *bad_offset, struct strbuf *bad_name)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *dollar = strchr(p, '$');
+		size_t ref;
+		const char *value;
+
+		if (!dollar) {
+			strbuf_addstr(out, p);
+			break;
+		}
+		strbuf_add(out, p, (size_t)(dollar - p));
+		if (dollar[1] == '$' && dollar[2] == '{') {
+			strbuf_addstr(out, "${");
+			p = dollar + 3;
+			continue;
+		}
+		ref = var_ref_len(dollar);
+		if (!ref) {
+			strbuf_addch(out, '$');
+			p = dollar + 1;
+			continue;
+		}
+		value = lookup(scope, dollar + 2, ref - 3);
+		if (!value) {
+			if (bad_offset)
+				*bad_offset = (size_t)(dollar - text);
+			if (bad_name)
+				strbuf_add(bad_name, dollar + 2, ref - 3);
+			return -1;
+		}
+		strbuf_addstr(out, value);
+		p = dollar + ref;
+	}
+	return 0;
+}
+
+bool expand_is_placeholder(const char *name, size_t len)
+{
+	for (const char *const *n = expand_placeholder_names; *n; n++)
+		if (strlen(*n) == len && !strncmp(*n, name, len))
+			return true;
+	return false;
+}
+
+static const char *placeholder_value(const struct placeholders *ph,
+				     const char *name, size_t len)
+{
+#define PH(field) if (len == strlen(#field) && !strncmp(name, #field, len)) return ph->field
+	PH(prompt);
+	PH(task);
+	PH(dir);
+	PH(model);
+	PH(run);
+#undef PH
+	return NULL;
+}
+
+/* Length of a {name} placeholder at p (p[0] == '{'), or 0. */
+static size_t placeholder_len(const char *p)
+{
+	size_t i = 1;
+
+	while ((p[i] >= 'a' && p[i] <= 'z') || p[i] == '_')
+		i++;
+	return i > 1 && p[i] == '}' ? i + 1 : 0;
+}
+
+/* The one walk over a template that expansion and checking share. When
+ * ph is NULL only names are checked and nothing is looked up. */
+static int walk_template(struct strbuf *out, const char *tmpl,
+			 const struct expand_scope *scope,
+			 const struct placeholders *ph, struct strbuf *err)
+{
+	struct strbuf vars_done = STRBUF_INIT, bad = STRBUF_INIT;
+	const char *p;
+	int ret = -1;
+
+	if (!scope)
+		strbuf_addstr(&vars_done, tmpl);
+	else if (expand_vars(&vars_done, tmpl, scope, NULL, &bad) < 0) {
+		strbuf_addf(err, "undefined variable '%s' in '%s'", bad.buf, tmpl);
+		goto cleanup;
+	}
+	for (p = vars_done.buf; *p;) {
+		size_t len;
+		const char *value;
+
+		if (p[0] == '{' && p[1] == '{') {
+			strbuf_addch(out, '{');
+			p += 2;
+			continue;
+		}
+		len = p[0] == '{' ? placeholder_len(p) : 0;
+		if (!len) {
+			strbuf_addch(out, *p++);
+			continue;
+		}
+		if (!expand_is_placeholder(p + 1, len - 2)) {
+			strbuf_addf(err, "unknown placeholder '%.*s' in '%s' (known: "
+				    "{prompt} {task} {dir} {model} {run} {changed}; "
+				    "write '{{' for a literal '{')",
+				    (int)len, p, tmpl);
+			goto cleanup;
+		}
+		if (ph) {
+			value = placeholder_value(ph, p + 1, len - 2);
+			if (!value && !(len == 9 && !strncmp(p, "{changed}", 9))) {
+				strbuf_addf(err, "placeholder '%.*s' has no value here",
+					    (int)len, p);
+				goto cleanup;
+			}
+			if (value)
+				strbuf_addstr(out, value);
+			else if (ph->changed) /* {changed} inside a longer element */
+				for (size_t i = 0; i < ph->changed->nr; i++)
+					strbuf_addf(out, "%s%s", i ? " " : "",
+						    ph->changed->v[i]);
+		}
+		p += len;
+	}
+	ret = 0;
+cleanup:
+	strbuf_release(&vars_done);
+	strbuf_release(&bad);
+	return ret;
+}
+
+int expand_template_string(struct strbuf *out, const char *tmpl,
+			   const struct expand_scope *scope,
+			   const struct placeholders *ph, struct strbuf *err)
+{
+	return walk_template(out, tmpl, scope, ph, err);
+}
+
+int expand_argv(struct strvec *argv, const struct strvec *tmpl,
+		const struct expand_scope *scope,
+		const struct placeholders *ph, struct strbuf *err)
+{
+	for (size_t i = 0; i < tmpl->nr; i++) {
+		struct strbuf arg = STRBUF_INIT;
+
+		if (!strcmp(tmpl->v[i], "{changed}")) {
+			if (ph->changed)
+				for (size_t j = 0; j < ph->changed->nr; j++)
+					strvec_push(argv, ph->changed->v[j]);
+			continue;
+		}
+		if (walk_template(&arg, tmpl->v[i], scope, ph, err) < 0) {
+			strbuf_release(&arg);
+			return -1;
+		}
+		strvec_push_nodup(argv, strbuf_detach(&arg, NULL));
+	}
+	return 0;
+}
+
+int expand_check_template(const char *tmpl, const struct expand_scope *scope,
+			  struct strbuf *err)
+{
+	struct strbuf sink = STRBUF_INIT;
+	int ret = walk_template(&sink, tmpl, scope, NULL, err);
+
+	strbuf_release(&sink);
+	return ret;
+}

@@ -1,0 +1,379 @@
+/* main.c - squad's command line: options, subcommands, exit codes.
+ *
+ * Everything here is parsing argv and calling the pipeline in order:
+ * squadfile -> graph -> plan -> run -> report. Errors from the modules
+ * come back as values and are printed here, once.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "graph.h"
+#include "plan.h"
+#include "report.h"
+#include "run.h"
+#include "squadfile.h"
+#include "state.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#ifndef SQUAD_VERSION
+#define SQUAD_VERSION "0.1.0"
+#endif
+
+enum exit_code {
+	EXIT_OK = 0,          /* every task done */
+	EXIT_FAILED = 1,      /* a task failed or timed out */
+	EXIT_USAGE = 2,       /* bad command line or Squadfile */
+	EXIT_HANDOFF = 3,     /* nothing failed; the tactician has work */
+	EXIT_INTERRUPTED = 130,
+};
+
+static const char usage_text[] =
+"usage: squad [options] [TARGET...]       run TARGETs (default: the Squadfile's 'default')\n"
+"       squad run [options] TARGET...     the same; for a task named like a subcommand\n"
+"       squad list                        tasks with their descriptions, needs and skills\n"
+"       squad graph [TARGET...]           the graph as DOT (pipe it to 'dot -Tsvg')\n"
+"\n"
+"options:\n"
+"  -f, --file FILE       read FILE instead of ./Squadfile\n"
+"  -C, --directory DIR   change to DIR first\n"
+"  -j, --jobs N          run at most N tasks at once (default: number of CPUs)\n"
+"  -k, --keep-going      after a failure, go on with every task not behind it\n"
+"  -n, --dry-run         print the order and each task's worker; run nothing\n"
+"  -q, --quiet           print only failures and the summary\n"
+"  -v, --verbose         print each command as it starts\n"
+"      --worker NAME     run every skill-free task on worker NAME\n"
+"      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
+"  -h, --help            this help\n"
+"      --version         squad's version\n"
+"\n"
+"Tasks with skills: are never run by squad: they wait for the tactician.\n"
+"\n"
+"exit codes:\n"
+"  0    every task done\n"
+"  1    a task failed or timed out\n"
+"  2    usage error or invalid Squadfile\n"
+"  3    nothing failed, but tasks wait for the tactician (hand-off pending)\n"
+"  130  interrupted (SIGINT, SIGTERM)\n"
+"\n"
+"The Squadfile reference is grammar/squadfile.md; see also squad(1).\n";
+
+enum long_only {
+	OPT_VERSION = 256,
+	OPT_WORKER,
+	OPT_COLOR,
+};
+
+struct options {
+	const char *file;
+	const char *directory;
+	unsigned jobs;
+	bool keep_going;
+	bool dry_run;
+	enum report_level level;
+	const char *worker;
+	int color; /* -1 auto, 0 never, 1 always */
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("squad: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'squad --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static unsigned cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static bool want_color(int setting, FILE *out)
+{
+	const char *term = getenv("TERM");
+	const char *no_color = getenv("NO_COLOR");
+
+	if (setting >= 0)
+		return setting;
+	if (no_color && *no_color)
+		return false;
+	if (term && !strcmp(term, "dumb"))
+		return false;
+	return isatty(fileno(out));
+}
+
+/* Load, check and graph the Squadfile; print diagnostics. Returns 0 or
+ * EXIT_USAGE. */
+static int load(struct squadfile *sf, struct graph *g, const char *file)
+{
+	struct diag_list diags = DIAG_LIST_INIT(file);
+	struct strbuf out = STRBUF_INIT;
+	int ret = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (squadfile_load(sf, file, &diags) < 0)
+		ret = EXIT_USAGE;
+	else if (graph_build(g, sf, &diags) < 0)
+		ret = EXIT_USAGE;
+	diag_format(&diags, &out);
+	fputs(out.buf, stderr);
+	strbuf_release(&out);
+	diag_list_release(&diags);
+	return ret;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static int open_state(struct state *st, const struct squadfile *sf)
+{
+	struct strbuf err = STRBUF_INIT;
+	int rc;
+
+	if (state_open(st, sf->root, &err) < 0)
+		goto fail;
+	rc = state_lock(st, false, &err);
+	if (rc == 1) {
+		fprintf(stderr, "squad: waiting for another squad in %s to finish...\n", sf->root);
+		rc = state_lock(st, true, &err);
+	}
+	if (rc < 0 || state_load(st, &err) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "squad: %s\n", err.buf);
+	strbuf_release(&err);
+	return -1;
+}
+
+static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
+		   const struct strvec *targets)
+{
+	struct state st;
+	struct plan plan;
+	struct strbuf err = STRBUF_INIT;
+	struct task_result *results = NULL;
+	struct run_options ro;
+	struct report rep;
+	struct run_observer obs;
+	struct timespec start;
+	bool interrupted = false, have_state = false;
+	int ret = EXIT_OK;
+	size_t failed = 0, handoff = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	memset(&ro, 0, sizeof(ro));
+	ro.jobs = o->jobs ? o->jobs : cpu_count();
+	ro.keep_going = o->keep_going;
+	ro.worker_override = -1;
+	ro.verbose = o->level == REPORT_VERBOSE;
+	if (o->worker) {
+		ro.worker_override = squadfile_find_worker(sf, o->worker);
+		if (ro.worker_override < 0)
+			return usage_error("unknown worker '%s' for --worker", o->worker);
+	}
+
+	if (!o->dry_run) {
+		if (open_state(&st, sf) < 0)
+			return EXIT_FAILED;
+		have_state = true;
+	}
+	if (plan_build(&plan, sf, g, have_state ? &st : NULL, targets, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o->dry_run) {
+		report_dry_run(stdout, &plan);
+		goto out;
+	}
+
+	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
+	report_init(&rep, stdout, sf, &plan, o->level, want_color(o->color, stdout));
+	obs = report_observer(&rep);
+	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	strbuf_reset(&err);
+	if (state_compact(&st, &err) < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	report_summary(&rep, results, seconds_since(&start), interrupted);
+
+	for (size_t i = 0; i < plan.nr_order; i++) {
+		enum task_status s = results[plan.order[i]].status;
+
+		failed += task_status_failed(s);
+		handoff += s == TASK_HANDOFF || s == TASK_BLOCKED;
+	}
+	ret = interrupted ? EXIT_INTERRUPTED : failed ? EXIT_FAILED
+	      : handoff ? EXIT_HANDOFF : EXIT_OK;
+out:
+	if (results)
+		run_results_release(results, sf->nr_tasks);
+	free(results);
+	plan_release(&plan);
+	if (have_state)
+		state_close(&st);
+	strbuf_release(&err);
+	return ret;
+}
+
+static int cmd_graph(struct squadfile *sf, struct graph *g, const struct strvec *targets)
+{
+	struct plan plan;
+	struct strbuf err = STRBUF_INIT;
+	struct strvec all = STRVEC_INIT;
+	int ret = EXIT_OK;
+
+	/* no target: the whole file, not only the default's closure */
+	if (!targets->nr)
+		for (size_t i = 0; i < sf->nr_tasks; i++)
+			strvec_push(&all, sf->tasks[i].name);
+	if (plan_build(&plan, sf, g, NULL, targets->nr ? targets : &all, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+	} else {
+		report_graph_dot(stdout, &plan);
+	}
+	plan_release(&plan);
+	strvec_clear(&all);
+	strbuf_release(&err);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "directory", required_argument, NULL, 'C' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "worker", required_argument, NULL, OPT_WORKER },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct options o = { "Squadfile", NULL, 0, false, false, REPORT_NORMAL, NULL, -1 };
+	struct squadfile sf;
+	struct graph g;
+	struct strvec targets = STRVEC_INIT;
+	const char *command = NULL;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "f:C:j:knqvh", longopts, NULL)) != -1) {
+		char *end;
+		long n;
+
+		switch (c) {
+		case 'f':
+			o.file = optarg;
+			break;
+		case 'C':
+			o.directory = optarg;
+			break;
+		case 'j':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (*end || errno || n < 1 || n > 100000)
+				return usage_error("-j wants a number of jobs from 1 to 100000, "
+						   "not '%s'", optarg);
+			o.jobs = (unsigned)n;
+			break;
+		case 'k':
+			o.keep_going = true;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'q':
+			o.level = REPORT_QUIET;
+			break;
+		case 'v':
+			o.level = REPORT_VERBOSE;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case OPT_VERSION:
+			printf("squad %s\n", SQUAD_VERSION);
+			return EXIT_OK;
+		case OPT_WORKER:
+			o.worker = optarg;
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "always"))
+				o.color = 1;
+			else if (!strcmp(optarg, "never"))
+				o.color = 0;
+			else if (!strcmp(optarg, "auto"))
+				o.color = -1;
+			else
+				return usage_error("--color wants auto, always or never, not '%s'",
+						   optarg);
+			break;
+		default:
+			fputs("Try 'squad --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+
+	if (optind < argc) {
+		static const char *const commands[] = { "run", "list", "graph", NULL };
+
+		for (int i = 0; commands[i]; i++)
+			if (!strcmp(argv[optind], commands[i]))
+				command = commands[i];
+		if (command)
+			optind++;
+	}
+	for (int i = optind; i < argc; i++)
+		strvec_push(&targets, argv[i]);
+
+	if (o.directory && chdir(o.directory) < 0) {
+		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
+		strvec_clear(&targets);
+		return EXIT_USAGE;
+	}
+
+	ret = load(&sf, &g, o.file);
+	if (ret)
+		goto out;
+	if (command && !strcmp(command, "list")) {
+		if (targets.nr)
+			ret = usage_error("'squad list' takes no arguments (got '%s')", targets.v[0]);
+		else
+			report_list(stdout, &sf);
+	} else if (command && !strcmp(command, "graph")) {
+		ret = cmd_graph(&sf, &g, &targets);
+	} else {
+		ret = cmd_run(&o, &sf, &g, &targets);
+	}
+out:
+	graph_release(&g);
+	squadfile_release(&sf);
+	strvec_clear(&targets);
+	return ret;
+}

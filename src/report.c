@@ -1,0 +1,417 @@
+/* report.c - terminal output; see report.h. */
+#include "report.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A task's output beyond this is cut on the terminal (the log has all). */
+#define PRINT_MAX (256u << 10)
+#define SLOWEST 3
+
+enum color { C_RESET, C_GREEN, C_RED, C_YELLOW, C_CYAN, C_DIM, C_BOLD };
+
+static const char *paint(const struct report *rep, enum color c)
+{
+	static const char *const codes[] = {
+		"\033[0m", "\033[32m", "\033[31m", "\033[33m", "\033[36m", "\033[2m", "\033[1m",
+	};
+
+	return rep->color ? codes[c] : "";
+}
+
+void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
+		 const struct plan *plan, enum report_level level, bool color)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->out = out;
+	rep->sf = sf;
+	rep->plan = plan;
+	rep->level = level;
+	rep->color = color;
+	rep->total = plan ? plan->nr_order : 0;
+}
+
+static void format_duration(struct strbuf *sb, long ms)
+{
+	if (ms < 10000)
+		strbuf_addf(sb, "%.2fs", (double)ms / 1000);
+	else if (ms < 600000)
+		strbuf_addf(sb, "%.1fs", (double)ms / 1000);
+	else
+		strbuf_addf(sb, "%ldm%02lds", ms / 60000, (ms / 1000) % 60);
+}
+
+static void on_started(void *data, size_t task, unsigned attempt, const struct command *cmd)
+{
+	struct report *rep = data;
+
+	if (rep->level < REPORT_VERBOSE)
+		return;
+	fprintf(rep->out, "%sstart%s %s", paint(rep, C_DIM), paint(rep, C_RESET),
+		rep->sf->tasks[task].name);
+	if (attempt > 1)
+		fprintf(rep->out, " (attempt %u)", attempt);
+	fputs(":", rep->out);
+	for (size_t i = 0; i < cmd->argv.nr; i++)
+		fprintf(rep->out, " %s", cmd->argv.v[i]);
+	fputc('\n', rep->out);
+	fflush(rep->out);
+}
+
+static void print_output(struct report *rep, const struct task_result *res)
+{
+	char buf[65536];
+	off_t from = 0;
+	int fd;
+	ssize_t n;
+	bool ends_in_newline = true;
+
+	if (!res->output_bytes || !res->log_path)
+		return;
+	fd = open(res->log_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (res->output_bytes > PRINT_MAX) {
+		from = (off_t)(res->output_bytes - PRINT_MAX);
+		fprintf(rep->out, "%s... %llu bytes cut; the whole output is in %s%s\n",
+			paint(rep, C_DIM), (unsigned long long)from, res->log_path,
+			paint(rep, C_RESET));
+	}
+	fflush(rep->out);
+	while ((n = pread(fd, buf, sizeof(buf), from)) > 0) {
+		fwrite(buf, 1, (size_t)n, rep->out);
+		ends_in_newline = buf[n - 1] == '\n';
+		from += n;
+	}
+	if (!ends_in_newline)
+		fputc('\n', rep->out);
+	close(fd);
+}
+
+static void on_finished(void *data, size_t task, const struct task_result *res)
+{
+	struct report *rep = data;
+	const char *name = rep->sf->tasks[task].name;
+	struct strbuf line = STRBUF_INIT;
+	bool failed = task_status_failed(res->status);
+	enum color c;
+
+	rep->finished++;
+	if (rep->level == REPORT_QUIET && !failed)
+		return;
+	switch (res->status) {
+	case TASK_OK:
+	case TASK_DONE:
+		c = C_GREEN;
+		break;
+	case TASK_FAILED:
+	case TASK_TIMED_OUT:
+		c = C_RED;
+		break;
+	case TASK_HANDOFF:
+	case TASK_BLOCKED:
+		c = C_CYAN;
+		break;
+	default:
+		c = C_YELLOW;
+	}
+	strbuf_addf(&line, "[%zu/%zu] %s%s%s %s", rep->finished, rep->total,
+		    paint(rep, c), failed ? (res->status == TASK_TIMED_OUT ? "TIMED OUT" : "FAILED")
+					  : task_status_name(res->status),
+		    paint(rep, C_RESET), name);
+	switch (res->status) {
+	case TASK_OK:
+	case TASK_FAILED:
+	case TASK_TIMED_OUT:
+	case TASK_INTERRUPTED:
+		strbuf_addstr(&line, " (");
+		format_duration(&line, res->duration_ms);
+		if (res->status == TASK_FAILED && res->exit_code > 0)
+			strbuf_addf(&line, ", exit %d", res->exit_code);
+		if (res->attempts > 1)
+			strbuf_addf(&line, ", %u attempts", res->attempts);
+		strbuf_addch(&line, ')');
+		if (failed && res->reason)
+			strbuf_addf(&line, ": %s", res->reason);
+		break;
+	case TASK_SKIPPED:
+		strbuf_addf(&line, " (needs %s)", rep->sf->tasks[res->cause].name);
+		break;
+	case TASK_BLOCKED:
+		strbuf_addf(&line, " (behind hand-off %s)", rep->sf->tasks[res->cause].name);
+		break;
+	case TASK_HANDOFF: {
+		const struct strvec *skills = &rep->sf->tasks[task].skills;
+
+		strbuf_addstr(&line, " (for the tactician; skills:");
+		for (size_t i = 0; i < skills->nr; i++)
+			strbuf_addf(&line, " %s", skills->v[i]);
+		strbuf_addch(&line, ')');
+		break;
+	}
+	case TASK_DONE:
+		strbuf_addstr(&line, " (reported by the tactician)");
+		break;
+	default:
+		break;
+	}
+	fprintf(rep->out, "%s\n", line.buf);
+	strbuf_release(&line);
+	print_output(rep, res);
+	fflush(rep->out);
+}
+
+struct run_observer report_observer(struct report *rep)
+{
+	struct run_observer obs = { on_started, on_finished, rep };
+
+	return obs;
+}
+
+static int by_duration(const void *a, const void *b, void *arg)
+{
+	const struct task_result *res = arg;
+	long da = res[*(const int *)a].duration_ms, db = res[*(const int *)b].duration_ms;
+
+	return da < db ? 1 : da > db ? -1 : 0;
+}
+
+void report_summary(struct report *rep, const struct task_result *results,
+		    double wall_seconds, bool interrupted)
+{
+	const struct plan *plan = rep->plan;
+	size_t counts[TASK_DONE + 1] = { 0 };
+	int *ran = xmalloc((plan->nr_order + 1) * sizeof(int));
+	size_t nr_ran = 0;
+	struct strbuf line = STRBUF_INIT;
+	static const struct { enum task_status s; const char *word; } parts[] = {
+		{ TASK_OK, "ok" }, { TASK_DONE, "done by the tactician" },
+		{ TASK_FAILED, "failed" }, { TASK_TIMED_OUT, "timed out" },
+		{ TASK_INTERRUPTED, "interrupted" }, { TASK_SKIPPED, "skipped" },
+		{ TASK_NOT_STARTED, "not started" }, { TASK_HANDOFF, "for the tactician" },
+		{ TASK_BLOCKED, "waiting behind a hand-off" },
+	};
+	const char *sep = "";
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		counts[results[n].status]++;
+		if (results[n].attempts)
+			ran[nr_ran++] = n;
+	}
+	strbuf_addstr(&line, interrupted ? "squad: interrupted: " : "squad: ");
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		if (!counts[parts[i].s])
+			continue;
+		strbuf_addf(&line, "%s%zu %s", sep, counts[parts[i].s], parts[i].word);
+		sep = ", ";
+	}
+	if (!*sep)
+		strbuf_addstr(&line, "nothing to do");
+	strbuf_addf(&line, " in %.2fs", wall_seconds);
+	fprintf(rep->out, "%s\n", line.buf);
+
+	if (nr_ran > 1 && rep->level > REPORT_QUIET) {
+		qsort_r(ran, nr_ran, sizeof(int), by_duration, (void *)results);
+		strbuf_reset(&line);
+		strbuf_addstr(&line, "slowest:");
+		for (size_t i = 0; i < nr_ran && i < SLOWEST; i++) {
+			strbuf_addf(&line, "%s %s ", i ? "," : "", rep->sf->tasks[ran[i]].name);
+			format_duration(&line, results[ran[i]].duration_ms);
+		}
+		fprintf(rep->out, "%s\n", line.buf);
+	}
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task_result *res = &results[plan->order[i]];
+
+		if (!task_status_failed(res->status) || !res->log_path)
+			continue;
+		fprintf(rep->out, "%sfailed%s %s: log %s\n", paint(rep, C_RED), paint(rep, C_RESET),
+			rep->sf->tasks[plan->order[i]].name, res->log_path);
+	}
+	if (counts[TASK_HANDOFF])
+		fprintf(rep->out, "%zu task(s) wait for the tactician (skill-tagged: squad never runs them)\n",
+			counts[TASK_HANDOFF]);
+	strbuf_release(&line);
+	free(ran);
+	fflush(rep->out);
+}
+
+static const char *worker_name(const struct squadfile *sf, const struct task *t)
+{
+	return sf->workers[t->worker].name;
+}
+
+/* Text on one line: control characters as C escapes, cut at max bytes. */
+static void print_one_line(FILE *out, const char *text, size_t max)
+{
+	size_t i;
+
+	for (i = 0; text[i] && i < max; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch == '\n')
+			fputs("\\n", out);
+		else if (ch == '\t')
+			fputs("\\t", out);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(out, "\\x%02x", ch);
+		else
+			fputc(ch, out);
+	}
+	if (text[i])
+		fputs("...", out);
+}
+
+/* An argv element as a shell would need it quoted, for reading only. */
+static void print_quoted(FILE *out, const char *arg)
+{
+	if (*arg && !arg[strcspn(arg, " \t\n'\"\\$`|&;<>()*?[]#~{}!")]) {
+		print_one_line(out, arg, 200);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = arg; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			print_one_line(out, (char[]){ *p, 0 }, 1);
+	}
+	fputc('\'', out);
+}
+
+void report_dry_run(FILE *out, const struct plan *plan)
+{
+	const struct squadfile *sf = plan->sf;
+	size_t width = 4;
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		size_t len = strlen(sf->tasks[plan->order[i]].name);
+
+		if (len > width && len < 40)
+			width = len;
+	}
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+		const struct task *t = &sf->tasks[n];
+
+		fprintf(out, "%4zu  %-*s  ", i + 1, (int)width, t->name);
+		switch (plan->action[n]) {
+		case PLAN_HANDOFF:
+			fputs("hand-off (skills:", out);
+			for (size_t j = 0; j < t->skills.nr; j++)
+				fprintf(out, " %s", t->skills.v[j]);
+			fputs(")\n", out);
+			continue;
+		case PLAN_DONE:
+			fputs("done (reported by the tactician)\n", out);
+			continue;
+		case PLAN_DONE_FAILED:
+			fputs("failed (reported by the tactician)\n", out);
+			continue;
+		case PLAN_RUN:
+			break;
+		}
+		if (!t->run && !t->run_argv.nr && !t->prompt) {
+			fputs("(group: done when its needs are)\n", out);
+			continue;
+		}
+		fprintf(out, "%-6s  ", worker_name(sf, t));
+		if (t->run) {
+			print_one_line(out, t->run, 200);
+		} else if (t->run_argv.nr) {
+			for (size_t j = 0; j < t->run_argv.nr; j++) {
+				if (j)
+					fputc(' ', out);
+				print_quoted(out, t->run_argv.v[j]);
+			}
+		} else {
+			fputs("prompt: ", out);
+			print_one_line(out, t->prompt, 60);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void join(struct strbuf *sb, const struct strvec *list)
+{
+	for (size_t i = 0; i < list->nr; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", list->v[i]);
+}
+
+void report_list(FILE *out, const struct squadfile *sf)
+{
+	size_t width = 4;
+
+	for (size_t i = 0; i < sf->nr_tasks; i++) {
+		size_t len = strlen(sf->tasks[i].name);
+
+		if (len > width && len < 40)
+			width = len;
+	}
+	for (size_t i = 0; i < sf->nr_tasks; i++) {
+		const struct task *t = &sf->tasks[i];
+		struct strbuf extra = STRBUF_INIT;
+		bool is_default = strvec_find(&sf->default_targets, t->name) >= 0;
+
+		if (t->needs.nr) {
+			strbuf_addstr(&extra, "  needs: ");
+			join(&extra, &t->needs);
+		}
+		if (t->skills.nr) {
+			strbuf_addstr(&extra, "  skills: ");
+			join(&extra, &t->skills);
+		}
+		fprintf(out, "%-*s  %s%s%s\n", (int)width, t->name,
+			t->desc ? t->desc : "", is_default ? " (default)" : "", extra.buf);
+		strbuf_release(&extra);
+	}
+}
+
+static void dot_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void report_graph_dot(FILE *out, const struct plan *plan)
+{
+	const struct squadfile *sf = plan->sf;
+	const struct graph *g = plan->graph;
+
+	fputs("digraph squad {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n", out);
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task *t = &sf->tasks[plan->order[i]];
+
+		fputs("  ", out);
+		dot_quoted(out, t->name);
+		if (t->skills.nr)
+			fputs(" [shape=doubleoctagon, style=filled, fillcolor=lightblue, "
+			      "tooltip=\"hand-off to the tactician\"]", out);
+		else if (!sf->workers[t->worker].is_shell)
+			fputs(" [style=\"rounded,filled\", fillcolor=lightyellow]", out);
+		fputs(";\n", out);
+	}
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++) {
+			fputs("  ", out);
+			dot_quoted(out, sf->tasks[g->deps[e]].name);
+			fputs(" -> ", out);
+			dot_quoted(out, sf->tasks[n].name);
+			fputs(";\n", out);
+		}
+	}
+	fputs("}\n", out);
+}

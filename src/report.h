@@ -1,0 +1,52 @@
+/* report.h - what a person sees: task output, status lines, summary,
+ * listings. The only module that writes to the terminal (main prints
+ * its own usage errors and diagnostics).
+ *
+ * Task output is printed in one piece when the task ends, under one
+ * header line, so that parallel tasks never interleave.
+ */
+#ifndef SQUAD_REPORT_H
+#define SQUAD_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "plan.h"
+#include "run.h"
+#include "squadfile.h"
+
+enum report_level {
+	REPORT_QUIET,   /* failures and the summary only */
+	REPORT_NORMAL,  /* a line per task, output of tasks that printed */
+	REPORT_VERBOSE, /* also each command as it starts */
+};
+
+struct report {
+	FILE *out;
+	const struct squadfile *sf;
+	const struct plan *plan;
+	enum report_level level;
+	bool color;
+	size_t finished, total;
+	const char *cwd_prefix; /* to print log paths relative to the user */
+};
+
+void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
+		 const struct plan *plan, enum report_level level, bool color);
+/* An observer that prints as tasks start and finish. */
+struct run_observer report_observer(struct report *rep);
+
+/* Counts, wall time, the slowest tasks, the failures with their logs. */
+void report_summary(struct report *rep, const struct task_result *results,
+		    double wall_seconds, bool interrupted);
+
+/* -n: the order tasks would start in, each with its worker or route. */
+void report_dry_run(FILE *out, const struct plan *plan);
+
+/* squad list: task, description, needs, skills in aligned columns. */
+void report_list(FILE *out, const struct squadfile *sf);
+
+/* squad graph: DOT of the closure of `plan` (skill tasks drawn apart). */
+void report_graph_dot(FILE *out, const struct plan *plan);
+
+#endif

@@ -1,0 +1,796 @@
+/* run.c - the libuv scheduler; see run.h. */
+#include "run.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+/* Between SIGTERM and SIGKILL: time for a test runner to clean up. */
+#define KILL_GRACE_MS 5000
+/* How much of a log is read back for `expect` and the summary line. */
+#define OUTPUT_SCAN_MAX (1u << 20)
+#define SUMMARY_MAX 200
+
+static const char *const status_names[] = {
+	[TASK_PENDING] = "pending",
+	[TASK_RUNNING] = "running",
+	[TASK_OK] = "ok",
+	[TASK_FAILED] = "failed",
+	[TASK_TIMED_OUT] = "timed out",
+	[TASK_SKIPPED] = "skipped",
+	[TASK_NOT_STARTED] = "not started",
+	[TASK_INTERRUPTED] = "interrupted",
+	[TASK_HANDOFF] = "hand-off",
+	[TASK_BLOCKED] = "waiting",
+	[TASK_DONE] = "done",
+};
+
+const char *task_status_name(enum task_status s)
+{
+	return status_names[s];
+}
+
+bool task_status_ok(enum task_status s)
+{
+	return s == TASK_OK || s == TASK_DONE;
+}
+
+bool task_status_failed(enum task_status s)
+{
+	return s == TASK_FAILED || s == TASK_TIMED_OUT;
+}
+
+/* A binary max-heap of ready tasks, by critical-path priority. */
+struct ready_heap {
+	int *items;
+	size_t nr, alloc;
+};
+
+struct runner;
+
+/* One attempt of one task, alive from spawn until both of its handles
+ * are closed (libuv owns them until the close callbacks run). */
+struct job {
+	uv_process_t proc;
+	uv_timer_t timer;
+	struct runner *r;
+	size_t task;
+	int open_handles;
+	bool timed_out;
+	bool exited;
+	struct job *prev, *next; /* the running list, for signals */
+};
+
+struct runner {
+	uv_loop_t loop;
+	const struct plan *plan;
+	const struct squadfile *sf;
+	const struct graph *g;
+	struct state *st;
+	const struct run_options *opts;
+	const struct run_observer *obs;
+	struct task_result *res;
+	size_t *pending;          /* unfinished dependencies */
+	int *log_fds;             /* per task while it runs, else -1 */
+	int *out_fds;             /* agent stdout files, else -1 */
+	uint64_t *started_at;     /* first attempt, uv_hrtime() */
+	struct ready_heap *ready; /* one per worker */
+	unsigned *busy;           /* per worker */
+	unsigned running;
+	struct job *jobs;         /* running list */
+	bool stop;                /* no new task starts */
+	bool interrupted;
+	int signals;
+	uv_signal_t sig[3];
+	uv_timer_t kill_timer;
+	struct strbuf *err;
+	int status;               /* -1 once squad itself failed */
+};
+
+/* --- ready heap ---------------------------------------------------- */
+
+static bool before(const struct runner *r, int a, int b)
+{
+	double pa = r->plan->priority[a], pb = r->plan->priority[b];
+
+	return pa != pb ? pa > pb : a < b;
+}
+
+static void heap_push(struct runner *r, struct ready_heap *h, int task)
+{
+	size_t i;
+
+	ALLOC_GROW(h->items, h->nr + 1, h->alloc);
+	i = h->nr++;
+	while (i && before(r, task, h->items[(i - 1) / 2])) {
+		h->items[i] = h->items[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->items[i] = task;
+}
+
+static int heap_pop(struct runner *r, struct ready_heap *h)
+{
+	int top = h->items[0], last = h->items[--h->nr];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->nr)
+			break;
+		if (c + 1 < h->nr && before(r, h->items[c + 1], h->items[c]))
+			c++;
+		if (!before(r, h->items[c], last))
+			break;
+		h->items[i] = h->items[c];
+		i = c;
+	}
+	if (h->nr)
+		h->items[i] = last;
+	return top;
+}
+
+/* --- helpers ------------------------------------------------------- */
+
+static const struct worker *worker_of(const struct runner *r, size_t task)
+{
+	const struct task *t = &r->sf->tasks[task];
+
+	if (r->opts->worker_override >= 0)
+		return &r->sf->workers[r->opts->worker_override];
+	return &r->sf->workers[t->worker];
+}
+
+static size_t worker_index(const struct runner *r, size_t task)
+{
+	return (size_t)(worker_of(r, task) - r->sf->workers);
+}
+
+static void log_line(struct runner *r, size_t task, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* squad's own words in a task's log, marked so they are not mistaken for
+ * the task's output */
+static void log_line(struct runner *r, size_t task, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	if (r->log_fds[task] < 0)
+		return;
+	strbuf_addstr(&sb, "squad: ");
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strbuf_addch(&sb, '\n');
+	if (write(r->log_fds[task], sb.buf, sb.len) < 0) {
+		/* the log is best effort; the failure itself is in the result */
+	}
+	strbuf_release(&sb);
+}
+
+void run_read_tail(int fd, size_t max, struct strbuf *out)
+{
+	struct stat sb;
+	off_t from;
+	char buf[65536];
+
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return;
+	from = sb.st_size > (off_t)max ? sb.st_size - (off_t)max : 0;
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), from);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		strbuf_add(out, buf, (size_t)n);
+		from += n;
+	}
+}
+
+/* The last non-empty line of text, cut to SUMMARY_MAX bytes. */
+static char *last_line(const char *text, size_t len)
+{
+	const char *end = text + len, *start;
+
+	while (end > text && strchr(" \t\r\n", end[-1]))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	while (start < end && strchr(" \t\r", *start))
+		start++;
+	if (start == end)
+		return NULL;
+	return xstrndup(start, (size_t)(end - start) > SUMMARY_MAX ? SUMMARY_MAX
+								   : (size_t)(end - start));
+}
+
+static void set_str(char **field, char *value)
+{
+	free(*field);
+	*field = value;
+}
+
+/* --- completion and propagation ------------------------------------ */
+
+static void became_ready(struct runner *r, size_t task);
+
+static void announce(struct runner *r, size_t task)
+{
+	if (r->obs->finished)
+		r->obs->finished(r->obs->data, task, &r->res[task]);
+}
+
+/* Mark every undecided task behind `from` with `status`, cause `from`. */
+static void mark_behind(struct runner *r, size_t from, enum task_status status)
+{
+	const struct graph *g = r->g;
+	int *queue = xmalloc(g->nr * sizeof(int));
+	size_t head = 0, tail = 0;
+
+	queue[tail++] = (int)from;
+	while (head < tail) {
+		int n = queue[head++];
+
+		for (size_t e = g->rdep_start[n]; e < g->rdep_start[n + 1]; e++) {
+			int d = g->rdeps[e];
+
+			if (!r->plan->in[d] || r->res[d].status != TASK_PENDING)
+				continue;
+			r->res[d].status = status;
+			r->res[d].cause = (long)from;
+			announce(r, (size_t)d);
+			queue[tail++] = d;
+		}
+	}
+	free(queue);
+}
+
+static void succeeded(struct runner *r, size_t task)
+{
+	const struct graph *g = r->g;
+
+	for (size_t e = g->rdep_start[task]; e < g->rdep_start[task + 1]; e++) {
+		int d = g->rdeps[e];
+
+		if (r->plan->in[d] && r->res[d].status == TASK_PENDING && !--r->pending[d])
+			became_ready(r, (size_t)d);
+	}
+}
+
+/* Settle `task` with its final status and tell whoever waits on it. */
+static void settle(struct runner *r, size_t task, enum task_status status)
+{
+	r->res[task].status = status;
+	announce(r, task);
+	if (task_status_ok(status)) {
+		succeeded(r, task);
+	} else if (task_status_failed(status)) {
+		if (!r->opts->keep_going)
+			r->stop = true;
+		mark_behind(r, task, TASK_SKIPPED);
+	} else if (status == TASK_HANDOFF) {
+		mark_behind(r, task, TASK_BLOCKED);
+	}
+}
+
+static void became_ready(struct runner *r, size_t task)
+{
+	const struct task *t = &r->sf->tasks[task];
+
+	switch (r->plan->action[task]) {
+	case PLAN_RUN:
+		if (!t->run && !t->run_argv.nr && !t->prompt)
+			settle(r, task, TASK_OK); /* a group: done when its needs are */
+		else
+			heap_push(r, &r->ready[worker_index(r, task)], (int)task);
+		break;
+	case PLAN_HANDOFF:
+		settle(r, task, TASK_HANDOFF);
+		break;
+	case PLAN_DONE:
+		settle(r, task, TASK_DONE);
+		break;
+	case PLAN_DONE_FAILED:
+		set_str(&r->res[task].reason, xstrdup("reported failed by the tactician"));
+		settle(r, task, TASK_FAILED);
+		break;
+	}
+}
+
+static void record(struct runner *r, size_t task)
+{
+	struct task_result *res = &r->res[task];
+	struct task_record rec = { 0 };
+	struct strbuf err = STRBUF_INIT;
+
+	if (!r->st || (res->status != TASK_OK && !task_status_failed(res->status)))
+		return;
+	rec.task = r->sf->tasks[task].name;
+	rec.status = res->status == TASK_OK ? RECORD_OK : RECORD_FAILED;
+	rec.exit_code = res->exit_code;
+	rec.duration_ms = res->duration_ms;
+	rec.finished = (long long)time(NULL);
+	rec.attempts = res->attempts;
+	rec.summary = res->summary;
+	rec.answer = res->answer;
+	if (state_put(r->st, &rec, &err) < 0 && r->status == 0) {
+		/* keep running: the tasks' results stand, only memory of them
+		 * is lost; say so once */
+		strbuf_addstr(r->err, err.buf);
+		r->status = -1;
+	}
+	strbuf_release(&err);
+}
+
+/* Read the output back for `expect` and the summary line; decide. */
+static enum task_status judge_output(struct runner *r, size_t task, enum task_status status)
+{
+	const struct task *t = &r->sf->tasks[task];
+	const struct worker *w = worker_of(r, task);
+	struct task_result *res = &r->res[task];
+	struct strbuf out = STRBUF_INIT;
+	struct stat sb;
+
+	if (r->out_fds[task] >= 0 && w->output == WORKER_OUTPUT_QWEN_JSON) {
+		struct agent_result ar;
+
+		run_read_tail(r->out_fds[task], 64u << 20, &out);
+		worker_parse_qwen_json(out.buf, out.len, &ar);
+		if (ar.answer) {
+			log_line(r, task, "answer:");
+			if (write(r->log_fds[task], ar.answer, strlen(ar.answer)) < 0 ||
+			    write(r->log_fds[task], "\n", 1) < 0) {
+				/* best effort, as every log line */
+			}
+			set_str(&res->answer, xstrdup(ar.answer));
+		}
+		if (status == TASK_OK && (!ar.parsed || ar.is_error)) {
+			status = TASK_FAILED;
+			set_str(&res->reason, xstrdup(ar.error ? ar.error : "the agent failed"));
+		}
+		agent_result_release(&ar);
+		strbuf_reset(&out);
+	}
+
+	run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
+	if (t->expect_re && status == TASK_OK) {
+		const char *subject = res->answer ? res->answer : out.buf;
+		size_t len = res->answer ? strlen(res->answer) : out.len;
+		struct strbuf line = STRBUF_INIT;
+
+		if (regex_last_matching_line(t->expect_re, subject, len, &line)) {
+			set_str(&res->summary, xstrndup(line.buf, line.len > SUMMARY_MAX
+							? SUMMARY_MAX : line.len));
+		} else {
+			status = TASK_FAILED;
+			set_str(&res->reason, xstrdup("the output does not match 'expect'"));
+			log_line(r, task, "the output does not match expect: %s", t->expect);
+		}
+		strbuf_release(&line);
+	}
+	if (!res->summary) {
+		if (res->answer)
+			res->summary = last_line(res->answer, strlen(res->answer));
+		else
+			res->summary = last_line(out.buf, out.len);
+	}
+	if (fstat(r->log_fds[task], &sb) == 0)
+		res->output_bytes = (unsigned long long)sb.st_size;
+	strbuf_release(&out);
+	return status;
+}
+
+static void close_task_files(struct runner *r, size_t task)
+{
+	if (r->log_fds[task] >= 0)
+		close(r->log_fds[task]);
+	if (r->out_fds[task] >= 0)
+		close(r->out_fds[task]);
+	r->log_fds[task] = r->out_fds[task] = -1;
+}
+
+static void finish_task(struct runner *r, size_t task, enum task_status status)
+{
+	r->res[task].duration_ms = (long)((uv_hrtime() - r->started_at[task]) / 1000000);
+	if (status == TASK_OK || task_status_failed(status))
+		status = judge_output(r, task, status);
+	close_task_files(r, task);
+	r->res[task].status = status;
+	record(r, task);
+	settle(r, task, status);
+}
+
+/* --- processes ----------------------------------------------------- */
+
+static void start_ready(struct runner *r);
+static int start_attempt(struct runner *r, size_t task);
+
+static void job_closed(uv_handle_t *h)
+{
+	struct job *job = h->data;
+
+	if (--job->open_handles == 0)
+		free(job);
+}
+
+static void kill_group(struct job *job, int sig)
+{
+	/* the leader's pid is the group's id (setsid in the child) */
+	if (job->proc.pid > 0)
+		kill(-job->proc.pid, sig);
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+	struct job *job = timer->data;
+
+	if (!job->timed_out) {
+		job->timed_out = true;
+		kill_group(job, SIGTERM);
+		uv_timer_start(&job->timer, on_timeout, KILL_GRACE_MS, 0);
+	} else {
+		kill_group(job, SIGKILL);
+	}
+}
+
+static void unlink_job(struct runner *r, struct job *job)
+{
+	if (job->prev)
+		job->prev->next = job->next;
+	else
+		r->jobs = job->next;
+	if (job->next)
+		job->next->prev = job->prev;
+}
+
+static void job_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
+{
+	struct job *job = proc->data;
+	struct runner *r = job->r;
+	size_t task = job->task;
+	const struct task *t = &r->sf->tasks[task];
+	struct task_result *res = &r->res[task];
+	enum task_status status;
+
+	/* Whatever the task left in its group goes with it. Done before any
+	 * new spawn, so the group id cannot have been reused by then. */
+	kill_group(job, SIGKILL);
+	uv_timer_stop(&job->timer);
+	uv_close((uv_handle_t *)&job->proc, job_closed);
+	uv_close((uv_handle_t *)&job->timer, job_closed);
+	unlink_job(r, job);
+	r->running--;
+	r->busy[worker_index(r, task)]--;
+
+	res->exit_code = term_signal ? -1 : (int)exit_status;
+	res->term_signal = term_signal;
+	if (job->timed_out) {
+		status = TASK_TIMED_OUT;
+		set_str(&res->reason, xstrdup("timed out"));
+		log_line(r, task, "timed out after %.1fs",
+			 (double)(t->timeout_ms ? t->timeout_ms : worker_of(r, task)->timeout_ms) / 1000);
+	} else if (r->interrupted) {
+		status = TASK_INTERRUPTED;
+	} else if (term_signal) {
+		status = TASK_FAILED;
+		struct strbuf why = STRBUF_INIT;
+
+		strbuf_addf(&why, "killed by signal %d (%s)", term_signal, strsignal(term_signal));
+		set_str(&res->reason, strbuf_detach(&why, NULL));
+	} else if (exit_status) {
+		status = TASK_FAILED;
+		set_str(&res->reason, NULL);
+	} else {
+		status = TASK_OK;
+		set_str(&res->reason, NULL);
+	}
+
+	if (task_status_failed(status) && res->attempts <= t->retries && !r->stop) {
+		log_line(r, task, "attempt %u of %u failed (%s); retrying", res->attempts,
+			 t->retries + 1, status == TASK_TIMED_OUT ? "timed out"
+			 : term_signal ? "signal" : "exit code");
+		if (start_attempt(r, task) == 0) {
+			start_ready(r);
+			return;
+		}
+		status = TASK_FAILED; /* start_attempt said why */
+	}
+	finish_task(r, task, status);
+	start_ready(r);
+}
+
+static int open_log(struct runner *r, size_t task, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	if (r->st) {
+		state_log_path(r->st, r->sf->tasks[task].name, &path);
+	} else {
+		strbuf_addstr(&path, "/dev/null");
+	}
+	/* read back later for `expect` and the summary line */
+	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot open log '%s': %s", path.buf, strerror(errno));
+		strbuf_release(&path);
+		return -1;
+	}
+	r->log_fds[task] = fd;
+	set_str(&r->res[task].log_path, strbuf_detach(&path, NULL));
+	return 0;
+}
+
+static int open_agent_out(struct runner *r, size_t task)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	/* an agent's stdout is a document (qwen's JSON), kept apart from its
+	 * stderr so that it parses */
+	strbuf_addf(&path, "%.*s.out", (int)(strlen(r->res[task].log_path) - 4),
+		    r->res[task].log_path);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+	strbuf_release(&path);
+	if (fd < 0)
+		return -1;
+	if (r->out_fds[task] >= 0)
+		close(r->out_fds[task]);
+	r->out_fds[task] = fd;
+	return 0;
+}
+
+/* Start one attempt. Returns 0, or -1 after finishing the task as failed
+ * (the reason in its result and its log). */
+static int start_attempt(struct runner *r, size_t task)
+{
+	const struct task *t = &r->sf->tasks[task];
+	const struct worker *w = worker_of(r, task);
+	struct task_result *res = &r->res[task];
+	struct command cmd = COMMAND_INIT;
+	struct strbuf why = STRBUF_INIT;
+	uv_process_options_t po;
+	uv_stdio_container_t stdio[3];
+	struct job *job;
+	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
+	int rc;
+
+	res->attempts++;
+	res->worker = w->name;
+	if (res->attempts == 1) {
+		r->started_at[task] = uv_hrtime();
+		if (open_log(r, task, &why) < 0)
+			goto fail;
+	} else {
+		log_line(r, task, "attempt %u of %u", res->attempts, t->retries + 1);
+	}
+	if (worker_build_command(&cmd, r->sf, t, w, NULL, &why) < 0)
+		goto fail;
+	if (!w->is_shell && worker_check_program(&cmd, &why) < 0) {
+		strbuf_addf(&why, ": worker '%s' cannot start", w->name);
+		goto fail;
+	}
+	if (!w->is_shell && open_agent_out(r, task) < 0) {
+		strbuf_addf(&why, "cannot open the agent's output file: %s", strerror(errno));
+		goto fail;
+	}
+
+	job = xcalloc(1, sizeof(*job));
+	job->r = r;
+	job->task = task;
+	memset(&po, 0, sizeof(po));
+	po.exit_cb = job_exited;
+	po.file = cmd.argv.v[0];
+	po.args = cmd.argv.v;
+	po.env = cmd.env.v;
+	po.cwd = cmd.cwd;
+	/* DETACHED = setsid(): the task leads its own process group, which
+	 * a timeout or Ctrl-C signals as a whole */
+	po.flags = UV_PROCESS_DETACHED;
+	po.stdio_count = 3;
+	po.stdio = stdio;
+	stdio[0].flags = UV_IGNORE; /* /dev/null: a task never reads the terminal */
+	stdio[1].flags = UV_INHERIT_FD;
+	stdio[1].data.fd = r->out_fds[task] >= 0 ? r->out_fds[task] : r->log_fds[task];
+	stdio[2].flags = UV_INHERIT_FD;
+	stdio[2].data.fd = r->log_fds[task];
+	job->proc.data = job;
+	rc = uv_spawn(&r->loop, &job->proc, &po);
+	if (rc < 0) {
+		/* libuv has closed nothing that needs a callback: the handle
+		 * was never started, but it must still be closed */
+		job->open_handles = 1;
+		uv_close((uv_handle_t *)&job->proc, job_closed);
+		if (rc == UV_ENOENT)
+			strbuf_addf(&why, "command not found: %s", cmd.argv.v[0]);
+		else if (rc == UV_EACCES)
+			strbuf_addf(&why, "permission denied: %s", cmd.argv.v[0]);
+		else
+			strbuf_addf(&why, "cannot run '%s': %s", cmd.argv.v[0], uv_strerror(rc));
+		if (rc == UV_ENOENT && access(cmd.cwd, X_OK) < 0)
+			strbuf_addf(&why, " (or its folder '%s' is missing)", cmd.cwd);
+		goto fail;
+	}
+	job->open_handles = 2;
+	uv_timer_init(&r->loop, &job->timer);
+	job->timer.data = job;
+	if (timeout_ms > 0)
+		uv_timer_start(&job->timer, on_timeout, (uint64_t)timeout_ms, 0);
+	job->next = r->jobs;
+	if (r->jobs)
+		r->jobs->prev = job;
+	r->jobs = job;
+	r->running++;
+	r->busy[worker_index(r, task)]++;
+	if (r->obs->started)
+		r->obs->started(r->obs->data, task, res->attempts, &cmd);
+	command_release(&cmd);
+	return 0;
+
+fail:
+	set_str(&res->reason, strbuf_detach(&why, NULL));
+	log_line(r, task, "%s", res->reason);
+	res->exit_code = -1;
+	command_release(&cmd);
+	finish_task(r, task, TASK_FAILED);
+	return -1;
+}
+
+/* Start ready tasks while there is room: the most urgent task among the
+ * workers that have a free slot goes first. */
+static void start_ready(struct runner *r)
+{
+	while (!r->stop && r->running < r->opts->jobs) {
+		long best = -1;
+
+		for (size_t w = 0; w < r->sf->nr_workers; w++) {
+			const struct ready_heap *h = &r->ready[w];
+			unsigned slots = r->sf->workers[w].slots;
+
+			if (!h->nr || (slots && r->busy[w] >= slots))
+				continue;
+			if (best < 0 || before(r, h->items[0], r->ready[best].items[0]))
+				best = (long)w;
+		}
+		if (best < 0)
+			break;
+		start_attempt(r, (size_t)heap_pop(r, &r->ready[best]));
+	}
+}
+
+/* --- signals ------------------------------------------------------- */
+
+static void kill_all(struct runner *r, int sig)
+{
+	for (struct job *job = r->jobs; job; job = job->next)
+		kill_group(job, sig);
+}
+
+static void on_kill_timer(uv_timer_t *timer)
+{
+	kill_all(timer->data, SIGKILL);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+	struct runner *r = handle->data;
+
+	r->stop = true;
+	r->interrupted = true;
+	if (++r->signals == 1) {
+		/* pass it on: each group gets what the terminal would have
+		 * sent it, then a grace period */
+		kill_all(r, signum);
+		uv_timer_start(&r->kill_timer, on_kill_timer, KILL_GRACE_MS, 0);
+	} else {
+		kill_all(r, SIGKILL);
+	}
+}
+
+/* --- the run ------------------------------------------------------- */
+
+int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
+	     const struct run_observer *obs, struct task_result *results,
+	     bool *interrupted, struct strbuf *err)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct runner r;
+	size_t nr = plan->sf->nr_tasks;
+
+	memset(&r, 0, sizeof(r));
+	r.plan = plan;
+	r.sf = plan->sf;
+	r.g = plan->graph;
+	r.st = st;
+	r.opts = opts;
+	r.obs = obs;
+	r.res = results;
+	r.err = err;
+	r.pending = xcalloc(nr + 1, sizeof(size_t));
+	r.log_fds = xmalloc((nr + 1) * sizeof(int));
+	r.out_fds = xmalloc((nr + 1) * sizeof(int));
+	r.started_at = xcalloc(nr + 1, sizeof(uint64_t));
+	r.ready = xcalloc(r.sf->nr_workers, sizeof(*r.ready));
+	r.busy = xcalloc(r.sf->nr_workers, sizeof(unsigned));
+	for (size_t i = 0; i < nr; i++) {
+		r.log_fds[i] = r.out_fds[i] = -1;
+		results[i].cause = -1;
+		results[i].exit_code = -1;
+	}
+
+	uv_loop_init(&r.loop);
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
+		uv_signal_init(&r.loop, &r.sig[i]);
+		r.sig[i].data = &r;
+		uv_signal_start(&r.sig[i], on_signal, signals[i]);
+		uv_unref((uv_handle_t *)&r.sig[i]); /* running jobs keep the loop alive */
+	}
+	uv_timer_init(&r.loop, &r.kill_timer);
+	r.kill_timer.data = &r;
+	uv_unref((uv_handle_t *)&r.kill_timer);
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		r.pending[n] = graph_nr_deps(r.g, (size_t)n);
+	}
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		if (!graph_nr_deps(r.g, (size_t)n) && r.res[n].status == TASK_PENDING)
+			became_ready(&r, (size_t)n);
+	}
+	start_ready(&r);
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+
+	/* what never started: fail-fast or an interrupt stopped the run */
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		if (r.res[n].status == TASK_PENDING) {
+			r.res[n].status = TASK_NOT_STARTED;
+			announce(&r, (size_t)n);
+		}
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		uv_close((uv_handle_t *)&r.sig[i], NULL);
+	uv_close((uv_handle_t *)&r.kill_timer, NULL);
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&r.loop);
+
+	for (size_t w = 0; w < r.sf->nr_workers; w++)
+		free(r.ready[w].items);
+	free(r.ready);
+	free(r.busy);
+	free(r.pending);
+	free(r.log_fds);
+	free(r.out_fds);
+	free(r.started_at);
+	*interrupted = r.interrupted;
+	return r.status;
+}
+
+void run_results_release(struct task_result *results, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(results[i].log_path);
+		free(results[i].summary);
+		free(results[i].answer);
+		free(results[i].reason);
+	}
+}

@@ -1,0 +1,95 @@
+/* run.h - the scheduler: runs a plan on the worker pool with libuv.
+ *
+ * The caller's steps:
+ *   1. plan_build() the run, state_lock() + state_load() the state;
+ *   2. fill a run_options and a run_observer (report.h has one);
+ *   3. run_plan(): it returns when every task of the plan has a final
+ *      status in `results` (one per task of the Squadfile, zeroed by the
+ *      caller, released with run_results_release()).
+ *
+ * Ready tasks start in critical-path order (longest remaining path
+ * first), up to `jobs` at once and each worker's `slots`. Each attempt
+ * runs in its own process group (setsid), its stdout and stderr going
+ * straight to its log file in order, so squad itself never copies a
+ * byte of output while tasks run. A timeout sends SIGTERM to the group,
+ * then SIGKILL 5 s later. When a task's process exits, whatever it left
+ * in its group is killed: no task outlives its run.
+ *
+ * run knows nothing of YAML and prints nothing: it reports through the
+ * observer.
+ */
+#ifndef SQUAD_RUN_H
+#define SQUAD_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan.h"
+#include "state.h"
+#include "util/strbuf.h"
+#include "worker.h"
+
+enum task_status {
+	TASK_PENDING = 0,  /* not decided yet */
+	TASK_RUNNING,
+	TASK_OK,
+	TASK_FAILED,
+	TASK_TIMED_OUT,
+	TASK_SKIPPED,      /* behind a task that failed */
+	TASK_NOT_STARTED,  /* squad stopped before it: fail-fast, Ctrl-C */
+	TASK_INTERRUPTED,  /* was running when squad was interrupted */
+	TASK_HANDOFF,      /* the tactician's: squad never runs it */
+	TASK_BLOCKED,      /* behind a hand-off */
+	TASK_DONE,         /* the tactician reported it done */
+};
+
+/* Lower-case word for a status, as printed and as in --json. */
+const char *task_status_name(enum task_status s);
+/* Did it end in a way that lets the tasks behind it run? */
+bool task_status_ok(enum task_status s);
+bool task_status_failed(enum task_status s);
+
+struct task_result {
+	enum task_status status;
+	int exit_code;          /* of the last attempt; -1 if none or a signal */
+	int term_signal;        /* that ended the last attempt, or 0 */
+	long duration_ms;       /* first start to last exit */
+	unsigned attempts;
+	long cause;             /* the task that skipped or blocked it, or -1 */
+	char *log_path;         /* NULL when it never ran */
+	unsigned long long output_bytes; /* size of the log */
+	char *summary;          /* one line, or NULL */
+	char *answer;           /* an agent's final text, or NULL */
+	char *reason;           /* why it failed, in words, or NULL */
+	const char *worker;     /* name of the worker it ran on, or NULL */
+};
+
+struct run_options {
+	unsigned jobs;          /* at most this many tasks at once (>= 1) */
+	bool keep_going;        /* after a failure, run what is not behind it */
+	long worker_override;   /* run every skill-free task here; -1 = no */
+	bool verbose;           /* observer gets commands at start */
+};
+
+struct run_observer {
+	void (*started)(void *data, size_t task, unsigned attempt,
+			const struct command *cmd);
+	/* called once per task of the plan, with its final result */
+	void (*finished)(void *data, size_t task, const struct task_result *res);
+	void *data;
+};
+
+/* Run `plan`. `st` gets a record per finished task (journal appends);
+ * may be NULL. Returns 0, or -1 if squad itself could not carry on (the
+ * reason in err; results are still final). `*interrupted` tells whether
+ * a signal stopped the run. */
+int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
+	     const struct run_observer *obs, struct task_result *results,
+	     bool *interrupted, struct strbuf *err);
+
+void run_results_release(struct task_result *results, size_t nr);
+
+/* Append at most `max` bytes from the end of the file at `fd` to out. */
+void run_read_tail(int fd, size_t max, struct strbuf *out);
+
+#endif

@@ -1,0 +1,1202 @@
+/* squadfile.c - YAML -> model, every problem with its mark; see squadfile.h.
+ *
+ * libyaml loads the document into a node tree; this file walks it once,
+ * top to bottom, and keeps going after a problem so that one run reports
+ * them all. Checks that need the whole file (worker names, dependencies,
+ * default targets) run after the walk.
+ */
+#include "squadfile.h"
+#include "expand.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+/* A Squadfile is small; anything this large is a mistake or an attack,
+ * and libyaml's tree would cost many times its size in memory. */
+#define SQUADFILE_MAX_BYTES (32u << 20)
+
+/* squad's own variables, defined for every task at run time. */
+static const char *const squad_var_names[] = {
+	"SQUAD_TASK", "SQUAD_ROOT", "SQUAD_CHANGED", NULL,
+};
+
+static const char *const top_keys[] = {
+	"version", "vars", "defaults", "default", "tasks", "workers",
+	"routing", "skills_dir", NULL,
+};
+static const char *const task_keys[] = {
+	"desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", NULL,
+};
+static const char *const defaults_keys[] = {
+	"worker", "timeout", "retries", "escalate", "env", NULL,
+};
+static const char *const worker_keys[] = {
+	"command", "env", "slots", "timeout", "output", "daily_limit",
+	"per_minute", "rate_limit_pattern", "prompt_template", "model", NULL,
+};
+static const char *const rule_keys[] = { "match", "skill", NULL };
+
+struct loader {
+	yaml_document_t doc;
+	struct diag_list *diags;
+	struct squadfile *sf;
+	/* Node visits left. Aliases let a small file reference one big node
+	 * many times; this bounds the walk whatever the file does. */
+	size_t budget;
+	bool budget_reported;
+	struct expand_scope check_scope; /* for ${VAR} checks at load time */
+	struct strvec squad_vars;        /* squad's own names, empty values */
+	/* defaults: */
+	char *default_worker;
+	struct mark default_worker_mark;
+	long default_timeout_ms;
+	unsigned default_retries;
+	bool default_escalate;
+	struct strvec default_env;
+	/* per task, until workers are known: */
+	char **task_worker_names;
+	struct mark *task_worker_marks;
+};
+
+static struct mark mark_of(const yaml_node_t *n)
+{
+	struct mark m = { (unsigned)n->start_mark.line + 1,
+			  (unsigned)n->start_mark.column + 1 };
+	return m;
+}
+
+static yaml_node_t *node_at(struct loader *l, int index)
+{
+	if (!l->budget) {
+		if (!l->budget_reported)
+			diag_error(l->diags, (struct mark){ 1, 1 },
+				   "the document expands to too many nodes "
+				   "(YAML aliases referring to large nodes?)");
+		l->budget_reported = true;
+		return NULL;
+	}
+	l->budget--;
+	return yaml_document_get_node(&l->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = scalar(n);
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") ||
+	       !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static const char *kind_of(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a map";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return is_null(n) ? "nothing" : "a string";
+	}
+}
+
+/* A scalar written with no newline in it: the column of a byte offset
+ * inside it can be told exactly. */
+static struct mark mark_inside(const yaml_node_t *n, size_t offset)
+{
+	struct mark m = mark_of(n);
+	yaml_scalar_style_t style = n->data.scalar.style;
+
+	if (n->start_mark.line != n->end_mark.line)
+		return m;
+	if (style == YAML_PLAIN_SCALAR_STYLE)
+		m.col += (unsigned)offset;
+	else if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		 style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+		m.col += (unsigned)offset + 1;
+	return m;
+}
+
+/* --- typed values -------------------------------------------------- */
+
+static int want_scalar(struct loader *l, const yaml_node_t *n, const char *what)
+{
+	if (n->type == YAML_SCALAR_NODE)
+		return 0;
+	diag_error(l->diags, mark_of(n), "%s must be a string, not %s", what, kind_of(n));
+	return -1;
+}
+
+/* A string field: null leaves *dst untouched. */
+static int get_string(struct loader *l, const yaml_node_t *n, const char *what, char **dst)
+{
+	if (is_null(n))
+		return 0;
+	if (want_scalar(l, n, what) < 0)
+		return -1;
+	free(*dst);
+	*dst = xstrdup(scalar(n));
+	return 0;
+}
+
+/* A list of strings; a single string is a list of one. */
+static int get_string_list(struct loader *l, const yaml_node_t *n, const char *what,
+			   struct strvec *dst, struct mark **marks)
+{
+	yaml_node_item_t *item;
+	int ret = 0;
+
+	if (is_null(n))
+		return 0;
+	if (n->type == YAML_SCALAR_NODE) {
+		strvec_push(dst, scalar(n));
+		if (marks) {
+			*marks = xrealloc(*marks, dst->nr * sizeof(**marks));
+			(*marks)[dst->nr - 1] = mark_of(n);
+		}
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE) {
+		diag_error(l->diags, mark_of(n), "%s must be a list of strings, not %s",
+			   what, kind_of(n));
+		return -1;
+	}
+	for (item = n->data.sequence.items.start; item < n->data.sequence.items.top; item++) {
+		yaml_node_t *e = node_at(l, *item);
+
+		if (!e)
+			return -1;
+		if (e->type != YAML_SCALAR_NODE || is_null(e)) {
+			diag_error(l->diags, mark_of(e),
+				   "each item of %s must be a string, not %s", what, kind_of(e));
+			ret = -1;
+			continue;
+		}
+		strvec_push(dst, scalar(e));
+		if (marks) {
+			*marks = xrealloc(*marks, dst->nr * sizeof(**marks));
+			(*marks)[dst->nr - 1] = mark_of(e);
+		}
+	}
+	return ret;
+}
+
+static int get_count(struct loader *l, const yaml_node_t *n, const char *what,
+		     long max, long *dst)
+{
+	const char *s;
+	char *end;
+	long v;
+
+	if (want_scalar(l, n, what) < 0)
+		return -1;
+	s = scalar(n);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < 0 || v > max || *s == '+' || *s == ' ') {
+		diag_error(l->diags, mark_of(n),
+			   "%s must be a whole number from 0 to %ld, not '%s'", what, max, s);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
+static int get_bool(struct loader *l, const yaml_node_t *n, const char *what, bool *dst)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", NULL };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off", NULL };
+	const char *s;
+
+	if (want_scalar(l, n, what) < 0)
+		return -1;
+	s = scalar(n);
+	for (int i = 0; yes[i]; i++)
+		if (!strcmp(s, yes[i]))
+			return *dst = true, 0;
+	for (int i = 0; no[i]; i++)
+		if (!strcmp(s, no[i]))
+			return *dst = false, 0;
+	diag_error(l->diags, mark_of(n), "%s must be true or false, not '%s'", what, s);
+	return -1;
+}
+
+long squadfile_parse_duration(const char *text)
+{
+	const char *p = text;
+	long total = 0;
+
+	if (!*p)
+		return -1;
+	while (*p) {
+		long v = 0, unit;
+		const char *digits = p;
+
+		while (*p >= '0' && *p <= '9') {
+			if (v > 100000000)
+				return -1;
+			v = v * 10 + (*p++ - '0');
+		}
+		if (p == digits)
+			return -1;
+		if (!*p && digits == text)
+			unit = 1000; /* a bare number is seconds */
+		else if (!strncmp(p, "ms", 2))
+			unit = 1, p += 2;
+		else if (*p == 's')
+			unit = 1000, p++;
+		else if (*p == 'm')
+			unit = 60000, p++;
+		else if (*p == 'h')
+			unit = 3600000, p++;
+		else
+			return -1;
+		total += v * unit;
+		if (total > 30L * 24 * 3600000)
+			return -1; /* a month: anything longer is a typo */
+	}
+	return total;
+}
+
+static int get_duration(struct loader *l, const yaml_node_t *n, const char *what, long *dst)
+{
+	long ms;
+
+	if (want_scalar(l, n, what) < 0)
+		return -1;
+	ms = squadfile_parse_duration(scalar(n));
+	if (ms < 0) {
+		diag_error(l->diags, mark_of(n),
+			   "%s must be a duration such as 90s, 10m, 1h30m or 500ms, not '%s'",
+			   what, scalar(n));
+		return -1;
+	}
+	*dst = ms;
+	return 0;
+}
+
+/* Report ${VAR}s that resolve nowhere. */
+static void check_vars(struct loader *l, const yaml_node_t *n, const char *text,
+		       const char *what)
+{
+	struct strbuf out = STRBUF_INIT, name = STRBUF_INIT;
+	size_t offset = 0;
+
+	if (expand_vars(&out, text, &l->check_scope, &offset, &name) < 0) {
+		struct strbuf msg = STRBUF_INIT;
+		struct strvec known = STRVEC_INIT;
+
+		for (size_t i = 0; i < l->sf->vars.nr; i++)
+			strvec_push_nodup(&known, xstrndup(l->sf->vars.v[i],
+				strcspn(l->sf->vars.v[i], "=")));
+		for (int i = 0; squad_var_names[i]; i++)
+			strvec_push(&known, squad_var_names[i]);
+		strbuf_addf(&msg, "undefined variable '%s' in %s", name.buf, what);
+		diag_add_suggestion(&msg, name.buf, (const char *const *)known.v, (long)known.nr);
+		if (!diag_suggest(name.buf, (const char *const *)known.v, (long)known.nr))
+			strbuf_addstr(&msg, " (define it under 'vars:' or in the environment; "
+				      "write '$${' for a literal '${')");
+		diag_error(l->diags, mark_inside(n, offset), "%s", msg.buf);
+		strbuf_release(&msg);
+		strvec_clear(&known);
+	}
+	strbuf_release(&out);
+	strbuf_release(&name);
+}
+
+/* --- maps ---------------------------------------------------------- */
+
+typedef void (*pair_fn)(struct loader *l, const char *key, yaml_node_t *key_node,
+			yaml_node_t *value, void *data);
+
+/* Walk a mapping's pairs, rejecting non-string keys and duplicates. When
+ * `known` is given, other keys are errors with a suggestion. */
+static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
+		     const char *const *known, pair_fn fn, void *data)
+{
+	struct strmap seen = STRMAP_INIT;
+	yaml_node_pair_t *pair;
+
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = node_at(l, pair->key), *v = node_at(l, pair->value);
+		const char *key;
+		int first;
+
+		if (!k || !v)
+			break;
+		if (k->type != YAML_SCALAR_NODE) {
+			diag_error(l->diags, mark_of(k), "keys in %s must be strings, not %s",
+				   where, kind_of(k));
+			continue;
+		}
+		key = scalar(k);
+		first = strmap_get(&seen, key);
+		if (first >= 0) {
+			diag_error(l->diags, mark_of(k),
+				   "duplicate key '%s' in %s (first given on line %d)",
+				   key, where, first);
+			continue;
+		}
+		strmap_put(&seen, key, (int)k->start_mark.line + 1);
+		if (known) {
+			bool ok = false;
+
+			for (int i = 0; known[i]; i++)
+				if (!strcmp(known[i], key))
+					ok = true;
+			if (!ok) {
+				struct strbuf msg = STRBUF_INIT;
+
+				strbuf_addf(&msg, "unknown key '%s' in %s", key, where);
+				diag_add_suggestion(&msg, key, known, -1);
+				diag_error(l->diags, mark_of(k), "%s", msg.buf);
+				strbuf_release(&msg);
+				continue;
+			}
+		}
+		fn(l, key, k, v, data);
+	}
+	strmap_release(&seen);
+}
+
+static bool want_map(struct loader *l, const yaml_node_t *n, const char *what)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return true;
+	diag_error(l->diags, mark_of(n), "%s must be a map, not %s", what, kind_of(n));
+	return false;
+}
+
+struct env_target {
+	struct strvec *env;
+	const char *where;
+	bool check_vars; /* task env: ${VAR} must resolve at load time */
+};
+
+static void env_pair(struct loader *l, const char *key, yaml_node_t *k,
+		     yaml_node_t *v, void *data)
+{
+	struct env_target *t = data;
+	const char *p = key;
+
+	if (!*p || !(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+		p = NULL;
+	else
+		while (*++p)
+			if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) {
+				p = NULL;
+				break;
+			}
+	if (!p) {
+		diag_error(l->diags, mark_of(k),
+			   "'%s' in %s is not a variable name (letters, digits, '_')",
+			   key, t->where);
+		return;
+	}
+	if (is_null(v)) {
+		strvec_pushf(t->env, "%s=", key);
+		return;
+	}
+	if (want_scalar(l, v, "an environment value") < 0)
+		return;
+	if (t->check_vars)
+		check_vars(l, v, scalar(v), "env");
+	strvec_pushf(t->env, "%s=%s", key, scalar(v));
+}
+
+static void get_env(struct loader *l, yaml_node_t *n, const char *where,
+		    struct strvec *env, bool check)
+{
+	struct env_target t = { env, where, check };
+
+	if (is_null(n) || !want_map(l, n, where))
+		return;
+	walk_map(l, n, where, NULL, env_pair, &t);
+}
+
+/* --- vars ---------------------------------------------------------- */
+
+static void var_pair(struct loader *l, const char *key, yaml_node_t *k,
+		     yaml_node_t *v, void *data)
+{
+	struct strbuf value = STRBUF_INIT, name = STRBUF_INIT;
+	size_t offset = 0;
+
+	(void)data;
+	if (!*key || strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_") != strlen(key) || (*key >= '0' && *key <= '9')) {
+		diag_error(l->diags, mark_of(k),
+			   "'%s' is not a variable name (letters, digits, '_')", key);
+		return;
+	}
+	if (v->type != YAML_SCALAR_NODE) {
+		diag_error(l->diags, mark_of(v), "variable '%s' must be a string, not %s",
+			   key, kind_of(v));
+		return;
+	}
+	/* a var may use the vars above it and the environment */
+	if (expand_vars(&value, scalar(v), &l->check_scope, &offset, &name) < 0)
+		diag_error(l->diags, mark_inside(v, offset),
+			   "undefined variable '%s' in vars.%s (only variables "
+			   "defined above it, or in the environment, can be used)",
+			   name.buf, key);
+	else
+		strvec_pushf(&l->sf->vars, "%s=%s", key, value.buf);
+	strbuf_release(&value);
+	strbuf_release(&name);
+}
+
+/* --- regexes ------------------------------------------------------- */
+
+static struct regex *compile_at(struct loader *l, const yaml_node_t *n, const char *what)
+{
+	struct strbuf err = STRBUF_INIT;
+	size_t offset = 0;
+	struct regex *re = regex_compile(scalar(n), &err, &offset);
+
+	if (!re)
+		diag_error(l->diags, mark_inside(n, offset),
+			   "invalid regular expression in %s: %s (at offset %zu)",
+			   what, err.buf, offset);
+	strbuf_release(&err);
+	return re;
+}
+
+/* --- defaults ------------------------------------------------------ */
+
+static void defaults_pair(struct loader *l, const char *key, yaml_node_t *k,
+			  yaml_node_t *v, void *data)
+{
+	long n;
+
+	(void)k;
+	(void)data;
+	if (!strcmp(key, "worker")) {
+		if (!get_string(l, v, "defaults.worker", &l->default_worker))
+			l->default_worker_mark = mark_of(v);
+	} else if (!strcmp(key, "timeout")) {
+		get_duration(l, v, "defaults.timeout", &l->default_timeout_ms);
+	} else if (!strcmp(key, "retries")) {
+		if (!get_count(l, v, "defaults.retries", 100, &n))
+			l->default_retries = (unsigned)n;
+	} else if (!strcmp(key, "escalate")) {
+		get_bool(l, v, "defaults.escalate", &l->default_escalate);
+	} else if (!strcmp(key, "env")) {
+		get_env(l, v, "defaults.env", &l->default_env, true);
+	}
+}
+
+/* --- workers ------------------------------------------------------- */
+
+static struct worker *add_worker(struct squadfile *sf, const char *name)
+{
+	struct worker *w;
+
+	sf->workers = xrealloc(sf->workers, (sf->nr_workers + 1) * sizeof(*sf->workers));
+	w = &sf->workers[sf->nr_workers++];
+	memset(w, 0, sizeof(*w));
+	w->name = xstrdup(name);
+	strvec_init(&w->command);
+	strvec_init(&w->env);
+	return w;
+}
+
+static void add_builtin_workers(struct squadfile *sf)
+{
+	static const char *const qwen_argv[] = {
+		"qwen", "--approval-mode", "yolo", "-o", "json", "{prompt}", NULL,
+	};
+	struct worker *w;
+
+	w = add_worker(sf, "shell");
+	w->is_shell = true;
+	w = add_worker(sf, "qwen");
+	for (int i = 0; qwen_argv[i]; i++)
+		strvec_push(&w->command, qwen_argv[i]);
+	w->output = WORKER_OUTPUT_QWEN_JSON;
+	w->slots = 4;
+}
+
+static void worker_pair(struct loader *l, const char *key, yaml_node_t *k,
+			yaml_node_t *v, void *data)
+{
+	struct worker *w = data;
+	struct strbuf what = STRBUF_INIT;
+	long n;
+
+	(void)k;
+	strbuf_addf(&what, "workers.%s.%s", w->name, key);
+	if (!strcmp(key, "command")) {
+		struct strvec argv = STRVEC_INIT;
+
+		if (w->is_shell) {
+			diag_error(l->diags, mark_of(k), "the built-in shell worker has "
+				   "no command: give tasks a 'run:' instead");
+		} else if (v->type != YAML_SEQUENCE_NODE) {
+			diag_error(l->diags, mark_of(v), "%s must be a list (an argv "
+				   "template such as [qwen, -o, json, \"{prompt}\"]), not %s",
+				   what.buf, kind_of(v));
+		} else if (!get_string_list(l, v, what.buf, &argv, NULL)) {
+			struct strbuf err = STRBUF_INIT;
+
+			for (size_t i = 0; i < argv.nr && !err.len; i++)
+				expand_check_template(argv.v[i], NULL, &err);
+			if (err.len)
+				diag_error(l->diags, mark_of(v), "%s: %s", what.buf, err.buf);
+			else if (!argv.nr)
+				diag_error(l->diags, mark_of(v), "%s is empty", what.buf);
+			strvec_clear(&w->command);
+			w->command = argv;
+			strvec_init(&argv);
+			strbuf_release(&err);
+		}
+		strvec_clear(&argv);
+	} else if (!strcmp(key, "env")) {
+		/* ${VAR} here comes from the environment when the worker starts:
+		 * an API key is named, never written, and need not be set for
+		 * runs that do not use this worker. */
+		strvec_clear(&w->env);
+		get_env(l, v, what.buf, &w->env, false);
+	} else if (!strcmp(key, "slots")) {
+		if (!get_count(l, v, what.buf, 4096, &n))
+			w->slots = (unsigned)n;
+	} else if (!strcmp(key, "timeout")) {
+		get_duration(l, v, what.buf, &w->timeout_ms);
+	} else if (!strcmp(key, "output")) {
+		if (!want_scalar(l, v, what.buf)) {
+			if (!strcmp(scalar(v), "text"))
+				w->output = WORKER_OUTPUT_TEXT;
+			else if (!strcmp(scalar(v), "qwen-json"))
+				w->output = WORKER_OUTPUT_QWEN_JSON;
+			else
+				diag_error(l->diags, mark_of(v), "%s must be 'text' or "
+					   "'qwen-json', not '%s'", what.buf, scalar(v));
+		}
+	} else if (!strcmp(key, "daily_limit")) {
+		get_count(l, v, what.buf, 100000000, &w->daily_limit);
+	} else if (!strcmp(key, "per_minute")) {
+		get_count(l, v, what.buf, 100000000, &w->per_minute);
+	} else if (!strcmp(key, "rate_limit_pattern")) {
+		if (!get_string(l, v, what.buf, &w->rate_limit_pattern) && w->rate_limit_pattern) {
+			regex_free(w->rate_limit_re);
+			w->rate_limit_re = compile_at(l, v, what.buf);
+		}
+	} else if (!strcmp(key, "prompt_template")) {
+		struct strbuf err = STRBUF_INIT;
+
+		if (!get_string(l, v, what.buf, &w->prompt_template) && w->prompt_template &&
+		    expand_check_template(w->prompt_template, NULL, &err) < 0)
+			diag_error(l->diags, mark_of(v), "%s: %s", what.buf, err.buf);
+		strbuf_release(&err);
+	} else if (!strcmp(key, "model")) {
+		get_string(l, v, what.buf, &w->model);
+	}
+	strbuf_release(&what);
+}
+
+static void workers_pair(struct loader *l, const char *key, yaml_node_t *k,
+			 yaml_node_t *v, void *data)
+{
+	long index = squadfile_find_worker(l->sf, key);
+	const char *why = squadfile_check_name(key);
+	struct worker *w;
+	struct strbuf where = STRBUF_INIT;
+
+	(void)data;
+	if (why) {
+		diag_error(l->diags, mark_of(k), "worker name '%s' %s", key, why);
+		return;
+	}
+	w = index >= 0 ? &l->sf->workers[index] : add_worker(l->sf, key);
+	w->mark = mark_of(k);
+	strbuf_addf(&where, "worker '%s'", key);
+	if (want_map(l, v, where.buf)) {
+		walk_map(l, v, where.buf, worker_keys, worker_pair, w);
+		if (!w->is_shell && !w->command.nr)
+			diag_error(l->diags, mark_of(k), "worker '%s' needs a 'command' "
+				   "(an argv template such as [my-agent, \"{prompt}\"])", key);
+	}
+	strbuf_release(&where);
+}
+
+/* --- routing ------------------------------------------------------- */
+
+static void rule_pair(struct loader *l, const char *key, yaml_node_t *k,
+		      yaml_node_t *v, void *data)
+{
+	struct route_rule *r = data;
+
+	(void)k;
+	if (!strcmp(key, "match")) {
+		if (!want_scalar(l, v, "routing match") && !is_null(v)) {
+			r->match = xstrdup(scalar(v));
+			r->match_mark = mark_of(v);
+			r->re = compile_at(l, v, "routing match");
+		}
+	} else if (!strcmp(key, "skill")) {
+		if (!get_string(l, v, "routing skill", &r->skill) && r->skill &&
+		    squadfile_check_name(r->skill))
+			diag_error(l->diags, mark_of(v), "skill name '%s' %s", r->skill,
+				   squadfile_check_name(r->skill));
+	}
+}
+
+static void get_routing(struct loader *l, yaml_node_t *n)
+{
+	struct squadfile *sf = l->sf;
+	yaml_node_item_t *item;
+
+	if (is_null(n))
+		return;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		diag_error(l->diags, mark_of(n), "routing must be a list of "
+			   "{match: PATTERN, skill: NAME} rules, not %s", kind_of(n));
+		return;
+	}
+	for (item = n->data.sequence.items.start; item < n->data.sequence.items.top; item++) {
+		yaml_node_t *e = node_at(l, *item);
+		struct route_rule *r;
+
+		if (!e)
+			return;
+		if (!want_map(l, e, "a routing rule"))
+			continue;
+		sf->rules = xrealloc(sf->rules, (sf->nr_rules + 1) * sizeof(*sf->rules));
+		r = &sf->rules[sf->nr_rules++];
+		memset(r, 0, sizeof(*r));
+		walk_map(l, e, "a routing rule", rule_keys, rule_pair, r);
+		if (!r->match || !r->skill) {
+			diag_error(l->diags, mark_of(e), "a routing rule needs both "
+				   "'match' (a regular expression) and 'skill'");
+			free(r->match);
+			free(r->skill);
+			regex_free(r->re);
+			sf->nr_rules--;
+		}
+	}
+}
+
+/* --- tasks --------------------------------------------------------- */
+
+const char *squadfile_check_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (!*p)
+		return "is empty";
+	if (*p == '-')
+		return "must not start with '-' (it would read as an option)";
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return "contains a control character";
+		if (*p == ' ' || *p == '\t')
+			return "contains a space";
+	}
+	if (p - (const unsigned char *)name > 4096)
+		return "is longer than 4096 bytes";
+	return NULL;
+}
+
+struct task_ctx {
+	struct task *task;
+	size_t index;
+};
+
+static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
+		      yaml_node_t *v, void *data)
+{
+	struct task_ctx *ctx = data;
+	struct task *t = ctx->task;
+	long n;
+
+	(void)k;
+	if (!strcmp(key, "desc")) {
+		get_string(l, v, "desc", &t->desc);
+	} else if (!strcmp(key, "run")) {
+		if (v->type == YAML_SEQUENCE_NODE) {
+			if (!get_string_list(l, v, "run", &t->run_argv, NULL)) {
+				if (!t->run_argv.nr)
+					diag_error(l->diags, mark_of(v), "run is an empty list");
+				for (size_t i = 0; i < t->run_argv.nr; i++)
+					check_vars(l, v, t->run_argv.v[i], "run");
+			}
+		} else if (!get_string(l, v, "run", &t->run) && t->run) {
+			if (!t->run[strspn(t->run, " \t\r\n")]) {
+				diag_error(l->diags, mark_of(v), "run is empty");
+				free(t->run);
+				t->run = NULL;
+			} else {
+				check_vars(l, v, t->run, "run");
+			}
+		}
+	} else if (!strcmp(key, "prompt")) {
+		if (!get_string(l, v, "prompt", &t->prompt) && t->prompt)
+			check_vars(l, v, t->prompt, "prompt");
+	} else if (!strcmp(key, "needs")) {
+		get_string_list(l, v, "needs", &t->needs, &t->need_marks);
+	} else if (!strcmp(key, "skills")) {
+		struct mark *marks = NULL;
+
+		if (!get_string_list(l, v, "skills", &t->skills, &marks))
+			for (size_t i = 0; i < t->skills.nr; i++)
+				if (squadfile_check_name(t->skills.v[i]))
+					diag_error(l->diags, marks[i], "skill name '%s' %s",
+						   t->skills.v[i],
+						   squadfile_check_name(t->skills.v[i]));
+		free(marks);
+	} else if (!strcmp(key, "worker")) {
+		if (!get_string(l, v, "worker", &l->task_worker_names[ctx->index]))
+			l->task_worker_marks[ctx->index] = mark_of(v);
+	} else if (!strcmp(key, "dir")) {
+		if (!get_string(l, v, "dir", &t->dir) && t->dir)
+			check_vars(l, v, t->dir, "dir");
+	} else if (!strcmp(key, "env")) {
+		get_env(l, v, "env", &t->env, true);
+	} else if (!strcmp(key, "timeout")) {
+		get_duration(l, v, "timeout", &t->timeout_ms);
+	} else if (!strcmp(key, "retries")) {
+		if (!get_count(l, v, "retries", 100, &n))
+			t->retries = (unsigned)n;
+	} else if (!strcmp(key, "escalate")) {
+		get_bool(l, v, "escalate", &t->escalate);
+	} else if (!strcmp(key, "expect")) {
+		if (!get_string(l, v, "expect", &t->expect) && t->expect) {
+			regex_free(t->expect_re);
+			t->expect_re = compile_at(l, v, "expect");
+		}
+	} else if (!strcmp(key, "inputs")) {
+		get_string_list(l, v, "inputs", &t->inputs, NULL);
+	} else if (!strcmp(key, "outputs")) {
+		get_string_list(l, v, "outputs", &t->outputs, NULL);
+	}
+}
+
+static void tasks_pair(struct loader *l, const char *key, yaml_node_t *k,
+		       yaml_node_t *v, void *data)
+{
+	struct squadfile *sf = l->sf;
+	const char *why = squadfile_check_name(key);
+	struct task_ctx ctx;
+	struct task *t;
+
+	(void)data;
+	if (why) {
+		diag_error(l->diags, mark_of(k), "task name '%.80s%s' %s", key,
+			   strlen(key) > 80 ? "..." : "", why);
+		return;
+	}
+	t = &sf->tasks[sf->nr_tasks];
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(key);
+	t->mark = mark_of(k);
+	strvec_init(&t->run_argv);
+	strvec_init(&t->needs);
+	strvec_init(&t->skills);
+	strvec_init(&t->env);
+	strvec_init(&t->inputs);
+	strvec_init(&t->outputs);
+	for (size_t i = 0; i < l->default_env.nr; i++)
+		strvec_push(&t->env, l->default_env.v[i]);
+	t->timeout_ms = l->default_timeout_ms;
+	t->retries = l->default_retries;
+	t->escalate = l->default_escalate;
+	ctx.task = t;
+	ctx.index = sf->nr_tasks;
+	strmap_put(&sf->task_index, t->name, (int)sf->nr_tasks);
+	sf->nr_tasks++;
+
+	if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+		/* `name: command` is shorthand for `name: {run: command}` */
+		task_pair(l, "run", k, v, &ctx);
+	} else if (is_null(v)) {
+		/* reported below as having nothing to do */
+	} else {
+		struct strbuf where = STRBUF_INIT;
+
+		strbuf_addf(&where, "task '%s'", key);
+		if (want_map(l, v, where.buf))
+			walk_map(l, v, where.buf, task_keys, task_pair, &ctx);
+		strbuf_release(&where);
+	}
+	if (!t->run && !t->run_argv.nr && !t->prompt && !t->needs.nr)
+		diag_error(l->diags, t->mark, "task '%s' has nothing to do: give it "
+			   "'run' (a command), 'prompt' (for an agent) or 'needs'", key);
+	if (t->run && t->run_argv.nr)
+		diag_error(l->diags, t->mark, "task '%s' has both a run string and "
+			   "a run list", key);
+}
+
+static void get_tasks(struct loader *l, yaml_node_t *n)
+{
+	struct squadfile *sf = l->sf;
+	size_t max;
+
+	if (!want_map(l, n, "tasks"))
+		return;
+	max = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	sf->tasks = xcalloc(max, sizeof(*sf->tasks));
+	l->task_worker_names = xcalloc(max, sizeof(char *));
+	l->task_worker_marks = xcalloc(max, sizeof(struct mark));
+	walk_map(l, n, "tasks", NULL, tasks_pair, NULL);
+}
+
+/* --- top level ----------------------------------------------------- */
+
+struct top {
+	yaml_node_t *tasks, *defaults, *vars, *workers, *routing, *dflt;
+	bool has_version;
+};
+
+static void top_pair(struct loader *l, const char *key, yaml_node_t *k,
+		     yaml_node_t *v, void *data)
+{
+	struct top *top = data;
+
+	if (!strcmp(key, "version")) {
+		top->has_version = true;
+		if (v->type != YAML_SCALAR_NODE || strcmp(scalar(v), "1"))
+			diag_error(l->diags, mark_of(v->type == YAML_SCALAR_NODE ? v : k),
+				   "unsupported version '%s': this squad reads version 1",
+				   v->type == YAML_SCALAR_NODE ? scalar(v) : "?");
+	} else if (!strcmp(key, "skills_dir")) {
+		get_string(l, v, "skills_dir", &l->sf->skills_dir);
+	} else if (!strcmp(key, "tasks")) {
+		top->tasks = v;
+	} else if (!strcmp(key, "defaults")) {
+		top->defaults = v;
+	} else if (!strcmp(key, "vars")) {
+		top->vars = v;
+	} else if (!strcmp(key, "workers")) {
+		top->workers = v;
+	} else if (!strcmp(key, "routing")) {
+		top->routing = v;
+	} else if (!strcmp(key, "default")) {
+		top->dflt = v;
+	}
+}
+
+/* Checks that need the whole file. */
+static void resolve(struct loader *l, yaml_node_t *dflt)
+{
+	struct squadfile *sf = l->sf;
+	const char **names = xcalloc(sf->nr_tasks + 1, sizeof(char *));
+	const char **worker_names = xcalloc(sf->nr_workers + 1, sizeof(char *));
+	long dw = -1;
+
+	for (size_t i = 0; i < sf->nr_tasks; i++)
+		names[i] = sf->tasks[i].name;
+	for (size_t i = 0; i < sf->nr_workers; i++)
+		worker_names[i] = sf->workers[i].name;
+
+	if (l->default_worker) {
+		dw = squadfile_find_worker(sf, l->default_worker);
+		if (dw < 0) {
+			struct strbuf msg = STRBUF_INIT;
+
+			strbuf_addf(&msg, "unknown worker '%s' in defaults", l->default_worker);
+			diag_add_suggestion(&msg, l->default_worker, worker_names, -1);
+			diag_error(l->diags, l->default_worker_mark, "%s", msg.buf);
+			strbuf_release(&msg);
+		}
+	}
+
+	for (size_t i = 0; i < sf->nr_tasks; i++) {
+		struct task *t = &sf->tasks[i];
+		const char *wname = l->task_worker_names[i];
+
+		if (wname) {
+			long w = squadfile_find_worker(sf, wname);
+
+			if (w < 0) {
+				struct strbuf msg = STRBUF_INIT;
+
+				strbuf_addf(&msg, "unknown worker '%s' for task '%s'", wname, t->name);
+				diag_add_suggestion(&msg, wname, worker_names, -1);
+				if (!diag_suggest(wname, worker_names, -1))
+					strbuf_addstr(&msg, " (define it under 'workers:')");
+				diag_error(l->diags, l->task_worker_marks[i], "%s", msg.buf);
+				strbuf_release(&msg);
+				w = 0;
+			}
+			t->worker = (size_t)w;
+			t->worker_explicit = true;
+		} else if (dw >= 0) {
+			t->worker = (size_t)dw;
+		} else {
+			/* a prompt goes to an agent, a command to the shell */
+			t->worker = t->prompt && !t->run && !t->run_argv.nr
+				? (size_t)squadfile_find_worker(sf, "qwen") : 0;
+		}
+		if (sf->workers[t->worker].is_shell && t->prompt && !t->run &&
+		    !t->run_argv.nr && (wname || dw >= 0))
+			diag_error(l->diags, wname ? l->task_worker_marks[i] : t->mark,
+				   "task '%s' has a prompt but no run, and the shell worker "
+				   "runs commands: give it an agent worker such as 'qwen'",
+				   t->name);
+
+		for (size_t j = 0; j < t->needs.nr; j++) {
+			const char *dep = t->needs.v[j];
+
+			if (squadfile_find_task(sf, dep) < 0) {
+				struct strbuf msg = STRBUF_INIT;
+
+				strbuf_addf(&msg, "task '%s' needs unknown task '%s'", t->name, dep);
+				diag_add_suggestion(&msg, dep, names, (long)sf->nr_tasks);
+				diag_error(l->diags, t->need_marks[j], "%s", msg.buf);
+				strbuf_release(&msg);
+			}
+		}
+	}
+
+	if (dflt) {
+		struct mark *marks = NULL;
+
+		if (!get_string_list(l, dflt, "default", &sf->default_targets, &marks))
+			for (size_t i = 0; i < sf->default_targets.nr; i++) {
+				const char *name = sf->default_targets.v[i];
+
+				if (squadfile_find_task(sf, name) < 0) {
+					struct strbuf msg = STRBUF_INIT;
+
+					strbuf_addf(&msg, "default target '%s' is not a task", name);
+					diag_add_suggestion(&msg, name, names, (long)sf->nr_tasks);
+					diag_error(l->diags, marks[i], "%s", msg.buf);
+					strbuf_release(&msg);
+				}
+			}
+		free(marks);
+	}
+	free(names);
+	free(worker_names);
+}
+
+static int read_squadfile(struct strbuf *text, const char *path, struct diag_list *diags)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		diag_error(diags, (struct mark){ 0, 0 }, "cannot open: %s%s", strerror(errno),
+			   errno == ENOENT ? " (run 'squad init' to write a starter Squadfile, "
+			   "or point -f at one)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		diag_error(diags, (struct mark){ 0, 0 }, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > SQUADFILE_MAX_BYTES) {
+		diag_error(diags, (struct mark){ 0, 0 },
+			   "the file is %lld bytes, more than a Squadfile may have (%u MiB)",
+			   (long long)st.st_size, SQUADFILE_MAX_BYTES >> 20);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (strbuf_read_file(text, path) < 0) {
+		diag_error(diags, (struct mark){ 0, 0 }, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static char *folder_of(const char *path)
+{
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	char *real;
+
+	if (!slash) {
+		free(copy);
+		copy = xstrdup(".");
+	} else if (slash == copy) {
+		copy[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	real = realpath(copy, NULL);
+	if (!real)
+		real = xstrdup(copy);
+	free(copy);
+	return real;
+}
+
+int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *diags)
+{
+	struct loader l;
+	struct strbuf text = STRBUF_INIT;
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	struct top top;
+	bool have_doc = false;
+
+	memset(sf, 0, sizeof(*sf));
+	memset(&l, 0, sizeof(l));
+	memset(&top, 0, sizeof(top));
+	sf->path = xstrdup(path);
+	sf->root = folder_of(path);
+	strvec_init(&sf->vars);
+	strvec_init(&sf->default_targets);
+	add_builtin_workers(sf);
+	l.sf = sf;
+	l.diags = diags;
+	strvec_init(&l.default_env);
+	strvec_init(&l.squad_vars);
+	for (int i = 0; squad_var_names[i]; i++)
+		strvec_pushf(&l.squad_vars, "%s=", squad_var_names[i]);
+	l.check_scope.own = &l.squad_vars;
+	l.check_scope.vars = &sf->vars;
+	l.check_scope.environ = true;
+
+	if (read_squadfile(&text, path, diags) < 0)
+		goto done;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text.buf, text.len);
+	if (!yaml_parser_load(&parser, &l.doc)) {
+		struct mark m = { (unsigned)parser.problem_mark.line + 1,
+				  (unsigned)parser.problem_mark.column + 1 };
+
+		diag_error(diags, m, "invalid YAML: %s%s%s",
+			   parser.problem ? parser.problem : "cannot parse",
+			   parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		goto done;
+	}
+	have_doc = true;
+	root = yaml_document_get_root_node(&l.doc);
+	if (root) {
+		yaml_document_t next;
+
+		/* a second document would be silently ignored: say so */
+		if (yaml_parser_load(&parser, &next)) {
+			if (yaml_document_get_root_node(&next))
+				diag_error(diags, (struct mark){ (unsigned)next.start_mark.line + 1,
+					   (unsigned)next.start_mark.column + 1 },
+					   "a Squadfile is one YAML document; remove the second one");
+			yaml_document_delete(&next);
+		}
+	}
+	yaml_parser_delete(&parser);
+
+	if (!root) {
+		diag_error(diags, (struct mark){ 1, 1 }, "the Squadfile is empty; it "
+			   "needs at least 'version: 1' and a 'tasks:' map");
+		goto done;
+	}
+	l.budget = (size_t)(l.doc.nodes.top - l.doc.nodes.start) * 4 + 100000;
+	if (!want_map(&l, root, "a Squadfile"))
+		goto done;
+	walk_map(&l, root, "the top level", top_keys, top_pair, &top);
+	if (!top.has_version)
+		diag_error(diags, (struct mark){ 1, 1 }, "missing 'version: 1' at the top level");
+
+	/* order matters: vars feed every ${VAR} check, defaults every task,
+	 * workers every task's worker */
+	if (top.vars && !is_null(top.vars) && want_map(&l, top.vars, "vars"))
+		walk_map(&l, top.vars, "vars", NULL, var_pair, NULL);
+	if (top.defaults && !is_null(top.defaults) && want_map(&l, top.defaults, "defaults"))
+		walk_map(&l, top.defaults, "defaults", defaults_keys, defaults_pair, NULL);
+	if (top.workers && !is_null(top.workers) && want_map(&l, top.workers, "workers"))
+		walk_map(&l, top.workers, "workers", NULL, workers_pair, NULL);
+	if (top.routing)
+		get_routing(&l, top.routing);
+	if (!top.tasks)
+		diag_error(diags, (struct mark){ 1, 1 }, "missing 'tasks:' at the top level");
+	else if (!is_null(top.tasks))
+		get_tasks(&l, top.tasks);
+	resolve(&l, top.dflt);
+
+done:
+	if (have_doc)
+		yaml_document_delete(&l.doc);
+	if (l.task_worker_names)
+		for (size_t i = 0; i < sf->nr_tasks; i++)
+			free(l.task_worker_names[i]);
+	free(l.task_worker_names);
+	free(l.task_worker_marks);
+	free(l.default_worker);
+	strvec_clear(&l.default_env);
+	strvec_clear(&l.squad_vars);
+	strbuf_release(&text);
+	return diags->errors ? -1 : 0;
+}
+
+static void task_release(struct task *t)
+{
+	free(t->name);
+	free(t->desc);
+	free(t->run);
+	strvec_clear(&t->run_argv);
+	free(t->prompt);
+	strvec_clear(&t->needs);
+	free(t->need_marks);
+	strvec_clear(&t->skills);
+	free(t->dir);
+	strvec_clear(&t->env);
+	free(t->expect);
+	regex_free(t->expect_re);
+	strvec_clear(&t->inputs);
+	strvec_clear(&t->outputs);
+}
+
+void squadfile_release(struct squadfile *sf)
+{
+	for (size_t i = 0; i < sf->nr_tasks; i++)
+		task_release(&sf->tasks[i]);
+	free(sf->tasks);
+	for (size_t i = 0; i < sf->nr_workers; i++) {
+		struct worker *w = &sf->workers[i];
+
+		free(w->name);
+		strvec_clear(&w->command);
+		strvec_clear(&w->env);
+		free(w->rate_limit_pattern);
+		regex_free(w->rate_limit_re);
+		free(w->prompt_template);
+		free(w->model);
+	}
+	free(sf->workers);
+	for (size_t i = 0; i < sf->nr_rules; i++) {
+		free(sf->rules[i].match);
+		free(sf->rules[i].skill);
+		regex_free(sf->rules[i].re);
+	}
+	free(sf->rules);
+	strvec_clear(&sf->vars);
+	strvec_clear(&sf->default_targets);
+	strmap_release(&sf->task_index);
+	free(sf->skills_dir);
+	free(sf->path);
+	free(sf->root);
+	memset(sf, 0, sizeof(*sf));
+}
+
+long squadfile_find_task(const struct squadfile *sf, const char *name)
+{
+	return strmap_get(&sf->task_index, name);
+}
+
+long squadfile_find_worker(const struct squadfile *sf, const char *name)
+{
+	for (size_t i = 0; i < sf->nr_workers; i++)
+		if (!strcmp(sf->workers[i].name, name))
+			return (long)i;
+	return -1;
+}

@@ -1,0 +1,113 @@
+/* squadfile.h - a Squadfile (YAML) read into the model.
+ *
+ * squadfile_load() reads and checks one Squadfile: keys, types, names,
+ * variables, workers and dependencies, and reports every problem it finds
+ * in one pass into a diag_list, each with its line and column. What it
+ * returns is the whole model that the later stages (graph, plan, run)
+ * work from; none of them sees YAML.
+ *
+ * Strings in the model are kept as the author wrote them, `${VAR}`
+ * included: they are expanded (expand.h) only where a process needs them,
+ * so values taken from the environment never reach a manifest or a log
+ * that squad writes on its own.
+ */
+#ifndef SQUAD_SQUADFILE_H
+#define SQUAD_SQUADFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "regex.h"
+#include "util/strmap.h"
+#include "util/strvec.h"
+
+/* How an agent's stdout is read. */
+enum worker_output {
+	WORKER_OUTPUT_TEXT,      /* plain text: the whole output is the result */
+	WORKER_OUTPUT_QWEN_JSON, /* qwen -o json: an array of events */
+};
+
+/* A worker: what runs a task. `shell` is built in and has no command. */
+struct worker {
+	char *name;
+	struct mark mark;
+	bool is_shell;          /* the built-in shell worker */
+	struct strvec command;  /* argv template: {prompt} {task} {dir} {model} ${VAR} */
+	struct strvec env;      /* "NAME=value" added to the environment */
+	unsigned slots;         /* tasks at once; 0 = bounded by -j only */
+	long timeout_ms;        /* 0 = the task's own, else none */
+	enum worker_output output;
+	long daily_limit;       /* requests per day; 0 = unlimited */
+	long per_minute;        /* requests per minute; 0 = unlimited */
+	char *rate_limit_pattern; /* PCRE2 as written; NULL = the default */
+	struct regex *rate_limit_re; /* compiled; NULL for shell */
+	char *prompt_template;  /* turns a run: task into a prompt; {run} {task} */
+	char *model;            /* fills {model} */
+};
+
+/* A routing rule: tasks whose name, run or prompt match get `skill`. */
+struct route_rule {
+	char *match;            /* PCRE2 pattern, as written */
+	struct mark match_mark; /* where the pattern's text starts */
+	char *skill;
+	struct regex *re;
+};
+
+struct task {
+	char *name;
+	struct mark mark;       /* the name, where the task is defined */
+	char *desc;
+	char *run;              /* shell command string, or NULL */
+	struct strvec run_argv; /* or an argv list (nr == 0 when not given) */
+	char *prompt;           /* text for an agent worker, or NULL */
+	struct strvec needs;    /* task names, as written */
+	struct mark *need_marks; /* needs.nr marks */
+	struct strvec skills;   /* skill tags written on the task */
+	size_t worker;          /* index into squadfile.workers */
+	bool worker_explicit;   /* given on the task (not by defaults) */
+	char *dir;              /* relative to the Squadfile's folder, or NULL */
+	struct strvec env;      /* "NAME=value", defaults' first */
+	long timeout_ms;        /* 0 = none */
+	unsigned retries;
+	bool escalate;          /* failed after retries -> hand-off entry */
+	char *expect;           /* PCRE2 the output must match, or NULL */
+	struct regex *expect_re;
+	struct strvec inputs;   /* glob patterns */
+	struct strvec outputs;
+};
+
+struct squadfile {
+	char *path;             /* as given on the command line */
+	char *root;             /* absolute folder holding the Squadfile */
+	struct strvec vars;     /* "NAME=value", in order, already expanded */
+	struct task *tasks;
+	size_t nr_tasks;
+	struct worker *workers; /* [0] is always shell */
+	size_t nr_workers;
+	struct strvec default_targets;
+	struct route_rule *rules;
+	size_t nr_rules;
+	char *skills_dir;       /* as written, or NULL for the default */
+	struct strmap task_index; /* name -> index into tasks */
+};
+
+/* Read and check the Squadfile at `path`. Returns 0 when the model is
+ * usable (warnings may have been added to `diags`), -1 when at least one
+ * error was added. `sf` must be released in both cases. */
+int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *diags);
+void squadfile_release(struct squadfile *sf);
+
+/* Index of the task called `name`, or -1. O(1). */
+long squadfile_find_task(const struct squadfile *sf, const char *name);
+/* Index of the worker called `name`, or -1. */
+long squadfile_find_worker(const struct squadfile *sf, const char *name);
+
+/* Parse a duration: "90s", "10m", "1h30m", "250ms", or bare seconds.
+ * Returns milliseconds, or -1 when `text` is not a duration. */
+long squadfile_parse_duration(const char *text);
+
+/* Is `name` acceptable as a task name? Returns NULL, or why not. */
+const char *squadfile_check_name(const char *name);
+
+#endif

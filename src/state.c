@@ -1,0 +1,408 @@
+/* state.c - lock, journal and log paths under .squad/; see state.h. */
+#include "state.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_HEADER "# squad state 1\n"
+#define STATE_MAGIC "# squad state "
+
+static const char *const status_names[] = {
+	[RECORD_OK] = "ok",
+	[RECORD_FAILED] = "failed",
+	[RECORD_DONE] = "done",
+	[RECORD_DONE_FAILED] = "done-failed",
+};
+
+const char *record_status_name(enum record_status s)
+{
+	return status_names[s];
+}
+
+static uint32_t crc32_of(const char *data, size_t len)
+{
+	static uint32_t table[256];
+	uint32_t crc = 0xffffffffu;
+
+	if (!table[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	for (size_t i = 0; i < len; i++)
+		crc = table[(crc ^ (unsigned char)data[i]) & 0xff] ^ (crc >> 8);
+	return crc ^ 0xffffffffu;
+}
+
+int state_open(struct state *st, const char *root, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat sb;
+
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->journal_fd = -1;
+	strbuf_addf(&path, "%s/.squad", root);
+	st->dir = strbuf_detach(&path, NULL);
+
+	if (lstat(st->dir, &sb) < 0) {
+		if (errno != ENOENT || mkdir(st->dir, 0777) < 0) {
+			strbuf_addf(err, "cannot create '%s': %s", st->dir, strerror(errno));
+			return -1;
+		}
+		strbuf_addf(&path, "%s/.gitignore", st->dir);
+		if (state_write_file(path.buf, "*\n", 2, err) < 0) {
+			strbuf_release(&path);
+			return -1;
+		}
+		strbuf_release(&path);
+	} else if (S_ISLNK(sb.st_mode) || !S_ISDIR(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
+			    "(remove it to start fresh)", st->dir,
+			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
+		return -1;
+	}
+	return 0;
+}
+
+int state_lock(struct state *st, bool wait, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	if (st->lock_fd < 0) {
+		strbuf_addf(&path, "%s/lock", st->dir);
+		st->lock_fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (st->lock_fd < 0) {
+			strbuf_addf(err, "cannot open '%s': %s", path.buf, strerror(errno));
+			strbuf_release(&path);
+			return -1;
+		}
+		strbuf_release(&path);
+	}
+	while (flock(st->lock_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK)
+			return 1;
+		strbuf_addf(err, "cannot lock '%s/lock': %s", st->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static char *json_str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? xstrdup(s) : NULL;
+}
+
+static void put_in_memory(struct state *st, struct task_record *rec)
+{
+	int at = strmap_get(&st->index, rec->task);
+
+	if (at >= 0) {
+		task_record_release(&st->records[at]);
+		st->records[at] = *rec;
+		st->stale_lines++;
+	} else {
+		ALLOC_GROW(st->records, st->nr + 1, st->alloc);
+		st->records[st->nr] = *rec;
+		strmap_put(&st->index, st->records[st->nr].task, (int)st->nr);
+		st->nr++;
+	}
+}
+
+/* One journal line: "crc32hex JSON". Returns 0 and fills rec, or -1. */
+static int parse_line(const char *line, size_t len, struct task_record *rec)
+{
+	unsigned long crc;
+	char *end;
+	json_t *obj, *v;
+	const char *status;
+	int ret = -1;
+
+	if (len < 10 || line[8] != ' ')
+		return -1;
+	crc = strtoul(line, &end, 16);
+	if (end != line + 8 || crc != crc32_of(line + 9, len - 9))
+		return -1;
+	obj = json_loadb(line + 9, len - 9, 0, NULL);
+	if (!obj)
+		return -1;
+	memset(rec, 0, sizeof(*rec));
+	status = json_string_value(json_object_get(obj, "status"));
+	rec->task = json_str(obj, "task");
+	if (!rec->task || !status)
+		goto out;
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(*status_names); i++)
+		if (!strcmp(status, status_names[i]))
+			rec->status = (enum record_status)i, ret = 0;
+	if (ret < 0)
+		goto out;
+	if ((v = json_object_get(obj, "exit_code")))
+		rec->exit_code = (int)json_integer_value(v);
+	rec->duration_ms = (long)json_integer_value(json_object_get(obj, "duration_ms"));
+	rec->finished = json_integer_value(json_object_get(obj, "finished"));
+	rec->attempts = (unsigned)json_integer_value(json_object_get(obj, "attempts"));
+	rec->fingerprint = json_str(obj, "fingerprint");
+	rec->summary = json_str(obj, "summary");
+	rec->answer = json_str(obj, "answer");
+	rec->note = json_str(obj, "note");
+out:
+	json_decref(obj);
+	if (ret < 0)
+		task_record_release(rec);
+	return ret;
+}
+
+int state_load(struct state *st, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	const char *p, *end;
+	int ret = -1;
+
+	strbuf_addf(&path, "%s/state", st->dir);
+	st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			      0666);
+	if (st->journal_fd < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", path.buf, strerror(errno));
+		goto out;
+	}
+	if (strbuf_read_file(&text, path.buf) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+		goto out;
+	}
+	p = text.buf;
+	end = text.buf + text.len;
+	if (text.len && !strncmp(p, STATE_MAGIC, strlen(STATE_MAGIC)) &&
+	    strncmp(p, STATE_HEADER, strlen(STATE_HEADER))) {
+		strbuf_addf(err, "'%s' was written by a newer squad (%.*s); upgrade "
+			    "squad, or remove the file to start fresh", path.buf,
+			    (int)strcspn(p + 2, "\n"), p + 2);
+		goto out;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct task_record rec;
+
+		if (!nl)
+			break; /* a torn last line: the writer died mid-append */
+		if (*p != '#') {
+			if (parse_line(p, (size_t)(nl - p), &rec) == 0)
+				put_in_memory(st, &rec);
+			else
+				st->stale_lines++;
+		}
+		p = nl + 1;
+	}
+	if (!text.len && write(st->journal_fd, STATE_HEADER, strlen(STATE_HEADER)) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return ret;
+}
+
+const struct task_record *state_get(const struct state *st, const char *task)
+{
+	int at = strmap_get(&st->index, task);
+
+	return at >= 0 ? &st->records[at] : NULL;
+}
+
+static void format_line(const struct task_record *rec, struct strbuf *out)
+{
+	json_t *obj = json_object();
+	char *text;
+
+	json_object_set_new(obj, "task", json_string(rec->task));
+	json_object_set_new(obj, "status", json_string(status_names[rec->status]));
+	json_object_set_new(obj, "exit_code", json_integer(rec->exit_code));
+	json_object_set_new(obj, "duration_ms", json_integer(rec->duration_ms));
+	json_object_set_new(obj, "finished", json_integer(rec->finished));
+	json_object_set_new(obj, "attempts", json_integer(rec->attempts));
+#define OPT(field) if (rec->field) json_object_set_new(obj, #field, json_string(rec->field))
+	OPT(fingerprint);
+	OPT(summary);
+	OPT(answer);
+	OPT(note);
+#undef OPT
+	/* json_string() refuses invalid UTF-8: such a field is left out,
+	 * never written half */
+	text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	strbuf_addf(out, "%08x %s\n", crc32_of(text, strlen(text)), text);
+	free(text);
+	json_decref(obj);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int state_put(struct state *st, const struct task_record *rec, struct strbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct task_record copy = *rec;
+	int ret = 0;
+
+	copy.task = xstrdup(rec->task);
+	copy.fingerprint = dup_or_null(rec->fingerprint);
+	copy.summary = dup_or_null(rec->summary);
+	copy.answer = dup_or_null(rec->answer);
+	copy.note = dup_or_null(rec->note);
+	format_line(&copy, &line);
+	put_in_memory(st, &copy);
+	/* one write() of one line: O_APPEND makes it land whole or torn at
+	 * the end, which the reader drops */
+	if (st->journal_fd >= 0 &&
+	    write(st->journal_fd, line.buf, line.len) != (ssize_t)line.len) {
+		strbuf_addf(err, "cannot append to '%s/state': %s", st->dir,
+			    errno ? strerror(errno) : "short write");
+		ret = -1;
+	}
+	strbuf_release(&line);
+	return ret;
+}
+
+int state_compact(struct state *st, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
+	int ret;
+
+	strbuf_addstr(&text, STATE_HEADER);
+	for (size_t i = 0; i < st->nr; i++)
+		format_line(&st->records[i], &text);
+	strbuf_addf(&path, "%s/state", st->dir);
+	ret = state_write_file(path.buf, text.buf, text.len, err);
+	if (!ret) {
+		/* appends must go to the new file from now on */
+		if (st->journal_fd >= 0)
+			close(st->journal_fd);
+		st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		st->stale_lines = 0;
+	}
+	strbuf_release(&text);
+	strbuf_release(&path);
+	return ret;
+}
+
+void state_close(struct state *st)
+{
+	for (size_t i = 0; i < st->nr; i++)
+		task_record_release(&st->records[i]);
+	free(st->records);
+	strmap_release(&st->index);
+	if (st->journal_fd >= 0)
+		close(st->journal_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* drops the flock */
+	free(st->dir);
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->journal_fd = -1;
+}
+
+void task_record_release(struct task_record *rec)
+{
+	free(rec->task);
+	free(rec->fingerprint);
+	free(rec->summary);
+	free(rec->answer);
+	free(rec->note);
+	memset(rec, 0, sizeof(*rec));
+}
+
+void state_log_path(const struct state *st, const char *task, struct strbuf *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start;
+
+	strbuf_addf(path, "%s/logs", st->dir);
+	(void)mkdir(path->buf, 0777); /* EEXIST is the common case */
+	strbuf_addch(path, '/');
+	start = path->len;
+	for (const unsigned char *p = (const unsigned char *)task; *p; p++) {
+		bool safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+			    (*p == '.' && p != (const unsigned char *)task);
+
+		if (safe) {
+			strbuf_addch(path, *p);
+		} else {
+			strbuf_addch(path, '%');
+			strbuf_addch(path, hex[*p >> 4]);
+			strbuf_addch(path, hex[*p & 15]);
+		}
+	}
+	if (path->len - start > 160) {
+		/* file names are at most 255 bytes: keep a prefix, add a hash */
+		uint32_t h1 = crc32_of(task, strlen(task));
+		uint32_t h2 = crc32_of(path->buf + start, path->len - start);
+
+		strbuf_setlen(path, start + 140);
+		strbuf_addf(path, "~%08x%08x", h1, h2);
+	}
+	strbuf_addstr(path, ".log");
+}
+
+int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	struct stat sb;
+	size_t done = 0;
+	int fd, ret = -1;
+
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is a symlink; squad will not write through it", path);
+		return -1;
+	}
+	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot create '%s': %s", tmp.buf, strerror(errno));
+		goto out;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			strbuf_addf(err, "cannot write '%s': %s", tmp.buf,
+				    n < 0 ? strerror(errno) : "no space");
+			close(fd);
+			unlink(tmp.buf);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
+		unlink(tmp.buf);
+		goto out;
+	}
+	if (rename(tmp.buf, path) < 0) {
+		strbuf_addf(err, "cannot replace '%s': %s", path, strerror(errno));
+		unlink(tmp.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&tmp);
+	return ret;
+}

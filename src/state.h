@@ -1,0 +1,95 @@
+/* state.h - .squad/: the run lock, the state journal, log paths.
+ *
+ * `.squad/state` keeps one record per task: how its last run ended, its
+ * duration (for critical-path order), its fingerprint (up-to-date checks)
+ * and the tactician's done marks. Like ninja's .ninja_log it is an
+ * append-only journal: each finished task appends one self-checking line
+ * ("CRC32 JSON"), so a run killed midway keeps what finished, and a torn
+ * last line is ignored on read. state_compact() rewrites it with one line
+ * per task (temp file + rename) at the end of a run.
+ *
+ * `.squad/lock` is held (flock) by the process that owns the state: a run
+ * or `squad done`. The kernel drops it when that process dies, so a kill
+ * -9 never leaves a stale lock behind.
+ *
+ * Only this module and handoff write under .squad/.
+ */
+#ifndef SQUAD_STATE_H
+#define SQUAD_STATE_H
+
+#include <stdbool.h>
+
+#include "util/strbuf.h"
+#include "util/strmap.h"
+
+enum record_status {
+	RECORD_OK,          /* ran and succeeded */
+	RECORD_FAILED,      /* ran and failed (after its retries) */
+	RECORD_DONE,        /* the tactician reported it done */
+	RECORD_DONE_FAILED, /* the tactician reported it failed */
+};
+
+struct task_record {
+	char *task;
+	enum record_status status;
+	int exit_code;
+	long duration_ms;
+	long long finished;  /* Unix time, seconds */
+	unsigned attempts;
+	char *fingerprint;   /* of definition + inputs + deps, or NULL */
+	char *summary;       /* one line, or NULL */
+	char *answer;        /* an agent's final text, or NULL */
+	char *note;          /* the tactician's note, or NULL */
+};
+
+struct state {
+	char *dir;           /* absolute path of .squad */
+	int lock_fd;
+	int journal_fd;
+	struct task_record *records;
+	size_t nr, alloc;
+	struct strmap index; /* task -> records[] */
+	size_t stale_lines;  /* lines superseded or unreadable: compaction wins */
+};
+
+/* Open (creating) the .squad folder inside `root`: it must be a real
+ * folder, not a symlink. Writes .squad/.gitignore ("*") on creation.
+ * Returns 0, or -1 with the reason in `err`. */
+int state_open(struct state *st, const char *root, struct strbuf *err);
+
+/* Take the lock. Returns 0 when held, 1 when another process holds it
+ * and `wait` is false, -1 on error (reason in err). */
+int state_lock(struct state *st, bool wait, struct strbuf *err);
+
+/* Read the journal (lock held). Unreadable lines are skipped. A state
+ * from a newer squad is an error. Returns 0 or -1 (reason in err). */
+int state_load(struct state *st, struct strbuf *err);
+
+/* The record of `task`, or NULL. Valid until the next state_put(). */
+const struct task_record *state_get(const struct state *st, const char *task);
+
+/* Record `rec` (copied) in memory and append it to the journal.
+ * Returns 0, or -1 with the reason in err (the memory copy is kept). */
+int state_put(struct state *st, const struct task_record *rec, struct strbuf *err);
+
+/* Rewrite the journal as one line per task (temp file + rename). */
+int state_compact(struct state *st, struct strbuf *err);
+
+/* Release everything and drop the lock. */
+void state_close(struct state *st);
+
+/* Path of the log of `task` in .squad/logs/ (created when missing),
+ * appended to `path`. The file name is the task name with every byte
+ * outside [A-Za-z0-9._-] (and a leading '.') written as %XX, shortened
+ * with a hash when long, so that no name can leave the folder. */
+void state_log_path(const struct state *st, const char *task, struct strbuf *path);
+
+/* Write `data` to `path` atomically: a temp file beside it, then rename.
+ * Refuses to replace a symlink. Returns 0, or -1 (reason in err). */
+int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err);
+
+const char *record_status_name(enum record_status s);
+
+void task_record_release(struct task_record *rec);
+
+#endif

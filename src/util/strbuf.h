@@ -1,0 +1,43 @@
+/* strbuf.h - growable, always NUL-terminated byte string.
+ *
+ * A strbuf is a value: declare it with STRBUF_INIT, append to it, and
+ * strbuf_release() it when done. `buf` is never NULL, so it can be printed
+ * right after init. strbuf_detach() hands the bytes to the caller (free()).
+ */
+#ifndef SQUAD_STRBUF_H
+#define SQUAD_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	size_t alloc;
+	size_t len;
+	char *buf;
+};
+
+extern char strbuf_empty[];
+#define STRBUF_INIT { 0, 0, strbuf_empty }
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_setlen(struct strbuf *sb, size_t len);
+#define strbuf_reset(sb) strbuf_setlen((sb), 0)
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+
+/* Strip trailing whitespace (spaces, tabs, newlines). */
+void strbuf_rtrim(struct strbuf *sb);
+
+/* Read the whole file at `path` into sb (appending). Returns 0, or -1 with
+ * errno set; on error sb keeps what it had before. */
+int strbuf_read_file(struct strbuf *sb, const char *path);
+
+#endif

@@ -1,0 +1,319 @@
+/* worker.c - commands for the shell and agent workers; see worker.h. */
+#include "worker.h"
+#include "expand.h"
+#include "util/xalloc.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Words the shell gives a meaning that exec would not. */
+static const char *const shell_words[] = {
+	"cd", "export", "exit", "set", "unset", "source", ".", "alias", "ulimit",
+	"umask", "eval", "exec", "readonly", "shift", "trap", "wait", "read",
+	"local", "return", "if", "then", "else", "elif", "fi", "for", "while",
+	"until", "do", "done", "case", "esac", "function", "{", "}", "!", "[[",
+	"time", "command", "builtin", "type", "hash", "getopts", "let", NULL,
+};
+
+bool worker_needs_shell(const char *text)
+{
+	size_t first_len = strcspn(text + strspn(text, " \t"), " \t");
+	const char *first = text + strspn(text, " \t");
+
+	for (const char *p = text; *p; p++) {
+		/* anything outside this set may mean something to sh */
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789 \t_-./,:+@%^=", *p))
+			return true;
+	}
+	if (memchr(first, '=', first_len))
+		return true; /* NAME=value cmd */
+	for (int i = 0; shell_words[i]; i++)
+		if (strlen(shell_words[i]) == first_len &&
+		    !strncmp(first, shell_words[i], first_len))
+			return true;
+	return false;
+}
+
+static void split_words(struct strvec *argv, const char *text)
+{
+	const char *p = text;
+
+	while (*(p += strspn(p, " \t"))) {
+		size_t len = strcspn(p, " \t");
+
+		strvec_push_nodup(argv, xstrndup(p, len));
+		p += len;
+	}
+}
+
+static void add_env(struct strvec *env, const char *entry)
+{
+	size_t name_len = strcspn(entry, "=");
+
+	/* replace an inherited value rather than carry both */
+	for (size_t i = 0; i < env->nr; i++)
+		if (!strncmp(env->v[i], entry, name_len + 1)) {
+			free(env->v[i]);
+			env->v[i] = xstrdup(entry);
+			return;
+		}
+	strvec_push(env, entry);
+}
+
+static int expand_env_list(struct strvec *env, const struct strvec *list,
+			   const struct expand_scope *scope, struct strbuf *err)
+{
+	for (size_t i = 0; i < list->nr; i++) {
+		struct strbuf value = STRBUF_INIT, bad = STRBUF_INIT;
+
+		if (expand_vars(&value, list->v[i], scope, NULL, &bad) < 0) {
+			strbuf_addf(err, "undefined variable '%s' in env %.*s", bad.buf,
+				    (int)strcspn(list->v[i], "="), list->v[i]);
+			strbuf_release(&value);
+			strbuf_release(&bad);
+			return -1;
+		}
+		add_env(env, value.buf);
+		strbuf_release(&value);
+		strbuf_release(&bad);
+	}
+	return 0;
+}
+
+int worker_build_command(struct command *cmd, const struct squadfile *sf,
+			 const struct task *task, const struct worker *worker,
+			 const struct strvec *changed, struct strbuf *err)
+{
+	struct strvec own = STRVEC_INIT;
+	struct expand_scope scope = { &own, &sf->vars, true };
+	struct strbuf text = STRBUF_INIT, bad = STRBUF_INIT;
+	int ret = -1;
+
+	strvec_pushf(&own, "SQUAD_TASK=%s", task->name);
+	strvec_pushf(&own, "SQUAD_ROOT=%s", sf->root);
+
+	if (task->dir) {
+		if (expand_vars(&text, task->dir, &scope, NULL, &bad) < 0) {
+			strbuf_addf(err, "undefined variable '%s' in dir", bad.buf);
+			goto out;
+		}
+		if (text.buf[0] == '/') {
+			cmd->cwd = strbuf_detach(&text, NULL);
+		} else {
+			strbuf_reset(&bad);
+			strbuf_addf(&bad, "%s/%s", sf->root, text.buf);
+			cmd->cwd = strbuf_detach(&bad, NULL);
+			strbuf_reset(&text);
+		}
+	} else {
+		cmd->cwd = xstrdup(sf->root);
+	}
+
+	for (char **e = environ; *e; e++)
+		strvec_push(&cmd->env, *e);
+	for (size_t i = 0; i < own.nr; i++)
+		add_env(&cmd->env, own.v[i]);
+	if (expand_env_list(&cmd->env, &task->env, &scope, err) < 0)
+		goto out;
+
+	if (worker->is_shell) {
+		if (task->run_argv.nr) {
+			for (size_t i = 0; i < task->run_argv.nr; i++) {
+				strbuf_reset(&text);
+				if (expand_vars(&text, task->run_argv.v[i], &scope, NULL, &bad) < 0) {
+					strbuf_addf(err, "undefined variable '%s' in run", bad.buf);
+					goto out;
+				}
+				strvec_push(&cmd->argv, text.buf);
+			}
+		} else {
+			if (expand_vars(&text, task->run, &scope, NULL, &bad) < 0) {
+				strbuf_addf(err, "undefined variable '%s' in run", bad.buf);
+				goto out;
+			}
+			if (worker_needs_shell(text.buf)) {
+				cmd->via_shell = true;
+				strvec_push(&cmd->argv, "/bin/sh");
+				strvec_push(&cmd->argv, "-c");
+				strvec_push(&cmd->argv, text.buf);
+			} else {
+				split_words(&cmd->argv, text.buf);
+			}
+		}
+	} else {
+		struct placeholders ph = { 0 };
+		struct strbuf prompt = STRBUF_INIT, run = STRBUF_INIT;
+		int r = 0;
+
+		if (task->run_argv.nr)
+			for (size_t i = 0; i < task->run_argv.nr; i++)
+				strbuf_addf(&run, "%s%s", i ? " " : "", task->run_argv.v[i]);
+		else if (task->run)
+			strbuf_addstr(&run, task->run);
+		if (run.len) {
+			struct strbuf expanded = STRBUF_INIT;
+
+			r = expand_vars(&expanded, run.buf, &scope, NULL, &bad);
+			strbuf_release(&run);
+			run = expanded;
+		}
+		if (!r && task->prompt)
+			r = expand_vars(&prompt, task->prompt, &scope, NULL, &bad);
+		if (r < 0) {
+			strbuf_addf(err, "undefined variable '%s'", bad.buf);
+		} else {
+			ph.task = task->name;
+			ph.dir = cmd->cwd;
+			ph.model = worker->model ? worker->model : "";
+			ph.run = run.buf;
+			ph.changed = changed;
+			if (!task->prompt && run.len) {
+				/* a command routed to an agent: ask it to run it */
+				const char *tmpl = worker->prompt_template
+					? worker->prompt_template
+					: "Run this command in {dir} and report the result: {run}";
+				r = expand_template_string(&prompt, tmpl, &scope, &ph, err);
+			}
+			ph.prompt = prompt.buf;
+			if (!r)
+				r = expand_env_list(&cmd->env, &worker->env, &scope, err);
+			if (!r)
+				r = expand_argv(&cmd->argv, &worker->command, &scope, &ph, err);
+		}
+		strbuf_release(&prompt);
+		strbuf_release(&run);
+		if (r < 0)
+			goto out;
+	}
+	if (!cmd->argv.nr) {
+		strbuf_addstr(err, "the command is empty");
+		goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&own);
+	strbuf_release(&text);
+	strbuf_release(&bad);
+	return ret;
+}
+
+void command_release(struct command *cmd)
+{
+	strvec_clear(&cmd->argv);
+	strvec_clear(&cmd->env);
+	free(cmd->cwd);
+	cmd->cwd = NULL;
+	cmd->via_shell = false;
+}
+
+int worker_check_program(const struct command *cmd, struct strbuf *err)
+{
+	const char *prog = cmd->argv.v[0];
+	const char *path = NULL;
+	struct strbuf candidate = STRBUF_INIT;
+	struct stat sb;
+
+	if (strchr(prog, '/'))
+		return 0; /* exec reports a bad path itself */
+	for (size_t i = 0; i < cmd->env.nr; i++)
+		if (!strncmp(cmd->env.v[i], "PATH=", 5))
+			path = cmd->env.v[i] + 5;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t len = strcspn(path, ":");
+
+		strbuf_reset(&candidate);
+		if (len)
+			strbuf_add(&candidate, path, len);
+		else
+			strbuf_addch(&candidate, '.');
+		strbuf_addf(&candidate, "/%s", prog);
+		if (stat(candidate.buf, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    access(candidate.buf, X_OK) == 0) {
+			strbuf_release(&candidate);
+			return 0;
+		}
+		path += len + (path[len] == ':');
+	}
+	strbuf_release(&candidate);
+	strbuf_addf(err, "'%s' is not on PATH", prog);
+	return -1;
+}
+
+void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res)
+{
+	json_t *events = NULL, *result = NULL;
+	size_t i;
+	json_t *ev;
+
+	memset(res, 0, sizeof(*res));
+	res->requests = -1;
+	/* stdout may carry a line of noise before the array */
+	while (len && *out != '[') {
+		const char *nl = memchr(out, '\n', len);
+
+		if (!nl)
+			break;
+		len -= (size_t)(nl + 1 - out);
+		out = nl + 1;
+	}
+	events = json_loadb(out, len, 0, NULL);
+	if (!json_is_array(events)) {
+		res->error = xstrdup("the agent's output is not qwen's JSON event list");
+		goto out;
+	}
+	json_array_foreach(events, i, ev) {
+		const char *type = json_string_value(json_object_get(ev, "type"));
+
+		if (type && !strcmp(type, "result"))
+			result = ev;
+	}
+	if (!result) {
+		res->error = xstrdup("the agent's output has no result event");
+		goto out;
+	}
+	res->parsed = true;
+	res->is_error = json_is_true(json_object_get(result, "is_error"));
+	if (json_string_value(json_object_get(result, "result")))
+		res->answer = xstrdup(json_string_value(json_object_get(result, "result")));
+	{
+		/* stats.models.<model>.api.totalRequests, summed over models */
+		json_t *models = json_object_get(json_object_get(result, "stats"), "models");
+		const char *key;
+		json_t *model;
+
+		if (json_is_object(models)) {
+			res->requests = 0;
+			json_object_foreach(models, key, model) {
+				json_t *n = json_object_get(json_object_get(model, "api"),
+							    "totalRequests");
+
+				res->requests += (long)json_integer_value(n);
+			}
+		}
+	}
+	if (res->is_error) {
+		json_t *err = json_object_get(result, "error");
+		const char *msg = json_string_value(json_object_get(err, "message"));
+
+		if (!msg)
+			msg = res->answer;
+		res->error = xstrdup(msg ? msg : "the agent reported an error");
+	}
+out:
+	json_decref(events);
+}
+
+void agent_result_release(struct agent_result *res)
+{
+	free(res->answer);
+	free(res->error);
+	memset(res, 0, sizeof(*res));
+}

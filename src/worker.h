@@ -1,0 +1,60 @@
+/* worker.h - what one attempt of a task executes: argv, env, folder.
+ *
+ * The shell worker execs a `run:` string directly when it has no shell
+ * syntax (as make does: one fork+exec, no /bin/sh), and passes it to
+ * `/bin/sh -c` otherwise; an argv list is exec'd as it is. An agent
+ * worker fills its argv template: {prompt} becomes exactly one argv
+ * element, whatever it contains, and no shell ever sees it.
+ *
+ * Output parsers for agent workers (qwen-json) live here too.
+ */
+#ifndef SQUAD_WORKER_H
+#define SQUAD_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "squadfile.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+
+struct command {
+	struct strvec argv;
+	struct strvec env; /* the whole environment of the child */
+	char *cwd;         /* absolute */
+	bool via_shell;    /* argv is /bin/sh -c TEXT */
+};
+
+#define COMMAND_INIT { STRVEC_INIT, STRVEC_INIT, NULL, false }
+
+/* Does a command string need /bin/sh (quotes, pipes, globs, variables,
+ * builtins ...)? When false, splitting it at blanks gives the argv the
+ * shell would have given. */
+bool worker_needs_shell(const char *text);
+
+/* Build the command for `task` on `worker`. `changed` (may be NULL) are
+ * the changed paths for {changed}. Returns 0, or -1 with the reason in
+ * err (an undefined variable, a placeholder with no value). */
+int worker_build_command(struct command *cmd, const struct squadfile *sf,
+			 const struct task *task, const struct worker *worker,
+			 const struct strvec *changed, struct strbuf *err);
+void command_release(struct command *cmd);
+
+/* The program in argv[0] as found on PATH, or -1 with a message in err
+ * when it is not there (so a missing agent CLI is a clear failure). */
+int worker_check_program(const struct command *cmd, struct strbuf *err);
+
+/* What an agent's output says. */
+struct agent_result {
+	bool parsed;       /* the output had the expected shape */
+	bool is_error;     /* the agent itself reported failure */
+	char *answer;      /* final text, or NULL */
+	long requests;     /* model requests the call made; -1 = unknown */
+	char *error;       /* why it failed, when it did */
+};
+
+/* Parse qwen's `-o json` output (a JSON array of events). */
+void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res);
+void agent_result_release(struct agent_result *res);
+
+#endif
