@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up, build and run squad on Squadfile.example.
+#
+#   ./build.sh            install the Debian packages (as root), build into
+#                         build/, then run squad on Squadfile.example
+#   ./build.sh --no-run   the same without the run
+#
+# Exit status: squad's own. 3 ("hand-off pending") is what the example is
+# meant to end with: its skill-tagged task waits for the tactician.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	grep -v '^#' .ci/packages | xargs apt-get install -y -qq --no-install-recommends >/dev/null
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build
+
+[ "${1:-}" = --no-run ] && exit 0
+status=0
+build/squad -f Squadfile.example || status=$?
+if [ "$status" -eq 3 ]; then
+	echo "build.sh: squad exited 3: the run is complete up to the hand-off (see above)"
+	exit 0
+fi
+exit "$status"
