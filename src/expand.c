@@ -90,6 +90,11 @@ int expand_vars(struct strbuf *out, const char *text,
 			continue;
 		}
 		value = lookup(scope, dollar + 2, ref - 3);
+		if (!value && scope->keep_unknown) {
+			strbuf_add(out, dollar, ref);
+			p = dollar + ref;
+			continue;
+		}
 		if (!value) {
 			if (bad_offset)
 				*bad_offset = (size_t)(dollar - text);

@@ -22,6 +22,7 @@ struct expand_scope {
 	const struct strvec *own;  /* "NAME=value": squad's variables, or NULL */
 	const struct strvec *vars; /* "NAME=value": the Squadfile's, or NULL */
 	bool environ;              /* fall back to the process environment */
+	bool keep_unknown;         /* leave an undefined ${NAME} as written */
 };
 
 /* Value of NAME=value entry in `list` (of which name is `len` bytes), or NULL. */

@@ -14,9 +14,12 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "gitinfo.h"
 #include "graph.h"
+#include "handoff.h"
 #include "plan.h"
 #include "report.h"
+#include "route.h"
 #include "run.h"
 #include "squadfile.h"
 #include "state.h"
@@ -40,6 +43,9 @@ static const char usage_text[] =
 "       squad run [options] TARGET...     the same; for a task named like a subcommand\n"
 "       squad list                        tasks with their descriptions, needs and skills\n"
 "       squad graph [TARGET...]           the graph as DOT (pipe it to 'dot -Tsvg')\n"
+"       squad handoff [--json]            what waits for the tactician\n"
+"       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
+"                                         record the tactician's result for TASK\n"
 "\n"
 "options:\n"
 "  -f, --file FILE       read FILE instead of ./Squadfile\n"
@@ -50,11 +56,14 @@ static const char usage_text[] =
 "  -q, --quiet           print only failures and the summary\n"
 "  -v, --verbose         print each command as it starts\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
+"      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
 "  -h, --help            this help\n"
 "      --version         squad's version\n"
 "\n"
-"Tasks with skills: are never run by squad: they wait for the tactician.\n"
+"Tasks with skills: are never run by squad. They, and tasks that fail with\n"
+"escalate: true, go into .squad/handoff.json for the tactician, who reports\n"
+"back with 'squad done'; the next run continues behind them.\n"
 "\n"
 "exit codes:\n"
 "  0    every task done\n"
@@ -69,6 +78,11 @@ enum long_only {
 	OPT_VERSION = 256,
 	OPT_WORKER,
 	OPT_COLOR,
+	OPT_STRICT_SKILLS,
+	OPT_FAILED,
+	OPT_NOTE,
+	OPT_NOTE_FILE,
+	OPT_JSON,
 };
 
 struct options {
@@ -80,6 +94,12 @@ struct options {
 	enum report_level level;
 	const char *worker;
 	int color; /* -1 auto, 0 never, 1 always */
+	bool strict_skills;
+	bool failed;          /* done --failed */
+	const char *note;     /* done --note */
+	const char *note_file;
+	bool json;
+	const char *squad_command; /* how the tactician calls squad back */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,17 +139,23 @@ static bool want_color(int setting, FILE *out)
 
 /* Load, check and graph the Squadfile; print diagnostics. Returns 0 or
  * EXIT_USAGE. */
-static int load(struct squadfile *sf, struct graph *g, const char *file)
+static int load(struct squadfile *sf, struct graph *g, struct skills *skills,
+		const struct options *o)
 {
-	struct diag_list diags = DIAG_LIST_INIT(file);
+	struct diag_list diags = DIAG_LIST_INIT(o->file);
 	struct strbuf out = STRBUF_INIT;
 	int ret = 0;
 
 	memset(g, 0, sizeof(*g));
-	if (squadfile_load(sf, file, &diags) < 0)
+	if (squadfile_load(sf, o->file, &diags) < 0) {
 		ret = EXIT_USAGE;
-	else if (graph_build(g, sf, &diags) < 0)
-		ret = EXIT_USAGE;
+	} else {
+		route_apply(sf);
+		if (route_resolve_skills(skills, sf, getenv("HOME"), o->strict_skills, &diags) < 0)
+			ret = EXIT_USAGE;
+		if (graph_build(g, sf, &diags) < 0)
+			ret = EXIT_USAGE;
+	}
 	diag_format(&diags, &out);
 	fputs(out.buf, stderr);
 	strbuf_release(&out);
@@ -166,8 +192,43 @@ fail:
 	return -1;
 }
 
+/* Write (or remove) the manifest after a run; say where it is. */
+static void hand_off(const struct options *o, const struct squadfile *sf,
+		     const struct plan *plan, const struct task_result *results,
+		     const struct skills *skills, const struct state *st)
+{
+	struct gitinfo git;
+	struct strbuf err = STRBUF_INIT;
+	struct handoff_context ctx;
+	char *path = realpath(o->file, NULL);
+	int entries;
+
+	if (gitinfo_read(&git, sf->root, &err) < 0) {
+		/* the manifest is still useful without its git section */
+		fprintf(stderr, "squad: %s\n", err.buf);
+		strbuf_reset(&err);
+	}
+	ctx.sf = sf;
+	ctx.squadfile_path = path ? path : o->file;
+	ctx.squad_command = o->squad_command;
+	ctx.plan = plan;
+	ctx.results = results;
+	ctx.skills = skills;
+	ctx.git = &git;
+	ctx.st = st;
+	entries = handoff_write(&ctx, &err);
+	if (entries < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	else if (entries > 0)
+		printf("squad: %d task(s) wait for the tactician: 'squad handoff' lists them "
+		       "(%s/handoff.json)\n", entries, st->dir);
+	gitinfo_release(&git);
+	strbuf_release(&err);
+	free(path);
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
-		   const struct strvec *targets)
+		   const struct skills *skills, const struct strvec *targets)
 {
 	struct state st;
 	struct plan plan;
@@ -217,12 +278,14 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	if (state_compact(&st, &err) < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	report_summary(&rep, results, seconds_since(&start), interrupted);
+	if (!interrupted)
+		hand_off(o, sf, &plan, results, skills, &st);
 
 	for (size_t i = 0; i < plan.nr_order; i++) {
 		enum task_status s = results[plan.order[i]].status;
 
 		failed += task_status_failed(s);
-		handoff += s == TASK_HANDOFF || s == TASK_BLOCKED;
+		handoff += task_status_for_tactician(s) || s == TASK_BLOCKED;
 	}
 	ret = interrupted ? EXIT_INTERRUPTED : failed ? EXIT_FAILED
 	      : handoff ? EXIT_HANDOFF : EXIT_OK;
@@ -260,6 +323,78 @@ static int cmd_graph(struct squadfile *sf, struct graph *g, const struct strvec 
 	return ret;
 }
 
+static int cmd_done(const struct options *o, struct squadfile *sf, struct graph *g,
+		    const struct strvec *args)
+{
+	struct plan plan;
+	struct state st;
+	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
+	int ret = EXIT_USAGE, rc;
+
+	if (args->nr != 1)
+		return usage_error("'squad done' takes one task name");
+	if (o->note && o->note_file)
+		return usage_error("give --note or --note-file, not both%s", "");
+	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
+		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	strbuf_rtrim(&note);
+	if (o->note)
+		strbuf_addstr(&note, o->note);
+	strbuf_utf8_sanitize(&note);
+	/* the mark holds for the task as it is defined now; a name that is
+	 * no task is refused below with the list of those that wait */
+	memset(&plan, 0, sizeof(plan));
+	if (squadfile_find_task(sf, args->v[0]) >= 0 &&
+	    plan_build(&plan, sf, g, NULL, args, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		goto out;
+	}
+	if (open_state(&st, sf) < 0) {
+		ret = EXIT_FAILED;
+		goto out_plan;
+	}
+	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL,
+			  plan.fingerprints ? plan_fingerprint(&plan,
+				(size_t)squadfile_find_task(sf, args->v[0])) : "", &err);
+	if (rc == 0) {
+		printf("squad: recorded %s as %s; the next run continues behind it\n",
+		       args->v[0], o->failed ? "failed" : "done");
+		ret = EXIT_OK;
+	} else {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = rc > 0 ? EXIT_USAGE : EXIT_FAILED;
+	}
+	state_close(&st);
+out_plan:
+	plan_release(&plan);
+out:
+	strbuf_release(&err);
+	strbuf_release(&note);
+	return ret;
+}
+
+static int cmd_handoff(const struct options *o, const struct squadfile *sf)
+{
+	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	int rc;
+
+	strbuf_addf(&dir, "%s/.squad", sf->root);
+	rc = handoff_show(dir.buf, o->json, &out, &err);
+	if (rc == 1 && !o->json)
+		printf("nothing waits for the tactician\n");
+	else if (rc == 1)
+		printf("{\"version\": 1, \"tasks\": []}\n");
+	else if (rc < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	fputs(out.buf, stdout);
+	strbuf_release(&dir);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return rc < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -274,9 +409,16 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "worker", required_argument, NULL, OPT_WORKER },
 		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "strict-skills", no_argument, NULL, OPT_STRICT_SKILLS },
+		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "note", required_argument, NULL, OPT_NOTE },
+		{ "note-file", required_argument, NULL, OPT_NOTE_FILE },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options o = { "Squadfile", NULL, 0, false, false, REPORT_NORMAL, NULL, -1 };
+	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
+	struct skills skills = SKILLS_INIT;
+	char *self = strchr(argv[0], '/') ? realpath(argv[0], NULL) : NULL;
 	struct squadfile sf;
 	struct graph g;
 	struct strvec targets = STRVEC_INIT;
@@ -334,14 +476,32 @@ int main(int argc, char **argv)
 				return usage_error("--color wants auto, always or never, not '%s'",
 						   optarg);
 			break;
+		case OPT_STRICT_SKILLS:
+			o.strict_skills = true;
+			break;
+		case OPT_FAILED:
+			o.failed = true;
+			break;
+		case OPT_NOTE:
+			o.note = optarg;
+			break;
+		case OPT_NOTE_FILE:
+			o.note_file = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
 		default:
 			fputs("Try 'squad --help'.\n", stderr);
 			return EXIT_USAGE;
 		}
 	}
+	o.squad_command = self ? self : "squad";
 
 	if (optind < argc) {
-		static const char *const commands[] = { "run", "list", "graph", NULL };
+		static const char *const commands[] = {
+			"run", "list", "graph", "done", "handoff", NULL,
+		};
 
 		for (int i = 0; commands[i]; i++)
 			if (!strcmp(argv[optind], commands[i]))
@@ -358,7 +518,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	ret = load(&sf, &g, o.file);
+	gitinfo_global_init();
+	ret = load(&sf, &g, &skills, &o);
 	if (ret)
 		goto out;
 	if (command && !strcmp(command, "list")) {
@@ -368,10 +529,17 @@ int main(int argc, char **argv)
 			report_list(stdout, &sf);
 	} else if (command && !strcmp(command, "graph")) {
 		ret = cmd_graph(&sf, &g, &targets);
+	} else if (command && !strcmp(command, "done")) {
+		ret = cmd_done(&o, &sf, &g, &targets);
+	} else if (command && !strcmp(command, "handoff")) {
+		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
 	} else {
-		ret = cmd_run(&o, &sf, &g, &targets);
+		ret = cmd_run(&o, &sf, &g, &skills, &targets);
 	}
 out:
+	route_skills_release(&skills);
+	gitinfo_global_shutdown();
+	free(self);
 	graph_release(&g);
 	squadfile_release(&sf);
 	strvec_clear(&targets);

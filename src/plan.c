@@ -1,6 +1,8 @@
 /* plan.c - targets, closure, order, actions; see plan.h. */
 #include "plan.h"
 #include "diag.h"
+#include "gitinfo.h"
+#include "worker.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -41,6 +43,26 @@ static int resolve_targets(struct plan *plan, const struct squadfile *sf,
 	return 0;
 }
 
+static void compute_fingerprints(struct plan *plan)
+{
+	const struct squadfile *sf = plan->sf;
+	const struct graph *g = plan->graph;
+	struct strbuf text = STRBUF_INIT;
+
+	/* dependencies first, so each one's fingerprint is ready */
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+		const struct task *t = &sf->tasks[n];
+
+		strbuf_reset(&text);
+		worker_describe(sf, t, &sf->workers[t->worker], &text);
+		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
+			strbuf_addf(&text, "need=%s%c", plan_fingerprint(plan, (size_t)g->deps[e]), 0);
+		gitinfo_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
+	}
+	strbuf_release(&text);
+}
+
 int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph *g,
 	       const struct state *st, const struct strvec *targets, struct strbuf *err)
 {
@@ -58,6 +80,8 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	plan->order = xmalloc((nr + 1) * sizeof(int));
 	plan->priority = xcalloc(nr + 1, sizeof(double));
 	plan->action = xcalloc(nr + 1, sizeof(enum plan_action));
+	plan->fingerprints = xcalloc(nr + 1, 41);
+	plan->stale_done = xcalloc(nr + 1, sizeof(bool));
 
 	if (resolve_targets(plan, sf, targets, err) < 0)
 		return -1;
@@ -88,23 +112,26 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	graph_critical_path(g, plan->in, plan->order, plan->nr_order, weight, plan->priority);
 	free(weight);
 
+	compute_fingerprints(plan);
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 		const struct task *t = &sf->tasks[n];
-		const struct task_record *rec;
+		const struct task_record *rec = st ? state_get(st, t->name) : NULL;
+		bool marked = rec && (rec->status == RECORD_DONE ||
+				      rec->status == RECORD_DONE_FAILED);
 
-		plan->action[n] = PLAN_RUN;
-		if (!t->skills.nr)
+		plan->action[n] = t->skills.nr ? PLAN_HANDOFF : PLAN_RUN;
+		if (!marked)
 			continue;
-		plan->action[n] = PLAN_HANDOFF;
-		rec = st ? state_get(st, t->name) : NULL;
-		if (rec && rec->status == RECORD_DONE)
-			plan->action[n] = PLAN_DONE;
-		else if (rec && rec->status == RECORD_DONE_FAILED)
-			plan->action[n] = PLAN_DONE_FAILED;
+		if (!rec->fingerprint || strcmp(rec->fingerprint, plan_fingerprint(plan, (size_t)n))) {
+			plan->stale_done[n] = true;
+			continue;
+		}
+		plan->action[n] = rec->status == RECORD_DONE ? PLAN_DONE : PLAN_DONE_FAILED;
 	}
 	return 0;
 }
+
 
 void plan_release(struct plan *plan)
 {
@@ -113,5 +140,7 @@ void plan_release(struct plan *plan)
 	free(plan->order);
 	free(plan->priority);
 	free(plan->action);
+	free(plan->fingerprints);
+	free(plan->stale_done);
 	memset(plan, 0, sizeof(*plan));
 }

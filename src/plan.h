@@ -21,6 +21,8 @@ enum plan_action {
 	PLAN_HANDOFF,      /* skill-tagged: the tactician's, never run */
 	PLAN_DONE,         /* the tactician reported it done: a success */
 	PLAN_DONE_FAILED,  /* the tactician reported it failed */
+	/* A done mark is honoured for a skill-tagged task and for one that
+	 * was escalated, while its fingerprint holds. */
 };
 
 struct plan {
@@ -32,7 +34,17 @@ struct plan {
 	size_t nr_order;
 	double *priority;         /* critical path from each task to the end */
 	enum plan_action *action; /* sf->nr_tasks */
+	char *fingerprints;       /* 41 bytes per task: see plan_fingerprint() */
+	bool *stale_done;         /* a done mark exists but no longer applies */
 };
+
+/* The fingerprint of task n (in the closure): a hash of what the task
+ * does (worker_describe()) and of its dependencies' fingerprints. A done
+ * mark applies only while the fingerprint it was given for is current. */
+static inline const char *plan_fingerprint(const struct plan *plan, size_t n)
+{
+	return plan->fingerprints + 41 * n;
+}
 
 /* Plan a run of `targets` (the Squadfile's default when empty). `st` may
  * be NULL (no previous durations, no done marks). Returns 0, or -1 with

@@ -114,6 +114,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		break;
 	case TASK_HANDOFF:
 	case TASK_BLOCKED:
+	case TASK_ESCALATED:
 		c = C_CYAN;
 		break;
 	default:
@@ -140,6 +141,10 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		break;
 	case TASK_SKIPPED:
 		strbuf_addf(&line, " (needs %s)", rep->sf->tasks[res->cause].name);
+		break;
+	case TASK_ESCALATED:
+		strbuf_addf(&line, " (failed after %u attempt(s)%s%s; handed to the tactician)",
+			    res->attempts, res->reason ? ": " : "", res->reason ? res->reason : "");
 		break;
 	case TASK_BLOCKED:
 		strbuf_addf(&line, " (behind hand-off %s)", rep->sf->tasks[res->cause].name);
@@ -184,7 +189,7 @@ void report_summary(struct report *rep, const struct task_result *results,
 		    double wall_seconds, bool interrupted)
 {
 	const struct plan *plan = rep->plan;
-	size_t counts[TASK_DONE + 1] = { 0 };
+	size_t counts[TASK_ESCALATED + 1] = { 0 };
 	int *ran = xmalloc((plan->nr_order + 1) * sizeof(int));
 	size_t nr_ran = 0;
 	struct strbuf line = STRBUF_INIT;
@@ -193,6 +198,7 @@ void report_summary(struct report *rep, const struct task_result *results,
 		{ TASK_FAILED, "failed" }, { TASK_TIMED_OUT, "timed out" },
 		{ TASK_INTERRUPTED, "interrupted" }, { TASK_SKIPPED, "skipped" },
 		{ TASK_NOT_STARTED, "not started" }, { TASK_HANDOFF, "for the tactician" },
+		{ TASK_ESCALATED, "escalated" },
 		{ TASK_BLOCKED, "waiting behind a hand-off" },
 	};
 	const char *sep = "";
@@ -234,9 +240,6 @@ void report_summary(struct report *rep, const struct task_result *results,
 		fprintf(rep->out, "%sfailed%s %s: log %s\n", paint(rep, C_RED), paint(rep, C_RESET),
 			rep->sf->tasks[plan->order[i]].name, res->log_path);
 	}
-	if (counts[TASK_HANDOFF])
-		fprintf(rep->out, "%zu task(s) wait for the tactician (skill-tagged: squad never runs them)\n",
-			counts[TASK_HANDOFF]);
 	strbuf_release(&line);
 	free(ran);
 	fflush(rep->out);

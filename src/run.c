@@ -32,6 +32,7 @@ static const char *const status_names[] = {
 	[TASK_HANDOFF] = "hand-off",
 	[TASK_BLOCKED] = "waiting",
 	[TASK_DONE] = "done",
+	[TASK_ESCALATED] = "escalated",
 };
 
 const char *task_status_name(enum task_status s)
@@ -47,6 +48,11 @@ bool task_status_ok(enum task_status s)
 bool task_status_failed(enum task_status s)
 {
 	return s == TASK_FAILED || s == TASK_TIMED_OUT;
+}
+
+bool task_status_for_tactician(enum task_status s)
+{
+	return s == TASK_HANDOFF || s == TASK_ESCALATED;
 }
 
 /* A binary max-heap of ready tasks, by critical-path priority. */
@@ -282,7 +288,7 @@ static void settle(struct runner *r, size_t task, enum task_status status)
 		if (!r->opts->keep_going)
 			r->stop = true;
 		mark_behind(r, task, TASK_SKIPPED);
-	} else if (status == TASK_HANDOFF) {
+	} else if (task_status_for_tactician(status)) {
 		mark_behind(r, task, TASK_BLOCKED);
 	}
 }
@@ -301,9 +307,15 @@ static void became_ready(struct runner *r, size_t task)
 	case PLAN_HANDOFF:
 		settle(r, task, TASK_HANDOFF);
 		break;
-	case PLAN_DONE:
+	case PLAN_DONE: {
+		const struct task_record *rec = r->st ? state_get(r->st, t->name) : NULL;
+
+		/* the tactician's note is this task's answer for those behind it */
+		if (rec && rec->note)
+			set_str(&r->res[task].answer, xstrdup(rec->note));
 		settle(r, task, TASK_DONE);
 		break;
+	}
 	case PLAN_DONE_FAILED:
 		set_str(&r->res[task].reason, xstrdup("reported failed by the tactician"));
 		settle(r, task, TASK_FAILED);
@@ -317,10 +329,12 @@ static void record(struct runner *r, size_t task)
 	struct task_record rec = { 0 };
 	struct strbuf err = STRBUF_INIT;
 
-	if (!r->st || (res->status != TASK_OK && !task_status_failed(res->status)))
+	if (!r->st || (res->status != TASK_OK && !task_status_failed(res->status) &&
+		       res->status != TASK_ESCALATED))
 		return;
 	rec.task = r->sf->tasks[task].name;
 	rec.status = res->status == TASK_OK ? RECORD_OK : RECORD_FAILED;
+	rec.fingerprint = (char *)plan_fingerprint(r->plan, task);
 	rec.exit_code = res->exit_code;
 	rec.duration_ms = res->duration_ms;
 	rec.finished = (long long)time(NULL);
@@ -409,6 +423,9 @@ static void finish_task(struct runner *r, size_t task, enum task_status status)
 	if (status == TASK_OK || task_status_failed(status))
 		status = judge_output(r, task, status);
 	close_task_files(r, task);
+	/* a task that may escalate goes to the tactician instead of failing */
+	if (task_status_failed(status) && r->sf->tasks[task].escalate && !r->interrupted)
+		status = TASK_ESCALATED;
 	r->res[task].status = status;
 	record(r, task);
 	settle(r, task, status);

@@ -41,6 +41,7 @@ enum task_status {
 	TASK_HANDOFF,      /* the tactician's: squad never runs it */
 	TASK_BLOCKED,      /* behind a hand-off */
 	TASK_DONE,         /* the tactician reported it done */
+	TASK_ESCALATED,    /* failed after its retries, handed to the tactician */
 };
 
 /* Lower-case word for a status, as printed and as in --json. */
@@ -48,6 +49,8 @@ const char *task_status_name(enum task_status s);
 /* Did it end in a way that lets the tasks behind it run? */
 bool task_status_ok(enum task_status s);
 bool task_status_failed(enum task_status s);
+/* Is it waiting for the tactician (a hand-off or an escalation)? */
+bool task_status_for_tactician(enum task_status s);
 
 struct task_result {
 	enum task_status status;

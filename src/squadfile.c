@@ -651,9 +651,10 @@ static void rule_pair(struct loader *l, const char *key, yaml_node_t *k,
 		}
 	} else if (!strcmp(key, "skill")) {
 		if (!get_string(l, v, "routing skill", &r->skill) && r->skill &&
-		    squadfile_check_name(r->skill))
+		    (squadfile_check_name(r->skill) || strchr(r->skill, '/')))
 			diag_error(l->diags, mark_of(v), "skill name '%s' %s", r->skill,
-				   squadfile_check_name(r->skill));
+				   strchr(r->skill, '/') ? "contains a '/' (a skill is a folder name)"
+				   : squadfile_check_name(r->skill));
 	}
 }
 
@@ -751,15 +752,18 @@ static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
 	} else if (!strcmp(key, "needs")) {
 		get_string_list(l, v, "needs", &t->needs, &t->need_marks);
 	} else if (!strcmp(key, "skills")) {
-		struct mark *marks = NULL;
-
-		if (!get_string_list(l, v, "skills", &t->skills, &marks))
-			for (size_t i = 0; i < t->skills.nr; i++)
-				if (squadfile_check_name(t->skills.v[i]))
-					diag_error(l->diags, marks[i], "skill name '%s' %s",
-						   t->skills.v[i],
-						   squadfile_check_name(t->skills.v[i]));
-		free(marks);
+		if (!get_string_list(l, v, "skills", &t->skills, &t->skill_marks)) {
+			t->skill_rule = xrealloc(t->skill_rule, (t->skills.nr + 1) * sizeof(long));
+			for (size_t i = 0; i < t->skills.nr; i++) {
+				t->skill_rule[i] = -1;
+				if (squadfile_check_name(t->skills.v[i]) ||
+				    strchr(t->skills.v[i], '/'))
+					diag_error(l->diags, t->skill_marks[i], "skill name '%s' %s",
+						   t->skills.v[i], strchr(t->skills.v[i], '/')
+						   ? "contains a '/' (a skill is a folder name)"
+						   : squadfile_check_name(t->skills.v[i]));
+			}
+		}
 	} else if (!strcmp(key, "worker")) {
 		if (!get_string(l, v, "worker", &l->task_worker_names[ctx->index]))
 			l->task_worker_marks[ctx->index] = mark_of(v);
@@ -1148,6 +1152,8 @@ static void task_release(struct task *t)
 	strvec_clear(&t->needs);
 	free(t->need_marks);
 	strvec_clear(&t->skills);
+	free(t->skill_marks);
+	free(t->skill_rule);
 	free(t->dir);
 	strvec_clear(&t->env);
 	free(t->expect);

@@ -63,7 +63,9 @@ struct task {
 	char *prompt;           /* text for an agent worker, or NULL */
 	struct strvec needs;    /* task names, as written */
 	struct mark *need_marks; /* needs.nr marks */
-	struct strvec skills;   /* skill tags written on the task */
+	struct strvec skills;   /* skill tags: written ones, then routed ones */
+	struct mark *skill_marks; /* skills.nr: where each tag comes from */
+	long *skill_rule;       /* skills.nr: the routing rule that added it, or -1 */
 	size_t worker;          /* index into squadfile.workers */
 	bool worker_explicit;   /* given on the task (not by defaults) */
 	char *dir;              /* relative to the Squadfile's folder, or NULL */

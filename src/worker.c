@@ -91,7 +91,7 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 const struct strvec *changed, struct strbuf *err)
 {
 	struct strvec own = STRVEC_INIT;
-	struct expand_scope scope = { &own, &sf->vars, true };
+	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
 	struct strbuf text = STRBUF_INIT, bad = STRBUF_INIT;
 	int ret = -1;
 
@@ -201,6 +201,48 @@ out:
 	strbuf_release(&text);
 	strbuf_release(&bad);
 	return ret;
+}
+
+static void describe_list(struct strbuf *out, const char *key, const struct strvec *list,
+			  const struct expand_scope *scope)
+{
+	for (size_t i = 0; i < list->nr; i++) {
+		strbuf_addf(out, "%s=", key);
+		if (!scope || expand_vars(out, list->v[i], scope, NULL, NULL) < 0)
+			strbuf_addstr(out, list->v[i]);
+		strbuf_addch(out, '\0');
+	}
+}
+
+void worker_describe(const struct squadfile *sf, const struct task *task,
+		     const struct worker *worker, struct strbuf *out)
+{
+	struct strvec own = STRVEC_INIT, one = STRVEC_INIT;
+	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
+
+	strvec_pushf(&own, "SQUAD_TASK=%s", task->name);
+	strvec_pushf(&own, "SQUAD_ROOT=%s", sf->root);
+	/* NUL-separated key=value fields: no field can forge another */
+	strbuf_addf(out, "task=%s%c", task->name, 0);
+#define ONE(key, value) \
+	if (value) { strvec_push(&one, value); describe_list(out, key, &one, &scope); strvec_clear(&one); }
+	ONE("run", task->run);
+	ONE("prompt", task->prompt);
+	ONE("dir", task->dir);
+	ONE("expect", task->expect);
+#undef ONE
+	describe_list(out, "argv", &task->run_argv, &scope);
+	describe_list(out, "env", &task->env, &scope);
+	describe_list(out, "input", &task->inputs, NULL);
+	describe_list(out, "output", &task->outputs, NULL);
+	describe_list(out, "skill", &task->skills, NULL);
+	strbuf_addf(out, "worker=%s%c", worker->name, 0);
+	describe_list(out, "worker.command", &worker->command, NULL);
+	describe_list(out, "worker.env", &worker->env, NULL);
+	strbuf_addf(out, "worker.output=%d%cworker.prompt_template=%s%cworker.model=%s%c",
+		    (int)worker->output, 0, worker->prompt_template ? worker->prompt_template : "",
+		    0, worker->model ? worker->model : "", 0);
+	strvec_clear(&own);
 }
 
 void command_release(struct command *cmd)

@@ -40,6 +40,13 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 const struct strvec *changed, struct strbuf *err);
 void command_release(struct command *cmd);
 
+/* Append a canonical text of everything that decides what `task` does
+ * on `worker`: its expanded command or prompt, folder, env, patterns,
+ * globs and skills, and the worker's definition. Equal texts mean the
+ * same work; plan hashes it into the task's fingerprint. */
+void worker_describe(const struct squadfile *sf, const struct task *task,
+		     const struct worker *worker, struct strbuf *out);
+
 /* The program in argv[0] as found on PATH, or -1 with a message in err
  * when it is not there (so a missing agent CLI is a clear failure). */
 int worker_check_program(const struct command *cmd, struct strbuf *err);

@@ -36,6 +36,11 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Strip trailing whitespace (spaces, tabs, newlines). */
 void strbuf_rtrim(struct strbuf *sb);
 
+/* Replace every byte that is not part of valid UTF-8 with '?', in place,
+ * so the text can go into JSON. */
+void strbuf_utf8_sanitize(struct strbuf *sb);
+void utf8_sanitize(char *s, size_t len);
+
 /* Read the whole file at `path` into sb (appending). Returns 0, or -1 with
  * errno set; on error sb keeps what it had before. */
 int strbuf_read_file(struct strbuf *sb, const char *path);

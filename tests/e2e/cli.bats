@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # The command line around a run: list, graph, -n, --help, --version.
+bats_require_minimum_version 1.5.0
 load helpers
 
 example() {
@@ -16,7 +17,7 @@ Y
 
 @test "list: aligned columns with descriptions, needs and skills" {
 	example
-	run "$SQUAD" list
+	run --separate-stderr "$SQUAD" list
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 4 ]
 	[[ ${lines[0]} == "lint "*"static checks"* ]]

@@ -1,0 +1,511 @@
+/* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
+#include "handoff.h"
+#include "expand.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MANIFEST_VERSION 1
+/* An escalation carries this much of its log inline; the rest is a path. */
+#define LOG_TAIL_LINES 40
+#define LOG_TAIL_BYTES 8192
+
+static const char *string_or(const json_t *s, const char *fallback)
+{
+	return json_string_value(s) ? json_string_value(s) : fallback;
+}
+
+static const char *name_of(const json_t *entry, const char *fallback)
+{
+	return string_or(json_object_get(entry, "name"), fallback);
+}
+
+static void manifest_path(const char *squad_dir, struct strbuf *path)
+{
+	strbuf_addf(path, "%s/handoff.json", squad_dir);
+}
+
+/* A Squadfile string with its `vars` expanded and nothing else: an
+ * environment variable stays `${NAME}`, so no secret is written out. */
+static json_t *written(const struct squadfile *sf, const char *text)
+{
+	struct expand_scope scope = { NULL, &sf->vars, false, true };
+	struct strbuf out = STRBUF_INIT;
+	json_t *s;
+
+	if (!text)
+		return json_null();
+	expand_vars(&out, text, &scope, NULL, NULL);
+	strbuf_utf8_sanitize(&out);
+	s = json_stringn(out.buf, out.len);
+	strbuf_release(&out);
+	return s;
+}
+
+static json_t *written_list(const struct squadfile *sf, const struct strvec *list)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < list->nr; i++)
+		json_array_append_new(a, written(sf, list->v[i]));
+	return a;
+}
+
+static json_t *plain(const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *s;
+
+	if (!text)
+		return json_null();
+	strbuf_addstr(&sb, text);
+	strbuf_utf8_sanitize(&sb);
+	s = json_stringn(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return s;
+}
+
+/* The last LOG_TAIL_LINES lines of a log, bounded in bytes. */
+static json_t *log_tail(const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+	const char *start;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	int lines = 0;
+	json_t *s;
+
+	if (fd < 0)
+		return json_null();
+	run_read_tail(fd, LOG_TAIL_BYTES, &text);
+	close(fd);
+	start = text.buf + text.len;
+	if (start > text.buf && start[-1] == '\n')
+		start--;
+	while (start > text.buf && !(start[-1] == '\n' && ++lines == LOG_TAIL_LINES))
+		start--;
+	{
+		struct strbuf tail = STRBUF_INIT;
+
+		strbuf_add(&tail, start, (size_t)(text.buf + text.len - start));
+		strbuf_utf8_sanitize(&tail);
+		s = json_stringn(tail.buf, tail.len);
+		strbuf_release(&tail);
+	}
+	strbuf_release(&text);
+	return s;
+}
+
+static void shell_quote(struct strbuf *sb, const char *s)
+{
+	if (*s && !s[strcspn(s, " \t\n'\"\\$`|&;<>()*?[]#~{}!")]) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			strbuf_addstr(sb, "'\\''");
+		else
+			strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '\'');
+}
+
+static void squad_call(struct strbuf *sb, const struct handoff_context *ctx)
+{
+	shell_quote(sb, ctx->squad_command);
+	strbuf_addstr(sb, " -f ");
+	shell_quote(sb, ctx->squadfile_path);
+}
+
+/* Tasks of this run that wait, directly or not, behind `task`. */
+static json_t *blocks_of(const struct handoff_context *ctx, size_t task)
+{
+	const struct graph *g = ctx->plan->graph;
+	size_t nr = ctx->sf->nr_tasks;
+	bool *seen = xcalloc(nr + 1, sizeof(bool));
+	int *queue = xmalloc((nr + 1) * sizeof(int));
+	size_t head = 0, tail = 0;
+	json_t *a = json_array();
+
+	queue[tail++] = (int)task;
+	seen[task] = true;
+	while (head < tail) {
+		int n = queue[head++];
+
+		for (size_t e = g->rdep_start[n]; e < g->rdep_start[n + 1]; e++) {
+			int d = g->rdeps[e];
+
+			if (seen[d] || !ctx->plan->in[d] || ctx->results[d].status != TASK_BLOCKED)
+				continue;
+			seen[d] = true;
+			queue[tail++] = d;
+			json_array_append_new(a, json_string(ctx->sf->tasks[d].name));
+		}
+	}
+	free(seen);
+	free(queue);
+	return a;
+}
+
+static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct strbuf *evidence)
+{
+	const struct graph *g = ctx->plan->graph;
+	json_t *a = json_array();
+
+	for (size_t e = g->dep_start[task]; e < g->dep_start[task + 1]; e++) {
+		size_t d = (size_t)g->deps[e];
+		const struct task_result *res = &ctx->results[d];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(ctx->sf->tasks[d].name));
+		json_object_set_new(o, "status", json_string(task_status_name(res->status)));
+		json_object_set_new(o, "exit_code", res->attempts && res->exit_code >= 0
+				    ? json_integer(res->exit_code) : json_null());
+		json_object_set_new(o, "duration_ms", json_integer(res->duration_ms));
+		json_object_set_new(o, "log", plain(res->log_path));
+		json_object_set_new(o, "summary", plain(res->summary));
+		json_object_set_new(o, "answer", plain(res->answer));
+		json_array_append_new(a, o);
+
+		strbuf_addf(evidence, "\n- %s: %s", ctx->sf->tasks[d].name,
+			    task_status_name(res->status));
+		if (res->summary)
+			strbuf_addf(evidence, ", \"%s\"", res->summary);
+		if (res->log_path)
+			strbuf_addf(evidence, "; log %s", res->log_path);
+		if (res->answer)
+			strbuf_addstr(evidence, "; its answer is in needs[].answer");
+	}
+	return a;
+}
+
+static json_t *skills_of(const struct handoff_context *ctx, const struct task *t,
+			 struct strbuf *reading)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < t->skills.nr; i++) {
+		const struct skill *skill = route_find_skill(ctx->skills, t->skills.v[i]);
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(t->skills.v[i]));
+		json_object_set_new(o, "path", plain(skill ? skill->path : NULL));
+		json_object_set_new(o, "description", plain(skill ? skill->description : NULL));
+		json_object_set_new(o, "resolved", json_boolean(skill && skill->resolved));
+		json_array_append_new(a, o);
+		if (skill && skill->resolved)
+			strbuf_addf(reading, "\n- %s: read %s and follow it%s%s", skill->name,
+				    skill->path, skill->description ? " (" : "",
+				    skill->description ? skill->description : "");
+		else
+			strbuf_addf(reading, "\n- %s: no SKILL.md was found for it; apply "
+				    "your own '%s' skill if you have one", t->skills.v[i],
+				    t->skills.v[i]);
+		if (skill && skill->resolved && skill->description)
+			strbuf_addch(reading, ')');
+	}
+	return a;
+}
+
+static json_t *entry(const struct handoff_context *ctx, size_t n)
+{
+	const struct squadfile *sf = ctx->sf;
+	const struct task *t = &sf->tasks[n];
+	const struct task_result *res = &ctx->results[n];
+	bool escalation = res->status == TASK_ESCALATED;
+	struct strbuf text = STRBUF_INIT, evidence = STRBUF_INIT, reading = STRBUF_INIT;
+	struct strbuf done = STRBUF_INIT, what = STRBUF_INIT;
+	json_t *o = json_object(), *blocks;
+
+	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "kind", json_string(escalation ? "escalation" : "skill"));
+	json_object_set_new(o, "desc", plain(t->desc));
+	json_object_set_new(o, "skills", skills_of(ctx, t, &reading));
+	json_object_set_new(o, "prompt", written(sf, t->prompt));
+	json_object_set_new(o, "run", t->run_argv.nr ? written_list(sf, &t->run_argv)
+						     : written(sf, t->run));
+	json_object_set_new(o, "worker", json_string(sf->workers[t->worker].name));
+	{
+		struct strbuf dir = STRBUF_INIT;
+
+		strbuf_addstr(&dir, sf->root);
+		if (t->dir && t->dir[0] == '/') {
+			strbuf_reset(&dir);
+			strbuf_addstr(&dir, t->dir);
+		} else if (t->dir) {
+			strbuf_addf(&dir, "/%s", t->dir);
+		}
+		json_object_set_new(o, "dir", written(sf, dir.buf));
+		strbuf_release(&dir);
+	}
+	json_object_set_new(o, "inputs", written_list(sf, &t->inputs));
+	json_object_set_new(o, "needs", needs_of(ctx, n, &evidence));
+	json_object_set_new(o, "blocks", blocks = blocks_of(ctx, n));
+	json_object_set_new(o, "fingerprint", json_string(plan_fingerprint(ctx->plan, n)));
+
+	squad_call(&done, ctx);
+	strbuf_addstr(&done, " done ");
+	shell_quote(&done, t->name);
+	strbuf_addstr(&done, " --note '<one line: what you did and found>'");
+	json_object_set_new(o, "done_command", json_string(done.buf));
+
+	if (t->prompt)
+		strbuf_addf(&what, "%s", json_string_value(json_object_get(o, "prompt")));
+	else if (t->run || t->run_argv.nr)
+		strbuf_addf(&what, "Do what this command does, and judge its result: %s",
+			    t->run ? json_string_value(json_object_get(o, "run")) : "(see run)");
+	else
+		strbuf_addstr(&what, t->desc ? t->desc : "(no prompt was given; see desc)");
+
+	if (escalation) {
+		json_t *failure = json_object();
+
+		json_object_set_new(failure, "exit_code", res->exit_code >= 0
+				    ? json_integer(res->exit_code) : json_null());
+		json_object_set_new(failure, "attempts", json_integer(res->attempts));
+		json_object_set_new(failure, "reason", plain(res->reason));
+		json_object_set_new(failure, "log", plain(res->log_path));
+		json_object_set_new(failure, "log_tail", log_tail(res->log_path));
+		json_object_set_new(o, "failure", failure);
+		strbuf_addf(&text, "Task '%s' of %s failed after %u attempt(s)%s%s and was "
+			    "escalated to you. Take it over: find the cause from its log "
+			    "(failure.log_tail holds the last lines, the whole log is %s), fix "
+			    "it or do the work yourself.\nThe task: %s\nIt runs in %s.",
+			    t->name, ctx->squadfile_path, res->attempts,
+			    res->reason ? ": " : "", res->reason ? res->reason : "",
+			    res->log_path ? res->log_path : "(no log)", what.buf,
+			    json_string_value(json_object_get(o, "dir")));
+	} else {
+		strbuf_addf(&text, "Task '%s' of %s is yours: it is tagged with skills, and "
+			    "squad never runs such tasks itself.\nWhat to do: %s\nWork in %s.",
+			    t->name, ctx->squadfile_path, what.buf,
+			    json_string_value(json_object_get(o, "dir")));
+	}
+	if (reading.len)
+		strbuf_addf(&text, "\nSkills to apply:%s", reading.buf);
+	if (evidence.len)
+		strbuf_addf(&text, "\nEvidence from the tasks it needs (needs[] has the "
+			    "details):%s", evidence.buf);
+	strbuf_addf(&text, "\nWhen you are done, report back with:\n  %s\n(add --failed if "
+		    "it cannot be done).", done.buf);
+	if (json_array_size(blocks)) {
+		size_t i;
+		json_t *b;
+
+		strbuf_addstr(&text, " Waiting behind it:");
+		json_array_foreach(blocks, i, b)
+			strbuf_addf(&text, "%s %s", i ? "," : "", json_string_value(b));
+		strbuf_addstr(&text, "; the next squad run continues with them.");
+	}
+	strbuf_utf8_sanitize(&text);
+	json_object_set_new(o, "instruction", json_string(text.buf));
+	strbuf_release(&text);
+	strbuf_release(&evidence);
+	strbuf_release(&reading);
+	strbuf_release(&done);
+	strbuf_release(&what);
+	return o;
+}
+
+static int write_manifest(const char *squad_dir, json_t *manifest, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	char *text;
+	int ret;
+
+	manifest_path(squad_dir, &path);
+	if (!json_array_size(json_object_get(manifest, "tasks"))) {
+		ret = unlink(path.buf) < 0 && errno != ENOENT ? -1 : 0;
+		if (ret)
+			strbuf_addf(err, "cannot remove '%s': %s", path.buf, strerror(errno));
+		strbuf_release(&path);
+		return ret;
+	}
+	text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	ret = state_write_file(path.buf, text, strlen(text), err);
+	free(text);
+	strbuf_release(&path);
+	return ret;
+}
+
+int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
+{
+	json_t *manifest = json_object(), *tasks = json_array();
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int count, ret;
+
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(manifest, "version", json_integer(MANIFEST_VERSION));
+	json_object_set_new(manifest, "created", json_string(created));
+	json_object_set_new(manifest, "squadfile", plain(ctx->squadfile_path));
+	{
+		json_t *targets = json_array();
+		struct strbuf resume = STRBUF_INIT;
+
+		squad_call(&resume, ctx);
+		for (size_t i = 0; i < ctx->plan->targets.nr; i++) {
+			json_array_append_new(targets, json_string(ctx->plan->targets.v[i]));
+			strbuf_addch(&resume, ' ');
+			shell_quote(&resume, ctx->plan->targets.v[i]);
+		}
+		json_object_set_new(manifest, "targets", targets);
+		json_object_set_new(manifest, "resume_command", json_string(resume.buf));
+		strbuf_release(&resume);
+	}
+	if (ctx->git && ctx->git->in_repo) {
+		json_t *git = json_object();
+		json_t *dirty = json_array();
+
+		json_object_set_new(git, "head", plain(ctx->git->head));
+		json_object_set_new(git, "branch", plain(ctx->git->branch));
+		for (size_t i = 0; i < ctx->git->dirty.nr; i++)
+			json_array_append_new(dirty, plain(ctx->git->dirty.v[i]));
+		json_object_set_new(git, "dirty", dirty);
+		json_object_set_new(manifest, "git", git);
+	}
+	for (size_t i = 0; i < ctx->plan->nr_order; i++) {
+		size_t n = (size_t)ctx->plan->order[i];
+
+		if (task_status_for_tactician(ctx->results[n].status))
+			json_array_append_new(tasks, entry(ctx, n));
+	}
+	count = (int)json_array_size(tasks);
+	json_object_set_new(manifest, "tasks", tasks);
+	ret = write_manifest(ctx->st->dir, manifest, err);
+	json_decref(manifest);
+	return ret < 0 ? -1 : count;
+}
+
+static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *missing)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *manifest;
+
+	manifest_path(squad_dir, &path);
+	*missing = access(path.buf, F_OK) < 0 && errno == ENOENT;
+	if (*missing) {
+		strbuf_release(&path);
+		return NULL;
+	}
+	manifest = json_load_file(path.buf, 0, &jerr);
+	if (!manifest)
+		strbuf_addf(err, "cannot read '%s': %s (line %d); run squad again to "
+			    "write a fresh one", path.buf, jerr.text, jerr.line);
+	else if (!json_is_array(json_object_get(manifest, "tasks")) ||
+		 json_integer_value(json_object_get(manifest, "version")) != MANIFEST_VERSION) {
+		strbuf_addf(err, "'%s' is not a version %d manifest; run squad again to "
+			    "write a fresh one", path.buf, MANIFEST_VERSION);
+		json_decref(manifest);
+		manifest = NULL;
+	}
+	strbuf_release(&path);
+	return manifest;
+}
+
+int handoff_done(struct state *st, const char *task, bool failed, const char *note,
+		 const char *fingerprint, struct strbuf *err)
+{
+	bool missing;
+	json_t *manifest = read_manifest(st->dir, err, &missing), *tasks, *e;
+	struct task_record rec = { 0 };
+	size_t i, found = (size_t)-1;
+	int ret = -1;
+
+	if (missing) {
+		strbuf_addf(err, "no task waits for the tactician (there is no %s/handoff.json)",
+			    st->dir);
+		return 1;
+	}
+	if (!manifest)
+		return -1;
+	tasks = json_object_get(manifest, "tasks");
+	json_array_foreach(tasks, i, e)
+		if (!strcmp(name_of(e, ""), task))
+			found = i;
+	if (found == (size_t)-1) {
+		strbuf_addf(err, "task '%s' is not waiting for the tactician; waiting:", task);
+		json_array_foreach(tasks, i, e)
+			strbuf_addf(err, " %s", name_of(e, "?"));
+		ret = 1;
+		goto out;
+	}
+	rec.task = (char *)task;
+	rec.status = failed ? RECORD_DONE_FAILED : RECORD_DONE;
+	rec.exit_code = failed ? 1 : 0;
+	rec.finished = (long long)time(NULL);
+	rec.fingerprint = (char *)fingerprint;
+	rec.note = (char *)note;
+	if (state_put(st, &rec, err) < 0 || state_compact(st, err) < 0)
+		goto out;
+	json_array_remove(tasks, found);
+	ret = write_manifest(st->dir, manifest, err);
+out:
+	json_decref(manifest);
+	return ret;
+}
+
+static void indent(struct strbuf *out, const char *text, const char *prefix)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		strbuf_addf(out, "%s%.*s\n", prefix, (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct strbuf *err)
+{
+	bool missing;
+	json_t *manifest = read_manifest(squad_dir, err, &missing), *tasks, *e;
+	size_t i;
+
+	if (missing)
+		return 1;
+	if (!manifest)
+		return -1;
+	if (json) {
+		char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		strbuf_addf(out, "%s\n", text);
+		free(text);
+		json_decref(manifest);
+		return 0;
+	}
+	tasks = json_object_get(manifest, "tasks");
+	strbuf_addf(out, "%zu task(s) wait for the tactician (%s/handoff.json):\n",
+		    json_array_size(tasks), squad_dir);
+	json_array_foreach(tasks, i, e) {
+		json_t *skills = json_object_get(e, "skills"), *s, *blocks = json_object_get(e, "blocks");
+		size_t j;
+
+		strbuf_addf(out, "\n%s (%s)\n", json_string_value(json_object_get(e, "name")),
+			    json_string_value(json_object_get(e, "kind")));
+		json_array_foreach(skills, j, s)
+			strbuf_addf(out, "  skill: %s%s%s\n",
+				    json_string_value(json_object_get(s, "name")),
+				    json_is_true(json_object_get(s, "resolved")) ? " -> " : " (unresolved)",
+				    json_is_true(json_object_get(s, "resolved"))
+				    ? json_string_value(json_object_get(s, "path")) : "");
+		if (json_array_size(blocks)) {
+			strbuf_addstr(out, "  blocks:");
+			json_array_foreach(blocks, j, s)
+				strbuf_addf(out, " %s", json_string_value(s));
+			strbuf_addch(out, '\n');
+		}
+		indent(out, string_or(json_object_get(e, "instruction"), ""), "  | ");
+	}
+	json_decref(manifest);
+	return 0;
+}

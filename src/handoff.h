@@ -1,0 +1,57 @@
+/* handoff.h - the hand-off manifest (.squad/handoff.json) and `done`.
+ *
+ * After a run, every task left to the tactician becomes an entry of the
+ * manifest: a skill-tagged task whose dependencies succeeded ("skill"),
+ * or a task that still failed after its retries and may escalate
+ * ("escalation"). Each entry carries what the tactician needs to act
+ * without asking: the task as written, its skills' SKILL.md paths, the
+ * results of the tasks it needs (logs by path, a summary line, an
+ * agent's answer), what waits behind it, and a self-contained
+ * instruction ending in the exact `squad done` command to report back.
+ *
+ * Strings are taken from the Squadfile as written, with only `vars`
+ * expanded: values from the environment never enter the manifest.
+ * The file is written atomically (temp + rename), and removed when a run
+ * leaves nothing for the tactician. The shape is grammar/handoff.schema.json.
+ */
+#ifndef SQUAD_HANDOFF_H
+#define SQUAD_HANDOFF_H
+
+#include <stdbool.h>
+
+#include "gitinfo.h"
+#include "plan.h"
+#include "route.h"
+#include "run.h"
+#include "state.h"
+#include "util/strbuf.h"
+
+struct handoff_context {
+	const struct squadfile *sf;
+	const char *squadfile_path; /* absolute */
+	const char *squad_command;  /* how to call squad back, e.g. "squad" */
+	const struct plan *plan;
+	const struct task_result *results;
+	const struct skills *skills;
+	const struct gitinfo *git;  /* NULL outside a repository */
+	const struct state *st;
+};
+
+/* Write the manifest for the run described by `ctx`, or remove it when
+ * no task waits for the tactician. Returns the number of entries, or -1
+ * with the reason in err. */
+int handoff_write(const struct handoff_context *ctx, struct strbuf *err);
+
+/* Record the tactician's result for `task` (lock held): it must be an
+ * entry of the manifest. Writes a done mark for `fingerprint` with
+ * `note` into the state, and the manifest without that entry. Returns 0,
+ * 1 when `task` is not waiting (err lists those that are), -1 on error. */
+int handoff_done(struct state *st, const char *task, bool failed, const char *note,
+		 const char *fingerprint, struct strbuf *err);
+
+/* The manifest for a person (name, kind, skills, instruction, what it
+ * blocks), or for a program (the JSON as it is). Returns 0, 1 when there
+ * is no manifest (nothing waits), -1 when it cannot be read. */
+int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct strbuf *err);
+
+#endif
