@@ -93,6 +93,7 @@ static json_t *log_tail(const char *path)
 		struct strbuf tail = STRBUF_INIT;
 
 		strbuf_add(&tail, start, (size_t)(text.buf + text.len - start));
+		strbuf_rtrim(&tail);
 		strbuf_utf8_sanitize(&tail);
 		s = json_stringn(tail.buf, tail.len);
 		strbuf_release(&tail);
@@ -264,6 +265,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	else
 		strbuf_addstr(&what, t->desc ? t->desc : "(no prompt was given; see desc)");
 
+	strbuf_rtrim(&what);
 	if (escalation) {
 		json_t *failure = json_object();
 
@@ -414,7 +416,7 @@ static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *mi
 }
 
 int handoff_done(struct state *st, const char *task, bool failed, const char *note,
-		 const char *fingerprint, struct strbuf *err)
+		 struct strbuf *err)
 {
 	bool missing;
 	json_t *manifest = read_manifest(st->dir, err, &missing), *tasks, *e;
@@ -444,7 +446,8 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 	rec.status = failed ? RECORD_DONE_FAILED : RECORD_DONE;
 	rec.exit_code = failed ? 1 : 0;
 	rec.finished = (long long)time(NULL);
-	rec.fingerprint = (char *)fingerprint;
+	rec.fingerprint = (char *)string_or(json_object_get(json_array_get(tasks, found),
+							   "fingerprint"), "");
 	rec.note = (char *)note;
 	if (state_put(st, &rec, err) < 0 || state_compact(st, err) < 0)
 		goto out;

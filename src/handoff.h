@@ -43,11 +43,13 @@ struct handoff_context {
 int handoff_write(const struct handoff_context *ctx, struct strbuf *err);
 
 /* Record the tactician's result for `task` (lock held): it must be an
- * entry of the manifest. Writes a done mark for `fingerprint` with
- * `note` into the state, and the manifest without that entry. Returns 0,
- * 1 when `task` is not waiting (err lists those that are), -1 on error. */
+ * entry of the manifest. Writes a done mark with `note` into the state,
+ * for the fingerprint the entry was handed out with (so the mark holds
+ * for exactly that version of the task), and the manifest without that
+ * entry. Returns 0, 1 when `task` is not waiting (err lists those that
+ * are), -1 on error. */
 int handoff_done(struct state *st, const char *task, bool failed, const char *note,
-		 const char *fingerprint, struct strbuf *err);
+		 struct strbuf *err);
 
 /* The manifest for a person (name, kind, skills, instruction, what it
  * blocks), or for a program (the JSON as it is). Returns 0, 1 when there

@@ -323,10 +323,9 @@ static int cmd_graph(struct squadfile *sf, struct graph *g, const struct strvec 
 	return ret;
 }
 
-static int cmd_done(const struct options *o, struct squadfile *sf, struct graph *g,
+static int cmd_done(const struct options *o, const struct squadfile *sf,
 		    const struct strvec *args)
 {
-	struct plan plan;
 	struct state st;
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
 	int ret = EXIT_USAGE, rc;
@@ -334,7 +333,7 @@ static int cmd_done(const struct options *o, struct squadfile *sf, struct graph 
 	if (args->nr != 1)
 		return usage_error("'squad done' takes one task name");
 	if (o->note && o->note_file)
-		return usage_error("give --note or --note-file, not both%s", "");
+		return usage_error("give --note or --note-file, not both");
 	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
 		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
 		return EXIT_USAGE;
@@ -343,21 +342,11 @@ static int cmd_done(const struct options *o, struct squadfile *sf, struct graph 
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);
-	/* the mark holds for the task as it is defined now; a name that is
-	 * no task is refused below with the list of those that wait */
-	memset(&plan, 0, sizeof(plan));
-	if (squadfile_find_task(sf, args->v[0]) >= 0 &&
-	    plan_build(&plan, sf, g, NULL, args, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		goto out;
-	}
 	if (open_state(&st, sf) < 0) {
-		ret = EXIT_FAILED;
-		goto out_plan;
+		strbuf_release(&note);
+		return EXIT_FAILED;
 	}
-	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL,
-			  plan.fingerprints ? plan_fingerprint(&plan,
-				(size_t)squadfile_find_task(sf, args->v[0])) : "", &err);
+	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
 	if (rc == 0) {
 		printf("squad: recorded %s as %s; the next run continues behind it\n",
 		       args->v[0], o->failed ? "failed" : "done");
@@ -367,9 +356,6 @@ static int cmd_done(const struct options *o, struct squadfile *sf, struct graph 
 		ret = rc > 0 ? EXIT_USAGE : EXIT_FAILED;
 	}
 	state_close(&st);
-out_plan:
-	plan_release(&plan);
-out:
 	strbuf_release(&err);
 	strbuf_release(&note);
 	return ret;
@@ -530,7 +516,7 @@ int main(int argc, char **argv)
 	} else if (command && !strcmp(command, "graph")) {
 		ret = cmd_graph(&sf, &g, &targets);
 	} else if (command && !strcmp(command, "done")) {
-		ret = cmd_done(&o, &sf, &g, &targets);
+		ret = cmd_done(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {
 		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
 	} else {

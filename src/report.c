@@ -101,7 +101,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	enum color c;
 
 	rep->finished++;
-	if (rep->level == REPORT_QUIET && !failed)
+	if (rep->level == REPORT_QUIET && !failed && res->status != TASK_ESCALATED)
 		return;
 	switch (res->status) {
 	case TASK_OK:

@@ -290,30 +290,37 @@ static int get_duration(struct loader *l, const yaml_node_t *n, const char *what
 	return 0;
 }
 
-/* Report ${VAR}s that resolve nowhere. */
+/* Report a ${VAR} that resolves nowhere when it looks like a typo of a
+ * name that does: a variable the environment lacks may be set where the
+ * task runs (CI), and a task that needs it fails then, saying so. */
 static void check_vars(struct loader *l, const yaml_node_t *n, const char *text,
 		       const char *what)
 {
 	struct strbuf out = STRBUF_INIT, name = STRBUF_INIT;
-	size_t offset = 0;
+	size_t offset = 0, base = 0;
 
-	if (expand_vars(&out, text, &l->check_scope, &offset, &name) < 0) {
-		struct strbuf msg = STRBUF_INIT;
+	while (expand_vars(&out, text, &l->check_scope, &offset, &name) < 0) {
 		struct strvec known = STRVEC_INIT;
+		const char *guess;
 
 		for (size_t i = 0; i < l->sf->vars.nr; i++)
 			strvec_push_nodup(&known, xstrndup(l->sf->vars.v[i],
 				strcspn(l->sf->vars.v[i], "=")));
 		for (int i = 0; squad_var_names[i]; i++)
 			strvec_push(&known, squad_var_names[i]);
-		strbuf_addf(&msg, "undefined variable '%s' in %s", name.buf, what);
-		diag_add_suggestion(&msg, name.buf, (const char *const *)known.v, (long)known.nr);
-		if (!diag_suggest(name.buf, (const char *const *)known.v, (long)known.nr))
-			strbuf_addstr(&msg, " (define it under 'vars:' or in the environment; "
-				      "write '$${' for a literal '${')");
-		diag_error(l->diags, mark_inside(n, offset), "%s", msg.buf);
-		strbuf_release(&msg);
+		guess = diag_suggest(name.buf, (const char *const *)known.v, (long)known.nr);
+		if (guess)
+			diag_error(l->diags, mark_inside(n, base + offset),
+				   "undefined variable '%s' in %s; did you mean '%s'?",
+				   name.buf, what, guess);
 		strvec_clear(&known);
+		/* go on past this reference: there may be a typo further on */
+		text += offset + 2;
+		base += offset + 2;
+		strbuf_reset(&out);
+		strbuf_reset(&name);
+		if (guess)
+			break;
 	}
 	strbuf_release(&out);
 	strbuf_release(&name);
@@ -450,14 +457,16 @@ static void var_pair(struct loader *l, const char *key, yaml_node_t *k,
 			   key, kind_of(v));
 		return;
 	}
-	/* a var may use the vars above it and the environment */
-	if (expand_vars(&value, scalar(v), &l->check_scope, &offset, &name) < 0)
-		diag_error(l->diags, mark_inside(v, offset),
-			   "undefined variable '%s' in vars.%s (only variables "
-			   "defined above it, or in the environment, can be used)",
-			   name.buf, key);
-	else
+	/* a var may use the vars above it and the environment; a reference
+	 * to a name set nowhere stays as written (a typo is an error) */
+	check_vars(l, v, scalar(v), "vars");
+	{
+		struct expand_scope scope = l->check_scope;
+
+		scope.keep_unknown = true;
+		expand_vars(&value, scalar(v), &scope, &offset, &name);
 		strvec_pushf(&l->sf->vars, "%s=%s", key, value.buf);
+	}
 	strbuf_release(&value);
 	strbuf_release(&name);
 }

@@ -127,14 +127,16 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			for (size_t i = 0; i < task->run_argv.nr; i++) {
 				strbuf_reset(&text);
 				if (expand_vars(&text, task->run_argv.v[i], &scope, NULL, &bad) < 0) {
-					strbuf_addf(err, "undefined variable '%s' in run", bad.buf);
+					strbuf_addf(err, "undefined variable '%s' in run (set it under "
+					    "'vars:' or in the environment)", bad.buf);
 					goto out;
 				}
 				strvec_push(&cmd->argv, text.buf);
 			}
 		} else {
 			if (expand_vars(&text, task->run, &scope, NULL, &bad) < 0) {
-				strbuf_addf(err, "undefined variable '%s' in run", bad.buf);
+				strbuf_addf(err, "undefined variable '%s' in run (set it under "
+					    "'vars:' or in the environment)", bad.buf);
 				goto out;
 			}
 			if (worker_needs_shell(text.buf)) {

@@ -31,3 +31,39 @@ wait_for() {
 	done
 	return 1
 }
+
+# ajv (a JSON Schema validator) from npm, installed once per build tree
+# into $SQUAD_BUILD/test-tools/ajv. ensure_ajv sets AJV, or AJV_SKIP with
+# the reason it could not be had.
+AJV_DIR=${SQUAD_BUILD:-$SQUAD_SRC/build}/test-tools/ajv-cli5-formats2
+AJV=$AJV_DIR/node_modules/.bin/ajv
+
+ensure_ajv() {
+	local tmp
+
+	[ -x "$AJV" ] && return 0
+	if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+		AJV_SKIP="npm and node are needed to install the ajv validator"
+		return 1
+	fi
+	mkdir -p "$(dirname "$AJV_DIR")"
+	tmp=$(mktemp -d "$AJV_DIR.XXXXXX")
+	# into a folder of its own, then renamed: a run cut short leaves no
+	# half-installed validator, and concurrent installs do not mix
+	if npm install --prefix "$tmp" --no-audit --no-fund --prefer-offline \
+		--fetch-retries=1 --fetch-timeout=60000 ajv-cli@5 ajv-formats@2 >"$tmp.log" 2>&1; then
+		mv -T "$tmp" "$AJV_DIR" 2>/dev/null || rm -rf "$tmp" # another run won
+		rm -f "$tmp.log"
+	else
+		rm -rf "$tmp"
+		AJV_SKIP="npm could not install ajv-cli (registry unreachable?); see $tmp.log"
+		return 1
+	fi
+}
+
+# validate_json SCHEMA FILE: FILE (JSON or YAML) follows SCHEMA (draft 2020-12).
+validate_json() {
+	ensure_ajv || { echo "$AJV_SKIP" >&2; return 1; }
+	"$AJV" validate --spec=draft2020 --strict=true --allow-union-types -c ajv-formats \
+		-s "$1" -d "$2" --errors=text
+}
