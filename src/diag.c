@@ -40,22 +40,43 @@ void diag_warning(struct diag_list *dl, struct mark at, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* qsort is not stable, and comparing addresses does not make it so (the
+ * elements move while it sorts): each item carries its place in the
+ * order of discovery instead. */
+struct numbered {
+	struct diag d;
+	size_t seq;
+};
+
 static int by_position(const void *a, const void *b)
 {
-	const struct diag *x = a, *y = b;
+	const struct numbered *x = a, *y = b;
 
-	if (x->mark.line != y->mark.line)
-		return x->mark.line < y->mark.line ? -1 : 1;
-	if (x->mark.col != y->mark.col)
-		return x->mark.col < y->mark.col ? -1 : 1;
-	/* keep the order of discovery: qsort is not stable */
-	return x < y ? -1 : x > y;
+	if (x->d.mark.line != y->d.mark.line)
+		return x->d.mark.line < y->d.mark.line ? -1 : 1;
+	if (x->d.mark.col != y->d.mark.col)
+		return x->d.mark.col < y->d.mark.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void sort_by_position(struct diag_list *dl)
+{
+	struct numbered *tmp = xmalloc(dl->nr * sizeof(*tmp));
+
+	for (size_t i = 0; i < dl->nr; i++) {
+		tmp[i].d = dl->items[i];
+		tmp[i].seq = i;
+	}
+	qsort(tmp, dl->nr, sizeof(*tmp), by_position);
+	for (size_t i = 0; i < dl->nr; i++)
+		dl->items[i] = tmp[i].d;
+	free(tmp);
 }
 
 void diag_format(struct diag_list *dl, struct strbuf *out)
 {
 	if (dl->nr > 1)
-		qsort(dl->items, dl->nr, sizeof(*dl->items), by_position);
+		sort_by_position(dl);
 	for (size_t i = 0; i < dl->nr; i++) {
 		const struct diag *d = &dl->items[i];
 		const char *level = d->level == DIAG_ERROR ? "error" : "warning";

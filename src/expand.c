@@ -139,26 +139,34 @@ static size_t placeholder_len(const char *p)
 	return i > 1 && p[i] == '}' ? i + 1 : 0;
 }
 
-/* The one walk over a template that expansion and checking share. When
- * ph is NULL only names are checked and nothing is looked up. */
+/* The one walk over a template that expansion and checking share: a
+ * single pass, so that no value (a variable's, a prompt's) is ever scanned
+ * again for references. When ph is NULL only names are checked; when
+ * scope is NULL variables are left as they are. */
 static int walk_template(struct strbuf *out, const char *tmpl,
 			 const struct expand_scope *scope,
 			 const struct placeholders *ph, struct strbuf *err)
 {
-	struct strbuf vars_done = STRBUF_INIT, bad = STRBUF_INIT;
-	const char *p;
-	int ret = -1;
-
-	if (!scope)
-		strbuf_addstr(&vars_done, tmpl);
-	else if (expand_vars(&vars_done, tmpl, scope, NULL, &bad) < 0) {
-		strbuf_addf(err, "undefined variable '%s' in '%s'", bad.buf, tmpl);
-		goto cleanup;
-	}
-	for (p = vars_done.buf; *p;) {
+	for (const char *p = tmpl; *p;) {
 		size_t len;
 		const char *value;
 
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+			strbuf_addstr(out, "${");
+			p += 3;
+			continue;
+		}
+		if (p[0] == '$' && (len = var_ref_len(p))) {
+			value = scope ? lookup(scope, p + 2, len - 3) : NULL;
+			if (scope && !value) {
+				strbuf_addf(err, "undefined variable '%.*s' in '%s'",
+					    (int)(len - 3), p + 2, tmpl);
+				return -1;
+			}
+			strbuf_addstr(out, value ? value : "");
+			p += len;
+			continue;
+		}
 		if (p[0] == '{' && p[1] == '{') {
 			strbuf_addch(out, '{');
 			p += 2;
@@ -174,14 +182,14 @@ static int walk_template(struct strbuf *out, const char *tmpl,
 				    "{prompt} {task} {dir} {model} {run} {changed}; "
 				    "write '{{' for a literal '{')",
 				    (int)len, p, tmpl);
-			goto cleanup;
+			return -1;
 		}
 		if (ph) {
 			value = placeholder_value(ph, p + 1, len - 2);
 			if (!value && !(len == 9 && !strncmp(p, "{changed}", 9))) {
 				strbuf_addf(err, "placeholder '%.*s' has no value here",
 					    (int)len, p);
-				goto cleanup;
+				return -1;
 			}
 			if (value)
 				strbuf_addstr(out, value);
@@ -192,11 +200,7 @@ static int walk_template(struct strbuf *out, const char *tmpl,
 		}
 		p += len;
 	}
-	ret = 0;
-cleanup:
-	strbuf_release(&vars_done);
-	strbuf_release(&bad);
-	return ret;
+	return 0;
 }
 
 int expand_template_string(struct strbuf *out, const char *tmpl,

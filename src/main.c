@@ -404,7 +404,7 @@ int main(int argc, char **argv)
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
 	struct skills skills = SKILLS_INIT;
-	char *self = strchr(argv[0], '/') ? realpath(argv[0], NULL) : NULL;
+	char *self;
 	struct squadfile sf;
 	struct graph g;
 	struct strvec targets = STRVEC_INIT;
@@ -482,6 +482,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* how the tactician calls this squad back: by path when it was run
+	 * by path (build/squad), else by name */
+	self = strchr(argv[0], '/') ? realpath(argv[0], NULL) : NULL;
 	o.squad_command = self ? self : "squad";
 
 	if (optind < argc) {
@@ -501,6 +504,7 @@ int main(int argc, char **argv)
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
 		strvec_clear(&targets);
+		free(self);
 		return EXIT_USAGE;
 	}
 

@@ -1,5 +1,6 @@
 /* run.c - the libuv scheduler; see run.h. */
 #include "run.h"
+#include "budget.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -19,6 +20,10 @@
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
+/* What a 429 or a spent quota looks like, from qwen and OpenAI-style APIs. */
+#define RATE_LIMIT_PATTERN "(?i)\\b429\\b|too many requests|rate[ _-]?limit(ed)? (exceeded|reached)|" \
+	"quota (exceeded|limit)|possible quota limitations|insufficient_quota|resource[_ ]exhausted"
+
 
 static const char *const status_names[] = {
 	[TASK_PENDING] = "pending",
@@ -76,6 +81,15 @@ struct job {
 	struct job *prev, *next; /* the running list, for signals */
 };
 
+/* A task waiting out a rate limit or a per-minute budget before its
+ * next attempt; freed in its timer's close callback. */
+struct delay {
+	uv_timer_t timer;
+	struct runner *r;
+	size_t task;
+	struct delay *prev, *next;
+};
+
 struct runner {
 	uv_loop_t loop;
 	const struct plan *plan;
@@ -96,6 +110,9 @@ struct runner {
 	bool stop;                /* no new task starts */
 	bool interrupted;
 	int signals;
+	struct delay *delays;     /* tasks waiting to retry (rate limits) */
+	unsigned *rate_limited;   /* per task: attempts lost to rate limits */
+	struct regex *default_rate_re;
 	uv_signal_t sig[3];
 	uv_timer_t kill_timer;
 	struct strbuf *err;
@@ -354,31 +371,9 @@ static void record(struct runner *r, size_t task)
 static enum task_status judge_output(struct runner *r, size_t task, enum task_status status)
 {
 	const struct task *t = &r->sf->tasks[task];
-	const struct worker *w = worker_of(r, task);
 	struct task_result *res = &r->res[task];
 	struct strbuf out = STRBUF_INIT;
 	struct stat sb;
-
-	if (r->out_fds[task] >= 0 && w->output == WORKER_OUTPUT_QWEN_JSON) {
-		struct agent_result ar;
-
-		run_read_tail(r->out_fds[task], 64u << 20, &out);
-		worker_parse_qwen_json(out.buf, out.len, &ar);
-		if (ar.answer) {
-			log_line(r, task, "answer:");
-			if (write(r->log_fds[task], ar.answer, strlen(ar.answer)) < 0 ||
-			    write(r->log_fds[task], "\n", 1) < 0) {
-				/* best effort, as every log line */
-			}
-			set_str(&res->answer, xstrdup(ar.answer));
-		}
-		if (status == TASK_OK && (!ar.parsed || ar.is_error)) {
-			status = TASK_FAILED;
-			set_str(&res->reason, xstrdup(ar.error ? ar.error : "the agent failed"));
-		}
-		agent_result_release(&ar);
-		strbuf_reset(&out);
-	}
 
 	run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
 	if (t->expect_re && status == TASK_OK) {
@@ -474,6 +469,149 @@ static void unlink_job(struct runner *r, struct job *job)
 		job->next->prev = job->prev;
 }
 
+/* An agent's stdout: its answer goes into the result (and the log, so
+ * the log tells the whole story), its own verdict into the status, and
+ * the requests it made into the worker's budget. */
+static enum task_status read_agent_output(struct runner *r, size_t task,
+					  enum task_status status, int exit_code)
+{
+	const struct worker *w = worker_of(r, task);
+	struct task_result *res = &r->res[task];
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct agent_result ar;
+
+	if (w->output != WORKER_OUTPUT_QWEN_JSON || r->out_fds[task] < 0) {
+		run_read_tail(r->out_fds[task], OUTPUT_SCAN_MAX, &out);
+		if (out.len) {
+			strbuf_utf8_sanitize(&out);
+			set_str(&res->answer, xstrdup(out.buf));
+			strbuf_rtrim(&out);
+			log_line(r, task, "answer:\n%s", out.buf);
+		}
+		strbuf_release(&out);
+		return status;
+	}
+	run_read_tail(r->out_fds[task], 64u << 20, &out);
+	worker_parse_qwen_json(out.buf, out.len, &ar);
+	if (ar.answer) {
+		strbuf_reset(&out);
+		strbuf_addstr(&out, ar.answer);
+		strbuf_utf8_sanitize(&out);
+		set_str(&res->answer, xstrdup(out.buf));
+		log_line(r, task, "answer:\n%s", out.buf);
+	}
+	if (status == TASK_OK && (!ar.parsed || ar.is_error)) {
+		status = TASK_FAILED;
+		set_str(&res->reason, xstrdup(ar.error ? ar.error : "the agent failed"));
+	} else if (status == TASK_FAILED && !res->reason) {
+		set_str(&res->reason, worker_exit_reason(w, exit_code, ar.error));
+	}
+	if ((w->daily_limit || w->per_minute) && ar.requests > 1 &&
+	    budget_settle(w->name, ar.requests - 1, &err) < 0)
+		log_line(r, task, "%s", err.buf);
+	agent_result_release(&ar);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return status;
+}
+
+/* Does this attempt's output say the model was rate limited? On success
+ * only a short answer counts: a quota message is short, and a long
+ * answer may well discuss rate limits. */
+static bool rate_limited(struct runner *r, size_t task, enum task_status status)
+{
+	const struct worker *w = worker_of(r, task);
+	const struct regex *re = w->rate_limit_re ? w->rate_limit_re : r->default_rate_re;
+	const struct task_result *res = &r->res[task];
+	struct strbuf text = STRBUF_INIT;
+	bool hit;
+
+	if (w->is_shell || !re)
+		return false;
+	if (status == TASK_OK) {
+		if (!res->answer || strlen(res->answer) > 512)
+			return false;
+		strbuf_addstr(&text, res->answer);
+	} else {
+		run_read_tail(r->out_fds[task], 65536, &text);
+		run_read_tail(r->log_fds[task], 65536, &text);
+	}
+	hit = regex_match(re, text.buf, text.len, NULL);
+	strbuf_release(&text);
+	return hit;
+}
+
+static void delay_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void unlink_delay(struct runner *r, struct delay *d)
+{
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		r->delays = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	uv_close((uv_handle_t *)&d->timer, delay_closed);
+}
+
+static void delay_done(uv_timer_t *timer)
+{
+	struct delay *d = timer->data;
+	struct runner *r = d->r;
+	size_t task = d->task;
+
+	unlink_delay(r, d);
+	if (r->stop) {
+		set_str(&r->res[task].reason, xstrdup("waiting out a rate limit when squad stopped"));
+		finish_task(r, task, r->interrupted ? TASK_INTERRUPTED : TASK_FAILED);
+	} else {
+		heap_push(r, &r->ready[worker_index(r, task)], (int)task);
+	}
+	start_ready(r);
+}
+
+/* Run `task` again after `ms`, without holding a slot meanwhile. */
+static void delay_task(struct runner *r, size_t task, long ms)
+{
+	struct delay *d = xcalloc(1, sizeof(*d));
+
+	d->r = r;
+	d->task = task;
+	uv_timer_init(&r->loop, &d->timer);
+	d->timer.data = d;
+	uv_timer_start(&d->timer, delay_done, (uint64_t)ms, 0);
+	d->next = r->delays;
+	if (r->delays)
+		r->delays->prev = d;
+	r->delays = d;
+}
+
+/* Back off after a rate limit: 1 s, 2 s, 4 s ... at most 60 s, and never
+ * past the task's timeout. Returns whether a retry was scheduled. */
+static bool back_off(struct runner *r, size_t task)
+{
+	const struct task *t = &r->sf->tasks[task];
+	long timeout_ms = t->timeout_ms ? t->timeout_ms : worker_of(r, task)->timeout_ms;
+	unsigned n = ++r->rate_limited[task];
+	long delay = n > 7 ? 60000 : 1000L << (n - 1);
+	long elapsed = (long)((uv_hrtime() - r->started_at[task]) / 1000000);
+
+	if (delay > 60000)
+		delay = 60000;
+	if (r->stop || (timeout_ms && elapsed + delay >= timeout_ms) || (!timeout_ms && n > 10)) {
+		log_line(r, task, "rate limited; giving up %s", timeout_ms
+			 ? "before its timeout" : "after 10 tries");
+		return false;
+	}
+	log_line(r, task, "rate limited; trying again in %lds (not counted against retries)",
+		 delay / 1000);
+	delay_task(r, task, delay);
+	return true;
+}
+
 static void job_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
 {
 	struct job *job = proc->data;
@@ -516,15 +654,25 @@ static void job_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
 		set_str(&res->reason, NULL);
 	}
 
-	if (task_status_failed(status) && res->attempts <= t->retries && !r->stop) {
-		log_line(r, task, "attempt %u of %u failed (%s); retrying", res->attempts,
-			 t->retries + 1, status == TASK_TIMED_OUT ? "timed out"
-			 : term_signal ? "signal" : "exit code");
-		if (start_attempt(r, task) == 0) {
+	if (!worker_of(r, task)->is_shell && status != TASK_INTERRUPTED && status != TASK_TIMED_OUT)
+		status = read_agent_output(r, task, status, res->exit_code);
+	if (status != TASK_INTERRUPTED && rate_limited(r, task, status)) {
+		if (back_off(r, task)) {
 			start_ready(r);
 			return;
 		}
-		status = TASK_FAILED; /* start_attempt said why */
+		status = TASK_FAILED;
+		set_str(&res->reason, xstrdup("rate limited until its timeout"));
+	}
+	if (task_status_failed(status) && !r->stop &&
+	    res->attempts - r->rate_limited[task] <= t->retries) {
+		log_line(r, task, "attempt %u of %u failed (%s); retrying",
+			 res->attempts - r->rate_limited[task], t->retries + 1,
+			 res->reason ? res->reason : "exit code");
+		/* it either runs again or is finished with the reason */
+		start_attempt(r, task);
+		start_ready(r);
+		return;
 	}
 	finish_task(r, task, status);
 	start_ready(r);
@@ -584,16 +732,34 @@ static int start_attempt(struct runner *r, size_t task)
 	uv_stdio_container_t stdio[3];
 	struct job *job;
 	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
+	long wait_ms = 0, used = 0;
 	int rc;
 
-	res->attempts++;
-	res->worker = w->name;
-	if (res->attempts == 1) {
+	if (!r->started_at[task])
 		r->started_at[task] = uv_hrtime();
+	res->worker = w->name;
+	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
+		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &wait_ms, &used, &why)) {
+		case BUDGET_GRANTED:
+			break;
+		case BUDGET_WAIT:
+			delay_task(r, task, wait_ms);
+			return 0;
+		case BUDGET_EXHAUSTED:
+			strbuf_addf(&why, "budget exhausted: worker '%s' has used %ld of its "
+				    "daily_limit of %ld requests today", w->name, used, w->daily_limit);
+			goto fail;
+		case BUDGET_ERROR:
+			goto fail;
+		}
+	}
+	res->attempts++;
+	if (!res->log_path) {
 		if (open_log(r, task, &why) < 0)
 			goto fail;
 	} else {
-		log_line(r, task, "attempt %u of %u", res->attempts, t->retries + 1);
+		log_line(r, task, "attempt %u of %u", res->attempts - r->rate_limited[task],
+			 t->retries + 1);
 	}
 	if (worker_build_command(&cmd, r->sf, t, w, NULL, &why) < 0)
 		goto fail;
@@ -708,6 +874,12 @@ static void on_signal(uv_signal_t *handle, int signum)
 
 	r->stop = true;
 	r->interrupted = true;
+	while (r->delays) {
+		size_t task = r->delays->task;
+
+		unlink_delay(r, r->delays);
+		finish_task(r, task, TASK_INTERRUPTED);
+	}
 	if (++r->signals == 1) {
 		/* pass it on: each group gets what the terminal would have
 		 * sent it, then a grace period */
@@ -743,6 +915,14 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	r.started_at = xcalloc(nr + 1, sizeof(uint64_t));
 	r.ready = xcalloc(r.sf->nr_workers, sizeof(*r.ready));
 	r.busy = xcalloc(r.sf->nr_workers, sizeof(unsigned));
+	r.rate_limited = xcalloc(nr + 1, sizeof(unsigned));
+	{
+		struct strbuf e = STRBUF_INIT;
+		size_t off;
+
+		r.default_rate_re = regex_compile(RATE_LIMIT_PATTERN, &e, &off);
+		strbuf_release(&e);
+	}
 	for (size_t i = 0; i < nr; i++) {
 		r.log_fds[i] = r.out_fds[i] = -1;
 		results[i].cause = -1;
@@ -794,6 +974,8 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 		free(r.ready[w].items);
 	free(r.ready);
 	free(r.busy);
+	free(r.rate_limited);
+	regex_free(r.default_rate_re);
 	free(r.pending);
 	free(r.log_fds);
 	free(r.out_fds);

@@ -24,7 +24,7 @@
 
 /* squad's own variables, defined for every task at run time. */
 static const char *const squad_var_names[] = {
-	"SQUAD_TASK", "SQUAD_ROOT", "SQUAD_CHANGED", NULL,
+	"SQUAD_TASK", "SQUAD_ROOT", NULL,
 };
 
 static const char *const top_keys[] = {
@@ -115,20 +115,37 @@ static const char *kind_of(const yaml_node_t *n)
 	}
 }
 
-/* A scalar written with no newline in it: the column of a byte offset
- * inside it can be told exactly. */
+/* Characters in s[0..len): libyaml counts columns in characters. */
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* A scalar written on one line: the column of a byte offset inside its
+ * value can be told exactly, unless escapes ('' or \") make the value
+ * shorter than its source; then the scalar's own mark is the best we know. */
 static struct mark mark_inside(const yaml_node_t *n, size_t offset)
 {
 	struct mark m = mark_of(n);
-	yaml_scalar_style_t style = n->data.scalar.style;
+	yaml_scalar_style_t style;
+	size_t chars, width;
 
-	if (n->start_mark.line != n->end_mark.line)
+	if (n->type != YAML_SCALAR_NODE || n->start_mark.line != n->end_mark.line)
 		return m;
-	if (style == YAML_PLAIN_SCALAR_STYLE)
-		m.col += (unsigned)offset;
-	else if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-		 style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
-		m.col += (unsigned)offset + 1;
+	style = n->data.scalar.style;
+	chars = utf8_chars(scalar(n), n->data.scalar.length);
+	width = n->end_mark.column - n->start_mark.column;
+	if (offset > n->data.scalar.length)
+		offset = n->data.scalar.length;
+	if (style == YAML_PLAIN_SCALAR_STYLE && width == chars)
+		m.col += (unsigned)utf8_chars(scalar(n), offset);
+	else if ((style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		  style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) && width == chars + 2)
+		m.col += (unsigned)utf8_chars(scalar(n), offset) + 1;
 	return m;
 }
 
@@ -219,8 +236,10 @@ static int get_count(struct loader *l, const yaml_node_t *n, const char *what,
 
 static int get_bool(struct loader *l, const yaml_node_t *n, const char *what, bool *dst)
 {
-	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", NULL };
-	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "off", NULL };
+	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
+					    "on", "On", "ON", NULL };
+	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO",
+					   "off", "Off", "OFF", NULL };
 	const char *s;
 
 	if (want_scalar(l, n, what) < 0)
@@ -439,6 +458,22 @@ static void get_env(struct loader *l, yaml_node_t *n, const char *where,
 
 /* --- vars ---------------------------------------------------------- */
 
+/* Does text refer to a var that came (in part) from the environment? */
+static bool uses_env_var(const struct squadfile *sf, const char *text)
+{
+	for (size_t i = 0; i < sf->env_vars.nr; i++) {
+		struct strbuf ref = STRBUF_INIT;
+		bool hit;
+
+		strbuf_addf(&ref, "${%s}", sf->env_vars.v[i]);
+		hit = strstr(text, ref.buf) != NULL;
+		strbuf_release(&ref);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
 static void var_pair(struct loader *l, const char *key, yaml_node_t *k,
 		     yaml_node_t *v, void *data)
 {
@@ -457,15 +492,27 @@ static void var_pair(struct loader *l, const char *key, yaml_node_t *k,
 			   key, kind_of(v));
 		return;
 	}
+	if (is_null(v)) {
+		strvec_pushf(&l->sf->vars, "%s=", key);
+		return;
+	}
 	/* a var may use the vars above it and the environment; a reference
 	 * to a name set nowhere stays as written (a typo is an error) */
 	check_vars(l, v, scalar(v), "vars");
 	{
-		struct expand_scope scope = l->check_scope;
+		struct expand_scope scope = { .vars = &l->sf->vars, .environ = true,
+					      .keep_unknown = true };
+		struct expand_scope pure = { .vars = &l->sf->vars, .keep_unknown = true };
+		struct strbuf without_env = STRBUF_INIT;
 
-		scope.keep_unknown = true;
 		expand_vars(&value, scalar(v), &scope, &offset, &name);
 		strvec_pushf(&l->sf->vars, "%s=%s", key, value.buf);
+		/* a value that takes anything from the environment (directly or
+		 * through another such var) is never written out by squad */
+		expand_vars(&without_env, scalar(v), &pure, NULL, NULL);
+		if (strcmp(without_env.buf, value.buf) || uses_env_var(l->sf, scalar(v)))
+			strvec_push(&l->sf->env_vars, key);
+		strbuf_release(&without_env);
 	}
 	strbuf_release(&value);
 	strbuf_release(&name);
@@ -551,13 +598,14 @@ static void worker_pair(struct loader *l, const char *key, yaml_node_t *k,
 
 	(void)k;
 	strbuf_addf(&what, "workers.%s.%s", w->name, key);
-	if (!strcmp(key, "command")) {
+	if (w->is_shell && strcmp(key, "slots") && strcmp(key, "timeout") && strcmp(key, "env")) {
+		diag_error(l->diags, mark_of(k), "the built-in shell worker takes only "
+			   "'slots', 'timeout' and 'env'%s", !strcmp(key, "command")
+			   ? ": give tasks a 'run:' instead" : "");
+	} else if (!strcmp(key, "command")) {
 		struct strvec argv = STRVEC_INIT;
 
-		if (w->is_shell) {
-			diag_error(l->diags, mark_of(k), "the built-in shell worker has "
-				   "no command: give tasks a 'run:' instead");
-		} else if (v->type != YAML_SEQUENCE_NODE) {
+		if (v->type != YAML_SEQUENCE_NODE) {
 			diag_error(l->diags, mark_of(v), "%s must be a list (an argv "
 				   "template such as [qwen, -o, json, \"{prompt}\"]), not %s",
 				   what.buf, kind_of(v));
@@ -612,6 +660,9 @@ static void worker_pair(struct loader *l, const char *key, yaml_node_t *k,
 		if (!get_string(l, v, what.buf, &w->prompt_template) && w->prompt_template &&
 		    expand_check_template(w->prompt_template, NULL, &err) < 0)
 			diag_error(l->diags, mark_of(v), "%s: %s", what.buf, err.buf);
+		else if (w->prompt_template && strstr(w->prompt_template, "{prompt}"))
+			diag_error(l->diags, mark_of(v), "%s makes the prompt, so it cannot "
+				   "use {prompt} (it can use {run} {task} {dir} {model})", what.buf);
 		strbuf_release(&err);
 	} else if (!strcmp(key, "model")) {
 		get_string(l, v, what.buf, &w->model);
@@ -741,10 +792,18 @@ static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
 	} else if (!strcmp(key, "run")) {
 		if (v->type == YAML_SEQUENCE_NODE) {
 			if (!get_string_list(l, v, "run", &t->run_argv, NULL)) {
+				yaml_node_item_t *item;
+
 				if (!t->run_argv.nr)
 					diag_error(l->diags, mark_of(v), "run is an empty list");
-				for (size_t i = 0; i < t->run_argv.nr; i++)
-					check_vars(l, v, t->run_argv.v[i], "run");
+				/* each item is a scalar (checked above), so an
+				 * error can point inside it */
+				for (item = v->data.sequence.items.start;
+				     item < v->data.sequence.items.top; item++) {
+					yaml_node_t *e = yaml_document_get_node(&l->doc, *item);
+
+					check_vars(l, e, scalar(e), "run");
+				}
 			}
 		} else if (!get_string(l, v, "run", &t->run) && t->run) {
 			if (!t->run[strspn(t->run, " \t\r\n")]) {
@@ -850,9 +909,6 @@ static void tasks_pair(struct loader *l, const char *key, yaml_node_t *k,
 	if (!t->run && !t->run_argv.nr && !t->prompt && !t->needs.nr)
 		diag_error(l->diags, t->mark, "task '%s' has nothing to do: give it "
 			   "'run' (a command), 'prompt' (for an agent) or 'needs'", key);
-	if (t->run && t->run_argv.nr)
-		diag_error(l->diags, t->mark, "task '%s' has both a run string and "
-			   "a run list", key);
 }
 
 static void get_tasks(struct loader *l, yaml_node_t *n)
@@ -932,6 +988,7 @@ static void resolve(struct loader *l, yaml_node_t *dflt)
 	for (size_t i = 0; i < sf->nr_tasks; i++) {
 		struct task *t = &sf->tasks[i];
 		const char *wname = l->task_worker_names[i];
+		bool unknown_worker = false;
 
 		if (wname) {
 			long w = squadfile_find_worker(sf, wname);
@@ -945,6 +1002,7 @@ static void resolve(struct loader *l, yaml_node_t *dflt)
 					strbuf_addstr(&msg, " (define it under 'workers:')");
 				diag_error(l->diags, l->task_worker_marks[i], "%s", msg.buf);
 				strbuf_release(&msg);
+				unknown_worker = true; /* reported: no more about it */
 				w = 0;
 			}
 			t->worker = (size_t)w;
@@ -957,7 +1015,7 @@ static void resolve(struct loader *l, yaml_node_t *dflt)
 				? (size_t)squadfile_find_worker(sf, "qwen") : 0;
 		}
 		if (sf->workers[t->worker].is_shell && t->prompt && !t->run &&
-		    !t->run_argv.nr && (wname || dw >= 0))
+		    !t->run_argv.nr && (wname || dw >= 0) && !unknown_worker)
 			diag_error(l->diags, wname ? l->task_worker_marks[i] : t->mark,
 				   "task '%s' has a prompt but no run, and the shell worker "
 				   "runs commands: give it an agent worker such as 'qwen'",
@@ -1030,6 +1088,94 @@ static int read_squadfile(struct strbuf *text, const char *path, struct diag_lis
 	return 0;
 }
 
+/* Where byte `offset` of text is, counted as libyaml counts marks. */
+static struct mark mark_of_offset(const struct strbuf *text, size_t offset)
+{
+	struct mark m = { 1, 1 };
+	size_t start = 0;
+
+	if (offset > text->len)
+		offset = text->len;
+	if (offset >= 3 && !memcmp(text->buf, "\xef\xbb\xbf", 3))
+		start = 3; /* a byte order mark takes no column */
+	for (size_t i = start; i < offset; i++)
+		if (text->buf[i] == '\n' || (text->buf[i] == '\r' && text->buf[i + 1] != '\n')) {
+			m.line++;
+			start = i + 1;
+		}
+	m.col += (unsigned)utf8_chars(text->buf + start, offset - start);
+	return m;
+}
+
+/* Report what libyaml could not parse. Reader errors (bad UTF-8, control
+ * characters) carry a byte offset instead of a mark. When the context
+ * began on another line (an unclosed quote, a block), say where. */
+static void report_yaml_error(struct diag_list *diags, const yaml_parser_t *parser,
+			      const struct strbuf *text)
+{
+	struct mark m = { (unsigned)parser->problem_mark.line + 1,
+			  (unsigned)parser->problem_mark.column + 1 };
+	const char *problem = parser->problem ? parser->problem : "cannot parse";
+
+	if (parser->error == YAML_READER_ERROR) {
+		m = mark_of_offset(text, parser->problem_offset);
+		if (parser->problem_value < 0)
+			diag_error(diags, m, "invalid YAML: %s", problem);
+		else if (strstr(problem, "octet"))
+			diag_error(diags, m, "invalid YAML: %s 0x%02X (a Squadfile is UTF-8)",
+				   problem, (unsigned)parser->problem_value);
+		else
+			diag_error(diags, m, "invalid YAML: %s (U+%04X)",
+				   problem, (unsigned)parser->problem_value);
+	} else if (!parser->context) {
+		diag_error(diags, m, "invalid YAML: %s", problem);
+	} else if (parser->context_mark.line != parser->problem_mark.line) {
+		diag_error(diags, m, "invalid YAML: %s %s (which starts at line %u, column %u)",
+			   problem, parser->context, (unsigned)parser->context_mark.line + 1,
+			   (unsigned)parser->context_mark.column + 1);
+	} else {
+		diag_error(diags, m, "invalid YAML: %s %s", problem, parser->context);
+	}
+}
+
+/* libyaml takes time quadratic in the depth of nested flow collections
+ * ("[[[[...") and memory linear in the depth of block ones ("- - - -"):
+ * a 2 MB file could hold squad for an hour. No Squadfile needs more than
+ * a few levels, so the events are read first and a deeper document is
+ * refused before its tree is built. YAML errors are left to the loader. */
+#define SQUADFILE_MAX_DEPTH 64
+
+static int check_depth(const struct strbuf *text, struct diag_list *diags)
+{
+	yaml_parser_t parser;
+	yaml_event_t event;
+	int depth = 0, ret = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text->buf, text->len);
+	while (yaml_parser_parse(&parser, &event)) {
+		yaml_event_type_t type = event.type;
+
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > SQUADFILE_MAX_DEPTH) {
+				diag_error(diags, (struct mark){
+					   (unsigned)event.start_mark.line + 1,
+					   (unsigned)event.start_mark.column + 1 },
+					   "the document is nested more than %d levels deep",
+					   SQUADFILE_MAX_DEPTH);
+				ret = -1;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&event);
+		if (ret < 0 || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
 static char *folder_of(const char *path)
 {
 	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
@@ -1065,6 +1211,7 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 	sf->path = xstrdup(path);
 	sf->root = folder_of(path);
 	strvec_init(&sf->vars);
+	strvec_init(&sf->env_vars);
 	strvec_init(&sf->default_targets);
 	add_builtin_workers(sf);
 	l.sf = sf;
@@ -1077,18 +1224,13 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 	l.check_scope.vars = &sf->vars;
 	l.check_scope.environ = true;
 
-	if (read_squadfile(&text, path, diags) < 0)
+	if (read_squadfile(&text, path, diags) < 0 || check_depth(&text, diags) < 0)
 		goto done;
 
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text.buf, text.len);
 	if (!yaml_parser_load(&parser, &l.doc)) {
-		struct mark m = { (unsigned)parser.problem_mark.line + 1,
-				  (unsigned)parser.problem_mark.column + 1 };
-
-		diag_error(diags, m, "invalid YAML: %s%s%s",
-			   parser.problem ? parser.problem : "cannot parse",
-			   parser.context ? " " : "", parser.context ? parser.context : "");
+		report_yaml_error(diags, &parser, &text);
 		yaml_parser_delete(&parser);
 		goto done;
 	}
@@ -1104,6 +1246,8 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 					   (unsigned)next.start_mark.column + 1 },
 					   "a Squadfile is one YAML document; remove the second one");
 			yaml_document_delete(&next);
+		} else {
+			report_yaml_error(diags, &parser, &text);
 		}
 	}
 	yaml_parser_delete(&parser);
@@ -1195,6 +1339,7 @@ void squadfile_release(struct squadfile *sf)
 	}
 	free(sf->rules);
 	strvec_clear(&sf->vars);
+	strvec_clear(&sf->env_vars);
 	strvec_clear(&sf->default_targets);
 	strmap_release(&sf->task_index);
 	free(sf->skills_dir);

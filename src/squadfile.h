@@ -83,6 +83,7 @@ struct squadfile {
 	char *path;             /* as given on the command line */
 	char *root;             /* absolute folder holding the Squadfile */
 	struct strvec vars;     /* "NAME=value", in order, already expanded */
+	struct strvec env_vars; /* names of vars whose value uses the environment */
 	struct task *tasks;
 	size_t nr_tasks;
 	struct worker *workers; /* [0] is always shell */

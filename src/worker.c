@@ -119,10 +119,17 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 		strvec_push(&cmd->env, *e);
 	for (size_t i = 0; i < own.nr; i++)
 		add_env(&cmd->env, own.v[i]);
-	if (expand_env_list(&cmd->env, &task->env, &scope, err) < 0)
+	/* the worker's env, then the task's: the more specific one wins */
+	if (expand_env_list(&cmd->env, &worker->env, &scope, err) < 0 ||
+	    expand_env_list(&cmd->env, &task->env, &scope, err) < 0)
 		goto out;
 
-	if (worker->is_shell) {
+	if (worker->is_shell && !task->run && !task->run_argv.nr) {
+		strbuf_addf(err, "task '%s' has a prompt but no command, and the shell "
+			    "worker runs commands: give it an agent worker such as 'qwen'",
+			    task->name);
+		goto out;
+	} else if (worker->is_shell) {
 		if (task->run_argv.nr) {
 			for (size_t i = 0; i < task->run_argv.nr; i++) {
 				strbuf_reset(&text);
@@ -183,8 +190,6 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 				r = expand_template_string(&prompt, tmpl, &scope, &ph, err);
 			}
 			ph.prompt = prompt.buf;
-			if (!r)
-				r = expand_env_list(&cmd->env, &worker->env, &scope, err);
 			if (!r)
 				r = expand_argv(&cmd->argv, &worker->command, &scope, &ph, err);
 		}
@@ -360,4 +365,30 @@ void agent_result_release(struct agent_result *res)
 	free(res->answer);
 	free(res->error);
 	memset(res, 0, sizeof(*res));
+}
+
+char *worker_exit_reason(const struct worker *worker, int exit_code, const char *agent_error)
+{
+	static const struct { int code; const char *what; } qwen_codes[] = {
+		{ 1, "an API error or a bad flag" },
+		{ 41, "authentication failed: give the worker an API key and --auth-type "
+		      "(see README, 'Agent workers')" },
+		{ 42, "the input was refused" },
+		{ 44, "the sandbox failed" },
+		{ 52, "its configuration is invalid" },
+		{ 53, "it reached its turn limit" },
+		{ 54, "a tool failed" },
+		{ 55, "it reached its budget" },
+		{ 130, "it was cancelled" },
+	};
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s exited with %d", worker->name, exit_code);
+	if (worker->output == WORKER_OUTPUT_QWEN_JSON)
+		for (size_t i = 0; i < sizeof(qwen_codes) / sizeof(*qwen_codes); i++)
+			if (qwen_codes[i].code == exit_code)
+				strbuf_addf(&sb, ": %s", qwen_codes[i].what);
+	if (agent_error)
+		strbuf_addf(&sb, " (%s)", agent_error);
+	return strbuf_detach(&sb, NULL);
 }

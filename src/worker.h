@@ -64,4 +64,9 @@ struct agent_result {
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res);
 void agent_result_release(struct agent_result *res);
 
+/* Why an agent exited with `exit_code`, in words (qwen's codes: 41 auth,
+ * 42 input, 53 turn limit, 55 budget ...), with `agent_error` (its own
+ * message, may be NULL) added. Returns a string for the caller to free. */
+char *worker_exit_reason(const struct worker *worker, int exit_code, const char *agent_error);
+
 #endif

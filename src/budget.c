@@ -1,0 +1,176 @@
+/* budget.c - per-worker request budgets in one locked file; see budget.h. */
+#include "budget.h"
+#include "state.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+void budget_path(struct strbuf *path)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && *xdg == '/')
+		strbuf_addf(path, "%s/squad/budget.json", xdg);
+	else
+		strbuf_addf(path, "%s/.local/state/squad/budget.json", home && *home ? home : "/tmp");
+}
+
+static int mkdir_parents(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void today(char day[16])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(day, 16, "%Y-%m-%d", &tm);
+}
+
+/* Lock the budget file, hand its JSON to `fn`, write back what fn leaves.
+ * fn returns the answer; the file is rewritten unless it is an error. */
+typedef enum budget_answer (*budget_fn)(json_t *worker_entry, void *data);
+
+static enum budget_answer with_budget(const char *worker, budget_fn fn, void *data,
+				      struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, lock = STRBUF_INIT, text = STRBUF_INIT;
+	json_t *all = NULL, *entry;
+	enum budget_answer answer = BUDGET_ERROR;
+	char day[16];
+	int fd;
+
+	budget_path(&path);
+	strbuf_addf(&lock, "%s.lock", path.buf);
+	if (mkdir_parents(path.buf) < 0 ||
+	    (fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		strbuf_addf(err, "cannot open '%s': %s", lock.buf, strerror(errno));
+		goto out;
+	}
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	if (strbuf_read_file(&text, path.buf) == 0)
+		all = json_loadb(text.buf, text.len, 0, NULL);
+	/* unreadable or foreign: start over rather than refuse to work */
+	if (!json_is_object(all)) {
+		json_decref(all);
+		all = json_object();
+	}
+	entry = json_object_get(all, worker);
+	today(day);
+	if (!json_is_object(entry) ||
+	    strcmp(json_string_value(json_object_get(entry, "day")) ?
+		   json_string_value(json_object_get(entry, "day")) : "", day)) {
+		entry = json_object();
+		json_object_set_new(entry, "day", json_string(day));
+		json_object_set_new(entry, "requests", json_integer(0));
+		json_object_set_new(entry, "recent", json_array());
+		json_object_set(all, worker, entry);
+		json_decref(entry);
+	}
+	answer = fn(entry, data);
+	if (answer != BUDGET_ERROR) {
+		char *out = json_dumps(all, JSON_INDENT(1) | JSON_SORT_KEYS);
+
+		if (state_write_file(path.buf, out, strlen(out), err) < 0)
+			answer = BUDGET_ERROR;
+		free(out);
+	}
+	close(fd); /* drops the lock */
+out:
+	json_decref(all);
+	strbuf_release(&path);
+	strbuf_release(&lock);
+	strbuf_release(&text);
+	return answer;
+}
+
+struct reserve {
+	long daily_limit, per_minute;
+	long *wait_ms, *used;
+};
+
+static enum budget_answer do_reserve(json_t *entry, void *data)
+{
+	struct reserve *r = data;
+	json_t *recent = json_object_get(entry, "recent"), *kept = json_array(), *t;
+	long requests = (long)json_integer_value(json_object_get(entry, "requests"));
+	long long now = now_ms(), oldest = now;
+	size_t i;
+
+	/* only the last minute's start times matter for per_minute */
+	json_array_foreach(recent, i, t) {
+		long long at = json_integer_value(t);
+
+		if (now - at < 60000) {
+			json_array_append(kept, t);
+			if (at < oldest)
+				oldest = at;
+		}
+	}
+	json_object_set_new(entry, "recent", kept);
+	*r->used = requests;
+	if (r->daily_limit && requests >= r->daily_limit)
+		return BUDGET_EXHAUSTED;
+	if (r->per_minute && (long)json_array_size(kept) >= r->per_minute) {
+		*r->wait_ms = (long)(60000 - (now - oldest)) + 10;
+		return BUDGET_WAIT;
+	}
+	json_object_set_new(entry, "requests", json_integer(requests + 1));
+	json_array_append_new(kept, json_integer(now));
+	return BUDGET_GRANTED;
+}
+
+enum budget_answer budget_reserve(const char *worker, long daily_limit, long per_minute,
+				  long *wait_ms, long *used, struct strbuf *err)
+{
+	struct reserve r = { daily_limit, per_minute, wait_ms, used };
+
+	return with_budget(worker, do_reserve, &r, err);
+}
+
+static enum budget_answer do_settle(json_t *entry, void *data)
+{
+	long extra = *(long *)data;
+	long requests = (long)json_integer_value(json_object_get(entry, "requests"));
+
+	json_object_set_new(entry, "requests", json_integer(requests + extra));
+	return BUDGET_GRANTED;
+}
+
+int budget_settle(const char *worker, long extra, struct strbuf *err)
+{
+	if (extra <= 0)
+		return 0;
+	return with_budget(worker, do_settle, &extra, err) == BUDGET_ERROR ? -1 : 0;
+}
