@@ -1,10 +1,13 @@
 /* gitinfo.c - libgit2 queries; see gitinfo.h. */
 #include "gitinfo.h"
+#include "util/strmap.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void gitinfo_global_init(void)
 {
@@ -114,4 +117,329 @@ void gitinfo_release(struct gitinfo *gi)
 	free(gi->branch);
 	strvec_clear(&gi->dirty);
 	memset(gi, 0, sizeof(*gi));
+}
+
+static int open_repo(git_repository **repo, const char *path, struct strbuf *err)
+{
+	int rc = git_repository_open_ext(repo, path, 0, NULL);
+
+	if (rc == GIT_ENOTFOUND) {
+		strbuf_addf(err, "'%s' is not in a git repository: --staged and --changed "
+			    "select by git's changes", path);
+		return -1;
+	}
+	if (rc < 0)
+		return fail(err, "cannot open the repository");
+	if (git_repository_is_bare(*repo)) {
+		git_repository_free(*repo);
+		strbuf_addstr(err, "the repository is bare: it has no working tree");
+		return -1;
+	}
+	return 0;
+}
+
+struct collected {
+	struct strvec *paths;
+	struct strmap seen; /* keys borrowed from the diff, alive while it is */
+};
+
+static int collect_delta(const git_diff_delta *delta, float progress, void *data)
+{
+	struct collected *c = data;
+	const char *both[] = { delta->old_file.path, delta->new_file.path };
+
+	(void)progress;
+	/* a rename or copy counts as both paths */
+	for (int i = 0; i < 2; i++) {
+		if (!both[i] || strmap_get(&c->seen, both[i]) >= 0)
+			continue;
+		strmap_put(&c->seen, both[i], 1);
+		strvec_push(c->paths, both[i]);
+	}
+	return 0;
+}
+
+static int finish_diff(git_diff *diff, struct strvec *paths, struct strbuf *err)
+{
+	git_diff_find_options find;
+	struct collected c = { paths, STRMAP_INIT };
+	int ret = 0;
+
+	git_diff_find_options_init(&find, GIT_DIFF_FIND_OPTIONS_VERSION);
+	find.flags = GIT_DIFF_FIND_RENAMES;
+
+	if (git_diff_find_similar(diff, &find) < 0 ||
+	    git_diff_foreach(diff, collect_delta, NULL, NULL, NULL, &c) < 0)
+		ret = fail(err, "cannot compare");
+	strmap_release(&c.seen);
+	return ret;
+}
+
+static int tree_of(git_tree **tree, git_repository *repo, const char *ref, struct strbuf *err)
+{
+	git_object *obj = NULL;
+	int rc = git_revparse_single(&obj, repo, ref);
+
+	*tree = NULL;
+	if (rc == GIT_ENOTFOUND && !strcmp(ref, "HEAD"))
+		return 0; /* unborn: compare with the empty tree */
+	if (rc < 0) {
+		strbuf_addf(err, "git: unknown revision '%s'", ref);
+		return -1;
+	}
+	rc = git_object_peel((git_object **)tree, obj, GIT_OBJECT_TREE);
+	git_object_free(obj);
+	if (rc < 0)
+		return fail(err, "cannot read the tree");
+	return 0;
+}
+
+int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_tree *head = NULL;
+	git_index *index = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	int ret = -1;
+
+	if (open_repo(&repo, path, err) < 0)
+		return -1;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	if (tree_of(&head, repo, "HEAD", err) < 0)
+		goto out;
+	if (git_repository_index(&index, repo) < 0 ||
+	    git_diff_tree_to_index(&diff, repo, head, index, &opts) < 0) {
+		fail(err, "cannot compare HEAD with the index");
+		goto out;
+	}
+	ret = finish_diff(diff, paths, err);
+out:
+	git_diff_free(diff);
+	git_index_free(index);
+	git_tree_free(head);
+	git_repository_free(repo);
+	return ret;
+}
+
+int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
+		    struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_tree *tree = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	int ret = -1;
+
+	if (open_repo(&repo, path, err) < 0)
+		return -1;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS;
+	if (tree_of(&tree, repo, ref, err) < 0)
+		goto out;
+	if (git_diff_tree_to_workdir_with_index(&diff, repo, tree, &opts) < 0) {
+		fail(err, "cannot compare with the working tree");
+		goto out;
+	}
+	ret = finish_diff(diff, paths, err);
+out:
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_repository_free(repo);
+	return ret;
+}
+
+static void add_file(struct file_list *files, const char *path, const char *oid)
+{
+	if (files->nr == files->alloc) {
+		files->alloc = files->alloc ? files->alloc * 2 : 256;
+		files->paths = xrealloc(files->paths, files->alloc * sizeof(*files->paths));
+		files->oid = xrealloc(files->oid, files->alloc * sizeof(*files->oid));
+	}
+	files->paths[files->nr] = xstrdup(path);
+	memcpy(files->oid[files->nr], oid, strlen(oid) + 1); /* at most 41 bytes */
+	files->nr++;
+}
+
+/* Does the index entry describe the file as it is on disk? As git does:
+ * same size, mtime, inode; and not "racily clean" (modified in the same
+ * second the index was written), which would need the content. */
+static bool stat_matches(const git_index_entry *e, const struct stat *st, int64_t index_mtime)
+{
+	return (uint32_t)st->st_size == e->file_size &&
+	       (int32_t)st->st_mtim.tv_sec == e->mtime.seconds &&
+	       (uint32_t)st->st_mtim.tv_nsec == e->mtime.nanoseconds &&
+	       (uint32_t)st->st_ino == e->ino &&
+	       (int64_t)st->st_mtim.tv_sec < index_mtime;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_files(struct file_list *files)
+{
+	/* sort paths and their ids together: sort indices, then permute */
+	size_t *order = xmalloc((files->nr + 1) * sizeof(size_t));
+	char **paths = xmalloc((files->nr + 1) * sizeof(char *));
+	char (*oid)[41] = xmalloc((files->nr + 1) * 41);
+
+	for (size_t i = 0; i < files->nr; i++)
+		paths[i] = files->paths[i];
+	qsort(paths, files->nr, sizeof(char *), by_path);
+	/* ids follow their paths: find each one's old slot through a map */
+	{
+		struct strmap where = STRMAP_INIT;
+
+		for (size_t i = 0; i < files->nr; i++)
+			strmap_put(&where, files->paths[i], (int)i);
+		for (size_t i = 0; i < files->nr; i++)
+			order[i] = (size_t)strmap_get(&where, paths[i]);
+		for (size_t i = 0; i < files->nr; i++)
+			memcpy(oid[i], files->oid[order[i]], 41);
+		strmap_release(&where);
+	}
+	free(files->paths);
+	free(files->oid);
+	free(order);
+	files->paths = paths;
+	files->oid = oid;
+	files->alloc = files->nr + 1;
+}
+
+static void walk_folder(struct file_list *files, struct strbuf *rel)
+{
+	struct strbuf full = STRBUF_INIT;
+	DIR *dir;
+	struct dirent *de;
+	size_t len = rel->len;
+
+	strbuf_addf(&full, "%s%s", files->root, rel->buf);
+	dir = opendir(full.len ? full.buf : ".");
+	strbuf_release(&full);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
+			continue;
+		strbuf_addstr(rel, de->d_name);
+		strbuf_addf(&full, "%s%s", files->root, rel->buf);
+		if (lstat(full.buf, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				strbuf_addch(rel, '/');
+				walk_folder(files, rel);
+			} else if (S_ISREG(st.st_mode)) {
+				add_file(files, rel->buf, "");
+			}
+		}
+		strbuf_release(&full);
+		strbuf_setlen(rel, len);
+	}
+	closedir(dir);
+}
+
+int gitinfo_files(struct file_list *files, const char *path, struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	git_status_list *status = NULL;
+	git_status_options opts;
+	struct strbuf full = STRBUF_INIT;
+	int64_t index_mtime = INT64_MAX;
+	struct stat st;
+	int ret = -1, rc;
+
+	memset(files, 0, sizeof(*files));
+	rc = git_repository_open_ext(&repo, path, 0, NULL);
+	if (rc == GIT_ENOTFOUND || (rc == 0 && git_repository_is_bare(repo))) {
+		struct strbuf rel = STRBUF_INIT;
+
+		git_repository_free(repo);
+		strbuf_addstr(&rel, path);
+		if (rel.len && rel.buf[rel.len - 1] != '/')
+			strbuf_addch(&rel, '/');
+		files->root = strbuf_detach(&rel, NULL);
+		walk_folder(files, &rel);
+		strbuf_release(&rel);
+		sort_files(files);
+		return 0;
+	}
+	if (rc < 0)
+		return fail(err, "cannot open the repository");
+	files->in_repo = true;
+	files->root = xstrdup(git_repository_workdir(repo));
+	if (git_repository_index(&index, repo) < 0) {
+		fail(err, "cannot read the index");
+		goto out;
+	}
+	strbuf_addf(&full, "%sindex", git_repository_path(repo));
+	if (stat(full.buf, &st) == 0)
+		index_mtime = st.st_mtim.tv_sec;
+	for (size_t i = 0; i < git_index_entrycount(index); i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		char oid[41] = "";
+
+		if (GIT_INDEX_ENTRY_STAGE(e) > 0 && i && !strcmp(e->path,
+		    git_index_get_byindex(index, i - 1)->path))
+			continue; /* a conflict lists a path per stage: once is enough */
+		strbuf_reset(&full);
+		strbuf_addf(&full, "%s%s", files->root, e->path);
+		if (lstat(full.buf, &st) < 0 || !S_ISREG(st.st_mode))
+			continue; /* deleted in the working tree, or a submodule */
+		if (!GIT_INDEX_ENTRY_STAGE(e) && stat_matches(e, &st, index_mtime))
+			git_oid_tostr(oid, sizeof(oid), &e->id);
+		add_file(files, e->path, oid);
+	}
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&status, repo, &opts) < 0) {
+		fail(err, "cannot list untracked files");
+		goto out;
+	}
+	for (size_t i = 0; i < git_status_list_entrycount(status); i++) {
+		const git_status_entry *e = git_status_byindex(status, i);
+
+		if ((e->status & GIT_STATUS_WT_NEW) && e->index_to_workdir)
+			add_file(files, e->index_to_workdir->new_file.path, "");
+	}
+	sort_files(files);
+	ret = 0;
+out:
+	strbuf_release(&full);
+	git_status_list_free(status);
+	git_index_free(index);
+	git_repository_free(repo);
+	return ret;
+}
+
+const char *gitinfo_file_oid(struct file_list *files, size_t i)
+{
+	struct strbuf full = STRBUF_INIT;
+	git_oid oid;
+
+	if (!files->oid[i][0]) {
+		strbuf_addf(&full, "%s%s", files->root, files->paths[i]);
+		if (git_odb_hashfile(&oid, full.buf, GIT_OBJECT_BLOB) == 0)
+			git_oid_tostr(files->oid[i], 41, &oid);
+		else
+			memcpy(files->oid[i], "-", 2); /* unreadable: a value of its own */
+		strbuf_release(&full);
+	}
+	return files->oid[i];
+}
+
+void file_list_release(struct file_list *files)
+{
+	for (size_t i = 0; i < files->nr; i++)
+		free(files->paths[i]);
+	free(files->paths);
+	free(files->oid);
+	free(files->root);
+	memset(files, 0, sizeof(*files));
 }

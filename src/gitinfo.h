@@ -23,6 +23,36 @@ struct gitinfo {
 int gitinfo_read(struct gitinfo *gi, const char *path, struct strbuf *err);
 void gitinfo_release(struct gitinfo *gi);
 
+/* The paths a commit would take: staged in the index against HEAD (all
+ * of the index on an unborn branch). A rename gives both paths. Paths
+ * are relative to the top of the working tree. Returns 0, or -1 with the
+ * reason in err (not a repository included). */
+int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err);
+
+/* The paths that differ between `ref` (a revision: HEAD, main, HEAD~2)
+ * and the working tree, untracked files that are not ignored included. */
+int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
+		    struct strbuf *err);
+
+/* The files of a working tree that inputs may name, sorted by path: in a
+ * repository, the index's entries and the untracked files that are not
+ * ignored; outside one, every file under the folder (but .git, .squad).
+ * `oid` is the blob id when the index's stat data vouches for the file as
+ * it is on disk, else "" (the file must be hashed). */
+struct file_list {
+	char *root;          /* the folder paths are relative to, with '/' */
+	char **paths;
+	char (*oid)[41];
+	size_t nr, alloc;
+	bool in_repo;
+};
+
+int gitinfo_files(struct file_list *files, const char *path, struct strbuf *err);
+/* The blob id of files->paths[i]: from the index, else by hashing the
+ * file (once; cached). Returns "" when it cannot be read. */
+const char *gitinfo_file_oid(struct file_list *files, size_t i);
+void file_list_release(struct file_list *files);
+
 /* The git blob id (SHA-1, hex) of data: the content hash squad uses for
  * fingerprints, the same a file gets in git's index. */
 void gitinfo_hash(const char *data, size_t len, char hex[41]);

@@ -264,6 +264,15 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 		strbuf_release(&dir);
 	}
 	json_object_set_new(o, "inputs", written_list(sf, &t->inputs));
+	if (ctx->plan->changed) {
+		/* the changed paths that brought this task into the run */
+		json_t *changed = json_array();
+		const struct strvec *list = &ctx->plan->changed_inputs[n];
+
+		for (size_t i = 0; i < list->nr; i++)
+			json_array_append_new(changed, plain(list->v[i]));
+		json_object_set_new(o, "changed", changed);
+	}
 	json_object_set_new(o, "needs", needs_of(ctx, n, &evidence));
 	json_object_set_new(o, "blocks", blocks = blocks_of(ctx, n));
 	json_object_set_new(o, "fingerprint", json_string(plan_fingerprint(ctx->plan, n)));

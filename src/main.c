@@ -17,6 +17,7 @@
 #include "gitinfo.h"
 #include "graph.h"
 #include "handoff.h"
+#include "hook.h"
 #include "plan.h"
 #include "report.h"
 #include "route.h"
@@ -46,6 +47,8 @@ static const char usage_text[] =
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
+"       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
+"                                         a git pre-commit hook running 'squad --staged'\n"
 "\n"
 "options:\n"
 "  -f, --file FILE       read FILE instead of ./Squadfile\n"
@@ -55,6 +58,10 @@ static const char usage_text[] =
 "  -n, --dry-run         print the order and each task's worker; run nothing\n"
 "  -q, --quiet           print only failures and the summary\n"
 "  -v, --verbose         print each command as it starts\n"
+"      --staged          run only tasks whose inputs match paths staged for commit\n"
+"      --changed[=REF]   ... that differ from REF (default HEAD), untracked included\n"
+"  -B, --force           run every task, even those up to date\n"
+"      --replay          print the last output of tasks that are up to date\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
@@ -83,6 +90,16 @@ enum long_only {
 	OPT_NOTE,
 	OPT_NOTE_FILE,
 	OPT_JSON,
+	OPT_STAGED,
+	OPT_CHANGED,
+	OPT_REPLAY,
+	OPT_TARGET,
+};
+
+enum selection {
+	SELECT_ALL,     /* the targets' whole closure */
+	SELECT_STAGED,  /* tasks whose inputs the index changes */
+	SELECT_CHANGED, /* tasks whose inputs differ from a revision */
 };
 
 struct options {
@@ -100,6 +117,11 @@ struct options {
 	const char *note_file;
 	bool json;
 	const char *squad_command; /* how the tactician calls squad back */
+	enum selection select;
+	const char *changed_ref;
+	bool force;           /* -B; for 'hook install': replace a foreign hook */
+	bool replay;
+	const char *target;   /* hook install --target */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -227,6 +249,40 @@ static void hand_off(const struct options *o, const struct squadfile *sf,
 	free(path);
 }
 
+/* What the plan needs from git and the file system: the changed paths
+ * when selecting, the files when a task has inputs. */
+static int plan_options(const struct options *o, const struct squadfile *sf,
+			struct plan_options *po, struct file_list *files,
+			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
+{
+	bool any_inputs = false;
+	struct strbuf root = STRBUF_INIT;
+
+	memset(po, 0, sizeof(*po));
+	po->force = o->force;
+	if (o->select == SELECT_STAGED && gitinfo_staged(sf->root, changed, err) < 0)
+		return -1;
+	if (o->select == SELECT_CHANGED &&
+	    gitinfo_changed(sf->root, o->changed_ref ? o->changed_ref : "HEAD", changed, err) < 0)
+		return -1;
+	if (o->select != SELECT_ALL)
+		po->changed = changed;
+	for (size_t i = 0; i < sf->nr_tasks; i++)
+		any_inputs |= sf->tasks[i].inputs.nr > 0;
+	if (!any_inputs)
+		return 0;
+	if (gitinfo_files(files, sf->root, err) < 0)
+		return -1;
+	po->files = files;
+	/* inputs are relative to the Squadfile; files to the top of the tree */
+	strbuf_addf(&root, "%s/", sf->root);
+	if (!strncmp(root.buf, files->root, strlen(files->root)))
+		strbuf_addstr(prefix, root.buf + strlen(files->root));
+	po->files_prefix = prefix->buf;
+	strbuf_release(&root);
+	return 0;
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
 		   const struct skills *skills, const struct strvec *targets)
 {
@@ -241,6 +297,10 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	bool interrupted = false, have_state = false;
 	int ret = EXIT_OK;
 	size_t failed = 0, handoff = 0;
+	struct plan_options po;
+	struct file_list files = { 0 };
+	struct strvec changed = STRVEC_INIT;
+	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&ro, 0, sizeof(ro));
@@ -259,10 +319,28 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 			return EXIT_FAILED;
 		have_state = true;
 	}
-	if (plan_build(&plan, sf, g, have_state ? &st : NULL, targets, &err) < 0) {
+	memset(&plan, 0, sizeof(plan));
+	if (plan_options(o, sf, &po, &files, &changed, &prefix, &err) < 0 ||
+	    plan_build(&plan, sf, g, have_state ? &st : NULL, targets, &po, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
+	}
+	if (po.changed && have_state) {
+		/* $SQUAD_CHANGED: the changed paths, NUL-separated */
+		struct strbuf list = STRBUF_INIT;
+
+		for (size_t i = 0; i < changed.nr; i++)
+			strbuf_add(&list, changed.v[i], strlen(changed.v[i]) + 1);
+		strbuf_addf(&changed_file, "%s/changed", st.dir);
+		if (state_write_file(changed_file.buf, list.buf, list.len, &err) < 0) {
+			fprintf(stderr, "squad: %s\n", err.buf);
+			strbuf_release(&list);
+			ret = EXIT_FAILED;
+			goto out;
+		}
+		ro.changed_file = changed_file.buf;
+		strbuf_release(&list);
 	}
 	if (o->dry_run) {
 		report_dry_run(stdout, &plan);
@@ -271,6 +349,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 
 	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
 	report_init(&rep, stdout, sf, &plan, o->level, want_color(o->color, stdout));
+	rep.replay = o->replay;
 	obs = report_observer(&rep);
 	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -296,6 +375,10 @@ out:
 	plan_release(&plan);
 	if (have_state)
 		state_close(&st);
+	file_list_release(&files);
+	strvec_clear(&changed);
+	strbuf_release(&prefix);
+	strbuf_release(&changed_file);
 	strbuf_release(&err);
 	return ret;
 }
@@ -311,7 +394,7 @@ static int cmd_graph(struct squadfile *sf, struct graph *g, const struct strvec 
 	if (!targets->nr)
 		for (size_t i = 0; i < sf->nr_tasks; i++)
 			strvec_push(&all, sf->tasks[i].name);
-	if (plan_build(&plan, sf, g, NULL, targets->nr ? targets : &all, &err) < 0) {
+	if (plan_build(&plan, sf, g, NULL, targets->nr ? targets : &all, NULL, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else {
@@ -381,6 +464,55 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 	return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+static int cmd_hook(const struct options *o, const struct squadfile *sf,
+		    const struct strvec *args)
+{
+	struct strbuf where = STRBUF_INIT, err = STRBUF_INIT;
+	char *squadfile = realpath(o->file, NULL);
+	const char *target = o->target;
+	int rc, ret = EXIT_OK;
+
+	if (args->nr != 1 || (strcmp(args->v[0], "install") && strcmp(args->v[0], "uninstall"))) {
+		free(squadfile);
+		return usage_error("usage: squad hook install [--target NAME] [--force] | "
+				   "squad hook uninstall");
+	}
+	if (!strcmp(args->v[0], "install")) {
+		/* the hook's target: --target, else a task called precommit,
+		 * else the Squadfile's default */
+		if (!target && squadfile_find_task(sf, "precommit") >= 0)
+			target = "precommit";
+		if (target && squadfile_find_task(sf, target) < 0) {
+			free(squadfile);
+			return usage_error("--target '%s' is not a task", target);
+		}
+		if (!target && !sf->default_targets.nr) {
+			free(squadfile);
+			return usage_error("give --target, add a 'precommit' task, or set "
+					   "'default:' in the Squadfile");
+		}
+		rc = hook_install(squadfile, o->squad_command, target, o->force, &where, &err);
+		if (rc == 0)
+			printf("squad: installed %s: each commit runs 'squad --staged %s'\n",
+			       where.buf, target ? target : "(the default target)");
+	} else {
+		rc = hook_uninstall(squadfile, &where, &err);
+		if (rc == 0)
+			printf("squad: removed %s\n", where.buf);
+		else if (rc == 1)
+			printf("squad: no hook of squad's at %s; nothing removed\n", where.buf);
+		rc = rc == 1 ? 0 : rc;
+	}
+	if (rc) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = rc > 0 ? EXIT_FAILED : EXIT_USAGE;
+	}
+	free(squadfile);
+	strbuf_release(&where);
+	strbuf_release(&err);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -400,6 +532,11 @@ int main(int argc, char **argv)
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "note-file", required_argument, NULL, OPT_NOTE_FILE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "staged", no_argument, NULL, OPT_STAGED },
+		{ "changed", optional_argument, NULL, OPT_CHANGED },
+		{ "force", no_argument, NULL, 'B' },
+		{ "replay", no_argument, NULL, OPT_REPLAY },
+		{ "target", required_argument, NULL, OPT_TARGET },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -411,7 +548,7 @@ int main(int argc, char **argv)
 	const char *command = NULL;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "f:C:j:knqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:C:j:knqvhB", longopts, NULL)) != -1) {
 		char *end;
 		long n;
 
@@ -477,6 +614,22 @@ int main(int argc, char **argv)
 		case OPT_JSON:
 			o.json = true;
 			break;
+		case OPT_STAGED:
+			o.select = SELECT_STAGED;
+			break;
+		case OPT_CHANGED:
+			o.select = SELECT_CHANGED;
+			o.changed_ref = optarg;
+			break;
+		case 'B':
+			o.force = true;
+			break;
+		case OPT_REPLAY:
+			o.replay = true;
+			break;
+		case OPT_TARGET:
+			o.target = optarg;
+			break;
 		default:
 			fputs("Try 'squad --help'.\n", stderr);
 			return EXIT_USAGE;
@@ -489,7 +642,7 @@ int main(int argc, char **argv)
 
 	if (optind < argc) {
 		static const char *const commands[] = {
-			"run", "list", "graph", "done", "handoff", NULL,
+			"run", "list", "graph", "done", "handoff", "hook", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -521,6 +674,8 @@ int main(int argc, char **argv)
 		ret = cmd_graph(&sf, &g, &targets);
 	} else if (command && !strcmp(command, "done")) {
 		ret = cmd_done(&o, &sf, &targets);
+	} else if (command && !strcmp(command, "hook")) {
+		ret = cmd_hook(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {
 		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
 	} else {

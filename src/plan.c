@@ -1,12 +1,16 @@
 /* plan.c - targets, closure, order, actions; see plan.h. */
 #include "plan.h"
 #include "diag.h"
+#include "expand.h"
 #include "gitinfo.h"
+#include "glob.h"
 #include "worker.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int resolve_targets(struct plan *plan, const struct squadfile *sf,
 			   const struct strvec *targets, struct strbuf *err)
@@ -43,7 +47,70 @@ static int resolve_targets(struct plan *plan, const struct squadfile *sf,
 	return 0;
 }
 
-static void compute_fingerprints(struct plan *plan)
+void plan_task_base(const struct squadfile *sf, const struct task *t, const char *prefix,
+		    struct strbuf *base)
+{
+	struct expand_scope scope = { .vars = &sf->vars, .environ = true, .keep_unknown = true };
+
+	strbuf_addstr(base, prefix ? prefix : "");
+	if (t->dir && strcmp(t->dir, ".")) {
+		size_t start = base->len;
+
+		expand_vars(base, t->dir, &scope, NULL, NULL);
+		/* "./x" and "x/" are the same folder as "x" */
+		while (base->len - start >= 2 && !strncmp(base->buf + start, "./", 2)) {
+			memmove(base->buf + start, base->buf + start + 2, base->len - start - 2);
+			strbuf_setlen(base, base->len - 2);
+		}
+		if (base->len > start && base->buf[base->len - 1] != '/')
+			strbuf_addch(base, '/');
+	}
+}
+
+/* The files of `files` that task t's inputs match, and the changed
+ * paths they match; adds "in=PATH\0OID\0" to text for each file. */
+static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_t n,
+		       struct strbuf *text, struct strbuf *err)
+{
+	const struct task *t = &plan->sf->tasks[n];
+	struct file_list *files = opts->files;
+	struct strbuf base = STRBUF_INIT;
+	struct globset *gs;
+	const char *prefix;
+	size_t lo = 0, hi = files->nr, len;
+
+	plan_task_base(plan->sf, t, opts->files_prefix, &base);
+	gs = globset_new(&t->inputs, base.buf, err);
+	strbuf_release(&base);
+	if (!gs) {
+		strbuf_addf(err, " (in the inputs of task '%s')", t->name);
+		return -1;
+	}
+	/* files are sorted: only the range under the literal prefix can match */
+	prefix = globset_prefix(gs);
+	len = strlen(prefix);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(files->paths[mid], prefix, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < files->nr && !strncmp(files->paths[i], prefix, len); i++)
+		if (globset_match(gs, files->paths[i]))
+			strbuf_addf(text, "in=%s%c%s%c", files->paths[i], 0,
+				    gitinfo_file_oid(files, i), 0);
+	if (opts->changed)
+		for (size_t i = 0; i < opts->changed->nr; i++)
+			if (globset_match(gs, opts->changed->v[i]))
+				strvec_push(&plan->changed_inputs[n], opts->changed->v[i]);
+	globset_free(gs);
+	return 0;
+}
+
+static int compute_fingerprints(struct plan *plan, const struct plan_options *opts,
+				struct strbuf *err)
 {
 	const struct squadfile *sf = plan->sf;
 	const struct graph *g = plan->graph;
@@ -56,15 +123,133 @@ static void compute_fingerprints(struct plan *plan)
 
 		strbuf_reset(&text);
 		worker_describe(sf, t, &sf->workers[t->worker], &text);
+		if (t->inputs.nr && opts && opts->files &&
+		    hash_inputs(plan, opts, (size_t)n, &text, err) < 0) {
+			strbuf_release(&text);
+			return -1;
+		}
 		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
 			strbuf_addf(&text, "need=%s%c", plan_fingerprint(plan, (size_t)g->deps[e]), 0);
 		gitinfo_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
 	}
 	strbuf_release(&text);
+	return 0;
+}
+
+/* Is there a file under `dir` (absolute, with '/') that `gs` matches?
+ * `rel` is dir relative to the files' root. Depth-first; stops at the
+ * first match. */
+static bool any_file_matches(struct strbuf *dir, struct strbuf *rel, const struct globset *gs)
+{
+	DIR *d = opendir(dir->buf);
+	struct dirent *de;
+	size_t dir_len = dir->len, rel_len = rel->len;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_addstr(dir, de->d_name);
+		strbuf_addstr(rel, de->d_name);
+		if (lstat(dir->buf, &st) == 0) {
+			if (!S_ISDIR(st.st_mode)) {
+				found = globset_match(gs, rel->buf);
+			} else {
+				strbuf_addch(dir, '/');
+				strbuf_addch(rel, '/');
+				found = any_file_matches(dir, rel, gs);
+			}
+		}
+		strbuf_setlen(dir, dir_len);
+		strbuf_setlen(rel, rel_len);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Index of the first of task n's outputs that no file matches, or -1. */
+static long missing_output(const struct plan *plan, const struct plan_options *opts, size_t n)
+{
+	const struct task *t = &plan->sf->tasks[n];
+	struct strbuf base = STRBUF_INIT;
+	long missing = -1;
+
+	plan_task_base(plan->sf, t, opts->files_prefix, &base);
+	for (size_t i = 0; i < t->outputs.nr && missing < 0; i++) {
+		struct strvec one = STRVEC_INIT;
+		struct strbuf dir = STRBUF_INIT, rel = STRBUF_INIT, err = STRBUF_INIT;
+		struct globset *gs;
+		const char *prefix;
+
+		if (t->outputs.v[i][0] == '!')
+			continue;
+		strvec_push(&one, t->outputs.v[i]);
+		gs = globset_new(&one, base.buf, &err);
+		if (gs) {
+			/* walk only below the pattern's literal folder */
+			prefix = globset_prefix(gs);
+			strbuf_addf(&dir, "%s%s", opts->files->root, prefix);
+			strbuf_addstr(&rel, prefix);
+			if (!any_file_matches(&dir, &rel, gs))
+				missing = (long)i;
+			globset_free(gs);
+		}
+		strvec_clear(&one);
+		strbuf_release(&dir);
+		strbuf_release(&rel);
+		strbuf_release(&err);
+	}
+	strbuf_release(&base);
+	return missing;
+}
+
+static bool has_work(const struct task *t)
+{
+	return t->run || t->run_argv.nr || t->prompt || t->skills.nr;
+}
+
+/* Keep the tasks whose inputs match a changed path (and those without
+ * inputs), what they need, and the groups above kept tasks. */
+static void select_changed(struct plan *plan)
+{
+	const struct squadfile *sf = plan->sf;
+	const struct graph *g = plan->graph;
+	size_t nr = sf->nr_tasks;
+	bool *kept = xcalloc(nr + 1, sizeof(bool));
+	int *seeds = xmalloc((nr + 1) * sizeof(int));
+	size_t nr_seeds = 0;
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+		const struct task *t = &sf->tasks[n];
+
+		if (has_work(t) && (!t->inputs.nr || plan->changed_inputs[n].nr))
+			seeds[nr_seeds++] = n;
+	}
+	graph_closure(g, seeds, nr_seeds, kept);
+	/* a group (needs only) stays when something it needs stays; the
+	 * order has dependencies first, so one pass sees groups of groups */
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		if (has_work(&sf->tasks[n]))
+			continue;
+		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1] && !kept[n]; e++)
+			kept[n] = kept[g->deps[e]];
+	}
+	free(plan->in);
+	plan->in = kept;
+	plan->nr_order = graph_topo_order(g, plan->in, plan->order);
+	free(seeds);
 }
 
 int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph *g,
-	       const struct state *st, const struct strvec *targets, struct strbuf *err)
+	       const struct state *st, const struct strvec *targets,
+	       const struct plan_options *opts, struct strbuf *err)
 {
 	size_t nr = sf->nr_tasks;
 	int *target_ids;
@@ -82,6 +267,13 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	plan->action = xcalloc(nr + 1, sizeof(enum plan_action));
 	plan->fingerprints = xcalloc(nr + 1, 41);
 	plan->stale_done = xcalloc(nr + 1, sizeof(bool));
+	plan->changed_inputs = xcalloc(nr + 1, sizeof(struct strvec));
+	plan->missing_output = xcalloc(nr + 1, sizeof(long));
+	for (size_t i = 0; i < nr; i++) {
+		strvec_init(&plan->changed_inputs[i]);
+		plan->missing_output[i] = -1;
+	}
+	plan->changed = opts ? opts->changed : NULL;
 
 	if (resolve_targets(plan, sf, targets, err) < 0)
 		return -1;
@@ -91,6 +283,11 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	graph_closure(g, target_ids, plan->targets.nr, plan->in);
 	free(target_ids);
 	plan->nr_order = graph_topo_order(g, plan->in, plan->order);
+
+	if (compute_fingerprints(plan, opts, err) < 0)
+		return -1;
+	if (opts && opts->changed)
+		select_changed(plan);
 
 	/* Weights for the critical path: last durations where known; an
 	 * unknown task weighs the mean of the known ones (1 when none is),
@@ -112,26 +309,32 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	graph_critical_path(g, plan->in, plan->order, plan->nr_order, weight, plan->priority);
 	free(weight);
 
-	compute_fingerprints(plan);
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 		const struct task *t = &sf->tasks[n];
 		const struct task_record *rec = st ? state_get(st, t->name) : NULL;
-		bool marked = rec && (rec->status == RECORD_DONE ||
-				      rec->status == RECORD_DONE_FAILED);
+		bool same = rec && rec->fingerprint &&
+			    !strcmp(rec->fingerprint, plan_fingerprint(plan, (size_t)n));
 
 		plan->action[n] = t->skills.nr ? PLAN_HANDOFF : PLAN_RUN;
-		if (!marked)
-			continue;
-		if (!rec->fingerprint || strcmp(rec->fingerprint, plan_fingerprint(plan, (size_t)n))) {
-			plan->stale_done[n] = true;
+		if (rec && (rec->status == RECORD_DONE || rec->status == RECORD_DONE_FAILED)) {
+			if (same)
+				plan->action[n] = rec->status == RECORD_DONE ? PLAN_DONE
+									     : PLAN_DONE_FAILED;
+			else
+				plan->stale_done[n] = true;
 			continue;
 		}
-		plan->action[n] = rec->status == RECORD_DONE ? PLAN_DONE : PLAN_DONE_FAILED;
+		/* only a task that says what it reads can be known up to date */
+		if (plan->action[n] != PLAN_RUN || !t->inputs.nr || !opts || !opts->files ||
+		    opts->force || !same || rec->status != RECORD_OK)
+			continue;
+		plan->missing_output[n] = missing_output(plan, opts, (size_t)n);
+		if (plan->missing_output[n] < 0)
+			plan->action[n] = PLAN_UP_TO_DATE;
 	}
 	return 0;
 }
-
 
 void plan_release(struct plan *plan)
 {
@@ -142,5 +345,10 @@ void plan_release(struct plan *plan)
 	free(plan->action);
 	free(plan->fingerprints);
 	free(plan->stale_done);
+	if (plan->changed_inputs)
+		for (size_t i = 0; i < plan->sf->nr_tasks; i++)
+			strvec_clear(&plan->changed_inputs[i]);
+	free(plan->changed_inputs);
+	free(plan->missing_output);
 	memset(plan, 0, sizeof(*plan));
 }

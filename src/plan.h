@@ -1,8 +1,15 @@
 /* plan.h - what a run will do: targets, closure, order, and per task
  * whether squad runs it, hands it off, or already has its result.
  *
- * plan knows nothing of processes; it reads the model, the graph and the
- * state, and decides.
+ * With a file list (gitinfo_files()), a task with `inputs` gets a
+ * fingerprint that covers the contents of every file its globs match;
+ * when it equals the one recorded at its last success and its outputs
+ * exist, the task is up to date. With changed paths (--staged,
+ * --changed), the closure is pruned to the tasks whose inputs match one
+ * of them, plus what they need; a task without inputs always stays.
+ *
+ * plan knows nothing of processes; it reads the model, the graph, the
+ * files and the state, and decides.
  */
 #ifndef SQUAD_PLAN_H
 #define SQUAD_PLAN_H
@@ -10,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gitinfo.h"
 #include "graph.h"
 #include "squadfile.h"
 #include "state.h"
@@ -21,6 +29,7 @@ enum plan_action {
 	PLAN_HANDOFF,      /* skill-tagged: the tactician's, never run */
 	PLAN_DONE,         /* the tactician reported it done: a success */
 	PLAN_DONE_FAILED,  /* the tactician reported it failed */
+	PLAN_UP_TO_DATE,   /* inputs and definition as at its last success */
 	/* A done mark is honoured for a skill-tagged task and for one that
 	 * was escalated, while its fingerprint holds. */
 };
@@ -36,6 +45,16 @@ struct plan {
 	enum plan_action *action; /* sf->nr_tasks */
 	char *fingerprints;       /* 41 bytes per task: see plan_fingerprint() */
 	bool *stale_done;         /* a done mark exists but no longer applies */
+	struct strvec *changed_inputs; /* per task: changed paths its inputs match */
+	const struct strvec *changed;  /* all changed paths, or NULL */
+	long *missing_output;     /* per task: index of an output not found, or -1 */
+};
+
+struct plan_options {
+	struct file_list *files;       /* NULL: inputs are not hashed */
+	const char *files_prefix;      /* the Squadfile's folder in files: "" or "sub/" */
+	const struct strvec *changed;  /* select by these paths (as in files), or NULL */
+	bool force;                    /* -B: nothing is up to date */
 };
 
 /* The fingerprint of task n (in the closure): a hash of what the task
@@ -47,10 +66,17 @@ static inline const char *plan_fingerprint(const struct plan *plan, size_t n)
 }
 
 /* Plan a run of `targets` (the Squadfile's default when empty). `st` may
- * be NULL (no previous durations, no done marks). Returns 0, or -1 with
- * the reason in err (an unknown target, no target at all). */
+ * be NULL (no previous durations, no done marks), and so may `opts` (no
+ * inputs hashed, no selection). Returns 0, or -1 with the reason in err
+ * (an unknown target, no target at all, an invalid glob). */
 int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph *g,
-	       const struct state *st, const struct strvec *targets, struct strbuf *err);
+	       const struct state *st, const struct strvec *targets,
+	       const struct plan_options *opts, struct strbuf *err);
+
+/* The folder of task t relative to the files' root, with a trailing '/'
+ * (or ""): where its inputs and outputs are looked up. */
+void plan_task_base(const struct squadfile *sf, const struct task *t, const char *prefix,
+		    struct strbuf *base);
 void plan_release(struct plan *plan);
 
 #endif

@@ -108,6 +108,9 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	case TASK_DONE:
 		c = C_GREEN;
 		break;
+	case TASK_UP_TO_DATE:
+		c = C_DIM;
+		break;
 	case TASK_FAILED:
 	case TASK_TIMED_OUT:
 		c = C_RED;
@@ -161,12 +164,18 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	case TASK_DONE:
 		strbuf_addstr(&line, " (reported by the tactician)");
 		break;
+	case TASK_UP_TO_DATE:
+		strbuf_addstr(&line, " (last ");
+		format_duration(&line, res->duration_ms);
+		strbuf_addch(&line, ')');
+		break;
 	default:
 		break;
 	}
 	fprintf(rep->out, "%s\n", line.buf);
 	strbuf_release(&line);
-	print_output(rep, res);
+	if (res->status != TASK_UP_TO_DATE || rep->replay)
+		print_output(rep, res);
 	fflush(rep->out);
 }
 
@@ -189,12 +198,13 @@ void report_summary(struct report *rep, const struct task_result *results,
 		    double wall_seconds, bool interrupted)
 {
 	const struct plan *plan = rep->plan;
-	size_t counts[TASK_ESCALATED + 1] = { 0 };
+	size_t counts[TASK_UP_TO_DATE + 1] = { 0 };
 	int *ran = xmalloc((plan->nr_order + 1) * sizeof(int));
 	size_t nr_ran = 0;
 	struct strbuf line = STRBUF_INIT;
 	static const struct { enum task_status s; const char *word; } parts[] = {
-		{ TASK_OK, "ok" }, { TASK_DONE, "done by the tactician" },
+		{ TASK_OK, "ok" }, { TASK_UP_TO_DATE, "up to date" },
+		{ TASK_DONE, "done by the tactician" },
 		{ TASK_FAILED, "failed" }, { TASK_TIMED_OUT, "timed out" },
 		{ TASK_INTERRUPTED, "interrupted" }, { TASK_SKIPPED, "skipped" },
 		{ TASK_NOT_STARTED, "not started" }, { TASK_HANDOFF, "for the tactician" },
@@ -316,6 +326,9 @@ void report_dry_run(FILE *out, const struct plan *plan)
 			continue;
 		case PLAN_DONE_FAILED:
 			fputs("failed (reported by the tactician)\n", out);
+			continue;
+		case PLAN_UP_TO_DATE:
+			fputs("up to date\n", out);
 			continue;
 		case PLAN_RUN:
 			break;

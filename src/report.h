@@ -27,6 +27,7 @@ struct report {
 	const struct plan *plan;
 	enum report_level level;
 	bool color;
+	bool replay;            /* print the last log of up-to-date tasks */
 	size_t finished, total;
 	const char *cwd_prefix; /* to print log paths relative to the user */
 };

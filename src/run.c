@@ -38,6 +38,7 @@ static const char *const status_names[] = {
 	[TASK_BLOCKED] = "waiting",
 	[TASK_DONE] = "done",
 	[TASK_ESCALATED] = "escalated",
+	[TASK_UP_TO_DATE] = "up to date",
 };
 
 const char *task_status_name(enum task_status s)
@@ -47,7 +48,7 @@ const char *task_status_name(enum task_status s)
 
 bool task_status_ok(enum task_status s)
 {
-	return s == TASK_OK || s == TASK_DONE;
+	return s == TASK_OK || s == TASK_DONE || s == TASK_UP_TO_DATE;
 }
 
 bool task_status_failed(enum task_status s)
@@ -310,6 +311,30 @@ static void settle(struct runner *r, size_t task, enum task_status status)
 	}
 }
 
+/* Not run: its last result stands, and its last log can be replayed. */
+static void up_to_date(struct runner *r, size_t task)
+{
+	const struct task_record *rec = state_get(r->st, r->sf->tasks[task].name);
+	struct task_result *res = &r->res[task];
+	struct strbuf path = STRBUF_INIT;
+	struct stat sb;
+
+	res->duration_ms = rec->duration_ms;
+	res->exit_code = rec->exit_code;
+	res->worker = worker_of(r, task)->name;
+	if (rec->summary)
+		set_str(&res->summary, xstrdup(rec->summary));
+	if (rec->answer)
+		set_str(&res->answer, xstrdup(rec->answer));
+	state_log_path(r->st, rec->task, &path);
+	if (stat(path.buf, &sb) == 0) {
+		res->output_bytes = (unsigned long long)sb.st_size;
+		set_str(&res->log_path, strbuf_detach(&path, NULL));
+	}
+	strbuf_release(&path);
+	settle(r, task, TASK_UP_TO_DATE);
+}
+
 static void became_ready(struct runner *r, size_t task)
 {
 	const struct task *t = &r->sf->tasks[task];
@@ -336,6 +361,9 @@ static void became_ready(struct runner *r, size_t task)
 	case PLAN_DONE_FAILED:
 		set_str(&r->res[task].reason, xstrdup("reported failed by the tactician"));
 		settle(r, task, TASK_FAILED);
+		break;
+	case PLAN_UP_TO_DATE:
+		up_to_date(r, task);
 		break;
 	}
 }
@@ -719,6 +747,15 @@ static int open_agent_out(struct runner *r, size_t task)
 	return 0;
 }
 
+/* {changed} for a task: the changed paths its inputs match, or all of
+ * them for a task without inputs. */
+static const struct strvec *changed_for(const struct runner *r, size_t task)
+{
+	if (!r->plan->changed)
+		return NULL;
+	return r->sf->tasks[task].inputs.nr ? &r->plan->changed_inputs[task] : r->plan->changed;
+}
+
 /* Start one attempt. Returns 0, or -1 after finishing the task as failed
  * (the reason in its result and its log). */
 static int start_attempt(struct runner *r, size_t task)
@@ -761,7 +798,8 @@ static int start_attempt(struct runner *r, size_t task)
 		log_line(r, task, "attempt %u of %u", res->attempts - r->rate_limited[task],
 			 t->retries + 1);
 	}
-	if (worker_build_command(&cmd, r->sf, t, w, NULL, &why) < 0)
+	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
+				 r->opts->changed_file, &why) < 0)
 		goto fail;
 	if (!w->is_shell && worker_check_program(&cmd, &why) < 0) {
 		strbuf_addf(&why, ": worker '%s' cannot start", w->name);
@@ -943,12 +981,14 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 
-		r.pending[n] = graph_nr_deps(r.g, (size_t)n);
+		/* only what the plan holds: a selection may leave needs out */
+		for (size_t e = r.g->dep_start[n]; e < r.g->dep_start[n + 1]; e++)
+			r.pending[n] += plan->in[r.g->deps[e]];
 	}
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 
-		if (!graph_nr_deps(r.g, (size_t)n) && r.res[n].status == TASK_PENDING)
+		if (!r.pending[n] && r.res[n].status == TASK_PENDING)
 			became_ready(&r, (size_t)n);
 	}
 	start_ready(&r);

@@ -42,6 +42,7 @@ enum task_status {
 	TASK_BLOCKED,      /* behind a hand-off */
 	TASK_DONE,         /* the tactician reported it done */
 	TASK_ESCALATED,    /* failed after its retries, handed to the tactician */
+	TASK_UP_TO_DATE,   /* its inputs are as at its last success: not run */
 };
 
 /* Lower-case word for a status, as printed and as in --json. */
@@ -72,6 +73,7 @@ struct run_options {
 	bool keep_going;        /* after a failure, run what is not behind it */
 	long worker_override;   /* run every skill-free task here; -1 = no */
 	bool verbose;           /* observer gets commands at start */
+	const char *changed_file; /* $SQUAD_CHANGED: the changed paths, or NULL */
 };
 
 struct run_observer {

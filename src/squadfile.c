@@ -24,7 +24,7 @@
 
 /* squad's own variables, defined for every task at run time. */
 static const char *const squad_var_names[] = {
-	"SQUAD_TASK", "SQUAD_ROOT", NULL,
+	"SQUAD_TASK", "SQUAD_ROOT", "SQUAD_CHANGED", NULL,
 };
 
 static const char *const top_keys[] = {
@@ -1117,13 +1117,23 @@ static void report_yaml_error(struct diag_list *diags, const yaml_parser_t *pars
 			  (unsigned)parser->problem_mark.column + 1 };
 	const char *problem = parser->problem ? parser->problem : "cannot parse";
 
-	if (parser->error == YAML_READER_ERROR) {
+	if (parser->error == YAML_READER_ERROR && strstr(problem, "UTF-8") &&
+	    parser->problem_offset < text->len) {
+		size_t at = parser->problem_offset;
+
+		/* libyaml points at the bad trailing byte; the sequence, say a
+		 * Latin-1 letter, starts at its leading byte */
+		if (strstr(problem, "trailing"))
+			do
+				at--;
+			while (at > 0 && ((unsigned char)text->buf[at] & 0xc0) == 0x80);
+		diag_error(diags, mark_of_offset(text, at), "invalid YAML: invalid UTF-8 at "
+			   "byte 0x%02X (a Squadfile is UTF-8 text)",
+			   (unsigned char)text->buf[at]);
+	} else if (parser->error == YAML_READER_ERROR) {
 		m = mark_of_offset(text, parser->problem_offset);
 		if (parser->problem_value < 0)
 			diag_error(diags, m, "invalid YAML: %s", problem);
-		else if (strstr(problem, "octet"))
-			diag_error(diags, m, "invalid YAML: %s 0x%02X (a Squadfile is UTF-8)",
-				   problem, (unsigned)parser->problem_value);
 		else
 			diag_error(diags, m, "invalid YAML: %s (U+%04X)",
 				   problem, (unsigned)parser->problem_value);

@@ -88,7 +88,8 @@ static int expand_env_list(struct strvec *env, const struct strvec *list,
 
 int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 const struct task *task, const struct worker *worker,
-			 const struct strvec *changed, struct strbuf *err)
+			 const struct strvec *changed, const char *changed_file,
+			 struct strbuf *err)
 {
 	struct strvec own = STRVEC_INIT;
 	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
@@ -97,6 +98,8 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 
 	strvec_pushf(&own, "SQUAD_TASK=%s", task->name);
 	strvec_pushf(&own, "SQUAD_ROOT=%s", sf->root);
+	if (changed_file)
+		strvec_pushf(&own, "SQUAD_CHANGED=%s", changed_file);
 
 	if (task->dir) {
 		if (expand_vars(&text, task->dir, &scope, NULL, &bad) < 0) {
@@ -157,6 +160,7 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 		}
 	} else {
 		struct placeholders ph = { 0 };
+		struct strvec no_changes = STRVEC_INIT;
 		struct strbuf prompt = STRBUF_INIT, run = STRBUF_INIT;
 		int r = 0;
 
@@ -181,7 +185,7 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			ph.dir = cmd->cwd;
 			ph.model = worker->model ? worker->model : "";
 			ph.run = run.buf;
-			ph.changed = changed;
+			ph.changed = changed ? changed : &no_changes;
 			if (!task->prompt && run.len) {
 				/* a command routed to an agent: ask it to run it */
 				const char *tmpl = worker->prompt_template

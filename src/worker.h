@@ -33,11 +33,14 @@ struct command {
 bool worker_needs_shell(const char *text);
 
 /* Build the command for `task` on `worker`. `changed` (may be NULL) are
- * the changed paths for {changed}. Returns 0, or -1 with the reason in
- * err (an undefined variable, a placeholder with no value). */
+ * the changed paths for {changed}; `changed_file` (may be NULL) is the
+ * file listing them, given to the task as $SQUAD_CHANGED. Returns 0, or
+ * -1 with the reason in err (an undefined variable, a placeholder with
+ * no value). */
 int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 const struct task *task, const struct worker *worker,
-			 const struct strvec *changed, struct strbuf *err);
+			 const struct strvec *changed, const char *changed_file,
+			 struct strbuf *err);
 void command_release(struct command *cmd);
 
 /* Append a canonical text of everything that decides what `task` does

@@ -1,0 +1,166 @@
+/* hook.c - the pre-commit hook; see hook.h. */
+#include "hook.h"
+#include "state.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The line that tells squad's hook from any other. */
+#define HOOK_MARK "# squad-hook: written by 'squad hook install'"
+
+static int fail(struct strbuf *err, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	strbuf_addf(err, "git: %s: %s", what, e && e->message ? e->message : "unknown error");
+	return -1;
+}
+
+/* The hook's path, and the Squadfile's path relative to the working
+ * tree's top, for the repository holding `squadfile`. */
+static int hook_path(const char *squadfile, struct strbuf *path, struct strbuf *rel,
+		     struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_config *config = NULL;
+	git_buf hooks = { 0 };
+	const char *workdir;
+	int ret = -1;
+
+	if (git_repository_open_ext(&repo, squadfile, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository", squadfile);
+		return -1;
+	}
+	workdir = git_repository_workdir(repo);
+	if (!workdir) {
+		strbuf_addstr(err, "the repository is bare: no commit runs a pre-commit hook there");
+		goto out;
+	}
+	if (git_repository_config_snapshot(&config, repo) < 0) {
+		fail(err, "cannot read the configuration");
+		goto out;
+	}
+	if (git_config_get_path(&hooks, config, "core.hooksPath") == 0) {
+		if (hooks.ptr[0] != '/')
+			strbuf_addstr(path, workdir);
+		strbuf_addf(path, "%s/pre-commit", hooks.ptr);
+	} else {
+		strbuf_addf(path, "%shooks/pre-commit", git_repository_path(repo));
+	}
+	if (strncmp(squadfile, workdir, strlen(workdir))) {
+		strbuf_addf(err, "'%s' is not inside the working tree '%s'", squadfile, workdir);
+		goto out;
+	}
+	strbuf_addstr(rel, squadfile + strlen(workdir));
+	ret = 0;
+out:
+	git_buf_dispose(&hooks);
+	git_config_free(config);
+	git_repository_free(repo);
+	return ret;
+}
+
+/* Is the hook at `path` one squad wrote? -1: no file there. */
+static int is_ours(const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+	int ours;
+
+	if (strbuf_read_file(&text, path) < 0)
+		return errno == ENOENT ? -1 : 0;
+	ours = strstr(text.buf, HOOK_MARK) != NULL;
+	strbuf_release(&text);
+	return ours;
+}
+
+static void sh_quote(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			strbuf_addstr(sb, "'\\''");
+		else
+			strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '\'');
+}
+
+int hook_install(const char *squadfile, const char *squad_command, const char *target,
+		 bool force, struct strbuf *where, struct strbuf *err)
+{
+	struct strbuf rel = STRBUF_INIT, script = STRBUF_INIT;
+	char *folder;
+	int ret = -1;
+
+	if (hook_path(squadfile, where, &rel, err) < 0)
+		goto out;
+	if (is_ours(where->buf) == 0 && !force) {
+		strbuf_addf(err, "'%s' exists and was not written by squad; it is kept "
+			    "(--force replaces it)", where->buf);
+		ret = 1;
+		goto out;
+	}
+	folder = xstrdup(where->buf);
+	*strrchr(folder, '/') = '\0';
+	if (mkdir(folder, 0777) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create '%s': %s", folder, strerror(errno));
+		free(folder);
+		goto out;
+	}
+	free(folder);
+	strbuf_addf(&script, "#!/bin/sh\n%s; 'squad hook uninstall' removes it.\n", HOOK_MARK);
+	strbuf_addstr(&script, "# Runs the tasks whose inputs the commit changes.\nsquad=");
+	sh_quote(&script, squad_command);
+	strbuf_addstr(&script, "\ncommand -v \"$squad\" >/dev/null 2>&1 || squad=squad\n"
+		      "cd \"$(git rev-parse --show-toplevel)\" || exit 1\n\"$squad\" -f ");
+	sh_quote(&script, rel.buf);
+	strbuf_addstr(&script, " --staged");
+	if (target) {
+		strbuf_addstr(&script, " run ");
+		sh_quote(&script, target);
+	}
+	strbuf_addstr(&script, "\nstatus=$?\n"
+		      "if [ \"$status\" -eq 3 ]; then\n"
+		      "\techo \"squad: the commit waits for the tactician: 'squad handoff' lists "
+		      "what to do; report with 'squad done', then commit again\" >&2\n"
+		      "fi\nexit \"$status\"\n");
+	if (state_write_file(where->buf, script.buf, script.len, err) < 0 ||
+	    chmod(where->buf, 0755) < 0) {
+		if (!err->len)
+			strbuf_addf(err, "cannot make '%s' executable: %s", where->buf,
+				    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&rel);
+	strbuf_release(&script);
+	return ret;
+}
+
+int hook_uninstall(const char *squadfile, struct strbuf *where, struct strbuf *err)
+{
+	struct strbuf rel = STRBUF_INIT;
+	int ours, ret = -1;
+
+	if (hook_path(squadfile, where, &rel, err) < 0)
+		goto out;
+	ours = is_ours(where->buf);
+	if (ours <= 0) {
+		ret = 1;
+		goto out;
+	}
+	if (unlink(where->buf) < 0) {
+		strbuf_addf(err, "cannot remove '%s': %s", where->buf, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&rel);
+	return ret;
+}
