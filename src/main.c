@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include "hook.h"
 #include "plan.h"
 #include "report.h"
+#include "report_json.h"
+#include "report_junit.h"
 #include "route.h"
 #include "run.h"
 #include "squadfile.h"
@@ -62,6 +65,9 @@ static const char usage_text[] =
 "      --changed[=REF]   ... that differ from REF (default HEAD), untracked included\n"
 "  -B, --force           run every task, even those up to date\n"
 "      --replay          print the last output of tasks that are up to date\n"
+"      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
+"                        stderr); =output adds each task's output to the events\n"
+"      --junit FILE      also write a JUnit XML report to FILE, for CI\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
@@ -90,6 +96,7 @@ enum long_only {
 	OPT_NOTE,
 	OPT_NOTE_FILE,
 	OPT_JSON,
+	OPT_JUNIT,
 	OPT_STAGED,
 	OPT_CHANGED,
 	OPT_REPLAY,
@@ -115,7 +122,9 @@ struct options {
 	bool failed;          /* done --failed */
 	const char *note;     /* done --note */
 	const char *note_file;
-	bool json;
+	bool json;            /* --json; for a run: events on stdout */
+	bool json_output;     /* --json=output: task output in the events */
+	const char *junit;    /* --junit FILE */
 	const char *squad_command; /* how the tactician calls squad back */
 	enum selection select;
 	const char *changed_ref;
@@ -214,10 +223,12 @@ fail:
 	return -1;
 }
 
-/* Write (or remove) the manifest after a run; say where it is. */
-static void hand_off(const struct options *o, const struct squadfile *sf,
-		     const struct plan *plan, const struct task_result *results,
-		     const struct skills *skills, const struct state *st)
+/* Write (or remove) the manifest after a run; say where it is, to
+ * `human`. Returns how many tasks wait in it, or -1 if it could not be
+ * written. */
+static int hand_off(const struct options *o, const struct squadfile *sf,
+		    const struct plan *plan, const struct task_result *results,
+		    const struct skills *skills, const struct state *st, FILE *human)
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
@@ -242,11 +253,33 @@ static void hand_off(const struct options *o, const struct squadfile *sf,
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	else if (entries > 0)
-		printf("squad: %d task(s) wait for the tactician: 'squad handoff' lists them "
-		       "(%s/handoff.json)\n", entries, st->dir);
+		fprintf(human, "squad: %d task(s) wait for the tactician: 'squad handoff' lists them "
+			"(%s/handoff.json)\n", entries, st->dir);
 	gitinfo_release(&git);
 	strbuf_release(&err);
 	free(path);
+	return entries;
+}
+
+/* Both reporters watch one run: the person's and the --json one. */
+struct observer_pair {
+	struct run_observer first, second;
+};
+
+static void pair_started(void *data, size_t task, unsigned attempt, const struct command *cmd)
+{
+	struct observer_pair *p = data;
+
+	p->first.started(p->first.data, task, attempt, cmd);
+	p->second.started(p->second.data, task, attempt, cmd);
+}
+
+static void pair_finished(void *data, size_t task, const struct task_result *res)
+{
+	struct observer_pair *p = data;
+
+	p->first.finished(p->first.data, task, res);
+	p->second.finished(p->second.data, task, res);
 }
 
 /* What the plan needs from git and the file system: the changed paths
@@ -293,6 +326,11 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	struct run_options ro;
 	struct report rep;
 	struct run_observer obs;
+	struct observer_pair pair;
+	struct json_reporter *jr = NULL;
+	FILE *human = o->json ? stderr : stdout; /* stdout is the events' */
+	double wall;
+	int entries = -1;
 	struct timespec start;
 	bool interrupted = false, have_state = false;
 	int ret = EXIT_OK;
@@ -342,23 +380,44 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ro.changed_file = changed_file.buf;
 		strbuf_release(&list);
 	}
+	if (o->json)
+		jr = json_reporter_new(stdout, &plan, o->json_output);
 	if (o->dry_run) {
-		report_dry_run(stdout, &plan);
+		if (jr)
+			json_reporter_plan(jr); /* -n --json: the plan event alone */
+		else
+			report_dry_run(stdout, &plan);
 		goto out;
 	}
 
 	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
-	report_init(&rep, stdout, sf, &plan, o->level, want_color(o->color, stdout));
+	report_init(&rep, human, sf, &plan, o->level, want_color(o->color, human));
 	rep.replay = o->replay;
 	obs = report_observer(&rep);
+	if (jr) {
+		json_reporter_plan(jr);
+		pair.first = obs;
+		pair.second = json_reporter_observer(jr);
+		obs.started = pair_started;
+		obs.finished = pair_finished;
+		obs.data = &pair;
+	}
 	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	strbuf_reset(&err);
 	if (state_compact(&st, &err) < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
-	report_summary(&rep, results, seconds_since(&start), interrupted);
+	wall = seconds_since(&start);
+	report_summary(&rep, results, wall, interrupted);
 	if (!interrupted)
-		hand_off(o, sf, &plan, results, skills, &st);
+		entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	if (jr && entries >= 0) {
+		struct strbuf manifest = STRBUF_INIT;
+
+		strbuf_addf(&manifest, "%s/handoff.json", st.dir);
+		json_reporter_handoff(jr, manifest.buf, entries);
+		strbuf_release(&manifest);
+	}
 
 	for (size_t i = 0; i < plan.nr_order; i++) {
 		enum task_status s = results[plan.order[i]].status;
@@ -368,7 +427,16 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 	ret = interrupted ? EXIT_INTERRUPTED : failed ? EXIT_FAILED
 	      : handoff ? EXIT_HANDOFF : EXIT_OK;
+	/* written even after an interrupt: CI shows what did run */
+	if (o->junit && junit_write(o->junit, &plan, results, wall, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		if (ret == EXIT_OK || ret == EXIT_HANDOFF)
+			ret = EXIT_FAILED; /* CI asked for a report it will not find */
+	}
+	if (jr)
+		json_reporter_summary(jr, results, wall, interrupted, ret);
 out:
+	json_reporter_free(jr);
 	if (results)
 		run_results_release(results, sf->nr_tasks);
 	free(results);
@@ -531,7 +599,8 @@ int main(int argc, char **argv)
 		{ "failed", no_argument, NULL, OPT_FAILED },
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "note-file", required_argument, NULL, OPT_NOTE_FILE },
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", optional_argument, NULL, OPT_JSON },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "staged", no_argument, NULL, OPT_STAGED },
 		{ "changed", optional_argument, NULL, OPT_CHANGED },
 		{ "force", no_argument, NULL, 'B' },
@@ -612,7 +681,16 @@ int main(int argc, char **argv)
 			o.note_file = optarg;
 			break;
 		case OPT_JSON:
+			if (optarg && strcmp(optarg, "output"))
+				return usage_error("--json takes no value, or 'output' (--json=output), "
+						   "not '%s'", optarg);
 			o.json = true;
+			o.json_output = optarg != NULL;
+			break;
+		case OPT_JUNIT:
+			if (!*optarg)
+				return usage_error("--junit wants a file name");
+			o.junit = optarg;
 			break;
 		case OPT_STAGED:
 			o.select = SELECT_STAGED;
@@ -661,6 +739,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* a reader that goes away (squad --json | head) must not kill squad
+	 * while its tasks run; libuv gives children default dispositions */
+	signal(SIGPIPE, SIG_IGN);
 	gitinfo_global_init();
 	ret = load(&sf, &g, &skills, &o);
 	if (ret)

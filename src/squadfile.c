@@ -151,8 +151,19 @@ static struct mark mark_inside(const yaml_node_t *n, size_t offset)
 
 /* --- typed values -------------------------------------------------- */
 
+/* A scalar with a NUL in it (YAML's "\0") would be cut short by every C
+ * string function: refuse it rather than run half a command. */
+static bool has_nul(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && strlen(scalar(n)) != n->data.scalar.length;
+}
+
 static int want_scalar(struct loader *l, const yaml_node_t *n, const char *what)
 {
+	if (has_nul(n)) {
+		diag_error(l->diags, mark_of(n), "%s contains a NUL character", what);
+		return -1;
+	}
 	if (n->type == YAML_SCALAR_NODE)
 		return 0;
 	diag_error(l->diags, mark_of(n), "%s must be a string, not %s", what, kind_of(n));
@@ -198,9 +209,11 @@ static int get_string_list(struct loader *l, const yaml_node_t *n, const char *w
 
 		if (!e)
 			return -1;
-		if (e->type != YAML_SCALAR_NODE || is_null(e)) {
-			diag_error(l->diags, mark_of(e),
-				   "each item of %s must be a string, not %s", what, kind_of(e));
+		if (e->type != YAML_SCALAR_NODE || is_null(e) || has_nul(e)) {
+			diag_error(l->diags, mark_of(e), has_nul(e)
+				   ? "an item of %s contains a NUL character%s"
+				   : "each item of %s must be a string, not %s", what,
+				   has_nul(e) ? "" : kind_of(e));
 			ret = -1;
 			continue;
 		}
@@ -365,9 +378,10 @@ static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
 
 		if (!k || !v)
 			break;
-		if (k->type != YAML_SCALAR_NODE) {
-			diag_error(l->diags, mark_of(k), "keys in %s must be strings, not %s",
-				   where, kind_of(k));
+		if (k->type != YAML_SCALAR_NODE || has_nul(k)) {
+			diag_error(l->diags, mark_of(k), has_nul(k) ? "a key in %s contains a NUL "
+				   "character%s" : "keys in %s must be strings, not %s", where,
+				   has_nul(k) ? "" : kind_of(k));
 			continue;
 		}
 		key = scalar(k);
