@@ -60,6 +60,9 @@ static const char usage_text[] =
 "  -k, --keep-going      after a failure, go on with every task not behind it\n"
 "  -n, --dry-run         print the order and each task's worker; run nothing\n"
 "  -q, --quiet           print only failures and the summary\n"
+"      --output MODE     task output: grouped (each task's in one piece, the\n"
+"                        default), prefixed (as it comes, 'task | line'),\n"
+"                        failed (only failing tasks'), quiet (none)\n"
 "  -v, --verbose         print each command as it starts\n"
 "      --staged          run only tasks whose inputs match paths staged for commit\n"
 "      --changed[=REF]   ... that differ from REF (default HEAD), untracked included\n"
@@ -101,6 +104,7 @@ enum long_only {
 	OPT_CHANGED,
 	OPT_REPLAY,
 	OPT_TARGET,
+	OPT_OUTPUT,
 };
 
 enum selection {
@@ -131,6 +135,7 @@ struct options {
 	bool force;           /* -B; for 'hook install': replace a foreign hook */
 	bool replay;
 	const char *target;   /* hook install --target */
+	enum report_output output;
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -274,6 +279,16 @@ static void pair_started(void *data, size_t task, unsigned attempt, const struct
 	p->second.started(p->second.data, task, attempt, cmd);
 }
 
+static void pair_tick(void *data)
+{
+	struct observer_pair *p = data;
+
+	if (p->first.tick)
+		p->first.tick(p->first.data);
+	if (p->second.tick)
+		p->second.tick(p->second.data);
+}
+
 static void pair_finished(void *data, size_t task, const struct task_result *res)
 {
 	struct observer_pair *p = data;
@@ -393,6 +408,10 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
 	report_init(&rep, human, sf, &plan, o->level, want_color(o->color, human));
 	rep.replay = o->replay;
+	rep.output = o->output;
+	rep.results = results;
+	/* the status line is redrawn in place: only on a terminal that can */
+	rep.live = isatty(fileno(human)) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
 	obs = report_observer(&rep);
 	if (jr) {
 		json_reporter_plan(jr);
@@ -400,6 +419,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		pair.second = json_reporter_observer(jr);
 		obs.started = pair_started;
 		obs.finished = pair_finished;
+		obs.tick = pair.first.tick || pair.second.tick ? pair_tick : NULL;
 		obs.data = &pair;
 	}
 	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0)
@@ -435,6 +455,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 	if (jr)
 		json_reporter_summary(jr, results, wall, interrupted, ret);
+	report_release(&rep);
 out:
 	json_reporter_free(jr);
 	if (results)
@@ -606,6 +627,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'B' },
 		{ "replay", no_argument, NULL, OPT_REPLAY },
 		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -708,6 +730,21 @@ int main(int argc, char **argv)
 		case OPT_TARGET:
 			o.target = optarg;
 			break;
+		case OPT_OUTPUT: {
+			static const char *const modes[] = {
+				[OUTPUT_GROUPED] = "grouped", [OUTPUT_PREFIXED] = "prefixed",
+				[OUTPUT_FAILED] = "failed", [OUTPUT_QUIET] = "quiet",
+			};
+			size_t m;
+
+			for (m = 0; m < ARRAY_SIZE(modes) && strcmp(optarg, modes[m]); m++)
+				;
+			if (m == ARRAY_SIZE(modes))
+				return usage_error("--output wants grouped, prefixed, failed or quiet, "
+						   "not '%s'", optarg);
+			o.output = (enum report_output)m;
+			break;
+		}
 		default:
 			fputs("Try 'squad --help'.\n", stderr);
 			return EXIT_USAGE;

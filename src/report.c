@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A task's output beyond this is cut on the terminal (the log has all). */
@@ -35,6 +37,130 @@ void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
 	rep->total = plan ? plan->nr_order : 0;
 }
 
+void report_release(struct report *rep)
+{
+	free(rep->running);
+	rep->running = NULL;
+	rep->nr_running = rep->alloc_running = 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int terminal_width(const struct report *rep)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(rep->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Take the live line off the screen before anything else is printed. */
+static void clear_status(struct report *rep)
+{
+	if (rep->status_shown) {
+		fputs("\r\033[K", rep->out);
+		rep->status_shown = false;
+	}
+}
+
+/* "[done/total] running: a (qwen 12s), b (shell 3s)", cut to the width. */
+static void draw_status(struct report *rep)
+{
+	struct strbuf line = STRBUF_INIT;
+	uint64_t now = now_ms();
+	int width = terminal_width(rep);
+
+	if (!rep->live)
+		return;
+	strbuf_addf(&line, "[%zu/%zu]", rep->finished, rep->total);
+	if (rep->nr_running)
+		strbuf_addstr(&line, " running:");
+	for (size_t i = 0; i < rep->nr_running; i++) {
+		const struct running_task *rt = &rep->running[i];
+		const struct task_result *res = rep->results ? &rep->results[rt->task] : NULL;
+
+		strbuf_addf(&line, "%s %s (%s %llus)", i ? "," : "", rep->sf->tasks[rt->task].name,
+			    res && res->worker ? res->worker : "",
+			    (unsigned long long)((now - rt->started_ms) / 1000));
+	}
+	if (line.len > (size_t)width - 1) {
+		strbuf_setlen(&line, (size_t)width - 4);
+		strbuf_addstr(&line, "...");
+	}
+	fprintf(rep->out, "\r\033[K%s%s%s", paint(rep, C_BOLD), line.buf, paint(rep, C_RESET));
+	fflush(rep->out);
+	rep->status_shown = true;
+	rep->last_draw_ms = now;
+	strbuf_release(&line);
+}
+
+static long find_running(const struct report *rep, size_t task)
+{
+	for (size_t i = 0; i < rep->nr_running; i++)
+		if (rep->running[i].task == task)
+			return (long)i;
+	return -1;
+}
+
+/* Print the whole lines of a running task's log not printed yet, each as
+ * "task | line"; at its end (`final`), the last partial line too. */
+static void stream_lines(struct report *rep, struct running_task *rt, bool final)
+{
+	const struct task_result *res = rep->results ? &rep->results[rt->task] : NULL;
+	const char *name = rep->sf->tasks[rt->task].name;
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	if (!res || !res->log_path || (fd = open(res->log_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)rt->printed)) > 0) {
+		char *start = buf, *end = buf + n, *nl;
+
+		while ((nl = memchr(start, '\n', (size_t)(end - start)))) {
+			fprintf(rep->out, "%s%s |%s %.*s\n", paint(rep, C_DIM), name,
+				paint(rep, C_RESET), (int)(nl - start), start);
+			rt->printed += (unsigned long long)(nl + 1 - start);
+			start = nl + 1;
+		}
+		if (start == buf && n == (ssize_t)sizeof(buf)) {
+			/* a line longer than the buffer: print it in pieces */
+			fprintf(rep->out, "%s |%s %.*s\n", name, "", (int)n, buf);
+			rt->printed += (unsigned long long)n;
+			continue;
+		}
+		if (start < end && final) {
+			fprintf(rep->out, "%s%s |%s %.*s\n", paint(rep, C_DIM), name,
+				paint(rep, C_RESET), (int)(end - start), start);
+			rt->printed += (unsigned long long)(end - start);
+		}
+		if (start < end)
+			break; /* the rest is a partial line: wait for its end */
+	}
+	close(fd);
+}
+
+static void on_tick(void *data)
+{
+	struct report *rep = data;
+
+	if (rep->output == OUTPUT_PREFIXED && rep->nr_running) {
+		clear_status(rep);
+		for (size_t i = 0; i < rep->nr_running; i++)
+			stream_lines(rep, &rep->running[i], false);
+		fflush(rep->out);
+	}
+	if (rep->live && now_ms() - rep->last_draw_ms >= 100)
+		draw_status(rep);
+}
+
 static void format_duration(struct strbuf *sb, long ms)
 {
 	if (ms < 10000)
@@ -49,8 +175,18 @@ static void on_started(void *data, size_t task, unsigned attempt, const struct c
 {
 	struct report *rep = data;
 
-	if (rep->level < REPORT_VERBOSE)
+	if (find_running(rep, task) < 0) {
+		struct running_task rt = { task, now_ms(), 0 };
+
+		ALLOC_GROW(rep->running, rep->nr_running + 1, rep->alloc_running);
+		rep->running[rep->nr_running++] = rt;
+	}
+	if (rep->level < REPORT_VERBOSE) {
+		if (rep->live)
+			draw_status(rep);
 		return;
+	}
+	clear_status(rep);
 	fprintf(rep->out, "%sstart%s %s", paint(rep, C_DIM), paint(rep, C_RESET),
 		rep->sf->tasks[task].name);
 	if (attempt > 1)
@@ -59,6 +195,7 @@ static void on_started(void *data, size_t task, unsigned attempt, const struct c
 	for (size_t i = 0; i < cmd->argv.nr; i++)
 		fprintf(rep->out, " %s", cmd->argv.v[i]);
 	fputc('\n', rep->out);
+	draw_status(rep);
 	fflush(rep->out);
 }
 
@@ -92,6 +229,20 @@ static void print_output(struct report *rep, const struct task_result *res)
 	close(fd);
 }
 
+static bool wants_output(const struct report *rep, const struct task_result *res)
+{
+	switch (rep->output) {
+	case OUTPUT_GROUPED:
+		return res->status != TASK_UP_TO_DATE || rep->replay;
+	case OUTPUT_FAILED:
+		return task_status_failed(res->status) || res->status == TASK_ESCALATED;
+	case OUTPUT_PREFIXED: /* streamed already */
+	case OUTPUT_QUIET:
+		return false;
+	}
+	return false;
+}
+
 static void on_finished(void *data, size_t task, const struct task_result *res)
 {
 	struct report *rep = data;
@@ -100,9 +251,19 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	bool failed = task_status_failed(res->status);
 	enum color c;
 
+	long at = find_running(rep, task);
+
 	rep->finished++;
-	if (rep->level == REPORT_QUIET && !failed && res->status != TASK_ESCALATED)
+	clear_status(rep);
+	if (at >= 0) {
+		if (rep->output == OUTPUT_PREFIXED)
+			stream_lines(rep, &rep->running[at], true);
+		rep->running[at] = rep->running[--rep->nr_running];
+	}
+	if (rep->level == REPORT_QUIET && !failed && res->status != TASK_ESCALATED) {
+		draw_status(rep);
 		return;
+	}
 	switch (res->status) {
 	case TASK_OK:
 	case TASK_DONE:
@@ -174,14 +335,18 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	}
 	fprintf(rep->out, "%s\n", line.buf);
 	strbuf_release(&line);
-	if (res->status != TASK_UP_TO_DATE || rep->replay)
+	if (wants_output(rep, res))
 		print_output(rep, res);
+	draw_status(rep);
 	fflush(rep->out);
 }
 
 struct run_observer report_observer(struct report *rep)
 {
-	struct run_observer obs = { on_started, on_finished, rep };
+	struct run_observer obs = { on_started, on_finished, NULL, rep };
+
+	if (rep->live || rep->output == OUTPUT_PREFIXED)
+		obs.tick = on_tick;
 
 	return obs;
 }
@@ -192,6 +357,61 @@ static int by_duration(const void *a, const void *b, void *arg)
 	long da = res[*(const int *)a].duration_ms, db = res[*(const int *)b].duration_ms;
 
 	return da < db ? 1 : da > db ? -1 : 0;
+}
+
+/* Up to this many tasks the summary lists them all; beyond, only those
+ * that failed or wait for the tactician. */
+#define SUMMARY_TABLE_MAX 50
+
+static void summary_table(struct report *rep, const struct task_result *results)
+{
+	const struct plan *plan = rep->plan;
+	bool all = plan->nr_order <= SUMMARY_TABLE_MAX;
+	size_t name_width = 4, status_width = 6;
+	bool any = false;
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task_result *res = &results[plan->order[i]];
+		size_t len = strlen(rep->sf->tasks[plan->order[i]].name);
+
+		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
+			continue;
+		any = true;
+		if (len > name_width && len <= 40)
+			name_width = len;
+		if (strlen(task_status_name(res->status)) > status_width)
+			status_width = strlen(task_status_name(res->status));
+	}
+	if (!any)
+		return;
+	fputc('\n', rep->out);
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+		const struct task_result *res = &results[n];
+		struct strbuf line = STRBUF_INIT;
+		const char *note = res->reason && task_status_failed(res->status) ? res->reason
+				   : res->summary ? res->summary : res->answer;
+
+		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
+			continue;
+		strbuf_addf(&line, "  %-*s  %-*s  %-6s  ", (int)name_width, rep->sf->tasks[n].name,
+			    (int)status_width, task_status_name(res->status),
+			    res->worker ? res->worker : "-");
+		if (res->attempts || res->status == TASK_UP_TO_DATE)
+			format_duration(&line, res->duration_ms);
+		else
+			strbuf_addch(&line, '-');
+		if (note) {
+			/* one line of it, whatever it holds */
+			size_t len = strcspn(note, "\n");
+
+			strbuf_addf(&line, "  %.*s%s", (int)(len > 80 ? 80 : len), note,
+				    len > 80 || note[len] ? "..." : "");
+		}
+		fprintf(rep->out, "%s\n", line.buf);
+		strbuf_release(&line);
+	}
+	fputc('\n', rep->out);
 }
 
 void report_summary(struct report *rep, const struct task_result *results,
@@ -220,6 +440,9 @@ void report_summary(struct report *rep, const struct task_result *results,
 		if (results[n].attempts)
 			ran[nr_ran++] = n;
 	}
+	clear_status(rep);
+	if (rep->level > REPORT_QUIET)
+		summary_table(rep, results);
 	strbuf_addstr(&line, interrupted ? "squad: interrupted: " : "squad: ");
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
 		if (!counts[parts[i].s])

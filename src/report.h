@@ -9,11 +9,20 @@
 #define SQUAD_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "plan.h"
 #include "run.h"
 #include "squadfile.h"
+
+/* What of a task's output reaches the terminal. */
+enum report_output {
+	OUTPUT_GROUPED,  /* all of it, in one piece when the task ends */
+	OUTPUT_PREFIXED, /* as it comes, each whole line as "task | line" */
+	OUTPUT_FAILED,   /* only failing tasks', in one piece */
+	OUTPUT_QUIET,    /* none: status lines and the summary only */
+};
 
 enum report_level {
 	REPORT_QUIET,   /* failures and the summary only */
@@ -21,19 +30,32 @@ enum report_level {
 	REPORT_VERBOSE, /* also each command as it starts */
 };
 
+struct running_task {
+	size_t task;
+	uint64_t started_ms;
+	unsigned long long printed; /* bytes of its log already streamed */
+};
+
 struct report {
 	FILE *out;
 	const struct squadfile *sf;
 	const struct plan *plan;
+	const struct task_result *results; /* the run's, for log paths */
 	enum report_level level;
+	enum report_output output;
 	bool color;
+	bool live;              /* a status line redrawn in place (a TTY) */
 	bool replay;            /* print the last log of up-to-date tasks */
 	size_t finished, total;
-	const char *cwd_prefix; /* to print log paths relative to the user */
+	struct running_task *running;
+	size_t nr_running, alloc_running;
+	bool status_shown;      /* the live line is on screen */
+	uint64_t last_draw_ms;
 };
 
 void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
 		 const struct plan *plan, enum report_level level, bool color);
+void report_release(struct report *rep);
 /* An observer that prints as tasks start and finish. */
 struct run_observer report_observer(struct report *rep);
 

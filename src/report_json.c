@@ -227,7 +227,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 
 struct run_observer json_reporter_observer(struct json_reporter *jr)
 {
-	struct run_observer obs = { on_started, on_finished, jr };
+	struct run_observer obs = { on_started, on_finished, NULL, jr };
 
 	return obs;
 }

@@ -116,6 +116,7 @@ struct runner {
 	struct regex *default_rate_re;
 	uv_signal_t sig[3];
 	uv_timer_t kill_timer;
+	uv_timer_t tick_timer;
 	struct strbuf *err;
 	int status;               /* -1 once squad itself failed */
 };
@@ -901,6 +902,13 @@ static void kill_all(struct runner *r, int sig)
 		kill_group(job, sig);
 }
 
+static void on_tick(uv_timer_t *timer)
+{
+	struct runner *r = timer->data;
+
+	r->obs->tick(r->obs->data);
+}
+
 static void on_kill_timer(uv_timer_t *timer)
 {
 	kill_all(timer->data, SIGKILL);
@@ -977,6 +985,12 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	uv_timer_init(&r.loop, &r.kill_timer);
 	r.kill_timer.data = &r;
 	uv_unref((uv_handle_t *)&r.kill_timer);
+	uv_timer_init(&r.loop, &r.tick_timer);
+	r.tick_timer.data = &r;
+	if (obs->tick) {
+		uv_timer_start(&r.tick_timer, on_tick, 100, 100);
+		uv_unref((uv_handle_t *)&r.tick_timer); /* ticks never keep a run alive */
+	}
 
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
@@ -1007,6 +1021,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		uv_close((uv_handle_t *)&r.sig[i], NULL);
 	uv_close((uv_handle_t *)&r.kill_timer, NULL);
+	uv_close((uv_handle_t *)&r.tick_timer, NULL);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r.loop);
 

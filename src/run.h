@@ -81,6 +81,9 @@ struct run_observer {
 			const struct command *cmd);
 	/* called once per task of the plan, with its final result */
 	void (*finished)(void *data, size_t task, const struct task_result *res);
+	/* when not NULL: called every 100 ms while tasks run (live status,
+	 * streamed output) */
+	void (*tick)(void *data);
 	void *data;
 };
 

@@ -336,6 +336,10 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 	res->is_error = json_is_true(json_object_get(result, "is_error"));
 	if (json_string_value(json_object_get(result, "result")))
 		res->answer = xstrdup(json_string_value(json_object_get(result, "result")));
+	/* qwen reports a failed API call (a 429 after its own retries, a
+	 * request timeout) as a success whose text starts like this */
+	if (res->answer && !strncmp(res->answer, "[API Error:", 11))
+		res->is_error = true;
 	{
 		/* stats.models.<model>.api.totalRequests, summed over models */
 		json_t *models = json_object_get(json_object_get(result, "stats"), "models");

@@ -244,7 +244,9 @@ function answer(res, body, a, step, id, done) {
   chunk({role: 'assistant', content: ''}, null);
   if (step.stall) {       // headers + first chunk, then silence forever
     stats.hangs++;
-    return done(200, 'stalled');
+    logLine({id, event: 'stall', status: 'stall'});
+    // stays in flight until the client gives up ("client-closed" in the log)
+    return;
   }
   if (text) {
     // split in a few pieces to exercise the client's stream assembly
@@ -309,9 +311,13 @@ async function handleChat(req, res, id, entry, finish) {
   let rule = null;
   let ruleKey = 'default';
   for (let i = 0; i < script.rules.length; i++) {
-    if (ruleMatches(script.rules[i], a)) {
-      rule = script.rules[i];
-      ruleKey = rule.id != null ? `id:${rule.id}` : `rule:${JSON.stringify(rule)}`;
+    const r = script.rules[i];
+    const key = r.id != null ? `id:${r.id}` : `rule:${JSON.stringify(r)}`;
+    // max_matches: the rule answers its first N matches, then steps aside
+    if (r.max_matches != null && (ruleCounters.get(key) || 0) >= r.max_matches) continue;
+    if (ruleMatches(r, a)) {
+      rule = r;
+      ruleKey = key;
       entry.rule = rule.id != null ? rule.id : i;
       break;
     }
@@ -355,19 +361,20 @@ async function handleChat(req, res, id, entry, finish) {
 
 const server = http.createServer((req, res) => {
   const id = ++seq;
-  stats.requests++;
   const url = (req.url || '/').split('?')[0];
+  // /stats and /reset are the test's own calls: not counted, not logged.
   const tracked = url !== '/stats' && url !== '/reset';
   if (tracked) {
+    stats.requests++;
     stats.in_flight++;
     if (stats.in_flight > stats.max_concurrent) stats.max_concurrent = stats.in_flight;
   }
   const entry = {id, t: new Date().toISOString(), method: req.method, path: url};
   let finished = false;
   const finish = (status, note) => {
-    if (finished) return;
+    if (finished || !tracked) return;
     finished = true;
-    if (tracked) stats.in_flight--;
+    stats.in_flight--;
     entry.status = status;
     if (note) entry.note = note;
     entry.ms = Date.now() - Date.parse(entry.t);

@@ -10,6 +10,9 @@
 #   telemetry.enabled=false               no OpenTelemetry export (default off)
 #   general.enableAutoUpdate=false        no npm registry update check (only
 #                                         done by the interactive UI anyway)
+#   $version=4                            the settings schema version of qwen
+#                                         0.15.10; without it qwen migrates the
+#                                         file and leaves settings.json.orig
 set -eu
 if [ $# -ne 1 ]; then
     echo "usage: write-settings.sh HOME_DIR" >&2
@@ -21,7 +24,8 @@ if [ ! -e "$1/.qwen/settings.json" ]; then
 {
   "privacy": { "usageStatisticsEnabled": false },
   "telemetry": { "enabled": false },
-  "general": { "enableAutoUpdate": false }
+  "general": { "enableAutoUpdate": false },
+  "$version": 4
 }
 EOF
 fi
