@@ -158,12 +158,17 @@ static int walk_template(struct strbuf *out, const char *tmpl,
 		}
 		if (p[0] == '$' && (len = var_ref_len(p))) {
 			value = scope ? lookup(scope, p + 2, len - 3) : NULL;
-			if (scope && !value) {
+			if (!value && (!scope || scope->keep_unknown)) {
+				strbuf_add(out, p, len); /* left as written */
+				p += len;
+				continue;
+			}
+			if (!value) {
 				strbuf_addf(err, "undefined variable '%.*s' in '%s'",
 					    (int)(len - 3), p + 2, tmpl);
 				return -1;
 			}
-			strbuf_addstr(out, value ? value : "");
+			strbuf_addstr(out, value);
 			p += len;
 			continue;
 		}

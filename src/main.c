@@ -16,6 +16,7 @@
 
 #include "diag.h"
 #include "gitinfo.h"
+#include "explain.h"
 #include "graph.h"
 #include "handoff.h"
 #include "hook.h"
@@ -47,6 +48,7 @@ static const char usage_text[] =
 "       squad run [options] TARGET...     the same; for a task named like a subcommand\n"
 "       squad list                        tasks with their descriptions, needs and skills\n"
 "       squad graph [TARGET...]           the graph as DOT (pipe it to 'dot -Tsvg')\n"
+"       squad explain TASK                why TASK will or will not run\n"
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
@@ -553,6 +555,44 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 	return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+/* Plan TASK as a run would, but read the state without taking the lock:
+ * explaining never waits for a run, nor disturbs one. */
+static int cmd_explain(const struct options *o, struct squadfile *sf, struct graph *g,
+		       const struct skills *skills, const struct strvec *args)
+{
+	struct state st;
+	struct plan plan;
+	struct plan_options po;
+	struct file_list files = { 0 };
+	struct strvec changed = STRVEC_INIT;
+	struct strbuf prefix = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
+	bool have_state;
+	int ret = EXIT_OK;
+
+	if (args->nr != 1)
+		return usage_error("'squad explain' takes one task name");
+	have_state = state_open(&st, sf->root, &err) == 0 && state_load(&st, &err) == 0;
+	strbuf_reset(&err);
+	memset(&plan, 0, sizeof(plan));
+	if (plan_options(o, sf, &po, &files, &changed, &prefix, &err) < 0 ||
+	    plan_build(&plan, sf, g, have_state ? &st : NULL, args, &po, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+	} else {
+		explain_task(&out, &plan, have_state ? &st : NULL, skills,
+			     (size_t)squadfile_find_task(sf, args->v[0]));
+		fputs(out.buf, stdout);
+	}
+	plan_release(&plan);
+	state_close(&st);
+	file_list_release(&files);
+	strvec_clear(&changed);
+	strbuf_release(&prefix);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	return ret;
+}
+
 static int cmd_hook(const struct options *o, const struct squadfile *sf,
 		    const struct strvec *args)
 {
@@ -757,7 +797,7 @@ int main(int argc, char **argv)
 
 	if (optind < argc) {
 		static const char *const commands[] = {
-			"run", "list", "graph", "done", "handoff", "hook", NULL,
+			"run", "list", "graph", "done", "handoff", "hook", "explain", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -792,6 +832,8 @@ int main(int argc, char **argv)
 		ret = cmd_graph(&sf, &g, &targets);
 	} else if (command && !strcmp(command, "done")) {
 		ret = cmd_done(&o, &sf, &targets);
+	} else if (command && !strcmp(command, "explain")) {
+		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
 	} else if (command && !strcmp(command, "hook")) {
 		ret = cmd_hook(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {

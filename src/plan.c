@@ -97,10 +97,15 @@ static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < files->nr && !strncmp(files->paths[i], prefix, len); i++)
-		if (globset_match(gs, files->paths[i]))
-			strbuf_addf(text, "in=%s%c%s%c", files->paths[i], 0,
-				    gitinfo_file_oid(files, i), 0);
+	for (size_t i = lo; i < files->nr && !strncmp(files->paths[i], prefix, len); i++) {
+		if (!globset_match(gs, files->paths[i]))
+			continue;
+		strbuf_addf(text, "in=%s%c%s%c", files->paths[i], 0,
+			    gitinfo_file_oid(files, i), 0);
+		/* kept for the state, so 'explain' can say which file changed */
+		strbuf_addf(&plan->inputs[n], "%s\t%s\n", files->paths[i],
+			    gitinfo_file_oid(files, i));
+	}
 	if (opts->changed)
 		for (size_t i = 0; i < opts->changed->nr; i++)
 			if (globset_match(gs, opts->changed->v[i]))
@@ -269,8 +274,10 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	plan->stale_done = xcalloc(nr + 1, sizeof(bool));
 	plan->changed_inputs = xcalloc(nr + 1, sizeof(struct strvec));
 	plan->missing_output = xcalloc(nr + 1, sizeof(long));
+	plan->inputs = xcalloc(nr + 1, sizeof(struct strbuf));
 	for (size_t i = 0; i < nr; i++) {
 		strvec_init(&plan->changed_inputs[i]);
+		strbuf_init(&plan->inputs[i], 0);
 		plan->missing_output[i] = -1;
 	}
 	plan->changed = opts ? opts->changed : NULL;
@@ -346,8 +353,11 @@ void plan_release(struct plan *plan)
 	free(plan->fingerprints);
 	free(plan->stale_done);
 	if (plan->changed_inputs)
-		for (size_t i = 0; i < plan->sf->nr_tasks; i++)
+		for (size_t i = 0; i < plan->sf->nr_tasks; i++) {
 			strvec_clear(&plan->changed_inputs[i]);
+			strbuf_release(&plan->inputs[i]);
+		}
+	free(plan->inputs);
 	free(plan->changed_inputs);
 	free(plan->missing_output);
 	memset(plan, 0, sizeof(*plan));

@@ -48,6 +48,7 @@ struct plan {
 	struct strvec *changed_inputs; /* per task: changed paths its inputs match */
 	const struct strvec *changed;  /* all changed paths, or NULL */
 	long *missing_output;     /* per task: index of an output not found, or -1 */
+	struct strbuf *inputs;    /* per task with inputs: "PATH\tOID\n" per file */
 };
 
 struct plan_options {

@@ -387,10 +387,13 @@ static void record(struct runner *r, size_t task)
 	rec.attempts = res->attempts;
 	rec.summary = res->summary;
 	rec.answer = res->answer;
-	if (state_put(r->st, &rec, &err) < 0 && r->status == 0) {
+	if ((res->status == TASK_OK && r->plan->inputs[task].len &&
+	     state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0) |
+	    (state_put(r->st, &rec, &err) < 0)) {
 		/* keep running: the tasks' results stand, only memory of them
 		 * is lost; say so once */
-		strbuf_addstr(r->err, err.buf);
+		if (r->status == 0)
+			strbuf_addstr(r->err, err.buf);
 		r->status = -1;
 	}
 	strbuf_release(&err);

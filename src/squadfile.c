@@ -880,6 +880,7 @@ static void tasks_pair(struct loader *l, const char *key, yaml_node_t *k,
 	const char *why = squadfile_check_name(key);
 	struct task_ctx ctx;
 	struct task *t;
+	size_t errors_before = l->diags->errors;
 
 	(void)data;
 	if (why) {
@@ -920,7 +921,10 @@ static void tasks_pair(struct loader *l, const char *key, yaml_node_t *k,
 			walk_map(l, v, where.buf, task_keys, task_pair, &ctx);
 		strbuf_release(&where);
 	}
-	if (!t->run && !t->run_argv.nr && !t->prompt && !t->needs.nr)
+	/* when the body had an error (a misspelt 'run', an empty one), that
+	 * error is the reason there is nothing to do: say it once */
+	if (!t->run && !t->run_argv.nr && !t->prompt && !t->needs.nr &&
+	    l->diags->errors == errors_before)
 		diag_error(l->diags, t->mark, "task '%s' has nothing to do: give it "
 			   "'run' (a command), 'prompt' (for an agent) or 'needs'", key);
 }

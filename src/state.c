@@ -327,12 +327,45 @@ void task_record_release(struct task_record *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
+/* .squad/FOLDER/ENCODED-TASK-NAME.EXT, the folder created when missing. */
+static void task_file(const struct state *st, const char *folder, const char *task,
+		      const char *ext, struct strbuf *path);
+
 void state_log_path(const struct state *st, const char *task, struct strbuf *path)
+{
+	task_file(st, "logs", task, ".log", path);
+}
+
+int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+		      struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	task_file(st, "inputs", task, ".txt", &path);
+	ret = state_write_file(path.buf, list->buf, list->len, err);
+	strbuf_release(&path);
+	return ret;
+}
+
+int state_load_inputs(const struct state *st, const char *task, struct strbuf *list)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	task_file(st, "inputs", task, ".txt", &path);
+	ret = strbuf_read_file(list, path.buf);
+	strbuf_release(&path);
+	return ret;
+}
+
+static void task_file(const struct state *st, const char *folder, const char *task,
+		      const char *ext, struct strbuf *path)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t start;
 
-	strbuf_addf(path, "%s/logs", st->dir);
+	strbuf_addf(path, "%s/%s", st->dir, folder);
 	(void)mkdir(path->buf, 0777); /* EEXIST is the common case */
 	strbuf_addch(path, '/');
 	start = path->len;
@@ -357,7 +390,7 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 		strbuf_setlen(path, start + 140);
 		strbuf_addf(path, "~%08x%08x", h1, h2);
 	}
-	strbuf_addstr(path, ".log");
+	strbuf_addstr(path, ext);
 }
 
 int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)

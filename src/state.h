@@ -84,6 +84,14 @@ void state_close(struct state *st);
  * with a hash when long, so that no name can leave the folder. */
 void state_log_path(const struct state *st, const char *task, struct strbuf *path);
 
+/* The input list of `task` at its last success ("PATH\tOID\n" lines, as
+ * plan keeps them), in .squad/inputs/: saved after each success of a task
+ * with inputs, read by 'squad explain'. save returns 0 or -1 (err);
+ * load returns 0, or -1 when there is none. */
+int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+		      struct strbuf *err);
+int state_load_inputs(const struct state *st, const char *task, struct strbuf *list);
+
 /* Write `data` to `path` atomically: a temp file beside it, then rename.
  * Refuses to replace a symlink. Returns 0, or -1 (reason in err). */
 int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err);
