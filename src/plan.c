@@ -141,9 +141,9 @@ static int compute_fingerprints(struct plan *plan, const struct plan_options *op
 	return 0;
 }
 
-/* Is there a file under `dir` (absolute, with '/') that `gs` matches?
- * `rel` is dir relative to the files' root. Depth-first; stops at the
- * first match. */
+/* Is there a file under `dir` (absolute, with '/') that `gs` matches (any
+ * file when gs is NULL)? `rel` is dir relative to the files' root.
+ * Depth-first; stops at the first match. */
 static bool any_file_matches(struct strbuf *dir, struct strbuf *rel, const struct globset *gs)
 {
 	DIR *d = opendir(dir->buf);
@@ -160,9 +160,12 @@ static bool any_file_matches(struct strbuf *dir, struct strbuf *rel, const struc
 			continue;
 		strbuf_addstr(dir, de->d_name);
 		strbuf_addstr(rel, de->d_name);
-		if (lstat(dir->buf, &st) == 0) {
+		/* d_type spares a stat per entry where the file system has it */
+		if (de->d_type != DT_UNKNOWN && de->d_type != DT_DIR) {
+			found = de->d_type != DT_LNK && (!gs || globset_match(gs, rel->buf));
+		} else if (lstat(dir->buf, &st) == 0) {
 			if (!S_ISDIR(st.st_mode)) {
-				found = globset_match(gs, rel->buf);
+				found = !gs || globset_match(gs, rel->buf);
 			} else {
 				strbuf_addch(dir, '/');
 				strbuf_addch(rel, '/');
@@ -192,6 +195,23 @@ static long missing_output(const struct plan *plan, const struct plan_options *o
 
 		if (t->outputs.v[i][0] == '!')
 			continue;
+		if (!strpbrk(t->outputs.v[i], "*?[\\")) {
+			/* a plain path (the common case) needs one lstat, not a walk;
+			 * a folder counts when it holds a file, as in git */
+			struct stat sb;
+
+			strbuf_addf(&dir, "%s%s%s", opts->files->root, base.buf, t->outputs.v[i]);
+			if (lstat(dir.buf, &sb) < 0) {
+				missing = (long)i;
+			} else if (S_ISDIR(sb.st_mode)) {
+				strbuf_addch(&dir, '/');
+				if (!any_file_matches(&dir, &rel, NULL))
+					missing = (long)i;
+			}
+			strbuf_release(&dir);
+			strbuf_release(&rel);
+			continue;
+		}
 		strvec_push(&one, t->outputs.v[i]);
 		gs = globset_new(&one, base.buf, &err);
 		if (gs) {

@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 /* Between SIGTERM and SIGKILL: time for a test runner to clean up. */
 #define KILL_GRACE_MS 5000
+/* After a task's process exits, how long its output may stay open. */
+#define EOF_GRACE_MS 2000
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
@@ -71,15 +74,25 @@ struct runner;
 
 /* One attempt of one task, alive from spawn until both of its handles
  * are closed (libuv owns them until the close callbacks run). */
+/* One attempt of one task, alive from spawn until its three handles are
+ * closed (libuv owns them until the close callbacks run). The attempt is
+ * over only when both its process has exited and its output pipe has
+ * reached EOF, whichever comes second. */
 struct job {
-	uv_process_t proc;
-	uv_timer_t timer;
+	pid_t pid;                /* also the id of its process group */
+	uv_timer_t timer;         /* the timeout; after exit, the EOF grace */
+	uv_pipe_t out;            /* the task's stdout+stderr (stderr for agents) */
 	struct runner *r;
 	size_t task;
 	int open_handles;
 	bool timed_out;
 	bool exited;
+	bool eof;
+	bool completed;
+	int64_t exit_status;
+	int term_signal;
 	struct job *prev, *next; /* the running list, for signals */
+	char buf[65536];          /* output passes through here to the log */
 };
 
 /* A task waiting out a rate limit or a per-minute budget before its
@@ -115,6 +128,7 @@ struct runner {
 	unsigned *rate_limited;   /* per task: attempts lost to rate limits */
 	struct regex *default_rate_re;
 	uv_signal_t sig[3];
+	uv_signal_t sigchld;
 	uv_timer_t kill_timer;
 	uv_timer_t tick_timer;
 	struct strbuf *err;
@@ -184,6 +198,34 @@ static size_t worker_index(const struct runner *r, size_t task)
 static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The task's log, opened on its first byte: a task that says nothing
+ * costs no file (creating thousands of inodes is what a run of small
+ * tasks would spend most of its time on). Opened once per run with
+ * O_TRUNC, then appended to. Returns the fd, or -1. */
+static int ensure_log(struct runner *r, size_t task)
+{
+	struct task_result *res = &r->res[task];
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	if (r->log_fds[task] >= 0 || !r->st)
+		return r->log_fds[task];
+	if (res->log_path)
+		strbuf_addstr(&path, res->log_path);
+	else
+		state_log_path(r->st, r->sf->tasks[task].name, &path);
+	/* read back later for `expect` and the summary line */
+	fd = open(path.buf, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+		  (res->log_path ? 0 : O_TRUNC), 0666);
+	if (fd >= 0) {
+		r->log_fds[task] = fd;
+		if (!res->log_path)
+			res->log_path = strbuf_detach(&path, NULL);
+	}
+	strbuf_release(&path);
+	return fd;
+}
+
 /* squad's own words in a task's log, marked so they are not mistaken for
  * the task's output */
 static void log_line(struct runner *r, size_t task, const char *fmt, ...)
@@ -191,7 +233,7 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 
-	if (r->log_fds[task] < 0)
+	if (ensure_log(r, task) < 0)
 		return;
 	strbuf_addstr(&sb, "squad: ");
 	va_start(ap, fmt);
@@ -437,6 +479,14 @@ static enum task_status judge_output(struct runner *r, size_t task, enum task_st
 
 static void close_task_files(struct runner *r, size_t task)
 {
+	if (!r->res[task].log_path && r->st && r->res[task].attempts) {
+		/* silent this time: a log of an earlier run would mislead */
+		struct strbuf path = STRBUF_INIT;
+
+		state_log_path(r->st, r->sf->tasks[task].name, &path);
+		unlink(path.buf);
+		strbuf_release(&path);
+	}
 	if (r->log_fds[task] >= 0)
 		close(r->log_fds[task]);
 	if (r->out_fds[task] >= 0)
@@ -473,9 +523,10 @@ static void job_closed(uv_handle_t *h)
 
 static void kill_group(struct job *job, int sig)
 {
-	/* the leader's pid is the group's id (setsid in the child) */
-	if (job->proc.pid > 0)
-		kill(-job->proc.pid, sig);
+	/* the leader's pid is the group's id (setsid in the child); once it
+	 * has been reaped the id may be reused, so never after that */
+	if (job->pid > 0 && !job->exited)
+		kill(-job->pid, sig);
 }
 
 static void on_timeout(uv_timer_t *timer)
@@ -644,23 +695,87 @@ static bool back_off(struct runner *r, size_t task)
 	return true;
 }
 
-static void job_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
+static void job_complete(struct job *job);
+
+static void on_output(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
-	struct job *job = proc->data;
+	struct job *job = stream->data;
+	struct runner *r = job->r;
+
+	if (nread > 0) {
+		int fd = ensure_log(r, job->task);
+
+		if (fd >= 0 && write(fd, buf->base, (size_t)nread) < 0) {
+			/* a full disk loses log bytes, not the run; the task's
+			 * status stays its own */
+		}
+		return;
+	}
+	if (nread == 0)
+		return; /* EAGAIN */
+	/* EOF, or an error that ends the stream the same way */
+	job->eof = true;
+	uv_close((uv_handle_t *)&job->out, job_closed);
+	if (job->exited)
+		job_complete(job);
+}
+
+static void output_buffer(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct job *job = h->data;
+
+	(void)suggested;
+	buf->base = job->buf;
+	buf->len = sizeof(job->buf);
+}
+
+/* The process is gone but its pipe is still open: something it started
+ * outside its group holds it. Stop reading rather than wait forever. */
+static void on_eof_grace(uv_timer_t *timer)
+{
+	struct job *job = timer->data;
+
+	log_line(job->r, job->task, "the task exited, but something it started still holds "
+		 "its output open; squad stopped reading it");
+	job->eof = true;
+	uv_close((uv_handle_t *)&job->out, job_closed);
+	job_complete(job);
+}
+
+static void job_exited(struct job *job, int64_t exit_status, int term_signal)
+{
+	/* Whatever the task left in its group goes with it. Done before any
+	 * new spawn, so the group id cannot have been reused by then. */
+	kill_group(job, SIGKILL);
+	job->exited = true;
+	job->exit_status = exit_status;
+	job->term_signal = term_signal;
+	uv_timer_stop(&job->timer);
+	if (job->eof)
+		job_complete(job);
+	else
+		uv_timer_start(&job->timer, on_eof_grace, EOF_GRACE_MS, 0);
+}
+
+/* Exit and EOF both seen: decide what the attempt means. */
+static void job_complete(struct job *job)
+{
 	struct runner *r = job->r;
 	size_t task = job->task;
 	const struct task *t = &r->sf->tasks[task];
 	struct task_result *res = &r->res[task];
 	enum task_status status;
+	int64_t exit_status = job->exit_status;
+	int term_signal = job->term_signal;
 
-	/* Whatever the task left in its group goes with it. Done before any
-	 * new spawn, so the group id cannot have been reused by then. */
-	kill_group(job, SIGKILL);
+	if (job->completed)
+		return;
+	job->completed = true;
 	uv_timer_stop(&job->timer);
-	uv_close((uv_handle_t *)&job->proc, job_closed);
 	uv_close((uv_handle_t *)&job->timer, job_closed);
 	unlink_job(r, job);
-	r->running--;
+	if (--r->running == 0)
+		uv_unref((uv_handle_t *)&r->sigchld);
 	r->busy[worker_index(r, task)]--;
 
 	res->exit_code = term_signal ? -1 : (int)exit_status;
@@ -710,37 +825,18 @@ static void job_exited(uv_process_t *proc, int64_t exit_status, int term_signal)
 	start_ready(r);
 }
 
-static int open_log(struct runner *r, size_t task, struct strbuf *err)
-{
-	struct strbuf path = STRBUF_INIT;
-	int fd;
-
-	if (r->st) {
-		state_log_path(r->st, r->sf->tasks[task].name, &path);
-	} else {
-		strbuf_addstr(&path, "/dev/null");
-	}
-	/* read back later for `expect` and the summary line */
-	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot open log '%s': %s", path.buf, strerror(errno));
-		strbuf_release(&path);
-		return -1;
-	}
-	r->log_fds[task] = fd;
-	set_str(&r->res[task].log_path, strbuf_detach(&path, NULL));
-	return 0;
-}
-
 static int open_agent_out(struct runner *r, size_t task)
 {
 	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	/* an agent's stdout is a document (qwen's JSON), kept apart from its
-	 * stderr so that it parses */
-	strbuf_addf(&path, "%.*s.out", (int)(strlen(r->res[task].log_path) - 4),
-		    r->res[task].log_path);
+	 * stderr so that it parses: TASK.out beside TASK.log */
+	if (!r->st)
+		return -1;
+	state_log_path(r->st, r->sf->tasks[task].name, &path);
+	strbuf_setlen(&path, path.len - 4);
+	strbuf_addstr(&path, ".out");
 	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
 	strbuf_release(&path);
 	if (fd < 0)
@@ -769,12 +865,10 @@ static int start_attempt(struct runner *r, size_t task)
 	struct task_result *res = &r->res[task];
 	struct command cmd = COMMAND_INIT;
 	struct strbuf why = STRBUF_INIT;
-	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
 	struct job *job;
 	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
 	long wait_ms = 0, used = 0;
-	int rc;
+	int rc, out[2];
 
 	if (!r->started_at[task])
 		r->started_at[task] = uv_hrtime();
@@ -795,13 +889,9 @@ static int start_attempt(struct runner *r, size_t task)
 		}
 	}
 	res->attempts++;
-	if (!res->log_path) {
-		if (open_log(r, task, &why) < 0)
-			goto fail;
-	} else {
+	if (res->attempts > 1)
 		log_line(r, task, "attempt %u of %u", res->attempts - r->rate_limited[task],
 			 t->retries + 1);
-	}
 	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
 				 r->opts->changed_file, &why) < 0)
 		goto fail;
@@ -814,52 +904,48 @@ static int start_attempt(struct runner *r, size_t task)
 		goto fail;
 	}
 
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		strbuf_addf(&why, "cannot make a pipe: %s", strerror(errno));
+		goto fail;
+	}
 	job = xcalloc(1, sizeof(*job));
 	job->r = r;
 	job->task = task;
-	memset(&po, 0, sizeof(po));
-	po.exit_cb = job_exited;
-	po.file = cmd.argv.v[0];
-	po.args = cmd.argv.v;
-	po.env = cmd.env.v;
-	po.cwd = cmd.cwd;
-	/* DETACHED = setsid(): the task leads its own process group, which
-	 * a timeout or Ctrl-C signals as a whole */
-	po.flags = UV_PROCESS_DETACHED;
-	po.stdio_count = 3;
-	po.stdio = stdio;
-	stdio[0].flags = UV_IGNORE; /* /dev/null: a task never reads the terminal */
-	stdio[1].flags = UV_INHERIT_FD;
-	stdio[1].data.fd = r->out_fds[task] >= 0 ? r->out_fds[task] : r->log_fds[task];
-	stdio[2].flags = UV_INHERIT_FD;
-	stdio[2].data.fd = r->log_fds[task];
-	job->proc.data = job;
-	rc = uv_spawn(&r->loop, &job->proc, &po);
-	if (rc < 0) {
-		/* libuv has closed nothing that needs a callback: the handle
-		 * was never started, but it must still be closed */
-		job->open_handles = 1;
-		uv_close((uv_handle_t *)&job->proc, job_closed);
-		if (rc == UV_ENOENT)
+	/* stdout and stderr share one pipe, so their order holds; an agent's
+	 * stdout is a document of its own and goes to its file */
+	rc = worker_spawn(&cmd, r->out_fds[task] >= 0 ? r->out_fds[task] : out[1], out[1],
+			  &job->pid);
+	close(out[1]);
+	if (rc) {
+		close(out[0]);
+		free(job);
+		if (rc == ENOENT)
 			strbuf_addf(&why, "command not found: %s", cmd.argv.v[0]);
-		else if (rc == UV_EACCES)
+		else if (rc == EACCES)
 			strbuf_addf(&why, "permission denied: %s", cmd.argv.v[0]);
 		else
-			strbuf_addf(&why, "cannot run '%s': %s", cmd.argv.v[0], uv_strerror(rc));
-		if (rc == UV_ENOENT && access(cmd.cwd, X_OK) < 0)
+			strbuf_addf(&why, "cannot run '%s': %s", cmd.argv.v[0], strerror(rc));
+		if (rc == ENOENT && access(cmd.cwd, X_OK) < 0)
 			strbuf_addf(&why, " (or its folder '%s' is missing)", cmd.cwd);
 		goto fail;
 	}
 	job->open_handles = 2;
 	uv_timer_init(&r->loop, &job->timer);
 	job->timer.data = job;
+	uv_pipe_init(&r->loop, &job->out, 0);
+	job->out.data = job;
+	uv_pipe_open(&job->out, out[0]);
+	uv_read_start((uv_stream_t *)&job->out, output_buffer, on_output);
 	if (timeout_ms > 0)
 		uv_timer_start(&job->timer, on_timeout, (uint64_t)timeout_ms, 0);
 	job->next = r->jobs;
 	if (r->jobs)
 		r->jobs->prev = job;
 	r->jobs = job;
-	r->running++;
+	/* a running child keeps the loop alive even once its output is
+	 * closed: its exit is still to come */
+	if (r->running++ == 0)
+		uv_ref((uv_handle_t *)&r->sigchld);
 	r->busy[worker_index(r, task)]++;
 	if (r->obs->started)
 		r->obs->started(r->obs->data, task, res->attempts, &cmd);
@@ -903,6 +989,27 @@ static void kill_all(struct runner *r, int sig)
 {
 	for (struct job *job = r->jobs; job; job = job->next)
 		kill_group(job, sig);
+}
+
+/* Reap every child that has exited; each is one of the running jobs. */
+static void on_child(uv_signal_t *handle, int signum)
+{
+	struct runner *r = handle->data;
+	int status;
+	pid_t pid;
+
+	(void)signum;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
+		if (pid < 0)
+			continue;
+		for (struct job *job = r->jobs; job; job = job->next) {
+			if (job->pid != pid || job->exited)
+				continue;
+			job_exited(job, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+				   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			break;
+		}
+	}
 }
 
 static void on_tick(uv_timer_t *timer)
@@ -988,6 +1095,11 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	uv_timer_init(&r.loop, &r.kill_timer);
 	r.kill_timer.data = &r;
 	uv_unref((uv_handle_t *)&r.kill_timer);
+	/* started before the first spawn: no exit can slip by unseen */
+	uv_signal_init(&r.loop, &r.sigchld);
+	r.sigchld.data = &r;
+	uv_signal_start(&r.sigchld, on_child, SIGCHLD);
+	uv_unref((uv_handle_t *)&r.sigchld);
 	uv_timer_init(&r.loop, &r.tick_timer);
 	r.tick_timer.data = &r;
 	if (obs->tick) {
@@ -1024,6 +1136,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		uv_close((uv_handle_t *)&r.sig[i], NULL);
 	uv_close((uv_handle_t *)&r.kill_timer, NULL);
+	uv_close((uv_handle_t *)&r.sigchld, NULL);
 	uv_close((uv_handle_t *)&r.tick_timer, NULL);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r.loop);

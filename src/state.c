@@ -73,6 +73,17 @@ int state_open(struct state *st, const char *root, struct strbuf *err)
 			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
 		return -1;
 	}
+	/* once here, not once per task */
+	for (const char *const *sub = (const char *const[]){ "logs", "inputs", NULL }; *sub; sub++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", st->dir, *sub);
+		if (mkdir(path.buf, 0777) < 0 && errno != EEXIST) {
+			strbuf_addf(err, "cannot create '%s': %s", path.buf, strerror(errno));
+			strbuf_release(&path);
+			return -1;
+		}
+	}
+	strbuf_release(&path);
 	return 0;
 }
 
@@ -366,7 +377,6 @@ static void task_file(const struct state *st, const char *folder, const char *ta
 	size_t start;
 
 	strbuf_addf(path, "%s/%s", st->dir, folder);
-	(void)mkdir(path->buf, 0777); /* EEXIST is the common case */
 	strbuf_addch(path, '/');
 	start = path->len;
 	for (const unsigned char *p = (const unsigned char *)task; *p; p++) {

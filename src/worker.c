@@ -3,7 +3,11 @@
 #include "expand.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -265,15 +269,19 @@ void command_release(struct command *cmd)
 	cmd->via_shell = false;
 }
 
-int worker_check_program(const struct command *cmd, struct strbuf *err)
+/* The file argv[0] names, looked up on the command's own PATH (the task's
+ * env may change it), into `found`. Returns 0, or ENOENT / EACCES. */
+static int find_program(const struct command *cmd, struct strbuf *found)
 {
 	const char *prog = cmd->argv.v[0];
 	const char *path = NULL;
-	struct strbuf candidate = STRBUF_INIT;
 	struct stat sb;
+	int ret = ENOENT;
 
-	if (strchr(prog, '/'))
+	if (strchr(prog, '/')) {
+		strbuf_addstr(found, prog);
 		return 0; /* exec reports a bad path itself */
+	}
 	for (size_t i = 0; i < cmd->env.nr; i++)
 		if (!strncmp(cmd->env.v[i], "PATH=", 5))
 			path = cmd->env.v[i] + 5;
@@ -282,22 +290,65 @@ int worker_check_program(const struct command *cmd, struct strbuf *err)
 	while (*path) {
 		size_t len = strcspn(path, ":");
 
-		strbuf_reset(&candidate);
+		strbuf_reset(found);
 		if (len)
-			strbuf_add(&candidate, path, len);
+			strbuf_add(found, path, len);
 		else
-			strbuf_addch(&candidate, '.');
-		strbuf_addf(&candidate, "/%s", prog);
-		if (stat(candidate.buf, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    access(candidate.buf, X_OK) == 0) {
-			strbuf_release(&candidate);
-			return 0;
+			strbuf_addch(found, '.');
+		strbuf_addf(found, "/%s", prog);
+		if (stat(found->buf, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			if (access(found->buf, X_OK) == 0)
+				return 0;
+			ret = EACCES; /* as execvp: keep looking, report this if nothing else */
 		}
 		path += len + (path[len] == ':');
 	}
-	strbuf_release(&candidate);
-	strbuf_addf(err, "'%s' is not on PATH", prog);
+	return ret;
+}
+
+int worker_check_program(const struct command *cmd, struct strbuf *err)
+{
+	struct strbuf found = STRBUF_INIT;
+	int rc = find_program(cmd, &found);
+
+	strbuf_release(&found);
+	if (!rc)
+		return 0;
+	strbuf_addf(err, "'%s' is not on PATH", cmd->argv.v[0]);
 	return -1;
+}
+
+int worker_spawn(const struct command *cmd, int stdout_fd, int stderr_fd, pid_t *pid)
+{
+	struct strbuf program = STRBUF_INIT;
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int rc = find_program(cmd, &program);
+
+	if (rc) {
+		strbuf_release(&program);
+		return rc;
+	}
+	posix_spawn_file_actions_init(&actions);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+	posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+	posix_spawn_file_actions_addchdir_np(&actions, cmd->cwd);
+	/* a session of its own: the task leads a process group that a
+	 * timeout or Ctrl-C signals as a whole, away from the terminal */
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all); /* squad ignores SIGPIPE; tasks must not */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(pid, program.buf, &actions, &attr, cmd->argv.v, cmd->env.v);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
+	strbuf_release(&program);
+	return rc;
 }
 
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "squadfile.h"
 #include "util/strbuf.h"
@@ -49,6 +50,14 @@ void command_release(struct command *cmd);
  * same work; plan hashes it into the task's fingerprint. */
 void worker_describe(const struct squadfile *sf, const struct task *task,
 		     const struct worker *worker, struct strbuf *out);
+
+/* Start `cmd` in a session (and process group) of its own, stdin from
+ * /dev/null, stdout and stderr on the given fds, every signal at its
+ * default. posix_spawn (vfork semantics): the cost of an exec, with no
+ * copy of squad's page tables. argv[0] is looked up on the PATH of the
+ * command's own environment. Returns 0 with *pid set, or an errno
+ * (ENOENT, EACCES ...). The caller reaps the child. */
+int worker_spawn(const struct command *cmd, int stdout_fd, int stderr_fd, pid_t *pid);
 
 /* The program in argv[0] as found on PATH, or -1 with a message in err
  * when it is not there (so a missing agent CLI is a clear failure). */
