@@ -58,14 +58,18 @@ struct globset;
 /*
  * Compile `patterns` (see above), each relative to `base`: a folder
  * relative to the root, "" (or NULL) for the root itself, with or without
- * a trailing slash ("sub" and "sub/" are the same). `base` is taken
- * literally, even if it holds wildcard characters.
+ * a trailing slash ("sub", "sub/" and "./sub" are the same; an absolute
+ * base or one with ".." is an error). `base` is taken literally, even if
+ * it holds wildcard characters.
  *
  * A pattern starting with '!' excludes (write "\!x" for a file named "!x").
  * A path is in the set when it matches at least one positive pattern and
  * no negative one, whatever their order (git's `:(exclude)` magic). As in
  * git, a list of only negative patterns excludes from "." (everything
- * under base); an empty list matches nothing.
+ * under base); an empty list matches nothing. (git 2.39's ls-files also
+ * lets an exclusion outside the positive patterns' common folder exclude
+ * files inside it, e.g. "!lib/a.c" drops src/a.c from "src/" "*.c"; that
+ * is a bug of its prefix optimisation, not copied here.)
  *
  * Returns the set, to be freed with globset_free(), or NULL with a
  * message (naming the first bad pattern) appended to `err`.
@@ -77,9 +81,10 @@ struct globset *globset_new(const struct strvec *patterns, const char *base,
 bool globset_match(const struct globset *gs, const char *path);
 
 /*
- * A folder prefix every match starts with, e.g. "src/t1/" for the pattern
- * "src/t1/" "*.c", or "sub/" for base "sub"; "" when there is none. It ends with '/' unless
- * it is empty, so a caller can skip the parts of a sorted file list outside
+ * A folder prefix every match starts with: the literal folders the
+ * positive patterns share, e.g. "src/t1/" for the pattern "src/t1/" "*.c",
+ * "sub/" for base "sub", "" when there is none. It ends with '/' unless it
+ * is empty, so a caller can skip the parts of a sorted file list outside
  * it. Owned by the set.
  */
 const char *globset_prefix(const struct globset *gs);
