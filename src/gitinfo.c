@@ -4,6 +4,7 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,18 +309,70 @@ static void sort_files(struct file_list *files)
 	files->alloc = files->nr + 1;
 }
 
-static void walk_folder(struct file_list *files, struct strbuf *rel)
+/* What the walk needs to know of the repository, when there is one. */
+struct walk {
+	struct file_list *files;
+	git_repository *repo;  /* NULL outside a repository */
+	git_index *index;
+	int64_t index_mtime;
+};
+
+/* Is the folder `rel` (with '/') to be skipped: ignored with nothing of
+ * it tracked, or a submodule (tracked as one entry, not as files)? */
+static bool skip_folder(const struct walk *w, const char *rel)
+{
+	size_t pos;
+	int ignored = 0;
+	const git_index_entry *e;
+	struct strbuf bare = STRBUF_INIT;
+
+	if (!w->repo)
+		return false;
+	strbuf_add(&bare, rel, strlen(rel) - 1);
+	e = git_index_get_bypath(w->index, bare.buf, 0);
+	strbuf_release(&bare);
+	if (e && e->mode == GIT_FILEMODE_COMMIT)
+		return true;
+	if (git_index_find_prefix(&pos, w->index, rel) == 0)
+		return false; /* something in it is tracked */
+	return git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored;
+}
+
+static void found_file(const struct walk *w, const char *rel, const struct stat *st)
+{
+	char oid[41] = "";
+	const git_index_entry *e;
+	int ignored = 0;
+
+	if (!w->repo) {
+		add_file(w->files, rel, oid);
+		return;
+	}
+	e = git_index_get_bypath(w->index, rel, 0);
+	if (e) {
+		if (stat_matches(e, st, w->index_mtime))
+			git_oid_tostr(oid, sizeof(oid), &e->id);
+	} else if (git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored) {
+		return; /* untracked and ignored: not an input */
+	}
+	add_file(w->files, rel, oid);
+}
+
+/* Every regular file under the folder `rel` (relative to the root, "" or
+ * ending in '/'), one lstat each. */
+static void walk_folder(const struct walk *w, struct strbuf *rel)
 {
 	struct strbuf full = STRBUF_INIT;
+	size_t len = rel->len;
 	DIR *dir;
 	struct dirent *de;
-	size_t len = rel->len;
 
-	strbuf_addf(&full, "%s%s", files->root, rel->buf);
-	dir = opendir(full.len ? full.buf : ".");
-	strbuf_release(&full);
-	if (!dir)
+	strbuf_addf(&full, "%s%s", w->files->root, rel->buf);
+	dir = opendir(full.buf);
+	if (!dir) {
+		strbuf_release(&full);
 		return;
+	}
 	while ((de = readdir(dir))) {
 		struct stat st;
 
@@ -327,95 +380,93 @@ static void walk_folder(struct file_list *files, struct strbuf *rel)
 		    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
 			continue;
 		strbuf_addstr(rel, de->d_name);
-		strbuf_addf(&full, "%s%s", files->root, rel->buf);
-		if (lstat(full.buf, &st) == 0) {
+		/* relative to the open folder: no walk of the whole path */
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				strbuf_addch(rel, '/');
-				walk_folder(files, rel);
+				if (!skip_folder(w, rel->buf))
+					walk_folder(w, rel);
 			} else if (S_ISREG(st.st_mode)) {
-				add_file(files, rel->buf, "");
+				found_file(w, rel->buf, &st);
 			}
 		}
-		strbuf_release(&full);
 		strbuf_setlen(rel, len);
 	}
 	closedir(dir);
+	strbuf_release(&full);
 }
 
-int gitinfo_files(struct file_list *files, const char *path, struct strbuf *err)
+int gitinfo_workdir(const char *path, struct strbuf *root)
 {
 	git_repository *repo = NULL;
-	git_index *index = NULL;
-	git_status_list *status = NULL;
-	git_status_options opts;
-	struct strbuf full = STRBUF_INIT;
-	int64_t index_mtime = INT64_MAX;
+	int rc = git_repository_open_ext(&repo, path, 0, NULL);
+
+	if (rc == 0 && git_repository_workdir(repo)) {
+		strbuf_addstr(root, git_repository_workdir(repo));
+	} else {
+		strbuf_addstr(root, path);
+		if (root->len && root->buf[root->len - 1] != '/')
+			strbuf_addch(root, '/');
+	}
+	git_repository_free(repo);
+	return 0;
+}
+
+int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
+		  struct strbuf *err)
+{
+	struct walk w = { files, NULL, NULL, INT64_MAX };
+	struct strbuf rel = STRBUF_INIT, full = STRBUF_INIT;
 	struct stat st;
-	int ret = -1, rc;
+	int rc;
 
 	memset(files, 0, sizeof(*files));
-	rc = git_repository_open_ext(&repo, path, 0, NULL);
-	if (rc == GIT_ENOTFOUND || (rc == 0 && git_repository_is_bare(repo))) {
-		struct strbuf rel = STRBUF_INIT;
-
-		git_repository_free(repo);
-		strbuf_addstr(&rel, path);
-		if (rel.len && rel.buf[rel.len - 1] != '/')
-			strbuf_addch(&rel, '/');
-		files->root = strbuf_detach(&rel, NULL);
-		walk_folder(files, &rel);
-		strbuf_release(&rel);
-		sort_files(files);
-		return 0;
-	}
-	if (rc < 0)
+	rc = git_repository_open_ext(&w.repo, path, 0, NULL);
+	if (rc < 0 && rc != GIT_ENOTFOUND)
 		return fail(err, "cannot open the repository");
-	files->in_repo = true;
-	files->root = xstrdup(git_repository_workdir(repo));
-	if (git_repository_index(&index, repo) < 0) {
-		fail(err, "cannot read the index");
-		goto out;
+	if (rc == 0 && git_repository_is_bare(w.repo)) {
+		git_repository_free(w.repo);
+		w.repo = NULL;
 	}
-	strbuf_addf(&full, "%sindex", git_repository_path(repo));
-	if (stat(full.buf, &st) == 0)
-		index_mtime = st.st_mtim.tv_sec;
-	for (size_t i = 0; i < git_index_entrycount(index); i++) {
-		const git_index_entry *e = git_index_get_byindex(index, i);
-		char oid[41] = "";
+	if (w.repo) {
+		files->in_repo = true;
+		if (git_repository_index(&w.index, w.repo) < 0) {
+			git_repository_free(w.repo);
+			return fail(err, "cannot read the index");
+		}
+		strbuf_addf(&full, "%sindex", git_repository_path(w.repo));
+		if (stat(full.buf, &st) == 0)
+			w.index_mtime = st.st_mtim.tv_sec;
+	}
+	strbuf_reset(&full);
+	if (w.repo)
+		strbuf_addstr(&full, git_repository_workdir(w.repo));
+	else
+		gitinfo_workdir(path, &full);
+	files->root = strbuf_detach(&full, NULL);
 
-		if (GIT_INDEX_ENTRY_STAGE(e) > 0 && i && !strcmp(e->path,
-		    git_index_get_byindex(index, i - 1)->path))
-			continue; /* a conflict lists a path per stage: once is enough */
-		strbuf_reset(&full);
-		strbuf_addf(&full, "%s%s", files->root, e->path);
-		if (lstat(full.buf, &st) < 0 || !S_ISREG(st.st_mode))
-			continue; /* deleted in the working tree, or a submodule */
-		if (!GIT_INDEX_ENTRY_STAGE(e) && stat_matches(e, &st, index_mtime))
-			git_oid_tostr(oid, sizeof(oid), &e->id);
-		add_file(files, e->path, oid);
-	}
-	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
-	opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
-	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-	if (git_status_list_new(&status, repo, &opts) < 0) {
-		fail(err, "cannot list untracked files");
-		goto out;
-	}
-	for (size_t i = 0; i < git_status_list_entrycount(status); i++) {
-		const git_status_entry *e = git_status_byindex(status, i);
+	if (!roots) {
+		walk_folder(&w, &rel);
+	} else {
+		/* only the folders inputs can reach; roots come sorted, so a
+		 * root inside the one walked before it is covered already */
+		const char *last = NULL;
 
-		if ((e->status & GIT_STATUS_WT_NEW) && e->index_to_workdir)
-			add_file(files, e->index_to_workdir->new_file.path, "");
+		for (size_t i = 0; i < roots->nr; i++) {
+			if (last && !strncmp(roots->v[i], last, strlen(last)))
+				continue;
+			last = roots->v[i];
+			strbuf_reset(&rel);
+			strbuf_addstr(&rel, roots->v[i]);
+			if (!rel.len || !skip_folder(&w, rel.buf))
+				walk_folder(&w, &rel);
+		}
 	}
 	sort_files(files);
-	ret = 0;
-out:
-	strbuf_release(&full);
-	git_status_list_free(status);
-	git_index_free(index);
-	git_repository_free(repo);
-	return ret;
+	strbuf_release(&rel);
+	git_index_free(w.index);
+	git_repository_free(w.repo);
+	return 0;
 }
 
 const char *gitinfo_file_oid(struct file_list *files, size_t i)

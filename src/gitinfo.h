@@ -47,7 +47,16 @@ struct file_list {
 	bool in_repo;
 };
 
-int gitinfo_files(struct file_list *files, const char *path, struct strbuf *err);
+/* Only files under `roots` are listed: folders relative to the top of the
+ * tree, "" or ending in '/', sorted (NULL: the whole tree). Each file
+ * costs one lstat; the index gives blob ids, git's ignore rules are
+ * asked about untracked paths only. */
+int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
+		  struct strbuf *err);
+
+/* The folder `path`'s files are relative to: the top of its working
+ * tree, or `path` itself outside a repository; with a trailing '/'. */
+int gitinfo_workdir(const char *path, struct strbuf *root);
 /* The blob id of files->paths[i]: from the index, else by hashing the
  * file (once; cached). Returns "" when it cannot be read. */
 const char *gitinfo_file_oid(struct file_list *files, size_t i);

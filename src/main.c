@@ -243,7 +243,13 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 	char *path = realpath(o->file, NULL);
 	int entries;
 
-	if (gitinfo_read(&git, sf->root, &err) < 0) {
+	bool waiting = false;
+
+	for (size_t i = 0; i < plan->nr_order && !waiting; i++)
+		waiting = task_status_for_tactician(results[plan->order[i]].status);
+	memset(&git, 0, sizeof(git));
+	/* the git context costs a walk of the working tree: only for a manifest */
+	if (waiting && gitinfo_read(&git, sf->root, &err) < 0) {
 		/* the manifest is still useful without its git section */
 		fprintf(stderr, "squad: %s\n", err.buf);
 		strbuf_reset(&err);
@@ -306,7 +312,9 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
 {
 	bool any_inputs = false;
-	struct strbuf root = STRBUF_INIT;
+	struct strbuf root = STRBUF_INIT, top = STRBUF_INIT;
+	struct strvec roots = STRVEC_INIT;
+	int ret;
 
 	memset(po, 0, sizeof(*po));
 	po->force = o->force;
@@ -321,16 +329,19 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		any_inputs |= sf->tasks[i].inputs.nr > 0;
 	if (!any_inputs)
 		return 0;
-	if (gitinfo_files(files, sf->root, err) < 0)
-		return -1;
-	po->files = files;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
+	gitinfo_workdir(sf->root, &top);
 	strbuf_addf(&root, "%s/", sf->root);
-	if (!strncmp(root.buf, files->root, strlen(files->root)))
-		strbuf_addstr(prefix, root.buf + strlen(files->root));
+	if (!strncmp(root.buf, top.buf, top.len))
+		strbuf_addstr(prefix, root.buf + top.len);
+	plan_input_roots(sf, prefix->buf, &roots);
+	ret = gitinfo_files(files, sf->root, &roots, err);
+	po->files = files;
 	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
-	return 0;
+	strbuf_release(&top);
+	strvec_clear(&roots);
+	return ret;
 }
 
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
@@ -363,6 +374,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	ro.keep_going = o->keep_going;
 	ro.worker_override = -1;
 	ro.verbose = o->level == REPORT_VERBOSE;
+	ro.replay = o->replay;
 	if (o->worker) {
 		ro.worker_override = squadfile_find_worker(sf, o->worker);
 		if (ro.worker_override < 0)

@@ -67,6 +67,38 @@ void plan_task_base(const struct squadfile *sf, const struct task *t, const char
 	}
 }
 
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void plan_input_roots(const struct squadfile *sf, const char *prefix, struct strvec *roots)
+{
+	struct strvec all = STRVEC_INIT;
+
+	for (size_t i = 0; i < sf->nr_tasks; i++) {
+		const struct task *t = &sf->tasks[i];
+		struct strbuf base = STRBUF_INIT, err = STRBUF_INIT;
+		struct globset *gs;
+
+		if (!t->inputs.nr)
+			continue;
+		plan_task_base(sf, t, prefix, &base);
+		gs = globset_new(&t->inputs, base.buf, &err);
+		/* an invalid glob is reported by plan_build(); list all */
+		strvec_push(&all, gs ? globset_prefix(gs) : "");
+		globset_free(gs);
+		strbuf_release(&base);
+		strbuf_release(&err);
+	}
+	if (all.nr)
+		qsort(all.v, all.nr, sizeof(char *), by_string);
+	for (size_t i = 0; i < all.nr; i++)
+		if (!roots->nr || strcmp(roots->v[roots->nr - 1], all.v[i]))
+			strvec_push(roots, all.v[i]);
+	strvec_clear(&all);
+}
+
 /* The files of `files` that task t's inputs match, and the changed
  * paths they match; adds "in=PATH\0OID\0" to text for each file. */
 static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_t n,

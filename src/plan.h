@@ -74,6 +74,12 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	       const struct state *st, const struct strvec *targets,
 	       const struct plan_options *opts, struct strbuf *err);
 
+/* The folders (relative to the files' root, "" or ending in '/') under
+ * which the inputs and outputs of sf's tasks can match, sorted and
+ * unique: what gitinfo_files() must list. `prefix` is the Squadfile's
+ * folder relative to that root. */
+void plan_input_roots(const struct squadfile *sf, const char *prefix, struct strvec *roots);
+
 /* The folder of task t relative to the files' root, with a trailing '/'
  * (or ""): where its inputs and outputs are looked up. */
 void plan_task_base(const struct squadfile *sf, const struct task *t, const char *prefix,

@@ -74,6 +74,7 @@ struct run_options {
 	long worker_override;   /* run every skill-free task here; -1 = no */
 	bool verbose;           /* observer gets commands at start */
 	const char *changed_file; /* $SQUAD_CHANGED: the changed paths, or NULL */
+	bool replay;            /* up-to-date tasks: find their last log */
 };
 
 struct run_observer {
