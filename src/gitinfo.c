@@ -10,14 +10,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
+static bool initialised;
+
+/* libgit2's set-up reads the system's certificates, which a run that
+ * never touches git should not pay for: it happens on first use. */
 void gitinfo_global_init(void)
 {
-	git_libgit2_init();
+	if (!initialised)
+		git_libgit2_init();
+	initialised = true;
 }
 
 void gitinfo_global_shutdown(void)
 {
-	git_libgit2_shutdown();
+	if (initialised)
+		git_libgit2_shutdown();
+	initialised = false;
 }
 
 static int fail(struct strbuf *err, const char *what)
@@ -36,6 +44,7 @@ int gitinfo_read(struct gitinfo *gi, const char *path, struct strbuf *err)
 	git_status_options opts;
 	int rc, ret = -1;
 
+	gitinfo_global_init();
 	memset(gi, 0, sizeof(*gi));
 	strvec_init(&gi->dirty);
 	rc = git_repository_open_ext(&repo, path, 0, NULL);
@@ -107,6 +116,7 @@ void gitinfo_hash(const char *data, size_t len, char hex[41])
 {
 	git_oid oid;
 
+	gitinfo_global_init();
 	git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB);
 	git_oid_tostr(hex, 41, &oid);
 }
@@ -204,6 +214,7 @@ int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err)
 	git_diff_options opts;
 	int ret = -1;
 
+	gitinfo_global_init();
 	if (open_repo(&repo, path, err) < 0)
 		return -1;
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
@@ -232,6 +243,7 @@ int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
 	git_diff_options opts;
 	int ret = -1;
 
+	gitinfo_global_init();
 	if (open_repo(&repo, path, err) < 0)
 		return -1;
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
@@ -401,6 +413,7 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 	git_repository *repo = NULL;
 	int rc = git_repository_open_ext(&repo, path, 0, NULL);
 
+	gitinfo_global_init();
 	if (rc == 0 && git_repository_workdir(repo)) {
 		strbuf_addstr(root, git_repository_workdir(repo));
 	} else {
@@ -420,6 +433,7 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	struct stat st;
 	int rc;
 
+	gitinfo_global_init();
 	memset(files, 0, sizeof(*files));
 	rc = git_repository_open_ext(&w.repo, path, 0, NULL);
 	if (rc < 0 && rc != GIT_ENOTFOUND)
@@ -474,6 +488,7 @@ const char *gitinfo_file_oid(struct file_list *files, size_t i)
 	struct strbuf full = STRBUF_INIT;
 	git_oid oid;
 
+	gitinfo_global_init();
 	if (!files->oid[i][0]) {
 		strbuf_addf(&full, "%s%s", files->root, files->paths[i]);
 		if (git_odb_hashfile(&oid, full.buf, GIT_OBJECT_BLOB) == 0)

@@ -1,5 +1,6 @@
 /* hook.c - the pre-commit hook; see hook.h. */
 #include "hook.h"
+#include "gitinfo.h"
 #include "state.h"
 #include "util/xalloc.h"
 
@@ -32,6 +33,7 @@ static int hook_path(const char *squadfile, struct strbuf *path, struct strbuf *
 	const char *workdir;
 	int ret = -1;
 
+	gitinfo_global_init();
 	if (git_repository_open_ext(&repo, squadfile, 0, NULL) < 0) {
 		strbuf_addf(err, "'%s' is not in a git repository", squadfile);
 		return -1;

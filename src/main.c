@@ -831,7 +831,6 @@ int main(int argc, char **argv)
 	/* a reader that goes away (squad --json | head) must not kill squad
 	 * while its tasks run; libuv gives children default dispositions */
 	signal(SIGPIPE, SIG_IGN);
-	gitinfo_global_init();
 	ret = load(&sf, &g, &skills, &o);
 	if (ret)
 		goto out;

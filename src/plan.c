@@ -343,7 +343,9 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	free(target_ids);
 	plan->nr_order = graph_topo_order(g, plan->in, plan->order);
 
-	if (compute_fingerprints(plan, opts, err) < 0)
+	/* fingerprints matter only against a state (up to date, done marks)
+	 * and to the records a run writes; a bare plan (-n, graph) skips them */
+	if ((st || opts) && compute_fingerprints(plan, opts, err) < 0)
 		return -1;
 	if (opts && opts->changed)
 		select_changed(plan);

@@ -385,14 +385,36 @@ static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
 			continue;
 		}
 		key = scalar(k);
-		first = strmap_get(&seen, key);
+		/* a task's own map is a handful of keys: a scan beats a table */
+		if (pair - map->data.mapping.pairs.start < 16) {
+			first = -1;
+			for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
+				yaml_node_t *qk = yaml_document_get_node(&l->doc, q->key);
+
+				if (qk && qk->type == YAML_SCALAR_NODE && !strcmp(scalar(qk), key)) {
+					first = (int)qk->start_mark.line + 1;
+					break;
+				}
+			}
+		} else {
+			if (pair - map->data.mapping.pairs.start == 16)
+				for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
+					yaml_node_t *qk = yaml_document_get_node(&l->doc, q->key);
+
+					if (qk && qk->type == YAML_SCALAR_NODE &&
+					    strmap_get(&seen, scalar(qk)) < 0)
+						strmap_put(&seen, scalar(qk), (int)qk->start_mark.line + 1);
+				}
+			first = strmap_get(&seen, key);
+		}
 		if (first >= 0) {
 			diag_error(l->diags, mark_of(k),
 				   "duplicate key '%s' in %s (first given on line %d)",
 				   key, where, first);
 			continue;
 		}
-		strmap_put(&seen, key, (int)k->start_mark.line + 1);
+		if (pair - map->data.mapping.pairs.start >= 16)
+			strmap_put(&seen, key, (int)k->start_mark.line + 1);
 		if (known) {
 			bool ok = false;
 
