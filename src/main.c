@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "completion.h"
 #include "diag.h"
 #include "gitinfo.h"
 #include "explain.h"
 #include "graph.h"
 #include "handoff.h"
 #include "hook.h"
+#include "init.h"
 #include "plan.h"
 #include "report.h"
 #include "report_json.h"
@@ -46,7 +48,7 @@ enum exit_code {
 static const char usage_text[] =
 "usage: squad [options] [TARGET...]       run TARGETs (default: the Squadfile's 'default')\n"
 "       squad run [options] TARGET...     the same; for a task named like a subcommand\n"
-"       squad list                        tasks with their descriptions, needs and skills\n"
+"       squad list [--names]              tasks with their descriptions, needs and skills\n"
 "       squad graph [TARGET...]           the graph as DOT (pipe it to 'dot -Tsvg')\n"
 "       squad explain TASK                why TASK will or will not run\n"
 "       squad handoff [--json]            what waits for the tactician\n"
@@ -54,6 +56,8 @@ static const char usage_text[] =
 "                                         record the tactician's result for TASK\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running 'squad --staged'\n"
+"       squad init                        write a starter Squadfile from what the folder holds\n"
+"       squad completion bash|zsh|fish    print a shell completion script\n"
 "\n"
 "options:\n"
 "  -f, --file FILE       read FILE instead of ./Squadfile\n"
@@ -106,6 +110,7 @@ enum long_only {
 	OPT_CHANGED,
 	OPT_REPLAY,
 	OPT_TARGET,
+	OPT_NAMES,
 	OPT_OUTPUT,
 };
 
@@ -137,6 +142,7 @@ struct options {
 	bool force;           /* -B; for 'hook install': replace a foreign hook */
 	bool replay;
 	const char *target;   /* hook install --target */
+	bool names;           /* list --names: the task names alone */
 	enum report_output output;
 };
 
@@ -654,6 +660,59 @@ static int cmd_hook(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* squad init: a starter ./Squadfile (after -C) from what the folder
+ * holds; with -n, print it instead. */
+static int cmd_init(const struct options *o, const struct strvec *args)
+{
+	struct strbuf path = STRBUF_INIT, summary = STRBUF_INIT, err = STRBUF_INIT;
+	int rc;
+
+	if (args->nr)
+		return usage_error("'squad init' takes no arguments (got '%s'); "
+				   "-C DIR writes DIR/Squadfile", args->v[0]);
+	if (strcmp(o->file, "Squadfile"))
+		return usage_error("'squad init' writes ./Squadfile, not -f FILE; "
+				   "-C DIR writes DIR/Squadfile");
+	if (o->dry_run) {
+		struct strbuf text = STRBUF_INIT;
+
+		init_generate(".", &text, &summary);
+		fputs(text.buf, stdout);
+		fputs(summary.buf, stderr);
+		strbuf_release(&text);
+		strbuf_release(&summary);
+		return EXIT_OK;
+	}
+	rc = init_squadfile(".", &path, &summary, &err);
+	if (rc == 0) {
+		printf("squad: wrote %s from what this folder holds:\n", path.buf);
+		for (const char *line = summary.buf; *line; ) {
+			const char *end = strchrnul(line, '\n');
+
+			printf("  %.*s\n", (int)(end - line), line);
+			line = *end ? end + 1 : end;
+		}
+		printf("next: 'squad list' for its tasks, 'squad -n' for the plan, 'squad' to run it\n");
+	} else {
+		fprintf(stderr, "squad: %s\n", err.buf);
+	}
+	strbuf_release(&path);
+	strbuf_release(&summary);
+	strbuf_release(&err);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* squad completion SHELL: the completion script, built in. */
+static int cmd_completion(const struct strvec *args)
+{
+	const char *script = args->nr == 1 ? completion_script(args->v[0]) : NULL;
+
+	if (!script)
+		return usage_error("usage: squad completion bash|zsh|fish");
+	fputs(script, stdout);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -679,6 +738,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'B' },
 		{ "replay", no_argument, NULL, OPT_REPLAY },
 		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -779,6 +839,9 @@ int main(int argc, char **argv)
 		case OPT_REPLAY:
 			o.replay = true;
 			break;
+		case OPT_NAMES:
+			o.names = true;
+			break;
 		case OPT_TARGET:
 			o.target = optarg;
 			break;
@@ -809,7 +872,8 @@ int main(int argc, char **argv)
 
 	if (optind < argc) {
 		static const char *const commands[] = {
-			"run", "list", "graph", "done", "handoff", "hook", "explain", NULL,
+			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
+			"completion", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -828,6 +892,14 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* these two need no Squadfile */
+	if (command && (!strcmp(command, "init") || !strcmp(command, "completion"))) {
+		ret = !strcmp(command, "init") ? cmd_init(&o, &targets) : cmd_completion(&targets);
+		strvec_clear(&targets);
+		free(self);
+		return ret;
+	}
+
 	/* a reader that goes away (squad --json | head) must not kill squad
 	 * while its tasks run; libuv gives children default dispositions */
 	signal(SIGPIPE, SIG_IGN);
@@ -837,6 +909,9 @@ int main(int argc, char **argv)
 	if (command && !strcmp(command, "list")) {
 		if (targets.nr)
 			ret = usage_error("'squad list' takes no arguments (got '%s')", targets.v[0]);
+		else if (o.names)
+			for (size_t i = 0; i < sf.nr_tasks; i++)
+				puts(sf.tasks[i].name);
 		else
 			report_list(stdout, &sf);
 	} else if (command && !strcmp(command, "graph")) {
