@@ -119,27 +119,11 @@ static json_t *log_tail(const char *path)
 	return s;
 }
 
-static void shell_quote(struct strbuf *sb, const char *s)
-{
-	if (*s && !s[strcspn(s, " \t\n'\"\\$`|&;<>()*?[]#~{}!")]) {
-		strbuf_addstr(sb, s);
-		return;
-	}
-	strbuf_addch(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			strbuf_addstr(sb, "'\\''");
-		else
-			strbuf_addch(sb, *s);
-	}
-	strbuf_addch(sb, '\'');
-}
-
 static void squad_call(struct strbuf *sb, const struct handoff_context *ctx)
 {
-	shell_quote(sb, ctx->squad_command);
+	strbuf_add_shell_quoted(sb, ctx->squad_command);
 	strbuf_addstr(sb, " -f ");
-	shell_quote(sb, ctx->squadfile_path);
+	strbuf_add_shell_quoted(sb, ctx->squadfile_path);
 }
 
 /* Tasks of this run that wait, directly or not, behind `task`. */
@@ -279,7 +263,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 
 	squad_call(&done, ctx);
 	strbuf_addstr(&done, " done ");
-	shell_quote(&done, t->name);
+	strbuf_add_shell_quoted(&done, t->name);
 	strbuf_addstr(&done, " --note '<one line: what you did and found>'");
 	json_object_set_new(o, "done_command", json_string(done.buf));
 
@@ -384,7 +368,7 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 		for (size_t i = 0; i < ctx->plan->targets.nr; i++) {
 			json_array_append_new(targets, json_string(ctx->plan->targets.v[i]));
 			strbuf_addch(&resume, ' ');
-			shell_quote(&resume, ctx->plan->targets.v[i]);
+			strbuf_add_shell_quoted(&resume, ctx->plan->targets.v[i]);
 		}
 		json_object_set_new(manifest, "targets", targets);
 		json_object_set_new(manifest, "resume_command", json_string(resume.buf));

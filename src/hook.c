@@ -80,18 +80,6 @@ static int is_ours(const char *path)
 	return ours;
 }
 
-static void sh_quote(struct strbuf *sb, const char *s)
-{
-	strbuf_addch(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			strbuf_addstr(sb, "'\\''");
-		else
-			strbuf_addch(sb, *s);
-	}
-	strbuf_addch(sb, '\'');
-}
-
 int hook_install(const char *squadfile, const char *squad_command, const char *target,
 		 bool force, struct strbuf *where, struct strbuf *err)
 {
@@ -117,14 +105,14 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 	free(folder);
 	strbuf_addf(&script, "#!/bin/sh\n%s; 'squad hook uninstall' removes it.\n", HOOK_MARK);
 	strbuf_addstr(&script, "# Runs the tasks whose inputs the commit changes.\nsquad=");
-	sh_quote(&script, squad_command);
+	strbuf_add_shell_quoted(&script, squad_command);
 	strbuf_addstr(&script, "\ncommand -v \"$squad\" >/dev/null 2>&1 || squad=squad\n"
 		      "cd \"$(git rev-parse --show-toplevel)\" || exit 1\n\"$squad\" -f ");
-	sh_quote(&script, rel.buf);
+	strbuf_add_shell_quoted(&script, rel.buf);
 	strbuf_addstr(&script, " --staged");
 	if (target) {
 		strbuf_addstr(&script, " run ");
-		sh_quote(&script, target);
+		strbuf_add_shell_quoted(&script, target);
 	}
 	strbuf_addstr(&script, "\nstatus=$?\n"
 		      "if [ \"$status\" -eq 3 ]; then\n"

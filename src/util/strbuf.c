@@ -103,6 +103,22 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+void strbuf_add_shell_quoted(struct strbuf *sb, const char *s)
+{
+	if (*s && !s[strcspn(s, " \t\n'\"\\$`|&;<>()*?[]#~{}!=%^")]) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	strbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			strbuf_addstr(sb, "'\\''");
+		else
+			strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '\'');
+}
+
 void strbuf_rtrim(struct strbuf *sb)
 {
 	while (sb->len && strchr(" \t\r\n", sb->buf[sb->len - 1]))

@@ -33,6 +33,10 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 
+/* Append `s` as one word for /bin/sh: as it is when no character in it
+ * means anything to the shell, else in single quotes. */
+void strbuf_add_shell_quoted(struct strbuf *sb, const char *s);
+
 /* Strip trailing whitespace (spaces, tabs, newlines). */
 void strbuf_rtrim(struct strbuf *sb);
 
