@@ -14,6 +14,12 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	grep -v '^#' .ci/packages | xargs apt-get install -y -qq --no-install-recommends >/dev/null
+	# node and npm (the tests install the qwen CLI and ajv with them): the
+	# machine's own when it has them (NodeSource's node bundles an npm that
+	# Debian's npm package conflicts with), else Debian's
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	fi
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
