@@ -48,8 +48,9 @@ enum exit_code {
 static const char usage_text[] =
 "usage: squad [options] [TARGET...]       run TARGETs (default: the Squadfile's 'default')\n"
 "       squad run [options] TARGET...     the same; for a task named like a subcommand\n"
-"       squad list [--names]              tasks with their descriptions, needs and skills\n"
-"       squad graph [TARGET...]           the graph as DOT (pipe it to 'dot -Tsvg')\n"
+"       squad list [--names | --json]     tasks with their descriptions, needs and skills\n"
+"       squad graph [--format=dot|mermaid] [TARGET...]\n"
+"                                         the graph as DOT (pipe it to 'dot -Tsvg'), or Mermaid\n"
 "       squad explain TASK                why TASK will or will not run\n"
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
@@ -112,6 +113,7 @@ enum long_only {
 	OPT_TARGET,
 	OPT_NAMES,
 	OPT_OUTPUT,
+	OPT_FORMAT,
 };
 
 enum selection {
@@ -144,6 +146,7 @@ struct options {
 	const char *target;   /* hook install --target */
 	bool names;           /* list --names: the task names alone */
 	enum report_output output;
+	bool mermaid;         /* graph --format=mermaid */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -492,7 +495,8 @@ out:
 	return ret;
 }
 
-static int cmd_graph(struct squadfile *sf, struct graph *g, const struct strvec *targets)
+static int cmd_graph(const struct options *o, struct squadfile *sf, struct graph *g,
+		     const struct strvec *targets)
 {
 	struct plan plan;
 	struct strbuf err = STRBUF_INIT;
@@ -507,7 +511,10 @@ static int cmd_graph(struct squadfile *sf, struct graph *g, const struct strvec 
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else {
-		report_graph_dot(stdout, &plan);
+		if (o->mermaid)
+			report_graph_mermaid(stdout, &plan);
+		else
+			report_graph_dot(stdout, &plan);
 	}
 	plan_release(&plan);
 	strvec_clear(&all);
@@ -740,6 +747,7 @@ int main(int argc, char **argv)
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -845,6 +853,11 @@ int main(int argc, char **argv)
 		case OPT_TARGET:
 			o.target = optarg;
 			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "dot") && strcmp(optarg, "mermaid"))
+				return usage_error("--format wants dot or mermaid, not '%s'", optarg);
+			o.mermaid = !strcmp(optarg, "mermaid");
+			break;
 		case OPT_OUTPUT: {
 			static const char *const modes[] = {
 				[OUTPUT_GROUPED] = "grouped", [OUTPUT_PREFIXED] = "prefixed",
@@ -912,10 +925,12 @@ int main(int argc, char **argv)
 		else if (o.names)
 			for (size_t i = 0; i < sf.nr_tasks; i++)
 				puts(sf.tasks[i].name);
+		else if (o.json)
+			report_list_json(stdout, &sf);
 		else
 			report_list(stdout, &sf);
 	} else if (command && !strcmp(command, "graph")) {
-		ret = cmd_graph(&sf, &g, &targets);
+		ret = cmd_graph(&o, &sf, &g, &targets);
 	} else if (command && !strcmp(command, "done")) {
 		ret = cmd_done(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "explain")) {

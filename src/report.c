@@ -4,6 +4,7 @@
 #include "util/xalloc.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -653,4 +654,81 @@ void report_graph_dot(FILE *out, const struct plan *plan)
 		}
 	}
 	fputs("}\n", out);
+}
+
+static json_t *string_list(const struct strvec *list)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < list->nr; i++)
+		json_array_append_new(a, json_string(list->v[i]));
+	return a;
+}
+
+void report_list_json(FILE *out, const struct squadfile *sf)
+{
+	json_t *tasks = json_array();
+	char *text;
+
+	for (size_t i = 0; i < sf->nr_tasks; i++) {
+		const struct task *t = &sf->tasks[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(t->name));
+		json_object_set_new(o, "desc", t->desc ? json_string(t->desc) : json_null());
+		json_object_set_new(o, "needs", string_list(&t->needs));
+		json_object_set_new(o, "skills", string_list(&t->skills));
+		json_object_set_new(o, "worker", t->skills.nr ? json_null()
+				    : json_string(sf->workers[t->worker].name));
+		json_object_set_new(o, "kind", json_string(t->skills.nr ? "hand-off"
+				    : t->prompt && !t->run && !t->run_argv.nr ? "prompt"
+				    : t->run || t->run_argv.nr ? "command" : "group"));
+		json_object_set_new(o, "inputs", string_list(&t->inputs));
+		json_object_set_new(o, "outputs", string_list(&t->outputs));
+		json_object_set_new(o, "default", json_boolean(
+				    strvec_find(&sf->default_targets, t->name) >= 0));
+		json_array_append_new(tasks, o);
+	}
+	text = json_dumps(tasks, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fprintf(out, "%s\n", text);
+	free(text);
+	json_decref(tasks);
+}
+
+/* Mermaid ids are plain words: task names become t0, t1 ... with the
+ * name as the label. */
+static void mermaid_label(FILE *out, const char *name)
+{
+	fputc('"', out);
+	for (; *name; name++) {
+		if (*name == '"')
+			fputs("#quot;", out);
+		else
+			fputc(*name, out);
+	}
+	fputc('"', out);
+}
+
+void report_graph_mermaid(FILE *out, const struct plan *plan)
+{
+	const struct squadfile *sf = plan->sf;
+	const struct graph *g = plan->graph;
+
+	fputs("flowchart LR\n", out);
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+		const struct task *t = &sf->tasks[n];
+
+		/* a hand-off is a hexagon, an agent's task a stadium */
+		fprintf(out, "  t%d%s", n, t->skills.nr ? "{{" :
+			!sf->workers[t->worker].is_shell ? "([" : "[");
+		mermaid_label(out, t->name);
+		fputs(t->skills.nr ? "}}\n" : !sf->workers[t->worker].is_shell ? "])\n" : "]\n", out);
+	}
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+
+		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
+			fprintf(out, "  t%d --> t%d\n", g->deps[e], n);
+	}
 }

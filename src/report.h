@@ -69,7 +69,13 @@ void report_dry_run(FILE *out, const struct plan *plan);
 /* squad list: task, description, needs, skills in aligned columns. */
 void report_list(FILE *out, const struct squadfile *sf);
 
+/* squad list --json: one JSON array of the tasks (name, desc, needs,
+ * skills, worker, inputs, outputs, default) for programs. */
+void report_list_json(FILE *out, const struct squadfile *sf);
+
 /* squad graph: DOT of the closure of `plan` (skill tasks drawn apart). */
 void report_graph_dot(FILE *out, const struct plan *plan);
+/* squad graph --format=mermaid: the same as a Mermaid flowchart. */
+void report_graph_mermaid(FILE *out, const struct plan *plan);
 
 #endif

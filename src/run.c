@@ -1056,7 +1056,8 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 {
 	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
 	struct runner r;
-	size_t nr = plan->sf->nr_tasks;
+	size_t nr = plan->sf->nr_tasks, nr_roots = 0;
+	int *roots;
 
 	memset(&r, 0, sizeof(r));
 	r.plan = plan;
@@ -1116,12 +1117,15 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 		for (size_t e = r.g->dep_start[n]; e < r.g->dep_start[n + 1]; e++)
 			r.pending[n] += plan->in[r.g->deps[e]];
 	}
-	for (size_t i = 0; i < plan->nr_order; i++) {
-		int n = plan->order[i];
-
-		if (!r.pending[n] && r.res[n].status == TASK_PENDING)
-			became_ready(&r, (size_t)n);
-	}
+	/* The roots are fixed first: settling one (up to date, done) may make
+	 * others ready on the spot, and those must not be queued twice. */
+	roots = xmalloc((plan->nr_order + 1) * sizeof(int));
+	for (size_t i = 0; i < plan->nr_order; i++)
+		if (!r.pending[plan->order[i]])
+			roots[nr_roots++] = plan->order[i];
+	for (size_t i = 0; i < nr_roots; i++)
+		became_ready(&r, (size_t)roots[i]);
+	free(roots);
 	start_ready(&r);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 

@@ -82,3 +82,27 @@ Y
 	[[ $output == *visible-fail* ]]
 	[[ $output == *"1 ok, 1 failed, 1 skipped"* ]]
 }
+
+@test "list --json: one array of tasks for programs" {
+	example
+	run --separate-stderr "$SQUAD" list --json
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | jq length)" -eq 4 ]
+	[ "$(printf '%s' "$output" | jq -r '.[1].needs[0]')" = lint ]
+	[ "$(printf '%s' "$output" | jq -r '.[2].kind')" = hand-off ]
+	[ "$(printf '%s' "$output" | jq -r '.[2].skills[0]')" = compliance ]
+	[ "$(printf '%s' "$output" | jq -r '.[3].default')" = true ]
+	[ "$(printf '%s' "$output" | jq -r '.[0].worker')" = shell ]
+}
+
+@test "graph --format=mermaid: a flowchart with every edge, hand-offs as hexagons" {
+	example
+	run --separate-stderr "$SQUAD" graph --format=mermaid
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "flowchart LR" ]
+	[[ $output == *'t2{{"audit"}}'* ]]
+	[[ $output == *"t0 --> t1"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c -- '-->')" -eq 4 ]
+	run "$SQUAD" graph --format=svg
+	[ "$status" -eq 2 ]
+}

@@ -144,6 +144,30 @@ Y
 	[ ! -e "$manifest" ]
 }
 
+@test "after done, the next run runs exactly the tasks that were blocked" {
+	git init -q . && mkdir src && echo 1 > src/a.c
+	squadfile <<'Y'
+version: 1
+default: all
+tasks:
+  build: { run: "echo build >> ran", inputs: ["src/*"] }
+  review: { skills: [x], prompt: "review", needs: [build] }
+  after1: { run: "echo after1 >> ran", needs: [review] }
+  after2: { run: "echo after2 >> ran", needs: [after1], inputs: ["src/*"] }
+  all: { needs: [after2] }
+Y
+	run "$SQUAD"
+	[ "$status" -eq 3 ]
+	[ "$(cat ran)" = build ]
+	rm ran
+	run "$SQUAD" done review
+	run "$SQUAD"
+	[ "$status" -eq 0 ]
+	# build is up to date; only what waited behind the review ran
+	[ "$(tr '\n' ' ' < ran)" = "after1 after2 " ]
+	[[ $output == *"up to date build"* ]]
+}
+
 @test "the tactician's note is the answer seen by the tasks behind" {
 	squadfile <<'Y'
 version: 1
