@@ -78,6 +78,7 @@ _squad_value() {
 	-C | --directory) _squad_files "$prefix" "$cur" -d ;;
 	--color) _squad_add "$prefix" "$cur" auto always never ;;
 	--output) _squad_add "$prefix" "$cur" grouped prefixed failed quiet ;;
+	--format) _squad_add "$prefix" "$cur" dot mermaid ;;
 	--json) _squad_add "$prefix" "$cur" output ;;
 	--target) _squad_tasks "$prefix" "$cur" ;;
 	--changed)
@@ -95,7 +96,7 @@ _squad_value() {
 _squad_takes_value() {
 	case $1 in
 	-f | --file | -C | --directory | -j | --jobs | --worker | --color | --output | \
-		--junit | --note | --note-file | --target) return 0 ;;
+		--junit | --note | --note-file | --target | --format) return 0 ;;
 	esac
 	return 1
 }
@@ -152,9 +153,10 @@ _squad() {
 	elif [[ $cur == -* ]]; then
 		_squad_add "" "$cur" --file --directory --jobs --keep-going --dry-run --quiet \
 			--verbose --staged --changed --force --replay --json --junit --output \
-			--worker --strict-skills --color --help --version
+			--worker --strict-skills --color --no-wait --format --help --version
 		case $sub in
-		list) _squad_add "" "$cur" --names ;;
+		list) _squad_add "" "$cur" --names --json ;;
+		graph) _squad_add "" "$cur" --format ;;
 		done) _squad_add "" "$cur" --failed --note --note-file ;;
 		hook) _squad_add "" "$cur" --target ;;
 		esac

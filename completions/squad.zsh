@@ -50,9 +50,11 @@ _squad() {
     '(--staged)--changed=-[run only tasks whose inputs differ from REF (default HEAD)]::git revision:_squad_refs' \
     '(-B --force)'{-B,--force}'[run every task, even those up to date]' \
     '--replay[print the last output of tasks that are up to date]' \
+    '--no-wait[when another squad runs here, exit 1 instead of waiting]' \
     '--json=-[events as JSON lines on stdout]::with:(output)' \
     '--junit=[also write a JUnit XML report to FILE]:JUnit report:_files' \
     '--output=[how the output of tasks is shown]:output:(grouped prefixed failed quiet)' \
+    '--format=[squad graph: the format of the graph]:format:(dot mermaid)' \
     '--worker=[run every skill-free task on worker NAME]:worker' \
     '--strict-skills[a skill without a SKILL.md is an error, not a warning]' \
     '--color=[when to use colour]:when:(auto always never)' \

@@ -9,10 +9,14 @@
 static void add(struct diag_list *dl, enum diag_level level, struct mark at,
 		const char *fmt, va_list ap)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf raw = STRBUF_INIT, sb = STRBUF_INIT;
 	struct diag *d;
 
-	strbuf_vaddf(&sb, fmt, ap);
+	strbuf_vaddf(&raw, fmt, ap);
+	/* a message quotes what the file holds (a name with an ESC in it,
+	 * say): it must reach the terminal as text, on one line */
+	strbuf_add_printable(&sb, raw.buf);
+	strbuf_release(&raw);
 	ALLOC_GROW(dl->items, dl->nr + 1, dl->alloc);
 	d = &dl->items[dl->nr++];
 	d->level = level;

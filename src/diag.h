@@ -37,6 +37,9 @@ struct diag_list {
 
 #define DIAG_LIST_INIT(file) { (file), NULL, 0, 0, 0 }
 
+/* Add a problem. Control characters in the message (from a name that
+ * quotes the file, say) are kept as escapes ("\x1b", "\n"), so that what
+ * a file holds never acts on the terminal. */
 void diag_error(struct diag_list *dl, struct mark at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void diag_warning(struct diag_list *dl, struct mark at, const char *fmt, ...)

@@ -403,6 +403,9 @@ static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *mi
 	struct strbuf path = STRBUF_INIT;
 	json_error_t jerr;
 	json_t *manifest;
+	json_int_t version;
+	size_t had = err->len;
+	int fd;
 
 	manifest_path(squad_dir, &path);
 	*missing = access(path.buf, F_OK) < 0 && errno == ENOENT;
@@ -410,14 +413,33 @@ static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *mi
 		strbuf_release(&path);
 		return NULL;
 	}
-	manifest = json_load_file(path.buf, 0, &jerr);
+	/* squad's own file: a symlink in its place is not followed */
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
+				    "(remove it, and run squad again to write a fresh one)",
+				    path.buf);
+		else
+			strbuf_addf(err, "cannot open '%s': %s", path.buf, strerror(errno));
+		strbuf_release(&path);
+		return NULL;
+	}
+	manifest = json_loadfd(fd, 0, &jerr);
+	close(fd);
+	version = json_integer_value(json_object_get(manifest, "version"));
 	if (!manifest)
 		strbuf_addf(err, "cannot read '%s': %s (line %d); run squad again to "
 			    "write a fresh one", path.buf, jerr.text, jerr.line);
+	else if (version > MANIFEST_VERSION)
+		strbuf_addf(err, "'%s' was written by a newer squad (manifest version %lld); "
+			    "upgrade squad, or run this one again to write a fresh one",
+			    path.buf, (long long)version);
 	else if (!json_is_array(json_object_get(manifest, "tasks")) ||
-		 json_integer_value(json_object_get(manifest, "version")) != MANIFEST_VERSION) {
+		 version != MANIFEST_VERSION)
 		strbuf_addf(err, "'%s' is not a version %d manifest; run squad again to "
 			    "write a fresh one", path.buf, MANIFEST_VERSION);
+	if (err->len > had) {
 		json_decref(manifest);
 		manifest = NULL;
 	}
@@ -447,8 +469,10 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 			found = i;
 	if (found == (size_t)-1) {
 		strbuf_addf(err, "task '%s' is not waiting for the tactician; waiting:", task);
-		json_array_foreach(tasks, i, e)
-			strbuf_addf(err, " %s", name_of(e, "?"));
+		json_array_foreach(tasks, i, e) {
+			strbuf_addch(err, ' ');
+			strbuf_add_printable(err, name_of(e, "?"));
+		}
 		ret = 1;
 		goto out;
 	}
@@ -468,12 +492,19 @@ out:
 	return ret;
 }
 
+/* Each line of text under a prefix; control characters (a hand-edited
+ * manifest, a task's colours in a summary) as escapes, not as acts on
+ * the terminal. */
 static void indent(struct strbuf *out, const char *text, const char *prefix)
 {
 	while (*text) {
 		size_t len = strcspn(text, "\n");
+		char *line = xstrndup(text, len);
 
-		strbuf_addf(out, "%s%.*s\n", prefix, (int)len, text);
+		strbuf_addstr(out, prefix);
+		strbuf_add_printable(out, line);
+		strbuf_addch(out, '\n');
+		free(line);
 		text += len + (text[len] == '\n');
 	}
 }
@@ -503,18 +534,28 @@ int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct st
 		json_t *skills = json_object_get(e, "skills"), *s, *blocks = json_object_get(e, "blocks");
 		size_t j;
 
-		strbuf_addf(out, "\n%s (%s)\n", json_string_value(json_object_get(e, "name")),
-			    json_string_value(json_object_get(e, "kind")));
-		json_array_foreach(skills, j, s)
-			strbuf_addf(out, "  skill: %s%s%s\n",
-				    json_string_value(json_object_get(s, "name")),
-				    json_is_true(json_object_get(s, "resolved")) ? " -> " : " (unresolved)",
-				    json_is_true(json_object_get(s, "resolved"))
-				    ? json_string_value(json_object_get(s, "path")) : "");
+		/* a field of the wrong type (a hand-edited file) reads as "?" */
+		strbuf_addch(out, '\n');
+		strbuf_add_printable(out, name_of(e, "?"));
+		strbuf_addstr(out, " (");
+		strbuf_add_printable(out, string_or(json_object_get(e, "kind"), "?"));
+		strbuf_addstr(out, ")\n");
+		json_array_foreach(skills, j, s) {
+			bool resolved = json_is_true(json_object_get(s, "resolved"));
+
+			strbuf_addstr(out, "  skill: ");
+			strbuf_add_printable(out, name_of(s, "?"));
+			strbuf_addstr(out, resolved ? " -> " : " (unresolved)");
+			if (resolved)
+				strbuf_add_printable(out, string_or(json_object_get(s, "path"), "?"));
+			strbuf_addch(out, '\n');
+		}
 		if (json_array_size(blocks)) {
 			strbuf_addstr(out, "  blocks:");
-			json_array_foreach(blocks, j, s)
-				strbuf_addf(out, " %s", json_string_value(s));
+			json_array_foreach(blocks, j, s) {
+				strbuf_addch(out, ' ');
+				strbuf_add_printable(out, string_or(s, "?"));
+			}
 			strbuf_addch(out, '\n');
 		}
 		indent(out, string_or(json_object_get(e, "instruction"), ""), "  | ");

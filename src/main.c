@@ -39,7 +39,8 @@
 
 enum exit_code {
 	EXIT_OK = 0,          /* every task done */
-	EXIT_FAILED = 1,      /* a task failed or timed out */
+	EXIT_FAILED = 1,      /* a task failed or timed out; or squad could not
+			       * keep .squad/ (a full disk), or --no-wait found it busy */
 	EXIT_USAGE = 2,       /* bad command line or Squadfile */
 	EXIT_HANDOFF = 3,     /* nothing failed; the tactician has work */
 	EXIT_INTERRUPTED = 130,
@@ -74,6 +75,8 @@ static const char usage_text[] =
 "      --staged          run only tasks whose inputs match paths staged for commit\n"
 "      --changed[=REF]   ... that differ from REF (default HEAD), untracked included\n"
 "  -B, --force           run every task, even those up to date\n"
+"      --no-wait         when another squad runs here, exit 1 at once instead\n"
+"                        of waiting for it to finish\n"
 "      --replay          print the last output of tasks that are up to date\n"
 "      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
 "                        stderr); =output adds each task's output to the events\n"
@@ -90,7 +93,8 @@ static const char usage_text[] =
 "\n"
 "exit codes:\n"
 "  0    every task done\n"
-"  1    a task failed or timed out\n"
+"  1    a task failed or timed out; or squad could not write .squad/ (disk\n"
+"       full), or another squad runs here and --no-wait was given\n"
 "  2    usage error or invalid Squadfile\n"
 "  3    nothing failed, but tasks wait for the tactician (hand-off pending)\n"
 "  130  interrupted (SIGINT, SIGTERM)\n"
@@ -114,6 +118,7 @@ enum long_only {
 	OPT_NAMES,
 	OPT_OUTPUT,
 	OPT_FORMAT,
+	OPT_NO_WAIT,
 };
 
 enum selection {
@@ -147,6 +152,7 @@ struct options {
 	bool names;           /* list --names: the task names alone */
 	enum report_output output;
 	bool mermaid;         /* graph --format=mermaid */
+	bool no_wait;         /* another squad holds the lock: fail, do not wait */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -218,7 +224,10 @@ static double seconds_since(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static int open_state(struct state *st, const struct squadfile *sf)
+/* Open .squad and take its lock: wait for another squad to finish, or
+ * with --no-wait, fail at once. Returns 0, or -1 after saying why (and
+ * releasing st). */
+static int open_state(struct state *st, const struct squadfile *sf, const struct options *o)
 {
 	struct strbuf err = STRBUF_INIT;
 	int rc;
@@ -226,6 +235,11 @@ static int open_state(struct state *st, const struct squadfile *sf)
 	if (state_open(st, sf->root, &err) < 0)
 		goto fail;
 	rc = state_lock(st, false, &err);
+	if (rc == 1 && o->no_wait) {
+		strbuf_addf(&err, "another squad is running in %s (it holds %s/lock); "
+			    "not waiting for it (--no-wait)", sf->root, st->dir);
+		goto fail;
+	}
 	if (rc == 1) {
 		fprintf(stderr, "squad: waiting for another squad in %s to finish...\n", sf->root);
 		rc = state_lock(st, true, &err);
@@ -236,6 +250,7 @@ static int open_state(struct state *st, const struct squadfile *sf)
 fail:
 	fprintf(stderr, "squad: %s\n", err.buf);
 	strbuf_release(&err);
+	state_close(st);
 	return -1;
 }
 
@@ -370,6 +385,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	int entries = -1;
 	struct timespec start;
 	bool interrupted = false, have_state = false;
+	bool squad_failed = false; /* a log, the state or the manifest not written */
 	int ret = EXIT_OK;
 	size_t failed = 0, handoff = 0;
 	struct plan_options po;
@@ -391,7 +407,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 
 	if (!o->dry_run) {
-		if (open_state(&st, sf) < 0)
+		if (open_state(&st, sf, o) < 0)
 			return EXIT_FAILED;
 		have_state = true;
 	}
@@ -445,15 +461,21 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		obs.tick = pair.first.tick || pair.second.tick ? pair_tick : NULL;
 		obs.data = &pair;
 	}
-	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0)
+	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
+		squad_failed = true;
+	}
 	strbuf_reset(&err);
-	if (state_compact(&st, &err) < 0)
+	if (state_compact(&st, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
+		squad_failed = true;
+	}
 	wall = seconds_since(&start);
 	report_summary(&rep, results, wall, interrupted);
-	if (!interrupted)
+	if (!interrupted) {
 		entries = hand_off(o, sf, &plan, results, skills, &st, human);
+		squad_failed |= entries < 0;
+	}
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
 
@@ -470,6 +492,10 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 	ret = interrupted ? EXIT_INTERRUPTED : failed ? EXIT_FAILED
 	      : handoff ? EXIT_HANDOFF : EXIT_OK;
+	/* every task may have done its work, but what squad keeps of it is
+	 * not whole: a hand-off without its manifest, a log cut short */
+	if (squad_failed && (ret == EXIT_OK || ret == EXIT_HANDOFF))
+		ret = EXIT_FAILED;
 	/* written even after an interrupt: CI shows what did run */
 	if (o->junit && junit_write(o->junit, &plan, results, wall, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -531,6 +557,15 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 
 	if (args->nr != 1)
 		return usage_error("'squad done' takes one task name");
+	/* a hand-edited manifest may name anything: a mark is for a task */
+	if (squadfile_find_task(sf, args->v[0]) < 0) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_add_printable(&name, args->v[0]);
+		ret = usage_error("no task '%s' in %s", name.buf, o->file);
+		strbuf_release(&name);
+		return ret;
+	}
 	if (o->note && o->note_file)
 		return usage_error("give --note or --note-file, not both");
 	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
@@ -541,7 +576,7 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);
-	if (open_state(&st, sf) < 0) {
+	if (open_state(&st, sf, o) < 0) {
 		strbuf_release(&note);
 		return EXIT_FAILED;
 	}
@@ -748,6 +783,7 @@ int main(int argc, char **argv)
 		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -852,6 +888,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TARGET:
 			o.target = optarg;
+			break;
+		case OPT_NO_WAIT:
+			o.no_wait = true;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "dot") && strcmp(optarg, "mermaid"))

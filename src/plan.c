@@ -16,6 +16,7 @@ static int resolve_targets(struct plan *plan, const struct squadfile *sf,
 			   const struct strvec *targets, struct strbuf *err)
 {
 	const struct strvec *names = targets->nr ? targets : &sf->default_targets;
+	bool *seen;
 
 	if (!names->nr) {
 		strbuf_addstr(err, "no target given and the Squadfile has no 'default:'");
@@ -28,22 +29,33 @@ static int resolve_targets(struct plan *plan, const struct squadfile *sf,
 		}
 		return -1;
 	}
+	/* each target once; by index, not strvec_find(): 'squad graph' of a
+	 * 100,000-task file names them all */
+	seen = xcalloc(sf->nr_tasks + 1, sizeof(bool));
 	for (size_t i = 0; i < names->nr; i++) {
-		if (squadfile_find_task(sf, names->v[i]) < 0) {
+		long n = squadfile_find_task(sf, names->v[i]);
+
+		if (n < 0) {
 			const char **all = xcalloc(sf->nr_tasks + 1, sizeof(char *));
 
 			for (size_t j = 0; j < sf->nr_tasks; j++)
 				all[j] = sf->tasks[j].name;
-			strbuf_addf(err, "unknown target '%s'", names->v[i]);
+			/* as typed, but never an escape sequence on the terminal */
+			strbuf_addstr(err, "unknown target '");
+			strbuf_add_printable(err, names->v[i]);
+			strbuf_addch(err, '\'');
 			diag_add_suggestion(err, names->v[i], all, (long)sf->nr_tasks);
 			if (!diag_suggest(names->v[i], all, (long)sf->nr_tasks))
 				strbuf_addstr(err, " (see 'squad list')");
 			free(all);
+			free(seen);
 			return -1;
 		}
-		if (strvec_find(&plan->targets, names->v[i]) < 0)
+		if (!seen[n])
 			strvec_push(&plan->targets, names->v[i]);
+		seen[n] = true;
 	}
+	free(seen);
 	return 0;
 }
 

@@ -198,18 +198,38 @@ static size_t worker_index(const struct runner *r, size_t task)
 static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A log that cannot be opened or written (a full disk, a symlink in its
+ * place) loses output, not the run: the task's status stays its own, but
+ * squad says so, once, and the run ends with an error. */
+static void log_failed(struct runner *r, size_t task, const char *path, bool opening,
+		       int errnum)
+{
+	if (r->status == 0) {
+		if (errnum == ELOOP)
+			strbuf_addf(r->err, "'%s' is a symlink; squad will not write through "
+				    "it, so the output of '%s' is lost", path,
+				    r->sf->tasks[task].name);
+		else
+			strbuf_addf(r->err, "cannot %s '%s': %s; the output of '%s' is %s",
+				    opening ? "open" : "write", path, strerror(errnum),
+				    r->sf->tasks[task].name, opening ? "lost" : "incomplete");
+	}
+	r->status = -1;
+}
+
 /* The task's log, opened on its first byte: a task that says nothing
  * costs no file (creating thousands of inodes is what a run of small
  * tasks would spend most of its time on). Opened once per run with
- * O_TRUNC, then appended to. Returns the fd, or -1. */
+ * O_TRUNC, then appended to. Returns the fd, or -1 (and -2 is kept in
+ * log_fds once opening failed, so that it is tried once per task). */
 static int ensure_log(struct runner *r, size_t task)
 {
 	struct task_result *res = &r->res[task];
 	struct strbuf path = STRBUF_INIT;
 	int fd;
 
-	if (r->log_fds[task] >= 0 || !r->st)
-		return r->log_fds[task];
+	if (r->log_fds[task] >= 0 || r->log_fds[task] == -2 || !r->st)
+		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
 	if (res->log_path)
 		strbuf_addstr(&path, res->log_path);
 	else
@@ -221,9 +241,31 @@ static int ensure_log(struct runner *r, size_t task)
 		r->log_fds[task] = fd;
 		if (!res->log_path)
 			res->log_path = strbuf_detach(&path, NULL);
+	} else {
+		log_failed(r, task, path.buf, true, errno);
+		r->log_fds[task] = -2;
 	}
 	strbuf_release(&path);
 	return fd;
+}
+
+/* Append `len` bytes to the task's log, all of them or an error. */
+static void log_write(struct runner *r, size_t task, const char *data, size_t len)
+{
+	int fd = ensure_log(r, task);
+
+	while (fd >= 0 && len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_failed(r, task, r->res[task].log_path, false, n < 0 ? errno : ENOSPC);
+			return;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
 }
 
 /* squad's own words in a task's log, marked so they are not mistaken for
@@ -233,16 +275,12 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 
-	if (ensure_log(r, task) < 0)
-		return;
 	strbuf_addstr(&sb, "squad: ");
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	strbuf_addch(&sb, '\n');
-	if (write(r->log_fds[task], sb.buf, sb.len) < 0) {
-		/* the log is best effort; the failure itself is in the result */
-	}
+	log_write(r, task, sb.buf, sb.len);
 	strbuf_release(&sb);
 }
 
@@ -705,12 +743,7 @@ static void on_output(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	struct runner *r = job->r;
 
 	if (nread > 0) {
-		int fd = ensure_log(r, job->task);
-
-		if (fd >= 0 && write(fd, buf->base, (size_t)nread) < 0) {
-			/* a full disk loses log bytes, not the run; the task's
-			 * status stays its own */
-		}
+		log_write(r, job->task, buf->base, (size_t)nread);
 		return;
 	}
 	if (nread == 0)

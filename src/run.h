@@ -89,9 +89,11 @@ struct run_observer {
 };
 
 /* Run `plan`. `st` gets a record per finished task (journal appends);
- * may be NULL. Returns 0, or -1 if squad itself could not carry on (the
- * reason in err; results are still final). `*interrupted` tells whether
- * a signal stopped the run. */
+ * may be NULL. Returns 0, or -1 if squad itself failed to keep what the
+ * run made: a state record or a log could not be written (a full disk,
+ * a symlink in the place of a log). The first reason is in err; every
+ * task still ran to its end and its result is final. `*interrupted`
+ * tells whether a signal stopped the run. */
 int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
 	     const struct run_observer *obs, struct task_result *results,
 	     bool *interrupted, struct strbuf *err);

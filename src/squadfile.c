@@ -733,6 +733,21 @@ static void workers_pair(struct loader *l, const char *key, yaml_node_t *k,
 
 /* --- routing ------------------------------------------------------- */
 
+/* A skill names a folder under skills_dir: a name, and one path
+ * component that stays inside that folder. NULL, or why not. */
+static const char *check_skill_name(const char *name)
+{
+	const char *why = squadfile_check_name(name);
+
+	if (why)
+		return why;
+	if (strchr(name, '/'))
+		return "contains a '/' (a skill is a folder name)";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "is not a folder name (a skill is a folder under skills_dir)";
+	return NULL;
+}
+
 static void rule_pair(struct loader *l, const char *key, yaml_node_t *k,
 		      yaml_node_t *v, void *data)
 {
@@ -747,10 +762,9 @@ static void rule_pair(struct loader *l, const char *key, yaml_node_t *k,
 		}
 	} else if (!strcmp(key, "skill")) {
 		if (!get_string(l, v, "routing skill", &r->skill) && r->skill &&
-		    (squadfile_check_name(r->skill) || strchr(r->skill, '/')))
+		    check_skill_name(r->skill))
 			diag_error(l->diags, mark_of(v), "skill name '%s' %s", r->skill,
-				   strchr(r->skill, '/') ? "contains a '/' (a skill is a folder name)"
-				   : squadfile_check_name(r->skill));
+				   check_skill_name(r->skill));
 	}
 }
 
@@ -800,7 +814,9 @@ const char *squadfile_check_name(const char *name)
 	if (*p == '-')
 		return "must not start with '-' (it would read as an option)";
 	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
+		/* C1 controls (U+0080-U+009F, UTF-8 C2 80-9F) too: some
+		 * terminals read U+009B as an escape sequence's start */
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
 			return "contains a control character";
 		if (*p == ' ' || *p == '\t')
 			return "contains a space";
@@ -860,12 +876,9 @@ static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
 			t->skill_rule = xrealloc(t->skill_rule, (t->skills.nr + 1) * sizeof(long));
 			for (size_t i = 0; i < t->skills.nr; i++) {
 				t->skill_rule[i] = -1;
-				if (squadfile_check_name(t->skills.v[i]) ||
-				    strchr(t->skills.v[i], '/'))
+				if (check_skill_name(t->skills.v[i]))
 					diag_error(l->diags, t->skill_marks[i], "skill name '%s' %s",
-						   t->skills.v[i], strchr(t->skills.v[i], '/')
-						   ? "contains a '/' (a skill is a folder name)"
-						   : squadfile_check_name(t->skills.v[i]));
+						   t->skills.v[i], check_skill_name(t->skills.v[i]));
 			}
 		}
 	} else if (!strcmp(key, "worker")) {

@@ -46,6 +46,17 @@ static uint32_t crc32_of(const char *data, size_t len)
 	return crc ^ 0xffffffffu;
 }
 
+/* Why open(path, ... O_NOFOLLOW) failed, in words: ELOOP there means
+ * that someone put a symlink in the place of a file of .squad. */
+static void open_error(struct strbuf *err, const char *path, int errnum)
+{
+	if (errnum == ELOOP)
+		strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
+			    "(remove it to start fresh)", path);
+	else
+		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errnum));
+}
+
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -73,12 +84,20 @@ int state_open(struct state *st, const char *root, struct strbuf *err)
 			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
 		return -1;
 	}
-	/* once here, not once per task */
+	/* once here, not once per task; a symlink in their place would
+	 * send every log out of the project */
 	for (const char *const *sub = (const char *const[]){ "logs", "inputs", NULL }; *sub; sub++) {
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%s", st->dir, *sub);
 		if (mkdir(path.buf, 0777) < 0 && errno != EEXIST) {
 			strbuf_addf(err, "cannot create '%s': %s", path.buf, strerror(errno));
+			strbuf_release(&path);
+			return -1;
+		}
+		if (lstat(path.buf, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
+				    "(remove it to start fresh)", path.buf,
+				    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
 			strbuf_release(&path);
 			return -1;
 		}
@@ -95,7 +114,7 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 		strbuf_addf(&path, "%s/lock", st->dir);
 		st->lock_fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
 		if (st->lock_fd < 0) {
-			strbuf_addf(err, "cannot open '%s': %s", path.buf, strerror(errno));
+			open_error(err, path.buf, errno);
 			strbuf_release(&path);
 			return -1;
 		}
@@ -124,8 +143,13 @@ static void put_in_memory(struct state *st, struct task_record *rec)
 	int at = strmap_get(&st->index, rec->task);
 
 	if (at >= 0) {
-		task_record_release(&st->records[at]);
+		struct task_record old = st->records[at];
+
+		/* the index borrows the record's own name as its key: point
+		 * it at the new name before the old one is freed */
 		st->records[at] = *rec;
+		strmap_put(&st->index, st->records[at].task, at);
+		task_record_release(&old);
 		st->stale_lines++;
 	} else {
 		ALLOC_GROW(st->records, st->nr + 1, st->alloc);
@@ -188,7 +212,7 @@ int state_load(struct state *st, struct strbuf *err)
 	st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			      0666);
 	if (st->journal_fd < 0) {
-		strbuf_addf(err, "cannot open '%s': %s", path.buf, strerror(errno));
+		open_error(err, path.buf, errno);
 		goto out;
 	}
 	if (strbuf_read_file(&text, path.buf) < 0) {

@@ -52,9 +52,11 @@ struct state {
 	size_t stale_lines;  /* lines superseded or unreadable: compaction wins */
 };
 
-/* Open (creating) the .squad folder inside `root`: it must be a real
- * folder, not a symlink. Writes .squad/.gitignore ("*") on creation.
- * Returns 0, or -1 with the reason in `err`. */
+/* Open (creating) the .squad folder inside `root`: it, and its logs/ and
+ * inputs/, must be real folders, not symlinks. Writes .squad/.gitignore
+ * ("*") on creation. Returns 0, or -1 with the reason in `err`. Files
+ * under .squad are opened with O_NOFOLLOW: a symlink in the place of
+ * the state or the lock is an error, never followed. */
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it

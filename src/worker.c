@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -402,8 +403,14 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 			json_object_foreach(models, key, model) {
 				json_t *n = json_object_get(json_object_get(model, "api"),
 							    "totalRequests");
+				json_int_t count = json_integer_value(n);
 
-				res->requests += (long)json_integer_value(n);
+				/* another program's number: a negative one is
+				 * ignored, and the sum stops at INT_MAX instead
+				 * of overflowing (budget.c adds it up further) */
+				if (count > 0)
+					res->requests = count >= INT_MAX - res->requests
+						? INT_MAX : res->requests + (long)count;
 			}
 		}
 	}

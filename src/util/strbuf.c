@@ -119,6 +119,22 @@ void strbuf_add_shell_quoted(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '\'');
 }
 
+void strbuf_add_printable(struct strbuf *sb, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (*p == '\t')
+			strbuf_addstr(sb, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			strbuf_addf(sb, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			strbuf_addf(sb, "\\u%04x", *++p);
+		else
+			strbuf_addch(sb, *p);
+	}
+}
+
 void strbuf_rtrim(struct strbuf *sb)
 {
 	while (sb->len && strchr(" \t\r\n", sb->buf[sb->len - 1]))

@@ -37,6 +37,11 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
  * means anything to the shell, else in single quotes. */
 void strbuf_add_shell_quoted(struct strbuf *sb, const char *s);
 
+/* Append `s` with control characters as C escapes: "\n", "\t", "\x1b",
+ * and C1 controls (U+0080-U+009F) as "\u009b". Text from a file or a
+ * task (a name, a hand-edited manifest) then never acts on a terminal. */
+void strbuf_add_printable(struct strbuf *sb, const char *s);
+
 /* Strip trailing whitespace (spaces, tabs, newlines). */
 void strbuf_rtrim(struct strbuf *sb);
 
