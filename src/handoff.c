@@ -202,16 +202,17 @@ static json_t *skills_of(const struct handoff_context *ctx, const struct task *t
 		json_object_set_new(o, "description", plain(skill ? skill->description : NULL));
 		json_object_set_new(o, "resolved", json_boolean(skill && skill->resolved));
 		json_array_append_new(a, o);
-		if (skill && skill->resolved)
-			strbuf_addf(reading, "\n- %s: read %s and follow it%s%s", skill->name,
-				    skill->path, skill->description ? " (" : "",
-				    skill->description ? skill->description : "");
-		else
+		if (!skill || !skill->resolved) {
 			strbuf_addf(reading, "\n- %s: no SKILL.md was found for it; apply "
 				    "your own '%s' skill if you have one", t->skills.v[i],
 				    t->skills.v[i]);
-		if (skill && skill->resolved && skill->description)
-			strbuf_addch(reading, ')');
+			continue;
+		}
+		strbuf_addf(reading, "\n- %s: read %s and follow it", skill->name, skill->path);
+		if (skill->declared)
+			strbuf_addf(reading, " (its front matter names it '%s')", skill->declared);
+		if (skill->description)
+			strbuf_addf(reading, " (%s)", skill->description);
 	}
 	return a;
 }

@@ -78,6 +78,10 @@ static void read_front_matter(struct skill *skill)
 				if (!strcmp((char *)k->data.scalar.value, "description")) {
 					free(skill->description);
 					skill->description = xstrdup((char *)v->data.scalar.value);
+				} else if (!strcmp((char *)k->data.scalar.value, "name") &&
+					   strcmp((char *)v->data.scalar.value, skill->name)) {
+					free(skill->declared);
+					skill->declared = xstrdup((char *)v->data.scalar.value);
 				}
 			}
 		}
@@ -172,6 +176,7 @@ void route_skills_release(struct skills *skills)
 	for (size_t i = 0; i < skills->nr; i++) {
 		free(skills->items[i].name);
 		free(skills->items[i].path);
+		free(skills->items[i].declared);
 		free(skills->items[i].description);
 	}
 	free(skills->items);

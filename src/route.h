@@ -22,6 +22,8 @@
 struct skill {
 	char *name;
 	char *path;        /* the SKILL.md found, or where it was looked for */
+	char *declared;    /* the front matter's name, when it differs from the
+			    * folder's (Claude Code knows the skill by it) */
 	char *description; /* from the front matter, or NULL */
 	bool resolved;     /* path exists */
 };

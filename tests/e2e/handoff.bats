@@ -11,7 +11,7 @@ project() {
 	mkdir -p .claude/skills/compliance
 	cat > .claude/skills/compliance/SKILL.md <<'M'
 ---
-name: compliance
+name: regulatory-compliance
 description: Checks rules against the regulations
 ---
 Read the findings and judge them.
@@ -89,6 +89,8 @@ Y
 	# the instruction stands on its own
 	instruction=$(jq -r "$a.instruction" $manifest)
 	[[ $instruction == *"$PWD/.claude/skills/compliance/SKILL.md"* ]]
+	# the front matter's own name, which Claude Code knows the skill by
+	[[ $instruction == *"its front matter names it 'regulatory-compliance'"* ]]
 	[[ $instruction == *"done audit --note"* ]]
 	[[ $instruction == *"unit: ok"* ]]
 	# git context

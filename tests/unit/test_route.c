@@ -118,7 +118,8 @@ static void skills_resolve_with_front_matter(void **state)
 	write_file(".claude/skills/audit/SKILL.md",
 		   "---\nname: audit\ndescription: Audits things carefully\n---\nbody\n");
 	mkdirs("home/.claude/skills/personal");
-	write_file("home/.claude/skills/personal/SKILL.md", "no front matter\n");
+	write_file("home/.claude/skills/personal/SKILL.md",
+		   "---\nname: my-personal-skill\n---\nbody\n");
 	snprintf(home, sizeof(home), "%s/home", root);
 	load(&sf, &diags,
 	     "version: 1\n"
@@ -134,9 +135,12 @@ static void skills_resolve_with_front_matter(void **state)
 	assert_string_equal(s->path, expected);
 	assert_string_equal(s->description, "Audits things carefully");
 
+	/* the front matter's name: kept only where it differs from the folder's */
+	assert_null(route_find_skill(&skills, "audit")->declared);
 	s = route_find_skill(&skills, "personal");
 	assert_true(s->resolved);
 	assert_null(s->description);
+	assert_string_equal(s->declared, "my-personal-skill");
 
 	s = route_find_skill(&skills, "missing");
 	assert_false(s->resolved);
