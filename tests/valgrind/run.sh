@@ -6,6 +6,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 squad=${1:-$here/../../build/squad}
+# absolute: the session runs in a folder of its own
+squad=$(cd "$(dirname "$squad")" && pwd)/$(basename "$squad")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$here/Squadfile" "$work/"
