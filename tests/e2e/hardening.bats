@@ -222,32 +222,17 @@ chain() {
 	[ "$(grep -c '"status":"ok"' .squad/state)" -eq 10000 ]
 }
 
-# seconds CMD...: wall time of CMD (output discarded) in $secs
-seconds() {
-	local start end
-	start=$(date +%s.%N)
-	"$@" >/dev/null 2>&1 || return 1
-	end=$(date +%s.%N)
-	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
-}
-
-@test "a 100,000-task Squadfile plans, lists and graphs; time grows linearly" {
-	local t10 t100
-	chain 10000 S10k
+# How the time grows with the number of tasks is measured by the
+# benchmarks (tests/bench), not asserted here: a test does not depend on
+# timing. This one holds that 100,000 tasks are handled at all: planned,
+# explained, listed and graphed (every task a target), with no crash and
+# no recursion limit.
+@test "a 100,000-task Squadfile plans, lists, explains and graphs" {
 	chain 100000 S100k
-	seconds "$SQUAD" -f S10k -n; t10=$secs
-	seconds "$SQUAD" -f S100k -n; t100=$secs
-	echo "-n: 10k ${t10}s, 100k ${t100}s" >&3
-	# ten times the tasks, at most fifteen times the time (and a floor
-	# for the start-up cost that does not grow)
-	awk -v a="$t10" -v b="$t100" 'BEGIN { exit !(b < 15 * a + 0.5) }'
 	[ "$("$SQUAD" -f S100k -n | wc -l)" -eq 100000 ]
 	"$SQUAD" -f S100k explain t99999 | grep -q 'needs: t99998'
 	[ "$("$SQUAD" -f S100k list --names | wc -l)" -eq 100000 ]
-	# every task as a target: the targets are deduplicated in linear time
-	seconds "$SQUAD" -f S100k graph
-	echo "graph: 100k ${secs}s" >&3
-	awk -v b="$secs" 'BEGIN { exit !(b < 10) }'
+	[ "$("$SQUAD" -f S100k graph | grep -c -- '->')" -eq 99999 ]
 }
 
 # --- corrupt files read back -----------------------------------------
