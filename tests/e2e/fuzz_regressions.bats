@@ -9,7 +9,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-REGRESSIONS=$SQUAD_SRC/tests/fuzz/regressions
+REGRESSIONS=${SQUAD_FUZZ_REGRESSIONS:-$SQUAD_SRC/tests/fuzz/regressions}
 
 # inputs HARNESS: the regression inputs of HARNESS, one per line
 inputs() {
@@ -68,34 +68,39 @@ crc32() {
 	done
 }
 
-# A Squadfile from a fuzz_expand input: the template as a task's run and
-# as its prompt for a worker whose command is the argv template, with
-# the input's vars (those with valid names).
-@test "fuzz_expand inputs: a dry run of their template, argv and vars" {
-	local f line name
+# A Squadfile from a fuzz_expand input: a worker whose command is `echo`
+# and the argv template, with the template as its prompt_template and an
+# env value, and as a task's prompt; the input's vars (those with valid
+# names) as vars. Only echo ever runs, whatever the template says.
+@test "fuzz_expand inputs: a run of their template, argv and vars through echo" {
+	local f line name tmpl
 	for f in $(inputs fuzz_expand); do
 		rm -rf x && mkdir x
+		tmpl=$(SKIP=0 part "$f" 1 | jq -Rs .) || tmpl='""'
 		{
 			echo "version: 1"
 			echo "vars:"
 			echo "  SQUAD_FUZZ_EMPTY: ''"
-			while IFS= read -r line; do
+			while IFS= read -r line || [ -n "$line" ]; do
 				name=${line%%=*}
 				[[ $line == *=* && $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
 				printf '  %s: %s\n' "$name" "$(printf '%s' "${line#*=}" | jq -Rs .)"
 			done < <(SKIP=0 part "$f" 3)
 			echo "workers:"
 			echo "  w:"
+			printf '    prompt_template: %s\n' "$tmpl"
+			printf '    env: { SQUAD_FUZZ_T: %s }\n' "$tmpl"
 			echo "    command:"
 			echo "      - echo"
-			while IFS= read -r line; do
+			while IFS= read -r line || [ -n "$line" ]; do
 				printf '      - %s\n' "$(printf '%s' "$line" | jq -Rs .)"
 			done < <(SKIP=0 part "$f" 2)
 			echo "tasks:"
-			printf '  t: { run: %s }\n' "$(SKIP=0 part "$f" 1 | jq -Rs .)"
-			printf '  p: { worker: w, prompt: %s }\n' "$(SKIP=0 part "$f" 1 | jq -Rs .)"
+			printf '  p: { worker: w, prompt: %s }\n' "$tmpl"
+			echo "  r: { worker: w, run: x }"
 		} > x/Squadfile
-		sane "$f" 0 2 3 -- "$SQUAD" -f x/Squadfile -n t p
+		sane "$f" 0 1 2 -- "$SQUAD" -f x/Squadfile list
+		sane "$f" 0 1 2 -- "$SQUAD" -f x/Squadfile -k -q p r
 	done
 }
 
@@ -177,7 +182,7 @@ Y
 	for f in $(inputs fuzz_glob); do
 		rm -rf x && mkdir x
 		git -C x init -q
-		while IFS= read -r line; do
+		while IFS= read -r line || [ -n "$line" ]; do
 			[[ -n $line && $line != /* && $line != *..* && $line != *//* ]] || continue
 			mkdir -p "x/$(dirname "$line")" 2>/dev/null && : > "x/$line" 2>/dev/null || true
 		done < <(SKIP=0 part "$f" 1)
@@ -190,7 +195,7 @@ Y
 			echo "    run: \"true\""
 			[[ -n $base ]] && printf '    dir: %s\n' "$(printf '%s' "$base" | jq -Rs .)"
 			echo "    inputs:"
-			while IFS= read -r line; do
+			while IFS= read -r line || [ -n "$line" ]; do
 				printf '      - %s\n' "$(printf '%s' "$line" | jq -Rs .)"
 			done < <(SKIP=0 part "$f" 0)
 		} > x/Squadfile

@@ -8,7 +8,10 @@
 #ifndef SQUAD_FUZZ_COMMON_H
 #define SQUAD_FUZZ_COMMON_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "util/strvec.h"
@@ -35,8 +39,36 @@ static inline void fuzz_rm_dir(void)
 		nftw(fuzz_dir_buf, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Remove the scratch folders in `tmp` of harness processes that are
+ * gone: libFuzzer leaves with _Exit() on a signal or a crash, so their
+ * atexit() never ran. */
+static inline void fuzz_rm_stale(const char *tmp)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d = opendir(tmp);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		long pid;
+		char *end;
+
+		if (strncmp(de->d_name, "squad-fuzz.", 11))
+			continue;
+		pid = strtol(de->d_name + 11, &end, 10);
+		if (end == de->d_name + 11 || *end != '.' || pid <= 0 ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
+		nftw(path, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	closedir(d);
+}
+
 /* A scratch folder of this process, on tmpfs when there is one (each
- * input is written to a file: memory is much faster than a disk). */
+ * input is written to a file: memory is much faster than a disk), named
+ * squad-fuzz.PID.XXXXXX. */
 static inline const char *fuzz_dir(void)
 {
 	const char *tmp;
@@ -48,7 +80,9 @@ static inline const char *fuzz_dir(void)
 		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	snprintf(fuzz_dir_buf, sizeof(fuzz_dir_buf), "%s/squad-fuzz.XXXXXX", tmp);
+	fuzz_rm_stale(tmp);
+	snprintf(fuzz_dir_buf, sizeof(fuzz_dir_buf), "%s/squad-fuzz.%ld.XXXXXX", tmp,
+		 (long)getpid());
 	if (!mkdtemp(fuzz_dir_buf)) {
 		perror("fuzz: mkdtemp");
 		abort();

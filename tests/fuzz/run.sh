@@ -65,10 +65,14 @@ fi
 rm -rf "$probe"
 
 echo "run.sh: building into $build"
+mkdir -p "$build"
+# two run.sh at once (other harnesses) build one after the other
+exec 9>"$build/.build.lock"
+flock 9
 if ! cmake -S "$root" -B "$build" -G Ninja -DSQUAD_FUZZ=ON -DSQUAD_TESTS=OFF \
 	-DSQUAD_SANITIZE=OFF -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	>"$build.configure.log" 2>&1; then
-	cat "$build.configure.log" >&2
+	>"$build/configure.log" 2>&1; then
+	cat "$build/configure.log" >&2
 	echo "run.sh: configuring failed; if libFuzzer is missing: $(apt_line)" >&2
 	exit 2
 fi
@@ -78,6 +82,8 @@ if ! cmake --build "$build" --target $harnesses >"$build/build.log" 2>&1; then
 	echo "run.sh: building failed" >&2
 	exit 2
 fi
+flock -u 9
+exec 9>&-
 
 # run_one HARNESS: replay its regressions, then fuzz; writes
 # $build/logs/HARNESS.result as "HARNESS EXECS CRASHES STATUS".
@@ -119,7 +125,7 @@ run_one() {
 	fi
 	if [ $status != ok ]; then
 		# the kind of failure, from libFuzzer's own words
-		kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [a-z-]+|runtime error|ALARM: working on the last Unit for [0-9]+ seconds|out-of-memory|fuzz_[a-z_]+: [^:]*' "$log" | head -n 1 | tr ' ' '_')
+		kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [a-z-]+|runtime error|ALARM: working on the last Unit for [0-9]+ seconds|out-of-memory|run interrupted|fuzz_[a-z_]+: [^:]*' "$log" | head -n 1 | tr ' ' '_')
 		status="$status(${kind:-see_log})"
 	fi
 	echo "$h ${execs:-0} $crashes $status" >"$build/logs/$h.result"
