@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add(struct diag_list *dl, enum diag_level level, struct mark at,
-		const char *fmt, va_list ap)
+static __attribute__((format(printf, 4, 0)))
+void add(struct diag_list *dl, enum diag_level level, struct mark at,
+	 const char *fmt, va_list ap)
 {
 	struct strbuf raw = STRBUF_INIT, sb = STRBUF_INIT;
 	struct diag *d;
