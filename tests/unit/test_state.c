@@ -1,0 +1,105 @@
+/* test_state.c - the journal's lines, written and read back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "util/strbuf.h"
+
+static char root[256];
+
+static int setup(void **unused)
+{
+	(void)unused;
+	snprintf(root, sizeof(root), "%s/squad-state-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **unused)
+{
+	char cmd[300];
+
+	(void)unused;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+static void open_locked(struct state *st)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(state_open(st, root, &err), 0);
+	assert_int_equal(state_lock(st, true, &err), 0);
+	assert_int_equal(state_load(st, &err), 0);
+	strbuf_release(&err);
+}
+
+/* Text that JSON must escape, non-ASCII up to 4-byte sequences, and a
+ * field that is not UTF-8 at all: what was written comes back, the bad
+ * field is left out, and the lines on disk are 7-bit. */
+static void test_fields_round_trip(void **unused)
+{
+	static const char name[] = "t \"q\" \\ \t\x01 caf\xc3\xa9 \xe2\x80\xae \xf0\x9f\x9a\x80";
+	struct task_record rec = {
+		.task = (char *)name, .status = RECORD_OK, .exit_code = -7,
+		.duration_ms = 123456789, .finished = 1764028800LL, .attempts = 3,
+		.fingerprint = "abc", .summary = "line1\nline2",
+		.answer = "bad \xc3\x28 utf8", .note = "\xed\xa0\x80 surrogate",
+	};
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT, path = STRBUF_INIT;
+	const struct task_record *got;
+	struct state st;
+
+	(void)unused;
+	open_locked(&st);
+	assert_int_equal(state_put(&st, &rec, &err), 0);
+	state_close(&st);
+
+	strbuf_addf(&path, "%s/.squad/state", root);
+	assert_int_equal(strbuf_read_file(&text, path.buf), 0);
+	for (size_t i = 0; i < text.len; i++)
+		assert_true((unsigned char)text.buf[i] < 0x80);
+
+	open_locked(&st);
+	got = state_get(&st, name);
+	assert_non_null(got);
+	assert_string_equal(got->task, name);
+	assert_int_equal(got->status, RECORD_OK);
+	assert_int_equal(got->exit_code, -7);
+	assert_int_equal(got->duration_ms, 123456789);
+	assert_true(got->finished == 1764028800LL);
+	assert_int_equal(got->attempts, 3);
+	assert_string_equal(got->fingerprint, "abc");
+	assert_string_equal(got->summary, "line1\nline2");
+	assert_null(got->answer);
+	assert_null(got->note);
+
+	/* compaction writes the same lines */
+	assert_int_equal(state_compact(&st, &err), 0);
+	state_close(&st);
+	open_locked(&st);
+	got = state_get(&st, name);
+	assert_non_null(got);
+	assert_string_equal(got->summary, "line1\nline2");
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&text);
+	strbuf_release(&path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
