@@ -72,8 +72,6 @@ struct ready_heap {
 
 struct runner;
 
-/* One attempt of one task, alive from spawn until both of its handles
- * are closed (libuv owns them until the close callbacks run). */
 /* One attempt of one task, alive from spawn until its three handles are
  * closed (libuv owns them until the close callbacks run). The attempt is
  * over only when both its process has exited and its output pipe has
@@ -92,7 +90,6 @@ struct job {
 	int64_t exit_status;
 	int term_signal;
 	struct job *prev, *next; /* the running list, for signals */
-	char buf[65536];          /* output passes through here to the log */
 };
 
 /* A task waiting out a rate limit or a per-minute budget before its
@@ -133,6 +130,9 @@ struct runner {
 	uv_timer_t tick_timer;
 	struct strbuf *err;
 	int status;               /* -1 once squad itself failed */
+	/* Every job's output passes through here to its log: on_output
+	 * consumes each read before the loop makes the next one. */
+	char read_buf[65536];
 };
 
 /* --- ready heap ---------------------------------------------------- */
@@ -760,8 +760,8 @@ static void output_buffer(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct job *job = h->data;
 
 	(void)suggested;
-	buf->base = job->buf;
-	buf->len = sizeof(job->buf);
+	buf->base = job->r->read_buf;
+	buf->len = sizeof(job->r->read_buf);
 }
 
 /* The process is gone but its pipe is still open: something it started
