@@ -399,51 +399,58 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 	return ret < 0 ? -1 : count;
 }
 
+/* The manifest held in `text` (len bytes, the content of `path`), or
+ * NULL with the reason in err: not JSON, from a newer squad, or not a
+ * version MANIFEST_VERSION manifest. */
+static json_t *parse_manifest(const char *path, const char *text, size_t len,
+			      struct strbuf *err)
+{
+	json_error_t jerr;
+	json_t *manifest = json_loadb(text, len, 0, &jerr);
+	json_int_t version = json_integer_value(json_object_get(manifest, "version"));
+	size_t had = err->len;
+
+	if (!manifest)
+		strbuf_addf(err, "cannot read '%s': %s (line %d); run squad again to "
+			    "write a fresh one", path, jerr.text, jerr.line);
+	else if (version > MANIFEST_VERSION)
+		strbuf_addf(err, "'%s' was written by a newer squad (manifest version %lld); "
+			    "upgrade squad, or run this one again to write a fresh one",
+			    path, (long long)version);
+	else if (!json_is_array(json_object_get(manifest, "tasks")) ||
+		 version != MANIFEST_VERSION)
+		strbuf_addf(err, "'%s' is not a version %d manifest; run squad again to "
+			    "write a fresh one", path, MANIFEST_VERSION);
+	if (err->len > had) {
+		json_decref(manifest);
+		manifest = NULL;
+	}
+	return manifest;
+}
+
 static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *missing)
 {
-	struct strbuf path = STRBUF_INIT;
-	json_error_t jerr;
-	json_t *manifest;
-	json_int_t version;
-	size_t had = err->len;
-	int fd;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	json_t *manifest = NULL;
 
 	manifest_path(squad_dir, &path);
 	*missing = access(path.buf, F_OK) < 0 && errno == ENOENT;
-	if (*missing) {
-		strbuf_release(&path);
-		return NULL;
-	}
-	/* squad's own file: a symlink in its place is not followed */
-	fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+	if (*missing)
+		goto out;
+	/* squad's own file: a symlink in its place is not followed; read
+	 * whole, as jansson's json_loadfd() makes one read() per byte */
+	if (state_read_file(path.buf, &text) < 0) {
 		if (errno == ELOOP)
 			strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
 				    "(remove it, and run squad again to write a fresh one)",
 				    path.buf);
 		else
-			strbuf_addf(err, "cannot open '%s': %s", path.buf, strerror(errno));
-		strbuf_release(&path);
-		return NULL;
+			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+		goto out;
 	}
-	manifest = json_loadfd(fd, 0, &jerr);
-	close(fd);
-	version = json_integer_value(json_object_get(manifest, "version"));
-	if (!manifest)
-		strbuf_addf(err, "cannot read '%s': %s (line %d); run squad again to "
-			    "write a fresh one", path.buf, jerr.text, jerr.line);
-	else if (version > MANIFEST_VERSION)
-		strbuf_addf(err, "'%s' was written by a newer squad (manifest version %lld); "
-			    "upgrade squad, or run this one again to write a fresh one",
-			    path.buf, (long long)version);
-	else if (!json_is_array(json_object_get(manifest, "tasks")) ||
-		 version != MANIFEST_VERSION)
-		strbuf_addf(err, "'%s' is not a version %d manifest; run squad again to "
-			    "write a fresh one", path.buf, MANIFEST_VERSION);
-	if (err->len > had) {
-		json_decref(manifest);
-		manifest = NULL;
-	}
+	manifest = parse_manifest(path.buf, text.buf, text.len, err);
+out:
+	strbuf_release(&text);
 	strbuf_release(&path);
 	return manifest;
 }
@@ -510,27 +517,22 @@ static void indent(struct strbuf *out, const char *text, const char *prefix)
 	}
 }
 
-int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct strbuf *err)
+/* The manifest for a person or a program; see handoff_show(). */
+static void show(const char *path, json_t *manifest, bool json, struct strbuf *out)
 {
-	bool missing;
-	json_t *manifest = read_manifest(squad_dir, err, &missing), *tasks, *e;
+	json_t *tasks, *e;
 	size_t i;
 
-	if (missing)
-		return 1;
-	if (!manifest)
-		return -1;
 	if (json) {
 		char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 		strbuf_addf(out, "%s\n", text);
 		free(text);
-		json_decref(manifest);
-		return 0;
+		return;
 	}
 	tasks = json_object_get(manifest, "tasks");
-	strbuf_addf(out, "%zu task(s) wait for the tactician (%s/handoff.json):\n",
-		    json_array_size(tasks), squad_dir);
+	strbuf_addf(out, "%zu task(s) wait for the tactician (%s):\n",
+		    json_array_size(tasks), path);
 	json_array_foreach(tasks, i, e) {
 		json_t *skills = json_object_get(e, "skills"), *s, *blocks = json_object_get(e, "blocks");
 		size_t j;
@@ -561,6 +563,33 @@ int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct st
 		}
 		indent(out, string_or(json_object_get(e, "instruction"), ""), "  | ");
 	}
+}
+
+int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	bool missing;
+	json_t *manifest = read_manifest(squad_dir, err, &missing);
+
+	if (missing)
+		return 1;
+	if (!manifest)
+		return -1;
+	manifest_path(squad_dir, &path);
+	show(path.buf, manifest, json, out);
+	json_decref(manifest);
+	strbuf_release(&path);
+	return 0;
+}
+
+int handoff_show_manifest(const char *path, const char *text, size_t len, bool json,
+			  struct strbuf *out, struct strbuf *err)
+{
+	json_t *manifest = parse_manifest(path, text, len, err);
+
+	if (!manifest)
+		return -1;
+	show(path, manifest, json, out);
 	json_decref(manifest);
 	return 0;
 }

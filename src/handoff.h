@@ -56,4 +56,10 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
  * is no manifest (nothing waits), -1 when it cannot be read. */
 int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct strbuf *err);
 
+/* handoff_show() of a manifest already in memory: `len` bytes of `text`,
+ * the content of `path` (named in the output and in messages). Returns
+ * 0, or -1 when it is not a manifest this squad reads (reason in err). */
+int handoff_show_manifest(const char *path, const char *text, size_t len, bool json,
+			  struct strbuf *out, struct strbuf *err);
+
 #endif

@@ -57,13 +57,18 @@ static void open_error(struct strbuf *err, const char *path, int errnum)
 		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errnum));
 }
 
+void state_init(struct state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = st->journal_fd = -1;
+}
+
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct stat sb;
 
-	memset(st, 0, sizeof(*st));
-	st->lock_fd = st->journal_fd = -1;
+	state_init(st);
 	strbuf_addf(&path, "%s/.squad", root);
 	st->dir = strbuf_detach(&path, NULL);
 
@@ -202,31 +207,17 @@ out:
 	return ret;
 }
 
-int state_load(struct state *st, struct strbuf *err)
+int state_parse(struct state *st, const char *text, size_t len, const char *path,
+		struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
-	const char *p, *end;
-	int ret = -1;
+	const char *p = text, *end = text + len;
 
-	strbuf_addf(&path, "%s/state", st->dir);
-	st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			      0666);
-	if (st->journal_fd < 0) {
-		open_error(err, path.buf, errno);
-		goto out;
-	}
-	if (strbuf_read_file(&text, path.buf) < 0) {
-		strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
-		goto out;
-	}
-	p = text.buf;
-	end = text.buf + text.len;
-	if (text.len && !strncmp(p, STATE_MAGIC, strlen(STATE_MAGIC)) &&
+	if (len && !strncmp(p, STATE_MAGIC, strlen(STATE_MAGIC)) &&
 	    strncmp(p, STATE_HEADER, strlen(STATE_HEADER))) {
 		strbuf_addf(err, "'%s' was written by a newer squad (%.*s); upgrade "
-			    "squad, or remove the file to start fresh", path.buf,
+			    "squad, or remove the file to start fresh", path,
 			    (int)strcspn(p + 2, "\n"), p + 2);
-		goto out;
+		return -1;
 	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -242,6 +233,27 @@ int state_load(struct state *st, struct strbuf *err)
 		}
 		p = nl + 1;
 	}
+	return 0;
+}
+
+int state_load(struct state *st, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_addf(&path, "%s/state", st->dir);
+	st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			      0666);
+	if (st->journal_fd < 0) {
+		open_error(err, path.buf, errno);
+		goto out;
+	}
+	if (state_read_file(path.buf, &text) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+		goto out;
+	}
+	if (state_parse(st, text.buf, text.len, path.buf, err) < 0)
+		goto out;
 	if (!text.len && write(st->journal_fd, STATE_HEADER, strlen(STATE_HEADER)) < 0) {
 		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
 		goto out;
@@ -384,14 +396,19 @@ int state_put(struct state *st, const struct task_record *rec, struct strbuf *er
 	return ret;
 }
 
+void state_format(const struct state *st, struct strbuf *out)
+{
+	strbuf_addstr(out, STATE_HEADER);
+	for (size_t i = 0; i < st->nr; i++)
+		format_line(&st->records[i], out);
+}
+
 int state_compact(struct state *st, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
 	int ret;
 
-	strbuf_addstr(&text, STATE_HEADER);
-	for (size_t i = 0; i < st->nr; i++)
-		format_line(&st->records[i], &text);
+	state_format(st, &text);
 	strbuf_addf(&path, "%s/state", st->dir);
 	ret = state_write_file(path.buf, text.buf, text.len, err);
 	if (!ret) {
@@ -417,8 +434,7 @@ void state_close(struct state *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* drops the flock */
 	free(st->dir);
-	memset(st, 0, sizeof(*st));
-	st->lock_fd = st->journal_fd = -1;
+	state_init(st);
 }
 
 void task_record_release(struct task_record *rec)
@@ -494,6 +510,50 @@ static void task_file(const struct state *st, const char *folder, const char *ta
 		strbuf_addf(path, "~%08x%08x", h1, h2);
 	}
 	strbuf_addstr(path, ext);
+}
+
+int state_read_file(const char *path, struct strbuf *sb)
+{
+	size_t old_len = sb->len;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), saved;
+
+	if (fd < 0)
+		return -1;
+	/* room for the whole file, and for the read() that finds its end */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((unsigned long long)st.st_size > STATE_MAX_FILE) {
+			errno = EFBIG;
+			goto error;
+		}
+		strbuf_grow(sb, (size_t)st.st_size + 4096);
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (sb->alloc - sb->len < 4096)
+			strbuf_grow(sb, 65536);
+		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto error;
+		if (n == 0)
+			break;
+		strbuf_setlen(sb, sb->len + (size_t)n);
+		if (sb->len - old_len > STATE_MAX_FILE) {
+			errno = EFBIG; /* it grew while we read it */
+			goto error;
+		}
+	}
+	close(fd);
+	return 0;
+error:
+	saved = errno;
+	close(fd);
+	strbuf_setlen(sb, old_len);
+	errno = saved;
+	return -1;
 }
 
 int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)

@@ -52,6 +52,15 @@ struct state {
 	size_t stale_lines;  /* lines superseded or unreadable: compaction wins */
 };
 
+/* The largest file squad reads back from .squad/ (the journal, the
+ * manifest): far above what a run writes, and a bound on what a sparse
+ * or hostile file can make squad allocate. */
+#define STATE_MAX_FILE ((size_t)1 << 30)
+
+/* An empty state with no folder and no files (lock_fd and journal_fd
+ * -1), for state_parse(); state_open() starts with it. */
+void state_init(struct state *st);
+
 /* Open (creating) the .squad folder inside `root`: it, and its logs/ and
  * inputs/, must be real folders, not symlinks. Writes .squad/.gitignore
  * ("*") on creation. Returns 0, or -1 with the reason in `err`. Files
@@ -66,6 +75,18 @@ int state_lock(struct state *st, bool wait, struct strbuf *err);
 /* Read the journal (lock held). Unreadable lines are skipped. A state
  * from a newer squad is an error. Returns 0 or -1 (reason in err). */
 int state_load(struct state *st, struct strbuf *err);
+
+/* Read the records of a journal held in memory (`len` bytes of `text`,
+ * the content of `path`, which messages name) into `st`, as state_load()
+ * does with the file: unreadable lines are skipped, a torn last line is
+ * ignored. Returns 0, or -1 when the journal is from a newer squad
+ * (reason in err). */
+int state_parse(struct state *st, const char *text, size_t len, const char *path,
+		struct strbuf *err);
+
+/* Append the journal as state_compact() writes it to `out`: the header,
+ * then one line per record. */
+void state_format(const struct state *st, struct strbuf *out);
 
 /* The record of `task`, or NULL. Valid until the next state_put(). */
 const struct task_record *state_get(const struct state *st, const char *task);
@@ -93,6 +114,12 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err);
 int state_load_inputs(const struct state *st, const char *task, struct strbuf *list);
+
+/* Read the whole of `path`, a file of squad's own, into sb (appending):
+ * opened with O_NOFOLLOW, refused when larger than STATE_MAX_FILE.
+ * Returns 0, or -1 with errno set (ELOOP: a symlink; EFBIG: too large);
+ * sb then keeps what it had. */
+int state_read_file(const char *path, struct strbuf *sb);
 
 /* Write `data` to `path` atomically: a temp file beside it, then rename.
  * Refuses to replace a symlink. Returns 0, or -1 (reason in err). */
