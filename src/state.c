@@ -2,9 +2,12 @@
 #include "state.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +114,35 @@ int state_open(struct state *st, const char *root, struct strbuf *err)
 	return 0;
 }
 
+/* Remove the temp files of state_write_file() (NAME.tmp.PID) that a
+ * process killed mid-write (kill -9 during compaction) left in .squad/:
+ * those whose process is gone. A live process's file is kept: it may be
+ * writing it right now. Best effort: a file that stays is only litter. */
+static void remove_stale_temps(const struct state *st)
+{
+	DIR *d = opendir(st->dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *tmp = strstr(de->d_name, ".tmp.");
+		char *end;
+		long pid;
+
+		if (!tmp || tmp == de->d_name)
+			continue;
+		errno = 0;
+		pid = strtol(tmp + 5, &end, 10);
+		if (errno || end == tmp + 5 || *end || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 int state_lock(struct state *st, bool wait, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -133,6 +165,7 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 		strbuf_addf(err, "cannot lock '%s/lock': %s", st->dir, strerror(errno));
 		return -1;
 	}
+	remove_stale_temps(st);
 	return 0;
 }
 

@@ -69,7 +69,10 @@ void state_init(struct state *st);
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it
- * and `wait` is false, -1 on error (reason in err). */
+ * and `wait` is false, -1 on error (reason in err). Once it is held,
+ * the temp files of state_write_file() (NAME.tmp.PID) that a process
+ * killed mid-write left in .squad/ are removed: those whose PID is no
+ * longer alive. */
 int state_lock(struct state *st, bool wait, struct strbuf *err);
 
 /* Read the journal (lock held). Unreadable lines are skipped. A state
