@@ -119,20 +119,49 @@ void strbuf_add_shell_quoted(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '\'');
 }
 
-void strbuf_add_printable(struct strbuf *sb, const char *s)
+/* The code point of the invisible formatting character that the UTF-8
+ * at p (with `left` bytes) starts with, or 0; see strbuf.h for which. */
+static unsigned invisible_format(const unsigned char *p, size_t left)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	if (left >= 2 && p[0] == 0xd8 && p[1] == 0x9c)
+		return 0x061c;
+	if (left < 3)
+		return 0;
+	if (p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0x8b || p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae)))
+		return 0x2000u + (p[2] & 0x3fu);
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa0 && p[2] <= 0xaf)
+		return 0x2040u + (p[2] & 0x3fu);
+	if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		return 0xfeff;
+	return 0;
+}
+
+void strbuf_add_printable_len(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned cp;
+
+	for (; p < end; p++) {
 		if (*p == '\n')
 			strbuf_addstr(sb, "\\n");
 		else if (*p == '\t')
 			strbuf_addstr(sb, "\\t");
 		else if (*p < 0x20 || *p == 0x7f)
 			strbuf_addf(sb, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		else if (*p == 0xc2 && end - p >= 2 && p[1] >= 0x80 && p[1] <= 0x9f)
 			strbuf_addf(sb, "\\u%04x", *++p);
-		else
+		else if ((cp = invisible_format(p, (size_t)(end - p)))) {
+			strbuf_addf(sb, "\\u%04x", cp);
+			p += cp < 0x800 ? 1 : 2;
+		} else
 			strbuf_addch(sb, *p);
 	}
+}
+
+void strbuf_add_printable(struct strbuf *sb, const char *s)
+{
+	strbuf_add_printable_len(sb, s, strlen(s));
 }
 
 void strbuf_rtrim(struct strbuf *sb)

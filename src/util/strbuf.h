@@ -39,9 +39,18 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 void strbuf_add_shell_quoted(struct strbuf *sb, const char *s);
 
 /* Append `s` with control characters as C escapes: "\n", "\t", "\x1b",
- * and C1 controls (U+0080-U+009F) as "\u009b". Text from a file or a
- * task (a name, a hand-edited manifest) then never acts on a terminal. */
+ * and C1 controls (U+0080-U+009F) as "\u009b". Invisible characters
+ * that change how the text around them is shown are escaped the same
+ * way ("\u202e"): the bidirectional controls of "Trojan Source"
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), the line and
+ * paragraph separators (U+2028, U+2029), and the invisible U+200B,
+ * U+2060-U+206F and U+FEFF (U+200C and U+200D stay: scripts and emoji
+ * need them). Text from a file or a task (a name, a hand-edited
+ * manifest) then never acts on a terminal, nor reads other than it is.
+ * strbuf_add_printable_len() takes `len` bytes of `s` (NULs included,
+ * as "\x00"). */
 void strbuf_add_printable(struct strbuf *sb, const char *s);
+void strbuf_add_printable_len(struct strbuf *sb, const char *s, size_t len);
 
 /* Strip trailing whitespace (spaces, tabs, newlines). */
 void strbuf_rtrim(struct strbuf *sb);
