@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -57,6 +58,64 @@ static void today(char day[16])
 	strftime(day, 16, "%Y-%m-%d", &tm);
 }
 
+/* A count or a time from the file, which a person may have edited: any
+ * JSON number (integers are read as reals, so that one past 64 bits is a
+ * number rather than a parse error), kept within [lo, hi] so that no sum
+ * or difference of it can overflow; lo when it is not a number. */
+static long long number_within(const json_t *v, long long lo, long long hi)
+{
+	double d = json_number_value(v);
+
+	if (!json_is_number(v) || d <= (double)lo)
+		return lo;
+	if (d >= (double)hi) /* (double)LLONG_MAX is 2^63: past every long long */
+		return hi;
+	return (long long)d;
+}
+
+/* requests + n, stopping at LONG_MAX: a count stuck at the top (or so
+ * edited) still exhausts any daily_limit. */
+static long add_requests(long requests, long n)
+{
+	return requests > LONG_MAX - n ? LONG_MAX : requests + n;
+}
+
+/* Read the budget file into *all. A missing or empty file counts
+ * nothing yet; one that is not a JSON object is an error (reason in err),
+ * rather than a silent fresh start that would give back a spent budget. */
+static int load_budget(const char *path, json_t **all, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	json_error_t jerr;
+
+	*all = NULL;
+	if (strbuf_read_file(&text, path) < 0) {
+		if (errno != ENOENT) {
+			strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+			strbuf_release(&text);
+			return -1;
+		}
+	} else if (text.len) {
+		*all = json_loadb(text.buf, text.len, JSON_DECODE_INT_AS_REAL, &jerr);
+		if (!json_is_object(*all)) {
+			if (*all)
+				strbuf_addf(err, "'%s' is not a budget file (not a JSON object): "
+					    "fix or remove it", path);
+			else
+				strbuf_addf(err, "'%s' is not a budget file (%s at line %d): "
+					    "fix or remove it", path, jerr.text, jerr.line);
+			json_decref(*all);
+			*all = NULL;
+			strbuf_release(&text);
+			return -1;
+		}
+	}
+	if (!*all)
+		*all = json_object();
+	strbuf_release(&text);
+	return 0;
+}
+
 /* Lock the budget file, hand its JSON to `fn`, write back what fn leaves.
  * fn returns the answer; the file is rewritten unless it is an error. */
 typedef enum budget_answer (*budget_fn)(json_t *worker_entry, void *data);
@@ -64,7 +123,7 @@ typedef enum budget_answer (*budget_fn)(json_t *worker_entry, void *data);
 static enum budget_answer with_budget(const char *worker, budget_fn fn, void *data,
 				      struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, lock = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, lock = STRBUF_INIT;
 	json_t *all = NULL, *entry;
 	enum budget_answer answer = BUDGET_ERROR;
 	char day[16];
@@ -79,12 +138,9 @@ static enum budget_answer with_budget(const char *worker, budget_fn fn, void *da
 	}
 	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	if (strbuf_read_file(&text, path.buf) == 0)
-		all = json_loadb(text.buf, text.len, 0, NULL);
-	/* unreadable or foreign: start over rather than refuse to work */
-	if (!json_is_object(all)) {
-		json_decref(all);
-		all = json_object();
+	if (load_budget(path.buf, &all, err) < 0) {
+		close(fd);
+		goto out;
 	}
 	entry = json_object_get(all, worker);
 	today(day);
@@ -111,7 +167,6 @@ out:
 	json_decref(all);
 	strbuf_release(&path);
 	strbuf_release(&lock);
-	strbuf_release(&text);
 	return answer;
 }
 
@@ -124,16 +179,18 @@ static enum budget_answer do_reserve(json_t *entry, void *data)
 {
 	struct reserve *r = data;
 	json_t *recent = json_object_get(entry, "recent"), *kept = json_array(), *t;
-	long requests = (long)json_integer_value(json_object_get(entry, "requests"));
+	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
 	long long now = now_ms(), oldest = now;
 	size_t i;
 
-	/* only the last minute's start times matter for per_minute */
+	/* only the last minute's start times matter for per_minute; one in
+	 * the future (an edit, a clock set back) counts as now, so that it
+	 * runs out within a minute rather than never */
 	json_array_foreach(recent, i, t) {
-		long long at = json_integer_value(t);
+		long long at = number_within(t, 0, now);
 
 		if (now - at < 60000) {
-			json_array_append(kept, t);
+			json_array_append_new(kept, json_integer(at));
 			if (at < oldest)
 				oldest = at;
 		}
@@ -146,7 +203,7 @@ static enum budget_answer do_reserve(json_t *entry, void *data)
 		*r->wait_ms = (long)(60000 - (now - oldest)) + 10;
 		return BUDGET_WAIT;
 	}
-	json_object_set_new(entry, "requests", json_integer(requests + 1));
+	json_object_set_new(entry, "requests", json_integer(add_requests(requests, 1)));
 	json_array_append_new(kept, json_integer(now));
 	return BUDGET_GRANTED;
 }
@@ -162,9 +219,9 @@ enum budget_answer budget_reserve(const char *worker, long daily_limit, long per
 static enum budget_answer do_settle(json_t *entry, void *data)
 {
 	long extra = *(long *)data;
-	long requests = (long)json_integer_value(json_object_get(entry, "requests"));
+	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
 
-	json_object_set_new(entry, "requests", json_integer(requests + extra));
+	json_object_set_new(entry, "requests", json_integer(add_requests(requests, extra)));
 	return BUDGET_GRANTED;
 }
 

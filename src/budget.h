@@ -6,6 +6,12 @@
  * processes, read and written under a file lock, replaced atomically.
  * A call reserves one request before it starts; when it ends, what it
  * really used (qwen reports its requests) is settled.
+ *
+ * The file may have been edited by hand. A number in it of any size is
+ * kept within range: a count past LONG_MAX (1e300, 2^63) is LONG_MAX, so
+ * it exhausts any daily_limit, and sums stop there; a negative count is
+ * 0; a start time in the future is now. A file that is not a JSON object
+ * is an error (BUDGET_ERROR, saying so), never a silent fresh start.
  */
 #ifndef SQUAD_BUDGET_H
 #define SQUAD_BUDGET_H
