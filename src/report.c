@@ -8,11 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 /* A task's output beyond this is cut on the terminal (the log has all). */
 #define PRINT_MAX (256u << 10)
+/* --output=prefixed streams a task's first PRINT_MAX / 2 bytes, and at
+ * most this many lines, as they come; when the task ends, as much of its
+ * end. Lines cost more than their bytes there (each carries the name). */
+#define PREFIXED_LINES 1000u
 #define SLOWEST 3
 
 enum color { C_RESET, C_GREEN, C_RED, C_YELLOW, C_CYAN, C_DIM, C_BOLD };
@@ -26,6 +31,65 @@ static const char *paint(const struct report *rep, enum color c)
 	return rep->color ? codes[c] : "";
 }
 
+/* Task names as the terminal shows them (strbuf_add_printable()): NULL
+ * when every name is fine as it is, the usual case, which costs no copy;
+ * else an escaped copy where a name needs one, NULL for the others. */
+static char **escape_names(const struct squadfile *sf)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char **names = NULL;
+
+	for (size_t i = 0; sf && i < sf->nr_tasks; i++) {
+		strbuf_reset(&sb);
+		strbuf_add_printable(&sb, sf->tasks[i].name);
+		if (!strcmp(sb.buf, sf->tasks[i].name))
+			continue;
+		if (!names)
+			names = xcalloc(sf->nr_tasks, sizeof(*names));
+		names[i] = strbuf_detach(&sb, NULL);
+	}
+	strbuf_release(&sb);
+	return names;
+}
+
+static void free_names(char **names, const struct squadfile *sf)
+{
+	for (size_t i = 0; names && i < sf->nr_tasks; i++)
+		free(names[i]);
+	free(names);
+}
+
+static const char *shown_name(char **names, const struct squadfile *sf, size_t task)
+{
+	return names && names[task] ? names[task] : sf->tasks[task].name;
+}
+
+static const char *task_name(const struct report *rep, size_t task)
+{
+	return shown_name(rep->shown_names, rep->sf, task);
+}
+
+/* Other text from a Squadfile, a task or an agent (a skill, a worker, a
+ * reason, a path), escaped the same way. */
+static void put_printable(FILE *out, const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_printable(&sb, text);
+	fputs(sb.buf, out);
+	strbuf_release(&sb);
+}
+
+/* put_printable(), then spaces up to `width` bytes. */
+static void print_padded(FILE *out, const char *text, size_t width)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_printable(&sb, text);
+	fprintf(out, "%-*s", (int)width, sb.buf);
+	strbuf_release(&sb);
+}
+
 void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
 		 const struct plan *plan, enum report_level level, bool color)
 {
@@ -36,6 +100,7 @@ void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
 	rep->level = level;
 	rep->color = color;
 	rep->total = plan ? plan->nr_order : 0;
+	rep->shown_names = escape_names(sf);
 }
 
 void report_release(struct report *rep)
@@ -43,6 +108,8 @@ void report_release(struct report *rep)
 	free(rep->running);
 	rep->running = NULL;
 	rep->nr_running = rep->alloc_running = 0;
+	free_names(rep->shown_names, rep->sf);
+	rep->shown_names = NULL;
 }
 
 static uint64_t now_ms(void)
@@ -87,9 +154,9 @@ static void draw_status(struct report *rep)
 		const struct running_task *rt = &rep->running[i];
 		const struct task_result *res = rep->results ? &rep->results[rt->task] : NULL;
 
-		strbuf_addf(&line, "%s %s (%s %llus)", i ? "," : "", rep->sf->tasks[rt->task].name,
-			    res && res->worker ? res->worker : "",
-			    (unsigned long long)((now - rt->started_ms) / 1000));
+		strbuf_addf(&line, "%s %s (", i ? "," : "", task_name(rep, rt->task));
+		strbuf_add_printable(&line, res && res->worker ? res->worker : "");
+		strbuf_addf(&line, " %llus)", (unsigned long long)((now - rt->started_ms) / 1000));
 	}
 	if (line.len > (size_t)width - 1) {
 		strbuf_setlen(&line, (size_t)width - 4);
@@ -110,41 +177,112 @@ static long find_running(const struct report *rep, size_t task)
 	return -1;
 }
 
+/* One line of a task's output as "task | line". */
+static void prefixed_line(struct report *rep, const char *name, const char *text, size_t len)
+{
+	fprintf(rep->out, "%s%s |%s %.*s\n", paint(rep, C_DIM), name, paint(rep, C_RESET),
+		(int)len, text);
+}
+
+/* The end of a task's log from `rt->printed` on, after its head was cut:
+ * at most PRINT_MAX / 2 bytes and PREFIXED_LINES lines, from the start of
+ * a line when it can, under a line that says what was cut and where the
+ * whole output is. */
+static void stream_tail(struct report *rep, struct running_task *rt, int fd, const char *name,
+			const char *log_path)
+{
+	const size_t max = PRINT_MAX / 2;
+	char *buf = xmalloc(max);
+	struct stat st;
+	unsigned long long from = rt->printed;
+	size_t len = 0, start = 0, end;
+	unsigned lines = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st) == 0 && (unsigned long long)st.st_size > from + max)
+		from = (unsigned long long)st.st_size - max;
+	while (len < max && (n = pread(fd, buf + len, max - len, (off_t)(from + len))) > 0)
+		len += (size_t)n;
+	/* begin after a line's end, unless that would leave nothing */
+	if (from > rt->printed) {
+		char *nl = memchr(buf, '\n', len);
+
+		if (nl && (size_t)(nl + 1 - buf) < len)
+			start = (size_t)(nl + 1 - buf);
+	}
+	/* keep the last PREFIXED_LINES lines of what is left */
+	end = len && buf[len - 1] == '\n' ? len - 1 : len;
+	for (size_t i = end; i > start; i--) {
+		if (buf[i - 1] == '\n' && ++lines == PREFIXED_LINES) {
+			start = i;
+			break;
+		}
+	}
+	if (from + start > rt->printed) {
+		struct strbuf path = STRBUF_INIT;
+
+		strbuf_add_printable(&path, log_path);
+		fprintf(rep->out, "%s%s | ... %llu bytes cut; the whole output is in %s%s\n",
+			paint(rep, C_DIM), name, from + start - rt->printed, path.buf,
+			paint(rep, C_RESET));
+		strbuf_release(&path);
+	}
+	while (start < len) {
+		char *nl = memchr(buf + start, '\n', len - start);
+		size_t stop = nl ? (size_t)(nl - buf) : len;
+
+		prefixed_line(rep, name, buf + start, stop - start);
+		start = stop + 1;
+	}
+	rt->printed = from + len;
+	free(buf);
+}
+
 /* Print the whole lines of a running task's log not printed yet, each as
- * "task | line"; at its end (`final`), the last partial line too. */
+ * "task | line"; at its end (`final`), the last partial line too. Only
+ * the head of a flood is streamed (PRINT_MAX / 2 bytes, PREFIXED_LINES
+ * lines); what comes after it waits for the task's end, where only its
+ * end is printed (stream_tail()). A line longer than the buffer is
+ * printed in pieces. */
 static void stream_lines(struct report *rep, struct running_task *rt, bool final)
 {
 	const struct task_result *res = rep->results ? &rep->results[rt->task] : NULL;
-	const char *name = rep->sf->tasks[rt->task].name;
+	const char *name = task_name(rep, rt->task);
 	char buf[65536];
+	bool more = true;
 	ssize_t n;
 	int fd;
 
-	if (!res || !res->log_path || (fd = open(res->log_path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!res || !res->log_path || (rt->cut && !final) ||
+	    (fd = open(res->log_path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
-	while ((n = pread(fd, buf, sizeof(buf), (off_t)rt->printed)) > 0) {
-		char *start = buf, *end = buf + n, *nl;
+	while (more && !rt->cut && (n = pread(fd, buf, sizeof(buf), (off_t)rt->printed)) > 0) {
+		bool full = n == (ssize_t)sizeof(buf);
+		char *start = buf, *end = buf + n;
 
-		while ((nl = memchr(start, '\n', (size_t)(end - start)))) {
-			fprintf(rep->out, "%s%s |%s %.*s\n", paint(rep, C_DIM), name,
-				paint(rep, C_RESET), (int)(nl - start), start);
-			rt->printed += (unsigned long long)(nl + 1 - start);
-			start = nl + 1;
+		while (start < end) {
+			char *nl = memchr(start, '\n', (size_t)(end - start));
+			size_t len = nl ? (size_t)(nl - start) : (size_t)(end - start);
+			size_t used = nl ? len + 1 : len;
+
+			if (!nl && full && start != buf)
+				break; /* read on from this line's start */
+			if (!nl && !full && !final) {
+				more = false; /* a partial line: wait for its end */
+				break;
+			}
+			if (rt->printed + used > PRINT_MAX / 2 || rt->lines == PREFIXED_LINES) {
+				rt->cut = true;
+				break;
+			}
+			prefixed_line(rep, name, start, len);
+			rt->printed += used;
+			rt->lines++;
+			start += used;
 		}
-		if (start == buf && n == (ssize_t)sizeof(buf)) {
-			/* a line longer than the buffer: print it in pieces */
-			fprintf(rep->out, "%s |%s %.*s\n", name, "", (int)n, buf);
-			rt->printed += (unsigned long long)n;
-			continue;
-		}
-		if (start < end && final) {
-			fprintf(rep->out, "%s%s |%s %.*s\n", paint(rep, C_DIM), name,
-				paint(rep, C_RESET), (int)(end - start), start);
-			rt->printed += (unsigned long long)(end - start);
-		}
-		if (start < end)
-			break; /* the rest is a partial line: wait for its end */
 	}
+	if (rt->cut && final)
+		stream_tail(rep, rt, fd, name, res->log_path);
 	close(fd);
 }
 
@@ -177,7 +315,7 @@ static void on_started(void *data, size_t task, unsigned attempt, const struct c
 	struct report *rep = data;
 
 	if (find_running(rep, task) < 0) {
-		struct running_task rt = { task, now_ms(), 0 };
+		struct running_task rt = { .task = task, .started_ms = now_ms() };
 
 		ALLOC_GROW(rep->running, rep->nr_running + 1, rep->alloc_running);
 		rep->running[rep->nr_running++] = rt;
@@ -189,12 +327,14 @@ static void on_started(void *data, size_t task, unsigned attempt, const struct c
 	}
 	clear_status(rep);
 	fprintf(rep->out, "%sstart%s %s", paint(rep, C_DIM), paint(rep, C_RESET),
-		rep->sf->tasks[task].name);
+		task_name(rep, task));
 	if (attempt > 1)
 		fprintf(rep->out, " (attempt %u)", attempt);
 	fputs(":", rep->out);
-	for (size_t i = 0; i < cmd->argv.nr; i++)
-		fprintf(rep->out, " %s", cmd->argv.v[i]);
+	for (size_t i = 0; i < cmd->argv.nr; i++) {
+		fputc(' ', rep->out);
+		put_printable(rep->out, cmd->argv.v[i]);
+	}
 	fputc('\n', rep->out);
 	draw_status(rep);
 	fflush(rep->out);
@@ -215,9 +355,10 @@ static void print_output(struct report *rep, const struct task_result *res)
 		return;
 	if (res->output_bytes > PRINT_MAX) {
 		from = (off_t)(res->output_bytes - PRINT_MAX);
-		fprintf(rep->out, "%s... %llu bytes cut; the whole output is in %s%s\n",
-			paint(rep, C_DIM), (unsigned long long)from, res->log_path,
-			paint(rep, C_RESET));
+		fprintf(rep->out, "%s... %llu bytes cut; the whole output is in ",
+			paint(rep, C_DIM), (unsigned long long)from);
+		put_printable(rep->out, res->log_path);
+		fprintf(rep->out, "%s\n", paint(rep, C_RESET));
 	}
 	fflush(rep->out);
 	while ((n = pread(fd, buf, sizeof(buf), from)) > 0) {
@@ -247,7 +388,7 @@ static bool wants_output(const struct report *rep, const struct task_result *res
 static void on_finished(void *data, size_t task, const struct task_result *res)
 {
 	struct report *rep = data;
-	const char *name = rep->sf->tasks[task].name;
+	const char *name = task_name(rep, task);
 	struct strbuf line = STRBUF_INIT;
 	bool failed = task_status_failed(res->status);
 	enum color c;
@@ -301,25 +442,33 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		if (res->attempts > 1)
 			strbuf_addf(&line, ", %u attempts", res->attempts);
 		strbuf_addch(&line, ')');
-		if (failed && res->reason)
-			strbuf_addf(&line, ": %s", res->reason);
+		if (failed && res->reason) {
+			strbuf_addstr(&line, ": ");
+			strbuf_add_printable(&line, res->reason);
+		}
 		break;
 	case TASK_SKIPPED:
-		strbuf_addf(&line, " (needs %s)", rep->sf->tasks[res->cause].name);
+		strbuf_addf(&line, " (needs %s)", task_name(rep, res->cause));
 		break;
 	case TASK_ESCALATED:
-		strbuf_addf(&line, " (failed after %u attempt(s)%s%s; handed to the tactician)",
-			    res->attempts, res->reason ? ": " : "", res->reason ? res->reason : "");
+		strbuf_addf(&line, " (failed after %u attempt(s)", res->attempts);
+		if (res->reason) {
+			strbuf_addstr(&line, ": ");
+			strbuf_add_printable(&line, res->reason);
+		}
+		strbuf_addstr(&line, "; handed to the tactician)");
 		break;
 	case TASK_BLOCKED:
-		strbuf_addf(&line, " (behind hand-off %s)", rep->sf->tasks[res->cause].name);
+		strbuf_addf(&line, " (behind hand-off %s)", task_name(rep, res->cause));
 		break;
 	case TASK_HANDOFF: {
 		const struct strvec *skills = &rep->sf->tasks[task].skills;
 
 		strbuf_addstr(&line, " (for the tactician; skills:");
-		for (size_t i = 0; i < skills->nr; i++)
-			strbuf_addf(&line, " %s", skills->v[i]);
+		for (size_t i = 0; i < skills->nr; i++) {
+			strbuf_addch(&line, ' ');
+			strbuf_add_printable(&line, skills->v[i]);
+		}
 		strbuf_addch(&line, ')');
 		break;
 	}
@@ -373,7 +522,7 @@ static void summary_table(struct report *rep, const struct task_result *results)
 
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		const struct task_result *res = &results[plan->order[i]];
-		size_t len = strlen(rep->sf->tasks[plan->order[i]].name);
+		size_t len = strlen(task_name(rep, plan->order[i]));
 
 		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
 			continue;
@@ -392,12 +541,17 @@ static void summary_table(struct report *rep, const struct task_result *results)
 		struct strbuf line = STRBUF_INIT;
 		const char *note = res->reason && task_status_failed(res->status) ? res->reason
 				   : res->summary ? res->summary : res->answer;
+		size_t worker_at;
 
 		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
 			continue;
-		strbuf_addf(&line, "  %-*s  %-*s  %-6s  ", (int)name_width, rep->sf->tasks[n].name,
-			    (int)status_width, task_status_name(res->status),
-			    res->worker ? res->worker : "-");
+		strbuf_addf(&line, "  %-*s  %-*s  ", (int)name_width, task_name(rep, n),
+			    (int)status_width, task_status_name(res->status));
+		worker_at = line.len;
+		strbuf_add_printable(&line, res->worker ? res->worker : "-");
+		while (line.len < worker_at + 6)
+			strbuf_addch(&line, ' ');
+		strbuf_addstr(&line, "  ");
 		if (res->attempts || res->status == TASK_UP_TO_DATE)
 			format_duration(&line, res->duration_ms);
 		else
@@ -406,8 +560,10 @@ static void summary_table(struct report *rep, const struct task_result *results)
 			/* one line of it, whatever it holds */
 			size_t len = strcspn(note, "\n");
 
-			strbuf_addf(&line, "  %.*s%s", (int)(len > 80 ? 80 : len), note,
-				    len > 80 || note[len] ? "..." : "");
+			strbuf_addstr(&line, "  ");
+			strbuf_add_printable_len(&line, note, len > 80 ? 80 : len);
+			if (len > 80 || note[len])
+				strbuf_addstr(&line, "...");
 		}
 		fprintf(rep->out, "%s\n", line.buf);
 		strbuf_release(&line);
@@ -461,7 +617,7 @@ void report_summary(struct report *rep, const struct task_result *results,
 		strbuf_reset(&line);
 		strbuf_addstr(&line, "slowest:");
 		for (size_t i = 0; i < nr_ran && i < SLOWEST; i++) {
-			strbuf_addf(&line, "%s %s ", i ? "," : "", rep->sf->tasks[ran[i]].name);
+			strbuf_addf(&line, "%s %s ", i ? "," : "", task_name(rep, ran[i]));
 			format_duration(&line, results[ran[i]].duration_ms);
 		}
 		fprintf(rep->out, "%s\n", line.buf);
@@ -471,8 +627,10 @@ void report_summary(struct report *rep, const struct task_result *results,
 
 		if (!task_status_failed(res->status) || !res->log_path)
 			continue;
-		fprintf(rep->out, "%sfailed%s %s: log %s\n", paint(rep, C_RED), paint(rep, C_RESET),
-			rep->sf->tasks[plan->order[i]].name, res->log_path);
+		fprintf(rep->out, "%sfailed%s %s: log ", paint(rep, C_RED), paint(rep, C_RESET),
+			task_name(rep, plan->order[i]));
+		put_printable(rep->out, res->log_path);
+		fputc('\n', rep->out);
 	}
 	strbuf_release(&line);
 	free(ran);
@@ -484,51 +642,37 @@ static const char *worker_name(const struct squadfile *sf, const struct task *t)
 	return sf->workers[t->worker].name;
 }
 
-/* Text on one line: control characters as C escapes, cut at max bytes. */
+/* Text on one line, escaped (see put_printable()), cut at max bytes. */
 static void print_one_line(FILE *out, const char *text, size_t max)
 {
-	size_t i;
+	struct strbuf sb = STRBUF_INIT;
+	size_t len = strnlen(text, max);
 
-	for (i = 0; text[i] && i < max; i++) {
-		unsigned char ch = (unsigned char)text[i];
-
-		if (ch == '\n')
-			fputs("\\n", out);
-		else if (ch == '\t')
-			fputs("\\t", out);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\x%02x", ch);
-		else
-			fputc(ch, out);
-	}
-	if (text[i])
+	strbuf_add_printable_len(&sb, text, len);
+	fputs(sb.buf, out);
+	if (text[len])
 		fputs("...", out);
+	strbuf_release(&sb);
 }
 
 /* An argv element as a shell would need it quoted, for reading only. */
 static void print_quoted(FILE *out, const char *arg)
 {
-	if (*arg && !arg[strcspn(arg, " \t\n'\"\\$`|&;<>()*?[]#~{}!")]) {
-		print_one_line(out, arg, 200);
-		return;
-	}
-	fputc('\'', out);
-	for (const char *p = arg; *p; p++) {
-		if (*p == '\'')
-			fputs("'\\''", out);
-		else
-			print_one_line(out, (char[]){ *p, 0 }, 1);
-	}
-	fputc('\'', out);
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_shell_quoted(&sb, arg);
+	print_one_line(out, sb.buf, 200);
+	strbuf_release(&sb);
 }
 
 void report_dry_run(FILE *out, const struct plan *plan)
 {
 	const struct squadfile *sf = plan->sf;
+	char **names = escape_names(sf);
 	size_t width = 4;
 
 	for (size_t i = 0; i < plan->nr_order; i++) {
-		size_t len = strlen(sf->tasks[plan->order[i]].name);
+		size_t len = strlen(shown_name(names, sf, plan->order[i]));
 
 		if (len > width && len < 40)
 			width = len;
@@ -537,12 +681,14 @@ void report_dry_run(FILE *out, const struct plan *plan)
 		int n = plan->order[i];
 		const struct task *t = &sf->tasks[n];
 
-		fprintf(out, "%4zu  %-*s  ", i + 1, (int)width, t->name);
+		fprintf(out, "%4zu  %-*s  ", i + 1, (int)width, shown_name(names, sf, n));
 		switch (plan->action[n]) {
 		case PLAN_HANDOFF:
 			fputs("hand-off (skills:", out);
-			for (size_t j = 0; j < t->skills.nr; j++)
-				fprintf(out, " %s", t->skills.v[j]);
+			for (size_t j = 0; j < t->skills.nr; j++) {
+				fputc(' ', out);
+				put_printable(out, t->skills.v[j]);
+			}
 			fputs(")\n", out);
 			continue;
 		case PLAN_DONE:
@@ -561,7 +707,8 @@ void report_dry_run(FILE *out, const struct plan *plan)
 			fputs("(group: done when its needs are)\n", out);
 			continue;
 		}
-		fprintf(out, "%-6s  ", worker_name(sf, t));
+		print_padded(out, worker_name(sf, t), 6);
+		fputs("  ", out);
 		if (t->run) {
 			print_one_line(out, t->run, 200);
 		} else if (t->run_argv.nr) {
@@ -576,27 +723,32 @@ void report_dry_run(FILE *out, const struct plan *plan)
 		}
 		fputc('\n', out);
 	}
+	free_names(names, sf);
 }
 
 static void join(struct strbuf *sb, const struct strvec *list)
 {
-	for (size_t i = 0; i < list->nr; i++)
-		strbuf_addf(sb, "%s%s", i ? ", " : "", list->v[i]);
+	for (size_t i = 0; i < list->nr; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		strbuf_add_printable(sb, list->v[i]);
+	}
 }
 
 void report_list(FILE *out, const struct squadfile *sf)
 {
+	char **names = escape_names(sf);
 	size_t width = 4;
 
 	for (size_t i = 0; i < sf->nr_tasks; i++) {
-		size_t len = strlen(sf->tasks[i].name);
+		size_t len = strlen(shown_name(names, sf, i));
 
 		if (len > width && len < 40)
 			width = len;
 	}
 	for (size_t i = 0; i < sf->nr_tasks; i++) {
 		const struct task *t = &sf->tasks[i];
-		struct strbuf extra = STRBUF_INIT;
+		struct strbuf desc = STRBUF_INIT, extra = STRBUF_INIT;
 		bool is_default = strvec_find(&sf->default_targets, t->name) >= 0;
 
 		if (t->needs.nr) {
@@ -607,21 +759,29 @@ void report_list(FILE *out, const struct squadfile *sf)
 			strbuf_addstr(&extra, "  skills: ");
 			join(&extra, &t->skills);
 		}
-		fprintf(out, "%-*s  %s%s%s\n", (int)width, t->name,
-			t->desc ? t->desc : "", is_default ? " (default)" : "", extra.buf);
+		strbuf_add_printable(&desc, t->desc ? t->desc : "");
+		fprintf(out, "%-*s  %s%s%s\n", (int)width, shown_name(names, sf, i),
+			desc.buf, is_default ? " (default)" : "", extra.buf);
+		strbuf_release(&desc);
 		strbuf_release(&extra);
 	}
+	free_names(names, sf);
 }
 
-static void dot_quoted(FILE *out, const char *s)
+/* A name as a DOT string: escaped for the terminal first, as anywhere. */
+static void dot_quoted(FILE *out, const char *name)
 {
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_printable(&sb, name);
 	fputc('"', out);
-	for (; *s; s++) {
+	for (const char *s = sb.buf; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			fputc('\\', out);
 		fputc(*s, out);
 	}
 	fputc('"', out);
+	strbuf_release(&sb);
 }
 
 void report_graph_dot(FILE *out, const struct plan *plan)
@@ -699,14 +859,18 @@ void report_list_json(FILE *out, const struct squadfile *sf)
  * name as the label. */
 static void mermaid_label(FILE *out, const char *name)
 {
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_printable(&sb, name);
 	fputc('"', out);
-	for (; *name; name++) {
-		if (*name == '"')
+	for (const char *s = sb.buf; *s; s++) {
+		if (*s == '"')
 			fputs("#quot;", out);
 		else
-			fputc(*name, out);
+			fputc(*s, out);
 	}
 	fputc('"', out);
+	strbuf_release(&sb);
 }
 
 void report_graph_mermaid(FILE *out, const struct plan *plan)

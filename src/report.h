@@ -3,7 +3,17 @@
  * its own usage errors and diagnostics).
  *
  * Task output is printed in one piece when the task ends, under one
- * header line, so that parallel tasks never interleave.
+ * header line, so that parallel tasks never interleave; or, with
+ * --output=prefixed, as it comes, each line under the task's name. Either
+ * way at most 256 KiB of a task's output reaches the terminal (the log
+ * has all of it), with a line that says how much was cut and where the
+ * whole is: grouped prints the last 256 KiB; prefixed streams the first
+ * 128 KiB and 1,000 lines, then prints as much of the end when the task
+ * ends.
+ *
+ * Names and other text from the Squadfile, a task or an agent are shown
+ * through strbuf_add_printable(): no control, bidirectional or invisible
+ * formatting character of theirs reaches the terminal raw.
  */
 #ifndef SQUAD_REPORT_H
 #define SQUAD_REPORT_H
@@ -34,6 +44,8 @@ struct running_task {
 	size_t task;
 	uint64_t started_ms;
 	unsigned long long printed; /* bytes of its log already streamed */
+	unsigned lines;             /* lines streamed (--output=prefixed) */
+	bool cut;                   /* the head is spent: the end waits for the finish */
 };
 
 struct report {
@@ -51,6 +63,7 @@ struct report {
 	size_t nr_running, alloc_running;
 	bool status_shown;      /* the live line is on screen */
 	uint64_t last_draw_ms;
+	char **shown_names;     /* escaped task names, NULL when none needs it */
 };
 
 void report_init(struct report *rep, FILE *out, const struct squadfile *sf,

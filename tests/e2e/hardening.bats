@@ -195,8 +195,8 @@ Y
 	grep -v '^#' .squad/state | cut -d' ' -f2- | jq -e . >/dev/null
 	[ "$(grep -c . .squad/state)" -eq 3 ]
 	[ "$(wc -c < .squad/state)" -lt 4096 ]
-	# streamed as it comes (all of it: that mode asks for everything), the
-	# long line still costs no memory
+	# streamed as it comes (its head and end; hostile_output.bats has the
+	# terminal's side), the long line still costs no memory
 	/usr/bin/time -f '%M' -o peak.txt "$SQUAD" --output prefixed line >/dev/null
 	echo "peak $(tail -1 peak.txt) KB: --output prefixed" >&3
 	[ "$(tail -1 peak.txt)" -lt 65536 ]
