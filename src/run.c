@@ -3,6 +3,7 @@
 #include "budget.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -124,6 +125,9 @@ struct runner {
 	struct delay *delays;     /* tasks waiting to retry (rate limits) */
 	unsigned *rate_limited;   /* per task: attempts lost to rate limits */
 	struct regex *default_rate_re;
+	struct program_cache programs;
+	struct strvec old_log_names; /* in .squad/logs/ when the run began */
+	struct strmap old_logs;      /* their index */
 	uv_signal_t sig[3];
 	uv_signal_t sigchld;
 	uv_timer_t kill_timer;
@@ -519,12 +523,13 @@ static enum task_status judge_output(struct runner *r, size_t task, enum task_st
 
 static void close_task_files(struct runner *r, size_t task)
 {
-	if (!r->res[task].log_path && r->st && r->res[task].attempts) {
+	if (!r->res[task].log_path && r->st && r->res[task].attempts && r->old_logs.nr) {
 		/* silent this time: a log of an earlier run would mislead */
 		struct strbuf path = STRBUF_INIT;
 
 		state_log_path(r->st, r->sf->tasks[task].name, &path);
-		unlink(path.buf);
+		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
+			unlink(path.buf);
 		strbuf_release(&path);
 	}
 	if (r->log_fds[task] >= 0)
@@ -903,6 +908,7 @@ static int start_attempt(struct runner *r, size_t task)
 	struct job *job;
 	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
 	long wait_ms = 0, used = 0;
+	const char *program = NULL;
 	int rc, out[2];
 
 	if (!r->started_at[task])
@@ -930,8 +936,10 @@ static int start_attempt(struct runner *r, size_t task)
 	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
 				 r->opts->changed_file, &why) < 0)
 		goto fail;
-	if (!w->is_shell && worker_check_program(&cmd, &why) < 0) {
-		strbuf_addf(&why, ": worker '%s' cannot start", w->name);
+	rc = worker_find_program(&r->programs, &cmd, &program);
+	if (rc && !w->is_shell) {
+		strbuf_addf(&why, "'%s' is not on PATH: worker '%s' cannot start",
+			    cmd.argv.v[0], w->name);
 		goto fail;
 	}
 	if (!w->is_shell && open_agent_out(r, task) < 0) {
@@ -948,8 +956,9 @@ static int start_attempt(struct runner *r, size_t task)
 	job->task = task;
 	/* stdout and stderr share one pipe, so their order holds; an agent's
 	 * stdout is a document of its own and goes to its file */
-	rc = worker_spawn(&cmd, r->out_fds[task] >= 0 ? r->out_fds[task] : out[1], out[1],
-			  &job->pid);
+	if (!rc)
+		rc = worker_spawn(&cmd, program, r->out_fds[task] >= 0 ? r->out_fds[task] : out[1],
+				  out[1], &job->pid);
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
@@ -1016,6 +1025,27 @@ static void start_ready(struct runner *r)
 			break;
 		start_attempt(r, (size_t)heap_pop(r, &r->ready[best]));
 	}
+}
+
+/* The logs earlier runs left, so that a task that is silent this time
+ * unlinks its old log only when there is one: one readdir, rather than
+ * a failing unlink() per task. */
+static void list_old_logs(struct runner *r)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	strbuf_addf(&path, "%s/logs", r->st->dir);
+	d = opendir(path.buf);
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strvec_push(&r->old_log_names, de->d_name);
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < r->old_log_names.nr; i++)
+		strmap_put(&r->old_logs, r->old_log_names.v[i], (int)i);
+	strbuf_release(&path);
 }
 
 /* --- signals ------------------------------------------------------- */
@@ -1093,6 +1123,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	int *roots;
 
 	memset(&r, 0, sizeof(r));
+	strvec_init(&r.old_log_names);
 	r.plan = plan;
 	r.sf = plan->sf;
 	r.g = plan->graph;
@@ -1115,6 +1146,8 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 		r.default_rate_re = regex_compile(RATE_LIMIT_PATTERN, &e, &off);
 		strbuf_release(&e);
 	}
+	if (st)
+		list_old_logs(&r);
 	for (size_t i = 0; i < nr; i++) {
 		r.log_fds[i] = r.out_fds[i] = -1;
 		results[i].cause = -1;
@@ -1186,6 +1219,9 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	free(r.busy);
 	free(r.rate_limited);
 	regex_free(r.default_rate_re);
+	program_cache_release(&r.programs);
+	strmap_release(&r.old_logs);
+	strvec_clear(&r.old_log_names);
 	free(r.pending);
 	free(r.log_fds);
 	free(r.out_fds);

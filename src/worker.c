@@ -270,24 +270,23 @@ void command_release(struct command *cmd)
 	cmd->via_shell = false;
 }
 
-/* The file argv[0] names, looked up on the command's own PATH (the task's
- * env may change it), into `found`. Returns 0, or ENOENT / EACCES. */
-static int find_program(const struct command *cmd, struct strbuf *found)
+static const char *path_of(const struct command *cmd)
 {
-	const char *prog = cmd->argv.v[0];
 	const char *path = NULL;
-	struct stat sb;
-	int ret = ENOENT;
 
-	if (strchr(prog, '/')) {
-		strbuf_addstr(found, prog);
-		return 0; /* exec reports a bad path itself */
-	}
 	for (size_t i = 0; i < cmd->env.nr; i++)
 		if (!strncmp(cmd->env.v[i], "PATH=", 5))
 			path = cmd->env.v[i] + 5;
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
+	return path ? path : "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* The file `prog` names on `path`, into `found`. Returns 0, or ENOENT /
+ * EACCES. */
+static int search_path(const char *prog, const char *path, struct strbuf *found)
+{
+	struct stat sb;
+	int ret = ENOENT;
+
 	while (*path) {
 		size_t len = strcspn(path, ":");
 
@@ -307,30 +306,64 @@ static int find_program(const struct command *cmd, struct strbuf *found)
 	return ret;
 }
 
-int worker_check_program(const struct command *cmd, struct strbuf *err)
+int worker_find_program(struct program_cache *cache, const struct command *cmd,
+			const char **program)
 {
+	const char *prog = cmd->argv.v[0], *path;
 	struct strbuf found = STRBUF_INIT;
-	int rc = find_program(cmd, &found);
+	int at, rc;
 
-	strbuf_release(&found);
-	if (!rc)
+	if (strchr(prog, '/')) {
+		*program = prog; /* exec reports a bad path itself */
 		return 0;
-	strbuf_addf(err, "'%s' is not on PATH", cmd->argv.v[0]);
-	return -1;
+	}
+	path = path_of(cmd);
+	at = strmap_get(&cache->index, prog);
+	if (at >= 0 && !strcmp(cache->entries[at].path, path)) {
+		*program = cache->entries[at].found;
+		return 0;
+	}
+	rc = search_path(prog, path, &found);
+	if (rc) {
+		strbuf_release(&found);
+		return rc;
+	}
+	if (at < 0) {
+		ALLOC_GROW(cache->entries, cache->nr + 1, cache->alloc);
+		at = (int)cache->nr++;
+		cache->entries[at].name = xstrdup(prog);
+		strmap_put(&cache->index, cache->entries[at].name, at);
+	} else {
+		free(cache->entries[at].path);
+		free(cache->entries[at].found);
+	}
+	/* the last PATH it was looked up on wins the slot */
+	cache->entries[at].path = xstrdup(path);
+	cache->entries[at].found = strbuf_detach(&found, NULL);
+	*program = cache->entries[at].found;
+	return 0;
 }
 
-int worker_spawn(const struct command *cmd, int stdout_fd, int stderr_fd, pid_t *pid)
+void program_cache_release(struct program_cache *cache)
 {
-	struct strbuf program = STRBUF_INIT;
+	for (size_t i = 0; i < cache->nr; i++) {
+		free(cache->entries[i].name);
+		free(cache->entries[i].path);
+		free(cache->entries[i].found);
+	}
+	free(cache->entries);
+	strmap_release(&cache->index);
+	memset(cache, 0, sizeof(*cache));
+}
+
+int worker_spawn(const struct command *cmd, const char *program, int stdout_fd,
+		 int stderr_fd, pid_t *pid)
+{
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	int rc = find_program(cmd, &program);
+	int rc;
 
-	if (rc) {
-		strbuf_release(&program);
-		return rc;
-	}
 	posix_spawn_file_actions_init(&actions);
 	posix_spawnattr_init(&attr);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -345,10 +378,9 @@ int worker_spawn(const struct command *cmd, int stdout_fd, int stderr_fd, pid_t 
 	posix_spawnattr_setsigdefault(&attr, &all); /* squad ignores SIGPIPE; tasks must not */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(pid, program.buf, &actions, &attr, cmd->argv.v, cmd->env.v);
+	rc = posix_spawn(pid, program, &actions, &attr, cmd->argv.v, cmd->env.v);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&actions);
-	strbuf_release(&program);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "squadfile.h"
+#include "util/strmap.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
@@ -51,17 +52,36 @@ void command_release(struct command *cmd);
 void worker_describe(const struct squadfile *sf, const struct task *task,
 		     const struct worker *worker, struct strbuf *out);
 
-/* Start `cmd` in a session (and process group) of its own, stdin from
- * /dev/null, stdout and stderr on the given fds, every signal at its
- * default. posix_spawn (vfork semantics): the cost of an exec, with no
- * copy of squad's page tables. argv[0] is looked up on the PATH of the
- * command's own environment. Returns 0 with *pid set, or an errno
- * (ENOENT, EACCES ...). The caller reaps the child. */
-int worker_spawn(const struct command *cmd, int stdout_fd, int stderr_fd, pid_t *pid);
+/* Programs found on PATH by name, as a shell's hash table keeps them:
+ * a run of 2,000 tasks looks `true` up once, not 2,000 times. An entry
+ * holds for the PATH it was found on. */
+struct program_cache {
+	struct strmap index; /* name -> entries[] */
+	struct program_entry {
+		char *name, *path, *found;
+	} *entries;
+	size_t nr, alloc;
+};
 
-/* The program in argv[0] as found on PATH, or -1 with a message in err
- * when it is not there (so a missing agent CLI is a clear failure). */
-int worker_check_program(const struct command *cmd, struct strbuf *err);
+#define PROGRAM_CACHE_INIT { STRMAP_INIT, NULL, 0, 0 }
+
+/* The file argv[0] names, looked up on the PATH of the command's own
+ * environment (the task's env may change it), in *program (owned by the
+ * cache, or argv[0] itself when it has a '/'). Returns 0, or ENOENT /
+ * EACCES when it is not there, so a missing agent CLI is a clear
+ * failure. */
+int worker_find_program(struct program_cache *cache, const struct command *cmd,
+			const char **program);
+void program_cache_release(struct program_cache *cache);
+
+/* Start `cmd`, whose argv[0] is the file `program`, in a session (and
+ * process group) of its own, stdin from /dev/null, stdout and stderr on
+ * the given fds, every signal at its default. posix_spawn (vfork
+ * semantics): the cost of an exec, with no copy of squad's page tables.
+ * Returns 0 with *pid set, or an errno (ENOENT, EACCES ...). The caller
+ * reaps the child. */
+int worker_spawn(const struct command *cmd, const char *program, int stdout_fd,
+		 int stderr_fd, pid_t *pid);
 
 /* What an agent's output says. */
 struct agent_result {
