@@ -4,11 +4,15 @@
 #include "util/xalloc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <mbedtls/sha1.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool initialised;
 
@@ -112,13 +116,84 @@ out:
 	return ret;
 }
 
+/* The blob id of `len` bytes read by `more` (SHA-1 of "blob LEN\0" and
+ * the bytes), as git computes it. libgit2's own hashing is
+ * collision-detecting SHA-1, several times slower, and needs libgit2's
+ * set-up, which reads the system's certificates; mbedTLS is the library
+ * libgit2 itself links on Debian, so it costs no new dependency.
+ * Returns 0, or -1 when `more` fails or gives other than len bytes. */
+static int blob_id(size_t len, ssize_t (*more)(void *src, char *buf, size_t max),
+		   void *src, char hex[41])
+{
+	static const char digits[] = "0123456789abcdef";
+	mbedtls_sha1_context ctx;
+	unsigned char sum[20];
+	char buf[65536];
+	size_t seen = 0;
+	int n = snprintf(buf, sizeof(buf), "blob %zu", len) + 1;
+	ssize_t got;
+
+	mbedtls_sha1_init(&ctx);
+	mbedtls_sha1_starts_ret(&ctx);
+	mbedtls_sha1_update_ret(&ctx, (const unsigned char *)buf, (size_t)n);
+	while ((got = more(src, buf, sizeof(buf))) > 0) {
+		seen += (size_t)got;
+		mbedtls_sha1_update_ret(&ctx, (const unsigned char *)buf, (size_t)got);
+	}
+	mbedtls_sha1_finish_ret(&ctx, sum);
+	mbedtls_sha1_free(&ctx);
+	for (int i = 0; i < 20; i++) {
+		hex[2 * i] = digits[sum[i] >> 4];
+		hex[2 * i + 1] = digits[sum[i] & 15];
+	}
+	hex[40] = '\0';
+	return got < 0 || seen != len ? -1 : 0;
+}
+
+struct memory {
+	const char *data;
+	size_t len;
+};
+
+static ssize_t from_memory(void *src, char *buf, size_t max)
+{
+	struct memory *m = src;
+	size_t n = m->len < max ? m->len : max;
+
+	memcpy(buf, m->data, n);
+	m->data += n;
+	m->len -= n;
+	return (ssize_t)n;
+}
+
+static ssize_t from_fd(void *src, char *buf, size_t max)
+{
+	ssize_t n;
+
+	while ((n = read(*(int *)src, buf, max)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
 void gitinfo_hash(const char *data, size_t len, char hex[41])
 {
-	git_oid oid;
+	struct memory m = { data, len };
 
-	gitinfo_global_init();
-	git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB);
-	git_oid_tostr(hex, 41, &oid);
+	blob_id(len, from_memory, &m, hex);
+}
+
+/* The blob id of the file at `path`, or -1 when it cannot be read whole. */
+static int hash_file(const char *path, char hex[41])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		rc = blob_id((size_t)st.st_size, from_fd, &fd, hex);
+	close(fd);
+	return rc;
 }
 
 void gitinfo_release(struct gitinfo *gi)
@@ -408,12 +483,53 @@ static void walk_folder(const struct walk *w, struct strbuf *rel)
 	strbuf_release(&full);
 }
 
+/* Could `path` be inside a working tree: has it, or a folder above it,
+ * a .git? When not, libgit2 (and its set-up) is not needed at all: a
+ * bare repository has no working tree, and squad treats it as none. */
+static bool maybe_in_worktree(const char *path)
+{
+	struct strbuf dir = STRBUF_INIT;
+	struct stat st;
+	bool found = false;
+
+	if (path[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+
+		if (!cwd)
+			return true; /* let libgit2 tell */
+		strbuf_addf(&dir, "%s/", cwd);
+		free(cwd);
+	}
+	strbuf_addstr(&dir, path);
+	for (;;) {
+		size_t len = dir.len;
+
+		strbuf_addstr(&dir, "/.git");
+		if (lstat(dir.buf, &st) == 0) {
+			found = true;
+			break;
+		}
+		strbuf_setlen(&dir, len);
+		while (dir.len && dir.buf[dir.len - 1] == '/')
+			strbuf_setlen(&dir, dir.len - 1);
+		if (!dir.len)
+			break;
+		while (dir.len && dir.buf[dir.len - 1] != '/')
+			strbuf_setlen(&dir, dir.len - 1);
+	}
+	strbuf_release(&dir);
+	return found;
+}
+
 int gitinfo_workdir(const char *path, struct strbuf *root)
 {
 	git_repository *repo = NULL;
-	int rc = git_repository_open_ext(&repo, path, 0, NULL);
+	int rc = GIT_ENOTFOUND;
 
-	gitinfo_global_init();
+	if (maybe_in_worktree(path)) {
+		gitinfo_global_init();
+		rc = git_repository_open_ext(&repo, path, 0, NULL);
+	}
 	if (rc == 0 && git_repository_workdir(repo)) {
 		strbuf_addstr(root, git_repository_workdir(repo));
 	} else {
@@ -433,9 +549,13 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	struct stat st;
 	int rc;
 
-	gitinfo_global_init();
 	memset(files, 0, sizeof(*files));
-	rc = git_repository_open_ext(&w.repo, path, 0, NULL);
+	if (maybe_in_worktree(path)) {
+		gitinfo_global_init();
+		rc = git_repository_open_ext(&w.repo, path, 0, NULL);
+	} else {
+		rc = GIT_ENOTFOUND;
+	}
 	if (rc < 0 && rc != GIT_ENOTFOUND)
 		return fail(err, "cannot open the repository");
 	if (rc == 0 && git_repository_is_bare(w.repo)) {
@@ -486,14 +606,10 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 const char *gitinfo_file_oid(struct file_list *files, size_t i)
 {
 	struct strbuf full = STRBUF_INIT;
-	git_oid oid;
 
-	gitinfo_global_init();
 	if (!files->oid[i][0]) {
 		strbuf_addf(&full, "%s%s", files->root, files->paths[i]);
-		if (git_odb_hashfile(&oid, full.buf, GIT_OBJECT_BLOB) == 0)
-			git_oid_tostr(files->oid[i], 41, &oid);
-		else
+		if (hash_file(full.buf, files->oid[i]) < 0)
 			memcpy(files->oid[i], "-", 2); /* unreadable: a value of its own */
 		strbuf_release(&full);
 	}
