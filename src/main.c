@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,7 +67,8 @@ static const char usage_text[] =
 "  -C, --directory DIR   change to DIR first\n"
 "  -j, --jobs N          run at most N tasks at once (default: number of CPUs)\n"
 "  -k, --keep-going      after a failure, go on with every task not behind it\n"
-"  -n, --dry-run         print the order and each task's worker; run nothing\n"
+"  -n, --dry-run         print the order and what each task would do (its\n"
+"                        worker, or up to date); run and write nothing\n"
 "  -q, --quiet           print only failures and the summary\n"
 "      --output MODE     task output: grouped (each task's in one piece, the\n"
 "                        default), prefixed (as it comes, 'task | line'),\n"
@@ -254,6 +256,29 @@ fail:
 	return -1;
 }
 
+/* The state as it is, for -n: read without the lock (the journal is
+ * appended a line at a time and replaced by rename, so what is read is
+ * whole), and never created. Returns whether there is one. */
+static bool peek_state(struct state *st, const struct squadfile *sf)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	struct stat sb;
+	bool ok = false;
+
+	strbuf_addf(&path, "%s/.squad/state", sf->root);
+	if (lstat(path.buf, &sb) == 0) {
+		ok = state_open(st, sf->root, &err) == 0 && state_load(st, &err) == 0;
+		if (!ok) {
+			fprintf(stderr, "squad: warning: %s; planning as if nothing had run\n",
+				err.buf);
+			state_close(st);
+		}
+	}
+	strbuf_release(&err);
+	strbuf_release(&path);
+	return ok;
+}
+
 /* Write (or remove) the manifest after a run; say where it is, to
  * `human`. Returns how many tasks wait in it, or -1 if it could not be
  * written. */
@@ -332,7 +357,7 @@ static void pair_finished(void *data, size_t task, const struct task_result *res
 /* What the plan needs from git and the file system: the changed paths
  * when selecting, the files when a task has inputs. */
 static int plan_options(const struct options *o, const struct squadfile *sf,
-			struct plan_options *po, struct file_list *files,
+			const struct state *st, struct plan_options *po, struct file_list *files,
 			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
 {
 	bool any_inputs = false;
@@ -342,6 +367,7 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 
 	memset(po, 0, sizeof(*po));
 	po->force = o->force;
+	po->dry_run = o->dry_run;
 	if (o->select == SELECT_STAGED && gitinfo_staged(sf->root, changed, err) < 0)
 		return -1;
 	if (o->select == SELECT_CHANGED &&
@@ -351,7 +377,8 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		po->changed = changed;
 	for (size_t i = 0; i < sf->nr_tasks; i++)
 		any_inputs |= sf->tasks[i].inputs.nr > 0;
-	if (!any_inputs)
+	/* a dry run without a state has nothing to compare the files with */
+	if (!any_inputs || (o->dry_run && !st))
 		return 0;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
 	gitinfo_workdir(sf->root, &top);
@@ -410,15 +437,18 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		if (open_state(&st, sf, o) < 0)
 			return EXIT_FAILED;
 		have_state = true;
+	} else {
+		have_state = peek_state(&st, sf);
 	}
 	memset(&plan, 0, sizeof(plan));
-	if (plan_options(o, sf, &po, &files, &changed, &prefix, &err) < 0 ||
+	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
+			 &err) < 0 ||
 	    plan_build(&plan, sf, g, have_state ? &st : NULL, targets, &po, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (po.changed && have_state) {
+	if (po.changed && !o->dry_run) {
 		/* $SQUAD_CHANGED: the changed paths, NUL-separated */
 		struct strbuf list = STRBUF_INIT;
 
@@ -634,7 +664,8 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	have_state = state_open(&st, sf->root, &err) == 0 && state_load(&st, &err) == 0;
 	strbuf_reset(&err);
 	memset(&plan, 0, sizeof(plan));
-	if (plan_options(o, sf, &po, &files, &changed, &prefix, &err) < 0 ||
+	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
+			 &err) < 0 ||
 	    plan_build(&plan, sf, g, have_state ? &st : NULL, args, &po, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;

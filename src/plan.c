@@ -158,23 +158,46 @@ static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_
 	return 0;
 }
 
-static int compute_fingerprints(struct plan *plan, const struct plan_options *opts,
-				struct strbuf *err)
+/* Which fingerprints a dry run needs: those of tasks with a record in
+ * `st`, and of everything they depend on. */
+static bool *needed_fingerprints(const struct plan *plan, const struct state *st)
+{
+	const struct graph *g = plan->graph;
+	bool *need = xcalloc(plan->sf->nr_tasks + 1, sizeof(bool));
+
+	/* dependents come after their dependencies in order: walk it back */
+	for (size_t i = plan->nr_order; i-- > 0;) {
+		int n = plan->order[i];
+
+		need[n] = need[n] || (st && state_get(st, plan->sf->tasks[n].name));
+		if (need[n])
+			for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
+				need[g->deps[e]] = true;
+	}
+	return need;
+}
+
+static int compute_fingerprints(struct plan *plan, const struct state *st,
+				const struct plan_options *opts, struct strbuf *err)
 {
 	const struct squadfile *sf = plan->sf;
 	const struct graph *g = plan->graph;
 	struct strbuf text = STRBUF_INIT;
+	bool *need = opts && opts->dry_run ? needed_fingerprints(plan, st) : NULL;
 
 	/* dependencies first, so each one's fingerprint is ready */
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 		const struct task *t = &sf->tasks[n];
 
+		if (need && !need[n])
+			continue; /* left "": no record is compared with it */
 		strbuf_reset(&text);
 		worker_describe(sf, t, &sf->workers[t->worker], &text);
 		if (t->inputs.nr && opts && opts->files &&
 		    hash_inputs(plan, opts, (size_t)n, &text, err) < 0) {
 			strbuf_release(&text);
+			free(need);
 			return -1;
 		}
 		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
@@ -182,6 +205,7 @@ static int compute_fingerprints(struct plan *plan, const struct plan_options *op
 		gitinfo_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
 	}
 	strbuf_release(&text);
+	free(need);
 	return 0;
 }
 
@@ -357,7 +381,7 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 
 	/* fingerprints matter only against a state (up to date, done marks)
 	 * and to the records a run writes; a bare plan (-n, graph) skips them */
-	if ((st || opts) && compute_fingerprints(plan, opts, err) < 0)
+	if ((st || opts) && compute_fingerprints(plan, st, opts, err) < 0)
 		return -1;
 	if (opts && opts->changed)
 		select_changed(plan);

@@ -56,6 +56,8 @@ struct plan_options {
 	const char *files_prefix;      /* the Squadfile's folder in files: "" or "sub/" */
 	const struct strvec *changed;  /* select by these paths (as in files), or NULL */
 	bool force;                    /* -B: nothing is up to date */
+	bool dry_run;                  /* -n: fingerprints are only compared with
+					* the state, so only those a record needs */
 };
 
 /* The fingerprint of task n (in the closure): a hash of what the task

@@ -15,6 +15,17 @@ repo() {
 	echo 'notes' > notes.txt
 }
 
+# top needs low; each reads its own folder of src/ and appends to ./ran
+low_top() {
+	squadfile <<'Y'
+version: 1
+default: top
+tasks:
+  low: { run: "echo low >> ran", inputs: ["src/a/*"] }
+  top: { run: "echo top >> ran", inputs: ["src/b/*"], needs: [low] }
+Y
+}
+
 commit_all() {
 	git add -A && git commit -qm "${1:-commit}"
 }
@@ -115,13 +126,7 @@ Y
 
 @test "a dependency's change invalidates the tasks behind it" {
 	repo
-	squadfile <<'Y'
-version: 1
-default: top
-tasks:
-  low: { run: "echo low >> ran", inputs: ["src/a/*"] }
-  top: { run: "echo top >> ran", inputs: ["src/b/*"], needs: [low] }
-Y
+	low_top
 	commit_all
 	run "$SQUAD"
 	run "$SQUAD"
@@ -129,6 +134,26 @@ Y
 	echo 'int a4;' >> src/a/one.c
 	run "$SQUAD"
 	[ "$(tail -2 ran | tr '\n' ' ')" = "low top " ]
+}
+
+@test "-n reads the state: it shows what is up to date, and writes nothing" {
+	repo
+	low_top
+	commit_all
+	run "$SQUAD" -n
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == *"low   shell   echo low >> ran" ]]
+	[[ ${lines[1]} == *"top   shell   echo top >> ran" ]]
+	[ ! -e .squad ]
+	run "$SQUAD"
+	run "$SQUAD" -n
+	[[ ${lines[0]} == *"low   up to date" ]]
+	[[ ${lines[1]} == *"top   up to date" ]]
+	echo 'int b2;' >> src/b/two.c
+	run "$SQUAD" -n
+	[[ ${lines[0]} == *"low   up to date" ]]
+	[[ ${lines[1]} == *"top   shell   echo top >> ran" ]]
+	[ "$(wc -l < ran)" -eq 2 ]
 }
 
 @test "-B runs everything; a missing output makes a task run" {
