@@ -1,12 +1,13 @@
 /* squadfile.c - YAML -> model, every problem with its mark; see squadfile.h.
  *
- * libyaml loads the document into a node tree; this file walks it once,
+ * libyaml's events are composed into a node tree; this file walks it once,
  * top to bottom, and keeps going after a problem so that one run reports
  * them all. Checks that need the whole file (worker names, dependencies,
  * default targets) run after the walk.
  */
 #include "squadfile.h"
 #include "expand.h"
+#include "util/strmap.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -66,11 +67,14 @@ struct loader {
 	struct mark *task_worker_marks;
 };
 
+static struct mark mark_of_yaml(yaml_mark_t m)
+{
+	return (struct mark){ (unsigned)m.line + 1, (unsigned)m.column + 1 };
+}
+
 static struct mark mark_of(const yaml_node_t *n)
 {
-	struct mark m = { (unsigned)n->start_mark.line + 1,
-			  (unsigned)n->start_mark.column + 1 };
-	return m;
+	return mark_of_yaml(n->start_mark);
 }
 
 static yaml_node_t *node_at(struct loader *l, int index)
@@ -1204,39 +1208,220 @@ static void report_yaml_error(struct diag_list *diags, const yaml_parser_t *pars
 /* libyaml takes time quadratic in the depth of nested flow collections
  * ("[[[[...") and memory linear in the depth of block ones ("- - - -"):
  * a 2 MB file could hold squad for an hour. No Squadfile needs more than
- * a few levels, so the events are read first and a deeper document is
- * refused before its tree is built. YAML errors are left to the loader. */
+ * a few levels, so a deeper document is refused as soon as its events go
+ * past this depth. */
 #define SQUADFILE_MAX_DEPTH 64
 
-static int check_depth(const struct strbuf *text, struct diag_list *diags)
-{
-	yaml_parser_t parser;
-	yaml_event_t event;
-	int depth = 0, ret = 0;
+/* Composing the node tree from libyaml's events, in the one pass that
+ * also checks the depth (yaml_parser_load() would need a pass of its
+ * own before it, parsing the text twice). The document is filled as
+ * libyaml's loader fills it, with memory from malloc() as libyaml's own,
+ * so that yaml_document_delete() releases it. */
+struct composer {
+	yaml_document_t *doc;
+	size_t nr_nodes, alloc_nodes;
+	int open[SQUADFILE_MAX_DEPTH]; /* collections being filled, innermost last */
+	size_t depth;
+	struct anchor {
+		char *name;
+		int node;
+		yaml_mark_t mark;
+	} *anchors;
+	size_t nr_anchors, alloc_anchors;
+	struct strmap anchor_index;    /* name -> anchors[] */
+	unsigned documents;
+	struct diag_list *diags;
+};
 
+#define GROW_STACK(stack, type)                                                       \
+	do {                                                                          \
+		if ((stack).top == (stack).end) {                                     \
+			size_t nr_ = (size_t)((stack).top - (stack).start);           \
+			size_t alloc_ = nr_ ? 2 * nr_ : 4;                            \
+			(stack).start = xrealloc((stack).start, alloc_ * sizeof(type)); \
+			(stack).top = (stack).start + nr_;                            \
+			(stack).end = (stack).start + alloc_;                         \
+		}                                                                     \
+	} while (0)
+
+/* Node `index` becomes the next item of the innermost open collection:
+ * a sequence's next item, or a mapping's next key or the value of the
+ * key before it. */
+static void attach(struct composer *c, int index)
+{
+	yaml_node_t *parent;
+
+	if (!c->depth)
+		return; /* the root */
+	parent = &c->doc->nodes.start[c->open[c->depth - 1] - 1];
+	if (parent->type == YAML_SEQUENCE_NODE) {
+		GROW_STACK(parent->data.sequence.items, yaml_node_item_t);
+		*parent->data.sequence.items.top++ = index;
+	} else if (parent->data.mapping.pairs.top > parent->data.mapping.pairs.start &&
+		   !parent->data.mapping.pairs.top[-1].value) {
+		parent->data.mapping.pairs.top[-1].value = index;
+	} else {
+		GROW_STACK(parent->data.mapping.pairs, yaml_node_pair_t);
+		*parent->data.mapping.pairs.top++ = (yaml_node_pair_t){ index, 0 };
+	}
+}
+
+static int add_node(struct composer *c, const yaml_node_t *node)
+{
+	int index;
+
+	if (c->nr_nodes == c->alloc_nodes) {
+		c->alloc_nodes = c->alloc_nodes ? 2 * c->alloc_nodes : 64;
+		c->doc->nodes.start = xrealloc(c->doc->nodes.start,
+					       c->alloc_nodes * sizeof(yaml_node_t));
+		c->doc->nodes.end = c->doc->nodes.start + c->alloc_nodes;
+	}
+	c->doc->nodes.start[c->nr_nodes++] = *node;
+	c->doc->nodes.top = c->doc->nodes.start + c->nr_nodes;
+	index = (int)c->nr_nodes;
+	attach(c, index);
+	return index;
+}
+
+/* Name node `index` by its anchor (taken over; may be NULL). */
+static int add_anchor(struct composer *c, yaml_char_t *anchor, int index, yaml_mark_t mark)
+{
+	char *name = (char *)anchor;
+	int at;
+
+	if (!name)
+		return 0;
+	at = strmap_get(&c->anchor_index, name);
+	if (at >= 0) {
+		const struct anchor *first = &c->anchors[at];
+
+		diag_error(c->diags, mark_of_yaml(mark), "invalid YAML: the anchor '&%s' is "
+			   "defined twice (first at line %u, column %u); rename one", name,
+			   mark_of_yaml(first->mark).line, mark_of_yaml(first->mark).col);
+		free(name);
+		return -1;
+	}
+	ALLOC_GROW(c->anchors, c->nr_anchors + 1, c->alloc_anchors);
+	c->anchors[c->nr_anchors] = (struct anchor){ name, index, mark };
+	strmap_put(&c->anchor_index, name, (int)c->nr_anchors++);
+	return 0;
+}
+
+/* An alias: the anchored node once more, which must be complete (an
+ * alias inside the node it names would make the tree a cycle). */
+static int add_alias(struct composer *c, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	int at = strmap_get(&c->anchor_index, name);
+
+	if (at < 0) {
+		diag_error(c->diags, mark_of_yaml(ev->start_mark), "invalid YAML: the alias "
+			   "'*%s' names no anchor before it (define '&%s' first)", name, name);
+		return -1;
+	}
+	for (size_t i = 0; i < c->depth; i++)
+		if (c->open[i] == c->anchors[at].node) {
+			diag_error(c->diags, mark_of_yaml(ev->start_mark), "invalid YAML: the "
+				   "alias '*%s' is inside the node it names", name);
+			return -1;
+		}
+	attach(c, c->anchors[at].node);
+	return 0;
+}
+
+/* One event into the document. Returns 1 to go on, 0 at the end of the
+ * stream, -1 after reporting a problem. Takes over the strings of the
+ * event that the document keeps. */
+static int compose_event(struct composer *c, yaml_event_t *ev)
+{
+	yaml_node_t node;
+	yaml_char_t **anchor = NULL;
+	int index;
+
+	memset(&node, 0, sizeof(node));
+	node.start_mark = ev->start_mark;
+	node.end_mark = ev->end_mark;
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 0;
+	case YAML_DOCUMENT_START_EVENT:
+		if (c->documents++) {
+			diag_error(c->diags, mark_of_yaml(ev->start_mark),
+				   "a Squadfile is one YAML document; remove the second one");
+			return -1;
+		}
+		c->doc->start_mark = ev->start_mark;
+		return 1;
+	case YAML_ALIAS_EVENT:
+		return add_alias(c, ev) < 0 ? -1 : 1;
+	case YAML_SCALAR_EVENT:
+		node.type = YAML_SCALAR_NODE;
+		node.data.scalar.value = ev->data.scalar.value;
+		node.data.scalar.length = ev->data.scalar.length;
+		node.data.scalar.style = ev->data.scalar.style;
+		ev->data.scalar.value = NULL;
+		anchor = &ev->data.scalar.anchor;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		node.type = YAML_SEQUENCE_NODE;
+		node.data.sequence.style = ev->data.sequence_start.style;
+		anchor = &ev->data.sequence_start.anchor;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		node.type = YAML_MAPPING_NODE;
+		node.data.mapping.style = ev->data.mapping_start.style;
+		anchor = &ev->data.mapping_start.anchor;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		c->doc->nodes.start[c->open[--c->depth] - 1].end_mark = ev->end_mark;
+		return 1;
+	default:
+		return 1; /* stream start, document end */
+	}
+	if (node.type != YAML_SCALAR_NODE && c->depth == SQUADFILE_MAX_DEPTH) {
+		diag_error(c->diags, mark_of_yaml(ev->start_mark),
+			   "the document is nested more than %d levels deep", SQUADFILE_MAX_DEPTH);
+		return -1;
+	}
+	index = add_node(c, &node);
+	if (node.type != YAML_SCALAR_NODE)
+		c->open[c->depth++] = index;
+	if (add_anchor(c, *anchor, index, ev->start_mark) < 0) {
+		*anchor = NULL;
+		return -1;
+	}
+	*anchor = NULL;
+	return 1;
+}
+
+/* Parse `text` into doc (initialised here; yaml_document_delete() it in
+ * any case). Returns 0, or -1 with every problem in diags. */
+static int compose(yaml_document_t *doc, const struct strbuf *text, struct diag_list *diags)
+{
+	struct composer c = { .doc = doc, .diags = diags };
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int rc = 1;
+
+	memset(doc, 0, sizeof(*doc));
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text->buf, text->len);
-	while (yaml_parser_parse(&parser, &event)) {
-		yaml_event_type_t type = event.type;
-
-		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-			if (++depth > SQUADFILE_MAX_DEPTH) {
-				diag_error(diags, (struct mark){
-					   (unsigned)event.start_mark.line + 1,
-					   (unsigned)event.start_mark.column + 1 },
-					   "the document is nested more than %d levels deep",
-					   SQUADFILE_MAX_DEPTH);
-				ret = -1;
-			}
-		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
-			depth--;
-		}
-		yaml_event_delete(&event);
-		if (ret < 0 || type == YAML_STREAM_END_EVENT)
+	while (rc > 0) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			report_yaml_error(diags, &parser, text);
+			rc = -1;
 			break;
+		}
+		rc = compose_event(&c, &ev);
+		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
-	return ret;
+	for (size_t i = 0; i < c.nr_anchors; i++)
+		free(c.anchors[i].name);
+	free(c.anchors);
+	strmap_release(&c.anchor_index);
+	return rc;
 }
 
 static char *folder_of(const char *path)
@@ -1263,7 +1448,6 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 {
 	struct loader l;
 	struct strbuf text = STRBUF_INIT;
-	yaml_parser_t parser;
 	yaml_node_t *root;
 	struct top top;
 	bool have_doc = false;
@@ -1287,34 +1471,12 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 	l.check_scope.vars = &sf->vars;
 	l.check_scope.environ = true;
 
-	if (read_squadfile(&text, path, diags) < 0 || check_depth(&text, diags) < 0)
+	if (read_squadfile(&text, path, diags) < 0)
 		goto done;
-
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text.buf, text.len);
-	if (!yaml_parser_load(&parser, &l.doc)) {
-		report_yaml_error(diags, &parser, &text);
-		yaml_parser_delete(&parser);
-		goto done;
-	}
 	have_doc = true;
+	if (compose(&l.doc, &text, diags) < 0)
+		goto done;
 	root = yaml_document_get_root_node(&l.doc);
-	if (root) {
-		yaml_document_t next;
-
-		/* a second document would be silently ignored: say so */
-		if (yaml_parser_load(&parser, &next)) {
-			if (yaml_document_get_root_node(&next))
-				diag_error(diags, (struct mark){ (unsigned)next.start_mark.line + 1,
-					   (unsigned)next.start_mark.column + 1 },
-					   "a Squadfile is one YAML document; remove the second one");
-			yaml_document_delete(&next);
-		} else {
-			report_yaml_error(diags, &parser, &text);
-		}
-	}
-	yaml_parser_delete(&parser);
-
 	if (!root) {
 		diag_error(diags, (struct mark){ 1, 1 }, "the Squadfile is empty; it "
 			   "needs at least 'version: 1' and a 'tasks:' map");
