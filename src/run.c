@@ -460,6 +460,7 @@ static void record(struct runner *r, size_t task)
 	struct task_result *res = &r->res[task];
 	struct task_record rec = { 0 };
 	struct strbuf err = STRBUF_INIT;
+	bool lost;
 
 	if (!r->st || (res->status != TASK_OK && !task_status_failed(res->status) &&
 		       res->status != TASK_ESCALATED))
@@ -473,9 +474,12 @@ static void record(struct runner *r, size_t task)
 	rec.attempts = res->attempts;
 	rec.summary = res->summary;
 	rec.answer = res->answer;
-	if ((res->status == TASK_OK && r->plan->inputs[task].len &&
-	     state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0) |
-	    (state_put(r->st, &rec, &err) < 0)) {
+	/* both are tried, whatever the first gives */
+	lost = res->status == TASK_OK && r->plan->inputs[task].len &&
+	       state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0;
+	if (state_put(r->st, &rec, &err) < 0)
+		lost = true;
+	if (lost) {
 		/* keep running: the tasks' results stand, only memory of them
 		 * is lost; say so once */
 		if (r->status == 0)
