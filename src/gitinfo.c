@@ -337,15 +337,19 @@ out:
 	return ret;
 }
 
-static void add_file(struct file_list *files, const char *path, const char *oid)
+static void add_file(struct file_list *files, const char *path, const char *oid,
+		     const struct stat *st)
 {
 	if (files->nr == files->alloc) {
 		files->alloc = files->alloc ? files->alloc * 2 : 256;
 		files->paths = xrealloc(files->paths, files->alloc * sizeof(*files->paths));
 		files->oid = xrealloc(files->oid, files->alloc * sizeof(*files->oid));
+		files->stats = xrealloc(files->stats, files->alloc * sizeof(*files->stats));
 	}
 	files->paths[files->nr] = xstrdup(path);
 	memcpy(files->oid[files->nr], oid, strlen(oid) + 1); /* at most 41 bytes */
+	files->stats[files->nr] = (struct file_stat){ st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+						      st->st_size, st->st_ino };
 	files->nr++;
 }
 
@@ -372,6 +376,7 @@ static void sort_files(struct file_list *files)
 	size_t *order = xmalloc((files->nr + 1) * sizeof(size_t));
 	char **paths = xmalloc((files->nr + 1) * sizeof(char *));
 	char (*oid)[41] = xmalloc((files->nr + 1) * 41);
+	struct file_stat *stats = xmalloc((files->nr + 1) * sizeof(*stats));
 
 	for (size_t i = 0; i < files->nr; i++)
 		paths[i] = files->paths[i];
@@ -384,15 +389,19 @@ static void sort_files(struct file_list *files)
 			strmap_put(&where, files->paths[i], (int)i);
 		for (size_t i = 0; i < files->nr; i++)
 			order[i] = (size_t)strmap_get(&where, paths[i]);
-		for (size_t i = 0; i < files->nr; i++)
+		for (size_t i = 0; i < files->nr; i++) {
 			memcpy(oid[i], files->oid[order[i]], 41);
+			stats[i] = files->stats[order[i]];
+		}
 		strmap_release(&where);
 	}
 	free(files->paths);
 	free(files->oid);
+	free(files->stats);
 	free(order);
 	files->paths = paths;
 	files->oid = oid;
+	files->stats = stats;
 	files->alloc = files->nr + 1;
 }
 
@@ -432,7 +441,7 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 	int ignored = 0;
 
 	if (!w->repo) {
-		add_file(w->files, rel, oid);
+		add_file(w->files, rel, oid, st);
 		return;
 	}
 	e = git_index_get_bypath(w->index, rel, 0);
@@ -442,7 +451,7 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 	} else if (git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored) {
 		return; /* untracked and ignored: not an input */
 	}
-	add_file(w->files, rel, oid);
+	add_file(w->files, rel, oid, st);
 }
 
 /* Every regular file under the folder `rel` (relative to the root, "" or
@@ -550,6 +559,10 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	int rc;
 
 	memset(files, 0, sizeof(*files));
+	/* a file last changed before this can be trusted by its stat data
+	 * once hashed (filecache.h); the coarse clock is the one that
+	 * stamps mtimes */
+	clock_gettime(CLOCK_REALTIME_COARSE, &files->listed_at);
 	if (maybe_in_worktree(path)) {
 		gitinfo_global_init();
 		rc = git_repository_open_ext(&w.repo, path, 0, NULL);
@@ -611,6 +624,7 @@ const char *gitinfo_file_oid(struct file_list *files, size_t i)
 		strbuf_addf(&full, "%s%s", files->root, files->paths[i]);
 		if (hash_file(full.buf, files->oid[i]) < 0)
 			memcpy(files->oid[i], "-", 2); /* unreadable: a value of its own */
+		files->hashed++;
 		strbuf_release(&full);
 	}
 	return files->oid[i];
@@ -622,6 +636,7 @@ void file_list_release(struct file_list *files)
 		free(files->paths[i]);
 	free(files->paths);
 	free(files->oid);
+	free(files->stats);
 	free(files->root);
 	memset(files, 0, sizeof(*files));
 }

@@ -5,6 +5,8 @@
 #define SQUAD_GITINFO_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 #include <stddef.h>
 
 #include "util/strbuf.h"
@@ -39,11 +41,19 @@ int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
  * ignored; outside one, every file under the folder (but .git, .squad).
  * `oid` is the blob id when the index's stat data vouches for the file as
  * it is on disk, else "" (the file must be hashed). */
+struct file_stat {
+	int64_t mtime_sec, mtime_nsec, size;
+	uint64_t ino;
+};
+
 struct file_list {
 	char *root;          /* the folder paths are relative to, with '/' */
 	char **paths;
 	char (*oid)[41];
+	struct file_stat *stats; /* as lstat saw each file */
 	size_t nr, alloc;
+	size_t hashed;       /* ids computed by reading the file */
+	struct timespec listed_at; /* coarse clock, before the first lstat */
 	bool in_repo;
 };
 

@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "gitinfo.h"
 #include "explain.h"
+#include "filecache.h"
 #include "graph.h"
 #include "handoff.h"
 #include "hook.h"
@@ -387,6 +388,11 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		strbuf_addstr(prefix, root.buf + top.len);
 	plan_input_roots(sf, prefix->buf, &roots);
 	ret = gitinfo_files(files, sf->root, &roots, err);
+	if (!ret && st) {
+		strbuf_reset(&root);
+		strbuf_addf(&root, "%s/files", st->dir);
+		filecache_apply(files, root.buf);
+	}
 	po->files = files;
 	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
@@ -447,6 +453,17 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
+	}
+	if (!o->dry_run && files.hashed) {
+		/* ids hashed for this plan: kept for the next run (a cache,
+		 * so failing to write it costs time, not correctness) */
+		struct strbuf path = STRBUF_INIT;
+
+		strbuf_addf(&path, "%s/files", st.dir);
+		if (filecache_save(&files, path.buf, &err) < 0)
+			fprintf(stderr, "squad: warning: %s\n", err.buf);
+		strbuf_reset(&err);
+		strbuf_release(&path);
 	}
 	if (po.changed && !o->dry_run) {
 		/* $SQUAD_CHANGED: the changed paths, NUL-separated */

@@ -142,13 +142,21 @@ static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_
 			hi = mid;
 	}
 	for (size_t i = lo; i < files->nr && !strncmp(files->paths[i], prefix, len); i++) {
+		const char *oid;
+
 		if (!globset_match(gs, files->paths[i]))
 			continue;
-		strbuf_addf(text, "in=%s%c%s%c", files->paths[i], 0,
-			    gitinfo_file_oid(files, i), 0);
+		/* by hand, not strbuf_addf: this runs for every input of every
+		 * task, and vsnprintf was most of a no-op run's time */
+		oid = gitinfo_file_oid(files, i);
+		strbuf_addstr(text, "in=");
+		strbuf_add(text, files->paths[i], strlen(files->paths[i]) + 1);
+		strbuf_add(text, oid, strlen(oid) + 1);
 		/* kept for the state, so 'explain' can say which file changed */
-		strbuf_addf(&plan->inputs[n], "%s\t%s\n", files->paths[i],
-			    gitinfo_file_oid(files, i));
+		strbuf_addstr(&plan->inputs[n], files->paths[i]);
+		strbuf_addch(&plan->inputs[n], '\t');
+		strbuf_addstr(&plan->inputs[n], oid);
+		strbuf_addch(&plan->inputs[n], '\n');
 	}
 	if (opts->changed)
 		for (size_t i = 0; i < opts->changed->nr; i++)
@@ -200,8 +208,10 @@ static int compute_fingerprints(struct plan *plan, const struct state *st,
 			free(need);
 			return -1;
 		}
-		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
-			strbuf_addf(&text, "need=%s%c", plan_fingerprint(plan, (size_t)g->deps[e]), 0);
+		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++) {
+			strbuf_addstr(&text, "need=");
+			strbuf_add(&text, plan_fingerprint(plan, (size_t)g->deps[e]), 41);
+		}
 		gitinfo_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
 	}
 	strbuf_release(&text);
