@@ -142,11 +142,13 @@ static void clear_status(struct report *rep)
 static void draw_status(struct report *rep)
 {
 	struct strbuf line = STRBUF_INIT;
-	uint64_t now = now_ms();
-	int width = terminal_width(rep);
+	uint64_t now;
+	int width;
 
 	if (!rep->live)
-		return;
+		return; /* before asking the terminal anything: once per task */
+	now = now_ms();
+	width = terminal_width(rep);
 	strbuf_addf(&line, "[%zu/%zu]", rep->finished, rep->total);
 	if (rep->nr_running)
 		strbuf_addstr(&line, " running:");
