@@ -249,6 +249,10 @@ static int open_state(struct state *st, const struct squadfile *sf, const struct
 	}
 	if (rc < 0 || state_load(st, &err) < 0)
 		goto fail;
+	/* a torn last line would swallow the first line this run appends:
+	 * rewrite an unkempt journal before appending to it */
+	if (st->unkempt && state_compact(st, &err) < 0)
+		goto fail;
 	return 0;
 fail:
 	fprintf(stderr, "squad: %s\n", err.buf);
@@ -513,7 +517,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		squad_failed = true;
 	}
 	strbuf_reset(&err);
-	if (state_compact(&st, &err) < 0) {
+	if (state_wants_compaction(&st) && state_compact(&st, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		squad_failed = true;
 	}

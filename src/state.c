@@ -252,17 +252,23 @@ int state_parse(struct state *st, const char *text, size_t len, const char *path
 			    (int)strcspn(p + 2, "\n"), p + 2);
 		return -1;
 	}
+	if (len && strncmp(p, STATE_HEADER, strlen(STATE_HEADER)))
+		st->unkempt = true;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		struct task_record rec;
 
-		if (!nl)
+		if (!nl) {
+			st->unkempt = true;
 			break; /* a torn last line: the writer died mid-append */
+		}
 		if (*p != '#') {
-			if (parse_line(p, (size_t)(nl - p), &rec) == 0)
+			if (parse_line(p, (size_t)(nl - p), &rec) == 0) {
 				put_in_memory(st, &rec);
-			else
+			} else {
 				st->stale_lines++;
+				st->unkempt = true;
+			}
 		}
 		p = nl + 1;
 	}
@@ -436,6 +442,11 @@ void state_format(const struct state *st, struct strbuf *out)
 		format_line(&st->records[i], out);
 }
 
+bool state_wants_compaction(const struct state *st)
+{
+	return st->unkempt || (st->stale_lines > 100 && st->stale_lines > st->nr);
+}
+
 int state_compact(struct state *st, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
@@ -450,6 +461,7 @@ int state_compact(struct state *st, struct strbuf *err)
 			close(st->journal_fd);
 		st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 		st->stale_lines = 0;
+		st->unkempt = false;
 	}
 	strbuf_release(&text);
 	strbuf_release(&path);

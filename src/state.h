@@ -6,7 +6,8 @@
  * append-only journal: each finished task appends one self-checking line
  * ("CRC32 JSON"), so a run killed midway keeps what finished, and a torn
  * last line is ignored on read. state_compact() rewrites it with one line
- * per task (temp file + rename) at the end of a run.
+ * per task (temp file + rename) at the end of a run that left it more
+ * stale than live (state_wants_compaction()).
  *
  * `.squad/lock` is held (flock) by the process that owns the state: a run
  * or `squad done`. The kernel drops it when that process dies, so a kill
@@ -50,6 +51,7 @@ struct state {
 	size_t nr, alloc;
 	struct strmap index; /* task -> records[] */
 	size_t stale_lines;  /* lines superseded or unreadable: compaction wins */
+	bool unkempt;        /* an unreadable line, or no header: rewrite it */
 };
 
 /* The largest file squad reads back from .squad/ (the journal, the
@@ -100,6 +102,11 @@ int state_put(struct state *st, const struct task_record *rec, struct strbuf *er
 
 /* Rewrite the journal as one line per task (temp file + rename). */
 int state_compact(struct state *st, struct strbuf *err);
+
+/* Is the journal worth compacting: unkempt, or more than half of its
+ * lines superseded (and more than a few)? As ninja does with .ninja_log,
+ * a run that changes little does not rewrite it all. */
+bool state_wants_compaction(const struct state *st);
 
 /* Release everything and drop the lock. */
 void state_close(struct state *st);

@@ -57,7 +57,7 @@ names_squadfile() {
 	# every new path is squad's own, under .squad/
 	(cd "$BATS_TEST_TMPDIR" && find . | sort) > ../../../after.txt
 	comm -13 ../../../before.txt ../../../after.txt |
-		grep -vE '^\./a/b/proj/\.squad(/(state|lock|\.gitignore|logs|inputs)|/logs/[^/]+\.log|/inputs/[^/]+\.txt)?$' |
+		grep -vE '^\./a/b/proj/\.squad(/(state|lock|files|\.gitignore|logs|inputs)|/logs/[^/]+\.log|/inputs/[^/]+\.txt)?$' |
 		grep -vE '^\./(before|after)\.txt$' > strays.txt || true
 	[ ! -s strays.txt ] || { cat strays.txt >&2; return 1; }
 	[ ! -e /abs.log ] && [ ! -e /abs ] && [ ! -e "$BATS_TEST_TMPDIR/a/x.log" ]

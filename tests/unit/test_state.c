@@ -95,10 +95,50 @@ static void test_fields_round_trip(void **unused)
 	strbuf_release(&path);
 }
 
+/* A journal is rewritten when it is mostly stale, or unkempt (a torn
+ * last line would swallow the next line appended), not after every run. */
+static void test_compaction_when_worth_it(void **unused)
+{
+	struct task_record rec = { .task = "t", .status = RECORD_OK };
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	struct state st;
+	FILE *f;
+
+	(void)unused;
+	open_locked(&st);
+	assert_false(state_wants_compaction(&st));
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(state_put(&st, &rec, &err), 0);
+	state_close(&st);
+	open_locked(&st);
+	assert_false(state_wants_compaction(&st)); /* 49 stale lines: a few */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(state_put(&st, &rec, &err), 0);
+	state_close(&st);
+	open_locked(&st);
+	assert_true(state_wants_compaction(&st));
+	assert_int_equal(state_compact(&st, &err), 0);
+	assert_false(state_wants_compaction(&st));
+	state_close(&st);
+
+	strbuf_addf(&path, "%s/.squad/state", root);
+	f = fopen(path.buf, "a");
+	assert_non_null(f);
+	fputs("0000abcd {\"task\":\"torn", f);
+	fclose(f);
+	open_locked(&st);
+	assert_true(state_wants_compaction(&st));
+	assert_non_null(state_get(&st, "t"));
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction_when_worth_it, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
