@@ -238,16 +238,15 @@ class Report:
         self.verdict("plan: squad -n peak RSS < 20 MB", mb, 19.999, " MB")
 
     def noop(self):
-        case = f"no-op {self.meta['noop_size']} tasks x 10 inputs"
-        why = note(self.res, "noop.squad.unsupported")
-        sq, nj = load(self.res, "noop.squad"), load(self.res, "noop.ninja")
-        self.row(case, "squad", sq, f"not supported yet: {why}" if why else "")
-        self.row(case, "ninja", nj)
-        if why:
-            self.info(f"no-op: squad not supported yet ({why})")
-        elif sq and nj:
+        for name, where in (("noop", "plain folder"), ("noop-git", "git repository")):
+            case = f"no-op {self.meta['noop_size']} tasks x 10 inputs, {where}"
+            why = note(self.res, f"{name}.squad.unsupported")
+            sq, nj = load(self.res, f"{name}.squad"), load(self.res, f"{name}.ninja")
             r = ratio(sq, nj)
-            self.info(f"no-op: squad {r[0]:.3f}x ninja (median {r[1]:.3f}x; no goal set)")
+            self.row(case, "squad", sq, f"not supported: {why}" if why else
+                     f"{r[0]:.2f}x ninja" if r else "")
+            self.row(case, "ninja", nj)
+            self.verdict(f"no-op, {where}: squad <= 1.5x ninja", r, 1.5)
 
     def agents(self):
         one, many = load(self.res, "agents.one"), load(self.res, "agents.many")
