@@ -1,6 +1,7 @@
 /* gitinfo.c - libgit2 queries; see gitinfo.h. */
 #include "gitinfo.h"
 #include "util/strmap.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -365,12 +366,25 @@ static bool stat_matches(const git_index_entry *e, const struct stat *st, int64_
 	       (int64_t)st->st_mtim.tv_sec < index_mtime;
 }
 
+static void sort_all(struct file_list *files);
+
 static int by_path(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void sort_files(struct file_list *files)
+{
+	size_t sorted = 1;
+
+	while (sorted < files->nr && strcmp(files->paths[sorted - 1], files->paths[sorted]) < 0)
+		sorted++;
+	if (sorted >= files->nr)
+		return; /* as the walk gives them */
+	sort_all(files);
+}
+
+static void sort_all(struct file_list *files)
 {
 	/* sort paths and their ids together: sort indices, then permute */
 	size_t *order = xmalloc((files->nr + 1) * sizeof(size_t));
@@ -456,9 +470,13 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 
 /* Every regular file under the folder `rel` (relative to the root, "" or
  * ending in '/'), one lstat each. */
+/* Walk `rel` (a folder, with '/') depth-first, siblings in the order of
+ * their paths (a folder's name compared with its '/'): the files come out
+ * sorted as strcmp() sorts paths, and sort_files() has nothing to do. */
 static void walk_folder(const struct walk *w, struct strbuf *rel)
 {
 	struct strbuf full = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
 	size_t len = rel->len;
 	DIR *dir;
 	struct dirent *de;
@@ -471,13 +489,34 @@ static void walk_folder(const struct walk *w, struct strbuf *rel)
 	}
 	while ((de = readdir(dir))) {
 		struct stat st;
+		bool is_dir = de->d_type == DT_DIR;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 		    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
 			continue;
-		strbuf_addstr(rel, de->d_name);
+		if (de->d_type == DT_UNKNOWN)
+			is_dir = fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISDIR(st.st_mode);
+		{
+			size_t n = strlen(de->d_name);
+			char *name = xmalloc(n + 2);
+
+			memcpy(name, de->d_name, n);
+			name[n] = is_dir ? '/' : '\0';
+			name[n + 1] = '\0';
+			strvec_push_nodup(&names, name);
+		}
+	}
+	qsort(names.v, names.nr, sizeof(char *), by_path);
+	for (size_t i = 0; i < names.nr; i++) {
+		size_t n = strlen(names.v[i]);
+		struct stat st;
+
+		if (names.v[i][n - 1] == '/')
+			names.v[i][n - 1] = '\0';
+		strbuf_addstr(rel, names.v[i]);
 		/* relative to the open folder: no walk of the whole path */
-		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (fstatat(dirfd(dir), names.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				strbuf_addch(rel, '/');
 				if (!skip_folder(w, rel->buf))
@@ -489,6 +528,7 @@ static void walk_folder(const struct walk *w, struct strbuf *rel)
 		strbuf_setlen(rel, len);
 	}
 	closedir(dir);
+	strvec_clear(&names);
 	strbuf_release(&full);
 }
 
