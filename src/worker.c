@@ -91,6 +91,18 @@ static int expand_env_list(struct strvec *env, const struct strvec *list,
 	return 0;
 }
 
+/* Push "NAME=value" (name_eq ends with '='); without vsnprintf, as this
+ * runs for every task started. */
+static void push_var(struct strvec *sv, const char *name_eq, const char *value)
+{
+	size_t n = strlen(name_eq), v = strlen(value);
+	char *s = xmalloc(n + v + 1);
+
+	memcpy(s, name_eq, n);
+	memcpy(s + n, value, v + 1);
+	strvec_push_nodup(sv, s);
+}
+
 int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 const struct task *task, const struct worker *worker,
 			 const struct strvec *changed, const char *changed_file,
@@ -101,10 +113,10 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 	struct strbuf text = STRBUF_INIT, bad = STRBUF_INIT;
 	int ret = -1;
 
-	strvec_pushf(&own, "SQUAD_TASK=%s", task->name);
-	strvec_pushf(&own, "SQUAD_ROOT=%s", sf->root);
+	push_var(&own, "SQUAD_TASK=", task->name);
+	push_var(&own, "SQUAD_ROOT=", sf->root);
 	if (changed_file)
-		strvec_pushf(&own, "SQUAD_CHANGED=%s", changed_file);
+		push_var(&own, "SQUAD_CHANGED=", changed_file);
 
 	if (task->dir) {
 		if (expand_vars(&text, task->dir, &scope, NULL, &bad) < 0) {
