@@ -198,8 +198,8 @@ static size_t count_lines(const char *text)
 	return lines;
 }
 
-void explain_task(struct strbuf *out, const struct plan *plan, const struct state *st,
-		  const struct skills *skills, size_t task)
+static void explain_text(struct strbuf *out, const struct plan *plan, const struct state *st,
+			 const struct skills *skills, size_t task)
 {
 	const struct task *t = &plan->sf->tasks[task];
 
@@ -215,4 +215,21 @@ void explain_task(struct strbuf *out, const struct plan *plan, const struct stat
 		strbuf_addf(out, " (%zu files now)\n", count_lines(plan->inputs[task].buf));
 	}
 	add_reason(out, plan, st, task);
+}
+
+void explain_task(struct strbuf *out, const struct plan *plan, const struct state *st,
+		  const struct skills *skills, size_t task)
+{
+	struct strbuf text = STRBUF_INIT;
+	const char *line = text.buf, *nl;
+
+	explain_text(&text, plan, st, skills, task);
+	/* names, paths, notes: text from the Squadfile, the state and the
+	 * file system, none of which may act on a terminal */
+	for (line = text.buf; (nl = strchr(line, '\n')); line = nl + 1) {
+		strbuf_add_printable_len(out, line, (size_t)(nl - line));
+		strbuf_addch(out, '\n');
+	}
+	strbuf_add_printable(out, line);
+	strbuf_release(&text);
 }

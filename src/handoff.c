@@ -476,7 +476,9 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 		if (!strcmp(name_of(e, ""), task))
 			found = i;
 	if (found == (size_t)-1) {
-		strbuf_addf(err, "task '%s' is not waiting for the tactician; waiting:", task);
+		strbuf_addstr(err, "task '");
+		strbuf_add_printable(err, task);
+		strbuf_addstr(err, "' is not waiting for the tactician; waiting:");
 		json_array_foreach(tasks, i, e) {
 			strbuf_addch(err, ' ');
 			strbuf_add_printable(err, name_of(e, "?"));

@@ -633,8 +633,12 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	}
 	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
 	if (rc == 0) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_add_printable(&name, args->v[0]);
 		printf("squad: recorded %s as %s; the next run continues behind it\n",
-		       args->v[0], o->failed ? "failed" : "done");
+		       name.buf, o->failed ? "failed" : "done");
+		strbuf_release(&name);
 		ret = EXIT_OK;
 	} else {
 		fprintf(stderr, "squad: %s\n", err.buf);

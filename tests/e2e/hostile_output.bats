@@ -95,13 +95,27 @@ Y
 }
 
 @test "bidi and invisible characters in names reach the terminal escaped, never raw" {
-	local args
+	local args name
 	bidi_squadfile
 	for args in "-k" "-k --output prefixed" "-k -v" "-k --output failed" "-n" "list" "graph" \
 		"graph --format=mermaid" "handoff"; do
 		run "$SQUAD" $args
 		assert_no_bidi || { echo "raw in: squad $args" >&2; return 1; }
 	done
+	for name in $'user\xe2\x80\xae\xe2\x81\xa6nimda\xe2\x81\xa9\xe2\x81\xa6' \
+		$'review\xe2\x80\x8e' $'ask\xd8\x9c'; do
+		run "$SQUAD" explain "$name"
+		[ "$status" -eq 0 ]
+		assert_no_bidi || { echo "raw in: squad explain" >&2; return 1; }
+	done
+	[[ $output == *'ask\u061c: '*'route: worker agent\u202e'* ]]
+	run "$SQUAD" explain $'review\xe2\x80\x8e'
+	[[ $output == *'review\u200e: '*'skill sec\u202eurity'*'needs: ok\u2067'* ]]
+	# squad done, of a task that waits and of one that does not
+	run "$SQUAD" done $'ok\xe2\x81\xa7'
+	[ "$status" -eq 2 ]
+	assert_no_bidi
+	[[ $output == *"task 'ok\u2067' is not waiting"*'waiting: review\u200e'* ]]
 	# what they read as instead
 	run "$SQUAD" -k
 	[ "$status" -eq 1 ]
@@ -120,6 +134,10 @@ Y
 	# the names themselves are kept as written: in the state and the manifest
 	grep -v '^#' .squad/state | cut -d' ' -f2- | jq -r .task | grep -qxF $'ok\xe2\x81\xa7'
 	[ "$(jq -r '.tasks[0].name' .squad/handoff.json)" = $'review\xe2\x80\x8e' ]
+	run "$SQUAD" done $'review\xe2\x80\x8e'
+	[ "$status" -eq 0 ]
+	assert_no_bidi
+	[[ $output == *'recorded review\u200e as done'* ]]
 }
 
 # --- a budget file edited by hand ---------------------------------------
