@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,8 +46,61 @@ static const char *const worker_keys[] = {
 };
 static const char *const rule_keys[] = { "match", "skill", NULL };
 
+/* The document as squad keeps it: libyaml's node shapes, read by the
+ * same names below, in 40 bytes a node where libyaml's take 96 (a
+ * 10,000-task Squadfile has some 80,000 nodes; this is most of what
+ * `squad -n` holds). Marks are 0-based, as libyaml's. A collection's
+ * items grow by doubling, so their capacity follows from their count. */
+struct node_mark {
+	uint32_t line, column;
+};
+
+struct node {
+	yaml_node_type_t type;
+	union {
+		struct {
+			char *value;
+			uint32_t length;
+			yaml_scalar_style_t style;
+		} scalar;
+		struct {
+			struct { yaml_node_item_t *start, *top; } items;
+		} sequence;
+		struct {
+			struct { yaml_node_pair_t *start, *top; } pairs;
+		} mapping;
+	} data;
+	struct node_mark start_mark, end_mark;
+};
+
+struct doc {
+	struct node *nodes; /* node i (1-based, as libyaml counts) is nodes[i - 1] */
+	size_t nr, alloc;
+};
+
+static struct node *doc_node(const struct doc *doc, int index)
+{
+	return index >= 1 && (size_t)index <= doc->nr ? &doc->nodes[index - 1] : NULL;
+}
+
+static void doc_release(struct doc *doc)
+{
+	for (size_t i = 0; i < doc->nr; i++) {
+		struct node *n = &doc->nodes[i];
+
+		if (n->type == YAML_SCALAR_NODE)
+			free(n->data.scalar.value);
+		else if (n->type == YAML_SEQUENCE_NODE)
+			free(n->data.sequence.items.start);
+		else if (n->type == YAML_MAPPING_NODE)
+			free(n->data.mapping.pairs.start);
+	}
+	free(doc->nodes);
+	memset(doc, 0, sizeof(*doc));
+}
+
 struct loader {
-	yaml_document_t doc;
+	struct doc doc;
 	struct diag_list *diags;
 	struct squadfile *sf;
 	/* Node visits left. Aliases let a small file reference one big node
@@ -72,12 +126,17 @@ static struct mark mark_of_yaml(yaml_mark_t m)
 	return (struct mark){ (unsigned)m.line + 1, (unsigned)m.column + 1 };
 }
 
-static struct mark mark_of(const yaml_node_t *n)
+static struct node_mark node_mark_of(yaml_mark_t m)
 {
-	return mark_of_yaml(n->start_mark);
+	return (struct node_mark){ (uint32_t)m.line, (uint32_t)m.column };
 }
 
-static yaml_node_t *node_at(struct loader *l, int index)
+static struct mark mark_of(const struct node *n)
+{
+	return (struct mark){ n->start_mark.line + 1, n->start_mark.column + 1 };
+}
+
+static struct node *node_at(struct loader *l, int index)
 {
 	if (!l->budget) {
 		if (!l->budget_reported)
@@ -88,15 +147,15 @@ static yaml_node_t *node_at(struct loader *l, int index)
 		return NULL;
 	}
 	l->budget--;
-	return yaml_document_get_node(&l->doc, index);
+	return doc_node(&l->doc, index);
 }
 
-static const char *scalar(const yaml_node_t *n)
+static const char *scalar(const struct node *n)
 {
 	return (const char *)n->data.scalar.value;
 }
 
-static bool is_null(const yaml_node_t *n)
+static bool is_null(const struct node *n)
 {
 	const char *s;
 
@@ -107,7 +166,7 @@ static bool is_null(const yaml_node_t *n)
 	       !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
-static const char *kind_of(const yaml_node_t *n)
+static const char *kind_of(const struct node *n)
 {
 	switch (n->type) {
 	case YAML_MAPPING_NODE:
@@ -132,7 +191,7 @@ static size_t utf8_chars(const char *s, size_t len)
 /* A scalar written on one line: the column of a byte offset inside its
  * value can be told exactly, unless escapes ('' or \") make the value
  * shorter than its source; then the scalar's own mark is the best we know. */
-static struct mark mark_inside(const yaml_node_t *n, size_t offset)
+static struct mark mark_inside(const struct node *n, size_t offset)
 {
 	struct mark m = mark_of(n);
 	yaml_scalar_style_t style;
@@ -157,12 +216,12 @@ static struct mark mark_inside(const yaml_node_t *n, size_t offset)
 
 /* A scalar with a NUL in it (YAML's "\0") would be cut short by every C
  * string function: refuse it rather than run half a command. */
-static bool has_nul(const yaml_node_t *n)
+static bool has_nul(const struct node *n)
 {
 	return n->type == YAML_SCALAR_NODE && strlen(scalar(n)) != n->data.scalar.length;
 }
 
-static int want_scalar(struct loader *l, const yaml_node_t *n, const char *what)
+static int want_scalar(struct loader *l, const struct node *n, const char *what)
 {
 	if (has_nul(n)) {
 		diag_error(l->diags, mark_of(n), "%s contains a NUL character", what);
@@ -175,7 +234,7 @@ static int want_scalar(struct loader *l, const yaml_node_t *n, const char *what)
 }
 
 /* A string field: null leaves *dst untouched. */
-static int get_string(struct loader *l, const yaml_node_t *n, const char *what, char **dst)
+static int get_string(struct loader *l, const struct node *n, const char *what, char **dst)
 {
 	if (is_null(n))
 		return 0;
@@ -187,7 +246,7 @@ static int get_string(struct loader *l, const yaml_node_t *n, const char *what, 
 }
 
 /* A list of strings; a single string is a list of one. */
-static int get_string_list(struct loader *l, const yaml_node_t *n, const char *what,
+static int get_string_list(struct loader *l, const struct node *n, const char *what,
 			   struct strvec *dst, struct mark **marks)
 {
 	yaml_node_item_t *item;
@@ -209,7 +268,7 @@ static int get_string_list(struct loader *l, const yaml_node_t *n, const char *w
 		return -1;
 	}
 	for (item = n->data.sequence.items.start; item < n->data.sequence.items.top; item++) {
-		yaml_node_t *e = node_at(l, *item);
+		struct node *e = node_at(l, *item);
 
 		if (!e)
 			return -1;
@@ -230,7 +289,7 @@ static int get_string_list(struct loader *l, const yaml_node_t *n, const char *w
 	return ret;
 }
 
-static int get_count(struct loader *l, const yaml_node_t *n, const char *what,
+static int get_count(struct loader *l, const struct node *n, const char *what,
 		     long max, long *dst)
 {
 	const char *s;
@@ -251,7 +310,7 @@ static int get_count(struct loader *l, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
-static int get_bool(struct loader *l, const yaml_node_t *n, const char *what, bool *dst)
+static int get_bool(struct loader *l, const struct node *n, const char *what, bool *dst)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
 					    "on", "On", "ON", NULL };
@@ -309,7 +368,7 @@ long squadfile_parse_duration(const char *text)
 	return total;
 }
 
-static int get_duration(struct loader *l, const yaml_node_t *n, const char *what, long *dst)
+static int get_duration(struct loader *l, const struct node *n, const char *what, long *dst)
 {
 	long ms;
 
@@ -329,7 +388,7 @@ static int get_duration(struct loader *l, const yaml_node_t *n, const char *what
 /* Report a ${VAR} that resolves nowhere when it looks like a typo of a
  * name that does: a variable the environment lacks may be set where the
  * task runs (CI), and a task that needs it fails then, saying so. */
-static void check_vars(struct loader *l, const yaml_node_t *n, const char *text,
+static void check_vars(struct loader *l, const struct node *n, const char *text,
 		       const char *what)
 {
 	struct strbuf out = STRBUF_INIT, name = STRBUF_INIT;
@@ -364,19 +423,19 @@ static void check_vars(struct loader *l, const yaml_node_t *n, const char *text,
 
 /* --- maps ---------------------------------------------------------- */
 
-typedef void (*pair_fn)(struct loader *l, const char *key, yaml_node_t *key_node,
-			yaml_node_t *value, void *data);
+typedef void (*pair_fn)(struct loader *l, const char *key, struct node *key_node,
+			struct node *value, void *data);
 
 /* Walk a mapping's pairs, rejecting non-string keys and duplicates. When
  * `known` is given, other keys are errors with a suggestion. */
-static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
+static void walk_map(struct loader *l, struct node *map, const char *where,
 		     const char *const *known, pair_fn fn, void *data)
 {
 	struct strmap seen = STRMAP_INIT;
 	yaml_node_pair_t *pair;
 
 	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-		yaml_node_t *k = node_at(l, pair->key), *v = node_at(l, pair->value);
+		struct node *k = node_at(l, pair->key), *v = node_at(l, pair->value);
 		const char *key;
 		int first;
 
@@ -393,7 +452,7 @@ static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
 		if (pair - map->data.mapping.pairs.start < 16) {
 			first = -1;
 			for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
-				yaml_node_t *qk = yaml_document_get_node(&l->doc, q->key);
+				struct node *qk = doc_node(&l->doc, q->key);
 
 				if (qk && qk->type == YAML_SCALAR_NODE && !strcmp(scalar(qk), key)) {
 					first = (int)qk->start_mark.line + 1;
@@ -403,7 +462,7 @@ static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
 		} else {
 			if (pair - map->data.mapping.pairs.start == 16)
 				for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
-					yaml_node_t *qk = yaml_document_get_node(&l->doc, q->key);
+					struct node *qk = doc_node(&l->doc, q->key);
 
 					if (qk && qk->type == YAML_SCALAR_NODE &&
 					    strmap_get(&seen, scalar(qk)) < 0)
@@ -440,7 +499,7 @@ static void walk_map(struct loader *l, yaml_node_t *map, const char *where,
 	strmap_release(&seen);
 }
 
-static bool want_map(struct loader *l, const yaml_node_t *n, const char *what)
+static bool want_map(struct loader *l, const struct node *n, const char *what)
 {
 	if (n->type == YAML_MAPPING_NODE)
 		return true;
@@ -454,8 +513,8 @@ struct env_target {
 	bool check_vars; /* task env: ${VAR} must resolve at load time */
 };
 
-static void env_pair(struct loader *l, const char *key, yaml_node_t *k,
-		     yaml_node_t *v, void *data)
+static void env_pair(struct loader *l, const char *key, struct node *k,
+		     struct node *v, void *data)
 {
 	struct env_target *t = data;
 	const char *p = key;
@@ -486,7 +545,7 @@ static void env_pair(struct loader *l, const char *key, yaml_node_t *k,
 	strvec_pushf(t->env, "%s=%s", key, scalar(v));
 }
 
-static void get_env(struct loader *l, yaml_node_t *n, const char *where,
+static void get_env(struct loader *l, struct node *n, const char *where,
 		    struct strvec *env, bool check)
 {
 	struct env_target t = { env, where, check };
@@ -514,8 +573,8 @@ static bool uses_env_var(const struct squadfile *sf, const char *text)
 	return false;
 }
 
-static void var_pair(struct loader *l, const char *key, yaml_node_t *k,
-		     yaml_node_t *v, void *data)
+static void var_pair(struct loader *l, const char *key, struct node *k,
+		     struct node *v, void *data)
 {
 	struct strbuf value = STRBUF_INIT, name = STRBUF_INIT;
 	size_t offset = 0;
@@ -560,7 +619,7 @@ static void var_pair(struct loader *l, const char *key, yaml_node_t *k,
 
 /* --- regexes ------------------------------------------------------- */
 
-static struct regex *compile_at(struct loader *l, const yaml_node_t *n, const char *what)
+static struct regex *compile_at(struct loader *l, const struct node *n, const char *what)
 {
 	struct strbuf err = STRBUF_INIT;
 	size_t offset = 0;
@@ -576,8 +635,8 @@ static struct regex *compile_at(struct loader *l, const yaml_node_t *n, const ch
 
 /* --- defaults ------------------------------------------------------ */
 
-static void defaults_pair(struct loader *l, const char *key, yaml_node_t *k,
-			  yaml_node_t *v, void *data)
+static void defaults_pair(struct loader *l, const char *key, struct node *k,
+			  struct node *v, void *data)
 {
 	long n;
 
@@ -629,8 +688,8 @@ static void add_builtin_workers(struct squadfile *sf)
 	w->slots = 4;
 }
 
-static void worker_pair(struct loader *l, const char *key, yaml_node_t *k,
-			yaml_node_t *v, void *data)
+static void worker_pair(struct loader *l, const char *key, struct node *k,
+			struct node *v, void *data)
 {
 	struct worker *w = data;
 	struct strbuf what = STRBUF_INIT;
@@ -710,8 +769,8 @@ static void worker_pair(struct loader *l, const char *key, yaml_node_t *k,
 	strbuf_release(&what);
 }
 
-static void workers_pair(struct loader *l, const char *key, yaml_node_t *k,
-			 yaml_node_t *v, void *data)
+static void workers_pair(struct loader *l, const char *key, struct node *k,
+			 struct node *v, void *data)
 {
 	long index = squadfile_find_worker(l->sf, key);
 	const char *why = squadfile_check_name(key);
@@ -752,8 +811,8 @@ static const char *check_skill_name(const char *name)
 	return NULL;
 }
 
-static void rule_pair(struct loader *l, const char *key, yaml_node_t *k,
-		      yaml_node_t *v, void *data)
+static void rule_pair(struct loader *l, const char *key, struct node *k,
+		      struct node *v, void *data)
 {
 	struct route_rule *r = data;
 
@@ -772,7 +831,7 @@ static void rule_pair(struct loader *l, const char *key, yaml_node_t *k,
 	}
 }
 
-static void get_routing(struct loader *l, yaml_node_t *n)
+static void get_routing(struct loader *l, struct node *n)
 {
 	struct squadfile *sf = l->sf;
 	yaml_node_item_t *item;
@@ -785,7 +844,7 @@ static void get_routing(struct loader *l, yaml_node_t *n)
 		return;
 	}
 	for (item = n->data.sequence.items.start; item < n->data.sequence.items.top; item++) {
-		yaml_node_t *e = node_at(l, *item);
+		struct node *e = node_at(l, *item);
 		struct route_rule *r;
 
 		if (!e)
@@ -835,8 +894,8 @@ struct task_ctx {
 	size_t index;
 };
 
-static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
-		      yaml_node_t *v, void *data)
+static void task_pair(struct loader *l, const char *key, struct node *k,
+		      struct node *v, void *data)
 {
 	struct task_ctx *ctx = data;
 	struct task *t = ctx->task;
@@ -856,7 +915,7 @@ static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
 				 * error can point inside it */
 				for (item = v->data.sequence.items.start;
 				     item < v->data.sequence.items.top; item++) {
-					yaml_node_t *e = yaml_document_get_node(&l->doc, *item);
+					struct node *e = doc_node(&l->doc, *item);
 
 					check_vars(l, e, scalar(e), "run");
 				}
@@ -912,8 +971,8 @@ static void task_pair(struct loader *l, const char *key, yaml_node_t *k,
 	}
 }
 
-static void tasks_pair(struct loader *l, const char *key, yaml_node_t *k,
-		       yaml_node_t *v, void *data)
+static void tasks_pair(struct loader *l, const char *key, struct node *k,
+		       struct node *v, void *data)
 {
 	struct squadfile *sf = l->sf;
 	const char *why = squadfile_check_name(key);
@@ -968,7 +1027,7 @@ static void tasks_pair(struct loader *l, const char *key, yaml_node_t *k,
 			   "'run' (a command), 'prompt' (for an agent) or 'needs'", key);
 }
 
-static void get_tasks(struct loader *l, yaml_node_t *n)
+static void get_tasks(struct loader *l, struct node *n)
 {
 	struct squadfile *sf = l->sf;
 	size_t max;
@@ -985,12 +1044,12 @@ static void get_tasks(struct loader *l, yaml_node_t *n)
 /* --- top level ----------------------------------------------------- */
 
 struct top {
-	yaml_node_t *tasks, *defaults, *vars, *workers, *routing, *dflt;
+	struct node *tasks, *defaults, *vars, *workers, *routing, *dflt;
 	bool has_version;
 };
 
-static void top_pair(struct loader *l, const char *key, yaml_node_t *k,
-		     yaml_node_t *v, void *data)
+static void top_pair(struct loader *l, const char *key, struct node *k,
+		     struct node *v, void *data)
 {
 	struct top *top = data;
 
@@ -1018,7 +1077,7 @@ static void top_pair(struct loader *l, const char *key, yaml_node_t *k,
 }
 
 /* Checks that need the whole file. */
-static void resolve(struct loader *l, yaml_node_t *dflt)
+static void resolve(struct loader *l, struct node *dflt)
 {
 	struct squadfile *sf = l->sf;
 	const char **names = xcalloc(sf->nr_tasks + 1, sizeof(char *));
@@ -1214,12 +1273,11 @@ static void report_yaml_error(struct diag_list *diags, const yaml_parser_t *pars
 
 /* Composing the node tree from libyaml's events, in the one pass that
  * also checks the depth (yaml_parser_load() would need a pass of its
- * own before it, parsing the text twice). The document is filled as
- * libyaml's loader fills it, with memory from malloc() as libyaml's own,
- * so that yaml_document_delete() releases it. */
+ * own before it, parsing the text twice, and builds nodes of 96 bytes).
+ * The document is filled as libyaml's loader fills one: scalars keep the
+ * events' strings, an alias is one more reference to its node. */
 struct composer {
-	yaml_document_t *doc;
-	size_t nr_nodes, alloc_nodes;
+	struct doc *doc;
 	int open[SQUADFILE_MAX_DEPTH]; /* collections being filled, innermost last */
 	size_t depth;
 	struct anchor {
@@ -1233,14 +1291,15 @@ struct composer {
 	struct diag_list *diags;
 };
 
+/* Room for one more item in `stack` ({start, top}): its capacity is the
+ * next power of two from 4, so it is not stored. */
 #define GROW_STACK(stack, type)                                                       \
 	do {                                                                          \
-		if ((stack).top == (stack).end) {                                     \
-			size_t nr_ = (size_t)((stack).top - (stack).start);           \
-			size_t alloc_ = nr_ ? 2 * nr_ : 4;                            \
-			(stack).start = xrealloc((stack).start, alloc_ * sizeof(type)); \
+		size_t nr_ = (size_t)((stack).top - (stack).start);                   \
+		if (nr_ == 0 || (nr_ >= 4 && !(nr_ & (nr_ - 1)))) {                   \
+			(stack).start = xrealloc((stack).start,                       \
+						 (nr_ ? 2 * nr_ : 4) * sizeof(type)); \
 			(stack).top = (stack).start + nr_;                            \
-			(stack).end = (stack).start + alloc_;                         \
 		}                                                                     \
 	} while (0)
 
@@ -1249,11 +1308,11 @@ struct composer {
  * key before it. */
 static void attach(struct composer *c, int index)
 {
-	yaml_node_t *parent;
+	struct node *parent;
 
 	if (!c->depth)
 		return; /* the root */
-	parent = &c->doc->nodes.start[c->open[c->depth - 1] - 1];
+	parent = &c->doc->nodes[c->open[c->depth - 1] - 1];
 	if (parent->type == YAML_SEQUENCE_NODE) {
 		GROW_STACK(parent->data.sequence.items, yaml_node_item_t);
 		*parent->data.sequence.items.top++ = index;
@@ -1266,19 +1325,13 @@ static void attach(struct composer *c, int index)
 	}
 }
 
-static int add_node(struct composer *c, const yaml_node_t *node)
+static int add_node(struct composer *c, const struct node *node)
 {
 	int index;
 
-	if (c->nr_nodes == c->alloc_nodes) {
-		c->alloc_nodes = c->alloc_nodes ? 2 * c->alloc_nodes : 64;
-		c->doc->nodes.start = xrealloc(c->doc->nodes.start,
-					       c->alloc_nodes * sizeof(yaml_node_t));
-		c->doc->nodes.end = c->doc->nodes.start + c->alloc_nodes;
-	}
-	c->doc->nodes.start[c->nr_nodes++] = *node;
-	c->doc->nodes.top = c->doc->nodes.start + c->nr_nodes;
-	index = (int)c->nr_nodes;
+	ALLOC_GROW(c->doc->nodes, c->doc->nr + 1, c->doc->alloc);
+	c->doc->nodes[c->doc->nr++] = *node;
+	index = (int)c->doc->nr;
 	attach(c, index);
 	return index;
 }
@@ -1334,13 +1387,13 @@ static int add_alias(struct composer *c, const yaml_event_t *ev)
  * event that the document keeps. */
 static int compose_event(struct composer *c, yaml_event_t *ev)
 {
-	yaml_node_t node;
+	struct node node;
 	yaml_char_t **anchor = NULL;
 	int index;
 
 	memset(&node, 0, sizeof(node));
-	node.start_mark = ev->start_mark;
-	node.end_mark = ev->end_mark;
+	node.start_mark = node_mark_of(ev->start_mark);
+	node.end_mark = node_mark_of(ev->end_mark);
 	switch (ev->type) {
 	case YAML_STREAM_END_EVENT:
 		return 0;
@@ -1350,31 +1403,28 @@ static int compose_event(struct composer *c, yaml_event_t *ev)
 				   "a Squadfile is one YAML document; remove the second one");
 			return -1;
 		}
-		c->doc->start_mark = ev->start_mark;
 		return 1;
 	case YAML_ALIAS_EVENT:
 		return add_alias(c, ev) < 0 ? -1 : 1;
 	case YAML_SCALAR_EVENT:
 		node.type = YAML_SCALAR_NODE;
-		node.data.scalar.value = ev->data.scalar.value;
-		node.data.scalar.length = ev->data.scalar.length;
+		node.data.scalar.value = (char *)ev->data.scalar.value;
+		node.data.scalar.length = (uint32_t)ev->data.scalar.length;
 		node.data.scalar.style = ev->data.scalar.style;
 		ev->data.scalar.value = NULL;
 		anchor = &ev->data.scalar.anchor;
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		node.type = YAML_SEQUENCE_NODE;
-		node.data.sequence.style = ev->data.sequence_start.style;
 		anchor = &ev->data.sequence_start.anchor;
 		break;
 	case YAML_MAPPING_START_EVENT:
 		node.type = YAML_MAPPING_NODE;
-		node.data.mapping.style = ev->data.mapping_start.style;
 		anchor = &ev->data.mapping_start.anchor;
 		break;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		c->doc->nodes.start[c->open[--c->depth] - 1].end_mark = ev->end_mark;
+		c->doc->nodes[c->open[--c->depth] - 1].end_mark = node_mark_of(ev->end_mark);
 		return 1;
 	default:
 		return 1; /* stream start, document end */
@@ -1395,9 +1445,9 @@ static int compose_event(struct composer *c, yaml_event_t *ev)
 	return 1;
 }
 
-/* Parse `text` into doc (initialised here; yaml_document_delete() it in
- * any case). Returns 0, or -1 with every problem in diags. */
-static int compose(yaml_document_t *doc, const struct strbuf *text, struct diag_list *diags)
+/* Parse `text` into doc (initialised here; doc_release() it in any
+ * case). Returns 0, or -1 with every problem in diags. */
+static int compose(struct doc *doc, const struct strbuf *text, struct diag_list *diags)
 {
 	struct composer c = { .doc = doc, .diags = diags };
 	yaml_parser_t parser;
@@ -1448,7 +1498,7 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 {
 	struct loader l;
 	struct strbuf text = STRBUF_INIT;
-	yaml_node_t *root;
+	struct node *root;
 	struct top top;
 	bool have_doc = false;
 
@@ -1476,13 +1526,14 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 	have_doc = true;
 	if (compose(&l.doc, &text, diags) < 0)
 		goto done;
-	root = yaml_document_get_root_node(&l.doc);
+	strbuf_release(&text); /* the tree holds all that is needed now */
+	root = doc_node(&l.doc, 1);
 	if (!root) {
 		diag_error(diags, (struct mark){ 1, 1 }, "the Squadfile is empty; it "
 			   "needs at least 'version: 1' and a 'tasks:' map");
 		goto done;
 	}
-	l.budget = (size_t)(l.doc.nodes.top - l.doc.nodes.start) * 4 + 100000;
+	l.budget = l.doc.nr * 4 + 100000;
 	if (!want_map(&l, root, "a Squadfile"))
 		goto done;
 	walk_map(&l, root, "the top level", top_keys, top_pair, &top);
@@ -1507,7 +1558,7 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 
 done:
 	if (have_doc)
-		yaml_document_delete(&l.doc);
+		doc_release(&l.doc);
 	if (l.task_worker_names)
 		for (size_t i = 0; i < sf->nr_tasks; i++)
 			free(l.task_worker_names[i]);
