@@ -4,7 +4,7 @@
  * is one merge of two sorted lists:
  *
  *   squad-files 1
- *   OID MTIME_SEC MTIME_NSEC SIZE INODE PATH
+ *   OID MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC SIZE INODE PATH
  */
 #include "filecache.h"
 #include "state.h"
@@ -29,12 +29,12 @@ static bool is_oid(const char *s)
 static bool parse_line(char *line, char oid[41], struct file_stat *st, const char **path)
 {
 	char *p = line + 41;
-	uint64_t v[4];
+	uint64_t v[6];
 
 	if (!is_oid(line))
 		return false;
 	/* by hand: strtoull() was most of reading 20,000 lines */
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		int digits = 0;
 
 		for (v[i] = 0; *p >= '0' && *p <= '9' && digits < 19; p++, digits++)
@@ -46,7 +46,8 @@ static bool parse_line(char *line, char oid[41], struct file_stat *st, const cha
 		return false;
 	memcpy(oid, line, 40);
 	oid[40] = '\0';
-	*st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], v[3] };
+	*st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3],
+				  (int64_t)v[4], v[5] };
 	*path = p;
 	return true;
 }
@@ -54,6 +55,7 @@ static bool parse_line(char *line, char oid[41], struct file_stat *st, const cha
 static bool same_stat(const struct file_stat *a, const struct file_stat *b)
 {
 	return a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec &&
 	       a->size == b->size && a->ino == b->ino;
 }
 
@@ -92,12 +94,14 @@ size_t filecache_apply(struct file_list *files, const char *path)
 }
 
 /* Changed before the listing began, by the coarse clock that stamps
- * mtimes: a later change shows as another mtime. */
+ * file times: a later change shows as another ctime. (ctime, not mtime:
+ * an mtime can be set to any time, a ctime is always that of the
+ * change.) */
 static bool settled(const struct file_list *files, const struct file_stat *st)
 {
-	return st->mtime_sec < files->listed_at.tv_sec ||
-	       (st->mtime_sec == files->listed_at.tv_sec &&
-		st->mtime_nsec < files->listed_at.tv_nsec);
+	return st->ctime_sec < files->listed_at.tv_sec ||
+	       (st->ctime_sec == files->listed_at.tv_sec &&
+		st->ctime_nsec < files->listed_at.tv_nsec);
 }
 
 int filecache_save(const struct file_list *files, const char *path, struct strbuf *err)
@@ -115,8 +119,9 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 		    !settled(files, st))
 			continue;
 		strbuf_add(&text, files->oid[i], 40);
-		strbuf_addf(&text, " %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64 " ",
-			    st->mtime_sec, st->mtime_nsec, st->size, st->ino);
+		strbuf_addf(&text, " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+			    " %" PRIu64 " ", st->mtime_sec, st->mtime_nsec, st->ctime_sec,
+			    st->ctime_nsec, st->size, st->ino);
 		strbuf_addstr(&text, files->paths[i]);
 		strbuf_addch(&text, '\n');
 	}

@@ -3,9 +3,10 @@
  * In a repository, git's index vouches for tracked files; outside one
  * (and for untracked files) every input would be read and hashed on
  * every run, even when nothing changed. squad keeps the ids it computed
- * in .squad/files, as git's index does: a file whose size, mtime
- * (seconds and nanoseconds) and inode are those it had when it was
- * hashed gets its id back without being read. Only files last changed
+ * in .squad/files, as git's index does: a file whose size, inode, mtime
+ * and ctime (seconds and nanoseconds) are those it had when it was
+ * hashed gets its id back without being read (ctime too, as git checks
+ * it: `cp -p` or `touch -r` can set an old mtime, nothing sets ctime). Only files last changed
  * before the listing began are kept (files->listed_at): a change made
  * in the same clock tick as the hashing could leave the stat data as it
  * was, so such a file is hashed again next time ("racily clean").

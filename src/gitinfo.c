@@ -350,6 +350,7 @@ static void add_file(struct file_list *files, const char *path, const char *oid,
 	files->paths[files->nr] = xstrdup(path);
 	memcpy(files->oid[files->nr], oid, strlen(oid) + 1); /* at most 41 bytes */
 	files->stats[files->nr] = (struct file_stat){ st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+						      st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
 						      st->st_size, st->st_ino };
 	files->nr++;
 }

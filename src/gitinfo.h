@@ -42,7 +42,7 @@ int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
  * `oid` is the blob id when the index's stat data vouches for the file as
  * it is on disk, else "" (the file must be hashed). */
 struct file_stat {
-	int64_t mtime_sec, mtime_nsec, size;
+	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec, size;
 	uint64_t ino;
 };
 

@@ -37,8 +37,7 @@ static int teardown(void **unused)
 	return system(cmd);
 }
 
-/* Write `text` to root/name, its mtime `age` seconds ago (negative: in
- * the future, as a file changed after the listing began). */
+/* Write `text` to root/name, its mtime `age` seconds ago. */
 static void write_file(const char *name, const char *text, time_t age)
 {
 	char path[400];
@@ -75,8 +74,13 @@ static void test_ids_kept_by_stat_data(void **unused)
 
 	(void)unused;
 	write_file("old.txt", "one\n", 3600);
-	write_file("new.txt", "two\n", -3600);
+	write_file("new.txt", "two\n", 3600);
 	list(&files);
+	/* ctimes cannot be set: move the listing an hour on, so that both
+	 * files count as changed before it, and new.txt's ctime two hours
+	 * on, as if it had been changed after the listing began */
+	files.listed_at.tv_sec += 3600;
+	files.stats[0].ctime_sec += 7200;
 	assert_string_equal(files.oid[1], "");
 	/* git hash-object of "one\n" */
 	assert_string_equal(gitinfo_file_oid(&files, 1), "5626abf0f72e58d7a153368ba57db4c673c0e171");
