@@ -409,15 +409,19 @@ int state_parse(struct state *st, const char *text, size_t len, const char *path
 		struct strbuf *err)
 {
 	const char *p = text, *end = text + len;
+	/* `text` need not end in a NUL: every look is bounded by len */
+	bool magic = len >= strlen(STATE_MAGIC) && !memcmp(p, STATE_MAGIC, strlen(STATE_MAGIC));
+	bool header = len >= strlen(STATE_HEADER) && !memcmp(p, STATE_HEADER, strlen(STATE_HEADER));
 
-	if (len && !strncmp(p, STATE_MAGIC, strlen(STATE_MAGIC)) &&
-	    strncmp(p, STATE_HEADER, strlen(STATE_HEADER))) {
+	if (magic && !header) {
+		const char *nl = memchr(p, '\n', len);
+
 		strbuf_addf(err, "'%s' was written by a newer squad (%.*s); upgrade "
 			    "squad, or remove the file to start fresh", path,
-			    (int)strcspn(p + 2, "\n"), p + 2);
+			    (int)((nl ? nl : end) - (p + 2)), p + 2);
 		return -1;
 	}
-	if (len && strncmp(p, STATE_HEADER, strlen(STATE_HEADER)))
+	if (len && !header)
 		st->unkempt = true;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));

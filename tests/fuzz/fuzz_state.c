@@ -12,12 +12,13 @@
  * JSON get past the checksum; without it the journal is written as it is.
  *
  * Most inputs are read from memory, as the files' contents:
- * state_parse() (what state_load() does with the file), state_get() of
- * every record (the index must find each one), state_format() (what
- * state_compact() writes) and a second state_parse() of it that must
- * give back the same records, state_put() of a done mark (what
- * handoff_done() records), and handoff_show_manifest() as text and as
- * JSON.
+ * state_parse() (what state_load() does with the file), given a buffer
+ * of the journal's exact size so that a read past its end is reported;
+ * state_get() of every record (the index must find each one);
+ * state_format() (what state_compact() writes) and a second
+ * state_parse() of it that must give back the same records; state_put()
+ * of a done mark (what handoff_done() records); handoff_show_manifest()
+ * as text and as JSON.
  *
  * Inputs whose flags have all the F_FILES bits (one in eight) go through
  * the files instead, in a scratch folder, as `squad done` and `squad
@@ -103,6 +104,22 @@ static void check_index(const struct state *st)
 			fail("state_get does not find a record", st->records[i].task);
 }
 
+/* state_parse() of `text` copied to a buffer of its exact size, with no
+ * NUL after it: a read past the end is an AddressSanitizer report. */
+static int parse_exact(struct state *st, const struct strbuf *text, const char *path,
+		       struct strbuf *err)
+{
+	char *copy = malloc(text->len ? text->len : 1);
+	int ret;
+
+	if (!copy)
+		abort();
+	memcpy(copy, text->buf, text->len);
+	ret = state_parse(st, copy, text->len, path, err);
+	free(copy);
+	return ret;
+}
+
 /* `again`, read back from the compacted journal, holds what `st` holds. */
 static void check_same(const struct state *st, const struct state *again)
 {
@@ -144,7 +161,7 @@ static void check_reparse(const struct state *st, const char *path)
 
 	state_format(st, &text);
 	state_init(&again);
-	if (state_parse(&again, text.buf, text.len, path, &err) < 0)
+	if (parse_exact(&again, &text, path, &err) < 0)
 		fail("the compacted journal does not parse", err.buf);
 	check_same(st, &again);
 	state_close(&again);
@@ -165,7 +182,7 @@ static void from_memory(unsigned flags, const char *task, const char *note,
 	struct state st;
 
 	state_init(&st);
-	if (state_parse(&st, journal->buf, journal->len, state_path, &err) == 0) {
+	if (parse_exact(&st, journal, state_path, &err) == 0) {
 		check_index(&st);
 		state_get(&st, task);
 		if (manifest && !(flags & F_NO_MANIFEST)) {
