@@ -21,6 +21,7 @@
 #include "explain.h"
 #include "filecache.h"
 #include "graph.h"
+#include "guard.h"
 #include "handoff.h"
 #include "hook.h"
 #include "init.h"
@@ -852,6 +853,11 @@ int main(int argc, char **argv)
 	const char *command = NULL;
 	int c, ret;
 
+	/* the guard a run starts (guard.h): hidden, in no help or completion;
+	 * not on a terminal or a file, where only a person would start it */
+	if (argc == 2 && !strcmp(argv[1], "__guard"))
+		return guard_main() ? usage_error("'__guard' is squad's own; 'squad run __guard' "
+						  "runs a task of that name") : EXIT_OK;
 	while ((c = getopt_long(argc, argv, "f:C:j:knqvhB", longopts, NULL)) != -1) {
 		char *end;
 		long n;
