@@ -1,6 +1,7 @@
 /* run.c - the libuv scheduler; see run.h. */
 #include "run.h"
 #include "budget.h"
+#include "guard.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -126,6 +127,8 @@ struct runner {
 	unsigned *rate_limited;   /* per task: attempts lost to rate limits */
 	struct regex *default_rate_re;
 	struct program_cache programs;
+	struct guard guard;       /* ends the tasks if squad is killed */
+	bool guard_tried;
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
 	struct strmap old_logs;      /* their index */
 	uv_signal_t sig[3];
@@ -951,6 +954,15 @@ static int start_attempt(struct runner *r, size_t task)
 		goto fail;
 	}
 
+	/* started with the first task, so a run that spawns none has none;
+	 * one that cannot start runs unguarded, as it would have before */
+	if (!r->guard_tried) {
+		struct strbuf ignored = STRBUF_INIT;
+
+		r->guard_tried = true;
+		guard_start(&r->guard, &ignored);
+		strbuf_release(&ignored);
+	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		strbuf_addf(&why, "cannot make a pipe: %s", strerror(errno));
 		goto fail;
@@ -977,6 +989,7 @@ static int start_attempt(struct runner *r, size_t task)
 			strbuf_addf(&why, " (or its folder '%s' is missing)", cmd.cwd);
 		goto fail;
 	}
+	guard_watch(&r->guard, job->pid);
 	job->open_handles = 2;
 	uv_timer_init(&r->loop, &job->timer);
 	job->timer.data = job;
@@ -1076,6 +1089,7 @@ static void on_child(uv_signal_t *handle, int signum)
 				continue;
 			job_exited(job, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
 				   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			guard_forget(&r->guard, pid);
 			break;
 		}
 	}
@@ -1128,6 +1142,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 
 	memset(&r, 0, sizeof(r));
 	strvec_init(&r.old_log_names);
+	guard_init(&r.guard);
 	r.plan = plan;
 	r.sf = plan->sf;
 	r.g = plan->graph;
@@ -1216,6 +1231,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	uv_close((uv_handle_t *)&r.tick_timer, NULL);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r.loop);
+	guard_stop(&r.guard);
 
 	for (size_t w = 0; w < r.sf->nr_workers; w++)
 		free(r.ready[w].items);

@@ -13,7 +13,10 @@
  * straight to its log file in order, so squad itself never copies a
  * byte of output while tasks run. A timeout sends SIGTERM to the group,
  * then SIGKILL 5 s later. When a task's process exits, whatever it left
- * in its group is killed: no task outlives its run.
+ * in its group is killed: no task outlives its run, or squad. If squad
+ * is killed (SIGKILL, a crash), a guard process (guard.h), started with
+ * the first task, ends the groups still running. A guard that cannot start
+ * is not an error: the run goes on unguarded, as it would have before.
  *
  * run knows nothing of YAML and prints nothing: it reports through the
  * observer.
