@@ -5,8 +5,9 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 teardown() {
-	# what a test left running on purpose: a daemon, an orphaned task
+	# what a test left running on purpose: a daemon, a waiting task
 	local pid
+	touch "$BATS_TEST_TMPDIR/go"
 	for pid in $(cat "$BATS_TEST_TMPDIR"/*.pid 2>/dev/null); do
 		kill "$pid" 2>/dev/null || true
 	done
@@ -53,7 +54,7 @@ Y
 	wait_for slow1.started && wait_for slow2.started
 	kill -9 "$pid"
 	wait "$pid" || true
-	# the killed run's tasks live on in their own sessions: end them
+	# its guard ends the killed run's tasks; the next run's need not wait
 	touch go
 	state_lines_whole
 	# the manifest is the old one, whole
@@ -108,38 +109,128 @@ Y
 	[ "$(recorded ok | wc -l)" -eq 300 ]
 }
 
-# What squad cannot do after a SIGKILL: its tasks run in sessions of
-# their own, so nothing kills them. One that stays quiet runs to its
-# end; one that writes finds no reader on its output pipe and dies of
-# SIGPIPE at its first write. (PR_SET_PDEATHSIG would end both.)
-@test "a kill -9'd squad leaves its running tasks behind: quiet ones finish" {
-	squadfile <<'Y'
-version: 1
-default: both
-tasks:
-  quiet: "echo $$ > quiet.pid; touch quiet.started; i=0; until [ -e go ] || [ $i -ge 400 ]; do sleep 0.05; i=$((i + 1)); done; touch quiet.finished"
-  loud: "echo $$ > loud.pid; touch loud.started; i=0; until [ -e go ] || [ $i -ge 400 ]; do sleep 0.05; i=$((i + 1)); done; echo still here; touch loud.finished"
-  both: { needs: [quiet, loud] }
-Y
-	"$SQUAD" -j2 >out 2>&1 &
-	local pid=$!
-	wait_for quiet.started && wait_for loud.started
-	kill -9 "$pid"
-	wait "$pid" || true
-	# both outlive squad
-	alive "$(cat quiet.pid)"
-	alive "$(cat loud.pid)"
-	touch go
-	wait_for quiet.finished
-	local i
-	for ((i = 0; i < 100; i++)); do
-		alive "$(cat loud.pid)" || break
+# waiting_task: writes ./task.sh NAME [quiet|loud|stubborn], a task that
+# says it started (NAME.pid, NAME.started; its squad's guard in
+# NAME.guard, the guard's open fds in NAME.guard-fds), waits for ./go
+# (10 min at most), then says it finished. A loud one writes a line as
+# it waits; a stubborn one ignores SIGTERM, and so does its sleep.
+waiting_task() {
+	cat > task.sh <<'SH'
+#!/bin/sh
+[ "$2" = stubborn ] && trap '' TERM
+echo $$ > "$1.pid"
+# squad is this task's parent; the guard is squad's child
+ps -o pid=,args= --ppid "$PPID" | awk '$2 == "squad" && $3 == "__guard" { print $1 }' > "$1.guard"
+ls "/proc/$(cat "$1.guard")/fd" | sort -n | tr '\n' ' ' > "$1.guard-fds"
+touch "$1.started"
+i=0
+until [ -e go ] || [ $i -ge 12000 ]; do
+	[ "$2" = loud ] && echo "$1 waits"
+	sleep 0.05
+	i=$((i + 1))
+done
+# before any output, which squad's death could end with SIGPIPE
+touch "$1.finished"
+echo "$1 finished"
+SH
+}
+
+# dead PID: is that process gone? (A test fails on it wherever it
+# stands; bash's set -e passes over a `! alive` that is not the last line.)
+dead() {
+	! alive "$1"
+}
+
+# gone PID...: wait until none of them is alive (400 looks, 0.05 s apart)
+gone() {
+	local i pid left
+	for ((i = 0; i < 400; i++)); do
+		left=0
+		for pid in "$@"; do
+			alive "$pid" && left=1
+		done
+		[ "$left" -eq 0 ] && return 0
 		sleep 0.05
 	done
-	! alive "$(cat loud.pid)"
+	return 1
+}
+
+# Tasks run in sessions of their own, and no process can clean up after
+# its own SIGKILL: squad's guard (src/guard.c) ends them instead, SIGTERM
+# to each task's group, SIGKILL 5 s later to a group still there. (A
+# loud task would die of SIGPIPE anyway; a quiet one would not.)
+@test "a kill -9'd squad leaves no task behind: its guard ends them" {
+	waiting_task
+	squadfile <<'Y'
+version: 1
+default: all
+tasks:
+  quiet: "sh task.sh quiet quiet"
+  loud: "sh task.sh loud loud"
+  stubborn: "sh task.sh stubborn stubborn"
+  all: { needs: [quiet, loud, stubborn] }
+  other: "echo other"
+Y
+	"$SQUAD" -j3 >out 2>&1 &
+	local pid=$!
+	wait_for quiet.started
+	wait_for loud.started
+	wait_for stubborn.started
+	local guard
+	guard=$(cat quiet.guard)
+	[ -n "$guard" ]
+	alive "$guard"
+	kill -9 "$pid"
+	wait "$pid" || true
+	# the lock died with squad (the guard never held it): a new run
+	# takes it at once, while the guard may still be at work
+	run "$SQUAD" --no-wait other
+	[ "$status" -eq 0 ]
+	[[ $output != *"waiting for another squad"* ]]
+	# every task is gone, the stubborn one too, and then the guard
+	gone "$(cat quiet.pid)" "$(cat loud.pid)" "$(cat stubborn.pid)" "$guard"
+	# ended, not finished, and none recorded: squad never saw them end
+	[ ! -e quiet.finished ]
 	[ ! -e loud.finished ]
-	# neither was recorded: squad was not there to see them end
-	[ -z "$(recorded ok)" ]
+	[ ! -e stubborn.finished ]
+	[ "$(recorded ok)" = other ]
+	[ -z "$(recorded failed)" ]
+}
+
+@test "a run's guard holds none of its files and is gone when the run ends, Ctrl-C or not" {
+	waiting_task
+	squadfile <<'Y'
+version: 1
+default: t
+tasks:
+  t: "sh task.sh t"
+  u: "sh task.sh u"
+Y
+	touch go
+	run "$SQUAD" t
+	[ "$status" -eq 0 ]
+	[ -e t.finished ]
+	local guard
+	guard=$(cat t.guard)
+	[ -n "$guard" ]
+	# stdin (squad's pipe), stdout and stderr (/dev/null): not the lock,
+	# not squad's output
+	[ "$(cat t.guard-fds)" = "0 1 2 " ]
+	dead "$guard"
+	# a Ctrl-C: squad ends its tasks itself, then its guard
+	rm go
+	"$SQUAD" u >out 2>&1 &
+	local pid=$!
+	wait_for u.started
+	guard=$(cat u.guard)
+	[ -n "$guard" ]
+	alive "$guard"
+	kill -INT "$pid"
+	local status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ]
+	dead "$(cat u.pid)"
+	dead "$guard"
 }
 
 # --- a full disk -----------------------------------------------------
