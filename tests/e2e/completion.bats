@@ -194,5 +194,5 @@ Z
 	[ "$output" = unit ]
 	grep -qxF -- "-C proj list --names" calls
 	fish_complete "$STUB list "
-	! has lint
+	! has lint || false
 }

@@ -138,7 +138,7 @@ SH
 # dead PID: is that process gone? (A test fails on it wherever it
 # stands; bash's set -e passes over a `! alive` that is not the last line.)
 dead() {
-	! alive "$1"
+	! alive "$1" || false
 }
 
 # gone PID...: wait until none of them is alive (400 looks, 0.05 s apart)

@@ -192,7 +192,7 @@ Y
 	run "$SQUAD"
 	[[ $output == *"up to date t"* ]]
 	# the log itself is not printed (the summary table quotes its last line)
-	! printf '%s\n' "$output" | grep -qx the-output-line
+	! printf '%s\n' "$output" | grep -qx the-output-line || false
 	run "$SQUAD" --replay
 	[[ $output == *"up to date t"* ]]
 	printf '%s\n' "$output" | grep -qx the-output-line
@@ -235,7 +235,7 @@ Y
 	[ "$status" -eq 0 ]
 	grep -qx '<src/a/one.c>' .squad/logs/t.log
 	grep -qx '<with space.txt>' .squad/logs/t.log
-	! grep -q 'docs/index.md' .squad/logs/t.log
+	! grep -q 'docs/index.md' .squad/logs/t.log || false
 }
 
 @test "the manifest names the changed paths that matched each entry" {

@@ -85,7 +85,7 @@ Y
 	[ "$(jq -r "$a.blocks | join(\",\")" $manifest)" = "report,test" ]
 	# vars expanded, the environment not: the secret stays a reference
 	[ "$(jq -r "$a.prompt" $manifest)" = 'Assess backend coverage with token ${SECRET_TOKEN}' ]
-	! grep -q s3cr3t-value "$manifest"
+	! grep -q s3cr3t-value "$manifest" || false
 	# the instruction stands on its own
 	instruction=$(jq -r "$a.instruction" $manifest)
 	[[ $instruction == *"$PWD/.claude/skills/compliance/SKILL.md"* ]]
@@ -115,7 +115,7 @@ Y
 	validate_json "$SQUAD_SRC/grammar/handoff.schema.json" "$manifest"
 	# the validator does fail: an entry without its instruction is refused
 	jq 'del(.tasks[0].instruction)' "$manifest" > broken.json
-	! validate_json "$SQUAD_SRC/grammar/handoff.schema.json" broken.json
+	! validate_json "$SQUAD_SRC/grammar/handoff.schema.json" broken.json || false
 	# an escalation entry too
 	squadfile <<'Y'
 version: 1

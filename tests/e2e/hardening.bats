@@ -373,7 +373,7 @@ Y
 		[ "$status" -eq 1 ] || { echo "$bad: done status $status" >&2; return 1; }
 		[[ $output == *"handoff.json"* ]]
 		# no done mark was recorded from it
-		! grep -q '"status":"done"' .squad/state
+		! grep -q '"status":"done"' .squad/state || false
 	done
 	cp m.newer .squad/handoff.json
 	run "$SQUAD" handoff
@@ -401,7 +401,7 @@ Y
 	[ "$status" -eq 2 ]
 	assert_no_escape
 	[[ $output == *"no task 'e\\x1b[31m'"* ]]
-	! grep -q '"status":"done"' .squad/state
+	! grep -q '"status":"done"' .squad/state || false
 }
 
 # --- symlinks in the place of squad's files ---------------------------
@@ -480,7 +480,7 @@ Y
 	[[ $output == *"handoff.json' is a symlink; squad will not follow it"* ]]
 	run "$SQUAD" done h
 	[ "$status" -eq 1 ]
-	! grep -q '"status":"done"' .squad/state
+	! grep -q '"status":"done"' .squad/state || false
 	# a run cannot write its manifest: it says so, and does not claim success
 	run "$SQUAD"
 	[ "$status" -eq 1 ]

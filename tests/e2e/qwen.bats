@@ -161,7 +161,7 @@ Y
 	run "$SQUAD" stuck
 	[ "$status" -eq 1 ]
 	[[ $output == *"TIMED OUT stuck"* ]]
-	! pgrep -f "$QWEN_BIN" >/dev/null
+	! pgrep -f "$QWEN_BIN" >/dev/null || false
 }
 
 @test "without a model configured, qwen fails clearly instead of hanging" {

@@ -130,7 +130,7 @@ Y
 	[ "$status" -eq 1 ]
 	[[ $output == *"TIMED OUT slow"* ]]
 	pid=$(cat grandchild.pid)
-	! alive "$pid"
+	! alive "$pid" || false
 }
 
 @test "a task that ignores SIGTERM is killed after the grace period" {
@@ -143,7 +143,7 @@ Y
 	run "$SQUAD"
 	[ "$status" -eq 1 ]
 	[[ $output == *"TIMED OUT"* ]]
-	! alive "$(cat pid)"
+	! alive "$(cat pid)" || false
 }
 
 @test "what a task leaves behind in its group goes when it exits" {
@@ -155,7 +155,7 @@ tasks:
 Y
 	run "$SQUAD"
 	[ "$status" -eq 0 ]
-	! alive "$(cat left.pid)"
+	! alive "$(cat left.pid)" || false
 }
 
 @test "retries re-run a failed task and log each attempt" {
@@ -203,12 +203,12 @@ Y
 	status=0
 	wait "$squad_pid" || status=$?
 	[ "$status" -eq 130 ]
-	! alive "$(cat s1.pid)"
-	! alive "$(cat s2.pid)"
+	! alive "$(cat s1.pid)" || false
+	! alive "$(cat s2.pid)" || false
 	[ ! -e later.ran ]
 	grep -q "interrupted" out
 	# no process of this test's tasks is left, not even an orphan sleep
-	! pgrep -f "sleep 300" -s "$(cat s1.pid)" >/dev/null
+	! pgrep -f "sleep 300" -s "$(cat s1.pid)" >/dev/null || false
 }
 
 @test "grouped output: a task's lines are never interleaved with another's" {

@@ -36,20 +36,20 @@ tty() {
 	unset NO_COLOR
 	run "$SQUAD" -k -j2
 	[ "$status" -eq 1 ]
-	! printf '%s' "$output" | grep -q $'\033'
-	! printf '%s' "$output" | grep -q $'\r'
+	! printf '%s' "$output" | grep -q $'\033' || false
+	! printf '%s' "$output" | grep -q $'\r' || false
 	[[ $output == *"[1/4] ok fast"* ]]
 }
 
 @test "NO_COLOR and --color=never drop colours on a terminal; TERM=dumb drops all escapes" {
 	two_tasks
 	NO_COLOR=1 TERM=xterm tty "$SQUAD" -k
-	! grep -q $'\033\[3[0-9]m' tty.out
+	! grep -q $'\033\[3[0-9]m' tty.out || false
 	unset NO_COLOR
 	TERM=xterm tty "$SQUAD" -k --color=never
-	! grep -q $'\033\[3[0-9]m' tty.out
+	! grep -q $'\033\[3[0-9]m' tty.out || false
 	TERM=dumb tty "$SQUAD" -k
-	! grep -q $'\033' tty.out
+	! grep -q $'\033' tty.out || false
 }
 
 @test "--color=always colours a pipe too" {
@@ -80,12 +80,12 @@ Y
 	two_tasks
 	# (the summary table quotes last lines: look for the output itself)
 	run "$SQUAD" -k --output=failed
-	! printf '%s\n' "$output" | grep -qx fast-output
+	! printf '%s\n' "$output" | grep -qx fast-output || false
 	printf '%s\n' "$output" | grep -qx bad-output
 	[[ $output == *"ok fast"* ]]
 	run "$SQUAD" -k --output=quiet
-	! printf '%s\n' "$output" | grep -qx fast-output
-	! printf '%s\n' "$output" | grep -qx bad-output
+	! printf '%s\n' "$output" | grep -qx fast-output || false
+	! printf '%s\n' "$output" | grep -qx bad-output || false
 	[[ $output == *"FAILED bad"* ]]
 	run "$SQUAD" --output=loud
 	[ "$status" -eq 2 ]
