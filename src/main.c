@@ -439,6 +439,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	ro.worker_override = -1;
 	ro.verbose = o->level == REPORT_VERBOSE;
 	ro.replay = o->replay;
+	ro.guard = true;
 	if (o->worker) {
 		ro.worker_override = squadfile_find_worker(sf, o->worker);
 		if (ro.worker_override < 0)

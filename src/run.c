@@ -956,7 +956,7 @@ static int start_attempt(struct runner *r, size_t task)
 
 	/* started with the first task, so a run that spawns none has none;
 	 * one that cannot start runs unguarded, as it would have before */
-	if (!r->guard_tried) {
+	if (!r->guard_tried && r->opts->guard) {
 		struct strbuf ignored = STRBUF_INIT;
 
 		r->guard_tried = true;

@@ -78,6 +78,10 @@ struct run_options {
 	bool verbose;           /* observer gets commands at start */
 	const char *changed_file; /* $SQUAD_CHANGED: the changed paths, or NULL */
 	bool replay;            /* up-to-date tasks: find their last log */
+	/* start a guard with the first task (guard.h): the guard is this
+	 * very program run as "squad __guard", so only squad's main() may
+	 * ask for one, never a test program that links run.c */
+	bool guard;
 };
 
 struct run_observer {
