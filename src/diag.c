@@ -17,12 +17,20 @@ void add(struct diag_list *dl, enum diag_level level, struct mark at,
 	/* a message quotes what the file holds (a name with an ESC in it,
 	 * say): it must reach the terminal as text, on one line */
 	strbuf_add_printable(&sb, raw.buf);
-	strbuf_release(&raw);
+	strbuf_reset(&raw);
+	strbuf_addf(&raw, "%d %u:%u %s", (int)level, at.line, at.col, sb.buf);
+	if (strmap_get(&dl->seen, raw.buf) >= 0) {
+		strbuf_release(&raw);
+		strbuf_release(&sb);
+		return; /* said already */
+	}
 	ALLOC_GROW(dl->items, dl->nr + 1, dl->alloc);
-	d = &dl->items[dl->nr++];
+	d = &dl->items[dl->nr];
 	d->level = level;
 	d->mark = at;
 	d->message = strbuf_detach(&sb, NULL);
+	d->key = strbuf_detach(&raw, NULL);
+	strmap_put(&dl->seen, d->key, (int)dl->nr++);
 	if (level == DIAG_ERROR)
 		dl->errors++;
 }
@@ -96,9 +104,12 @@ void diag_format(struct diag_list *dl, struct strbuf *out)
 
 void diag_list_release(struct diag_list *dl)
 {
-	for (size_t i = 0; i < dl->nr; i++)
+	for (size_t i = 0; i < dl->nr; i++) {
 		free(dl->items[i].message);
+		free(dl->items[i].key);
+	}
 	free(dl->items);
+	strmap_release(&dl->seen);
 	dl->items = NULL;
 	dl->nr = dl->alloc = dl->errors = 0;
 }

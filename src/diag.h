@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "util/strbuf.h"
+#include "util/strmap.h"
 
 /* A position in a file, 1-based. line 0 means "the file as a whole". */
 struct mark {
@@ -26,6 +27,7 @@ struct diag {
 	enum diag_level level;
 	struct mark mark;
 	char *message;
+	char *key;     /* "LEVEL LINE:COL MESSAGE", for spotting repeats */
 };
 
 struct diag_list {
@@ -33,13 +35,17 @@ struct diag_list {
 	struct diag *items;
 	size_t nr, alloc;
 	size_t errors; /* how many items are DIAG_ERROR */
+	struct strmap seen; /* items' keys */
 };
 
-#define DIAG_LIST_INIT(file) { (file), NULL, 0, 0, 0 }
+#define DIAG_LIST_INIT(file) { (file), NULL, 0, 0, 0, STRMAP_INIT }
 
 /* Add a problem. Control characters in the message (from a name that
  * quotes the file, say) are kept as escapes ("\x1b", "\n"), so that what
- * a file holds never acts on the terminal. */
+ * a file holds never acts on the terminal. A problem already reported at
+ * the same place in the same words is not added again: a YAML alias
+ * makes the reader visit one node many times, and its problems are said
+ * once. */
 void diag_error(struct diag_list *dl, struct mark at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void diag_warning(struct diag_list *dl, struct mark at, const char *fmt, ...)

@@ -79,6 +79,19 @@ refused() {
 	[ -z "$output" ]
 }
 
+@test "a problem in a node that aliases repeat is said once" {
+	squadfile <<'Y'
+version: 1
+tasks:
+  a: { run: "true", env: &e { "bad name": x, OK: y } }
+  b: { run: "true", env: *e }
+  c: { run: "true", env: *e }
+Y
+	run --separate-stderr "$SQUAD" -n
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "Squadfile:3:31: error: 'bad name' in env is not a variable name (letters, digits, '_')" ]
+}
+
 @test "a missing file is a usage error that names it" {
 	run --separate-stderr "$SQUAD" -f no/such/Squadfile list
 	[ "$status" -eq 2 ]

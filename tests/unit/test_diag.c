@@ -163,6 +163,29 @@ static void format_is_stable_for_many_equal_marks(void **state)
 	diag_list_release(&dl);
 }
 
+/* An aliased YAML node is visited once per alias: its problems are said
+ * once, but the same words elsewhere, or another level, still count. */
+static void a_repeat_at_the_same_place_is_said_once(void **state)
+{
+	struct diag_list dl = DIAG_LIST_INIT("Squadfile");
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		diag_error(&dl, (struct mark){ 5, 7 }, "bad key '%s'", "x");
+	diag_error(&dl, (struct mark){ 5, 8 }, "bad key '%s'", "x");
+	diag_warning(&dl, (struct mark){ 5, 7 }, "bad key '%s'", "x");
+	diag_error(&dl, (struct mark){ 5, 7 }, "bad key '%s'", "y");
+	assert_int_equal(dl.nr, 4);
+	assert_int_equal(dl.errors, 3);
+	diag_format(&dl, &out);
+	/* sorting keeps the list whole for what comes after */
+	diag_error(&dl, (struct mark){ 5, 8 }, "bad key '%s'", "x");
+	assert_int_equal(dl.nr, 4);
+	strbuf_release(&out);
+	diag_list_release(&dl);
+}
+
 static void format_without_line_names_only_the_file(void **state)
 {
 	struct diag_list dl = DIAG_LIST_INIT("dir/Squadfile");
@@ -210,6 +233,7 @@ int main(void)
 		cmocka_unit_test(format_is_stable_for_many_equal_marks),
 		cmocka_unit_test(format_without_line_names_only_the_file),
 		cmocka_unit_test(format_appends_to_what_is_there),
+		cmocka_unit_test(a_repeat_at_the_same_place_is_said_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
