@@ -480,51 +480,21 @@ const struct task_record *state_get(const struct state *st, const char *task)
 	return at >= 0 ? &st->records[at] : NULL;
 }
 
-/* The length of the UTF-8 sequence at s and its code point in *cp, or 0
- * when it is not valid UTF-8 (overlong, a surrogate, past U+10FFFF, cut
- * short): the rules jansson reads the journal back with. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c = s[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2, c &= 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3, c &= 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4, c &= 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* Append `"key":"s"` (after a comma), everything past ASCII as \u
  * escapes, so that each journal line is 7-bit. Appends nothing and
  * returns -1 when s is not valid UTF-8: such a field is left out, never
  * written half. */
 static int add_json_field(struct strbuf *out, const char *key, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
 	size_t start = out->len;
 
 	strbuf_addstr(out, ",\"");
 	strbuf_addstr(out, key);
 	strbuf_addstr(out, "\":\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+	while (p < end) {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
 
 		if (!n) {
 			strbuf_setlen(out, start);

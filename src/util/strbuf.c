@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -200,21 +201,21 @@ int strbuf_read_file(struct strbuf *sb, const char *path)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most `left` bytes), or 0. */
-static size_t utf8_sequence(const unsigned char *p, size_t left)
+size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 {
 	size_t len;
-	unsigned min;
-	unsigned cp;
+	uint32_t c, min;
 
-	if (p[0] < 0x80)
+	if (p[0] < 0x80) {
+		*cp = p[0];
 		return 1;
+	}
 	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f, min = 0x80;
+		len = 2, c = p[0] & 0x1f, min = 0x80;
 	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f, min = 0x800;
+		len = 3, c = p[0] & 0x0f, min = 0x800;
 	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07, min = 0x10000;
+		len = 4, c = p[0] & 0x07, min = 0x10000;
 	else
 		return 0;
 	if (len > left)
@@ -222,10 +223,11 @@ static size_t utf8_sequence(const unsigned char *p, size_t left)
 	for (size_t i = 1; i < len; i++) {
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
+		c = (c << 6) | (p[i] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		return 0;
+	*cp = c;
 	return len;
 }
 
@@ -234,7 +236,8 @@ void utf8_sanitize(char *s, size_t len)
 	unsigned char *p = (unsigned char *)s, *end = p + len;
 
 	while (p < end) {
-		size_t n = utf8_sequence(p, (size_t)(end - p));
+		uint32_t cp;
+		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
 
 		if (!n || (n == 1 && !*p)) {
 			*p++ = '?'; /* a NUL would end the string early, too */

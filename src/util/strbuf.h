@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	size_t alloc;
@@ -59,6 +60,11 @@ void strbuf_rtrim(struct strbuf *sb);
  * so the text can go into JSON. */
 void strbuf_utf8_sanitize(struct strbuf *sb);
 void utf8_sanitize(char *s, size_t len);
+
+/* The length of the valid UTF-8 sequence at p (at most `left` bytes) and
+ * its code point in *cp, or 0 when it is not valid UTF-8 (overlong, a
+ * surrogate, past U+10FFFF, cut short): the rules jansson reads by. */
+size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp);
 
 /* Read the whole file at `path` into sb (appending). Returns 0, or -1 with
  * errno set; on error sb keeps what it had before. */
