@@ -1,10 +1,10 @@
 /* guard.h - a second process that ends squad's tasks if squad is killed.
  *
- * Each task runs in a session and process group of its own (see
- * worker_spawn()), so nothing ends it when squad dies of SIGKILL: no
- * process can clean up after that. The guard does it instead. It is
- * squad itself, started as "squad __guard" (hidden), in a session of its
- * own too, so a Ctrl-C to squad's process group does not reach it. Over
+ * Each task runs in a process group of its own (spawner.h), so nothing
+ * ends it when squad dies of SIGKILL: no process can clean up after
+ * that. The guard does it instead. It is squad itself, started as
+ * "squad __guard" (hidden), in a session of its own, so a Ctrl-C to
+ * squad's process group does not reach it. Over
  * a pipe, squad tells it which groups it started and which it reaped.
  * When the pipe reaches EOF without squad's stop message, squad is gone:
  * the guard sends SIGTERM to every group still on its list, SIGKILL 5 s

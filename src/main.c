@@ -5,6 +5,7 @@
  * come back as values and are printed here, once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -852,8 +853,14 @@ int main(int argc, char **argv)
 	struct graph g;
 	struct strvec targets = STRVEC_INIT;
 	const char *command = NULL;
-	int c, ret;
+	int c, ret, fd;
 
+	/* 0, 1 and 2 open, as a task's spawn expects: started with one
+	 * closed, squad would put a log or a pipe there */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd < 3)
+		;
+	if (fd >= 3)
+		close(fd);
 	/* the guard a run starts (guard.h): hidden, in no help or completion;
 	 * not on a terminal or a file, where only a person would start it */
 	if (argc == 2 && !strcmp(argv[1], "__guard"))

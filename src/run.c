@@ -2,6 +2,7 @@
 #include "run.h"
 #include "budget.h"
 #include "guard.h"
+#include "spawner.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -127,6 +128,8 @@ struct runner {
 	unsigned *rate_limited;   /* per task: attempts lost to rate limits */
 	struct regex *default_rate_re;
 	struct program_cache programs;
+	struct spawner spawner;   /* set up with the first spawn */
+	bool spawner_ready;
 	struct guard guard;       /* ends the tasks if squad is killed */
 	bool guard_tried;
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
@@ -963,6 +966,11 @@ static int start_attempt(struct runner *r, size_t task)
 		guard_start(&r->guard, &ignored);
 		strbuf_release(&ignored);
 	}
+	if (!r->spawner_ready) {
+		if (spawner_init(&r->spawner, &why) < 0)
+			goto fail;
+		r->spawner_ready = true;
+	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		strbuf_addf(&why, "cannot make a pipe: %s", strerror(errno));
 		goto fail;
@@ -973,8 +981,9 @@ static int start_attempt(struct runner *r, size_t task)
 	/* stdout and stderr share one pipe, so their order holds; an agent's
 	 * stdout is a document of its own and goes to its file */
 	if (!rc)
-		rc = worker_spawn(&cmd, program, r->out_fds[task] >= 0 ? r->out_fds[task] : out[1],
-				  out[1], &job->pid);
+		rc = spawner_start(&r->spawner, &cmd, program,
+				   r->out_fds[task] >= 0 ? r->out_fds[task] : out[1], out[1],
+				   &job->pid);
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
@@ -1232,6 +1241,8 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	uv_run(&r.loop, UV_RUN_DEFAULT);
 	uv_loop_close(&r.loop);
 	guard_stop(&r.guard);
+	if (r.spawner_ready)
+		spawner_release(&r.spawner);
 
 	for (size_t w = 0; w < r.sf->nr_workers; w++)
 		free(r.ready[w].items);

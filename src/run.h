@@ -9,9 +9,10 @@
  *
  * Ready tasks start in critical-path order (longest remaining path
  * first), up to `jobs` at once and each worker's `slots`. Each attempt
- * runs in its own process group (setsid), its stdout and stderr going
- * straight to its log file in order, so squad itself never copies a
- * byte of output while tasks run. A timeout sends SIGTERM to the group,
+ * runs in its own process group (spawner.h), its stdout and stderr going
+ * through one pipe, in order, to its log file, which is created on the
+ * first byte: a silent task costs no file. An attempt is over when both
+ * its exit and EOF are seen. A timeout sends SIGTERM to the group,
  * then SIGKILL 5 s later. When a task's process exits, whatever it left
  * in its group is killed: no task outlives its run, or squad. If squad
  * is killed (SIGKILL, a crash), a guard process (guard.h), started with

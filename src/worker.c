@@ -8,7 +8,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -366,34 +365,6 @@ void program_cache_release(struct program_cache *cache)
 	free(cache->entries);
 	strmap_release(&cache->index);
 	memset(cache, 0, sizeof(*cache));
-}
-
-int worker_spawn(const struct command *cmd, const char *program, int stdout_fd,
-		 int stderr_fd, pid_t *pid)
-{
-	posix_spawn_file_actions_t actions;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int rc;
-
-	posix_spawn_file_actions_init(&actions);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
-	posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
-	posix_spawn_file_actions_addchdir_np(&actions, cmd->cwd);
-	/* a session of its own: the task leads a process group that a
-	 * timeout or Ctrl-C signals as a whole, away from the terminal */
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all); /* squad ignores SIGPIPE; tasks must not */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(pid, program, &actions, &attr, cmd->argv.v, cmd->env.v);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&actions);
-	return rc;
 }
 
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res)

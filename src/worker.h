@@ -74,15 +74,6 @@ int worker_find_program(struct program_cache *cache, const struct command *cmd,
 			const char **program);
 void program_cache_release(struct program_cache *cache);
 
-/* Start `cmd`, whose argv[0] is the file `program`, in a session (and
- * process group) of its own, stdin from /dev/null, stdout and stderr on
- * the given fds, every signal at its default. posix_spawn (vfork
- * semantics): the cost of an exec, with no copy of squad's page tables.
- * Returns 0 with *pid set, or an errno (ENOENT, EACCES ...). The caller
- * reaps the child. */
-int worker_spawn(const struct command *cmd, const char *program, int stdout_fd,
-		 int stderr_fd, pid_t *pid);
-
 /* What an agent's output says. */
 struct agent_result {
 	bool parsed;       /* the output had the expected shape */
