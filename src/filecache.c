@@ -1,20 +1,25 @@
 /* filecache.c - .squad/files; see filecache.h.
  *
- * One line per file, sorted by path as file lists are, so that applying
- * is one merge of two sorted lists:
+ * One line per folder, then one per file, each sorted by path as file
+ * lists are, so that applying is one merge of two sorted lists:
  *
- *   squad-files 1
+ *   squad-files 2
+ *   d MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC INODE LEN NAMES PATH
  *   OID MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC SIZE INODE PATH
+ *
+ * NAMES are LEN bytes: the folder's names, each ended by a NUL (a name
+ * holds neither NUL nor '/'). A path or name with a newline is not kept.
  */
 #include "filecache.h"
 #include "state.h"
+#include "util/xalloc.h"
 
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FILECACHE_HEADER "squad-files 1\n"
+#define FILECACHE_HEADER "squad-files 2\n"
 
 static bool is_oid(const char *s)
 {
@@ -24,31 +29,58 @@ static bool is_oid(const char *s)
 	return s[40] == ' ';
 }
 
-/* One line (without its '\n') into oid, stat data and path; false when
- * it is not whole. */
-static bool parse_line(char *line, char oid[41], struct file_stat *st, const char **path)
+/* `n` numbers, each followed by a space, from *p on; false when they
+ * are not there. By hand: strtoull() was most of reading 20,000 lines. */
+static bool parse_numbers(const char **p, uint64_t *v, int n)
 {
-	char *p = line + 41;
-	uint64_t v[6];
-
-	if (!is_oid(line))
-		return false;
-	/* by hand: strtoull() was most of reading 20,000 lines */
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < n; i++) {
 		int digits = 0;
 
-		for (v[i] = 0; *p >= '0' && *p <= '9' && digits < 19; p++, digits++)
-			v[i] = v[i] * 10 + (uint64_t)(*p - '0');
-		if (!digits || *p++ != ' ')
+		for (v[i] = 0; **p >= '0' && **p <= '9' && digits < 19; (*p)++, digits++)
+			v[i] = v[i] * 10 + (uint64_t)(**p - '0');
+		if (!digits || *(*p)++ != ' ')
 			return false;
 	}
-	if (!*p)
+	return true;
+}
+
+/* A file line (without its '\n') into oid, stat data and path; false
+ * when it is not whole. */
+static bool parse_file_line(const char *line, char oid[41], struct file_stat *st,
+			    const char **path)
+{
+	const char *p = line + 41;
+	uint64_t v[6];
+
+	if (!is_oid(line) || !parse_numbers(&p, v, 6) || !*p)
 		return false;
 	memcpy(oid, line, 40);
 	oid[40] = '\0';
 	*st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3],
 				  (int64_t)v[4], v[5] };
 	*path = p;
+	return true;
+}
+
+/* A folder line that ends at `end` (its '\n', now a NUL) into the
+ * cache's list; false when it is not whole. */
+static bool parse_folder_line(struct filecache *fc, const char *line, const char *end)
+{
+	const char *p = line + 2;
+	struct cached_folder *f;
+	uint64_t v[6];
+
+	if (!parse_numbers(&p, v, 6) || v[5] > (uint64_t)(end - p) || p[v[5]] != ' ' ||
+	    (v[5] && p[v[5] - 1]))
+		return false;
+	ALLOC_GROW(fc->folders, fc->nr + 1, fc->alloc);
+	f = &fc->folders[fc->nr];
+	f->st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3],
+				    0, v[4] };
+	f->names = p;
+	f->names_len = v[5];
+	f->path = p + v[5] + 1;
+	strmap_put(&fc->index, f->path, (int)fc->nr++);
 	return true;
 }
 
@@ -59,26 +91,70 @@ static bool same_stat(const struct file_stat *a, const struct file_stat *b)
 	       a->size == b->size && a->ino == b->ino;
 }
 
-size_t filecache_apply(struct file_list *files, const char *path)
+void filecache_load(struct filecache *fc, const char *path)
 {
-	struct strbuf text = STRBUF_INIT;
-	size_t i = 0, filled = 0, header = strlen(FILECACHE_HEADER);
+	size_t header = strlen(FILECACHE_HEADER);
 	char *line, *nl;
 
-	if (strbuf_read_file(&text, path) < 0 || text.len < header ||
-	    memcmp(text.buf, FILECACHE_HEADER, header)) {
-		strbuf_release(&text);
-		return 0;
+	if (strbuf_read_file(&fc->text, path) < 0 || fc->text.len < header ||
+	    memcmp(fc->text.buf, FILECACHE_HEADER, header)) {
+		strbuf_reset(&fc->text);
+		return;
 	}
-	for (line = text.buf + header; (nl = memchr(line, '\n', text.len - (size_t)(line - text.buf)));
+	/* the folder lines; the file lines are read by filecache_apply() */
+	for (line = fc->text.buf + header; line[0] == 'd' && line[1] == ' ' &&
+	     (nl = memchr(line, '\n', fc->text.len - (size_t)(line - fc->text.buf)));
 	     line = nl + 1) {
+		*nl = '\0';
+		parse_folder_line(fc, line, nl);
+	}
+	/* the file lines, each cut at its '\n'; a torn last one is left out */
+	fc->files_at = (size_t)(line - fc->text.buf);
+	fc->files_end = fc->files_at;
+	while ((nl = memchr(fc->text.buf + fc->files_end, '\n', fc->text.len - fc->files_end))) {
+		*nl = '\0';
+		fc->files_end = (size_t)(nl + 1 - fc->text.buf);
+	}
+}
+
+void filecache_release(struct filecache *fc)
+{
+	strbuf_release(&fc->text);
+	strmap_release(&fc->index);
+	free(fc->folders);
+	memset(fc, 0, sizeof(*fc));
+}
+
+static bool same_folder_stat(const struct file_stat *a, const struct file_stat *b)
+{
+	return a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec &&
+	       a->ino == b->ino;
+}
+
+const char *filecache_folder(const struct filecache *fc, const char *path,
+			     const struct file_stat *st, size_t *names_len)
+{
+	int at = strmap_get(&fc->index, path);
+
+	if (at < 0 || !same_folder_stat(&fc->folders[at].st, st))
+		return NULL;
+	*names_len = fc->folders[at].names_len;
+	return fc->folders[at].names;
+}
+
+size_t filecache_apply(const struct filecache *fc, struct file_list *files)
+{
+	size_t i = 0, filled = 0;
+	const char *line, *end = fc->text.buf + fc->files_end;
+
+	for (line = fc->text.buf + fc->files_at; line < end; line += strlen(line) + 1) {
 		char oid[41];
 		struct file_stat st;
 		const char *file;
 		int cmp = 1;
 
-		*nl = '\0';
-		if (!parse_line(line, oid, &st, &file))
+		if (!parse_file_line(line, oid, &st, &file))
 			continue;
 		while (i < files->nr && (cmp = strcmp(files->paths[i], file)) < 0)
 			i++;
@@ -89,7 +165,6 @@ size_t filecache_apply(struct file_list *files, const char *path)
 			filled++;
 		}
 	}
-	strbuf_release(&text);
 	return filled;
 }
 
@@ -109,9 +184,21 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 	struct strbuf text = STRBUF_INIT;
 	int ret;
 
-	if (!files->hashed)
+	if (!files->hashed && !files->folders_read)
 		return 0;
 	strbuf_addstr(&text, FILECACHE_HEADER);
+	for (size_t i = 0; i < files->nr_folders; i++) {
+		const struct folder_listing *f = &files->folders[i];
+
+		if (strchr(f->path, '\n') || memchr(f->names, '\n', f->names_len) ||
+		    !settled(files, &f->st))
+			continue;
+		strbuf_addf(&text, "d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64
+			    " %zu ", f->st.mtime_sec, f->st.mtime_nsec, f->st.ctime_sec,
+			    f->st.ctime_nsec, f->st.ino, f->names_len);
+		strbuf_add(&text, f->names, f->names_len);
+		strbuf_addf(&text, " %s\n", f->path);
+	}
 	for (size_t i = 0; i < files->nr; i++) {
 		const struct file_stat *st = &files->stats[i];
 

@@ -11,22 +11,60 @@
  * in the same clock tick as the hashing could leave the stat data as it
  * was, so such a file is hashed again next time ("racily clean").
  *
+ * Folders are kept the same way, with the names they held: a folder
+ * whose stat data is as it was when it was listed gets its names back
+ * without a readdir (adding, removing or renaming an entry changes the
+ * folder's mtime and ctime), as git's untracked cache does. Its files
+ * are still stat()ed one by one: a change to a file's content does not
+ * show in its folder.
+ *
  * The file is a cache: a line that does not read back whole is skipped,
- * and a missing or unreadable file only means hashing again.
+ * and a missing or unreadable file only means listing and hashing again.
+ *
+ * The caller's steps: filecache_load(); gitinfo_files() with it, which
+ * takes unchanged folders' names from it; filecache_apply() for the
+ * ids; filecache_release(); after planning, filecache_save().
  */
 #ifndef SQUAD_FILECACHE_H
 #define SQUAD_FILECACHE_H
 
 #include "gitinfo.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 
-/* Fill the ids of `files` that the cache at `path` vouches for. Returns
- * how many it filled. */
-size_t filecache_apply(struct file_list *files, const char *path);
+struct filecache {
+	struct strbuf text;     /* the file as read, lines cut at '\n' */
+	size_t files_at, files_end; /* its file lines in text, each NUL-ended */
+	struct strmap index;    /* folder path -> folders[] */
+	struct cached_folder {
+		const char *path;      /* into text */
+		struct file_stat st;
+		const char *names;     /* into text: each name NUL-terminated */
+		size_t names_len;
+	} *folders;
+	size_t nr, alloc;
+};
 
-/* Write the cache at `path` (temp file + rename) from the ids `files`
- * knows now, when any of them had to be hashed (else the cache holds
- * them already). Returns 0, or -1 with the reason in err. */
+#define FILECACHE_INIT { STRBUF_INIT, 0, 0, STRMAP_INIT, NULL, 0, 0 }
+
+/* Read the cache at `path`; a missing or unreadable one leaves it empty. */
+void filecache_load(struct filecache *fc, const char *path);
+void filecache_release(struct filecache *fc);
+
+/* The names the folder `path` ("" or ending in '/') held when it was
+ * listed with the stat data `st`, as gitinfo_files() records them in
+ * file_list's folders; NULL when it was not, or had other stat data. */
+const char *filecache_folder(const struct filecache *fc, const char *path,
+			     const struct file_stat *st, size_t *names_len);
+
+/* Fill the ids of `files` that the cache vouches for. Returns how many
+ * it filled. */
+size_t filecache_apply(const struct filecache *fc, struct file_list *files);
+
+/* Write the cache at `path` (temp file + rename) from the ids and the
+ * folders `files` knows now, when any id had to be hashed or any folder
+ * read (else the cache holds them already). Returns 0, or -1 with the
+ * reason in err. */
 int filecache_save(const struct file_list *files, const char *path, struct strbuf *err);
 
 #endif

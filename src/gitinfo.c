@@ -1,5 +1,6 @@
 /* gitinfo.c - libgit2 queries; see gitinfo.h. */
 #include "gitinfo.h"
+#include "filecache.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -338,6 +339,12 @@ out:
 	return ret;
 }
 
+static struct file_stat file_stat_of(const struct stat *st)
+{
+	return (struct file_stat){ st->st_mtim.tv_sec, st->st_mtim.tv_nsec, st->st_ctim.tv_sec,
+				   st->st_ctim.tv_nsec, st->st_size, st->st_ino };
+}
+
 static void add_file(struct file_list *files, const char *path, const char *oid,
 		     const struct stat *st)
 {
@@ -349,9 +356,7 @@ static void add_file(struct file_list *files, const char *path, const char *oid,
 	}
 	files->paths[files->nr] = xstrdup(path);
 	memcpy(files->oid[files->nr], oid, strlen(oid) + 1); /* at most 41 bytes */
-	files->stats[files->nr] = (struct file_stat){ st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-						      st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
-						      st->st_size, st->st_ino };
+	files->stats[files->nr] = file_stat_of(st);
 	files->nr++;
 }
 
@@ -423,6 +428,7 @@ static void sort_all(struct file_list *files)
 /* What the walk needs to know of the repository, when there is one. */
 struct walk {
 	struct file_list *files;
+	const struct filecache *cache; /* unchanged folders' names, or NULL */
 	git_repository *repo;  /* NULL outside a repository */
 	git_index *index;
 	int64_t index_mtime;
@@ -469,68 +475,108 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 	add_file(w->files, rel, oid, st);
 }
 
-/* Every regular file under the folder `rel` (relative to the root, "" or
- * ending in '/'), one lstat each. */
-/* Walk `rel` (a folder, with '/') depth-first, siblings in the order of
- * their paths (a folder's name compared with its '/'): the files come out
- * sorted as strcmp() sorts paths, and sort_files() has nothing to do. */
-static void walk_folder(const struct walk *w, struct strbuf *rel)
+/* The names in the open folder `fd` (but ".", "..", .git and .squad), in
+ * the order of their paths (a folder's name compared with its '/'), into
+ * `out`, each NUL-terminated. getdents64 itself: readdir() would fstat the
+ * folder first, and a walk of 2,000 folders is 2,000 of those. */
+static void read_folder(int fd, struct strbuf *out)
 {
-	struct strbuf full = STRBUF_INIT;
 	struct strvec names = STRVEC_INIT;
-	size_t len = rel->len;
-	DIR *dir;
-	struct dirent *de;
+	char buf[32768];
+	ssize_t n;
 
-	strbuf_addf(&full, "%s%s", w->files->root, rel->buf);
-	dir = opendir(full.buf);
-	if (!dir) {
-		strbuf_release(&full);
-		return;
-	}
-	while ((de = readdir(dir))) {
-		struct stat st;
-		bool is_dir = de->d_type == DT_DIR;
+	while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const void *)(buf + off);
+			bool is_dir = de->d_type == DT_DIR;
+			size_t len = strlen(de->d_name);
+			struct stat st;
+			char *name;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
-			continue;
-		if (de->d_type == DT_UNKNOWN)
-			is_dir = fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				 S_ISDIR(st.st_mode);
-		{
-			size_t n = strlen(de->d_name);
-			char *name = xmalloc(n + 2);
-
-			memcpy(name, de->d_name, n);
-			name[n] = is_dir ? '/' : '\0';
-			name[n + 1] = '\0';
+			off += de->d_reclen;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+			    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
+				continue;
+			if (de->d_type == DT_UNKNOWN)
+				is_dir = fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+					 S_ISDIR(st.st_mode);
+			name = xmalloc(len + 2);
+			memcpy(name, de->d_name, len);
+			name[len] = is_dir ? '/' : '\0';
+			name[len + 1] = '\0';
 			strvec_push_nodup(&names, name);
 		}
 	}
 	qsort(names.v, names.nr, sizeof(char *), by_path);
 	for (size_t i = 0; i < names.nr; i++) {
-		size_t n = strlen(names.v[i]);
-		struct stat st;
+		size_t len = strlen(names.v[i]);
 
-		if (names.v[i][n - 1] == '/')
-			names.v[i][n - 1] = '\0';
-		strbuf_addstr(rel, names.v[i]);
+		strbuf_add(out, names.v[i], len - (names.v[i][len - 1] == '/'));
+		strbuf_addch(out, '\0');
+	}
+	strvec_clear(&names);
+}
+
+/* Walk the folder `rel` (relative to the root, "" or ending in '/'),
+ * which is `name` relative to the fd `at`, with the stat data `st`:
+ * its regular files go to the list, one lstat each, and its folders are
+ * walked in turn, depth-first, so that the files come out sorted as
+ * strcmp() sorts paths and sort_files() has nothing to do. Its names
+ * come from the cache when it vouches for them, else from the folder. */
+static void walk_folder(const struct walk *w, int at, const char *name, const struct stat *st,
+			struct strbuf *rel)
+{
+	struct file_list *files = w->files;
+	struct file_stat fst = file_stat_of(st);
+	struct folder_listing *f;
+	const char *cached = NULL, *names;
+	size_t len = rel->len, names_len = 0;
+	int fd;
+
+	if (w->cache)
+		cached = filecache_folder(w->cache, rel->buf, &fst, &names_len);
+	/* O_PATH: enough to stat what is in it, when the names are known */
+	fd = openat(at, name, (cached ? O_PATH : O_RDONLY) | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ALLOC_GROW(files->folders, files->nr_folders + 1, files->alloc_folders);
+	f = &files->folders[files->nr_folders++];
+	f->path = xstrdup(rel->buf);
+	f->st = fst;
+	if (cached) {
+		f->names = xmalloc(names_len + 1);
+		memcpy(f->names, cached, names_len);
+		f->names[names_len] = '\0';
+		f->names_len = names_len;
+	} else {
+		struct strbuf read = STRBUF_INIT;
+
+		read_folder(fd, &read);
+		f->names_len = read.len;
+		f->names = strbuf_detach(&read, NULL);
+		files->folders_read++;
+	}
+	/* f moves when the walks below add folders; its names do not */
+	names = f->names;
+	names_len = f->names_len;
+	for (size_t off = 0; off < names_len; off += strlen(names + off) + 1) {
+		const char *entry = names + off;
+		struct stat est;
+
+		strbuf_addstr(rel, entry);
 		/* relative to the open folder: no walk of the whole path */
-		if (fstatat(dirfd(dir), names.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (S_ISDIR(st.st_mode)) {
+		if (fstatat(fd, entry, &est, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISDIR(est.st_mode)) {
 				strbuf_addch(rel, '/');
 				if (!skip_folder(w, rel->buf))
-					walk_folder(w, rel);
-			} else if (S_ISREG(st.st_mode)) {
-				found_file(w, rel->buf, &st);
+					walk_folder(w, fd, entry, &est, rel);
+			} else if (S_ISREG(est.st_mode)) {
+				found_file(w, rel->buf, &est);
 			}
 		}
 		strbuf_setlen(rel, len);
 	}
-	closedir(dir);
-	strvec_clear(&names);
-	strbuf_release(&full);
+	close(fd);
 }
 
 /* Could `path` be inside a working tree: has it, or a folder above it,
@@ -591,10 +637,23 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 	return 0;
 }
 
-int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
-		  struct strbuf *err)
+/* Walk the folder `rel` (relative to the root, "" or ending in '/') from
+ * the top: a root of the walk, followed if it is a symlink. */
+static void walk_root(const struct walk *w, struct strbuf *rel)
 {
-	struct walk w = { files, NULL, NULL, INT64_MAX };
+	struct strbuf full = STRBUF_INIT;
+	struct stat st;
+
+	strbuf_addf(&full, "%s%s", w->files->root, rel->buf);
+	if (stat(full.buf, &st) == 0 && S_ISDIR(st.st_mode))
+		walk_folder(w, AT_FDCWD, full.buf, &st, rel);
+	strbuf_release(&full);
+}
+
+int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
+		  const struct filecache *cache, struct strbuf *err)
+{
+	struct walk w = { files, cache, NULL, NULL, INT64_MAX };
 	struct strbuf rel = STRBUF_INIT, full = STRBUF_INIT;
 	struct stat st;
 	int rc;
@@ -634,7 +693,7 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	files->root = strbuf_detach(&full, NULL);
 
 	if (!roots) {
-		walk_folder(&w, &rel);
+		walk_root(&w, &rel);
 	} else {
 		/* only the folders inputs can reach; roots come sorted, so a
 		 * root inside the one walked before it is covered already */
@@ -647,7 +706,7 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 			strbuf_reset(&rel);
 			strbuf_addstr(&rel, roots->v[i]);
 			if (!rel.len || !skip_folder(&w, rel.buf))
-				walk_folder(&w, &rel);
+				walk_root(&w, &rel);
 		}
 	}
 	sort_files(files);
@@ -673,6 +732,11 @@ const char *gitinfo_file_oid(struct file_list *files, size_t i)
 
 void file_list_release(struct file_list *files)
 {
+	for (size_t i = 0; i < files->nr_folders; i++) {
+		free(files->folders[i].path);
+		free(files->folders[i].names);
+	}
+	free(files->folders);
 	for (size_t i = 0; i < files->nr; i++)
 		free(files->paths[i]);
 	free(files->paths);

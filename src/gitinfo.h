@@ -36,16 +36,27 @@ int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err);
 int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
 		    struct strbuf *err);
 
-/* The files of a working tree that inputs may name, sorted by path: in a
- * repository, the index's entries and the untracked files that are not
- * ignored; outside one, every file under the folder (but .git, .squad).
- * `oid` is the blob id when the index's stat data vouches for the file as
- * it is on disk, else "" (the file must be hashed). */
 struct file_stat {
 	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec, size;
 	uint64_t ino;
 };
 
+/* A folder as a walk listed it (its names, sorted as the walk visits
+ * them), for filecache.h to keep. */
+struct folder_listing {
+	char *path;          /* relative to the root: "" or ending in '/' */
+	struct file_stat st; /* size unused */
+	char *names;         /* each name NUL-terminated */
+	size_t names_len;
+};
+
+struct filecache;
+
+/* The files of a working tree that inputs may name, sorted by path: in a
+ * repository, the index's entries and the untracked files that are not
+ * ignored; outside one, every file under the folder (but .git, .squad).
+ * `oid` is the blob id when the index's stat data vouches for the file as
+ * it is on disk, else "" (the file must be hashed). */
 struct file_list {
 	char *root;          /* the folder paths are relative to, with '/' */
 	char **paths;
@@ -55,14 +66,18 @@ struct file_list {
 	size_t hashed;       /* ids computed by reading the file */
 	struct timespec listed_at; /* coarse clock, before the first lstat */
 	bool in_repo;
+	struct folder_listing *folders; /* every folder walked */
+	size_t nr_folders, alloc_folders;
+	size_t folders_read; /* listed with readdir, not from a cache */
 };
 
 /* Only files under `roots` are listed: folders relative to the top of the
  * tree, "" or ending in '/', sorted (NULL: the whole tree). Each file
  * costs one lstat; the index gives blob ids, git's ignore rules are
- * asked about untracked paths only. */
+ * asked about untracked paths only. A folder `cache` (filecache.h; may be
+ * NULL) vouches for unchanged folders' names: no readdir for those. */
 int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
-		  struct strbuf *err);
+		  const struct filecache *cache, struct strbuf *err);
 
 /* The folder `path`'s files are relative to: the top of its working
  * tree, or `path` itself outside a repository; with a trailing '/'. */

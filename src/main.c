@@ -371,6 +371,7 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	bool any_inputs = false;
 	struct strbuf root = STRBUF_INIT, top = STRBUF_INIT;
 	struct strvec roots = STRVEC_INIT;
+	struct filecache cache = FILECACHE_INIT;
 	int ret;
 
 	memset(po, 0, sizeof(*po));
@@ -394,12 +395,15 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	if (!strncmp(root.buf, top.buf, top.len))
 		strbuf_addstr(prefix, root.buf + top.len);
 	plan_input_roots(sf, prefix->buf, &roots);
-	ret = gitinfo_files(files, sf->root, &roots, err);
-	if (!ret && st) {
+	if (st) {
 		strbuf_reset(&root);
 		strbuf_addf(&root, "%s/files", st->dir);
-		filecache_apply(files, root.buf);
+		filecache_load(&cache, root.buf);
 	}
+	ret = gitinfo_files(files, sf->root, &roots, &cache, err);
+	if (!ret)
+		filecache_apply(&cache, files);
+	filecache_release(&cache);
 	po->files = files;
 	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
@@ -462,8 +466,8 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->dry_run && files.hashed) {
-		/* ids hashed for this plan: kept for the next run (a cache,
+	if (!o->dry_run && (files.hashed || files.folders_read)) {
+		/* ids hashed, folders read for this plan: kept for the next run (a cache,
 		 * so failing to write it costs time, not correctness) */
 		struct strbuf path = STRBUF_INIT;
 

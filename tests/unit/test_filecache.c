@@ -1,4 +1,5 @@
-/* test_filecache.c - .squad/files: ids kept by stat data, and when not. */
+/* test_filecache.c - .squad/files: ids kept by stat data, and when not;
+ * folders' names kept by their stat data, and when not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,11 +56,31 @@ static void write_file(const char *name, const char *text, time_t age)
 	}
 }
 
+static void list_with(struct file_list *files, const struct filecache *fc)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	assert_int_equal(gitinfo_files(files, root, NULL, fc, &err), 0);
+	strbuf_release(&err);
+}
+
+/* The cache at `cache` applied to a new listing of root. */
+static size_t apply(struct file_list *files, const char *path)
+{
+	struct filecache fc = FILECACHE_INIT;
+	size_t filled;
+
+	filecache_load(&fc, path);
+	filled = filecache_apply(&fc, files);
+	filecache_release(&fc);
+	return filled;
+}
+
 static void list(struct file_list *files)
 {
 	struct strbuf err = STRBUF_INIT;
 
-	assert_int_equal(gitinfo_files(files, root, NULL, &err), 0);
+	assert_int_equal(gitinfo_files(files, root, NULL, NULL, &err), 0);
 	assert_int_equal(files->nr, 2);
 	assert_string_equal(files->paths[0], "new.txt");
 	assert_string_equal(files->paths[1], "old.txt");
@@ -93,7 +114,7 @@ static void test_ids_kept_by_stat_data(void **unused)
 	/* the settled file comes back without a read; the one changed
 	 * after the listing began was not kept */
 	list(&files);
-	assert_int_equal(filecache_apply(&files, cache), 1);
+	assert_int_equal(apply(&files, cache), 1);
 	assert_string_equal(files.oid[1], old_id);
 	assert_string_equal(files.oid[0], "");
 	file_list_release(&files);
@@ -101,14 +122,115 @@ static void test_ids_kept_by_stat_data(void **unused)
 	/* another size: the entry no longer holds */
 	write_file("old.txt", "one more\n", 3600);
 	list(&files);
-	assert_int_equal(filecache_apply(&files, cache), 0);
+	assert_int_equal(apply(&files, cache), 0);
 	assert_string_equal(files.oid[1], "");
 	file_list_release(&files);
 
 	/* no cache: nothing filled, nothing fails */
 	list(&files);
-	assert_int_equal(filecache_apply(&files, "/nonexistent/files"), 0);
+	assert_int_equal(apply(&files, "/nonexistent/files"), 0);
 	file_list_release(&files);
+	strbuf_release(&err);
+}
+
+/* Overwrite the first occurrence of `from` in the file at `path` with
+ * `to` (as long). */
+static void edit_file(const char *path, const char *from, const char *to)
+{
+	struct strbuf text = STRBUF_INIT;
+	char *at;
+	FILE *f;
+
+	assert_int_equal(strbuf_read_file(&text, path), 0);
+	at = memmem(text.buf, text.len, from, strlen(from));
+	assert_non_null(at);
+	memcpy(at, to, strlen(to));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text.buf, 1, text.len, f), text.len);
+	fclose(f);
+	strbuf_release(&text);
+}
+
+/* List root again with the cache as saved; so many folders had to be
+ * read, so many files were found. */
+static void relist(struct file_list *files, size_t read, size_t nr)
+{
+	struct filecache fc = FILECACHE_INIT;
+
+	filecache_load(&fc, cache);
+	list_with(files, &fc);
+	assert_int_equal(files->folders_read, read);
+	assert_int_equal(files->nr, nr);
+	filecache_release(&fc);
+}
+
+static void test_folders_kept_by_stat_data(void **unused)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	struct filecache fc = FILECACHE_INIT;
+	struct file_list files;
+
+	(void)unused;
+	write_file("old.txt", "one\n", 3600);
+	write_file("new.txt", "two\n", 3600);
+	strbuf_addf(&path, "%s/sub", root);
+	assert_int_equal(mkdir(path.buf, 0777), 0);
+	write_file("sub/a.c", "a\n", 3600);
+
+	/* first listing: both folders read, and kept (the listing moved an
+	 * hour on, as above: the folders count as changed before it) */
+	list_with(&files, &fc);
+	assert_int_equal(files.nr, 3);
+	assert_string_equal(files.paths[2], "sub/a.c");
+	assert_int_equal(files.nr_folders, 2);
+	assert_int_equal(files.folders_read, 2);
+	files.listed_at.tv_sec += 3600;
+	assert_int_equal(filecache_save(&files, cache, &err), 0);
+	file_list_release(&files);
+
+	/* unchanged: the names come from the cache, no folder is read */
+	relist(&files, 0, 3);
+	assert_string_equal(files.paths[0], "new.txt");
+	assert_string_equal(files.paths[1], "old.txt");
+	assert_string_equal(files.paths[2], "sub/a.c");
+	file_list_release(&files);
+
+	/* the cache is believed while the folder's stat data holds: a name
+	 * changed in it (to one that is not there) is what the walk sees */
+	edit_file(cache, "old.txt", "odd.txt");
+	relist(&files, 0, 2);
+	assert_string_equal(files.paths[0], "new.txt");
+	file_list_release(&files);
+
+	/* a file added to sub/ changes sub's stat data: sub is read again,
+	 * the top folder still comes from the cache */
+	write_file("sub/b.c", "b\n", 3600);
+	relist(&files, 1, 3);
+	assert_string_equal(files.paths[1], "sub/a.c");
+	assert_string_equal(files.paths[2], "sub/b.c");
+	file_list_release(&files);
+
+	/* a folder changed after the listing began (sub/, its ctime moved
+	 * past the listing's) is not kept: read again next time */
+	list_with(&files, NULL);
+	files.listed_at.tv_sec += 3600;
+	assert_string_equal(files.folders[1].path, "sub/");
+	files.folders[1].st.ctime_sec += 7200;
+	assert_int_equal(filecache_save(&files, cache, &err), 0);
+	file_list_release(&files);
+	filecache_load(&fc, cache);
+	assert_int_equal(fc.nr, 1);
+	filecache_release(&fc);
+	relist(&files, 1, 4);
+	file_list_release(&files);
+
+	/* a folder line that does not read back whole is skipped */
+	edit_file(cache, "squad-files 2\nd ", "squad-files 2\nd x");
+	filecache_load(&fc, cache);
+	assert_int_equal(fc.nr, 0);
+	filecache_release(&fc);
+	strbuf_release(&path);
 	strbuf_release(&err);
 }
 
@@ -116,6 +238,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ids_kept_by_stat_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folders_kept_by_stat_data, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
