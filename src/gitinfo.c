@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <pthread.h>
 #include <mbedtls/sha1.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,13 +427,29 @@ static void sort_all(struct file_list *files)
 }
 
 /* What the walk needs to know of the repository, when there is one. */
+/* Fewer roots than twice this are walked by one thread. */
+#define MIN_ROOTS_A_THREAD 32
+
 struct walk {
 	struct file_list *files;
 	const struct filecache *cache; /* unchanged folders' names, or NULL */
 	git_repository *repo;  /* NULL outside a repository */
 	git_index *index;
 	int64_t index_mtime;
+	pthread_mutex_t *git_lock; /* around libgit2 while two walks run */
 };
+
+static void git_lock(const struct walk *w)
+{
+	if (w->git_lock)
+		pthread_mutex_lock(w->git_lock);
+}
+
+static void git_unlock(const struct walk *w)
+{
+	if (w->git_lock)
+		pthread_mutex_unlock(w->git_lock);
+}
 
 /* Is the folder `rel` (with '/') to be skipped: ignored with nothing of
  * it tracked, or a submodule (tracked as one entry, not as files)? */
@@ -442,17 +459,22 @@ static bool skip_folder(const struct walk *w, const char *rel)
 	int ignored = 0;
 	const git_index_entry *e;
 	struct strbuf bare = STRBUF_INIT;
+	bool skip;
 
 	if (!w->repo)
 		return false;
 	strbuf_add(&bare, rel, strlen(rel) - 1);
+	git_lock(w);
 	e = git_index_get_bypath(w->index, bare.buf, 0);
-	strbuf_release(&bare);
 	if (e && e->mode == GIT_FILEMODE_COMMIT)
-		return true;
-	if (git_index_find_prefix(&pos, w->index, rel) == 0)
-		return false; /* something in it is tracked */
-	return git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored;
+		skip = true;
+	else if (git_index_find_prefix(&pos, w->index, rel) == 0)
+		skip = false; /* something in it is tracked */
+	else
+		skip = git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored;
+	git_unlock(w);
+	strbuf_release(&bare);
+	return skip;
 }
 
 static void found_file(const struct walk *w, const char *rel, const struct stat *st)
@@ -461,16 +483,17 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 	const git_index_entry *e;
 	int ignored = 0;
 
-	if (!w->repo) {
-		add_file(w->files, rel, oid, st);
-		return;
-	}
-	e = git_index_get_bypath(w->index, rel, 0);
-	if (e) {
-		if (stat_matches(e, st, w->index_mtime))
+	if (w->repo) {
+		git_lock(w);
+		e = git_index_get_bypath(w->index, rel, 0);
+		if (e && stat_matches(e, st, w->index_mtime))
 			git_oid_tostr(oid, sizeof(oid), &e->id);
-	} else if (git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored) {
-		return; /* untracked and ignored: not an input */
+		/* untracked and ignored: not an input */
+		if (!e && git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored) {
+			git_unlock(w);
+			return;
+		}
+		git_unlock(w);
 	}
 	add_file(w->files, rel, oid, st);
 }
@@ -639,6 +662,97 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 
 /* Walk the folder `rel` (relative to the root, "" or ending in '/') from
  * the top: a root of the walk, followed if it is a symlink. */
+static void walk_root(const struct walk *w, struct strbuf *rel);
+
+/* Some of the roots, walked by a thread of their own into a list of
+ * their own. */
+struct walk_part {
+	struct walk w;
+	struct file_list list;
+	char **roots;
+	size_t nr;
+};
+
+static void *walk_part(void *data)
+{
+	struct walk_part *part = data;
+	struct strbuf rel = STRBUF_INIT;
+
+	for (size_t i = 0; i < part->nr; i++) {
+		strbuf_reset(&rel);
+		strbuf_addstr(&rel, part->roots[i]);
+		walk_root(&part->w, &rel);
+	}
+	strbuf_release(&rel);
+	return NULL;
+}
+
+/* Append `from`'s files and folders to `to`'s, and empty `from`. */
+static void append_files(struct file_list *to, struct file_list *from)
+{
+	size_t nr = to->nr + from->nr;
+
+	to->paths = xrealloc(to->paths, (nr + 1) * sizeof(*to->paths));
+	to->oid = xrealloc(to->oid, (nr + 1) * sizeof(*to->oid));
+	to->stats = xrealloc(to->stats, (nr + 1) * sizeof(*to->stats));
+	memcpy(to->paths + to->nr, from->paths, from->nr * sizeof(*from->paths));
+	memcpy(to->oid + to->nr, from->oid, from->nr * sizeof(*from->oid));
+	memcpy(to->stats + to->nr, from->stats, from->nr * sizeof(*from->stats));
+	to->nr = to->alloc = nr;
+	ALLOC_GROW(to->folders, to->nr_folders + from->nr_folders, to->alloc_folders);
+	memcpy(to->folders + to->nr_folders, from->folders,
+	       from->nr_folders * sizeof(*from->folders));
+	to->nr_folders += from->nr_folders;
+	to->folders_read += from->folders_read;
+	from->nr = from->nr_folders = 0;
+	from->root = NULL; /* to's */
+	file_list_release(from);
+}
+
+/* Walk the roots (sorted, none inside another). Most of a walk is the
+ * kernel's lstat work, one call per file, so with two CPUs or more the
+ * second half of a long list goes to a second thread, as git's
+ * preload-index splits its lstat calls; libgit2 is called by one at a
+ * time. The halves' lists, each sorted, follow one another. */
+static void walk_roots(const struct walk *w, const struct strvec *roots)
+{
+	struct walk_part second;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct walk first = *w;
+	struct strbuf rel = STRBUF_INIT;
+	size_t half = roots->nr;
+	pthread_t thread;
+	bool threaded = false;
+
+	if (roots->nr >= 2 * MIN_ROOTS_A_THREAD && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		half = roots->nr / 2;
+		memset(&second, 0, sizeof(second));
+		second.list.root = w->files->root;
+		second.list.listed_at = w->files->listed_at;
+		second.w = *w;
+		second.w.files = &second.list;
+		second.roots = roots->v + half;
+		second.nr = roots->nr - half;
+		if (w->repo)
+			first.git_lock = second.w.git_lock = &lock;
+		threaded = pthread_create(&thread, NULL, walk_part, &second) == 0;
+		if (!threaded) {
+			half = roots->nr;
+			first.git_lock = NULL;
+		}
+	}
+	for (size_t i = 0; i < half; i++) {
+		strbuf_reset(&rel);
+		strbuf_addstr(&rel, roots->v[i]);
+		walk_root(&first, &rel);
+	}
+	if (threaded) {
+		pthread_join(thread, NULL);
+		append_files(w->files, &second.list);
+	}
+	strbuf_release(&rel);
+}
+
 static void walk_root(const struct walk *w, struct strbuf *rel)
 {
 	struct strbuf full = STRBUF_INIT;
@@ -653,7 +767,7 @@ static void walk_root(const struct walk *w, struct strbuf *rel)
 int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
 		  const struct filecache *cache, struct strbuf *err)
 {
-	struct walk w = { files, cache, NULL, NULL, INT64_MAX };
+	struct walk w = { files, cache, NULL, NULL, INT64_MAX, NULL };
 	struct strbuf rel = STRBUF_INIT, full = STRBUF_INIT;
 	struct stat st;
 	int rc;
@@ -697,17 +811,18 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	} else {
 		/* only the folders inputs can reach; roots come sorted, so a
 		 * root inside the one walked before it is covered already */
+		struct strvec walked = STRVEC_INIT;
 		const char *last = NULL;
 
 		for (size_t i = 0; i < roots->nr; i++) {
 			if (last && !strncmp(roots->v[i], last, strlen(last)))
 				continue;
 			last = roots->v[i];
-			strbuf_reset(&rel);
-			strbuf_addstr(&rel, roots->v[i]);
-			if (!rel.len || !skip_folder(&w, rel.buf))
-				walk_root(&w, &rel);
+			if (!*last || !skip_folder(&w, last))
+				strvec_push(&walked, last);
 		}
+		walk_roots(&w, &walked);
+		strvec_clear(&walked);
 	}
 	sort_files(files);
 	strbuf_release(&rel);

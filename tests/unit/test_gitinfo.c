@@ -1,13 +1,19 @@
-/* test_gitinfo.c - blob ids, as git computes them. */
+/* test_gitinfo.c - blob ids, as git computes them; the file walk over
+ * many roots (two threads on two CPUs), in a real git repository and
+ * outside one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "gitinfo.h"
 
@@ -32,10 +38,134 @@ static void test_hash_is_git_blob_id(void **unused)
 	free(data);
 }
 
+#define FOLDERS 80
+
+static char root[256];
+
+/* root/PATH holding `text`, last changed an hour ago. */
+static void write_old(const char *path, const char *text)
+{
+	char full[512];
+	struct timespec t[2] = { { time(NULL) - 3600, 0 }, { time(NULL) - 3600, 0 } };
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s/%s", root, path);
+	f = fopen(full, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(utimensat(AT_FDCWD, full, t, 0), 0);
+}
+
+/* FOLDERS folders d00/ .. d79/, each with f.c ("NN\n") and x.log; the
+ * roots that name them. */
+static void make_tree(struct strvec *roots)
+{
+	char path[300], text[8];
+
+	snprintf(root, sizeof(root), "%s/squad-walk-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(root));
+	for (int i = 0; i < FOLDERS; i++) {
+		snprintf(path, sizeof(path), "%s/d%02d", root, i);
+		assert_int_equal(mkdir(path, 0777), 0);
+		snprintf(path, sizeof(path), "d%02d/f.c", i);
+		snprintf(text, sizeof(text), "%02d\n", i);
+		write_old(path, text);
+		snprintf(path, sizeof(path), "d%02d/x.log", i);
+		write_old(path, "log\n");
+		snprintf(path, sizeof(path), "d%02d/", i);
+		strvec_push(roots, path);
+	}
+}
+
+static void remove_tree(void)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_walk_outside_a_repository(void **unused)
+{
+	struct strvec roots = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct file_list files;
+
+	(void)unused;
+	make_tree(&roots);
+	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
+	assert_false(files.in_repo);
+	/* every file of every root, in order, from both halves */
+	assert_int_equal(files.nr, 2 * FOLDERS);
+	assert_int_equal(files.nr_folders, FOLDERS);
+	assert_int_equal(files.folders_read, FOLDERS);
+	for (size_t i = 0; i < files.nr; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "d%02zu/%s", i / 2, i % 2 ? "x.log" : "f.c");
+		assert_string_equal(files.paths[i], want);
+		assert_string_equal(files.oid[i], ""); /* no index to vouch */
+		if (i)
+			assert_true(strcmp(files.paths[i - 1], files.paths[i]) < 0);
+	}
+	for (size_t i = 0; i < files.nr_folders; i++)
+		assert_string_equal(files.folders[i].path, roots.v[i]);
+	file_list_release(&files);
+	strvec_clear(&roots);
+	strbuf_release(&err);
+	remove_tree();
+}
+
+static void test_walk_in_a_repository(void **unused)
+{
+	struct strvec roots = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct file_list files;
+	char cmd[600];
+
+	(void)unused;
+	make_tree(&roots);
+	write_old(".gitignore", "*.log\n");
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && git init -q && git add . && git -c user.name=t -c user.email=t@t "
+		 "commit -qm init", root);
+	assert_int_equal(system(cmd), 0);
+	write_old("d05/new.c", "untracked\n");
+
+	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
+	assert_true(files.in_repo);
+	/* the ignored logs are not inputs; the untracked file is */
+	assert_int_equal(files.nr, FOLDERS + 1);
+	for (size_t i = 0, n = 0; i < files.nr; i++, n++) {
+		char want[32], id[41], text[8];
+
+		if (i == 6) {
+			assert_string_equal(files.paths[i], "d05/new.c");
+			assert_string_equal(files.oid[i], ""); /* not in the index */
+			n--;
+			continue;
+		}
+		snprintf(want, sizeof(want), "d%02zu/f.c", n);
+		assert_string_equal(files.paths[i], want);
+		/* the index vouches for each tracked file: its blob id */
+		snprintf(text, sizeof(text), "%02zu\n", n);
+		gitinfo_hash(text, 3, id);
+		assert_string_equal(files.oid[i], id);
+	}
+	file_list_release(&files);
+	strvec_clear(&roots);
+	strbuf_release(&err);
+	remove_tree();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_is_git_blob_id),
+		cmocka_unit_test(test_walk_outside_a_repository),
+		cmocka_unit_test(test_walk_in_a_repository),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
