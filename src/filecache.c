@@ -62,6 +62,20 @@ static bool parse_file_line(const char *line, char oid[41], struct file_stat *st
 	return true;
 }
 
+/* Could these be the names a walk lists in a folder? Anything else
+ * (".." above all, or a '/') would take the walk out of its folder. */
+static bool names_ok(const char *names, size_t len)
+{
+	for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
+		const char *n = names + off;
+
+		if (!*n || !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".git") ||
+		    !strcmp(n, ".squad") || strchr(n, '/'))
+			return false;
+	}
+	return true;
+}
+
 /* A folder line that ends at `end` (its '\n', now a NUL) into the
  * cache's list; false when it is not whole. */
 static bool parse_folder_line(struct filecache *fc, const char *line, const char *end)
@@ -71,7 +85,7 @@ static bool parse_folder_line(struct filecache *fc, const char *line, const char
 	uint64_t v[6];
 
 	if (!parse_numbers(&p, v, 6) || v[5] > (uint64_t)(end - p) || p[v[5]] != ' ' ||
-	    (v[5] && p[v[5] - 1]))
+	    (v[5] && p[v[5] - 1]) || !names_ok(p, v[5]))
 		return false;
 	ALLOC_GROW(fc->folders, fc->nr + 1, fc->alloc);
 	f = &fc->folders[fc->nr];

@@ -225,10 +225,32 @@ static void test_folders_kept_by_stat_data(void **unused)
 	relist(&files, 1, 4);
 	file_list_release(&files);
 
-	/* a folder line that does not read back whole is skipped */
+	/* a name no walk lists (here "..", which would lead the walk out of
+	 * its folder) makes the line one that does not read back */
+	write_file("zz", "z\n", 3600);
+	list_with(&files, NULL);
+	files.listed_at.tv_sec += 3600;
+	assert_int_equal(filecache_save(&files, cache, &err), 0);
+	file_list_release(&files);
+	edit_file(cache, "zz", "..");
+	filecache_load(&fc, cache);
+	assert_int_equal(fc.nr, 1);
+	assert_string_equal(fc.folders[0].path, "sub/");
+	filecache_release(&fc);
+	relist(&files, 1, 5);
+	assert_string_equal(files.paths[4], "zz");
+	file_list_release(&files);
+
+	/* a folder line that does not read back whole is skipped, the
+	 * next one still holds */
+	list_with(&files, NULL);
+	files.listed_at.tv_sec += 3600;
+	assert_int_equal(filecache_save(&files, cache, &err), 0);
+	file_list_release(&files);
 	edit_file(cache, "squad-files 2\nd ", "squad-files 2\nd x");
 	filecache_load(&fc, cache);
-	assert_int_equal(fc.nr, 0);
+	assert_int_equal(fc.nr, 1);
+	assert_string_equal(fc.folders[0].path, "sub/");
 	filecache_release(&fc);
 	strbuf_release(&path);
 	strbuf_release(&err);
