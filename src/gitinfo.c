@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
-#include <pthread.h>
 #include <mbedtls/sha1.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,10 +426,10 @@ static void sort_all(struct file_list *files)
 	files->alloc = files->nr + 1;
 }
 
-/* What the walk needs to know of the repository, when there is one. */
 /* Fewer roots than twice this are walked by one thread. */
 #define MIN_ROOTS_A_THREAD 32
 
+/* What the walk needs to know of the repository, when there is one. */
 struct walk {
 	struct file_list *files;
 	const struct filecache *cache; /* unchanged folders' names, or NULL */
@@ -662,7 +662,29 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 
 /* Walk the folder `rel` (relative to the root, "" or ending in '/') from
  * the top: a root of the walk, followed if it is a symlink. */
-static void walk_root(const struct walk *w, struct strbuf *rel);
+static void walk_root(const struct walk *w, struct strbuf *rel)
+{
+	struct strbuf full = STRBUF_INIT;
+	struct stat st;
+
+	strbuf_addf(&full, "%s%s", w->files->root, rel->buf);
+	if (stat(full.buf, &st) == 0 && S_ISDIR(st.st_mode))
+		walk_folder(w, AT_FDCWD, full.buf, &st, rel);
+	strbuf_release(&full);
+}
+
+/* Walk each of `roots` from the top. */
+static void walk_some(const struct walk *w, char *const *roots, size_t nr)
+{
+	struct strbuf rel = STRBUF_INIT;
+
+	for (size_t i = 0; i < nr; i++) {
+		strbuf_reset(&rel);
+		strbuf_addstr(&rel, roots[i]);
+		walk_root(w, &rel);
+	}
+	strbuf_release(&rel);
+}
 
 /* Some of the roots, walked by a thread of their own into a list of
  * their own. */
@@ -673,17 +695,11 @@ struct walk_part {
 	size_t nr;
 };
 
-static void *walk_part(void *data)
+static void *walk_second_half(void *data)
 {
 	struct walk_part *part = data;
-	struct strbuf rel = STRBUF_INIT;
 
-	for (size_t i = 0; i < part->nr; i++) {
-		strbuf_reset(&rel);
-		strbuf_addstr(&rel, part->roots[i]);
-		walk_root(&part->w, &rel);
-	}
-	strbuf_release(&rel);
+	walk_some(&part->w, part->roots, part->nr);
 	return NULL;
 }
 
@@ -719,7 +735,6 @@ static void walk_roots(const struct walk *w, const struct strvec *roots)
 	struct walk_part second;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct walk first = *w;
-	struct strbuf rel = STRBUF_INIT;
 	size_t half = roots->nr;
 	pthread_t thread;
 	bool threaded = false;
@@ -735,33 +750,17 @@ static void walk_roots(const struct walk *w, const struct strvec *roots)
 		second.nr = roots->nr - half;
 		if (w->repo)
 			first.git_lock = second.w.git_lock = &lock;
-		threaded = pthread_create(&thread, NULL, walk_part, &second) == 0;
+		threaded = pthread_create(&thread, NULL, walk_second_half, &second) == 0;
 		if (!threaded) {
 			half = roots->nr;
 			first.git_lock = NULL;
 		}
 	}
-	for (size_t i = 0; i < half; i++) {
-		strbuf_reset(&rel);
-		strbuf_addstr(&rel, roots->v[i]);
-		walk_root(&first, &rel);
-	}
+	walk_some(&first, roots->v, half);
 	if (threaded) {
 		pthread_join(thread, NULL);
 		append_files(w->files, &second.list);
 	}
-	strbuf_release(&rel);
-}
-
-static void walk_root(const struct walk *w, struct strbuf *rel)
-{
-	struct strbuf full = STRBUF_INIT;
-	struct stat st;
-
-	strbuf_addf(&full, "%s%s", w->files->root, rel->buf);
-	if (stat(full.buf, &st) == 0 && S_ISDIR(st.st_mode))
-		walk_folder(w, AT_FDCWD, full.buf, &st, rel);
-	strbuf_release(&full);
 }
 
 int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
