@@ -146,6 +146,17 @@ def load(res, name):
     return (min(times), statistics.median(times)) if times else None
 
 
+def cpu(res, name):
+    """Median CPU seconds (user + system, the command and its children) of
+    one run, over RESDIR/NAME.*.json, or None."""
+    per_round = []
+    for path in glob.glob(os.path.join(glob.escape(res), glob.escape(name) + ".*.json")):
+        with open(path) as f:
+            r = json.load(f)["results"][0]
+            per_round.append(r["user"] + r["system"])
+    return statistics.median(per_round) if per_round else None
+
+
 def note(res, name):
     try:
         with open(os.path.join(res, name)) as f:
@@ -254,6 +265,16 @@ class Report:
             self.row("agents (qwen, mock 2 s)", "1 prompt", one)
             self.row("agents (qwen, mock 2 s)", "8, slots 4", many,
                      f"{many[0] / (2 * one[0]):.2f}x ideal (2 x one)" if one and many else "")
+            # Each qwen run is a node process that also costs CPU: 8 of them
+            # cannot take less than their CPU time over the machine's cores.
+            one_cpu = cpu(self.res, "agents.one")
+            if one and many and one_cpu:
+                cores = os.cpu_count() or 1
+                floor = max(2 * one[0], 8 * one_cpu / cores)
+                self.info(f"agents: a run of one prompt takes {one_cpu:.1f} s of CPU (qwen is "
+                          f"a node program); 8 on {cores} "
+                          f"cores cannot take less than {floor:.1f} s; squad took "
+                          f"{many[0] / floor:.2f}x that")
         self.info(f"agents: {note(self.res, 'agents.txt') or 'not run'}")
 
     def print(self):
