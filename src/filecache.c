@@ -7,8 +7,9 @@
  *   d MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC INODE LEN NAMES PATH
  *   OID MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC SIZE INODE PATH
  *
- * NAMES are LEN bytes: the folder's names, each ended by a NUL (a name
- * holds neither NUL nor '/'). A path or name with a newline is not kept.
+ * NAMES are LEN bytes: the folder's names in the walk's order, a
+ * folder's with a '/' after it, each ended by a NUL (a name holds
+ * neither NUL nor '/'). A path or name with a newline is not kept.
  */
 #include "filecache.h"
 #include "state.h"
@@ -62,16 +63,26 @@ static bool parse_file_line(const char *line, char oid[41], struct file_stat *st
 	return true;
 }
 
-/* Could these be the names a walk lists in a folder? Anything else
- * (".." above all, or a '/') would take the walk out of its folder. */
+/* Could these be the names a walk lists in a folder: each once, a
+ * folder's with one '/' after it, in the walk's order (strcmp's, the '/'
+ * included)? Anything else could take the walk out of its folder ("..")
+ * or through one folder twice. */
 static bool names_ok(const char *names, size_t len)
 {
-	for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
-		const char *n = names + off;
+	const char *prev = NULL;
 
-		if (!*n || !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, ".git") ||
-		    !strcmp(n, ".squad") || strchr(n, '/'))
+	for (size_t off = 0, n; off < len; off += n + 1) {
+		const char *name = names + off;
+		size_t bare;
+
+		n = strlen(name);
+		bare = n - (n && name[n - 1] == '/');
+		if (!bare || memchr(name, '/', bare) || (prev && strcmp(prev, name) >= 0) ||
+		    (bare == 1 && name[0] == '.') || (bare == 2 && !memcmp(name, "..", 2)) ||
+		    (bare == 4 && !memcmp(name, ".git", 4)) ||
+		    (bare == 6 && !memcmp(name, ".squad", 6)))
 			return false;
+		prev = name;
 	}
 	return true;
 }

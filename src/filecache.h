@@ -39,7 +39,7 @@ struct filecache {
 	struct cached_folder {
 		const char *path;      /* into text */
 		struct file_stat st;
-		const char *names;     /* into text: each name NUL-terminated */
+		const char *names;     /* into text: as folder_listing's */
 		size_t names_len;
 	} *folders;
 	size_t nr, alloc;

@@ -498,9 +498,9 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 	add_file(w->files, rel, oid, st);
 }
 
-/* The names in the open folder `fd` (but ".", "..", .git and .squad), in
- * the order of their paths (a folder's name compared with its '/'), into
- * `out`, each NUL-terminated. getdents64 itself: readdir() would fstat the
+/* The names in the open folder `fd` (but ".", "..", .git and .squad), a
+ * folder's with a '/' after it, in the order of their paths, into `out`,
+ * each NUL-terminated. getdents64 itself: readdir() would fstat the
  * folder first, and a walk of 2,000 folders is 2,000 of those. */
 static void read_folder(int fd, struct strbuf *out)
 {
@@ -532,9 +532,7 @@ static void read_folder(int fd, struct strbuf *out)
 	}
 	qsort(names.v, names.nr, sizeof(char *), by_path);
 	for (size_t i = 0; i < names.nr; i++) {
-		size_t len = strlen(names.v[i]);
-
-		strbuf_add(out, names.v[i], len - (names.v[i][len - 1] == '/'));
+		strbuf_addstr(out, names.v[i]);
 		strbuf_addch(out, '\0');
 	}
 	strvec_clear(&names);
@@ -551,6 +549,7 @@ static void walk_folder(const struct walk *w, int at, const char *name, const st
 {
 	struct file_list *files = w->files;
 	struct file_stat fst = file_stat_of(st);
+	struct strbuf folder = STRBUF_INIT;
 	struct folder_listing *f;
 	const char *cached = NULL, *names;
 	size_t len = rel->len, names_len = 0;
@@ -579,26 +578,37 @@ static void walk_folder(const struct walk *w, int at, const char *name, const st
 		f->names = strbuf_detach(&read, NULL);
 		files->folders_read++;
 	}
-	/* f moves when the walks below add folders; its names do not */
+	/* f moves when the walks below add folders; its names do not. A
+	 * name is walked as a folder only when its '/' says so, and listed
+	 * as a file only when it does not: one that changed kind since it
+	 * was listed is left out (its folder has changed, so it is read
+	 * again next time) */
 	names = f->names;
 	names_len = f->names_len;
-	for (size_t off = 0; off < names_len; off += strlen(names + off) + 1) {
+	for (size_t off = 0, n; off < names_len; off += n + 1) {
 		const char *entry = names + off;
+		bool is_folder;
 		struct stat est;
 
-		strbuf_addstr(rel, entry);
+		n = strlen(entry);
+		is_folder = n && entry[n - 1] == '/';
+		strbuf_add(rel, entry, n);
+		if (is_folder) {
+			strbuf_reset(&folder);
+			strbuf_add(&folder, entry, n - 1);
+		}
 		/* relative to the open folder: no walk of the whole path */
-		if (fstatat(fd, entry, &est, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (S_ISDIR(est.st_mode)) {
-				strbuf_addch(rel, '/');
+		if (fstatat(fd, is_folder ? folder.buf : entry, &est, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (is_folder && S_ISDIR(est.st_mode)) {
 				if (!skip_folder(w, rel->buf))
-					walk_folder(w, fd, entry, &est, rel);
-			} else if (S_ISREG(est.st_mode)) {
+					walk_folder(w, fd, folder.buf, &est, rel);
+			} else if (!is_folder && S_ISREG(est.st_mode)) {
 				found_file(w, rel->buf, &est);
 			}
 		}
 		strbuf_setlen(rel, len);
 	}
+	strbuf_release(&folder);
 	close(fd);
 }
 

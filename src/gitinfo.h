@@ -46,7 +46,7 @@ struct file_stat {
 struct folder_listing {
 	char *path;          /* relative to the root: "" or ending in '/' */
 	struct file_stat st; /* size unused */
-	char *names;         /* each name NUL-terminated */
+	char *names;         /* each NUL-terminated, a folder's with a '/' */
 	size_t names_len;
 };
 

@@ -241,6 +241,17 @@ static void test_folders_kept_by_stat_data(void **unused)
 	assert_string_equal(files.paths[4], "zz");
 	file_list_release(&files);
 
+	/* so does a name listed twice (the walk would list its file twice,
+	 * or walk its folder twice): names come in the walk's order, once */
+	list_with(&files, NULL);
+	files.listed_at.tv_sec += 3600;
+	assert_int_equal(filecache_save(&files, cache, &err), 0);
+	file_list_release(&files);
+	edit_file(cache, "old.txt", "new.txt");
+	filecache_load(&fc, cache);
+	assert_int_equal(fc.nr, 1);
+	filecache_release(&fc);
+
 	/* a folder line that does not read back whole is skipped, the
 	 * next one still holds */
 	list_with(&files, NULL);
