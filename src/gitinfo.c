@@ -11,6 +11,7 @@
 #include <git2.h>
 #include <mbedtls/sha1.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +20,88 @@
 
 static bool initialised;
 
-/* libgit2's set-up reads the system's certificates, which a run that
- * never touches git should not pay for: it happens on first use. */
-void gitinfo_global_init(void)
+/* The repository gitinfo_preload() opened, with its index, and for which
+ * folder; handed to the first walk of that folder. */
+static struct preload {
+	pthread_t thread;
+	bool running;
+	char *path;
+	git_repository *repo;
+	git_index *index;
+} preload;
+
+static void global_init(void)
 {
 	if (!initialised)
 		git_libgit2_init();
 	initialised = true;
 }
 
+static bool maybe_in_worktree(const char *path);
+
+static void *preload_main(void *data)
+{
+	struct preload *p = data;
+	sigset_t all;
+
+	/* squad's signals are the main thread's to handle */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	global_init();
+	if (git_repository_open_ext(&p->repo, p->path, 0, NULL) < 0 ||
+	    git_repository_is_bare(p->repo) || git_repository_index(&p->index, p->repo) < 0) {
+		/* the walk opens it again, and reports what is wrong */
+		git_repository_free(p->repo);
+		p->repo = NULL;
+	}
+	return NULL;
+}
+
+void gitinfo_preload(const char *path)
+{
+	if (preload.running || preload.path || !maybe_in_worktree(path))
+		return;
+	preload.path = xstrdup(path);
+	preload.running = pthread_create(&preload.thread, NULL, preload_main, &preload) == 0;
+}
+
+static void preload_join(void)
+{
+	if (preload.running)
+		pthread_join(preload.thread, NULL);
+	preload.running = false;
+}
+
+/* The preloaded repository of `path` and its index, now the caller's;
+ * false when there is none. */
+static bool take_preloaded(const char *path, git_repository **repo, git_index **index)
+{
+	preload_join();
+	if (!preload.repo || strcmp(preload.path, path))
+		return false;
+	*repo = preload.repo;
+	*index = preload.index;
+	preload.repo = NULL;
+	preload.index = NULL;
+	return true;
+}
+
+/* libgit2's set-up reads the system's certificates, which a run that
+ * never touches git should not pay for: it happens on first use, or on
+ * gitinfo_preload()'s thread. */
+void gitinfo_global_init(void)
+{
+	preload_join();
+	global_init();
+}
+
 void gitinfo_global_shutdown(void)
 {
+	preload_join();
+	git_index_free(preload.index);
+	git_repository_free(preload.repo);
+	free(preload.path);
+	memset(&preload, 0, sizeof(preload));
 	if (initialised)
 		git_libgit2_shutdown();
 	initialised = false;
@@ -655,6 +727,11 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 	git_repository *repo = NULL;
 	int rc = GIT_ENOTFOUND;
 
+	preload_join();
+	if (preload.repo && !strcmp(preload.path, path)) {
+		strbuf_addstr(root, git_repository_workdir(preload.repo));
+		return 0;
+	}
 	if (maybe_in_worktree(path)) {
 		gitinfo_global_init();
 		rc = git_repository_open_ext(&repo, path, 0, NULL);
@@ -786,7 +863,9 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	 * once hashed (filecache.h); the coarse clock is the one that
 	 * stamps mtimes */
 	clock_gettime(CLOCK_REALTIME_COARSE, &files->listed_at);
-	if (maybe_in_worktree(path)) {
+	if (take_preloaded(path, &w.repo, &w.index)) {
+		rc = 0;
+	} else if (maybe_in_worktree(path)) {
 		gitinfo_global_init();
 		rc = git_repository_open_ext(&w.repo, path, 0, NULL);
 	} else {
@@ -800,7 +879,7 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	}
 	if (w.repo) {
 		files->in_repo = true;
-		if (git_repository_index(&w.index, w.repo) < 0) {
+		if (!w.index && git_repository_index(&w.index, w.repo) < 0) {
 			git_repository_free(w.repo);
 			return fail(err, "cannot read the index");
 		}

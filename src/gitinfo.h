@@ -93,6 +93,17 @@ void gitinfo_hash(const char *data, size_t len, char hex[41]);
 
 /* libgit2's global set-up, once per process. */
 void gitinfo_global_init(void);
+/* Also frees what gitinfo_preload() opened and nothing took. */
 void gitinfo_global_shutdown(void);
+
+/* Set libgit2 up, open the repository that holds the folder `path` and
+ * read its index on a thread of their own, while the caller goes on
+ * (parses the Squadfile, reads the state): libgit2's set-up decodes every
+ * certificate of the system and the index read checks a SHA-1 of the
+ * whole index, a sixth of a no-op run in a repository. The next
+ * gitinfo_files() of the same folder takes them; every other gitinfo
+ * call waits for the thread first, and gitinfo_global_shutdown() frees
+ * what was not taken. Nothing happens outside a working tree. */
+void gitinfo_preload(const char *path);
 
 #endif

@@ -1030,6 +1030,14 @@ int main(int argc, char **argv)
 	/* a reader that goes away (squad --json | head) must not kill squad
 	 * while its tasks run; libuv gives children default dispositions */
 	signal(SIGPIPE, SIG_IGN);
+	if (!command) {
+		/* a run lists its inputs' files: in a repository, libgit2's
+		 * set-up and the index read go on beside the parse */
+		char *folder = squadfile_folder(o.file);
+
+		gitinfo_preload(folder);
+		free(folder);
+	}
 	ret = load(&sf, &g, &skills, &o);
 	if (ret)
 		goto out;

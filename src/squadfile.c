@@ -1474,7 +1474,7 @@ static int compose(struct doc *doc, const struct strbuf *text, struct diag_list 
 	return rc;
 }
 
-static char *folder_of(const char *path)
+char *squadfile_folder(const char *path)
 {
 	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
 	char *real;
@@ -1506,7 +1506,7 @@ int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *dia
 	memset(&l, 0, sizeof(l));
 	memset(&top, 0, sizeof(top));
 	sf->path = xstrdup(path);
-	sf->root = folder_of(path);
+	sf->root = squadfile_folder(path);
 	strvec_init(&sf->vars);
 	strvec_init(&sf->env_vars);
 	strvec_init(&sf->default_targets);

@@ -95,6 +95,11 @@ struct squadfile {
 	struct strmap task_index; /* name -> index into tasks */
 };
 
+/* The folder of the Squadfile at `path`, as sf->root will be: absolute,
+ * symlinks resolved (or `path`'s folder as it is, when that fails).
+ * Owned by the caller. */
+char *squadfile_folder(const char *path);
+
 /* Read and check the Squadfile at `path`. Returns 0 when the model is
  * usable (warnings may have been added to `diags`), -1 when at least one
  * error was added. `sf` must be released in both cases. */

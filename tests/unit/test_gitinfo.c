@@ -160,12 +160,56 @@ static void test_walk_in_a_repository(void **unused)
 	remove_tree();
 }
 
+/* gitinfo_preload() reads the index ahead, and the walk of that folder
+ * takes it: here the index file is gone by the time of the walk, and its
+ * blob ids still come from the index as it was read. */
+static void test_preloaded_index(void **unused)
+{
+	struct strvec roots = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct file_list files;
+	char cmd[600], id[41];
+
+	(void)unused;
+	make_tree(&roots);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && git init -q && git add . && git -c user.name=t -c user.email=t@t "
+		 "commit -qm init", root);
+	assert_int_equal(system(cmd), 0);
+	gitinfo_preload(root);
+	gitinfo_global_init(); /* waits for the preload */
+	snprintf(cmd, sizeof(cmd), "rm '%s/.git/index'", root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
+	assert_true(files.in_repo);
+	assert_int_equal(files.nr, 2 * FOLDERS);
+	gitinfo_hash("00\n", 3, id);
+	assert_string_equal(files.paths[0], "d00/f.c");
+	assert_string_equal(files.oid[0], id);
+	file_list_release(&files);
+
+	/* taken once: the next walk reads the index (none now), so no file
+	 * is vouched for; nor when the preload was of another folder (it
+	 * is left for gitinfo_global_shutdown() to free) */
+	snprintf(cmd, sizeof(cmd), "%s/d00", root);
+	gitinfo_preload(cmd);
+	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
+	assert_true(files.in_repo);
+	assert_string_equal(files.oid[0], "");
+	file_list_release(&files);
+	gitinfo_global_shutdown();
+	strvec_clear(&roots);
+	strbuf_release(&err);
+	remove_tree();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_is_git_blob_id),
 		cmocka_unit_test(test_walk_outside_a_repository),
 		cmocka_unit_test(test_walk_in_a_repository),
+		cmocka_unit_test(test_preloaded_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
