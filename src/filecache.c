@@ -109,11 +109,17 @@ static bool parse_folder_line(struct filecache *fc, const char *line, const char
 	return true;
 }
 
-static bool same_stat(const struct file_stat *a, const struct file_stat *b)
+/* A folder's size says nothing of its names: times and inode only. */
+static bool same_folder_stat(const struct file_stat *a, const struct file_stat *b)
 {
 	return a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
 	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec &&
-	       a->size == b->size && a->ino == b->ino;
+	       a->ino == b->ino;
+}
+
+static bool same_stat(const struct file_stat *a, const struct file_stat *b)
+{
+	return same_folder_stat(a, b) && a->size == b->size;
 }
 
 void filecache_load(struct filecache *fc, const char *path)
@@ -150,12 +156,6 @@ void filecache_release(struct filecache *fc)
 	memset(fc, 0, sizeof(*fc));
 }
 
-static bool same_folder_stat(const struct file_stat *a, const struct file_stat *b)
-{
-	return a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
-	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec &&
-	       a->ino == b->ino;
-}
 
 const char *filecache_folder(const struct filecache *fc, const char *path,
 			     const struct file_stat *st, size_t *names_len)

@@ -467,8 +467,9 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		goto out;
 	}
 	if (!o->dry_run && (files.hashed || files.folders_read)) {
-		/* ids hashed, folders read for this plan: kept for the next run (a cache,
-		 * so failing to write it costs time, not correctness) */
+		/* ids hashed and folders read for this plan: kept for the
+		 * next run (a cache, so failing to write it costs time, not
+		 * correctness) */
 		struct strbuf path = STRBUF_INIT;
 
 		strbuf_addf(&path, "%s/files", st.dir);

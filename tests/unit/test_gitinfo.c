@@ -79,6 +79,17 @@ static void make_tree(struct strvec *roots)
 	}
 }
 
+/* The tree as a git repository, everything in it committed. */
+static void commit_tree(void)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && git init -q && git add . && git -c user.name=t -c user.email=t@t "
+		 "commit -qm init", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void remove_tree(void)
 {
 	char cmd[400];
@@ -123,15 +134,11 @@ static void test_walk_in_a_repository(void **unused)
 	struct strvec roots = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
 	struct file_list files;
-	char cmd[600];
 
 	(void)unused;
 	make_tree(&roots);
 	write_old(".gitignore", "*.log\n");
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && git init -q && git add . && git -c user.name=t -c user.email=t@t "
-		 "commit -qm init", root);
-	assert_int_equal(system(cmd), 0);
+	commit_tree();
 	write_old("d05/new.c", "untracked\n");
 
 	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
@@ -172,10 +179,7 @@ static void test_preloaded_index(void **unused)
 
 	(void)unused;
 	make_tree(&roots);
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && git init -q && git add . && git -c user.name=t -c user.email=t@t "
-		 "commit -qm init", root);
-	assert_int_equal(system(cmd), 0);
+	commit_tree();
 	gitinfo_preload(root);
 	gitinfo_global_init(); /* waits for the preload */
 	snprintf(cmd, sizeof(cmd), "rm '%s/.git/index'", root);
