@@ -3,13 +3,14 @@
  * One line per folder, then one per file, each sorted by path as file
  * lists are, so that applying is one merge of two sorted lists:
  *
- *   squad-files 2
+ *   squad-files 3
  *   d MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC INODE LEN NAMES PATH
  *   OID MTIME_SEC MTIME_NSEC CTIME_SEC CTIME_NSEC SIZE INODE PATH
  *
  * NAMES are LEN bytes: the folder's names in the walk's order, a
- * folder's with a '/' after it, each ended by a NUL (a name holds
- * neither NUL nor '/'). A path or name with a newline is not kept.
+ * folder's with a '/' after it, one git leaves out with a '/' before
+ * it, each ended by a NUL (a name holds neither NUL nor '/'). A path or
+ * name with a newline is not kept.
  */
 #include "filecache.h"
 #include "state.h"
@@ -20,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILECACHE_HEADER "squad-files 2\n"
+#define FILECACHE_HEADER "squad-files 3\n"
 
 static bool is_oid(const char *s)
 {
@@ -64,9 +65,10 @@ static bool parse_file_line(const char *line, char oid[41], struct file_stat *st
 }
 
 /* Could these be the names a walk lists in a folder: each once, a
- * folder's with one '/' after it, in the walk's order (strcmp's, the '/'
- * included)? Anything else could take the walk out of its folder ("..")
- * or through one folder twice. */
+ * folder's with one '/' after it, maybe git's mark before it, in the
+ * walk's order (strcmp's, the '/' after included, the mark not)?
+ * Anything else could take the walk out of its folder ("..") or through
+ * one folder twice. */
 static bool names_ok(const char *names, size_t len)
 {
 	const char *prev = NULL;
@@ -76,7 +78,9 @@ static bool names_ok(const char *names, size_t len)
 		size_t bare;
 
 		n = strlen(name);
-		bare = n - (n && name[n - 1] == '/');
+		name += n && name[0] == '/';
+		bare = n - (name - (names + off));
+		bare -= bare && name[bare - 1] == '/';
 		if (!bare || memchr(name, '/', bare) || (prev && strcmp(prev, name) >= 0) ||
 		    (bare == 1 && name[0] == '.') || (bare == 2 && !memcmp(name, "..", 2)) ||
 		    (bare == 4 && !memcmp(name, ".git", 4)) ||
@@ -209,7 +213,7 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 	struct strbuf text = STRBUF_INIT;
 	int ret;
 
-	if (!files->hashed && !files->folders_read)
+	if (!files->hashed && !files->folders_read && !files->restamp)
 		return 0;
 	strbuf_addstr(&text, FILECACHE_HEADER);
 	for (size_t i = 0; i < files->nr_folders; i++) {

@@ -16,7 +16,9 @@
  * without a readdir (adding, removing or renaming an entry changes the
  * folder's mtime and ctime), as git's untracked cache does. Its files
  * are still stat()ed one by one: a change to a file's content does not
- * show in its folder.
+ * show in its folder. In a repository each name git leaves out is
+ * marked; those marks are believed only while .squad/git holds
+ * (gitstamp.h).
  *
  * The file is a cache: a line that does not read back whole is skipped,
  * and a missing or unreadable file only means listing and hashing again.
@@ -62,9 +64,9 @@ const char *filecache_folder(const struct filecache *fc, const char *path,
 size_t filecache_apply(const struct filecache *fc, struct file_list *files);
 
 /* Write the cache at `path` (temp file + rename) from the ids and the
- * folders `files` knows now, when any id had to be hashed or any folder
- * read (else the cache holds them already). Returns 0, or -1 with the
- * reason in err. */
+ * folders `files` knows now, when any id had to be hashed, any folder
+ * read or git's marks asked of libgit2 (else the cache holds them
+ * already). Returns 0, or -1 with the reason in err. */
 int filecache_save(const struct file_list *files, const char *path, struct strbuf *err);
 
 #endif

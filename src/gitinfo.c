@@ -1,6 +1,7 @@
 /* gitinfo.c - libgit2 queries; see gitinfo.h. */
 #include "gitinfo.h"
 #include "filecache.h"
+#include "gitstamp.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -20,14 +21,17 @@
 
 static bool initialised;
 
-/* The repository gitinfo_preload() opened, with its index, and for which
- * folder; handed to the first walk of that folder. */
+/* The repository gitinfo_preload() opened, with its index, or the stamp
+ * it found to hold, and for which folder; handed to the first walk of
+ * that folder. */
 static struct preload {
 	pthread_t thread;
 	bool running;
 	char *path;
 	git_repository *repo;
 	git_index *index;
+	struct gitstamp *stamp;
+	struct timespec since; /* coarse clock, before either was read */
 } preload;
 
 static void global_init(void)
@@ -37,7 +41,7 @@ static void global_init(void)
 	initialised = true;
 }
 
-static bool maybe_in_worktree(const char *path);
+static bool find_worktree(const char *path, struct strbuf *top);
 
 static void *preload_main(void *data)
 {
@@ -57,12 +61,38 @@ static void *preload_main(void *data)
 	return NULL;
 }
 
+/* The stamp in `path`'s .squad, when it holds for the working tree at
+ * `top`; else NULL. */
+static struct gitstamp *stamp_that_holds(const char *path, const char *top)
+{
+	struct gitstamp *gs = xmalloc(sizeof(*gs));
+	struct strbuf file = STRBUF_INIT;
+
+	*gs = (struct gitstamp)GITSTAMP_INIT;
+	strbuf_addf(&file, "%s/.squad/git", path);
+	if (gitstamp_read(gs, file.buf) < 0 || strcmp(gs->workdir, top) || !gitstamp_holds(gs)) {
+		gitstamp_release(gs);
+		free(gs);
+		gs = NULL;
+	}
+	strbuf_release(&file);
+	return gs;
+}
+
 void gitinfo_preload(const char *path)
 {
-	if (preload.running || preload.path || !maybe_in_worktree(path))
+	struct strbuf top = STRBUF_INIT;
+
+	if (preload.running || preload.path || !find_worktree(path, &top)) {
+		strbuf_release(&top);
 		return;
+	}
 	preload.path = xstrdup(path);
-	preload.running = pthread_create(&preload.thread, NULL, preload_main, &preload) == 0;
+	clock_gettime(CLOCK_REALTIME_COARSE, &preload.since);
+	preload.stamp = stamp_that_holds(path, top.buf);
+	if (!preload.stamp)
+		preload.running = pthread_create(&preload.thread, NULL, preload_main, &preload) == 0;
+	strbuf_release(&top);
 }
 
 static void preload_join(void)
@@ -86,6 +116,19 @@ static bool take_preloaded(const char *path, git_repository **repo, git_index **
 	return true;
 }
 
+/* The stamp gitinfo_preload() found to hold for `path`, now the
+ * caller's, with the time it was checked; NULL when there is none. */
+static struct gitstamp *take_stamp(const char *path, struct timespec *since)
+{
+	struct gitstamp *gs = preload.stamp;
+
+	if (!gs || strcmp(preload.path, path))
+		return NULL;
+	*since = preload.since;
+	preload.stamp = NULL;
+	return gs;
+}
+
 /* libgit2's set-up reads the system's certificates, which a run that
  * never touches git should not pay for: it happens on first use, or on
  * gitinfo_preload()'s thread. */
@@ -100,6 +143,9 @@ void gitinfo_global_shutdown(void)
 	preload_join();
 	git_index_free(preload.index);
 	git_repository_free(preload.repo);
+	if (preload.stamp)
+		gitstamp_release(preload.stamp);
+	free(preload.stamp);
 	free(preload.path);
 	memset(&preload, 0, sizeof(preload));
 	if (initialised)
@@ -501,14 +547,17 @@ static void sort_all(struct file_list *files)
 /* Fewer roots than twice this are walked by one thread. */
 #define MIN_ROOTS_A_THREAD 32
 
-/* What the walk needs to know of the repository, when there is one. */
+/* What the walk needs to know of the repository, when there is one:
+ * libgit2's view, or a stamp that vouches for the cache's word. */
 struct walk {
 	struct file_list *files;
 	const struct filecache *cache; /* unchanged folders' names, or NULL */
-	git_repository *repo;  /* NULL outside a repository */
+	git_repository *repo;  /* NULL outside a repository, and when trusted */
 	git_index *index;
 	int64_t index_mtime;
 	pthread_mutex_t *git_lock; /* around libgit2 while two walks run */
+	bool trusted;          /* the stamp holds: the cache's marks are git's */
+	struct gitstamp *stamp; /* trusted: read from; else the roots go to it */
 };
 
 static void git_lock(const struct walk *w)
@@ -549,7 +598,9 @@ static bool skip_folder(const struct walk *w, const char *rel)
 	return skip;
 }
 
-static void found_file(const struct walk *w, const char *rel, const struct stat *st)
+/* The regular file `rel` into the list, unless git leaves it out
+ * (untracked and ignored); false when it does. */
+static bool found_file(const struct walk *w, const char *rel, const struct stat *st)
 {
 	char oid[41] = "";
 	const git_index_entry *e;
@@ -563,11 +614,12 @@ static void found_file(const struct walk *w, const char *rel, const struct stat 
 		/* untracked and ignored: not an input */
 		if (!e && git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored) {
 			git_unlock(w);
-			return;
+			return false;
 		}
 		git_unlock(w);
 	}
 	add_file(w->files, rel, oid, st);
+	return true;
 }
 
 /* The names in the open folder `fd` (but ".", "..", .git and .squad), a
@@ -615,26 +667,39 @@ static void read_folder(int fd, struct strbuf *out)
  * its regular files go to the list, one lstat each, and its folders are
  * walked in turn, depth-first, so that the files come out sorted as
  * strcmp() sorts paths and sort_files() has nothing to do. Its names
- * come from the cache when it vouches for them, else from the folder. */
+ * come from the cache when it vouches for them, else from the folder.
+ *
+ * The listing kept for the cache marks each name git leaves out (an
+ * ignored untracked file or folder, a submodule) with a '/' before it.
+ * A trusted walk takes those marks as they are, and stops (need_git)
+ * at a folder the cache does not vouch for: its names are new to git's
+ * rules. Any other walk asks libgit2 and marks the names afresh. */
 static void walk_folder(const struct walk *w, int at, const char *name, const struct stat *st,
 			struct strbuf *rel)
 {
 	struct file_list *files = w->files;
 	struct file_stat fst = file_stat_of(st);
-	struct strbuf folder = STRBUF_INIT;
+	struct strbuf folder = STRBUF_INIT, marked = STRBUF_INIT;
 	struct folder_listing *f;
 	const char *cached = NULL, *names;
-	size_t len = rel->len, names_len = 0;
+	size_t len = rel->len, names_len = 0, at_listing;
 	int fd;
 
+	if (files->need_git)
+		return;
 	if (w->cache)
 		cached = filecache_folder(w->cache, rel->buf, &fst, &names_len);
+	if (w->trusted && !cached) {
+		files->need_git = true;
+		return;
+	}
 	/* O_PATH: enough to stat what is in it, when the names are known */
 	fd = openat(at, name, (cached ? O_PATH : O_RDONLY) | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	ALLOC_GROW(files->folders, files->nr_folders + 1, files->alloc_folders);
-	f = &files->folders[files->nr_folders++];
+	at_listing = files->nr_folders++;
+	f = &files->folders[at_listing];
 	f->path = xstrdup(rel->buf);
 	f->st = fst;
 	if (cached) {
@@ -659,35 +724,56 @@ static void walk_folder(const struct walk *w, int at, const char *name, const st
 	names_len = f->names_len;
 	for (size_t off = 0, n; off < names_len; off += n + 1) {
 		const char *entry = names + off;
-		bool is_folder;
+		bool marked_out = entry[0] == '/', left_out = false, is_folder;
+		size_t entry_len;
 		struct stat est;
 
 		n = strlen(entry);
-		is_folder = n && entry[n - 1] == '/';
-		strbuf_add(rel, entry, n);
+		entry += marked_out;
+		entry_len = n - marked_out;
+		is_folder = entry_len && entry[entry_len - 1] == '/';
+		if (marked_out && w->trusted)
+			continue;
+		strbuf_add(rel, entry, entry_len);
 		if (is_folder) {
 			strbuf_reset(&folder);
-			strbuf_add(&folder, entry, n - 1);
+			strbuf_add(&folder, entry, entry_len - 1);
 		}
 		/* relative to the open folder: no walk of the whole path */
 		if (fstatat(fd, is_folder ? folder.buf : entry, &est, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (is_folder && S_ISDIR(est.st_mode)) {
-				if (!skip_folder(w, rel->buf))
+				left_out = !w->trusted && skip_folder(w, rel->buf);
+				if (!left_out)
 					walk_folder(w, fd, folder.buf, &est, rel);
 			} else if (!is_folder && S_ISREG(est.st_mode)) {
-				found_file(w, rel->buf, &est);
+				left_out = !found_file(w, rel->buf, &est);
 			}
 		}
 		strbuf_setlen(rel, len);
+		if (!w->trusted) {
+			if (left_out)
+				strbuf_addch(&marked, '/');
+			strbuf_add(&marked, entry, entry_len + 1); /* its NUL too */
+		}
 	}
+	if (!w->trusted) {
+		/* the marks as git has them now (none outside a repository) */
+		f = &files->folders[at_listing];
+		free(f->names);
+		f->names_len = marked.len;
+		f->names = strbuf_detach(&marked, NULL);
+	}
+	strbuf_release(&marked);
 	strbuf_release(&folder);
 	close(fd);
 }
 
 /* Could `path` be inside a working tree: has it, or a folder above it,
  * a .git? When not, libgit2 (and its set-up) is not needed at all: a
- * bare repository has no working tree, and squad treats it as none. */
-static bool maybe_in_worktree(const char *path)
+ * bare repository has no working tree, and squad treats it as none.
+ * The nearest such folder, with a '/', goes to `top` (when not NULL):
+ * the one libgit2 would open. */
+static bool find_worktree(const char *path, struct strbuf *top)
 {
 	struct strbuf dir = STRBUF_INIT;
 	struct stat st;
@@ -708,6 +794,8 @@ static bool maybe_in_worktree(const char *path)
 		strbuf_addstr(&dir, "/.git");
 		if (lstat(dir.buf, &st) == 0) {
 			found = true;
+			if (top)
+				strbuf_add(top, dir.buf, dir.len - 4);
 			break;
 		}
 		strbuf_setlen(&dir, len);
@@ -732,7 +820,11 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 		strbuf_addstr(root, git_repository_workdir(preload.repo));
 		return 0;
 	}
-	if (maybe_in_worktree(path)) {
+	if (preload.stamp && !strcmp(preload.path, path)) {
+		strbuf_addstr(root, preload.stamp->workdir);
+		return 0;
+	}
+	if (find_worktree(path, NULL)) {
 		gitinfo_global_init();
 		rc = git_repository_open_ext(&repo, path, 0, NULL);
 	}
@@ -807,6 +899,7 @@ static void append_files(struct file_list *to, struct file_list *from)
 	       from->nr_folders * sizeof(*from->folders));
 	to->nr_folders += from->nr_folders;
 	to->folders_read += from->folders_read;
+	to->need_git |= from->need_git;
 	from->nr = from->nr_folders = 0;
 	from->root = NULL; /* to's */
 	file_list_release(from);
@@ -850,11 +943,146 @@ static void walk_roots(const struct walk *w, const struct strvec *roots)
 	}
 }
 
+/* Is the root `rel` of the walk to be walked, not left out by git? A
+ * trusted walk has the stamp's word, or stops (need_git) without one;
+ * any other asks libgit2 and tells the new stamp. */
+static bool root_walked(const struct walk *w, const char *rel)
+{
+	int skipped;
+
+	if (!*rel)
+		return true;
+	if (w->trusted) {
+		skipped = gitstamp_root_skipped(w->stamp, rel);
+		if (skipped < 0)
+			w->files->need_git = true;
+		return skipped == 0;
+	}
+	skipped = skip_folder(w, rel);
+	if (w->stamp)
+		gitstamp_root(w->stamp, rel, skipped);
+	return !skipped;
+}
+
+/* Walk the whole tree (`roots` NULL), or from the roots. */
+static void walk_tree(const struct walk *w, const struct strvec *roots)
+{
+	struct strvec walked = STRVEC_INIT;
+	const char *last = NULL;
+
+	if (!roots)
+		strvec_push(&walked, "");
+	/* only the folders inputs can reach; roots come sorted, so a root
+	 * inside the one walked before it is covered already */
+	for (size_t i = 0; roots && i < roots->nr; i++) {
+		if (last && !strncmp(roots->v[i], last, strlen(last)))
+			continue;
+		last = roots->v[i];
+		if (root_walked(w, last))
+			strvec_push(&walked, last);
+	}
+	walk_roots(w, &walked);
+	strvec_clear(&walked);
+	sort_files(w->files);
+}
+
+static void watch_at(struct gitstamp *gs, const char *folder, const char *name, bool config)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s%s%s", folder, folder[strlen(folder) - 1] == '/' ? "" : "/", name);
+	if (config)
+		gitstamp_watch_config(gs, path.buf);
+	else
+		gitstamp_watch(gs, path.buf);
+	strbuf_release(&path);
+}
+
+/* Does the listing hold a .gitignore (git's mark or not)? */
+static bool has_gitignore(const struct folder_listing *f)
+{
+	for (size_t off = 0, n; off < f->names_len; off += n + 1) {
+		const char *name = f->names + off;
+
+		n = strlen(name);
+		if (!strcmp(name + (name[0] == '/'), ".gitignore"))
+			return true;
+	}
+	return false;
+}
+
+/* Into the walk's new stamp, every file the decisions it asked of
+ * libgit2 came from: where the repository is, the index, the config
+ * files (core.excludesFile, core.ignoreCase), the exclude files and the
+ * .gitignore of each folder walked and of each folder above a root. The
+ * config paths are those libgit2 reads, from HOME and XDG_CONFIG_HOME. */
+static void watch_git_state(struct gitstamp *gs, git_repository *repo,
+			    const struct file_list *files)
+{
+	const char *gitdir = git_repository_path(repo), *common = git_repository_commondir(repo);
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	struct strbuf path = STRBUF_INIT;
+	git_config *config = NULL;
+	git_buf excludes = { 0 };
+
+	gs->workdir = xstrdup(files->root);
+	watch_at(gs, files->root, ".git", false);
+	watch_at(gs, gitdir, "index", false);
+	watch_at(gs, common, "info/exclude", false);
+	watch_at(gs, common, "config", true);
+	watch_at(gs, gitdir, "config.worktree", true);
+	watch_at(gs, "/etc", "gitconfig", true);
+	if (!home || home[0] != '/') {
+		gs->unusable = true; /* libgit2 would look elsewhere */
+	} else {
+		watch_at(gs, home, ".gitconfig", true);
+		if (xdg && xdg[0] == '/')
+			strbuf_addf(&path, "%s/git", xdg);
+		else
+			strbuf_addf(&path, "%s/.config/git", home);
+		watch_at(gs, path.buf, "config", true);
+		watch_at(gs, path.buf, "ignore", false);
+	}
+	if (git_repository_config_snapshot(&config, repo) == 0 &&
+	    git_config_get_path(&excludes, config, "core.excludesfile") == 0) {
+		if (excludes.ptr[0] == '/')
+			gitstamp_watch(gs, excludes.ptr);
+		else
+			gs->unusable = true;
+	}
+	git_buf_dispose(&excludes);
+	git_config_free(config);
+	for (size_t i = 0; i < files->nr_folders; i++) {
+		if (!has_gitignore(&files->folders[i]))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s.gitignore", files->root, files->folders[i].path);
+		gitstamp_watch(gs, path.buf);
+	}
+	/* the folders above each root, the top one too: their rules say
+	 * whether it is walked; a .gitignore there or not */
+	for (size_t i = 0; i < gs->roots.nr; i++) {
+		const char *root = gs->roots.v[i], *slash;
+
+		for (const char *p = root;; p = slash + 1) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s%.*s.gitignore", files->root, (int)(p - root), root);
+			gitstamp_watch(gs, path.buf);
+			slash = strchr(p, '/');
+			if (!slash || !slash[1])
+				break;
+		}
+	}
+	strbuf_release(&path);
+}
+
 int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
 		  const struct filecache *cache, struct strbuf *err)
 {
-	struct walk w = { files, cache, NULL, NULL, INT64_MAX, NULL };
-	struct strbuf rel = STRBUF_INIT, full = STRBUF_INIT;
+	struct walk w = { files, cache, NULL, NULL, INT64_MAX, NULL, false, NULL };
+	struct strbuf full = STRBUF_INIT;
+	struct timespec since;
+	struct gitstamp *stamp = take_stamp(path, &since);
 	struct stat st;
 	int rc;
 
@@ -863,9 +1091,27 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	 * once hashed (filecache.h); the coarse clock is the one that
 	 * stamps mtimes */
 	clock_gettime(CLOCK_REALTIME_COARSE, &files->listed_at);
+	if (stamp) {
+		/* git's decisions as the last walk had them: no libgit2 */
+		files->root = xstrdup(stamp->workdir);
+		files->in_repo = files->trusted = true;
+		files->stamp = w.stamp = stamp;
+		files->git_since = since;
+		w.trusted = true;
+		walk_tree(&w, roots);
+		if (!files->need_git)
+			return 0;
+		/* a folder or a root new to git's rules: walk again, asking */
+		file_list_release(files);
+		clock_gettime(CLOCK_REALTIME_COARSE, &files->listed_at);
+		w.trusted = false;
+		w.stamp = NULL;
+	}
+	files->git_since = files->listed_at;
 	if (take_preloaded(path, &w.repo, &w.index)) {
+		files->git_since = preload.since;
 		rc = 0;
-	} else if (maybe_in_worktree(path)) {
+	} else if (find_worktree(path, NULL)) {
 		gitinfo_global_init();
 		rc = git_repository_open_ext(&w.repo, path, 0, NULL);
 	} else {
@@ -878,7 +1124,7 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 		w.repo = NULL;
 	}
 	if (w.repo) {
-		files->in_repo = true;
+		files->in_repo = files->restamp = true;
 		if (!w.index && git_repository_index(&w.index, w.repo) < 0) {
 			git_repository_free(w.repo);
 			return fail(err, "cannot read the index");
@@ -886,6 +1132,8 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 		strbuf_addf(&full, "%sindex", git_repository_path(w.repo));
 		if (stat(full.buf, &st) == 0)
 			w.index_mtime = st.st_mtim.tv_sec;
+		files->stamp = w.stamp = xmalloc(sizeof(*w.stamp));
+		*w.stamp = (struct gitstamp)GITSTAMP_INIT;
 	}
 	strbuf_reset(&full);
 	if (w.repo)
@@ -893,27 +1141,9 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 	else
 		gitinfo_workdir(path, &full);
 	files->root = strbuf_detach(&full, NULL);
-
-	if (!roots) {
-		walk_root(&w, &rel);
-	} else {
-		/* only the folders inputs can reach; roots come sorted, so a
-		 * root inside the one walked before it is covered already */
-		struct strvec walked = STRVEC_INIT;
-		const char *last = NULL;
-
-		for (size_t i = 0; i < roots->nr; i++) {
-			if (last && !strncmp(roots->v[i], last, strlen(last)))
-				continue;
-			last = roots->v[i];
-			if (!*last || !skip_folder(&w, last))
-				strvec_push(&walked, last);
-		}
-		walk_roots(&w, &walked);
-		strvec_clear(&walked);
-	}
-	sort_files(files);
-	strbuf_release(&rel);
+	walk_tree(&w, roots);
+	if (w.repo)
+		watch_git_state(w.stamp, w.repo, files);
 	git_index_free(w.index);
 	git_repository_free(w.repo);
 	return 0;
@@ -946,5 +1176,8 @@ void file_list_release(struct file_list *files)
 	free(files->oid);
 	free(files->stats);
 	free(files->root);
+	if (files->stamp)
+		gitstamp_release(files->stamp);
+	free(files->stamp);
 	memset(files, 0, sizeof(*files));
 }

@@ -51,6 +51,7 @@ struct folder_listing {
 };
 
 struct filecache;
+struct gitstamp;
 
 /* The files of a working tree that inputs may name, sorted by path: in a
  * repository, the index's entries and the untracked files that are not
@@ -69,13 +70,22 @@ struct file_list {
 	struct folder_listing *folders; /* every folder walked */
 	size_t nr_folders, alloc_folders;
 	size_t folders_read; /* listed with readdir, not from a cache */
+	/* In a repository: git's decisions came from the stamp of the
+	 * last walk (libgit2 not used), or were asked of libgit2 again and
+	 * are to be kept (the cache and this new stamp); gitstamp.h. */
+	bool trusted, restamp;
+	bool need_git;       /* a trusted walk met what only libgit2 can tell */
+	struct gitstamp *stamp; /* owned; NULL outside a repository */
+	struct timespec git_since; /* coarse clock, before git's state was read */
 };
 
 /* Only files under `roots` are listed: folders relative to the top of the
  * tree, "" or ending in '/', sorted (NULL: the whole tree). Each file
  * costs one lstat; the index gives blob ids, git's ignore rules are
  * asked about untracked paths only. A folder `cache` (filecache.h; may be
- * NULL) vouches for unchanged folders' names: no readdir for those. */
+ * NULL) vouches for unchanged folders' names: no readdir for those, and
+ * when gitinfo_preload() found the stamp of the last walk to hold, for
+ * the names git left out as well: no libgit2 at all (files->trusted). */
 int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
 		  const struct filecache *cache, struct strbuf *err);
 
@@ -103,7 +113,9 @@ void gitinfo_global_shutdown(void);
  * whole index, a sixth of a no-op run in a repository. The next
  * gitinfo_files() of the same folder takes them; every other gitinfo
  * call waits for the thread first, and gitinfo_global_shutdown() frees
- * what was not taken. Nothing happens outside a working tree. */
+ * what was not taken. Nothing happens outside a working tree, nor when
+ * the stamp `path`/.squad/git holds (gitstamp.h): the walk needs none of
+ * it then. */
 void gitinfo_preload(const char *path);
 
 #endif

@@ -19,6 +19,7 @@
 #include "completion.h"
 #include "diag.h"
 #include "gitinfo.h"
+#include "gitstamp.h"
 #include "explain.h"
 #include "filecache.h"
 #include "graph.h"
@@ -466,17 +467,22 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->dry_run && (files.hashed || files.folders_read)) {
-		/* ids hashed and folders read for this plan: kept for the
-		 * next run (a cache, so failing to write it costs time, not
-		 * correctness) */
-		struct strbuf path = STRBUF_INIT;
+	if (!o->dry_run && (files.hashed || files.folders_read || files.restamp)) {
+		/* ids hashed, folders read, git's decisions asked for this
+		 * plan: kept for the next run (a cache, so failing to write
+		 * it costs time, not correctness), the stamp that vouches
+		 * for git's after it */
+		struct strbuf path = STRBUF_INIT, stamp = STRBUF_INIT;
 
 		strbuf_addf(&path, "%s/files", st.dir);
-		if (filecache_save(&files, path.buf, &err) < 0)
+		strbuf_addf(&stamp, "%s/git", st.dir);
+		if (filecache_save(&files, path.buf, &err) < 0 ||
+		    (files.stamp &&
+		     gitstamp_write(files.stamp, stamp.buf, path.buf, &files.git_since, &err) < 0))
 			fprintf(stderr, "squad: warning: %s\n", err.buf);
 		strbuf_reset(&err);
 		strbuf_release(&path);
+		strbuf_release(&stamp);
 	}
 	if (po.changed && !o->dry_run) {
 		/* $SQUAD_CHANGED: the changed paths, NUL-separated */

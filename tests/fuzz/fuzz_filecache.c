@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		ready = true;
 	}
-	strbuf_addstr(&text, "squad-files 2\n");
+	strbuf_addstr(&text, "squad-files 3\n");
 	names = next_part(&p, end, &len);
 	add_folder_line(&text, &top_st, names, len, "");
 	names = next_part(&p, end, &len);

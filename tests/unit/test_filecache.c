@@ -263,7 +263,7 @@ static void test_folders_kept_by_stat_data(void **unused)
 	/* a folder line that does not read back whole is skipped, the
 	 * next one still holds */
 	save_listing();
-	edit_file(cache, "squad-files 2\nd ", "squad-files 2\nd x");
+	edit_file(cache, "squad-files 3\nd ", "squad-files 3\nd x");
 	filecache_load(&fc, cache);
 	assert_int_equal(fc.nr, 1);
 	assert_string_equal(fc.folders[0].path, "sub/");

@@ -1,6 +1,7 @@
 /* test_gitinfo.c - blob ids, as git computes them; the file walk over
  * many roots (two threads on two CPUs), in a real git repository and
- * outside one. */
+ * outside one; the stamp that lets a walk skip libgit2, and each change
+ * to git's state that must stop it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filecache.h"
 #include "gitinfo.h"
+#include "gitstamp.h"
 
 /* The ids `git hash-object` gives: empty, one line, and more than one
  * read buffer's worth (64 KiB) of bytes. */
@@ -207,6 +210,270 @@ static void test_preloaded_index(void **unused)
 	remove_tree();
 }
 
+
+/* Wait until the coarse clock (the one that stamps ctimes, the one a
+ * walk reads) has passed the fine clock's now: every change made before
+ * counts as settled for a walk that begins after. A condition, not a
+ * time: it waits one tick of the coarse clock, however long that is. */
+static void settle(void)
+{
+	struct timespec fine, coarse, nap = { 0, 1000000 };
+
+	clock_gettime(CLOCK_REALTIME, &fine);
+	do {
+		nanosleep(&nap, NULL);
+		clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
+	} while (coarse.tv_sec < fine.tv_sec ||
+		 (coarse.tv_sec == fine.tv_sec && coarse.tv_nsec <= fine.tv_nsec));
+}
+
+static void git_in_root(const char *args)
+{
+	char cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && git -c user.name=t -c user.email=t@t %s", root,
+		 args);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* One run's walk, as squad run does it: the preload (which checks the
+ * stamp), the cache, the walk, and the cache and the stamp saved. The
+ * files listed go to `files`; returns whether git's decisions came from
+ * the stamp. */
+static bool run_walk(struct file_list *files, const struct strvec *roots)
+{
+	struct filecache fc = FILECACHE_INIT;
+	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, cache = STRBUF_INIT,
+		      stamp = STRBUF_INIT;
+	bool trusted;
+
+	strbuf_addf(&dir, "%s/.squad", root);
+	mkdir(dir.buf, 0777);
+	strbuf_addf(&cache, "%s/files", dir.buf);
+	strbuf_addf(&stamp, "%s/git", dir.buf);
+	gitinfo_preload(root);
+	filecache_load(&fc, cache.buf);
+	assert_int_equal(gitinfo_files(files, root, roots, &fc, &err), 0);
+	filecache_apply(&fc, files);
+	filecache_release(&fc);
+	trusted = files->trusted;
+	assert_true(files->in_repo);
+	assert_non_null(files->stamp);
+	for (size_t i = 0; i < files->nr; i++)
+		gitinfo_file_oid(files, i);
+	if (files->hashed || files->folders_read || files->restamp) {
+		assert_int_equal(filecache_save(files, cache.buf, &err), 0);
+		assert_true(gitstamp_write(files->stamp, stamp.buf, cache.buf, &files->git_since,
+					   &err) >= 0);
+	}
+	gitinfo_global_shutdown();
+	strbuf_release(&err);
+	strbuf_release(&dir);
+	strbuf_release(&cache);
+	strbuf_release(&stamp);
+	return trusted;
+}
+
+/* The paths a run lists, one string, ';' after each. */
+static void listed(const struct file_list *files, struct strbuf *out)
+{
+	strbuf_reset(out);
+	for (size_t i = 0; i < files->nr; i++)
+		strbuf_addf(out, "%s;", files->paths[i]);
+}
+
+/* Run twice: the first asks libgit2 (git's state changed), the second
+ * takes the stamp's word; both list the same files, `want` when given. */
+static void changed_then_trusted(const struct strvec *roots, struct strbuf *first)
+{
+	struct file_list files;
+	struct strbuf second = STRBUF_INIT;
+
+	settle();
+	assert_false(run_walk(&files, roots));
+	listed(&files, first);
+	file_list_release(&files);
+	assert_true(run_walk(&files, roots));
+	listed(&files, &second);
+	/* every id filled, from the cache or by hashing */
+	for (size_t i = 0; i < files.nr; i++)
+		assert_int_equal(strlen(files.oid[i]), 40);
+	file_list_release(&files);
+	assert_string_equal(first->buf, second.buf);
+	strbuf_release(&second);
+}
+
+static bool lists(const struct strbuf *listing, const char *path)
+{
+	char want[300];
+
+	snprintf(want, sizeof(want), "%s;", path);
+	return strstr(listing->buf, want) && (listing->buf == strstr(listing->buf, want) ||
+					      strstr(listing->buf, want)[-1] == ';');
+}
+
+/* The tree committed, logs ignored, walked once with libgit2 and once
+ * on the stamp's word; the listing in `first`. */
+static void make_stamped_repo(struct strvec *roots, struct strbuf *first)
+{
+	make_tree(roots);
+	write_old(".gitignore", "*.log\n.squad/\n");
+	commit_tree();
+	changed_then_trusted(roots, first);
+}
+
+/* The absolute `path` holding `len` bytes of `data`, as new. */
+static void write_bytes(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* A stamp that holds spares libgit2, and lists what libgit2 would; each
+ * part of git's state it watches, changed, sends the walk to libgit2
+ * again, which sees the change. */
+static void test_stamp_keeps_git_decisions(void **unused)
+{
+	struct strvec roots = STRVEC_INIT;
+	struct strbuf first = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT;
+	char path[600];
+
+	(void)unused;
+	/* no stamp yet; then one, which holds */
+	make_stamped_repo(&roots, &first);
+	assert_true(lists(&first, "d00/f.c"));
+	assert_false(lists(&first, "d00/x.log"));
+
+	/* another rule in the top .gitignore (above every root) */
+	write_old(".gitignore", "*.c\n.squad/\n");
+	changed_then_trusted(&roots, &first);
+	assert_true(lists(&first, "d00/f.c")); /* tracked: never ignored */
+	assert_true(lists(&first, "d00/x.log"));
+
+	/* a new untracked file: its folder's names are new to git's rules
+	 * (once in the second half of the roots, walked by a thread) */
+	write_old(".gitignore", "*.log\n.squad/\n");
+	changed_then_trusted(&roots, &first);
+	write_old("d65/new.c", "untracked\n");
+	changed_then_trusted(&roots, &first);
+	assert_true(lists(&first, "d65/new.c"));
+	write_old("d05/new.c", "untracked\n");
+	write_old("d05/new.log", "untracked\n");
+	changed_then_trusted(&roots, &first);
+	assert_true(lists(&first, "d05/new.c"));
+	assert_false(lists(&first, "d05/new.log"));
+
+	/* .git/info/exclude */
+	write_old(".git/info/exclude", "new.c\n");
+	changed_then_trusted(&roots, &first);
+	assert_false(lists(&first, "d05/new.c"));
+
+	/* the index: an ignored file added by force is tracked */
+	git_in_root("add -f d03/x.log");
+	changed_then_trusted(&roots, &first);
+	assert_true(lists(&first, "d03/x.log"));
+	assert_false(lists(&first, "d04/x.log"));
+
+	/* a .gitignore in a folder walked, edited in place */
+	write_old("d06/.gitignore", "f.c\nz.c\n");
+	write_old("d06/z.c", "z\n");
+	changed_then_trusted(&roots, &first);
+	assert_false(lists(&first, "d06/z.c"));
+	write_old("d06/.gitignore", "f.c\nq.c\n");
+	changed_then_trusted(&roots, &first);
+	assert_true(lists(&first, "d06/z.c"));
+
+	/* core.excludesFile named in the repository's config */
+	snprintf(path, sizeof(path), "%s/.git/excludes", root);
+	write_old(".git/excludes", "z.c\n");
+	snprintf(path, sizeof(path), "config core.excludesFile '%s/.git/excludes'", root);
+	git_in_root(path);
+	changed_then_trusted(&roots, &first);
+	assert_false(lists(&first, "d06/z.c"));
+	/* and the file it names */
+	write_old(".git/excludes", "y.c\n");
+	changed_then_trusted(&roots, &first);
+	assert_true(lists(&first, "d06/z.c"));
+
+	/* a config that includes another: no stamp is kept */
+	snprintf(path, sizeof(path), "%s/.git/config", root);
+	assert_int_equal(strbuf_read_file(&text, path), 0);
+	strbuf_addstr(&text, "[include]\n\tpath = more\n");
+	write_bytes(path, text.buf, text.len);
+	settle();
+	{
+		struct file_list files;
+
+		assert_false(run_walk(&files, &roots));
+		file_list_release(&files);
+		assert_false(run_walk(&files, &roots));
+		file_list_release(&files);
+		snprintf(path, sizeof(path), "%s/.squad/git", root);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+	strvec_clear(&roots);
+	strbuf_release(&first);
+	strbuf_release(&text);
+	remove_tree();
+}
+
+/* The stamp and the cache go together: a cache that another run wrote
+ * (or anyone) is not taken with this stamp, nor a stamp torn. */
+static void test_stamp_pairs_with_its_cache(void **unused)
+{
+	struct strvec roots = STRVEC_INIT;
+	struct strbuf first = STRBUF_INIT, text = STRBUF_INIT;
+	struct gitstamp gs = GITSTAMP_INIT;
+	char cache[600], stamp[600];
+
+	(void)unused;
+	make_stamped_repo(&roots, &first);
+	snprintf(cache, sizeof(cache), "%s/.squad/files", root);
+	snprintf(stamp, sizeof(stamp), "%s/.squad/git", root);
+
+	/* the cache rewritten as it was: another file, so not this stamp's */
+	assert_int_equal(strbuf_read_file(&text, cache), 0);
+	assert_int_equal(unlink(cache), 0);
+	write_bytes(cache, text.buf, text.len);
+	changed_then_trusted(&roots, &first);
+
+	/* a stamp cut short does not read */
+	assert_int_equal(gitstamp_read(&gs, stamp), 0);
+	gitstamp_release(&gs);
+	strbuf_reset(&text);
+	assert_int_equal(strbuf_read_file(&text, stamp), 0);
+	write_bytes(stamp, text.buf, text.len - 1);
+	assert_int_equal(gitstamp_read(&gs, stamp), -1);
+	changed_then_trusted(&roots, &first);
+
+	/* a watched file changed after the walk began (here: every one,
+	 * against a walk begun at the epoch) keeps no stamp, and the old
+	 * one goes: libgit2 may have read the file before the change */
+	{
+		struct timespec epoch = { 0, 0 };
+		struct strbuf err = STRBUF_INIT;
+
+		assert_int_equal(gitstamp_read(&gs, stamp), 0);
+		assert_int_equal(gitstamp_write(&gs, stamp, cache, &epoch, &err), 0);
+		assert_int_equal(access(stamp, F_OK), -1);
+		gitstamp_release(&gs);
+		strbuf_release(&err);
+	}
+	changed_then_trusted(&roots, &first);
+
+	/* a root the stamp has no word on: asked of libgit2 */
+	strvec_push(&roots, "zz/");
+	changed_then_trusted(&roots, &first);
+	strvec_clear(&roots);
+	strbuf_release(&first);
+	strbuf_release(&text);
+	remove_tree();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_walk_outside_a_repository),
 		cmocka_unit_test(test_walk_in_a_repository),
 		cmocka_unit_test(test_preloaded_index),
+		cmocka_unit_test(test_stamp_keeps_git_decisions),
+		cmocka_unit_test(test_stamp_pairs_with_its_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

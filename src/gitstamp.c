@@ -1,0 +1,279 @@
+/* gitstamp.c - .squad/git; see gitstamp.h. */
+#include "gitstamp.h"
+#include "state.h"
+#include "util/xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define GITSTAMP_HEADER "squad-git 1\n"
+
+static void add_path(struct gitstamp *gs, const char *path, char kind,
+		     const struct file_stat *st)
+{
+	if (strmap_get(&gs->watched, path) >= 0)
+		return;
+	strvec_push(&gs->paths, path);
+	strbuf_addch(&gs->kinds, kind);
+	if (st) {
+		gs->stats = xrealloc(gs->stats, gs->paths.nr * sizeof(*gs->stats));
+		gs->stats[gs->paths.nr - 1] = *st;
+	}
+	strmap_put(&gs->watched, gs->paths.v[gs->paths.nr - 1], (int)gs->paths.nr - 1);
+}
+
+/* What is at `path` now, as a stamp keeps it: its kind, and for a file
+ * its stat data (a folder's times change with its names; its inode is
+ * enough to tell that .git is the same). */
+static char stat_now(const char *path, struct file_stat *fst)
+{
+	struct stat st;
+
+	memset(fst, 0, sizeof(*fst));
+	if (stat(path, &st) < 0)
+		return '-';
+	fst->ino = st.st_ino;
+	if (S_ISDIR(st.st_mode))
+		return 'd';
+	fst->mtime_sec = st.st_mtim.tv_sec;
+	fst->mtime_nsec = st.st_mtim.tv_nsec;
+	fst->ctime_sec = st.st_ctim.tv_sec;
+	fst->ctime_nsec = st.st_ctim.tv_nsec;
+	fst->size = st.st_size;
+	return 'f';
+}
+
+static bool parse_u64(const char **p, uint64_t *v)
+{
+	int digits = 0;
+
+	for (*v = 0; **p >= '0' && **p <= '9' && digits < 19; (*p)++, digits++)
+		*v = *v * 10 + (uint64_t)(**p - '0');
+	return digits && *(*p)++ == ' ';
+}
+
+static bool parse_line(struct gitstamp *gs, const char *line)
+{
+	if (line[0] == 'w' && line[1] == ' ' && !gs->workdir && line[2]) {
+		gs->workdir = xstrdup(line + 2);
+		return true;
+	}
+	if (line[0] == 'r' && line[1] == ' ' && (line[2] == '0' || line[2] == '1') &&
+	    line[3] == ' ' && strmap_get(&gs->root_at, line + 4) < 0) {
+		gitstamp_root(gs, line + 4, line[2] == '1');
+		return true;
+	}
+	if (line[0] == 's' && line[1] == ' ' && strchr("fd-c", line[2]) && line[2] &&
+	    line[3] == ' ') {
+		const char *p = line + 4;
+		uint64_t v[6];
+		struct file_stat st;
+
+		for (int i = 0; i < 6; i++)
+			if (!parse_u64(&p, &v[i]))
+				return false;
+		if (*p != '/')
+			return false;
+		st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2],
+					 (int64_t)v[3], (int64_t)v[4], v[5] };
+		add_path(gs, p, line[2], &st);
+		return true;
+	}
+	return false;
+}
+
+int gitstamp_read(struct gitstamp *gs, const char *file)
+{
+	struct strbuf text = STRBUF_INIT;
+	size_t header = strlen(GITSTAMP_HEADER);
+	char *line, *nl;
+	bool whole = true;
+
+	if (strbuf_read_file(&text, file) < 0 || text.len < header ||
+	    memcmp(text.buf, GITSTAMP_HEADER, header)) {
+		strbuf_release(&text);
+		return -1;
+	}
+	for (line = text.buf + header; whole && line < text.buf + text.len; line = nl + 1) {
+		nl = memchr(line, '\n', text.len - (size_t)(line - text.buf));
+		if (!nl)
+			whole = false; /* torn */
+		else
+			*nl = '\0', whole = parse_line(gs, line);
+	}
+	strbuf_release(&text);
+	if (!whole || !gs->workdir) {
+		gitstamp_release(gs);
+		return -1;
+	}
+	return 0;
+}
+
+bool gitstamp_holds(const struct gitstamp *gs)
+{
+	if (!gs->stats)
+		return false;
+	for (size_t i = 0; i < gs->paths.nr; i++) {
+		struct file_stat now;
+		char kind = stat_now(gs->paths.v[i], &now);
+		char was = gs->kinds.buf[i] == 'c' ? 'f' : gs->kinds.buf[i];
+
+		if (kind != was || memcmp(&now, &gs->stats[i], sizeof(now)))
+			return false;
+	}
+	return true;
+}
+
+void gitstamp_watch(struct gitstamp *gs, const char *path)
+{
+	add_path(gs, path, '?', NULL);
+}
+
+/* Does the config text name other files to read ([include] path,
+ * [includeIf ...] path)? Those files are not watched. A word anywhere
+ * is enough to be safe: a false alarm only means no stamp. */
+static bool mentions_include(const char *text)
+{
+	static const char word[] = "include";
+
+	for (const char *p = text; *p; p++) {
+		size_t i = 0;
+
+		while (word[i] && tolower((unsigned char)p[i]) == word[i])
+			i++;
+		if (!word[i])
+			return true;
+	}
+	return false;
+}
+
+void gitstamp_watch_config(struct gitstamp *gs, const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+
+	gitstamp_watch(gs, path);
+	if (strbuf_read_file(&text, path) == 0 && mentions_include(text.buf))
+		gs->unusable = true;
+	strbuf_release(&text);
+}
+
+void gitstamp_root(struct gitstamp *gs, const char *root, bool skipped)
+{
+	if (strmap_get(&gs->root_at, root) >= 0)
+		return;
+	strvec_push(&gs->roots, root);
+	strbuf_addch(&gs->skipped, skipped ? '1' : '0');
+	strmap_put(&gs->root_at, gs->roots.v[gs->roots.nr - 1], (int)gs->roots.nr - 1);
+}
+
+int gitstamp_root_skipped(const struct gitstamp *gs, const char *root)
+{
+	int at = strmap_get(&gs->root_at, root);
+
+	return at < 0 ? -1 : gs->skipped.buf[at] == '1';
+}
+
+/* Was the file last changed before `since`? When there is none, its
+ * nearest folder that is there: a file removed after it was read, or
+ * made after the check, changed that folder. ctime: an mtime can be set
+ * to anything; a ctime is always the time of the change. */
+static bool settled(const char *path, char kind, const struct file_stat *st,
+		    const struct timespec *since)
+{
+	struct timespec changed = { (time_t)st->ctime_sec, (long)st->ctime_nsec };
+
+	if (kind == 'd')
+		return true; /* .git: its inode is all a stamp keeps */
+	if (kind == '-') {
+		struct strbuf folder = STRBUF_INIT;
+		struct stat sst;
+		int rc;
+
+		strbuf_addstr(&folder, path);
+		do {
+			while (folder.len > 1 && folder.buf[folder.len - 1] != '/')
+				strbuf_setlen(&folder, folder.len - 1);
+			if (folder.len > 1)
+				strbuf_setlen(&folder, folder.len - 1);
+			rc = stat(folder.buf, &sst);
+		} while (rc < 0 && folder.len > 1);
+		strbuf_release(&folder);
+		if (rc < 0)
+			return false;
+		changed = sst.st_ctim;
+	}
+	return changed.tv_sec < since->tv_sec ||
+	       (changed.tv_sec == since->tv_sec && changed.tv_nsec < since->tv_nsec);
+}
+
+static void add_stat_line(struct strbuf *out, char kind, const struct file_stat *st,
+			  const char *path)
+{
+	strbuf_addf(out, "s %c %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+		    " %" PRIu64 " %s\n", kind, st->mtime_sec, st->mtime_nsec, st->ctime_sec,
+		    st->ctime_nsec, st->size, st->ino, path);
+}
+
+int gitstamp_write(const struct gitstamp *gs, const char *file, const char *cache_file,
+		   const struct timespec *since, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct file_stat st;
+	bool keep = !gs->unusable && gs->workdir && !strchr(gs->workdir, '\n');
+	int ret;
+
+	strbuf_addstr(&text, GITSTAMP_HEADER);
+	if (keep)
+		strbuf_addf(&text, "w %s\n", gs->workdir);
+	for (size_t i = 0; keep && i < gs->paths.nr; i++) {
+		const char *path = gs->paths.v[i];
+		char kind;
+
+		if (gs->kinds.buf[i] == 'c')
+			continue; /* the cache file of the run that wrote it */
+		kind = stat_now(path, &st);
+		if (path[0] != '/' || strchr(path, '\n') || !settled(path, kind, &st, since))
+			keep = false;
+		else
+			add_stat_line(&text, kind, &st, path);
+	}
+	for (size_t i = 0; keep && i < gs->roots.nr; i++) {
+		if (strchr(gs->roots.v[i], '\n'))
+			keep = false;
+		else
+			strbuf_addf(&text, "r %c %s\n", gs->skipped.buf[i], gs->roots.v[i]);
+	}
+	if (keep && (cache_file[0] != '/' || strchr(cache_file, '\n') ||
+		     stat_now(cache_file, &st) != 'f'))
+		keep = false;
+	if (!keep) {
+		strbuf_release(&text);
+		if (unlink(file) < 0 && errno != ENOENT) {
+			strbuf_addf(err, "cannot remove '%s': %s", file, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	add_stat_line(&text, 'c', &st, cache_file);
+	ret = state_write_file(file, text.buf, text.len, err);
+	strbuf_release(&text);
+	return ret < 0 ? -1 : 1;
+}
+
+void gitstamp_release(struct gitstamp *gs)
+{
+	free(gs->workdir);
+	strvec_clear(&gs->paths);
+	strbuf_release(&gs->kinds);
+	free(gs->stats);
+	strmap_release(&gs->watched);
+	strvec_clear(&gs->roots);
+	strbuf_release(&gs->skipped);
+	strmap_release(&gs->root_at);
+	memset(gs, 0, sizeof(*gs));
+}
