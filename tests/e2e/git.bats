@@ -124,6 +124,46 @@ Y
 	[ "$(wc -l < count)" -eq 4 ]
 }
 
+@test "inputs follow git's ignore rules and index as they change, run after run" {
+	repo
+	squadfile <<'Y'
+version: 1
+default: build
+tasks:
+  build: { run: "echo built >> count", inputs: ["src/**"] }
+Y
+	printf '%s\n' '*.gen' count > .gitignore
+	echo one > src/a/x.gen
+	commit_all
+	# the later runs may take git's decisions from .squad/git (no
+	# libgit2); what they list must be what libgit2 would
+	for i in 1 2 3; do run "$SQUAD"; [ "$status" -eq 0 ]; done
+	[ "$(wc -l < count)" -eq 1 ]
+	echo two > src/a/x.gen # ignored: not an input
+	run "$SQUAD"
+	[[ $output == *"up to date build"* ]]
+	# the rule gone from .gitignore: x.gen is an input now
+	printf '%s\n' count > .gitignore
+	run "$SQUAD"
+	[ "$(wc -l < count)" -eq 2 ]
+	run "$SQUAD"
+	[ "$(wc -l < count)" -eq 2 ]
+	# ignored again, by .git/info/exclude: the input set changed again
+	echo '*.gen' >> .git/info/exclude
+	run "$SQUAD"
+	[ "$(wc -l < count)" -eq 3 ]
+	echo three > src/a/x.gen
+	run "$SQUAD"
+	[ "$(wc -l < count)" -eq 3 ]
+	# tracked by force: an input whatever the rules say
+	git add -f src/a/x.gen
+	run "$SQUAD"
+	[ "$(wc -l < count)" -eq 4 ]
+	echo four > src/a/x.gen
+	run "$SQUAD"
+	[ "$(wc -l < count)" -eq 5 ]
+}
+
 @test "a dependency's change invalidates the tasks behind it" {
 	repo
 	low_top
