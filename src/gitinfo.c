@@ -1124,7 +1124,7 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 		w.repo = NULL;
 	}
 	if (w.repo) {
-		files->in_repo = files->restamp = true;
+		files->in_repo = true;
 		if (!w.index && git_repository_index(&w.index, w.repo) < 0) {
 			git_repository_free(w.repo);
 			return fail(err, "cannot read the index");
@@ -1142,8 +1142,12 @@ int gitinfo_files(struct file_list *files, const char *path, const struct strvec
 		gitinfo_workdir(path, &full);
 	files->root = strbuf_detach(&full, NULL);
 	walk_tree(&w, roots);
-	if (w.repo)
+	if (w.repo) {
 		watch_git_state(w.stamp, w.repo, files);
+		/* a stamp that cannot be kept vouches for no marks: then the
+		 * cache is written only when it must, as outside a repository */
+		files->restamp = !w.stamp->unusable;
+	}
 	git_index_free(w.index);
 	git_repository_free(w.repo);
 	return 0;
