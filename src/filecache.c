@@ -46,20 +46,35 @@ static bool parse_numbers(const char **p, uint64_t *v, int n)
 	return true;
 }
 
+bool filecache_parse_stat(const char **p, struct file_stat *st)
+{
+	uint64_t v[6];
+
+	if (!parse_numbers(p, v, 6))
+		return false;
+	*st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3],
+				  (int64_t)v[4], v[5] };
+	return true;
+}
+
+void filecache_add_stat(struct strbuf *out, const struct file_stat *st)
+{
+	strbuf_addf(out, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64
+		    " ", st->mtime_sec, st->mtime_nsec, st->ctime_sec, st->ctime_nsec, st->size,
+		    st->ino);
+}
+
 /* A file line (without its '\n') into oid, stat data and path; false
  * when it is not whole. */
 static bool parse_file_line(const char *line, char oid[41], struct file_stat *st,
 			    const char **path)
 {
 	const char *p = line + 41;
-	uint64_t v[6];
 
-	if (!is_oid(line) || !parse_numbers(&p, v, 6) || !*p)
+	if (!is_oid(line) || !filecache_parse_stat(&p, st) || !*p)
 		return false;
 	memcpy(oid, line, 40);
 	oid[40] = '\0';
-	*st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2], (int64_t)v[3],
-				  (int64_t)v[4], v[5] };
 	*path = p;
 	return true;
 }
@@ -197,15 +212,10 @@ size_t filecache_apply(const struct filecache *fc, struct file_list *files)
 	return filled;
 }
 
-/* Changed before the listing began, by the coarse clock that stamps
- * file times: a later change shows as another ctime. (ctime, not mtime:
- * an mtime can be set to any time, a ctime is always that of the
- * change.) */
-static bool settled(const struct file_list *files, const struct file_stat *st)
+bool filecache_settled(const struct file_stat *st, const struct timespec *since)
 {
-	return st->ctime_sec < files->listed_at.tv_sec ||
-	       (st->ctime_sec == files->listed_at.tv_sec &&
-		st->ctime_nsec < files->listed_at.tv_nsec);
+	return st->ctime_sec < since->tv_sec ||
+	       (st->ctime_sec == since->tv_sec && st->ctime_nsec < since->tv_nsec);
 }
 
 int filecache_save(const struct file_list *files, const char *path, struct strbuf *err)
@@ -220,7 +230,7 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 		const struct folder_listing *f = &files->folders[i];
 
 		if (strchr(f->path, '\n') || memchr(f->names, '\n', f->names_len) ||
-		    !settled(files, &f->st))
+		    !filecache_settled(&f->st, &files->listed_at))
 			continue;
 		strbuf_addf(&text, "d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64
 			    " %zu ", f->st.mtime_sec, f->st.mtime_nsec, f->st.ctime_sec,
@@ -232,12 +242,11 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 		const struct file_stat *st = &files->stats[i];
 
 		if (strlen(files->oid[i]) != 40 || strchr(files->paths[i], '\n') ||
-		    !settled(files, st))
+		    !filecache_settled(st, &files->listed_at))
 			continue;
 		strbuf_add(&text, files->oid[i], 40);
-		strbuf_addf(&text, " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
-			    " %" PRIu64 " ", st->mtime_sec, st->mtime_nsec, st->ctime_sec,
-			    st->ctime_nsec, st->size, st->ino);
+		strbuf_addch(&text, ' ');
+		filecache_add_stat(&text, st);
 		strbuf_addstr(&text, files->paths[i]);
 		strbuf_addch(&text, '\n');
 	}

@@ -63,6 +63,20 @@ const char *filecache_folder(const struct filecache *fc, const char *path,
  * it filled. */
 size_t filecache_apply(const struct filecache *fc, struct file_list *files);
 
+/* A file's stat data as both .squad caches write it: "MTIME_SEC
+ * MTIME_NSEC CTIME_SEC CTIME_NSEC SIZE INODE ", each number followed by
+ * a space; and read back from *p, which moves past it (false when they
+ * are not all there). */
+void filecache_add_stat(struct strbuf *out, const struct file_stat *st);
+bool filecache_parse_stat(const char **p, struct file_stat *st);
+
+/* Was the file with the stat data `st` last changed before `since`, by
+ * the coarse clock that stamps file times? Only then can its stat data
+ * vouch for what a reader saw after `since`: a later change shows as
+ * another ctime (ctime, not mtime: an mtime can be set to any time, a
+ * ctime is always that of the change). */
+bool filecache_settled(const struct file_stat *st, const struct timespec *since);
+
 /* Write the cache at `path` (temp file + rename) from the ids and the
  * folders `files` knows now, when any id had to be hashed, any folder
  * read or git's marks asked of libgit2 (else the cache holds them

@@ -458,7 +458,7 @@ out:
 	return ret;
 }
 
-static struct file_stat file_stat_of(const struct stat *st)
+struct file_stat file_stat_of(const struct stat *st)
 {
 	return (struct file_stat){ st->st_mtim.tv_sec, st->st_mtim.tv_nsec, st->st_ctim.tv_sec,
 				   st->st_ctim.tv_nsec, st->st_size, st->st_ino };

@@ -41,6 +41,10 @@ struct file_stat {
 	uint64_t ino;
 };
 
+struct stat;
+/* The stat data squad keeps of a file (filecache.h, gitstamp.h). */
+struct file_stat file_stat_of(const struct stat *st);
+
 /* A folder as a walk listed it (its names, sorted as the walk visits
  * them), for filecache.h to keep. */
 struct folder_listing {

@@ -1,11 +1,11 @@
 /* gitstamp.c - .squad/git; see gitstamp.h. */
 #include "gitstamp.h"
+#include "filecache.h"
 #include "state.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,24 +37,12 @@ static char stat_now(const char *path, struct file_stat *fst)
 	memset(fst, 0, sizeof(*fst));
 	if (stat(path, &st) < 0)
 		return '-';
-	fst->ino = st.st_ino;
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
+		fst->ino = st.st_ino;
 		return 'd';
-	fst->mtime_sec = st.st_mtim.tv_sec;
-	fst->mtime_nsec = st.st_mtim.tv_nsec;
-	fst->ctime_sec = st.st_ctim.tv_sec;
-	fst->ctime_nsec = st.st_ctim.tv_nsec;
-	fst->size = st.st_size;
+	}
+	*fst = file_stat_of(&st);
 	return 'f';
-}
-
-static bool parse_u64(const char **p, uint64_t *v)
-{
-	int digits = 0;
-
-	for (*v = 0; **p >= '0' && **p <= '9' && digits < 19; (*p)++, digits++)
-		*v = *v * 10 + (uint64_t)(**p - '0');
-	return digits && *(*p)++ == ' ';
 }
 
 static bool parse_line(struct gitstamp *gs, const char *line)
@@ -71,16 +59,10 @@ static bool parse_line(struct gitstamp *gs, const char *line)
 	if (line[0] == 's' && line[1] == ' ' && strchr("fd-c", line[2]) && line[2] &&
 	    line[3] == ' ') {
 		const char *p = line + 4;
-		uint64_t v[6];
 		struct file_stat st;
 
-		for (int i = 0; i < 6; i++)
-			if (!parse_u64(&p, &v[i]))
-				return false;
-		if (*p != '/')
+		if (!filecache_parse_stat(&p, &st) || *p != '/')
 			return false;
-		st = (struct file_stat){ (int64_t)v[0], (int64_t)v[1], (int64_t)v[2],
-					 (int64_t)v[3], (int64_t)v[4], v[5] };
 		add_path(gs, p, line[2], &st);
 		return true;
 	}
@@ -178,14 +160,13 @@ int gitstamp_root_skipped(const struct gitstamp *gs, const char *root)
 	return at < 0 ? -1 : gs->skipped.buf[at] == '1';
 }
 
-/* Was the file last changed before `since`? When there is none, its
- * nearest folder that is there: a file removed after it was read, or
- * made after the check, changed that folder. ctime: an mtime can be set
- * to anything; a ctime is always the time of the change. */
+/* Was the file last changed before `since` (filecache_settled())? When
+ * there is none, its nearest folder that is there: a file removed after
+ * it was read, or made after the check, changed that folder. */
 static bool settled(const char *path, char kind, const struct file_stat *st,
 		    const struct timespec *since)
 {
-	struct timespec changed = { (time_t)st->ctime_sec, (long)st->ctime_nsec };
+	struct file_stat changed = *st;
 
 	if (kind == 'd')
 		return true; /* .git: its inode is all a stamp keeps */
@@ -205,18 +186,17 @@ static bool settled(const char *path, char kind, const struct file_stat *st,
 		strbuf_release(&folder);
 		if (rc < 0)
 			return false;
-		changed = sst.st_ctim;
+		changed = file_stat_of(&sst);
 	}
-	return changed.tv_sec < since->tv_sec ||
-	       (changed.tv_sec == since->tv_sec && changed.tv_nsec < since->tv_nsec);
+	return filecache_settled(&changed, since);
 }
 
 static void add_stat_line(struct strbuf *out, char kind, const struct file_stat *st,
 			  const char *path)
 {
-	strbuf_addf(out, "s %c %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
-		    " %" PRIu64 " %s\n", kind, st->mtime_sec, st->mtime_nsec, st->ctime_sec,
-		    st->ctime_nsec, st->size, st->ino, path);
+	strbuf_addf(out, "s %c ", kind);
+	filecache_add_stat(out, st);
+	strbuf_addf(out, "%s\n", path);
 }
 
 int gitstamp_write(const struct gitstamp *gs, const char *file, const char *cache_file,
