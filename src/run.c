@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1140,9 +1141,9 @@ static void on_signal(uv_signal_t *handle, int signum)
 
 /* --- the run ------------------------------------------------------- */
 
-int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
-	     const struct run_observer *obs, struct task_result *results,
-	     bool *interrupted, struct strbuf *err)
+static int run_here(const struct plan *plan, struct state *st, const struct run_options *opts,
+		    const struct run_observer *obs, struct task_result *results,
+		    bool *interrupted, struct strbuf *err)
 {
 	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
 	struct runner r;
@@ -1259,6 +1260,52 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	free(r.started_at);
 	*interrupted = r.interrupted;
 	return r.status;
+}
+
+struct run_call {
+	const struct plan *plan;
+	struct state *st;
+	const struct run_options *opts;
+	const struct run_observer *obs;
+	struct task_result *results;
+	bool *interrupted;
+	struct strbuf *err;
+	int status;
+};
+
+static void *run_thread(void *data)
+{
+	struct run_call *c = data;
+
+	c->status = run_here(c->plan, c->st, c->opts, c->obs, c->results, c->interrupted, c->err);
+	return NULL;
+}
+
+/* The loop runs on a thread that has done nothing else. Every exit wakes
+ * the spawning thread, and it wants a CPU at once to start the next task.
+ * A thread that has run flat out for a while (parsing and planning 20,000
+ * tasks) is, from then on, left queued behind the running children
+ * instead and pulled over by the other CPU's idle balancing: at 20,000
+ * tasks, 2.4 times the task migrations, 1.32 CPUs busy of 2 instead of
+ * 1.45, and a run 20 % longer (Linux 6.18). The same burn on another
+ * thread leaves the spawner unharmed; a 5 s sleep after it does not
+ * help. The caller's thread blocks every signal while it waits, so all of them
+ * reach the loop's. If no thread can be had, the run goes on here. */
+int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
+	     const struct run_observer *obs, struct task_result *results,
+	     bool *interrupted, struct strbuf *err)
+{
+	struct run_call c = { plan, st, opts, obs, results, interrupted, err, 0 };
+	sigset_t all, old;
+	pthread_t thread;
+
+	if (pthread_create(&thread, NULL, run_thread, &c))
+		return run_here(plan, st, opts, obs, results, interrupted, err);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_join(thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return c.status;
 }
 
 void run_results_release(struct task_result *results, size_t nr)

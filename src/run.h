@@ -19,6 +19,10 @@
  * the first task, ends the groups still running. A guard that cannot start
  * is not an error: the run goes on unguarded, as it would have before.
  *
+ * The loop runs on a thread of its own (run.c says why): the observer is
+ * called there, while the caller's thread waits with every signal
+ * blocked.
+ *
  * run knows nothing of YAML and prints nothing: it reports through the
  * observer.
  */
