@@ -230,11 +230,22 @@ out:
 	return ret;
 }
 
+/* One NUL-terminated key=value field. Plain appends: this runs for
+ * every task of every plan, where a printf per field was most of it. */
+static void add_field(struct strbuf *out, const char *key, const char *value)
+{
+	strbuf_addstr(out, key);
+	strbuf_addch(out, '=');
+	strbuf_addstr(out, value);
+	strbuf_addch(out, '\0');
+}
+
 static void describe_list(struct strbuf *out, const char *key, const struct strvec *list,
 			  const struct expand_scope *scope)
 {
 	for (size_t i = 0; i < list->nr; i++) {
-		strbuf_addf(out, "%s=", key);
+		strbuf_addstr(out, key);
+		strbuf_addch(out, '=');
 		if (!scope || expand_vars(out, list->v[i], scope, NULL, NULL) < 0)
 			strbuf_addstr(out, list->v[i]);
 		strbuf_addch(out, '\0');
@@ -246,11 +257,12 @@ void worker_describe(const struct squadfile *sf, const struct task *task,
 {
 	struct strvec own = STRVEC_INIT, one = STRVEC_INIT;
 	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
+	char output[16];
 
-	strvec_pushf(&own, "SQUAD_TASK=%s", task->name);
-	strvec_pushf(&own, "SQUAD_ROOT=%s", sf->root);
+	push_var(&own, "SQUAD_TASK=", task->name);
+	push_var(&own, "SQUAD_ROOT=", sf->root);
 	/* NUL-separated key=value fields: no field can forge another */
-	strbuf_addf(out, "task=%s%c", task->name, 0);
+	add_field(out, "task", task->name);
 #define ONE(key, value) \
 	if (value) { strvec_push(&one, value); describe_list(out, key, &one, &scope); strvec_clear(&one); }
 	ONE("run", task->run);
@@ -263,12 +275,13 @@ void worker_describe(const struct squadfile *sf, const struct task *task,
 	describe_list(out, "input", &task->inputs, NULL);
 	describe_list(out, "output", &task->outputs, NULL);
 	describe_list(out, "skill", &task->skills, NULL);
-	strbuf_addf(out, "worker=%s%c", worker->name, 0);
+	add_field(out, "worker", worker->name);
 	describe_list(out, "worker.command", &worker->command, NULL);
 	describe_list(out, "worker.env", &worker->env, NULL);
-	strbuf_addf(out, "worker.output=%d%cworker.prompt_template=%s%cworker.model=%s%c",
-		    (int)worker->output, 0, worker->prompt_template ? worker->prompt_template : "",
-		    0, worker->model ? worker->model : "", 0);
+	snprintf(output, sizeof(output), "%d", (int)worker->output);
+	add_field(out, "worker.output", output);
+	add_field(out, "worker.prompt_template", worker->prompt_template ? worker->prompt_template : "");
+	add_field(out, "worker.model", worker->model ? worker->model : "");
 	strvec_clear(&own);
 }
 
