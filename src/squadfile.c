@@ -460,7 +460,9 @@ static void walk_map(struct loader *l, struct node *map, const char *where,
 				}
 			}
 		} else {
-			if (pair - map->data.mapping.pairs.start == 16)
+			if (pair - map->data.mapping.pairs.start == 16) {
+				strmap_reserve(&seen, (size_t)(map->data.mapping.pairs.top -
+							       map->data.mapping.pairs.start));
 				for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
 					struct node *qk = doc_node(&l->doc, q->key);
 
@@ -468,6 +470,7 @@ static void walk_map(struct loader *l, struct node *map, const char *where,
 					    strmap_get(&seen, scalar(qk)) < 0)
 						strmap_put(&seen, scalar(qk), (int)qk->start_mark.line + 1);
 				}
+			}
 			first = strmap_get(&seen, key);
 		}
 		if (first >= 0) {
@@ -1038,6 +1041,7 @@ static void get_tasks(struct loader *l, struct node *n)
 	sf->tasks = xcalloc(max, sizeof(*sf->tasks));
 	l->task_worker_names = xcalloc(max, sizeof(char *));
 	l->task_worker_marks = xcalloc(max, sizeof(struct mark));
+	strmap_reserve(&sf->task_index, max);
 	walk_map(l, n, "tasks", NULL, tasks_pair, NULL);
 }
 

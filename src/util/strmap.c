@@ -51,6 +51,16 @@ static void rehash(struct strmap *map, size_t cap)
 	free(old);
 }
 
+void strmap_reserve(struct strmap *map, size_t nr)
+{
+	size_t cap = map->cap ? map->cap : 64;
+
+	while ((nr + 1) * 2 > cap)
+		cap *= 2;
+	if (cap > map->cap)
+		rehash(map, cap);
+}
+
 int strmap_put(struct strmap *map, const char *key, int value)
 {
 	struct strmap_entry *e;

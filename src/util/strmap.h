@@ -26,6 +26,9 @@ struct strmap {
 int strmap_get(const struct strmap *map, const char *key);
 /* Set key to value (value >= 0). Returns the previous value, or -1. */
 int strmap_put(struct strmap *map, const char *key, int value);
+/* Make room for `nr` keys in all, so that filling a map whose size is
+ * known costs no rehash on the way. */
+void strmap_reserve(struct strmap *map, size_t nr);
 void strmap_release(struct strmap *map);
 
 #endif
