@@ -126,10 +126,13 @@ static void remove_stale_temps(const struct state *st)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		const char *tmp = strstr(de->d_name, ".tmp.");
+		const char *tmp = NULL;
 		char *end;
 		long pid;
 
+		/* the last ".tmp.": a task's name may hold one of its own */
+		for (const char *p = de->d_name; (p = strstr(p, ".tmp.")); p++)
+			tmp = p;
 		if (!tmp || tmp == de->d_name)
 			continue;
 		errno = 0;
@@ -651,6 +654,9 @@ void task_record_release(struct task_record *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
+static int write_by_rename(const char *path, const char *tmp, const char *data, size_t len,
+			   struct strbuf *err);
+
 /* .squad/FOLDER/ENCODED-TASK-NAME.EXT, the folder created when missing. */
 static void task_file(const struct state *st, const char *folder, const char *task,
 		      const char *ext, struct strbuf *path);
@@ -663,12 +669,18 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
 	int ret;
 
 	task_file(st, "inputs", task, ".txt", &path);
-	ret = state_write_file(path.buf, list->buf, list->len, err);
+	/* the temp file in .squad/ itself, where state_lock() clears what
+	 * a killed squad left: a scan of inputs/ would cost every run a
+	 * readdir of one name per task */
+	strbuf_addf(&tmp, "%s/inputs.%s.tmp.%ld", st->dir, strrchr(path.buf, '/') + 1,
+		    (long)getpid());
+	ret = write_by_rename(path.buf, tmp.buf, list->buf, list->len, err);
 	strbuf_release(&path);
+	strbuf_release(&tmp);
 	return ret;
 }
 
@@ -760,22 +772,22 @@ error:
 	return -1;
 }
 
-int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+/* Write `data` to `tmp`, then rename it over `path`. */
+static int write_by_rename(const char *path, const char *tmp, const char *data, size_t len,
+			   struct strbuf *err)
 {
-	struct strbuf tmp = STRBUF_INIT;
 	struct stat sb;
 	size_t done = 0;
-	int fd, ret = -1;
+	int fd;
 
 	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
 		strbuf_addf(err, "'%s' is a symlink; squad will not write through it", path);
 		return -1;
 	}
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (fd < 0) {
-		strbuf_addf(err, "cannot create '%s': %s", tmp.buf, strerror(errno));
-		goto out;
+		strbuf_addf(err, "cannot create '%s': %s", tmp, strerror(errno));
+		return -1;
 	}
 	while (done < len) {
 		ssize_t n = write(fd, data + done, len - done);
@@ -783,26 +795,34 @@ int state_write_file(const char *path, const char *data, size_t len, struct strb
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			strbuf_addf(err, "cannot write '%s': %s", tmp.buf,
+			strbuf_addf(err, "cannot write '%s': %s", tmp,
 				    n < 0 ? strerror(errno) : "no space");
 			close(fd);
-			unlink(tmp.buf);
-			goto out;
+			unlink(tmp);
+			return -1;
 		}
 		done += (size_t)n;
 	}
 	if (close(fd) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", tmp.buf, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
+		strbuf_addf(err, "cannot write '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
 	}
-	if (rename(tmp.buf, path) < 0) {
+	if (rename(tmp, path) < 0) {
 		strbuf_addf(err, "cannot replace '%s': %s", path, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
+		unlink(tmp);
+		return -1;
 	}
-	ret = 0;
-out:
+	return 0;
+}
+
+int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	ret = write_by_rename(path, tmp.buf, data, len, err);
 	strbuf_release(&tmp);
 	return ret;
 }

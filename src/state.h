@@ -72,9 +72,10 @@ int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it
  * and `wait` is false, -1 on error (reason in err). Once it is held,
- * the temp files of state_write_file() (NAME.tmp.PID) that a process
- * killed mid-write left in .squad/ are removed: those whose PID is no
- * longer alive. */
+ * the temp files of state_write_file() (NAME.tmp.PID) and of
+ * state_save_inputs() (inputs.NAME.tmp.PID, in .squad/ too) that a
+ * process killed mid-write left in .squad/ are removed: those whose PID
+ * is no longer alive. */
 int state_lock(struct state *st, bool wait, struct strbuf *err);
 
 /* Read the journal (lock held). Unreadable lines are skipped. A state
@@ -119,7 +120,8 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 
 /* The input list of `task` at its last success ("PATH\tOID\n" lines, as
  * plan keeps them), in .squad/inputs/: saved after each success of a task
- * with inputs, read by 'squad explain'. save returns 0 or -1 (err);
+ * with inputs, read by 'squad explain'; written atomically by way of a
+ * temp file in .squad/ (see state_lock()). save returns 0 or -1 (err);
  * load returns 0, or -1 when there is none. */
 int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # squad's own files under .squad/ in odd conditions: the temp files
 # (NAME.tmp.PID, see state_write_file()) that a squad killed mid-write
-# leaves behind, which the next squad to take the lock removes when their
-# process is gone; a journal or manifest too large to be squad's.
+# leaves behind (a task's input list's too: its temp file is in .squad/),
+# which the next squad to take the lock removes when their process is
+# gone; a journal or manifest too large to be squad's.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -68,6 +69,27 @@ leave_temps() {
 	[ "$status" -eq 3 ]
 	[ -e ".squad/state.tmp.$$" ]
 	[ ! -e ".squad/state.tmp.$DEAD_PID" ]
+}
+
+@test "a task's input list is written by way of .squad/, so a dead squad's copy is removed too" {
+	mkdir src && echo 'int x;' >src/x.c
+	squadfile <<'Y'
+version: 1
+default: x.tmp.5
+tasks:
+  x.tmp.5: { run: "true", inputs: [src/*.c] }
+Y
+	run "$SQUAD"
+	[ "$status" -eq 0 ]
+	[ -s .squad/inputs/x.tmp.5.txt ]
+	# what kill -9 while the list was written leaves; the task's own
+	# ".tmp." must not hide the PID at the end
+	cp .squad/inputs/x.tmp.5.txt ".squad/inputs.x.tmp.5.txt.tmp.$DEAD_PID"
+	echo 'int y;' >src/x.c
+	run "$SQUAD"
+	[ "$status" -eq 0 ]
+	[ ! -e ".squad/inputs.x.tmp.5.txt.tmp.$DEAD_PID" ]
+	grep -q '^src/x.c' .squad/inputs/x.tmp.5.txt
 }
 
 @test "commands that do not take the lock leave them alone" {

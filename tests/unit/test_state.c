@@ -7,7 +7,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -134,11 +136,47 @@ static void test_compaction_when_worth_it(void **unused)
 	strbuf_release(&path);
 }
 
+/* A task's input list goes to .squad/inputs/ by way of a temp file in
+ * .squad/ itself, which state_lock() clears after a kill -9: never one
+ * in inputs/ (here, a folder in the old temp file's place would fail
+ * the write). */
+static void test_inputs_written_by_way_of_squad_folder(void **unused)
+{
+	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT, path = STRBUF_INIT;
+	struct dirent *de;
+	struct state st;
+	DIR *d;
+
+	(void)unused;
+	open_locked(&st);
+	strbuf_addf(&path, "%s/.squad/inputs/t.txt.tmp.%ld", root, (long)getpid());
+	assert_int_equal(mkdir(path.buf, 0755), 0);
+	strbuf_addstr(&list, "src/a.c\t0123\n");
+	assert_int_equal(state_save_inputs(&st, "t", &list, &err), 0);
+	strbuf_reset(&list);
+	assert_int_equal(state_load_inputs(&st, "t", &list), 0);
+	assert_string_equal(list.buf, "src/a.c\t0123\n");
+	/* and no temp file stays behind in .squad/ */
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/.squad", root);
+	d = opendir(path.buf);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		assert_null(strstr(de->d_name, ".tmp."));
+	closedir(d);
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&list);
+	strbuf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_when_worth_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inputs_written_by_way_of_squad_folder, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
