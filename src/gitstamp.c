@@ -83,10 +83,12 @@ int gitstamp_read(struct gitstamp *gs, const char *file)
 	}
 	for (line = text.buf + header; whole && line < text.buf + text.len; line = nl + 1) {
 		nl = memchr(line, '\n', text.len - (size_t)(line - text.buf));
-		if (!nl)
+		if (!nl) {
 			whole = false; /* torn */
-		else
-			*nl = '\0', whole = parse_line(gs, line);
+			break;
+		}
+		*nl = '\0';
+		whole = parse_line(gs, line);
 	}
 	strbuf_release(&text);
 	if (!whole || !gs->workdir) {

@@ -203,3 +203,20 @@ Y
 		sane "$f" 0 1 2 -- "$SQUAD" -f x/Squadfile -q t
 	done
 }
+
+@test "fuzz_gitstamp inputs: a run in a repository reads them as .squad/git" {
+	local f runs
+	git init -q x && mkdir x/src && echo 'int a;' >x/src/a.c
+	printf 'version: 1\ndefault: t\ntasks:\n  t: { run: "true", inputs: [src/*.c] }\n' >x/Squadfile
+	git -C x add -A && git -C x -c user.email=t@t -c user.name=t commit -qm init
+	sane first 0 -- "$SQUAD" -C x -q
+	for f in $(inputs fuzz_gitstamp); do
+		{ printf 'squad-git 1\n'; cat "$f"; } >x/.squad/git
+		echo "int a; /* $f */" >x/src/a.c
+		runs=$(grep -c '"task":"t"' x/.squad/state)
+		sane "$f" 0 -- "$SQUAD" -C x -q
+		# a stamp it cannot believe costs a libgit2 walk, not the
+		# answer: the changed input was seen, and t ran again
+		[ "$(grep -c '"task":"t"' x/.squad/state)" -eq $((runs + 1)) ]
+	done
+}
