@@ -1289,8 +1289,9 @@ static void *run_thread(void *data)
  * tasks, 2.4 times the task migrations, 1.32 CPUs busy of 2 instead of
  * 1.45, and a run 20 % longer (Linux 6.18). The same burn on another
  * thread leaves the spawner unharmed; a 5 s sleep after it does not
- * help. The caller's thread blocks every signal while it waits, so all of them
- * reach the loop's. If no thread can be had, the run goes on here. */
+ * help. The caller's thread blocks every signal while it waits, so all
+ * of them reach the loop's. If no thread can be had, the run goes on
+ * here. */
 int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
 	     const struct run_observer *obs, struct task_result *results,
 	     bool *interrupted, struct strbuf *err)
