@@ -84,7 +84,7 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 		 bool force, struct strbuf *where, struct strbuf *err)
 {
 	struct strbuf rel = STRBUF_INIT, script = STRBUF_INIT;
-	char *folder;
+	char *folder, *self = NULL;
 	int ret = -1;
 
 	if (hook_path(squadfile, where, &rel, err) < 0)
@@ -103,13 +103,26 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 		goto out;
 	}
 	free(folder);
+	/* by the absolute path of this very binary, found on PATH or not:
+	 * git may run the hook with another PATH (a GUI client) */
+	self = realpath("/proc/self/exe", NULL);
 	strbuf_addf(&script, "#!/bin/sh\n%s; 'squad hook uninstall' removes it.\n", HOOK_MARK);
-	strbuf_addstr(&script, "# Runs the tasks whose inputs the commit changes.\nsquad=");
-	strbuf_add_shell_quoted(&script, squad_command);
-	strbuf_addstr(&script, "\ncommand -v \"$squad\" >/dev/null 2>&1 || squad=squad\n"
+	strbuf_addstr(&script, "# Runs the tasks whose inputs the commit changes, on exactly what is\n"
+		      "# staged (--stash sets the rest aside meanwhile).\nsquad=");
+	strbuf_add_shell_quoted(&script, self ? self : squad_command);
+	strbuf_addstr(&script, "\nif [ ! -x \"$squad\" ]; then\n"
+		      "\tif command -v squad >/dev/null 2>&1; then\n"
+		      "\t\tsquad=squad\n"
+		      "\telse\n"
+		      "\t\tprintf '%s\\n' \"squad: the pre-commit hook cannot find squad ('$squad' is "
+		      "gone and none is on PATH): install it, then run 'squad hook install' "
+		      "again\" >&2\n"
+		      "\t\texit 127\n"
+		      "\tfi\n"
+		      "fi\n"
 		      "cd \"$(git rev-parse --show-toplevel)\" || exit 1\n\"$squad\" -f ");
 	strbuf_add_shell_quoted(&script, rel.buf);
-	strbuf_addstr(&script, " --staged");
+	strbuf_addstr(&script, " --staged --stash");
 	if (target) {
 		strbuf_addstr(&script, " run ");
 		strbuf_add_shell_quoted(&script, target);
@@ -128,6 +141,7 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 	}
 	ret = 0;
 out:
+	free(self);
 	strbuf_release(&rel);
 	strbuf_release(&script);
 	return ret;

@@ -1,0 +1,787 @@
+/* stash.c - unstaged changes set aside for a run and put back; see stash.h. */
+#include "stash.h"
+#include "gitinfo.h"
+#include "state.h"
+#include "util/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MANIFEST_MAGIC "squad-stash 1"
+
+/* What a path holds. squad sets aside files and symlinks; anything else
+ * (a folder) is only ever moved to .squad/kept/, never deleted. */
+enum kind {
+	KIND_NONE = '-',
+	KIND_FILE = 'f',
+	KIND_LINK = 'l',
+	KIND_OTHER = 'd',
+};
+
+struct snapshot {
+	char kind;      /* enum kind */
+	unsigned mode;  /* permission bits, for a file */
+	char oid[41];   /* git blob id of the content (a symlink's: its target) */
+};
+
+struct stash_entry {
+	char *path;             /* relative to the top */
+	struct snapshot saved;  /* the working tree's: what is put back */
+	struct snapshot aside;  /* the index's: what the run sees (mode unused) */
+	char *made_dir;         /* the topmost folder squad made for it, or NULL */
+	git_oid blob;           /* the index's blob, while saving */
+};
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+/* SQUAD_TEST_FAULT=STEP: die here as kill -9 would (stash.h lists the
+ * steps). Always compiled in, so that the binary tested is the one
+ * shipped. */
+static void fault(const char *step)
+{
+	const char *want = getenv("SQUAD_TEST_FAULT");
+
+	if (want && !strcmp(want, step))
+		raise(SIGKILL);
+}
+
+/* While files move, a Ctrl-C waits: it is taken afterwards, with every
+ * file in its place (see take_signals). */
+static void block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaddset(&set, stop_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+/* Consume the stop signals that came while they were blocked: were there any? */
+static bool take_signals(void)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pending, one;
+	bool any = false;
+
+	if (sigpending(&pending) < 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++) {
+		if (sigismember(&pending, stop_signals[i]) != 1)
+			continue;
+		sigemptyset(&one);
+		sigaddset(&one, stop_signals[i]);
+		sigtimedwait(&one, NULL, &zero);
+		any = true;
+	}
+	return any;
+}
+
+static int git_fail(struct strbuf *err, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	strbuf_addf(err, "git: %s: %s", what, e && e->message ? e->message : "unknown error");
+	return -1;
+}
+
+/* What `path` holds now. Returns 0, or -1 (errno) when it cannot be read. */
+static int snapshot_of(const char *path, struct snapshot *snap)
+{
+	struct strbuf data = STRBUF_INIT;
+	struct stat st;
+
+	memset(snap, 0, sizeof(*snap));
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -1;
+		snap->kind = KIND_NONE;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		snap->kind = KIND_FILE;
+		snap->mode = st.st_mode & 07777;
+		if (strbuf_read_file(&data, path) < 0)
+			return -1;
+	} else if (S_ISLNK(st.st_mode)) {
+		ssize_t n;
+
+		snap->kind = KIND_LINK;
+		strbuf_grow(&data, (size_t)st.st_size + 1);
+		n = readlink(path, data.buf, data.alloc);
+		if (n < 0) {
+			strbuf_release(&data);
+			return -1;
+		}
+		strbuf_setlen(&data, (size_t)n);
+	} else {
+		snap->kind = KIND_OTHER;
+		return 0;
+	}
+	gitinfo_hash(data.buf, data.len, snap->oid);
+	strbuf_release(&data);
+	return 0;
+}
+
+/* Does `now` hold what `want` describes? The mode counts when asked. */
+static bool same(const struct snapshot *now, const struct snapshot *want, bool mode)
+{
+	if (now->kind != want->kind)
+		return false;
+	if (now->kind == KIND_NONE || now->kind == KIND_OTHER)
+		return now->kind == KIND_NONE;
+	return !strcmp(now->oid, want->oid) &&
+	       (!mode || now->kind != KIND_FILE || now->mode == want->mode);
+}
+
+/* Make the folders above `full` (an absolute path below top). */
+static void make_parents(const char *top, const char *full)
+{
+	struct strbuf dir = STRBUF_INIT;
+	const char *slash;
+
+	for (slash = strchr(full + strlen(top), '/'); slash; slash = strchr(slash + 1, '/')) {
+		strbuf_reset(&dir);
+		strbuf_add(&dir, full, (size_t)(slash - full));
+		mkdir(dir.buf, 0777);
+	}
+	strbuf_release(&dir);
+}
+
+/* The topmost folder above `rel` that the working tree lacks, or NULL. */
+static char *missing_parent(const char *top, const char *rel)
+{
+	struct strbuf dir = STRBUF_INIT;
+	struct stat st;
+	char *made = NULL;
+
+	for (const char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+		strbuf_reset(&dir);
+		strbuf_addf(&dir, "%s%.*s", top, (int)(slash - rel), rel);
+		if (lstat(dir.buf, &st) < 0 && errno == ENOENT) {
+			made = xstrndup(rel, (size_t)(slash - rel));
+			break;
+		}
+	}
+	strbuf_release(&dir);
+	return made;
+}
+
+/* Remove the folders squad made for a path the working tree did not
+ * have, deepest first, as long as they are empty. */
+static void remove_made_dirs(const struct stash *s, const struct stash_entry *e)
+{
+	struct strbuf dir = STRBUF_INIT;
+	size_t stop;
+	char *slash;
+
+	if (!e->made_dir)
+		return;
+	strbuf_addf(&dir, "%s%s", s->top, e->path);
+	stop = strlen(s->top) + strlen(e->made_dir);
+	while ((slash = strrchr(dir.buf, '/')) && (size_t)(slash - dir.buf) >= stop) {
+		strbuf_setlen(&dir, (size_t)(slash - dir.buf));
+		if (rmdir(dir.buf) < 0)
+			break;
+	}
+	strbuf_release(&dir);
+}
+
+static void blob_path(const struct stash *s, size_t i, struct strbuf *path)
+{
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/%zu", s->dir, i);
+}
+
+/* --- the manifest ------------------------------------------------------ */
+
+/* NUL-separated: any byte but NUL can be in a path. */
+static int write_manifest(const struct stash *s, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
+	int ret;
+
+	strbuf_add(&text, MANIFEST_MAGIC, sizeof(MANIFEST_MAGIC));
+	strbuf_add(&text, s->top, strlen(s->top) + 1);
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct stash_entry *e = &s->entries[i];
+
+		strbuf_addf(&text, "%c %o %s", e->saved.kind, e->saved.mode,
+			    e->saved.oid[0] ? e->saved.oid : "-");
+		strbuf_addch(&text, '\0');
+		strbuf_addf(&text, "%c %s", e->aside.kind, e->aside.oid[0] ? e->aside.oid : "-");
+		strbuf_addch(&text, '\0');
+		strbuf_add(&text, e->made_dir ? e->made_dir : "", strlen(e->made_dir ? e->made_dir : "") + 1);
+		strbuf_add(&text, e->path, strlen(e->path) + 1);
+	}
+	strbuf_addf(&path, "%s/manifest", s->dir);
+	ret = state_write_file(path.buf, text.buf, text.len, err);
+	strbuf_release(&text);
+	strbuf_release(&path);
+	return ret;
+}
+
+static bool parse_snapshot(const char *field, struct snapshot *snap, bool with_mode)
+{
+	char kind, oid[41];
+	unsigned mode = 0;
+	int n = with_mode ? sscanf(field, "%c %o %40s", &kind, &mode, oid)
+			  : sscanf(field, "%c %40s", &kind, oid);
+
+	if (n != (with_mode ? 3 : 2) ||
+	    (kind != KIND_NONE && kind != KIND_FILE && kind != KIND_LINK))
+		return false;
+	memset(snap, 0, sizeof(*snap));
+	snap->kind = kind;
+	snap->mode = mode;
+	if (kind != KIND_NONE) {
+		if (strlen(oid) != 40)
+			return false;
+		memcpy(snap->oid, oid, sizeof(snap->oid));
+	}
+	return true;
+}
+
+static int read_manifest(struct stash *s, const char *text, size_t len, const char *path,
+			 struct strbuf *err)
+{
+	const char *p = text, *end = text + len;
+	const char *field[4];
+
+	if (!len || text[len - 1] || strcmp(p, MANIFEST_MAGIC))
+		goto bad;
+	p += strlen(p) + 1;
+	if (p >= end || *p != '/')
+		goto bad;
+	s->top = xstrdup(p);
+	p += strlen(p) + 1;
+	while (p < end) {
+		struct stash_entry *e;
+
+		for (int f = 0; f < 4; f++) {
+			if (p >= end)
+				goto bad;
+			field[f] = p;
+			p += strlen(p) + 1;
+		}
+		ALLOC_GROW(s->entries, s->nr + 1, s->alloc);
+		e = &s->entries[s->nr];
+		memset(e, 0, sizeof(*e));
+		if (!parse_snapshot(field[0], &e->saved, true) ||
+		    !parse_snapshot(field[1], &e->aside, false) || !*field[3] ||
+		    field[3][0] == '/' || strstr(field[3], "../"))
+			goto bad;
+		e->made_dir = *field[2] ? xstrdup(field[2]) : NULL;
+		e->path = xstrdup(field[3]);
+		s->nr++;
+	}
+	return 0;
+bad:
+	strbuf_addf(err, "'%s' is not a manifest squad wrote; the files it lists are in "
+		    "that folder: move them back by hand, then remove it", path);
+	return -1;
+}
+
+/* Remove the stash folder: only squad's own temp files, never a file
+ * set aside (one left there keeps the folder). */
+static void remove_stash_dir(const struct stash *s)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *d;
+	DIR *dir = opendir(s->dir);
+
+	if (dir) {
+		while ((d = readdir(dir))) {
+			if (strncmp(d->d_name, "aside", 5) && strncmp(d->d_name, "manifest.tmp.", 13))
+				continue;
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s", s->dir, d->d_name);
+			unlink(path.buf);
+		}
+		closedir(dir);
+	}
+	rmdir(s->dir);
+	strbuf_release(&path);
+}
+
+/* --- putting back ------------------------------------------------------ */
+
+/* Move what is at `full` now to .squad/kept/, and say so. */
+static int keep(const struct stash *s, size_t i, const char *full, long long stamp,
+		struct strbuf *notes, struct strbuf *err)
+{
+	struct strbuf to = STRBUF_INIT;
+	const char *base = strrchr(full, '/') + 1;
+
+	mkdir(s->kept, 0777);
+	strbuf_addf(&to, "%s/%lld-%zu-%s", s->kept, stamp, i, base);
+	if (rename(full, to.buf) < 0) {
+		strbuf_addf(err, "cannot move '%s' to '%s': %s", full, to.buf, strerror(errno));
+		strbuf_release(&to);
+		return -1;
+	}
+	strbuf_addf(notes, "'%s' changed while it was set aside; that version is kept as '%s'\n",
+		    s->entries[i].path, to.buf);
+	strbuf_release(&to);
+	return 0;
+}
+
+/* Put entry i back. What is in .squad/stash/ is what remains to be put
+ * back: a file already back (or never moved out) has no copy there. */
+static int put_back(const struct stash *s, size_t i, long long stamp, struct strbuf *notes,
+		    struct strbuf *err)
+{
+	const struct stash_entry *e = &s->entries[i];
+	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT;
+	struct snapshot now;
+	struct stat st;
+	int ret = -1;
+
+	strbuf_addf(&full, "%s%s", s->top, e->path);
+	blob_path(s, i, &blob);
+	if (snapshot_of(full.buf, &now) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", full.buf, strerror(errno));
+		goto out;
+	}
+	if (e->saved.kind != KIND_NONE && lstat(blob.buf, &st) < 0) {
+		/* back already, or never moved: what is there is the user's */
+		ret = 0;
+		goto out;
+	}
+	if (same(&now, &e->saved, true)) {
+		unlink(blob.buf);
+		remove_made_dirs(s, e);
+		ret = 0;
+		goto out;
+	}
+	if (now.kind != KIND_NONE && !same(&now, &e->aside, false)) {
+		if (keep(s, i, full.buf, stamp, notes, err) < 0)
+			goto out;
+	} else if (now.kind != KIND_NONE && e->saved.kind == KIND_NONE && unlink(full.buf) < 0) {
+		strbuf_addf(err, "cannot remove '%s': %s", full.buf, strerror(errno));
+		goto out;
+	}
+	if (e->saved.kind == KIND_NONE) {
+		remove_made_dirs(s, e);
+	} else {
+		make_parents(s->top, full.buf);
+		if (rename(blob.buf, full.buf) < 0) {
+			strbuf_addf(err, "cannot put '%s' back: %s (it is in '%s')", full.buf,
+				    strerror(errno), blob.buf);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	strbuf_release(&full);
+	strbuf_release(&blob);
+	return ret;
+}
+
+/* Put every entry back, then drop the manifest. On an error the others
+ * are still tried, and the manifest stays for the next run. */
+static int restore_all(const struct stash *s, struct strbuf *notes, struct strbuf *err)
+{
+	struct strbuf manifest = STRBUF_INIT;
+	long long stamp = (long long)time(NULL);
+	bool failed = false;
+
+	fault("restore");
+	for (size_t i = 0; i < s->nr; i++) {
+		struct strbuf why = STRBUF_INIT;
+
+		if (put_back(s, i, stamp, notes, &why) < 0) {
+			if (!failed)
+				strbuf_add(err, why.buf, why.len);
+			failed = true;
+		}
+		strbuf_release(&why);
+		if (i == 0)
+			fault("restore-one");
+	}
+	if (failed)
+		return -1;
+	fault("restore-manifest");
+	strbuf_addf(&manifest, "%s/manifest", s->dir);
+	if (unlink(manifest.buf) < 0 && errno != ENOENT) {
+		strbuf_addf(err, "cannot remove '%s': %s", manifest.buf, strerror(errno));
+		strbuf_release(&manifest);
+		return -1;
+	}
+	strbuf_release(&manifest);
+	fault("restore-cleanup");
+	remove_stash_dir(s);
+	return 0;
+}
+
+static void set_dirs(struct stash *s, const char *state_dir)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s/stash", state_dir);
+	s->dir = strbuf_detach(&path, NULL);
+	strbuf_addf(&path, "%s/kept", state_dir);
+	s->kept = strbuf_detach(&path, NULL);
+}
+
+int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *err)
+{
+	struct stash s = STASH_INIT;
+	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
+	sigset_t old;
+	int ret = 0;
+
+	set_dirs(&s, state_dir);
+	strbuf_addf(&path, "%s/manifest", s.dir);
+	if (state_read_file(path.buf, &text) < 0) {
+		if (errno != ENOENT) {
+			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+			ret = -1;
+		} else {
+			remove_stash_dir(&s); /* cut short before it held anything */
+		}
+		goto out;
+	}
+	if (read_manifest(&s, text.buf, text.len, path.buf, err) < 0) {
+		ret = -1;
+		goto out;
+	}
+	block_signals(&old);
+	ret = restore_all(&s, notes, err) < 0 ? -1 : (int)s.nr;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+	stash_release(&s);
+	strbuf_release(&text);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* --- setting aside ----------------------------------------------------- */
+
+/* The bytes git would check out for an index entry: its blob through
+ * the checkout filters (line endings), a symlink's target as it is. */
+static int index_bytes(git_repository *repo, const git_oid *id, const char *path, bool link,
+		       struct strbuf *out, struct strbuf *err)
+{
+	git_blob_filter_options opts;
+	git_blob *blob = NULL;
+	git_buf buf = { 0 };
+
+	git_blob_filter_options_init(&opts, GIT_BLOB_FILTER_OPTIONS_VERSION);
+	if (git_blob_lookup(&blob, repo, id) < 0)
+		return git_fail(err, "cannot read a staged file");
+	if (link) {
+		strbuf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	} else if (git_blob_filter(&buf, blob, path, &opts) < 0) {
+		git_blob_free(blob);
+		return git_fail(err, "cannot filter a staged file");
+	} else {
+		strbuf_add(out, buf.ptr, buf.size);
+	}
+	git_buf_dispose(&buf);
+	git_blob_free(blob);
+	return 0;
+}
+
+/* Add the path a delta names, unless there is nothing to set aside. */
+static int add_entry(struct stash *s, git_repository *repo, git_index *index,
+		     const git_diff_delta *d, struct strbuf *err)
+{
+	struct stash_entry e;
+	struct strbuf full = STRBUF_INIT, bytes = STRBUF_INIT;
+	const git_index_entry *ie = NULL;
+	const char *path = d->status == GIT_DELTA_UNTRACKED ? d->new_file.path : d->old_file.path;
+	int ret = -1;
+
+	memset(&e, 0, sizeof(e));
+	strbuf_addf(&full, "%s%s", s->top, path);
+	if (d->status != GIT_DELTA_UNTRACKED) {
+		ie = git_index_get_bypath(index, path, 0);
+		if (!ie || ie->mode == GIT_FILEMODE_COMMIT) {
+			ret = 0; /* a submodule: its own repository's business */
+			goto out;
+		}
+	}
+	if (snapshot_of(full.buf, &e.saved) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", full.buf, strerror(errno));
+		goto out;
+	}
+	if (e.saved.kind == KIND_OTHER) {
+		if (!ie) {
+			ret = 0; /* an untracked repository inside this one */
+			goto out;
+		}
+		strbuf_addf(err, "cannot set '%s' aside: a folder stands where the index has a "
+			    "file", path);
+		goto out;
+	}
+	if (ie) {
+		bool link = ie->mode == GIT_FILEMODE_LINK;
+
+		if (index_bytes(repo, &ie->id, path, link, &bytes, err) < 0)
+			goto out;
+		e.aside.kind = link ? KIND_LINK : KIND_FILE;
+		gitinfo_hash(bytes.buf, bytes.len, e.aside.oid);
+		e.blob = ie->id;
+		if (e.saved.kind == KIND_NONE)
+			e.made_dir = missing_parent(s->top, path);
+	} else {
+		if (e.saved.kind == KIND_NONE) {
+			ret = 0; /* gone since git looked */
+			goto out;
+		}
+		e.aside.kind = KIND_NONE;
+	}
+	e.path = xstrdup(path);
+	ALLOC_GROW(s->entries, s->nr + 1, s->alloc);
+	s->entries[s->nr++] = e;
+	ret = 0;
+out:
+	strbuf_release(&full);
+	strbuf_release(&bytes);
+	return ret;
+}
+
+static int list_changes(struct stash *s, git_repository *repo, git_index *index,
+			const char *skip, struct strbuf *err)
+{
+	git_diff_options opts;
+	git_diff *diff = NULL;
+	int ret = 0;
+
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
+		     GIT_DIFF_INCLUDE_TYPECHANGE;
+	opts.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
+	if (git_diff_index_to_workdir(&diff, repo, index, &opts) < 0)
+		return git_fail(err, "cannot compare the index with the working tree");
+	for (size_t i = 0; i < git_diff_num_deltas(diff) && !ret; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
+
+		if (skip && !strncmp(path, skip, strlen(skip)))
+			continue;
+		switch (d->status) {
+		case GIT_DELTA_CONFLICTED:
+			strbuf_addf(err, "'%s' has a merge conflict: resolve it first", path);
+			ret = -1;
+			break;
+		case GIT_DELTA_UNTRACKED:
+		case GIT_DELTA_MODIFIED:
+		case GIT_DELTA_DELETED:
+		case GIT_DELTA_TYPECHANGE:
+			ret = add_entry(s, repo, index, d, err);
+			break;
+		default:
+			break;
+		}
+	}
+	git_diff_free(diff);
+	return ret;
+}
+
+/* Write `data` as a new file (or symlink) at `tmp`, in .squad/stash/. */
+static int write_new(const char *tmp, const struct strbuf *data, bool link, bool exec,
+		     struct strbuf *err)
+{
+	struct stat st;
+
+	unlink(tmp);
+	if (link) {
+		if (symlink(data->buf, tmp) == 0)
+			return 0;
+		strbuf_addf(err, "cannot create '%s': %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (state_write_file(tmp, data->buf, data->len, err) < 0)
+		return -1;
+	/* executable as git makes it: x wherever the umask left r */
+	if (exec && (stat(tmp, &st) < 0 || chmod(tmp, st.st_mode | ((st.st_mode & 0444) >> 2)) < 0)) {
+		strbuf_addf(err, "cannot make '%s' executable: %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Move entry i's file into the stash; put the index's version there. */
+static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index *index,
+		     struct strbuf *err)
+{
+	const struct stash_entry *e = &s->entries[i];
+	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT, bytes = STRBUF_INIT;
+	const git_index_entry *ie;
+	int ret = -1;
+
+	strbuf_addf(&full, "%s%s", s->top, e->path);
+	blob_path(s, i, &blob);
+	if (e->saved.kind != KIND_NONE && rename(full.buf, blob.buf) < 0) {
+		strbuf_addf(err, "cannot move '%s' to '%s': %s", full.buf, blob.buf,
+			    strerror(errno));
+		goto out;
+	}
+	if (i == 0)
+		fault("save-moved");
+	if (e->aside.kind != KIND_NONE) {
+		ie = git_index_get_bypath(index, e->path, 0);
+		strbuf_reset(&blob);
+		strbuf_addf(&blob, "%s/aside", s->dir);
+		if (index_bytes(repo, &e->blob, e->path, e->aside.kind == KIND_LINK, &bytes,
+				err) < 0 ||
+		    write_new(blob.buf, &bytes, e->aside.kind == KIND_LINK,
+			      ie && ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE, err) < 0)
+			goto out;
+		make_parents(s->top, full.buf);
+		if (rename(blob.buf, full.buf) < 0) {
+			strbuf_addf(err, "cannot write '%s': %s", full.buf, strerror(errno));
+			unlink(blob.buf);
+			goto out;
+		}
+	}
+	if (i == 0)
+		fault("save-aside");
+	ret = 0;
+out:
+	strbuf_release(&full);
+	strbuf_release(&blob);
+	strbuf_release(&bytes);
+	return ret;
+}
+
+/* The index a commit takes: git names it in $GIT_INDEX_FILE for a hook
+ * (`git commit -a` stages into a temporary one). */
+static int open_index(git_index **index, git_repository *repo, struct strbuf *err)
+{
+	const char *file = getenv("GIT_INDEX_FILE");
+
+	if (file && *file ? git_index_open(index, file) < 0 : git_repository_index(index, repo) < 0)
+		return git_fail(err, "cannot read the index");
+	return 0;
+}
+
+int stash_save(struct stash *s, const char *state_dir, const char *path, struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	char *real_top = NULL, *real_state = NULL;
+	struct strbuf skip = STRBUF_INIT;
+	sigset_t old;
+	size_t done = 0;
+	int ret = -1;
+
+	block_signals(&old);
+	gitinfo_global_init();
+	set_dirs(s, state_dir);
+	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository: --stash sets aside what git "
+			    "has not staged", path);
+		goto out;
+	}
+	if (!git_repository_workdir(repo)) {
+		strbuf_addstr(err, "the repository is bare: it has no working tree");
+		goto out;
+	}
+	s->top = xstrdup(git_repository_workdir(repo));
+	/* .squad/ is squad's: never set aside, whatever git thinks of it */
+	real_top = realpath(s->top, NULL);
+	real_state = realpath(state_dir, NULL);
+	if (real_top && real_state && !strncmp(real_state, real_top, strlen(real_top)) &&
+	    real_state[strlen(real_top)] == '/')
+		strbuf_addf(&skip, "%s/", real_state + strlen(real_top) + 1);
+	if (open_index(&index, repo, err) < 0)
+		goto out;
+	if (git_index_has_conflicts(index)) {
+		strbuf_addstr(err, "the index has merge conflicts: resolve them first");
+		goto out;
+	}
+	if (list_changes(s, repo, index, skip.len ? skip.buf : NULL, err) < 0)
+		goto out;
+	if (!s->nr) {
+		ret = 0;
+		goto out;
+	}
+	if (mkdir(s->dir, 0777) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create '%s': %s", s->dir, strerror(errno));
+		goto out;
+	}
+	fault("save-manifest");
+	if (write_manifest(s, err) < 0)
+		goto out;
+	s->active = true;
+	for (; done < s->nr; done++)
+		if (set_aside(s, done, repo, index, err) < 0)
+			break;
+	if (done < s->nr) {
+		/* what was moved goes back; the error is the set-aside's */
+		struct strbuf notes = STRBUF_INIT, why = STRBUF_INIT;
+
+		if (restore_all(s, &notes, &why) == 0) {
+			s->active = false;
+		} else {
+			strbuf_addf(err, "; and putting back failed: %s (the next squad run tries "
+				    "again)", why.buf);
+		}
+		strbuf_release(&notes);
+		strbuf_release(&why);
+		goto out;
+	}
+	fault("save-done");
+	ret = 0;
+out:
+	if (ret == 0 && take_signals()) {
+		struct strbuf notes = STRBUF_INIT;
+
+		ret = 1;
+		if (s->active && restore_all(s, &notes, err) < 0)
+			ret = -1;
+		else
+			s->active = false;
+		strbuf_release(&notes);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	git_index_free(index);
+	git_repository_free(repo);
+	free(real_top);
+	free(real_state);
+	strbuf_release(&skip);
+	return ret;
+}
+
+int stash_restore(struct stash *s, struct strbuf *notes, struct strbuf *err)
+{
+	sigset_t old;
+	int ret;
+
+	if (!s->active)
+		return 0;
+	block_signals(&old);
+	ret = restore_all(s, notes, err);
+	if (ret == 0) {
+		s->active = false;
+		ret = take_signals() ? 1 : 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+void stash_release(struct stash *s)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		free(s->entries[i].path);
+		free(s->entries[i].made_dir);
+	}
+	free(s->entries);
+	free(s->dir);
+	free(s->kept);
+	free(s->top);
+	memset(s, 0, sizeof(*s));
+}
