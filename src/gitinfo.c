@@ -416,7 +416,11 @@ int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err)
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	if (tree_of(&head, repo, "HEAD", err) < 0)
 		goto out;
-	if (git_repository_index(&index, repo) < 0 ||
+	/* the index the commit takes: git names it for a hook (git commit -a
+	 * stages into a temporary one) */
+	if ((getenv("GIT_INDEX_FILE") && *getenv("GIT_INDEX_FILE")
+	     ? git_index_open(&index, getenv("GIT_INDEX_FILE"))
+	     : git_repository_index(&index, repo)) < 0 ||
 	    git_diff_tree_to_index(&diff, repo, head, index, &opts) < 0) {
 		fail(err, "cannot compare HEAD with the index");
 		goto out;

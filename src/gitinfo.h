@@ -26,7 +26,8 @@ int gitinfo_read(struct gitinfo *gi, const char *path, struct strbuf *err);
 void gitinfo_release(struct gitinfo *gi);
 
 /* The paths a commit would take: staged in the index against HEAD (all
- * of the index on an unborn branch). A rename gives both paths. Paths
+ * of the index on an unborn branch; the index is $GIT_INDEX_FILE when
+ * set, as git sets it for a hook). A rename gives both paths. Paths
  * are relative to the top of the working tree. Returns 0, or -1 with the
  * reason in err (not a repository included). */
 int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err);

@@ -158,6 +158,22 @@ static void make_parents(const char *top, const char *full)
 	strbuf_release(&dir);
 }
 
+/* Remove the folders above `full` that are empty now, up to the top:
+ * an untracked folder set aside is not seen empty by the tasks. */
+static void remove_empty_parents(const char *top, const char *full)
+{
+	struct strbuf dir = STRBUF_INIT;
+	char *slash;
+
+	strbuf_addstr(&dir, full);
+	while ((slash = strrchr(dir.buf, '/')) && (size_t)(slash - dir.buf) >= strlen(top)) {
+		strbuf_setlen(&dir, (size_t)(slash - dir.buf));
+		if (rmdir(dir.buf) < 0)
+			break;
+	}
+	strbuf_release(&dir);
+}
+
 /* The topmost folder above `rel` that the working tree lacks, or NULL. */
 static char *missing_parent(const char *top, const char *rel)
 {
@@ -480,7 +496,9 @@ static int index_bytes(git_repository *repo, const git_oid *id, const char *path
 	git_blob_filter_options_init(&opts, GIT_BLOB_FILTER_OPTIONS_VERSION);
 	if (git_blob_lookup(&blob, repo, id) < 0)
 		return git_fail(err, "cannot read a staged file");
-	if (link) {
+	/* a binary blob comes out of git_blob_filter() empty: it is taken
+	 * as it is, as git checks it out */
+	if (link || git_blob_is_binary(blob)) {
 		strbuf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	} else if (git_blob_filter(&buf, blob, path, &opts) < 0) {
 		git_blob_free(blob);
@@ -631,6 +649,8 @@ static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index 
 	}
 	if (i == 0)
 		fault("save-moved");
+	if (e->aside.kind == KIND_NONE)
+		remove_empty_parents(s->top, full.buf);
 	if (e->aside.kind != KIND_NONE) {
 		ie = git_index_get_bypath(index, e->path, 0);
 		strbuf_reset(&blob);
