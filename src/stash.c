@@ -55,6 +55,18 @@ static void fault(const char *step)
 		raise(SIGKILL);
 }
 
+/* SQUAD_TEST_FAULT=STEP for a step that fails (an error, not a kill):
+ * is it this one? */
+static bool failing(const char *step, struct strbuf *err)
+{
+	const char *want = getenv("SQUAD_TEST_FAULT");
+
+	if (!want || strcmp(want, step))
+		return false;
+	strbuf_addf(err, "%s: failed on purpose (SQUAD_TEST_FAULT)", step);
+	return true;
+}
+
 /* While files move, a Ctrl-C waits: it is taken afterwards, with every
  * file in its place (see take_signals). */
 static void block_signals(sigset_t *old)
@@ -365,6 +377,8 @@ static int put_back(const struct stash *s, size_t i, long long stamp, struct str
 
 	strbuf_addf(&full, "%s%s", s->top, e->path);
 	blob_path(s, i, &blob);
+	if (i == 0 && failing("restore-error", err))
+		goto out;
 	if (snapshot_of(full.buf, &now) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", full.buf, strerror(errno));
 		goto out;
@@ -642,6 +656,8 @@ static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index 
 
 	strbuf_addf(&full, "%s%s", s->top, e->path);
 	blob_path(s, i, &blob);
+	if (i == 1 && failing("save-error", err))
+		goto out;
 	if (e->saved.kind != KIND_NONE && rename(full.buf, blob.buf) < 0) {
 		strbuf_addf(err, "cannot move '%s' to '%s': %s", full.buf, blob.buf,
 			    strerror(errno));
@@ -785,10 +801,9 @@ int stash_restore(struct stash *s, struct strbuf *notes, struct strbuf *err)
 		return 0;
 	block_signals(&old);
 	ret = restore_all(s, notes, err);
-	if (ret == 0) {
-		s->active = false;
+	s->active = false; /* done, or left to the next run's stash_recover() */
+	if (ret == 0)
 		ret = take_signals() ? 1 : 0;
-	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }

@@ -34,7 +34,9 @@
  * path moved out), save-aside (the first path holds the index version),
  * save-done (all set aside), restore (before restoring), restore-one
  * (the first path back), restore-manifest (all back, manifest still
- * there), restore-cleanup (manifest gone, folder not yet).
+ * there), restore-cleanup (manifest gone, folder not yet). Two steps
+ * fail instead, as a full disk would: save-error (setting the second
+ * path aside), restore-error (putting the first back).
  */
 #ifndef SQUAD_STASH_H
 #define SQUAD_STASH_H
@@ -73,9 +75,10 @@ int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *er
  * or if even that failed, the manifest stays for stash_recover()). */
 int stash_save(struct stash *s, const char *state_dir, const char *path, struct strbuf *err);
 
-/* Put back what stash_save() set aside. Returns 0, 1 when a signal came
- * while it worked (all is back; the caller exits as interrupted), or -1
- * (reason in err; the manifest stays for the next run). Notes (files
+/* Put back what stash_save() set aside; s->active is false after it,
+ * whatever happened. Returns 0, 1 when a signal came while it worked
+ * (all is back; the caller exits as interrupted), or -1 (reason in err;
+ * the manifest stays for the next run's stash_recover()). Notes (files
  * kept aside) are appended to `notes`. */
 int stash_restore(struct stash *s, struct strbuf *notes, struct strbuf *err);
 

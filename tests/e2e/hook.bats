@@ -80,6 +80,8 @@ mess_up() {
 	rm -r src/lone
 	ln -sf run.sh src/link
 	echo 'new' > src/untracked.txt
+	printf 'odd\n' > "src/a name with
+a newline, 'quotes' and \$"
 	mkdir -p src/newdir/deep
 	head -c 1000 /dev/urandom > src/newdir/deep/raw.bin
 	chmod 600 src/newdir/deep/raw.bin
@@ -320,6 +322,41 @@ STEPS_WITHOUT="save-manifest restore-cleanup"
 	run git commit -qam all
 	[ "$status" -eq 0 ]
 	[ "$(git log --oneline | wc -l)" -eq 2 ]
+}
+
+@test "a step that fails while setting aside or putting back loses nothing" {
+	project
+	mess_up
+	before=$(tree_state)
+	run env SQUAD_TEST_FAULT=save-error "$SQUAD" --stash noop
+	[ "$status" -eq 1 ]
+	[[ $output == *"squad: save-error: failed on purpose (SQUAD_TEST_FAULT)"* ]]
+	same_tree "$before"
+	[ ! -e .squad/stash ]
+	run env SQUAD_TEST_FAULT=restore-error "$SQUAD" --stash noop
+	[ "$status" -eq 1 ]
+	[[ $output == *"restore-error: failed on purpose (SQUAD_TEST_FAULT); the next squad run here puts the rest back"* ]]
+	[ -e .squad/stash/manifest ]
+	run "$SQUAD" noop
+	[ "$status" -eq 0 ]
+	[[ $output == *"put back "* ]]
+	same_tree "$before"
+	[ ! -e .squad/stash ]
+}
+
+@test "a stash manifest squad did not write stops the run and touches nothing" {
+	project
+	mess_up
+	before=$(tree_state)
+	run env SQUAD_TEST_FAULT=save-done "$SQUAD" --stash noop
+	[ "$status" -eq 137 ]
+	aside=$(tree_state)
+	printf 'not a manifest' > .squad/stash/manifest
+	run "$SQUAD" --stash noop
+	[ "$status" -eq 1 ]
+	[[ $output == *"/.squad/stash/manifest' is not a manifest squad wrote; the files it lists are in that folder"* ]]
+	same_tree "$aside"
+	[ "$(ls .squad/stash | wc -l)" -gt 2 ]
 }
 
 @test "the hook calls the squad that installed it by absolute path, even without it on PATH" {
