@@ -127,7 +127,7 @@ a newline, 'quotes' and \$"
 	[ "$(git show :src/a.txt | head -1)" = "line one" ]
 	[ "$(git show :src/a.txt | tail -1)" = "line 8" ]
 	before=$(tree_state)
-	gitbefore=$(git_state)
+	unstaged=$(git diff --binary)
 	run git commit -qm "first hunk"
 	[ "$status" -eq 0 ]
 	cmp "$SEEN/a.txt" <(git show HEAD:src/a.txt)
@@ -135,7 +135,7 @@ a newline, 'quotes' and \$"
 	same_tree "$before"
 	[ "$(git diff src/a.txt | grep -c '^[-+]line')" -eq 2 ]
 	[ "$(git status --porcelain=v1 src/a.txt)" = " M src/a.txt" ]
-	[ "$gitbefore" != "$(git_state)" ]
+	[ "$(git diff --binary)" = "$unstaged" ]
 }
 
 @test "untracked, binary, deleted, mode and symlink changes: set aside for the task, all back byte for byte" {
@@ -322,6 +322,27 @@ STEPS_WITHOUT="save-manifest restore-cleanup"
 	run git commit -qam all
 	[ "$status" -eq 0 ]
 	[ "$(git log --oneline | wc -l)" -eq 2 ]
+}
+
+@test "--stash outside a repository says why; -n sets nothing aside" {
+	mkdir plain && cd plain
+	squadfile <<'Y'
+version: 1
+default: t
+tasks:
+  t: { run: "true" }
+Y
+	run "$SQUAD" --stash
+	[ "$status" -eq 1 ]
+	[[ $output == *"is not in a git repository: --stash sets aside what git has not staged"* ]]
+	cd ..
+	project
+	mess_up
+	before=$(tree_state)
+	run "$SQUAD" -n --stash check
+	[ "$status" -eq 0 ]
+	[ ! -e .squad/stash ]
+	same_tree "$before"
 }
 
 @test "a step that fails while setting aside or putting back loses nothing" {
