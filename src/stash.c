@@ -26,6 +26,7 @@ enum kind {
 	KIND_FILE = 'f',
 	KIND_LINK = 'l',
 	KIND_OTHER = 'd',
+	KIND_DIR = 'D',  /* a folder set-aside emptied and removed: back with its mode */
 };
 
 struct snapshot {
@@ -170,18 +171,28 @@ static void make_parents(const char *top, const char *full)
 	strbuf_release(&dir);
 }
 
-/* Remove the folders above `full` that are empty now, up to the top:
- * an untracked folder set aside is not seen empty by the tasks. */
-static void remove_empty_parents(const char *top, const char *full)
+/* Remove the folders above `full` that are empty now, up to the top
+ * (the tasks see no untracked folder), each added to the stash as a
+ * KIND_DIR entry with its mode. */
+static void remove_empty_parents(struct stash *s, const char *full)
 {
 	struct strbuf dir = STRBUF_INIT;
+	size_t top = strlen(s->top);
+	struct stat st;
 	char *slash;
 
 	strbuf_addstr(&dir, full);
-	while ((slash = strrchr(dir.buf, '/')) && (size_t)(slash - dir.buf) >= strlen(top)) {
+	while ((slash = strrchr(dir.buf, '/')) && (size_t)(slash - dir.buf) >= top) {
 		strbuf_setlen(&dir, (size_t)(slash - dir.buf));
-		if (rmdir(dir.buf) < 0)
+		if (lstat(dir.buf, &st) < 0 || rmdir(dir.buf) < 0)
 			break;
+		ALLOC_GROW(s->entries, s->nr + 1, s->alloc);
+		memset(&s->entries[s->nr], 0, sizeof(s->entries[s->nr]));
+		s->entries[s->nr].path = xstrdup(dir.buf + top);
+		s->entries[s->nr].saved.kind = KIND_DIR;
+		s->entries[s->nr].saved.mode = st.st_mode & 07777;
+		s->entries[s->nr].aside.kind = KIND_NONE;
+		s->nr++;
 	}
 	strbuf_release(&dir);
 }
@@ -267,12 +278,13 @@ static bool parse_snapshot(const char *field, struct snapshot *snap, bool with_m
 			  : sscanf(field, "%c %40s", &kind, oid);
 
 	if (n != (with_mode ? 3 : 2) ||
-	    (kind != KIND_NONE && kind != KIND_FILE && kind != KIND_LINK))
+	    (kind != KIND_NONE && kind != KIND_FILE && kind != KIND_LINK &&
+	     (!with_mode || kind != KIND_DIR)))
 		return false;
 	memset(snap, 0, sizeof(*snap));
 	snap->kind = kind;
 	snap->mode = mode;
-	if (kind != KIND_NONE) {
+	if (kind != KIND_NONE && kind != KIND_DIR) {
 		if (strlen(oid) != 40)
 			return false;
 		memcpy(snap->oid, oid, sizeof(snap->oid));
@@ -418,6 +430,24 @@ out:
 	return ret;
 }
 
+/* A folder set-aside removed: there again (the files put back in it made
+ * it, or this does), with its mode. */
+static int put_back_dir(const struct stash *s, const struct stash_entry *e, struct strbuf *err)
+{
+	struct strbuf full = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addf(&full, "%s%s", s->top, e->path);
+	make_parents(s->top, full.buf);
+	mkdir(full.buf, 0700);
+	if (chmod(full.buf, e->saved.mode) < 0) {
+		strbuf_addf(err, "cannot put the folder '%s' back: %s", full.buf, strerror(errno));
+		ret = -1;
+	}
+	strbuf_release(&full);
+	return ret;
+}
+
 /* Put every entry back, then drop the manifest. On an error the others
  * are still tried, and the manifest stays for the next run. */
 static int restore_all(const struct stash *s, struct strbuf *notes, struct strbuf *err)
@@ -430,7 +460,8 @@ static int restore_all(const struct stash *s, struct strbuf *notes, struct strbu
 	for (size_t i = 0; i < s->nr; i++) {
 		struct strbuf why = STRBUF_INIT;
 
-		if (put_back(s, i, stamp, notes, &why) < 0) {
+		if ((s->entries[i].saved.kind == KIND_DIR ? put_back_dir(s, &s->entries[i], &why)
+		     : put_back(s, i, stamp, notes, &why)) < 0) {
 			if (!failed)
 				strbuf_add(err, why.buf, why.len);
 			failed = true;
@@ -539,10 +570,16 @@ static int add_entry(struct stash *s, git_repository *repo, git_index *index,
 	strbuf_addf(&full, "%s%s", s->top, path);
 	if (d->status != GIT_DELTA_UNTRACKED) {
 		ie = git_index_get_bypath(index, path, 0);
-		if (!ie || ie->mode == GIT_FILEMODE_COMMIT) {
-			ret = 0; /* a submodule: its own repository's business */
+		/* a submodule is its own repository's business; a path
+		 * outside a sparse checkout is not there to be checked */
+		if (!ie || ie->mode == GIT_FILEMODE_COMMIT ||
+		    (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE)) {
+			ret = 0;
 			goto out;
 		}
+		/* git add -N: not in the commit, so away like an untracked file */
+		if (ie->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD)
+			ie = NULL;
 	}
 	if (snapshot_of(full.buf, &e.saved) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", full.buf, strerror(errno));
@@ -665,9 +702,9 @@ static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index 
 	}
 	if (i == 0)
 		fault("save-moved");
-	if (e->aside.kind == KIND_NONE)
-		remove_empty_parents(s->top, full.buf);
-	if (e->aside.kind != KIND_NONE) {
+	if (e->aside.kind == KIND_NONE) {
+		remove_empty_parents(s, full.buf); /* moves s->entries: e is stale */
+	} else {
 		ie = git_index_get_bypath(index, e->path, 0);
 		strbuf_reset(&blob);
 		strbuf_addf(&blob, "%s/aside", s->dir);
@@ -711,7 +748,7 @@ int stash_save(struct stash *s, const char *state_dir, const char *path, struct 
 	char *real_top = NULL, *real_state = NULL;
 	struct strbuf skip = STRBUF_INIT;
 	sigset_t old;
-	size_t done = 0;
+	size_t done = 0, files;
 	int ret = -1;
 
 	block_signals(&old);
@@ -753,10 +790,15 @@ int stash_save(struct stash *s, const char *state_dir, const char *path, struct 
 	if (write_manifest(s, err) < 0)
 		goto out;
 	s->active = true;
-	for (; done < s->nr; done++)
+	files = s->nr; /* the folders emptied come after */
+	for (; done < files; done++)
 		if (set_aside(s, done, repo, index, err) < 0)
 			break;
-	if (done < s->nr) {
+	/* the folders' modes: lost (made 0777 less the umask) only if
+	 * killed before this */
+	if (done == files && s->nr > files && write_manifest(s, err) < 0)
+		done = 0;
+	if (done < files) {
 		/* what was moved goes back; the error is the set-aside's */
 		struct strbuf notes = STRBUF_INIT, why = STRBUF_INIT;
 

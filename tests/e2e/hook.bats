@@ -17,7 +17,7 @@ tree_state() {
 			if [ -L "$f" ]; then
 				printf 'l %s -> %s\n' "$f" "$(readlink "$f")"
 			elif [ -d "$f" ]; then
-				printf 'd %s\n' "$f"
+				printf 'd %s %s\n' "$(stat -c %a "$f")" "$f"
 			else
 				printf 'f %s %s %s %s\n' "$(stat -c '%a %y' "$f")" \
 					"$(sha256sum < "$f" | cut -c1-64)" "$f"
@@ -85,6 +85,9 @@ a newline, 'quotes' and \$"
 	mkdir -p src/newdir/deep
 	head -c 1000 /dev/urandom > src/newdir/deep/raw.bin
 	chmod 600 src/newdir/deep/raw.bin
+	chmod 700 src/newdir/deep
+	echo 'intent' > src/ita.txt
+	git add -N src/ita.txt
 }
 
 @test "a broken file staged and fixed only in the working tree: git commit fails and commits nothing" {
@@ -148,6 +151,7 @@ a newline, 'quotes' and \$"
 	# the task saw the index's tree
 	[ ! -e "$SEEN/untracked.txt" ]
 	[ ! -e "$SEEN/newdir" ]
+	[ ! -e "$SEEN/ita.txt" ]
 	cmp "$SEEN/blob.bin" <(git show :src/blob.bin)
 	cmp "$SEEN/a.txt" <(git show :src/a.txt)
 	[ "$(cat "$SEEN/lone/only.txt")" = alone ]
