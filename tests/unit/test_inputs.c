@@ -1,7 +1,7 @@
-/* test_gitinfo.c - blob ids, as git computes them; the file walk over
- * many roots (two threads on two CPUs), in a real git repository and
- * outside one; the stamp that lets a walk skip libgit2, and each change
- * to git's state that must stop it. */
+/* test_inputs.c - the files inputs may name, listed over many roots (two
+ * threads on two CPUs) in a real git repository: libgit2's decisions
+ * and blob ids, the preloaded index, the stamp that lets a walk skip
+ * libgit2, and each change to git's state that must stop it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,29 +17,10 @@
 #include <unistd.h>
 
 #include "filecache.h"
+#include "files.h"
 #include "gitinfo.h"
 #include "gitstamp.h"
-
-/* The ids `git hash-object` gives: empty, one line, and more than one
- * read buffer's worth (64 KiB) of bytes. */
-static void test_hash_is_git_blob_id(void **unused)
-{
-	char hex[41];
-	size_t big = 200000;
-	char *data = malloc(big);
-
-	(void)unused;
-	gitinfo_hash("", 0, hex);
-	assert_string_equal(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-	gitinfo_hash("hello\n", 6, hex);
-	assert_string_equal(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
-	assert_non_null(data);
-	for (size_t i = 0; i < big; i++)
-		data[i] = (char)('a' + i % 26);
-	gitinfo_hash(data, big, hex);
-	assert_string_equal(hex, "5c2ea5d482bf8dd5219d3a4e8d49f3b4f29bb016");
-	free(data);
-}
+#include "inputs.h"
 
 #define FOLDERS 80
 
@@ -101,42 +82,11 @@ static void remove_tree(void)
 	assert_int_equal(system(cmd), 0);
 }
 
-static void test_walk_outside_a_repository(void **unused)
-{
-	struct strvec roots = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct file_list files;
-
-	(void)unused;
-	make_tree(&roots);
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_false(files.in_repo);
-	/* every file of every root, in order, from both halves */
-	assert_int_equal(files.nr, 2 * FOLDERS);
-	assert_int_equal(files.nr_folders, FOLDERS);
-	assert_int_equal(files.folders_read, FOLDERS);
-	for (size_t i = 0; i < files.nr; i++) {
-		char want[32];
-
-		snprintf(want, sizeof(want), "d%02zu/%s", i / 2, i % 2 ? "x.log" : "f.c");
-		assert_string_equal(files.paths[i], want);
-		assert_string_equal(files.oid[i], ""); /* no index to vouch */
-		if (i)
-			assert_true(strcmp(files.paths[i - 1], files.paths[i]) < 0);
-	}
-	for (size_t i = 0; i < files.nr_folders; i++)
-		assert_string_equal(files.folders[i].path, roots.v[i]);
-	file_list_release(&files);
-	strvec_clear(&roots);
-	strbuf_release(&err);
-	remove_tree();
-}
-
 static void test_walk_in_a_repository(void **unused)
 {
 	struct strvec roots = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct file_list files;
+	struct inputs in;
 
 	(void)unused;
 	make_tree(&roots);
@@ -144,67 +94,67 @@ static void test_walk_in_a_repository(void **unused)
 	commit_tree();
 	write_old("d05/new.c", "untracked\n");
 
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_true(files.in_repo);
+	assert_int_equal(inputs_list(&in, root, &roots, NULL, &err), 0);
+	assert_true(in.in_repo);
 	/* the ignored logs are not inputs; the untracked file is */
-	assert_int_equal(files.nr, FOLDERS + 1);
-	for (size_t i = 0, n = 0; i < files.nr; i++, n++) {
+	assert_int_equal(in.files.nr, FOLDERS + 1);
+	for (size_t i = 0, n = 0; i < in.files.nr; i++, n++) {
 		char want[32], id[41], text[8];
 
 		if (i == 6) {
-			assert_string_equal(files.paths[i], "d05/new.c");
-			assert_string_equal(files.oid[i], ""); /* not in the index */
+			assert_string_equal(in.files.paths[i], "d05/new.c");
+			assert_string_equal(in.files.oid[i], ""); /* not in the index */
 			n--;
 			continue;
 		}
 		snprintf(want, sizeof(want), "d%02zu/f.c", n);
-		assert_string_equal(files.paths[i], want);
+		assert_string_equal(in.files.paths[i], want);
 		/* the index vouches for each tracked file: its blob id */
 		snprintf(text, sizeof(text), "%02zu\n", n);
-		gitinfo_hash(text, 3, id);
-		assert_string_equal(files.oid[i], id);
+		files_hash(text, 3, id);
+		assert_string_equal(in.files.oid[i], id);
 	}
-	file_list_release(&files);
+	inputs_release(&in);
 	strvec_clear(&roots);
 	strbuf_release(&err);
 	remove_tree();
 }
 
-/* gitinfo_preload() reads the index ahead, and the walk of that folder
+/* inputs_preload() reads the index ahead, and the walk of that folder
  * takes it: here the index file is gone by the time of the walk, and its
  * blob ids still come from the index as it was read. */
 static void test_preloaded_index(void **unused)
 {
 	struct strvec roots = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct file_list files;
+	struct inputs in;
 	char cmd[600], id[41];
 
 	(void)unused;
 	make_tree(&roots);
 	commit_tree();
-	gitinfo_preload(root);
+	inputs_preload(root);
 	gitinfo_global_init(); /* waits for the preload */
 	snprintf(cmd, sizeof(cmd), "rm '%s/.git/index'", root);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_true(files.in_repo);
-	assert_int_equal(files.nr, 2 * FOLDERS);
-	gitinfo_hash("00\n", 3, id);
-	assert_string_equal(files.paths[0], "d00/f.c");
-	assert_string_equal(files.oid[0], id);
-	file_list_release(&files);
+	assert_int_equal(inputs_list(&in, root, &roots, NULL, &err), 0);
+	assert_true(in.in_repo);
+	assert_int_equal(in.files.nr, 2 * FOLDERS);
+	files_hash("00\n", 3, id);
+	assert_string_equal(in.files.paths[0], "d00/f.c");
+	assert_string_equal(in.files.oid[0], id);
+	inputs_release(&in);
 
 	/* taken once: the next walk reads the index (none now), so no file
 	 * is vouched for; nor when the preload was of another folder (it
-	 * is left for gitinfo_global_shutdown() to free) */
+	 * is left for inputs_shutdown() to free) */
 	snprintf(cmd, sizeof(cmd), "%s/d00", root);
-	gitinfo_preload(cmd);
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_true(files.in_repo);
-	assert_string_equal(files.oid[0], "");
-	file_list_release(&files);
-	gitinfo_global_shutdown();
+	inputs_preload(cmd);
+	assert_int_equal(inputs_list(&in, root, &roots, NULL, &err), 0);
+	assert_true(in.in_repo);
+	assert_string_equal(in.files.oid[0], "");
+	inputs_release(&in);
+	inputs_shutdown();
 	strvec_clear(&roots);
 	strbuf_release(&err);
 	remove_tree();
@@ -238,9 +188,9 @@ static void git_in_root(const char *args)
 
 /* One run's walk, as squad run does it: the preload (which checks the
  * stamp), the cache, the walk, and the cache and the stamp saved. The
- * files listed go to `files`; returns whether git's decisions came from
- * the stamp. */
-static bool run_walk(struct file_list *files, const struct strvec *roots)
+ * listing goes to `in`; returns whether git's decisions came from the
+ * stamp. */
+static bool run_walk(struct inputs *in, const struct strvec *roots)
 {
 	struct filecache fc = FILECACHE_INIT;
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, cache = STRBUF_INIT,
@@ -251,22 +201,18 @@ static bool run_walk(struct file_list *files, const struct strvec *roots)
 	mkdir(dir.buf, 0777);
 	strbuf_addf(&cache, "%s/files", dir.buf);
 	strbuf_addf(&stamp, "%s/git", dir.buf);
-	gitinfo_preload(root);
+	inputs_preload(root);
 	filecache_load(&fc, cache.buf);
-	assert_int_equal(gitinfo_files(files, root, roots, &fc, &err), 0);
-	filecache_apply(&fc, files);
+	assert_int_equal(inputs_list(in, root, roots, &fc, &err), 0);
+	filecache_apply(&fc, &in->files);
 	filecache_release(&fc);
-	trusted = files->trusted;
-	assert_true(files->in_repo);
-	assert_non_null(files->stamp);
-	for (size_t i = 0; i < files->nr; i++)
-		gitinfo_file_oid(files, i);
-	if (files->hashed || files->folders_read || files->restamp) {
-		assert_int_equal(filecache_save(files, cache.buf, &err), 0);
-		assert_true(gitstamp_write(files->stamp, stamp.buf, cache.buf, &files->git_since,
-					   &err) >= 0);
-	}
-	gitinfo_global_shutdown();
+	trusted = in->trusted;
+	assert_true(in->in_repo);
+	assert_non_null(in->stamp);
+	for (size_t i = 0; i < in->files.nr; i++)
+		file_list_oid(&in->files, i);
+	assert_int_equal(inputs_save(in, cache.buf, stamp.buf, &err), 0);
+	inputs_shutdown();
 	strbuf_release(&err);
 	strbuf_release(&dir);
 	strbuf_release(&cache);
@@ -286,19 +232,19 @@ static void listed(const struct file_list *files, struct strbuf *out)
  * takes the stamp's word; both list the same files, `want` when given. */
 static void changed_then_trusted(const struct strvec *roots, struct strbuf *first)
 {
-	struct file_list files;
+	struct inputs in;
 	struct strbuf second = STRBUF_INIT;
 
 	settle();
-	assert_false(run_walk(&files, roots));
-	listed(&files, first);
-	file_list_release(&files);
-	assert_true(run_walk(&files, roots));
-	listed(&files, &second);
+	assert_false(run_walk(&in, roots));
+	listed(&in.files, first);
+	inputs_release(&in);
+	assert_true(run_walk(&in, roots));
+	listed(&in.files, &second);
 	/* every id filled, from the cache or by hashing */
-	for (size_t i = 0; i < files.nr; i++)
-		assert_int_equal(strlen(files.oid[i]), 40);
-	file_list_release(&files);
+	for (size_t i = 0; i < in.files.nr; i++)
+		assert_int_equal(strlen(in.files.oid[i]), 40);
+	inputs_release(&in);
 	assert_string_equal(first->buf, second.buf);
 	strbuf_release(&second);
 }
@@ -407,13 +353,13 @@ static void test_stamp_keeps_git_decisions(void **unused)
 	write_bytes(path, text.buf, text.len);
 	settle();
 	{
-		struct file_list files;
+		struct inputs in;
 
-		assert_false(run_walk(&files, &roots));
-		assert_false(files.restamp);
-		file_list_release(&files);
-		assert_false(run_walk(&files, &roots));
-		file_list_release(&files);
+		assert_false(run_walk(&in, &roots));
+		assert_false(in.restamp);
+		inputs_release(&in);
+		assert_false(run_walk(&in, &roots));
+		inputs_release(&in);
 	}
 	strvec_clear(&roots);
 	strbuf_release(&first);
@@ -477,8 +423,6 @@ static void test_stamp_pairs_with_its_cache(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_is_git_blob_id),
-		cmocka_unit_test(test_walk_outside_a_repository),
 		cmocka_unit_test(test_walk_in_a_repository),
 		cmocka_unit_test(test_preloaded_index),
 		cmocka_unit_test(test_stamp_keeps_git_decisions),
