@@ -519,3 +519,40 @@ void gitinfo_tree_close(struct gitinfo_tree *t)
 	git_repository_free(t->repo);
 	free(t);
 }
+
+int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
+		      struct strbuf *workdir, struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_config *config = NULL;
+	git_buf hooks = { 0 };
+	int ret = -1;
+
+	gitinfo_global_init();
+	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository", path);
+		return -1;
+	}
+	if (!git_repository_workdir(repo)) {
+		strbuf_addstr(err, "the repository is bare: no commit runs a hook there");
+		goto out;
+	}
+	if (git_repository_config_snapshot(&config, repo) < 0) {
+		fail(err, "cannot read the configuration");
+		goto out;
+	}
+	strbuf_addstr(workdir, git_repository_workdir(repo));
+	if (git_config_get_path(&hooks, config, "core.hooksPath") == 0) {
+		if (hooks.ptr[0] != '/')
+			strbuf_addstr(hook, workdir->buf);
+		strbuf_addf(hook, "%s/%s", hooks.ptr, name);
+	} else {
+		strbuf_addf(hook, "%shooks/%s", git_repository_path(repo), name);
+	}
+	ret = 0;
+out:
+	git_buf_dispose(&hooks);
+	git_config_free(config);
+	git_repository_free(repo);
+	return ret;
+}

@@ -85,6 +85,15 @@ void gitinfo_tree_state(struct gitinfo_tree *t, const char **gitdir, const char 
 			struct strbuf *excludes_file);
 void gitinfo_tree_close(struct gitinfo_tree *t);
 
+/* The path of the hook `name` (pre-commit) of the repository holding
+ * `path`: in core.hooksPath (relative to the top of the working tree
+ * when not absolute), else in the git folder's hooks/; and the top of
+ * the working tree, with a trailing '/', into `workdir`. Returns 0, or
+ * -1 with the reason in err: not in a repository, a bare one (no commit
+ * runs a hook there), a configuration libgit2 cannot read. */
+int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
+		      struct strbuf *workdir, struct strbuf *err);
+
 /* libgit2's global set-up, once per process. */
 void gitinfo_global_init(void);
 /* Also frees what gitinfo_preload() opened and nothing took. */

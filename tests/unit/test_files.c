@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "scratch_tree.h"
 
 /* The ids `git hash-object` gives: empty, one line, and more than one
  * read buffer's worth (64 KiB) of bytes. */
@@ -61,52 +62,20 @@ static void test_stat_settled_by_ctime(void **unused)
 
 #define FOLDERS 80
 
-static char root[256];
-
-static void write_file(const char *path, const char *text)
-{
-	char full[512];
-	FILE *f;
-
-	snprintf(full, sizeof(full), "%s/%s", root, path);
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* FOLDERS folders d00/ .. d79/, each with f.c ("NN\n") and x.log, d00
- * also with sub/g.c; the roots that name them. */
+/* FOLDERS folders (scratch_folders()), d00 also with sub/g.c. */
 static void make_tree(struct strvec *roots)
 {
-	char path[300], text[8];
+	char path[300];
 
-	snprintf(root, sizeof(root), "%s/squad-files-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(root));
-	for (int i = 0; i < FOLDERS; i++) {
-		snprintf(path, sizeof(path), "%s/d%02d", root, i);
-		assert_int_equal(mkdir(path, 0777), 0);
-		snprintf(path, sizeof(path), "d%02d/f.c", i);
-		snprintf(text, sizeof(text), "%02d\n", i);
-		write_file(path, text);
-		snprintf(path, sizeof(path), "d%02d/x.log", i);
-		write_file(path, "log\n");
-		snprintf(path, sizeof(path), "d%02d/", i);
-		if (roots)
-			strvec_push(roots, path);
-	}
+	scratch_folders("files", FOLDERS, roots);
 	snprintf(path, sizeof(path), "%s/d00/sub", root);
 	assert_int_equal(mkdir(path, 0777), 0);
-	write_file("d00/sub/g.c", "g\n");
+	scratch_write_old("d00/sub/g.c", "g\n");
 }
 
 static void remove_tree(void)
 {
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(scratch_remove(), 0);
 }
 
 static void walk(struct file_list *files, const struct strvec *roots,

@@ -18,49 +18,16 @@
 
 #include "filecache.h"
 #include "files.h"
+#include "scratch_tree.h"
 #include "gitinfo.h"
 #include "gitstamp.h"
 #include "inputs.h"
 
 #define FOLDERS 80
 
-static char root[256];
-
-/* root/PATH holding `text`, last changed an hour ago. */
-static void write_old(const char *path, const char *text)
-{
-	char full[512];
-	struct timespec t[2] = { { time(NULL) - 3600, 0 }, { time(NULL) - 3600, 0 } };
-	FILE *f;
-
-	snprintf(full, sizeof(full), "%s/%s", root, path);
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(utimensat(AT_FDCWD, full, t, 0), 0);
-}
-
-/* FOLDERS folders d00/ .. d79/, each with f.c ("NN\n") and x.log; the
- * roots that name them. */
 static void make_tree(struct strvec *roots)
 {
-	char path[300], text[8];
-
-	snprintf(root, sizeof(root), "%s/squad-walk-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(root));
-	for (int i = 0; i < FOLDERS; i++) {
-		snprintf(path, sizeof(path), "%s/d%02d", root, i);
-		assert_int_equal(mkdir(path, 0777), 0);
-		snprintf(path, sizeof(path), "d%02d/f.c", i);
-		snprintf(text, sizeof(text), "%02d\n", i);
-		write_old(path, text);
-		snprintf(path, sizeof(path), "d%02d/x.log", i);
-		write_old(path, "log\n");
-		snprintf(path, sizeof(path), "d%02d/", i);
-		strvec_push(roots, path);
-	}
+	scratch_folders("walk", FOLDERS, roots);
 }
 
 /* The tree as a git repository, everything in it committed. */
@@ -76,10 +43,7 @@ static void commit_tree(void)
 
 static void remove_tree(void)
 {
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(scratch_remove(), 0);
 }
 
 static void test_walk_in_a_repository(void **unused)
@@ -90,9 +54,9 @@ static void test_walk_in_a_repository(void **unused)
 
 	(void)unused;
 	make_tree(&roots);
-	write_old(".gitignore", "*.log\n");
+	scratch_write_old(".gitignore", "*.log\n");
 	commit_tree();
-	write_old("d05/new.c", "untracked\n");
+	scratch_write_old("d05/new.c", "untracked\n");
 
 	assert_int_equal(inputs_list(&in, root, &roots, NULL, &err), 0);
 	assert_true(in.in_repo);
@@ -263,7 +227,7 @@ static bool lists(const struct strbuf *listing, const char *path)
 static void make_stamped_repo(struct strvec *roots, struct strbuf *first)
 {
 	make_tree(roots);
-	write_old(".gitignore", "*.log\n.squad/\n");
+	scratch_write_old(".gitignore", "*.log\n.squad/\n");
 	commit_tree();
 	changed_then_trusted(roots, first);
 }
@@ -295,26 +259,26 @@ static void test_stamp_keeps_git_decisions(void **unused)
 	assert_false(lists(&first, "d00/x.log"));
 
 	/* another rule in the top .gitignore (above every root) */
-	write_old(".gitignore", "*.c\n.squad/\n");
+	scratch_write_old(".gitignore", "*.c\n.squad/\n");
 	changed_then_trusted(&roots, &first);
 	assert_true(lists(&first, "d00/f.c")); /* tracked: never ignored */
 	assert_true(lists(&first, "d00/x.log"));
 
 	/* a new untracked file: its folder's names are new to git's rules
 	 * (once in the second half of the roots, walked by a thread) */
-	write_old(".gitignore", "*.log\n.squad/\n");
+	scratch_write_old(".gitignore", "*.log\n.squad/\n");
 	changed_then_trusted(&roots, &first);
-	write_old("d65/new.c", "untracked\n");
+	scratch_write_old("d65/new.c", "untracked\n");
 	changed_then_trusted(&roots, &first);
 	assert_true(lists(&first, "d65/new.c"));
-	write_old("d05/new.c", "untracked\n");
-	write_old("d05/new.log", "untracked\n");
+	scratch_write_old("d05/new.c", "untracked\n");
+	scratch_write_old("d05/new.log", "untracked\n");
 	changed_then_trusted(&roots, &first);
 	assert_true(lists(&first, "d05/new.c"));
 	assert_false(lists(&first, "d05/new.log"));
 
 	/* .git/info/exclude */
-	write_old(".git/info/exclude", "new.c\n");
+	scratch_write_old(".git/info/exclude", "new.c\n");
 	changed_then_trusted(&roots, &first);
 	assert_false(lists(&first, "d05/new.c"));
 
@@ -325,23 +289,23 @@ static void test_stamp_keeps_git_decisions(void **unused)
 	assert_false(lists(&first, "d04/x.log"));
 
 	/* a .gitignore in a folder walked, edited in place */
-	write_old("d06/.gitignore", "f.c\nz.c\n");
-	write_old("d06/z.c", "z\n");
+	scratch_write_old("d06/.gitignore", "f.c\nz.c\n");
+	scratch_write_old("d06/z.c", "z\n");
 	changed_then_trusted(&roots, &first);
 	assert_false(lists(&first, "d06/z.c"));
-	write_old("d06/.gitignore", "f.c\nq.c\n");
+	scratch_write_old("d06/.gitignore", "f.c\nq.c\n");
 	changed_then_trusted(&roots, &first);
 	assert_true(lists(&first, "d06/z.c"));
 
 	/* core.excludesFile named in the repository's config */
 	snprintf(path, sizeof(path), "%s/.git/excludes", root);
-	write_old(".git/excludes", "z.c\n");
+	scratch_write_old(".git/excludes", "z.c\n");
 	snprintf(path, sizeof(path), "config core.excludesFile '%s/.git/excludes'", root);
 	git_in_root(path);
 	changed_then_trusted(&roots, &first);
 	assert_false(lists(&first, "d06/z.c"));
 	/* and the file it names */
-	write_old(".git/excludes", "y.c\n");
+	scratch_write_old(".git/excludes", "y.c\n");
 	changed_then_trusted(&roots, &first);
 	assert_true(lists(&first, "d06/z.c"));
 
