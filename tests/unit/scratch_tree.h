@@ -43,7 +43,7 @@ static inline void scratch_write_old(const char *path, const char *text)
  * into `roots` (when not NULL). */
 static inline void scratch_folders(const char *name, int nr, struct strvec *roots)
 {
-	char path[sizeof(root) + 32], text[8];
+	char path[sizeof(root) + 32], text[16];
 
 	assert_true(scratch_make(name));
 	for (int i = 0; i < nr; i++) {
