@@ -106,7 +106,7 @@ static int hash_file(const char *path, char hex[41])
 	return rc;
 }
 
-
+/* One more file into the list, growing its three arrays together. */
 static void add_file(struct file_list *files, const char *path, const char *oid,
 		     const struct stat *st)
 {

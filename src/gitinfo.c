@@ -407,7 +407,6 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 	return 0;
 }
 
-
 /* A working tree as a walk asks about it (files.h): the repository and
  * its index, read once. */
 struct gitinfo_tree {
