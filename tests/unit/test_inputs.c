@@ -384,6 +384,57 @@ static void test_stamp_pairs_with_its_cache(void **unused)
 	remove_tree();
 }
 
+/* Outside a repository: the cache is written when the listing learnt
+ * something (folders read, ids hashed), not when it had all of it from
+ * the cache; no stamp; a cache that cannot be written is an error with
+ * its path, for the caller to warn about. */
+static void test_save_only_what_is_new(void **unused)
+{
+	struct strvec roots = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT, cache = STRBUF_INIT, stamp = STRBUF_INIT,
+		      bad = STRBUF_INIT;
+	struct filecache fc = FILECACHE_INIT;
+	struct inputs in;
+
+	(void)unused;
+	make_tree(&roots);
+	strbuf_addf(&cache, "%s.files", root);
+	strbuf_addf(&stamp, "%s.git", root);
+	strbuf_addf(&bad, "%s/no/such/folder/files", root);
+	settle();
+	assert_int_equal(inputs_list(&in, root, &roots, NULL, &err), 0);
+	assert_false(in.in_repo);
+	assert_null(in.stamp);
+	assert_int_equal(in.files.folders_read, FOLDERS);
+	for (size_t i = 0; i < in.files.nr; i++)
+		file_list_oid(&in.files, i);
+	assert_int_equal(inputs_save(&in, bad.buf, stamp.buf, &err), -1);
+	assert_non_null(strstr(err.buf, bad.buf));
+	strbuf_reset(&err);
+	assert_int_equal(inputs_save(&in, cache.buf, stamp.buf, &err), 0);
+	assert_int_equal(access(cache.buf, F_OK), 0);
+	assert_int_equal(access(stamp.buf, F_OK), -1);
+	inputs_release(&in);
+
+	/* all of it from the cache: nothing to write */
+	filecache_load(&fc, cache.buf);
+	assert_int_equal(inputs_list(&in, root, &roots, &fc, &err), 0);
+	assert_int_equal(filecache_apply(&fc, &in.files), 2 * FOLDERS);
+	filecache_release(&fc);
+	assert_int_equal(in.files.folders_read, 0);
+	assert_int_equal(unlink(cache.buf), 0);
+	assert_int_equal(inputs_save(&in, cache.buf, stamp.buf, &err), 0);
+	assert_int_equal(access(cache.buf, F_OK), -1);
+	inputs_release(&in);
+	inputs_shutdown();
+	strvec_clear(&roots);
+	strbuf_release(&err);
+	strbuf_release(&cache);
+	strbuf_release(&stamp);
+	strbuf_release(&bad);
+	remove_tree();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_preloaded_index),
 		cmocka_unit_test(test_stamp_keeps_git_decisions),
 		cmocka_unit_test(test_stamp_pairs_with_its_cache),
+		cmocka_unit_test(test_save_only_what_is_new),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
