@@ -19,9 +19,9 @@
 #include "completion.h"
 #include "diag.h"
 #include "gitinfo.h"
-#include "gitstamp.h"
 #include "explain.h"
 #include "filecache.h"
+#include "inputs.h"
 #include "graph.h"
 #include "guard.h"
 #include "handoff.h"
@@ -374,7 +374,7 @@ static void pair_finished(void *data, size_t task, const struct task_result *res
 /* What the plan needs from git and the file system: the changed paths
  * when selecting, the files when a task has inputs. */
 static int plan_options(const struct options *o, const struct squadfile *sf,
-			const struct state *st, struct plan_options *po, struct file_list *files,
+			const struct state *st, struct plan_options *po, struct inputs *files,
 			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
 {
 	bool any_inputs = false;
@@ -399,7 +399,7 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	if (!any_inputs || (o->dry_run && !st))
 		return 0;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
-	gitinfo_workdir(sf->root, &top);
+	inputs_workdir(sf->root, &top);
 	strbuf_addf(&root, "%s/", sf->root);
 	if (!strncmp(root.buf, top.buf, top.len))
 		strbuf_addstr(prefix, root.buf + top.len);
@@ -409,11 +409,11 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		strbuf_addf(&root, "%s/files", st->dir);
 		filecache_load(&cache, root.buf);
 	}
-	ret = gitinfo_files(files, sf->root, &roots, &cache, err);
+	ret = inputs_list(files, sf->root, &roots, &cache, err);
 	if (!ret)
-		filecache_apply(&cache, files);
+		filecache_apply(&cache, &files->files);
 	filecache_release(&cache);
-	po->files = files;
+	po->files = &files->files;
 	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
 	strbuf_release(&top);
@@ -491,7 +491,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	int ret = EXIT_OK;
 	size_t failed = 0, handoff = 0;
 	struct plan_options po;
-	struct file_list files = { 0 };
+	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 
@@ -543,18 +543,15 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->dry_run && (files.hashed || files.folders_read || files.restamp)) {
+	if (!o->dry_run) {
 		/* ids hashed, folders read, git's decisions asked for this
 		 * plan: kept for the next run (a cache, so failing to write
-		 * it costs time, not correctness), the stamp that vouches
-		 * for git's after it */
+		 * it costs time, not correctness) */
 		struct strbuf path = STRBUF_INIT, stamp = STRBUF_INIT;
 
 		strbuf_addf(&path, "%s/files", st.dir);
 		strbuf_addf(&stamp, "%s/git", st.dir);
-		if (filecache_save(&files, path.buf, &err) < 0 ||
-		    (files.stamp &&
-		     gitstamp_write(files.stamp, stamp.buf, path.buf, &files.git_since, &err) < 0))
+		if (inputs_save(&files, path.buf, stamp.buf, &err) < 0)
 			fprintf(stderr, "squad: warning: %s\n", err.buf);
 		strbuf_reset(&err);
 		strbuf_release(&path);
@@ -664,7 +661,7 @@ out:
 	plan_release(&plan);
 	if (have_state)
 		state_close(&st);
-	file_list_release(&files);
+	inputs_release(&files);
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
@@ -778,7 +775,7 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	struct state st;
 	struct plan plan;
 	struct plan_options po;
-	struct file_list files = { 0 };
+	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
 	bool have_state;
@@ -801,7 +798,7 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	}
 	plan_release(&plan);
 	state_close(&st);
-	file_list_release(&files);
+	inputs_release(&files);
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&err);
@@ -1132,7 +1129,7 @@ int main(int argc, char **argv)
 		 * with --stash: the files change under it before the walk) */
 		char *folder = squadfile_folder(o.file);
 
-		gitinfo_preload(folder);
+		inputs_preload(folder);
 		free(folder);
 	}
 	ret = load(&sf, &g, &skills, &o);
@@ -1163,7 +1160,7 @@ int main(int argc, char **argv)
 	}
 out:
 	route_skills_release(&skills);
-	gitinfo_global_shutdown();
+	inputs_shutdown();
 	free(self);
 	graph_release(&g);
 	squadfile_release(&sf);

@@ -2,7 +2,7 @@
 #include "plan.h"
 #include "diag.h"
 #include "expand.h"
-#include "gitinfo.h"
+#include "files.h"
 #include "glob.h"
 #include "worker.h"
 #include "util/xalloc.h"
@@ -148,7 +148,7 @@ static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_
 			continue;
 		/* by hand, not strbuf_addf: this runs for every input of every
 		 * task, and vsnprintf was most of a no-op run's time */
-		oid = gitinfo_file_oid(files, i);
+		oid = file_list_oid(files, i);
 		strbuf_addstr(text, "in=");
 		strbuf_add(text, files->paths[i], strlen(files->paths[i]) + 1);
 		strbuf_add(text, oid, strlen(oid) + 1);
@@ -212,7 +212,7 @@ static int compute_fingerprints(struct plan *plan, const struct state *st,
 			strbuf_addstr(&text, "need=");
 			strbuf_add(&text, plan_fingerprint(plan, (size_t)g->deps[e]), 41);
 		}
-		gitinfo_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
+		files_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
 	}
 	strbuf_release(&text);
 	free(need);

@@ -1,7 +1,7 @@
 /* plan.h - what a run will do: targets, closure, order, and per task
  * whether squad runs it, hands it off, or already has its result.
  *
- * With a file list (gitinfo_files()), a task with `inputs` gets a
+ * With a file list (inputs_list()), a task with `inputs` gets a
  * fingerprint that covers the contents of every file its globs match;
  * when it equals the one recorded at its last success and its outputs
  * exist, the task is up to date. With changed paths (--staged,
@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gitinfo.h"
+#include "files.h"
 #include "graph.h"
 #include "squadfile.h"
 #include "state.h"
@@ -78,7 +78,7 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 
 /* The folders (relative to the files' root, "" or ending in '/') under
  * which the inputs and outputs of sf's tasks can match, sorted and
- * unique: what gitinfo_files() must list. `prefix` is the Squadfile's
+ * unique: what inputs_list() must list. `prefix` is the Squadfile's
  * folder relative to that root. */
 void plan_input_roots(const struct squadfile *sf, const char *prefix, struct strvec *roots);
 

@@ -1,5 +1,6 @@
 /* stash.c - unstaged changes set aside for a run and put back; see stash.h. */
 #include "stash.h"
+#include "files.h"
 #include "gitinfo.h"
 #include "state.h"
 #include "util/xalloc.h"
@@ -141,7 +142,7 @@ static int snapshot_of(const char *path, struct snapshot *snap)
 		snap->kind = KIND_OTHER;
 		return 0;
 	}
-	gitinfo_hash(data.buf, data.len, snap->oid);
+	files_hash(data.buf, data.len, snap->oid);
 	strbuf_release(&data);
 	return 0;
 }
@@ -600,7 +601,7 @@ static int add_entry(struct stash *s, git_repository *repo, git_index *index,
 		if (index_bytes(repo, &ie->id, path, link, &bytes, err) < 0)
 			goto out;
 		e.aside.kind = link ? KIND_LINK : KIND_FILE;
-		gitinfo_hash(bytes.buf, bytes.len, e.aside.oid);
+		files_hash(bytes.buf, bytes.len, e.aside.oid);
 		e.blob = ie->id;
 		if (e.saved.kind == KIND_NONE)
 			e.made_dir = missing_parent(s->top, path);
