@@ -5,7 +5,6 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
-#include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,56 +13,24 @@
 /* The line that tells squad's hook from any other. */
 #define HOOK_MARK "# squad-hook: written by 'squad hook install'"
 
-static int fail(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "git: %s: %s", what, e && e->message ? e->message : "unknown error");
-	return -1;
-}
-
 /* The hook's path, and the Squadfile's path relative to the working
  * tree's top, for the repository holding `squadfile`. */
 static int hook_path(const char *squadfile, struct strbuf *path, struct strbuf *rel,
 		     struct strbuf *err)
 {
-	git_repository *repo = NULL;
-	git_config *config = NULL;
-	git_buf hooks = { 0 };
-	const char *workdir;
+	struct strbuf workdir = STRBUF_INIT;
 	int ret = -1;
 
-	gitinfo_global_init();
-	if (git_repository_open_ext(&repo, squadfile, 0, NULL) < 0) {
-		strbuf_addf(err, "'%s' is not in a git repository", squadfile);
-		return -1;
-	}
-	workdir = git_repository_workdir(repo);
-	if (!workdir) {
-		strbuf_addstr(err, "the repository is bare: no commit runs a pre-commit hook there");
+	if (gitinfo_hook_path(squadfile, "pre-commit", path, &workdir, err) < 0)
+		goto out;
+	if (strncmp(squadfile, workdir.buf, workdir.len)) {
+		strbuf_addf(err, "'%s' is not inside the working tree '%s'", squadfile, workdir.buf);
 		goto out;
 	}
-	if (git_repository_config_snapshot(&config, repo) < 0) {
-		fail(err, "cannot read the configuration");
-		goto out;
-	}
-	if (git_config_get_path(&hooks, config, "core.hooksPath") == 0) {
-		if (hooks.ptr[0] != '/')
-			strbuf_addstr(path, workdir);
-		strbuf_addf(path, "%s/pre-commit", hooks.ptr);
-	} else {
-		strbuf_addf(path, "%shooks/pre-commit", git_repository_path(repo));
-	}
-	if (strncmp(squadfile, workdir, strlen(workdir))) {
-		strbuf_addf(err, "'%s' is not inside the working tree '%s'", squadfile, workdir);
-		goto out;
-	}
-	strbuf_addstr(rel, squadfile + strlen(workdir));
+	strbuf_addstr(rel, squadfile + workdir.len);
 	ret = 0;
 out:
-	git_buf_dispose(&hooks);
-	git_config_free(config);
-	git_repository_free(repo);
+	strbuf_release(&workdir);
 	return ret;
 }
 

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <git2.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,7 +40,8 @@ struct stash_entry {
 	struct snapshot saved;  /* the working tree's: what is put back */
 	struct snapshot aside;  /* the index's: what the run sees (mode unused) */
 	char *made_dir;         /* the topmost folder squad made for it, or NULL */
-	git_oid blob;           /* the index's blob, while saving */
+	struct strbuf *bytes;   /* while saving: what git checks out there */
+	bool exec;              /* ... as an executable file */
 };
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
@@ -99,14 +99,6 @@ static bool take_signals(void)
 		any = true;
 	}
 	return any;
-}
-
-static int git_fail(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "git: %s: %s", what, e && e->message ? e->message : "unknown error");
-	return -1;
 }
 
 /* What `path` holds now. Returns 0, or -1 (errno) when it cannot be read. */
@@ -530,133 +522,47 @@ out:
 
 /* --- setting aside ----------------------------------------------------- */
 
-/* The bytes git would check out for an index entry: its blob through
- * the checkout filters (line endings), a symlink's target as it is. */
-static int index_bytes(git_repository *repo, const git_oid *id, const char *path, bool link,
-		       struct strbuf *out, struct strbuf *err)
-{
-	git_blob_filter_options opts;
-	git_blob *blob = NULL;
-	git_buf buf = { 0 };
-
-	git_blob_filter_options_init(&opts, GIT_BLOB_FILTER_OPTIONS_VERSION);
-	if (git_blob_lookup(&blob, repo, id) < 0)
-		return git_fail(err, "cannot read a staged file");
-	/* a binary blob comes out of git_blob_filter() empty: it is taken
-	 * as it is, as git checks it out */
-	if (link || git_blob_is_binary(blob)) {
-		strbuf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	} else if (git_blob_filter(&buf, blob, path, &opts) < 0) {
-		git_blob_free(blob);
-		return git_fail(err, "cannot filter a staged file");
-	} else {
-		strbuf_add(out, buf.ptr, buf.size);
-	}
-	git_buf_dispose(&buf);
-	git_blob_free(blob);
-	return 0;
-}
-
-/* Add the path a delta names, unless there is nothing to set aside. */
-static int add_entry(struct stash *s, git_repository *repo, git_index *index,
-		     const git_diff_delta *d, struct strbuf *err)
+/* Add the path git lists, unless there is nothing to set aside there. */
+static int add_entry(struct stash *s, struct gitinfo_unstaged *u, struct strbuf *err)
 {
 	struct stash_entry e;
-	struct strbuf full = STRBUF_INIT, bytes = STRBUF_INIT;
-	const git_index_entry *ie = NULL;
-	const char *path = d->status == GIT_DELTA_UNTRACKED ? d->new_file.path : d->old_file.path;
+	struct strbuf full = STRBUF_INIT;
 	int ret = -1;
 
 	memset(&e, 0, sizeof(e));
-	strbuf_addf(&full, "%s%s", s->top, path);
-	if (d->status != GIT_DELTA_UNTRACKED) {
-		ie = git_index_get_bypath(index, path, 0);
-		/* a submodule is its own repository's business; a path
-		 * outside a sparse checkout is not there to be checked */
-		if (!ie || ie->mode == GIT_FILEMODE_COMMIT ||
-		    (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE)) {
-			ret = 0;
-			goto out;
-		}
-		/* git add -N: not in the commit, so away like an untracked file */
-		if (ie->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD)
-			ie = NULL;
-	}
+	strbuf_addf(&full, "%s%s", s->top, u->path);
 	if (snapshot_of(full.buf, &e.saved) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", full.buf, strerror(errno));
 		goto out;
 	}
 	if (e.saved.kind == KIND_OTHER) {
-		if (!ie) {
-			ret = 0; /* an untracked repository inside this one */
-			goto out;
+		ret = 0; /* an untracked repository inside this one */
+		if (u->in_commit) {
+			strbuf_addf(err, "cannot set '%s' aside: a folder stands where the index has "
+				    "a file", u->path);
+			ret = -1;
 		}
-		strbuf_addf(err, "cannot set '%s' aside: a folder stands where the index has a "
-			    "file", path);
 		goto out;
 	}
-	if (ie) {
-		bool link = ie->mode == GIT_FILEMODE_LINK;
-
-		if (index_bytes(repo, &ie->id, path, link, &bytes, err) < 0)
-			goto out;
-		e.aside.kind = link ? KIND_LINK : KIND_FILE;
-		files_hash(bytes.buf, bytes.len, e.aside.oid);
-		e.blob = ie->id;
+	if (u->in_commit) {
+		e.aside.kind = u->link ? KIND_LINK : KIND_FILE;
+		files_hash(u->content.buf, u->content.len, e.aside.oid);
+		e.bytes = &u->content;
+		e.exec = u->exec;
 		if (e.saved.kind == KIND_NONE)
-			e.made_dir = missing_parent(s->top, path);
+			e.made_dir = missing_parent(s->top, u->path);
+	} else if (e.saved.kind == KIND_NONE) {
+		ret = 0; /* gone since git looked */
+		goto out;
 	} else {
-		if (e.saved.kind == KIND_NONE) {
-			ret = 0; /* gone since git looked */
-			goto out;
-		}
 		e.aside.kind = KIND_NONE;
 	}
-	e.path = xstrdup(path);
+	e.path = xstrdup(u->path);
 	ALLOC_GROW(s->entries, s->nr + 1, s->alloc);
 	s->entries[s->nr++] = e;
 	ret = 0;
 out:
 	strbuf_release(&full);
-	strbuf_release(&bytes);
-	return ret;
-}
-
-static int list_changes(struct stash *s, git_repository *repo, git_index *index,
-			const char *skip, struct strbuf *err)
-{
-	git_diff_options opts;
-	git_diff *diff = NULL;
-	int ret = 0;
-
-	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-	opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
-		     GIT_DIFF_INCLUDE_TYPECHANGE;
-	opts.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
-	if (git_diff_index_to_workdir(&diff, repo, index, &opts) < 0)
-		return git_fail(err, "cannot compare the index with the working tree");
-	for (size_t i = 0; i < git_diff_num_deltas(diff) && !ret; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-		const char *path = d->new_file.path ? d->new_file.path : d->old_file.path;
-
-		if (skip && !strncmp(path, skip, strlen(skip)))
-			continue;
-		switch (d->status) {
-		case GIT_DELTA_CONFLICTED:
-			strbuf_addf(err, "'%s' has a merge conflict: resolve it first", path);
-			ret = -1;
-			break;
-		case GIT_DELTA_UNTRACKED:
-		case GIT_DELTA_MODIFIED:
-		case GIT_DELTA_DELETED:
-		case GIT_DELTA_TYPECHANGE:
-			ret = add_entry(s, repo, index, d, err);
-			break;
-		default:
-			break;
-		}
-	}
-	git_diff_free(diff);
 	return ret;
 }
 
@@ -684,12 +590,10 @@ static int write_new(const char *tmp, const struct strbuf *data, bool link, bool
 }
 
 /* Move entry i's file into the stash; put the index's version there. */
-static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index *index,
-		     struct strbuf *err)
+static int set_aside(struct stash *s, size_t i, struct strbuf *err)
 {
 	const struct stash_entry *e = &s->entries[i];
-	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT, bytes = STRBUF_INIT;
-	const git_index_entry *ie;
+	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT;
 	int ret = -1;
 
 	strbuf_addf(&full, "%s%s", s->top, e->path);
@@ -706,13 +610,9 @@ static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index 
 	if (e->aside.kind == KIND_NONE) {
 		remove_empty_parents(s, full.buf); /* moves s->entries: e is stale */
 	} else {
-		ie = git_index_get_bypath(index, e->path, 0);
 		strbuf_reset(&blob);
 		strbuf_addf(&blob, "%s/aside", s->dir);
-		if (index_bytes(repo, &e->blob, e->path, e->aside.kind == KIND_LINK, &bytes,
-				err) < 0 ||
-		    write_new(blob.buf, &bytes, e->aside.kind == KIND_LINK,
-			      ie && ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE, err) < 0)
+		if (write_new(blob.buf, e->bytes, e->aside.kind == KIND_LINK, e->exec, err) < 0)
 			goto out;
 		make_parents(s->top, full.buf);
 		if (rename(blob.buf, full.buf) < 0) {
@@ -727,58 +627,33 @@ static int set_aside(struct stash *s, size_t i, git_repository *repo, git_index 
 out:
 	strbuf_release(&full);
 	strbuf_release(&blob);
-	strbuf_release(&bytes);
 	return ret;
-}
-
-/* The index a commit takes: git names it in $GIT_INDEX_FILE for a hook
- * (`git commit -a` stages into a temporary one). */
-static int open_index(git_index **index, git_repository *repo, struct strbuf *err)
-{
-	const char *file = getenv("GIT_INDEX_FILE");
-
-	if (file && *file ? git_index_open(index, file) < 0 : git_repository_index(index, repo) < 0)
-		return git_fail(err, "cannot read the index");
-	return 0;
 }
 
 int stash_save(struct stash *s, const char *state_dir, const char *path, struct strbuf *err)
 {
-	git_repository *repo = NULL;
-	git_index *index = NULL;
+	struct gitinfo_unstaged *list = NULL;
+	struct strbuf top = STRBUF_INIT, skip = STRBUF_INIT;
 	char *real_top = NULL, *real_state = NULL;
-	struct strbuf skip = STRBUF_INIT;
+	size_t nr = 0, done = 0, files;
 	sigset_t old;
-	size_t done = 0, files;
 	int ret = -1;
 
 	block_signals(&old);
-	gitinfo_global_init();
 	set_dirs(s, state_dir);
-	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
-		strbuf_addf(err, "'%s' is not in a git repository: --stash sets aside what git "
-			    "has not staged", path);
+	if (gitinfo_unstaged(path, &list, &nr, &top, err) < 0)
 		goto out;
-	}
-	if (!git_repository_workdir(repo)) {
-		strbuf_addstr(err, "the repository is bare: it has no working tree");
-		goto out;
-	}
-	s->top = xstrdup(git_repository_workdir(repo));
+	s->top = strbuf_detach(&top, NULL);
 	/* .squad/ is squad's: never set aside, whatever git thinks of it */
 	real_top = realpath(s->top, NULL);
 	real_state = realpath(state_dir, NULL);
 	if (real_top && real_state && !strncmp(real_state, real_top, strlen(real_top)) &&
 	    real_state[strlen(real_top)] == '/')
 		strbuf_addf(&skip, "%s/", real_state + strlen(real_top) + 1);
-	if (open_index(&index, repo, err) < 0)
-		goto out;
-	if (git_index_has_conflicts(index)) {
-		strbuf_addstr(err, "the index has merge conflicts: resolve them first");
-		goto out;
-	}
-	if (list_changes(s, repo, index, skip.len ? skip.buf : NULL, err) < 0)
-		goto out;
+	for (size_t i = 0; i < nr; i++)
+		if ((!skip.len || strncmp(list[i].path, skip.buf, skip.len)) &&
+		    add_entry(s, &list[i], err) < 0)
+			goto out;
 	if (!s->nr) {
 		ret = 0;
 		goto out;
@@ -793,7 +668,7 @@ int stash_save(struct stash *s, const char *state_dir, const char *path, struct 
 	s->active = true;
 	files = s->nr; /* the folders emptied come after */
 	for (; done < files; done++)
-		if (set_aside(s, done, repo, index, err) < 0)
+		if (set_aside(s, done, err) < 0)
 			break;
 	/* the folders' modes: lost (made 0777 less the umask) only if
 	 * killed before this */
@@ -827,11 +702,14 @@ out:
 		strbuf_release(&notes);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	git_index_free(index);
-	git_repository_free(repo);
+	/* the index's bytes are the list's, and only needed until here */
+	for (size_t i = 0; i < s->nr; i++)
+		s->entries[i].bytes = NULL;
+	gitinfo_unstaged_free(list, nr);
+	strbuf_release(&top);
+	strbuf_release(&skip);
 	free(real_top);
 	free(real_state);
-	strbuf_release(&skip);
 	return ret;
 }
 
