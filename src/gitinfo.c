@@ -689,7 +689,8 @@ int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
 			strbuf_addstr(hook, workdir->buf);
 		strbuf_addf(hook, "%s/%s", hooks.ptr, name);
 	} else {
-		strbuf_addf(hook, "%shooks/%s", git_repository_path(repo), name);
+		/* hooks are shared by linked worktrees: the common folder's */
+		strbuf_addf(hook, "%shooks/%s", git_repository_commondir(repo), name);
 	}
 	ret = 0;
 out:

@@ -111,8 +111,9 @@ void gitinfo_tree_close(struct gitinfo_tree *t);
 
 /* The path of the hook `name` (pre-commit) of the repository holding
  * `path`: in core.hooksPath (relative to the top of the working tree
- * when not absolute), else in the git folder's hooks/; and the top of
- * the working tree, with a trailing '/', into `workdir`. Returns 0, or
+ * when not absolute), else in the common git folder's hooks/ (linked
+ * worktrees share it); and the top of the working tree, with a trailing
+ * '/', into `workdir`. Returns 0, or
  * -1 with the reason in err: not in a repository, a bare one (no commit
  * runs a hook there), a configuration libgit2 cannot read. */
 int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,

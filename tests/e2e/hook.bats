@@ -328,6 +328,27 @@ STEPS_WITHOUT="save-manifest restore-cleanup"
 	[ "$(git log --oneline | wc -l)" -eq 2 ]
 }
 
+@test "in a linked worktree: the shared hook checks that worktree's index" {
+	project
+	git worktree add -q ../side -b side
+	cd ../side
+	run "$SQUAD" hook install
+	[ "$status" -eq 0 ]
+	[[ $output == *"repo/.git/hooks/pre-commit"* ]]
+	echo 'BAD' >> src/a.txt
+	git add src/a.txt
+	sed -i '$d' src/a.txt
+	echo 'untracked' > src/u.txt
+	before=$(tree_state)
+	run git commit -qm broken
+	[ "$status" -ne 0 ]
+	[[ $output == *"FAILED check"* ]]
+	[ "$(git log --oneline | wc -l)" -eq 1 ]
+	grep -q BAD "$SEEN/a.txt"
+	[ ! -e "$SEEN/u.txt" ]
+	same_tree "$before"
+}
+
 @test "--stash outside a repository says why; -n sets nothing aside" {
 	mkdir plain && cd plain
 	squadfile <<'Y'
