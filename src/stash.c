@@ -355,9 +355,15 @@ static int keep(const struct stash *s, size_t i, const char *full, long long sta
 {
 	struct strbuf to = STRBUF_INIT;
 	const char *base = strrchr(full, '/') + 1;
+	struct stat st;
 
 	mkdir(s->kept, 0777);
 	strbuf_addf(&to, "%s/%lld-%zu-%s", s->kept, stamp, i, base);
+	/* a name of its own: rename() would replace a kept file */
+	for (unsigned n = 2; lstat(to.buf, &st) == 0; n++) {
+		strbuf_reset(&to);
+		strbuf_addf(&to, "%s/%lld-%zu-%u-%s", s->kept, stamp, i, n, base);
+	}
 	if (rename(full, to.buf) < 0) {
 		strbuf_addf(err, "cannot move '%s' to '%s': %s", full, to.buf, strerror(errno));
 		strbuf_release(&to);
@@ -488,6 +494,18 @@ static void set_dirs(struct stash *s, const char *state_dir)
 	s->kept = strbuf_detach(&path, NULL);
 }
 
+/* Is the folder `path` inside the folder `top` (both as they resolve)? */
+static bool under(const char *path, const char *top)
+{
+	char *real_path = realpath(path, NULL), *real_top = realpath(top, NULL);
+	bool in = real_path && real_top && !strncmp(real_path, real_top, strlen(real_top)) &&
+		  real_path[strlen(real_top)] == '/';
+
+	free(real_path);
+	free(real_top);
+	return in;
+}
+
 int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *err)
 {
 	struct stash s = STASH_INIT;
@@ -510,8 +528,19 @@ int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *er
 		ret = -1;
 		goto out;
 	}
+	if (!under(state_dir, s.top)) {
+		strbuf_addf(err, "the working tree was at '%s' when its files were set aside in "
+			    "'%s'; move them back by hand (the manifest lists them), then remove "
+			    "that folder", s.top, s.dir);
+		ret = -1;
+		goto out;
+	}
 	block_signals(&old);
-	ret = restore_all(&s, notes, err) < 0 ? -1 : (int)s.nr;
+	if (restore_all(&s, notes, err) < 0)
+		ret = -1;
+	else
+		for (size_t i = 0; i < s.nr; i++)
+			ret += s.entries[i].saved.kind != KIND_DIR;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
 	stash_release(&s);

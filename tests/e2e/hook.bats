@@ -402,6 +402,22 @@ Y
 	[ "$(ls .squad/stash | wc -l)" -gt 2 ]
 }
 
+@test "a repository moved after a kill: squad says where the files are and moves nothing" {
+	project
+	mess_up
+	run env SQUAD_TEST_FAULT=save-done "$SQUAD" --stash noop
+	[ "$status" -eq 137 ]
+	cd ..
+	mv repo moved
+	cd moved
+	aside=$(tree_state)
+	run "$SQUAD" noop
+	[ "$status" -eq 1 ]
+	[[ $output == *"the working tree was at '$BATS_TEST_TMPDIR/repo/' when its files were set aside in '$PWD/.squad/stash'; move them back by hand"* ]]
+	same_tree "$aside"
+	[ ! -e "$BATS_TEST_TMPDIR/repo" ]
+}
+
 @test "the hook calls the squad that installed it by absolute path, even without it on PATH" {
 	project
 	bin="$BATS_TEST_TMPDIR/it's a \"bin\" \$dir"
