@@ -530,8 +530,9 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		have_state = peek_state(&st, sf);
 		strbuf_addf(&err, "%s/.squad/stash/manifest", sf->root);
 		if (access(err.buf, F_OK) == 0)
-			fprintf(stderr, "squad: warning: an interrupted 'squad --stash' left files set "
-				"aside in %s/.squad/stash; the next run (not -n) puts them back\n",
+			fprintf(stderr, "squad: warning: files are set aside in %s/.squad/stash (a "
+				"'squad --stash' runs, or was cut short: then the next run, not "
+				"-n, puts them back); this plan sees the tree without them\n",
 				sf->root);
 		strbuf_reset(&err);
 	}
