@@ -285,6 +285,22 @@ static bool parse_snapshot(const char *field, struct snapshot *snap, bool with_m
 	return true;
 }
 
+/* A path git could list: relative, no empty, "." or ".." part, nothing
+ * in .git. A manifest naming another is not squad's. */
+static bool valid_rel(const char *rel)
+{
+	if (!*rel || *rel == '/')
+		return false;
+	for (const char *p = rel; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
+		size_t n = strcspn(p, "/");
+
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
+		    (n == 4 && !strncmp(p, ".git", 4)))
+			return false;
+	}
+	return true;
+}
+
 static int read_manifest(struct stash *s, const char *text, size_t len, const char *path,
 			 struct strbuf *err)
 {
@@ -311,8 +327,10 @@ static int read_manifest(struct stash *s, const char *text, size_t len, const ch
 		e = &s->entries[s->nr];
 		memset(e, 0, sizeof(*e));
 		if (!parse_snapshot(field[0], &e->saved, true) ||
-		    !parse_snapshot(field[1], &e->aside, false) || !*field[3] ||
-		    field[3][0] == '/' || strstr(field[3], "../"))
+		    !parse_snapshot(field[1], &e->aside, false) || !valid_rel(field[3]) ||
+		    (*field[2] && (!valid_rel(field[2]) ||
+				   strncmp(field[3], field[2], strlen(field[2])) ||
+				   field[3][strlen(field[2])] != '/')))
 			goto bad;
 		e->made_dir = *field[2] ? xstrdup(field[2]) : NULL;
 		e->path = xstrdup(field[3]);

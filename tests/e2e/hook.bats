@@ -400,6 +400,16 @@ Y
 	[[ $output == *"/.squad/stash/manifest' is not a manifest squad wrote; the files it lists are in that folder"* ]]
 	same_tree "$aside"
 	[ "$(ls .squad/stash | wc -l)" -gt 2 ]
+	# well formed, but naming a path outside the tree, or in .git
+	oid=$(printf '%040d' 0)
+	for bad in ../evil src/../../evil .git/config src//a.txt; do
+		printf 'squad-stash 1\0%s/\0f 644 %s\0- -\0\0%s\0' "$PWD" "$oid" "$bad" \
+			> .squad/stash/manifest
+		run "$SQUAD" noop
+		[ "$status" -eq 1 ]
+		[[ $output == *"is not a manifest squad wrote"* ]]
+	done
+	same_tree "$aside"
 }
 
 @test "a repository moved after a kill: squad says where the files are and moves nothing" {
