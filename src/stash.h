@@ -6,13 +6,15 @@
  * framework does, and then puts every file back as it was:
  *
  *   1. stash_save() lists each path whose working-tree state differs from
- *      the index (changed, deleted, mode changed, type changed, untracked;
- *      not ignored files, not submodules, not .squad/), and writes that
+ *      the index (gitinfo_unstaged(): changed, deleted, mode or type
+ *      changed, untracked, git add -N; not ignored files, not submodules;
+ *      and here not .squad/), and writes that
  *      list to .squad/stash/manifest (temp file + rename) BEFORE it
  *      touches the working tree. Then, path by path, it moves the working
  *      tree's file into .squad/stash/ (a rename: content, mode, mtime and
  *      inode kept) and puts the index's version in its place (or nothing,
- *      for an untracked file).
+ *      for an untracked file; a folder that leaves empty is removed, and
+ *      added to the manifest with its mode).
  *   2. The tasks run.
  *   3. stash_restore() renames each file back, removes what the working
  *      tree did not have, and removes the manifest last.
@@ -23,7 +25,9 @@
  * so restoring twice is harmless. A file that is neither what squad put
  * there nor what it set aside (a task, or the user after a kill, wrote
  * it) is not overwritten blindly: it is moved to .squad/kept/ first and
- * named in the notes. Nothing of the user's is deleted.
+ * named in the notes. Nothing of the user's is deleted. A manifest that
+ * is not squad's (a path outside the tree or in .git, a working tree
+ * that moved since) is refused, and nothing is moved.
  *
  * The index is the one git commits: $GIT_INDEX_FILE when git sets it (as
  * for `git commit -a` or `git commit PATH`), else the repository's.
