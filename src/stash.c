@@ -46,15 +46,19 @@ struct stash_entry {
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
-/* SQUAD_TEST_FAULT=STEP: die here as kill -9 would (stash.h lists the
- * steps). Always compiled in, so that the binary tested is the one
- * shipped. */
+/* SQUAD_TEST_FAULT=STEP: die here as kill -9 would; =sigint:STEP: a
+ * Ctrl-C comes here (stash.h lists the steps). Always compiled in, so
+ * that the binary tested is the one shipped. */
 static void fault(const char *step)
 {
 	const char *want = getenv("SQUAD_TEST_FAULT");
 
-	if (want && !strcmp(want, step))
+	if (!want)
+		return;
+	if (!strcmp(want, step))
 		raise(SIGKILL);
+	if (!strncmp(want, "sigint:", 7) && !strcmp(want + 7, step))
+		raise(SIGINT);
 }
 
 /* SQUAD_TEST_FAULT=STEP for a step that fails (an error, not a kill):

@@ -40,7 +40,9 @@
  * (the first path back), restore-manifest (all back, manifest still
  * there), restore-cleanup (manifest gone, folder not yet). Two steps
  * fail instead, as a full disk would: save-error (setting the second
- * path aside), restore-error (putting the first back).
+ * path aside), restore-error (putting the first back). And
+ * SQUAD_TEST_FAULT=sigint:STEP sends squad a SIGINT at that step: it
+ * waits until every file is in place (set aside, then all put back).
  */
 #ifndef SQUAD_STASH_H
 #define SQUAD_STASH_H

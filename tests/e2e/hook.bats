@@ -218,6 +218,19 @@ stage_broken_commit_fails() {
 	done
 }
 
+@test "Ctrl-C while files move waits for them: all put back, exit 130" {
+	project
+	mess_up
+	before=$(tree_state)
+	for step in save-moved save-done restore-one; do
+		run env SQUAD_TEST_FAULT="sigint:$step" "$SQUAD" --stash noop
+		echo "step $step: status $status"
+		[ "$status" -eq 130 ]
+		same_tree "$before"
+		[ ! -e .squad/stash ]
+	done
+}
+
 # The steps of stash.h, and whether a manifest is left for the next run.
 STEPS_WITH_MANIFEST="save-moved save-aside save-done restore restore-one restore-manifest"
 STEPS_WITHOUT="save-manifest restore-cleanup"
