@@ -502,6 +502,30 @@ out:
 	return ret;
 }
 
+int handoff_undo(struct state *st, const char *task, struct strbuf *err)
+{
+	const struct task_record *mark = state_get(st, task);
+	struct task_record rec = { 0 };
+
+	if (!mark || (mark->status != RECORD_DONE && mark->status != RECORD_DONE_FAILED)) {
+		strbuf_addstr(err, "task '");
+		strbuf_add_printable(err, task);
+		strbuf_addstr(err, "' has no done mark to take back");
+		return 1;
+	}
+	/* as it stood before the mark: failed (an escalation) or never run
+	 * (a skill task), which the next run treats alike */
+	rec.task = (char *)task;
+	rec.status = RECORD_FAILED;
+	rec.exit_code = -1;
+	rec.duration_ms = mark->duration_ms;
+	rec.finished = (long long)time(NULL);
+	rec.fingerprint = mark->fingerprint;
+	if (state_put(st, &rec, err) < 0 || state_compact(st, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* Each line of text under a prefix; control characters (a hand-edited
  * manifest, a task's colours in a summary) as escapes, not as acts on
  * the terminal. */
