@@ -84,20 +84,23 @@ void outcome_decide(const struct attempt *a, const struct attempt_history *h,
 	o->next = OUTCOME_FINISH;
 	status = judge(a, &o->reason);
 	o->status = status;
-	if (status == TASK_OK || status == TASK_INTERRUPTED)
+	if (status == TASK_INTERRUPTED)
 		return;
-	if (a->end == ATTEMPT_NOT_STARTED) {
-		/* another try finds the same missing program, the same
-		 * spent budget: no retry */
-		goto failed;
-	}
-	if (a->rate_limited && status != TASK_TIMED_OUT) {
+	if (a->rate_limited && (a->end == ATTEMPT_EXITED || a->end == ATTEMPT_SIGNALED)) {
+		/* a quota message may come as a success: it is none */
 		o->status = TASK_FAILED;
 		if (back_off(h, o)) {
 			o->next = OUTCOME_BACK_OFF;
 			return;
 		}
 		/* given up: retries would only meet the same limit */
+		goto failed;
+	}
+	if (status == TASK_OK)
+		return;
+	if (a->end == ATTEMPT_NOT_STARTED) {
+		/* another try finds the same missing program, the same
+		 * spent budget: no retry */
 		goto failed;
 	}
 	if (!h->stopping && h->attempts - h->rate_limited <= h->retries) {

@@ -376,12 +376,14 @@ static void settle(struct runner *r, size_t task, enum task_status status)
 	announce(r, task);
 	if (task_status_ok(status)) {
 		succeeded(r, task);
+	} else if (task_status_for_tactician(status)) {
+		/* an escalation is a failure, but the tactician may mend it:
+		 * what is behind it waits, and the run goes on */
+		mark_behind(r, task, TASK_BLOCKED);
 	} else if (task_status_failed(status)) {
 		if (!r->opts->keep_going)
 			r->stop = true;
 		mark_behind(r, task, TASK_SKIPPED);
-	} else if (task_status_for_tactician(status)) {
-		mark_behind(r, task, TASK_BLOCKED);
 	}
 }
 
@@ -828,8 +830,6 @@ static void decide(struct runner *r, size_t task, const struct attempt *a)
 	case OUTCOME_FINISH:
 		if (a->rate_limited && a->end == ATTEMPT_EXITED)
 			log_line(r, task, "%s; giving up", res->reason);
-		if (o.status == TASK_ESCALATED)
-			log_line(r, task, "escalated to the tactician");
 		finish_task(r, task, o.status);
 		break;
 	}
