@@ -512,7 +512,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		if (jr)
 			json_reporter_plan(jr); /* -n --json: the plan event alone */
 		else
-			report_dry_run(stdout, &plan);
+			report_dry_run(stdout, &plan, ro.jobs);
 		goto out;
 	}
 
@@ -736,7 +736,8 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 		ret = EXIT_USAGE;
 	} else {
 		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]));
+			     (size_t)squadfile_find_task(sf, args->v[0]),
+			     o->jobs ? o->jobs : cpu_count());
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);

@@ -673,7 +673,37 @@ static void print_quoted(FILE *out, const char *arg)
 	strbuf_release(&sb);
 }
 
-void report_dry_run(FILE *out, const struct plan *plan)
+/* "limits: ..." for -n: -j, and each worker that would run a task. */
+static void dry_run_limits(FILE *out, const struct plan *plan, unsigned jobs)
+{
+	const struct squadfile *sf = plan->sf;
+	bool *used = xcalloc(sf->nr_workers + 1, sizeof(bool));
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task *t = &sf->tasks[plan->order[i]];
+
+		if (plan->action[plan->order[i]] == PLAN_RUN &&
+		    (t->run || t->run_argv.nr || t->prompt))
+			used[t->worker] = true;
+	}
+	fprintf(out, "limits: -j %u local processes at once", jobs);
+	for (size_t w = 0; w < sf->nr_workers; w++) {
+		bool own;
+		unsigned n;
+
+		if (!used[w])
+			continue;
+		n = run_worker_limit(&sf->workers[w], jobs, &own);
+		fputs("; ", out);
+		put_printable(out, sf->workers[w].name);
+		fprintf(out, ": %u at once (%s)", n, own ? "its slots, apart from -j"
+			: n < jobs ? "its slots, within -j" : "within -j");
+	}
+	fputc('\n', out);
+	free(used);
+}
+
+void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 {
 	const struct squadfile *sf = plan->sf;
 	char **names = escape_names(sf);
@@ -731,6 +761,7 @@ void report_dry_run(FILE *out, const struct plan *plan)
 		}
 		fputc('\n', out);
 	}
+	dry_run_limits(out, plan, jobs);
 	free_names(names, sf);
 }
 

@@ -167,13 +167,24 @@ static size_t worker_index(const struct runner *r, size_t task)
 	return (size_t)(worker_of(r, task) - r->sf->workers);
 }
 
-/* Is worker w bounded by its own slots rather than -j? An agent waits on
- * the network, not on a CPU: `slots: 4` runs 4 agents on 2 CPUs. */
+unsigned run_worker_limit(const struct worker *w, unsigned jobs, bool *own)
+{
+	bool by_slots = !w->is_shell && w->slots;
+
+	if (own)
+		*own = by_slots;
+	if (by_slots || (w->slots && w->slots < jobs))
+		return w->slots;
+	return jobs;
+}
+
+/* Is worker w bounded by its own slots rather than -j? */
 static bool own_limit(const struct runner *r, size_t w)
 {
-	const struct worker *wk = &r->sf->workers[w];
+	bool own;
 
-	return !wk->is_shell && wk->slots;
+	run_worker_limit(&r->sf->workers[w], r->opts->jobs, &own);
+	return own;
 }
 
 /* A job is over: its slot and, if it counts against -j, its job. */

@@ -74,6 +74,13 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 
 void run_results_release(struct task_result *results, size_t nr);
 
+/* How many tasks of worker `w` may run at once when -j is `jobs`. An
+ * agent worker with `slots` is bounded by its slots alone (`*own` set):
+ * agents wait on the network, not on a CPU. Any other worker (the shell,
+ * an agent worker without slots) shares -j with every local process,
+ * within its slots if it has them (`*own` cleared). `own` may be NULL. */
+unsigned run_worker_limit(const struct worker *w, unsigned jobs, bool *own);
+
 /* Append at most `max` bytes from the end of the file at `fd` to out. */
 void run_read_tail(int fd, size_t max, struct strbuf *out);
 
