@@ -1,5 +1,6 @@
 /* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
 #include "handoff.h"
+#include "run.h"
 #include "expand.h"
 #include "util/xalloc.h"
 

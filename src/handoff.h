@@ -22,7 +22,7 @@
 #include "gitinfo.h"
 #include "plan.h"
 #include "route.h"
-#include "run.h"
+#include "result.h"
 #include "state.h"
 #include "util/strbuf.h"
 

@@ -1,5 +1,6 @@
 /* report_junit.c - JUnit XML of a run; see report_junit.h. */
 #include "report_junit.h"
+#include "run.h"
 #include "state.h"
 #include "util/xalloc.h"
 

@@ -418,3 +418,29 @@ Y
 	run "$SQUAD" -j2 -n
 	[[ $output == *"limits: -j 2 local processes at once; shell: 2 at once (within -j)"* ]]
 }
+
+@test "an agent's is_error: retried, escalated with its reason and its words in the log" {
+	cat > agent.sh <<'S'
+echo try >> tries
+echo '[{"type": "result", "is_error": true, "error": {"message": "API Error: 500 upstream exploded"}}]'
+S
+	squadfile <<'Y'
+version: 1
+default: t
+workers:
+  fake: { command: [sh, ./agent.sh, "{prompt}"], output: qwen-json }
+tasks:
+  t: { worker: fake, prompt: "answer", retries: 1, escalate: true }
+Y
+	fm
+	[ "$status" -eq 1 ]
+	[ "$(wc -l < tries)" -eq 2 ]
+	[ "$(finish t .attempts)" = 2 ]
+	[ "$(finish t .reason)" = "API Error: 500 upstream exploded" ]
+	[ "$(summary .failed)" = 1 ]
+	[[ "$(junit 'string(//testcase[@name="t"]/failure/@message)')" == "API Error: 500 upstream exploded"* ]]
+	junit_valid
+	[ "$(entry t .failure.reason)" = "API Error: 500 upstream exploded" ]
+	[[ "$(entry t .failure.log_tail)" == *"API Error: 500 upstream exploded"* ]]
+	[ "$(entry t .failure.log)" != null ]
+}
