@@ -309,6 +309,17 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 			    "details):%s", evidence.buf);
 	strbuf_addf(&text, "\nWhen you are done, report back with:\n  %s\n(add --failed if "
 		    "it cannot be done).", done.buf);
+	if (escalation && t->prompt && t->expect)
+		strbuf_addf(&text, " The next run takes your note as the task's answer if it "
+			    "matches its expect (%s), and runs the task again otherwise.",
+			    t->expect);
+	else if (escalation && t->prompt)
+		strbuf_addstr(&text, " The next run takes your note as the task's answer "
+			      "(without a note, it runs the task again).");
+	else if (escalation)
+		/* a red never turns green by a word */
+		strbuf_addstr(&text, " Reporting it done means \"fixed, check again\": the "
+			      "next run runs it again, and only its real result counts.");
 	if (json_array_size(blocks)) {
 		size_t i;
 		json_t *b;

@@ -96,6 +96,7 @@ Y
 	[ "$(entry t .failure.exit_code)" = 3 ]
 	[ "$(entry t .failure.attempts)" = 2 ]
 	[[ "$(entry t .failure.log_tail)" == *"E: it broke"* ]]
+	[[ "$(entry t .instruction)" == *'"fixed, check again": the next run runs it again'* ]]
 }
 
 @test "exit 3 only when nothing failed and a skill task waits" {
