@@ -944,7 +944,7 @@ static int start_attempt(struct runner *r, size_t task)
 	struct command cmd = COMMAND_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct job *job;
-	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
+	long timeout_ms = timeout_of(r, task);
 	long wait_ms = 0, used = 0;
 	const char *program = NULL;
 	int rc, out[2];
