@@ -45,10 +45,10 @@
 
 enum exit_code {
 	EXIT_OK = 0,          /* every task done */
-	EXIT_FAILED = 1,      /* a task failed or timed out; or squad could not
+	EXIT_FAILED = 1,      /* a task failed or timed out, escalated or not; or squad could not
 			       * keep .squad/ (a full disk), or --no-wait found it busy */
 	EXIT_USAGE = 2,       /* bad command line or Squadfile */
-	EXIT_HANDOFF = 3,     /* nothing failed; the tactician has work */
+	EXIT_HANDOFF = 3,     /* nothing failed; skill tasks wait for the tactician */
 	EXIT_INTERRUPTED = 130,
 };
 
@@ -62,6 +62,7 @@ static const char usage_text[] =
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
+"       squad done TASK --undo            take that mark back\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running\n"
 "                                         'squad --staged --stash'\n"
@@ -102,14 +103,17 @@ static const char usage_text[] =
 "\n"
 "Tasks with skills: are never run by squad. They, and tasks that fail with\n"
 "escalate: true, go into .squad/handoff.json for the tactician, who reports\n"
-"back with 'squad done'; the next run continues behind them.\n"
+"back with 'squad done'. A skill task is settled by that; an escalated task\n"
+"is not: 'done' means \"fixed, check again\", so the next run runs it again\n"
+"(a prompt's note may stand in as its answer when it meets 'expect').\n"
 "\n"
 "exit codes:\n"
 "  0    every task done\n"
-"  1    a task failed or timed out; or squad could not write .squad/ (disk\n"
-"       full), or another squad runs here and --no-wait was given\n"
+"  1    a task failed or timed out, escalated or not; or squad could not\n"
+"       write .squad/ (disk full), or another squad runs here and --no-wait\n"
+"       was given\n"
 "  2    usage error or invalid Squadfile\n"
-"  3    nothing failed, but tasks wait for the tactician (hand-off pending)\n"
+"  3    nothing failed, but skill tasks wait for the tactician\n"
 "  130  interrupted (SIGINT, SIGTERM)\n"
 "\n"
 "The Squadfile reference is grammar/squadfile.md; see also squad(1).\n";
@@ -120,6 +124,7 @@ enum long_only {
 	OPT_COLOR,
 	OPT_STRICT_SKILLS,
 	OPT_FAILED,
+	OPT_UNDO,
 	OPT_NOTE,
 	OPT_NOTE_FILE,
 	OPT_JSON,
@@ -152,6 +157,7 @@ struct options {
 	int color; /* -1 auto, 0 never, 1 always */
 	bool strict_skills;
 	bool failed;          /* done --failed */
+	bool undo;            /* done --undo: take a mark back */
 	const char *note;     /* done --note */
 	const char *note_file;
 	bool json;            /* --json; for a run: events on stdout */
@@ -580,7 +586,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		if (jr)
 			json_reporter_plan(jr); /* -n --json: the plan event alone */
 		else
-			report_dry_run(stdout, &plan);
+			report_dry_run(stdout, &plan, ro.jobs);
 		goto out;
 	}
 
@@ -613,10 +619,10 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 	wall = seconds_since(&start);
 	report_summary(&rep, results, wall, interrupted);
-	if (!interrupted) {
-		entries = hand_off(o, sf, &plan, results, skills, &st, human);
-		squad_failed |= entries < 0;
-	}
+	/* after an interrupt too: what was decided (an escalation, a skill
+	 * task reached) is kept for the tactician */
+	entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	squad_failed |= entries < 0;
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
 
@@ -717,6 +723,9 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	}
 	if (o->note && o->note_file)
 		return usage_error("give --note or --note-file, not both");
+	if (o->undo && (o->note || o->note_file || o->failed))
+		return usage_error("--undo takes back a mark: give it no --note, --note-file "
+				   "or --failed");
 	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
 		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
 		return EXIT_USAGE;
@@ -729,13 +738,29 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 		strbuf_release(&note);
 		return EXIT_FAILED;
 	}
-	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
+	if (o->undo)
+		rc = handoff_undo(&st, args->v[0], &err);
+	else
+		rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
 	if (rc == 0) {
+		long n = squadfile_find_task(sf, args->v[0]);
+		const struct task *t = &sf->tasks[n];
 		struct strbuf name = STRBUF_INIT;
 
 		strbuf_add_printable(&name, args->v[0]);
-		printf("squad: recorded %s as %s; the next run continues behind it\n",
-		       name.buf, o->failed ? "failed" : "done");
+		if (o->undo)
+			printf("squad: took back the mark on %s; the next run %s it again\n",
+			       name.buf, t->skills.nr ? "hands off" : "runs");
+		else if (t->skills.nr)
+			printf("squad: recorded %s as %s; the next run continues behind it\n",
+			       name.buf, o->failed ? "failed" : "done");
+		else
+			/* only a skill task is settled by the tactician's word */
+			printf("squad: recorded %s as %s; the next run %s\n", name.buf,
+			       o->failed ? "failed" : "done",
+			       t->prompt && !o->failed
+			       ? "takes the note as its answer if it meets 'expect', else runs it again"
+			       : "runs it again and only its real result counts");
 		strbuf_release(&name);
 		ret = EXIT_OK;
 	} else {
@@ -794,7 +819,8 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 		ret = EXIT_USAGE;
 	} else {
 		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]));
+			     (size_t)squadfile_find_task(sf, args->v[0]),
+			     o->jobs ? o->jobs : cpu_count());
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);
@@ -925,6 +951,7 @@ int main(int argc, char **argv)
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "strict-skills", no_argument, NULL, OPT_STRICT_SKILLS },
 		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "undo", no_argument, NULL, OPT_UNDO },
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "note-file", required_argument, NULL, OPT_NOTE_FILE },
 		{ "json", optional_argument, NULL, OPT_JSON },
@@ -1017,6 +1044,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FAILED:
 			o.failed = true;
+			break;
+		case OPT_UNDO:
+			o.undo = true;
 			break;
 		case OPT_NOTE:
 			o.note = optarg;

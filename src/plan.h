@@ -30,8 +30,12 @@ enum plan_action {
 	PLAN_DONE,         /* the tactician reported it done: a success */
 	PLAN_DONE_FAILED,  /* the tactician reported it failed */
 	PLAN_UP_TO_DATE,   /* inputs and definition as at its last success */
-	/* A done mark is honoured for a skill-tagged task and for one that
-	 * was escalated, while its fingerprint holds. */
+	/* A done mark holds while its fingerprint does, and settles a task
+	 * only when the tactician's word can: a skill-tagged task (done or
+	 * failed), or a prompt whose note meets its `expect` (the note is
+	 * its answer). Any other marked task (a command, a prompt whose
+	 * note does not answer) runs again, marked in `recheck`: "done"
+	 * means "fixed, check again", and only its real result counts. */
 };
 
 struct plan {
@@ -45,6 +49,7 @@ struct plan {
 	enum plan_action *action; /* sf->nr_tasks */
 	char *fingerprints;       /* 41 bytes per task: see plan_fingerprint() */
 	bool *stale_done;         /* a done mark exists but no longer applies */
+	bool *recheck;            /* a done mark holds, but the task runs again */
 	struct strvec *changed_inputs; /* per task: changed paths its inputs match */
 	const struct strvec *changed;  /* all changed paths, or NULL */
 	long *missing_output;     /* per task: index of an output not found, or -1 */
