@@ -491,7 +491,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		for (size_t i = 0; i < changed.nr; i++)
 			strbuf_add(&list, changed.v[i], strlen(changed.v[i]) + 1);
 		strbuf_addf(&changed_file, "%s/changed", st.dir);
-		if (state_write_file(changed_file.buf, list.buf, list.len, &err) < 0) {
+		if (state_write_in(&st, "changed", list.buf, list.len, &err) < 0) {
 			fprintf(stderr, "squad: %s\n", err.buf);
 			strbuf_release(&list);
 			ret = EXIT_FAILED;

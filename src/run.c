@@ -241,13 +241,10 @@ static int ensure_log(struct runner *r, size_t task)
 
 	if (r->log_fds[task] >= 0 || r->log_fds[task] == -2 || !r->st)
 		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
-	if (res->log_path)
-		strbuf_addstr(&path, res->log_path);
-	else
-		state_log_path(r->st, r->sf->tasks[task].name, &path);
-	/* read back later for `expect` and the summary line */
-	fd = open(path.buf, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-		  (res->log_path ? 0 : O_TRUNC), 0666);
+	/* read back later for `expect` and the summary line; by the fd of
+	 * logs/ held since the start, which a task cannot swap */
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".log",
+			    O_RDWR | O_CREAT | O_APPEND | (res->log_path ? 0 : O_TRUNC), &path);
 	if (fd >= 0) {
 		r->log_fds[task] = fd;
 		if (!res->log_path)
@@ -540,7 +537,7 @@ static void close_task_files(struct runner *r, size_t task)
 
 		state_log_path(r->st, r->sf->tasks[task].name, &path);
 		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
-			unlink(path.buf);
+			state_unlink_log(r->st, strrchr(path.buf, '/') + 1);
 		strbuf_release(&path);
 	}
 	if (r->log_fds[task] >= 0)
@@ -878,18 +875,14 @@ static void job_complete(struct job *job)
 
 static int open_agent_out(struct runner *r, size_t task)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	/* an agent's stdout is a document (qwen's JSON), kept apart from its
 	 * stderr so that it parses: TASK.out beside TASK.log */
 	if (!r->st)
 		return -1;
-	state_log_path(r->st, r->sf->tasks[task].name, &path);
-	strbuf_setlen(&path, path.len - 4);
-	strbuf_addstr(&path, ".out");
-	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-	strbuf_release(&path);
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".out", O_RDWR | O_CREAT | O_TRUNC,
+			    NULL);
 	if (fd < 0)
 		return -1;
 	if (r->out_fds[task] >= 0)
@@ -1059,12 +1052,9 @@ static void start_ready(struct runner *r)
  * a failing unlink() per task. */
 static void list_old_logs(struct runner *r)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = state_open_logs(r->st);
 
-	strbuf_addf(&path, "%s/logs", r->st->dir);
-	d = opendir(path.buf);
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] != '.')
 			strvec_push(&r->old_log_names, de->d_name);
@@ -1072,7 +1062,6 @@ static void list_old_logs(struct runner *r)
 		closedir(d);
 	for (size_t i = 0; i < r->old_log_names.nr; i++)
 		strmap_put(&r->old_logs, r->old_log_names.v[i], (int)i);
-	strbuf_release(&path);
 }
 
 /* --- signals ------------------------------------------------------- */
