@@ -614,6 +614,28 @@ static int cmd_graph(const struct options *o, struct squadfile *sf, struct graph
 	return ret;
 }
 
+/* The note of --note-file, at most STATE_MAX_TEXT bytes (a note is kept
+ * in the journal that every run reads): a larger file, or /dev/zero,
+ * ends the read at once. Returns 0, or -1 after saying why. */
+static int read_note_file(const char *path, struct strbuf *note)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		fprintf(stderr, "squad: cannot read '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	ret = strbuf_read_fd(note, fd, STATE_MAX_TEXT);
+	if (ret < 0 && errno == EFBIG)
+		fprintf(stderr, "squad: '%s' is longer than %zu bytes, the most squad keeps "
+			"of a note; shorten it, or leave the text in a file of the project "
+			"and name that file in the note\n", path, STATE_MAX_TEXT);
+	else if (ret < 0)
+		fprintf(stderr, "squad: cannot read '%s': %s\n", path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
 static int cmd_done(const struct options *o, const struct squadfile *sf,
 		    const struct strvec *args)
 {
@@ -634,11 +656,13 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	}
 	if (o->note && o->note_file)
 		return usage_error("give --note or --note-file, not both");
-	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
-		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
+	if (o->note_file && read_note_file(o->note_file, &note) < 0)
 		return EXIT_USAGE;
-	}
 	strbuf_rtrim(&note);
+	if (o->note && strlen(o->note) > STATE_MAX_TEXT)
+		return usage_error("the note is longer than %zu bytes, the most squad keeps; "
+				   "shorten it, or leave the text in a file of the project "
+				   "and name that file in the note", STATE_MAX_TEXT);
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);

@@ -588,9 +588,23 @@ static void format_line(const struct task_record *rec, struct strbuf *out)
 	strbuf_addch(out, '\n');
 }
 
+/* A copy of s, cut to STATE_MAX_TEXT bytes (at a UTF-8 character's
+ * end) with a line that says so, or NULL. */
 static char *dup_or_null(const char *s)
 {
-	return s ? xstrdup(s) : NULL;
+	static const char cut[] = "\n[cut: squad keeps 64 KiB of a text; the whole is in the "
+				  "task's log]";
+	struct strbuf sb = STRBUF_INIT;
+	size_t len;
+
+	if (!s || (len = strlen(s)) <= STATE_MAX_TEXT)
+		return s ? xstrdup(s) : NULL;
+	len = STATE_MAX_TEXT - (sizeof(cut) - 1);
+	while (len && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--; /* not inside a character */
+	strbuf_add(&sb, s, len);
+	strbuf_addstr(&sb, cut);
+	return strbuf_detach(&sb, NULL);
 }
 
 int state_put(struct state *st, const struct task_record *rec, struct strbuf *err)

@@ -67,6 +67,12 @@ struct state {
  * or hostile file can make squad allocate. */
 #define STATE_MAX_FILE ((size_t)1 << 30)
 
+/* The most bytes of text one record keeps of what came from outside:
+ * a note of `squad done` longer than this is refused (main.c), an
+ * agent's answer is cut to it when recorded (state_put()). The journal
+ * is read by every run: a 50 MB note made each one 3 s slower. */
+#define STATE_MAX_TEXT ((size_t)64 << 10)
+
 /* An empty state with no folder and no files (every fd -1), for
  * state_parse(); state_open() starts with it. */
 void state_init(struct state *st);
@@ -107,8 +113,10 @@ void state_format(const struct state *st, struct strbuf *out);
 /* The record of `task`, or NULL. Valid until the next state_put(). */
 const struct task_record *state_get(const struct state *st, const char *task);
 
-/* Record `rec` (copied) in memory and append it to the journal.
- * Returns 0, or -1 with the reason in err (the memory copy is kept). */
+/* Record `rec` (copied) in memory and append it to the journal. A text
+ * field (summary, answer, note) longer than STATE_MAX_TEXT is kept cut,
+ * at a character's end, with a line saying so. Returns 0, or -1 with
+ * the reason in err (the memory copy is kept). */
 int state_put(struct state *st, const struct task_record *rec, struct strbuf *err);
 
 /* Rewrite the journal as one line per task (temp file + rename). */
