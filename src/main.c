@@ -45,7 +45,9 @@
 enum exit_code {
 	EXIT_OK = 0,          /* every task done */
 	EXIT_FAILED = 1,      /* a task failed or timed out; or squad could not
-			       * keep .squad/ (a full disk), or --no-wait found it busy */
+			       * keep .squad/ (a full disk), or a report it was asked
+			       * for (stdout, --junit) could not be written, or
+			       * --no-wait found it busy */
 	EXIT_USAGE = 2,       /* bad command line or Squadfile */
 	EXIT_HANDOFF = 3,     /* nothing failed; the tactician has work */
 	EXIT_INTERRUPTED = 130,
@@ -850,6 +852,27 @@ static int cmd_completion(const struct strvec *args)
 	return EXIT_OK;
 }
 
+/* What squad prints on stdout is a report someone asked for (--json
+ * events, a list, a graph): a write that failed (a full disk, a full
+ * device) makes a run that went well exit 1, with one line on stderr.
+ * Decided here, once, for every command. A reader that went away
+ * (EPIPE: `squad list | head`) chose to stop reading: no error. */
+static int check_stdout(int ret)
+{
+	int errnum = 0;
+
+	if (fflush(stdout) != 0)
+		errnum = errno;
+	if (!errnum && !ferror(stdout))
+		return ret;
+	if (errnum == EPIPE)
+		return ret;
+	/* an error of an earlier write, flushed then, left no errno */
+	fprintf(stderr, "squad: cannot write to standard output%s%s\n", errnum ? ": " : "",
+		errnum ? strerror(errnum) : "");
+	return ret == EXIT_OK || ret == EXIT_HANDOFF ? EXIT_FAILED : ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1055,7 +1078,7 @@ int main(int argc, char **argv)
 		ret = !strcmp(command, "init") ? cmd_init(&o, &targets) : cmd_completion(&targets);
 		strvec_clear(&targets);
 		free(self);
-		return ret;
+		return check_stdout(ret);
 	}
 
 	/* a reader that goes away (squad --json | head) must not kill squad
@@ -1102,5 +1125,5 @@ out:
 	graph_release(&g);
 	squadfile_release(&sf);
 	strvec_clear(&targets);
-	return ret;
+	return check_stdout(ret);
 }

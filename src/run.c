@@ -215,6 +215,7 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 static void log_failed(struct runner *r, size_t task, const char *path, bool opening,
 		       int errnum)
 {
+	r->res[task].log_cut = true;
 	if (r->status == 0) {
 		if (errnum == ELOOP)
 			strbuf_addf(r->err, "'%s' is a symlink; squad will not write through "
@@ -411,6 +412,7 @@ static void up_to_date(struct runner *r, size_t task)
 	res->duration_ms = rec->duration_ms;
 	res->exit_code = rec->exit_code;
 	res->worker = worker_of(r, task)->name;
+	res->log_cut = rec->log_cut;
 	if (rec->summary)
 		set_str(&res->summary, xstrdup(rec->summary));
 	if (rec->answer)
@@ -478,6 +480,7 @@ static void record(struct runner *r, size_t task)
 	rec.attempts = res->attempts;
 	rec.summary = res->summary;
 	rec.answer = res->answer;
+	rec.log_cut = res->log_cut;
 	/* both are tried, whatever the first gives */
 	lost = res->status == TASK_OK && r->plan->inputs[task].len &&
 	       state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0;

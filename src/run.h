@@ -74,6 +74,10 @@ struct task_result {
 	char *answer;           /* an agent's final text, or NULL */
 	char *reason;           /* why it failed, in words, or NULL */
 	const char *worker;     /* name of the worker it ran on, or NULL */
+	/* its log could not be written whole (a full disk): what it printed
+	 * is partly or wholly lost, whatever its status; kept in the state,
+	 * so an up-to-date task's replay says so too */
+	bool log_cut;
 };
 
 struct run_options {

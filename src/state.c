@@ -370,6 +370,10 @@ static int parse_json_fast(const char *s, size_t len, struct task_record *rec)
 	rec->duration_ms = (long)n[1];
 	rec->finished = n[2];
 	rec->attempts = (unsigned)n[3];
+	if (end - s > 15 && !memcmp(s, ",\"log_cut\":true", 15)) {
+		rec->log_cut = true;
+		s += 15;
+	}
 	for (size_t i = 0; i < 5; i++) {
 		if (s >= end || *s != ',' || (s++, !fast_key(&s, end, texts[i])))
 			continue;
@@ -418,6 +422,7 @@ static int parse_line(const char *line, size_t len, struct task_record *rec)
 	rec->duration_ms = (long)json_integer_value(json_object_get(obj, "duration_ms"));
 	rec->finished = json_integer_value(json_object_get(obj, "finished"));
 	rec->attempts = (unsigned)json_integer_value(json_object_get(obj, "attempts"));
+	rec->log_cut = json_is_true(json_object_get(obj, "log_cut"));
 	rec->fingerprint = json_str(obj, "fingerprint");
 	rec->summary = json_str(obj, "summary");
 	rec->answer = json_str(obj, "answer");
@@ -575,6 +580,8 @@ static void format_line(const struct task_record *rec, struct strbuf *out)
 	add_json_number(out, ",\"duration_ms\":", rec->duration_ms);
 	add_json_number(out, ",\"finished\":", rec->finished);
 	add_json_number(out, ",\"attempts\":", rec->attempts);
+	if (rec->log_cut)
+		strbuf_addstr(out, ",\"log_cut\":true");
 	add_json_field(out, "task", rec->task);
 #define OPT(field) if (rec->field) add_json_field(out, #field, rec->field)
 	OPT(fingerprint);

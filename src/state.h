@@ -42,6 +42,7 @@ struct task_record {
 	long duration_ms;
 	long long finished;  /* Unix time, seconds */
 	unsigned attempts;
+	bool log_cut;        /* its log could not be written whole */
 	char *fingerprint;   /* of definition + inputs + deps, or NULL */
 	char *summary;       /* one line, or NULL */
 	char *answer;        /* an agent's final text, or NULL */
