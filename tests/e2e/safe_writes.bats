@@ -12,14 +12,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 teardown() {
-	local pid
-	for pid in $(cat "$BATS_TEST_TMPDIR"/*.pid 2>/dev/null); do
-		kill "$pid" 2>/dev/null || true
-	done
-	cd "$BATS_TEST_TMPDIR" || return 1
-	if mountpoint -q full 2>/dev/null; then
-		umount full || umount -l full
-	fi
+	end_leftovers
 }
 
 # nodes: ./null and ./full, copies of /dev/null and /dev/full (root only)
