@@ -660,8 +660,10 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	}
 	if (o->note && o->note_file)
 		return usage_error("give --note or --note-file, not both");
-	if (o->note_file && read_note_file(o->note_file, &note) < 0)
+	if (o->note_file && read_note_file(o->note_file, &note) < 0) {
+		strbuf_release(&note);
 		return EXIT_USAGE;
+	}
 	strbuf_rtrim(&note);
 	if (o->note && strlen(o->note) > STATE_MAX_TEXT)
 		return usage_error("the note is longer than %zu bytes, the most squad keeps; "
