@@ -447,7 +447,8 @@ static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *mi
 				    "(remove it, and run squad again to write a fresh one)",
 				    path.buf);
 		else
-			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+			strbuf_addf(err, "cannot read '%s': %s", path.buf,
+				    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
 	}
 	manifest = parse_manifest(path.buf, text.buf, text.len, err);

@@ -56,6 +56,9 @@ static void open_error(struct strbuf *err, const char *path, int errnum)
 	if (errnum == ELOOP)
 		strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
 			    "(remove it to start fresh)", path);
+	else if (errnum == ENXIO) /* O_NONBLOCK's answer for a FIFO without reader */
+		strbuf_addf(err, "'%s' is not a regular file; squad will not write to it "
+			    "(remove it to start fresh)", path);
 	else
 		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errnum));
 }
@@ -476,17 +479,25 @@ int state_parse(struct state *st, const char *text, size_t len, const char *path
 int state_load(struct state *st, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct stat sb;
 	int ret = -1;
 
 	strbuf_addf(&path, "%s/state", st->dir);
-	st->journal_fd = openat(st->dir_fd, "state",
-				O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+	/* O_NONBLOCK: a FIFO in its place would wait in open() for a reader */
+	st->journal_fd = openat(st->dir_fd, "state", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				O_NOFOLLOW | O_NONBLOCK, 0666);
 	if (st->journal_fd < 0) {
 		open_error(err, path.buf, errno);
 		goto out;
 	}
+	if (fstat(st->journal_fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is not a regular file; squad will not write to it "
+			    "(remove it to start fresh)", path.buf);
+		goto out;
+	}
 	if (read_at(st->dir_fd, "state", &text) < 0) {
-		strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+		strbuf_addf(err, "cannot read '%s': %s", path.buf,
+			    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
 	}
 	if (state_parse(st, text.buf, text.len, path.buf, err) < 0)
@@ -775,12 +786,19 @@ DIR *state_open_logs(const struct state *st)
 static int read_at(int dir, const char *name, struct strbuf *sb)
 {
 	struct stat st;
-	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret, saved;
+	/* O_NONBLOCK: a FIFO in the place of a file of squad's own would
+	 * wait in open() for a writer; it is refused below */
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), ret, saved;
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	/* room for the whole file, and for the read() that finds its end */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (st.st_size > 0) {
 		if ((unsigned long long)st.st_size > STATE_MAX_FILE) {
 			close(fd);
 			errno = EFBIG;
@@ -920,7 +938,9 @@ static int write_at(const struct target *t, bool through, const char *data, size
 	return 0;
 }
 
-int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+/* A path's file, by way of PATH.tmp.PID; `through` as write_at()'s. */
+static int write_path(const char *path, bool through, const char *data, size_t len,
+		      struct strbuf *err)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	struct target t = { AT_FDCWD, path, path, AT_FDCWD, NULL, NULL };
@@ -928,9 +948,19 @@ int state_write_file(const char *path, const char *data, size_t len, struct strb
 
 	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	t.tmp = t.shown_tmp = tmp.buf;
-	ret = write_at(&t, true, data, len, err);
+	ret = write_at(&t, through, data, len, err);
 	strbuf_release(&tmp);
 	return ret;
+}
+
+int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	return write_path(path, true, data, len, err);
+}
+
+int state_write_own(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	return write_path(path, false, data, len, err);
 }
 
 int state_write_in(const struct state *st, const char *name, const char *data, size_t len,

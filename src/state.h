@@ -165,8 +165,9 @@ int state_load_inputs(const struct state *st, const char *task, struct strbuf *l
 
 /* Read the whole of `path`, a file of squad's own, into sb (appending):
  * opened with O_NOFOLLOW, refused when larger than STATE_MAX_FILE.
- * Returns 0, or -1 with errno set (ELOOP: a symlink; EFBIG: too large);
- * sb then keeps what it had. */
+ * Returns 0, or -1 with errno set (ELOOP: a symlink; EFBIG: too large;
+ * EINVAL: not a regular file, a FIFO say, refused without waiting in
+ * open()); sb then keeps what it had. */
 int state_read_file(const char *path, struct strbuf *sb);
 
 /* Write `data` to `path`, a file the user named (a --junit report, the
@@ -178,6 +179,12 @@ int state_read_file(const char *path, struct strbuf *sb);
  * Returns 0, or -1 (reason in err; a failed write of a device, say a
  * full one, is an error too). */
 int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err);
+
+/* As state_write_file(), for a file of squad's own named by its path
+ * (.squad/files, .squad/git, written before any task runs): anything
+ * but a regular file in its place is refused, as state_write_in()
+ * does. */
+int state_write_own(const char *path, const char *data, size_t len, struct strbuf *err);
 
 /* Write `data` to `name` in .squad/ (a bare name: "handoff.json",
  * "files"), atomically by a temp file in .squad/ (NAME.tmp.PID) and

@@ -315,3 +315,47 @@ Y
 	run grep -c log_cut .squad/state
 	[ "$output" = 0 ]
 }
+
+# --- FIFOs in the place of squad's own files ----------------------------
+
+# as_fifo NAME [ARG...]: .squad/NAME made a FIFO, then `squad ARG...` run
+as_fifo() {
+	local name=$1
+	shift
+	rm -f ".squad/$name"
+	mkfifo ".squad/$name"
+	run --separate-stderr timeout 20 "$SQUAD" "$@"
+}
+
+@test "a FIFO in the place of .squad/state, files or handoff.json: no wait, never replaced" {
+	echo x > in.txt
+	squadfile <<'Y'
+version: 1
+default: r
+tasks:
+  t: { run: "echo t", inputs: [in.txt] }
+  r: { skills: [review], prompt: "look", needs: [t] }
+Y
+	run "$SQUAD"
+	[ "$status" -eq 3 ]
+	# the cache: a warning, the run goes on
+	as_fifo files
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"squad: warning: '$PWD/.squad/files' is a FIFO; squad will not replace it"* ]]
+	[ -p .squad/files ]
+	rm .squad/files
+	# the manifest: read and written, refused
+	as_fifo handoff.json handoff
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"cannot read '$PWD/.squad/handoff.json': not a regular file"* ]]
+	run --separate-stderr timeout 20 "$SQUAD"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"'$PWD/.squad/handoff.json' is a FIFO; squad will not replace it"* ]]
+	[ -p .squad/handoff.json ]
+	rm .squad/handoff.json
+	# the journal
+	as_fifo state
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"'$PWD/.squad/state' is not a regular file; squad will not write to it"* ]]
+	[ -p .squad/state ]
+}
