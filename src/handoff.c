@@ -165,6 +165,8 @@ static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct s
 		size_t d = (size_t)g->deps[e];
 		const struct task_result *res = &ctx->results[d];
 		json_t *o = json_object();
+		/* kept as the state keeps it: at most 64 KiB */
+		char *answer = state_bounded_text(res->answer);
 
 		json_object_set_new(o, "name", json_string(ctx->sf->tasks[d].name));
 		json_object_set_new(o, "status", json_string(task_status_name(res->status)));
@@ -173,7 +175,8 @@ static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct s
 		json_object_set_new(o, "duration_ms", json_integer(res->duration_ms));
 		json_object_set_new(o, "log", plain(res->log_path));
 		json_object_set_new(o, "summary", plain(res->summary));
-		json_object_set_new(o, "answer", plain(res->answer));
+		json_object_set_new(o, "answer", plain(answer));
+		free(answer);
 		json_array_append_new(a, o);
 
 		strbuf_addf(evidence, "\n- %s: %s", ctx->sf->tasks[d].name,

@@ -606,9 +606,7 @@ static void format_line(const struct task_record *rec, struct strbuf *out)
 	strbuf_addch(out, '\n');
 }
 
-/* A copy of s, cut to STATE_MAX_TEXT bytes (at a UTF-8 character's
- * end) with a line that says so, or NULL. */
-static char *dup_or_null(const char *s)
+char *state_bounded_text(const char *s)
 {
 	static const char cut[] = "\n[cut: squad keeps 64 KiB of a text; the whole is in the "
 				  "task's log]";
@@ -632,10 +630,10 @@ int state_put(struct state *st, const struct task_record *rec, struct strbuf *er
 	int ret = 0;
 
 	copy.task = xstrdup(rec->task);
-	copy.fingerprint = dup_or_null(rec->fingerprint);
-	copy.summary = dup_or_null(rec->summary);
-	copy.answer = dup_or_null(rec->answer);
-	copy.note = dup_or_null(rec->note);
+	copy.fingerprint = state_bounded_text(rec->fingerprint);
+	copy.summary = state_bounded_text(rec->summary);
+	copy.answer = state_bounded_text(rec->answer);
+	copy.note = state_bounded_text(rec->note);
 	format_line(&copy, &line);
 	put_in_memory(st, &copy);
 	/* one write() of one line: O_APPEND makes it land whole or torn at

@@ -120,6 +120,11 @@ const struct task_record *state_get(const struct state *st, const char *task);
  * the reason in err (the memory copy is kept). */
 int state_put(struct state *st, const struct task_record *rec, struct strbuf *err);
 
+/* A copy of `s` (to free), cut to STATE_MAX_TEXT bytes at a UTF-8
+ * character's end with a line that says so; NULL for NULL. How squad
+ * keeps an agent's answer, in the state and in the manifest. */
+char *state_bounded_text(const char *s);
+
 /* Rewrite the journal as one line per task (temp file + rename). */
 int state_compact(struct state *st, struct strbuf *err);
 

@@ -198,23 +198,27 @@ Y
 	grep -v '^#' .squad/state | cut -d' ' -f2- | jq -se '[.[] | select(.task == "r")] | .[-1].note | length == 65536'
 }
 
-@test "an agent's answer is kept cut to 64 KiB in the state, the whole in its log" {
+@test "an agent's answer is kept cut to 64 KiB in the state and the manifest, the whole in its log" {
 	squadfile <<'Y'
 version: 1
-default: t
+default: r
 workers:
   talker:
     command: [sh, -c, "head -c 200000 /dev/zero | tr '\\0' a"]
     output: text
 tasks:
   t: { prompt: "say a lot", worker: talker }
+  r: { skills: [review], prompt: "look", needs: [t] }
 Y
 	run "$SQUAD"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	answer=$(grep -v '^#' .squad/state | cut -d' ' -f2- | jq -r 'select(.task == "t") | .answer')
 	[ "${#answer}" -le 65536 ]
 	[[ $answer == *"[cut: squad keeps 64 KiB of a text; the whole is in the task's log]" ]]
-	[ "$(grep -o a .squad/logs/t.log | wc -l)" -ge 200000 ]
+	answer=$(jq -r '.tasks[0].needs[0].answer' .squad/handoff.json)
+	[ "${#answer}" -le 65536 ]
+	[[ $answer == *"[cut: squad keeps 64 KiB of a text; the whole is in the task's log]" ]]
+	[ "$(tr -cd a < .squad/logs/t.log | wc -c)" -ge 200000 ]
 }
 
 # --- -f ----------------------------------------------------------------
