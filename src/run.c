@@ -208,6 +208,7 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 static void log_failed(struct runner *r, size_t task, const char *path, bool opening,
 		       int errnum)
 {
+	r->res[task].log_cut = true;
 	if (r->status == 0) {
 		if (errnum == ELOOP)
 			strbuf_addf(r->err, "'%s' is a symlink; squad will not write through "
@@ -234,13 +235,10 @@ static int ensure_log(struct runner *r, size_t task)
 
 	if (r->log_fds[task] >= 0 || r->log_fds[task] == -2 || !r->st)
 		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
-	if (res->log_path)
-		strbuf_addstr(&path, res->log_path);
-	else
-		state_log_path(r->st, r->sf->tasks[task].name, &path);
-	/* read back later for `expect` and the summary line */
-	fd = open(path.buf, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-		  (res->log_path ? 0 : O_TRUNC), 0666);
+	/* read back later for `expect` and the summary line; by the fd of
+	 * logs/ held since the start, which a task cannot swap */
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".log",
+			    O_RDWR | O_CREAT | O_APPEND | (res->log_path ? 0 : O_TRUNC), &path);
 	if (fd >= 0) {
 		r->log_fds[task] = fd;
 		if (!res->log_path)
@@ -409,6 +407,7 @@ static void up_to_date(struct runner *r, size_t task)
 	res->duration_ms = rec->duration_ms;
 	res->exit_code = rec->exit_code;
 	res->worker = worker_of(r, task)->name;
+	res->log_cut = rec->log_cut;
 	if (rec->summary)
 		set_str(&res->summary, xstrdup(rec->summary));
 	if (rec->answer)
@@ -485,6 +484,7 @@ static void record(struct runner *r, size_t task)
 	rec.attempts = res->attempts;
 	rec.summary = res->summary;
 	rec.answer = res->answer;
+	rec.log_cut = res->log_cut;
 	/* both are tried, whatever the first gives */
 	lost = res->status == TASK_OK && r->plan->inputs[task].len &&
 	       state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0;
@@ -555,7 +555,7 @@ static void close_task_files(struct runner *r, size_t task)
 
 		state_log_path(r->st, r->sf->tasks[task].name, &path);
 		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
-			unlink(path.buf);
+			state_unlink_log(r->st, strrchr(path.buf, '/') + 1);
 		strbuf_release(&path);
 	}
 	if (r->log_fds[task] >= 0)
@@ -905,18 +905,14 @@ static void job_complete(struct job *job)
 
 static int open_agent_out(struct runner *r, size_t task)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	/* an agent's stdout is a document (qwen's JSON), kept apart from its
 	 * stderr so that it parses: TASK.out beside TASK.log */
 	if (!r->st)
 		return -1;
-	state_log_path(r->st, r->sf->tasks[task].name, &path);
-	strbuf_setlen(&path, path.len - 4);
-	strbuf_addstr(&path, ".out");
-	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-	strbuf_release(&path);
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".out", O_RDWR | O_CREAT | O_TRUNC,
+			    NULL);
 	if (fd < 0)
 		return -1;
 	if (r->out_fds[task] >= 0)
@@ -1088,12 +1084,9 @@ static void start_ready(struct runner *r)
  * a failing unlink() per task. */
 static void list_old_logs(struct runner *r)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = state_open_logs(r->st);
 
-	strbuf_addf(&path, "%s/logs", r->st->dir);
-	d = opendir(path.buf);
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] != '.')
 			strvec_push(&r->old_log_names, de->d_name);
@@ -1101,7 +1094,6 @@ static void list_old_logs(struct runner *r)
 		closedir(d);
 	for (size_t i = 0; i < r->old_log_names.nr; i++)
 		strmap_put(&r->old_logs, r->old_log_names.v[i], (int)i);
-	strbuf_release(&path);
 }
 
 /* --- signals ------------------------------------------------------- */
