@@ -93,6 +93,8 @@ struct job {
 	bool completed;
 	int64_t exit_status;
 	int term_signal;
+	long reserved;            /* requests charged to the budget at admission */
+	char *api_dir;            /* an agent's request log (worker_bound_agent) */
 	struct job *prev, *next; /* the running list, for signals */
 };
 
@@ -573,8 +575,10 @@ static void job_closed(uv_handle_t *h)
 {
 	struct job *job = h->data;
 
-	if (--job->open_handles == 0)
+	if (--job->open_handles == 0) {
+		free(job->api_dir);
 		free(job);
+	}
 }
 
 static void kill_group(struct job *job, int sig)
@@ -609,19 +613,25 @@ static void unlink_job(struct runner *r, struct job *job)
 }
 
 /* An agent's stdout: its answer goes into the result (and the log, so
- * the log tells the whole story), its own verdict into the status, and
- * the requests it made into the worker's budget. */
-static enum task_status read_agent_output(struct runner *r, size_t task,
-					  enum task_status status, int exit_code)
+ * the log tells the whole story), its own verdict into the status (worker.c
+ * judges it), and the requests it made into the worker's budget, for
+ * every attempt, killed ones included. `*spent` is set when the agent
+ * was rate limited for the whole of its time: backing off could only
+ * pass its timeout. */
+static enum task_status read_agent_output(struct runner *r, struct job *job,
+					  enum task_status status, bool *spent)
 {
+	size_t task = job->task;
 	const struct worker *w = worker_of(r, task);
 	struct task_result *res = &r->res[task];
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, tail = STRBUF_INIT;
 	struct agent_result ar;
+	struct agent_attempt at = { 0 };
+	long used;
 
 	if (w->output != WORKER_OUTPUT_QWEN_JSON || r->out_fds[task] < 0) {
 		run_read_tail(r->out_fds[task], OUTPUT_SCAN_MAX, &out);
-		if (out.len) {
+		if (out.len && status != TASK_INTERRUPTED) {
 			strbuf_utf8_sanitize(&out);
 			set_str(&res->answer, xstrdup(out.buf));
 			strbuf_rtrim(&out);
@@ -631,7 +641,15 @@ static enum task_status read_agent_output(struct runner *r, size_t task,
 		return status;
 	}
 	run_read_tail(r->out_fds[task], 64u << 20, &out);
-	worker_parse_qwen_json(out.buf, out.len, &ar);
+	run_read_tail(r->log_fds[task], 65536, &tail);
+	at.exit_code = res->exit_code;
+	at.timed_out = job->timed_out;
+	at.out = out.buf;
+	at.out_len = out.len;
+	at.err = tail.buf;
+	at.err_len = tail.len;
+	at.api_dir = job->api_dir;
+	worker_judge_agent(w, &at, &ar);
 	if (ar.answer) {
 		strbuf_reset(&out);
 		strbuf_addstr(&out, ar.answer);
@@ -639,17 +657,32 @@ static enum task_status read_agent_output(struct runner *r, size_t task,
 		set_str(&res->answer, xstrdup(out.buf));
 		log_line(r, task, "answer:\n%s", out.buf);
 	}
-	if (status == TASK_OK && (!ar.parsed || ar.is_error)) {
-		status = TASK_FAILED;
-		set_str(&res->reason, xstrdup(ar.error ? ar.error : "the agent failed"));
-	} else if (status == TASK_FAILED && !res->reason) {
-		set_str(&res->reason, worker_exit_reason(w, exit_code, ar.error));
+	if (ar.provider)
+		log_line(r, task, "%s", ar.provider);
+	if (status != TASK_INTERRUPTED && ar.verdict != AGENT_OK) {
+		status = ar.verdict == AGENT_TIMED_OUT ? TASK_TIMED_OUT : TASK_FAILED;
+		if (ar.reason)
+			set_str(&res->reason, xstrdup(ar.reason));
+		/* the summary line is the agent's own message, not the last
+		 * line of its stderr (the closing brace of its error JSON) */
+		set_str(&res->summary, xstrdup(ar.error ? ar.error : res->reason ? res->reason
+					     : "the agent failed"));
+		res->summary[strcspn(res->summary, "\n")] = '\0';
+		if (res->reason && status != TASK_TIMED_OUT)
+			log_line(r, task, "%s", res->reason);
+		*spent = ar.verdict == AGENT_RATE_LIMITED && (job->timed_out || res->exit_code == 55);
+	} else if (status == TASK_OK) {
+		set_str(&res->summary, NULL);
 	}
-	if ((w->daily_limit || w->per_minute) && ar.requests > 1 &&
-	    budget_settle(w->name, ar.requests - 1, &err) < 0)
+	/* what the call used, against what it was charged when admitted; a
+	 * call that never said keeps its charge */
+	used = ar.requests >= 0 ? ar.requests : job->reserved;
+	if (job->reserved && used != job->reserved &&
+	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
 	agent_result_release(&ar);
 	strbuf_release(&out);
+	strbuf_release(&tail);
 	strbuf_release(&err);
 	return status;
 }
@@ -818,6 +851,7 @@ static void job_complete(struct job *job)
 	enum task_status status;
 	int64_t exit_status = job->exit_status;
 	int term_signal = job->term_signal;
+	bool spent = false;
 
 	if (job->completed)
 		return;
@@ -852,9 +886,9 @@ static void job_complete(struct job *job)
 		set_str(&res->reason, NULL);
 	}
 
-	if (!worker_of(r, task)->is_shell && status != TASK_INTERRUPTED && status != TASK_TIMED_OUT)
-		status = read_agent_output(r, task, status, res->exit_code);
-	if (status != TASK_INTERRUPTED && rate_limited(r, task, status)) {
+	if (!worker_of(r, task)->is_shell)
+		status = read_agent_output(r, job, status, &spent);
+	if (status != TASK_INTERRUPTED && !spent && rate_limited(r, task, status)) {
 		if (back_off(r, task)) {
 			start_ready(r);
 			return;
@@ -918,7 +952,8 @@ static int start_attempt(struct runner *r, size_t task)
 	struct strbuf why = STRBUF_INIT;
 	struct job *job;
 	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
-	long wait_ms = 0, used = 0;
+	long wait_ms = 0, used = 0, reserved = 0;
+	char *api_dir = NULL;
 	const char *program = NULL;
 	int rc, out[2];
 
@@ -926,16 +961,17 @@ static int start_attempt(struct runner *r, size_t task)
 		r->started_at[task] = uv_hrtime();
 	res->worker = w->name;
 	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
-		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &wait_ms, &used, &why)) {
+		long estimate = worker_request_estimate(w);
+
+		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &estimate, &wait_ms,
+				       &used, &why)) {
 		case BUDGET_GRANTED:
+			reserved = estimate;
 			break;
 		case BUDGET_WAIT:
 			delay_task(r, task, wait_ms);
 			return 0;
-		case BUDGET_EXHAUSTED:
-			strbuf_addf(&why, "budget exhausted: worker '%s' has used %ld of its "
-				    "daily_limit of %ld requests today", w->name, used, w->daily_limit);
-			goto fail;
+		case BUDGET_EXHAUSTED: /* why says how much, until when, and where */
 		case BUDGET_ERROR:
 			goto fail;
 		}
@@ -957,6 +993,10 @@ static int start_attempt(struct runner *r, size_t task)
 		strbuf_addf(&why, "cannot open the agent's output file: %s", strerror(errno));
 		goto fail;
 	}
+	/* its own retries bounded by its timeout; its request log judged
+	 * with its output (read_agent_output) */
+	if (!w->is_shell && r->out_fds[task] >= 0)
+		api_dir = worker_bound_agent(&cmd, w, timeout_ms);
 
 	/* started with the first task, so a run that spawns none has none;
 	 * one that cannot start runs unguarded, as it would have before */
@@ -979,6 +1019,8 @@ static int start_attempt(struct runner *r, size_t task)
 	job = xcalloc(1, sizeof(*job));
 	job->r = r;
 	job->task = task;
+	job->reserved = reserved;
+	job->api_dir = api_dir;
 	/* stdout and stderr share one pipe, so their order holds; an agent's
 	 * stdout is a document of its own and goes to its file */
 	if (!rc)
@@ -988,6 +1030,7 @@ static int start_attempt(struct runner *r, size_t task)
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
+		job->api_dir = NULL; /* freed below */
 		free(job);
 		if (rc == ENOENT)
 			strbuf_addf(&why, "command not found: %s", cmd.argv.v[0]);
@@ -1024,6 +1067,15 @@ static int start_attempt(struct runner *r, size_t task)
 	return 0;
 
 fail:
+	if (api_dir)
+		rmdir(api_dir);
+	free(api_dir);
+	if (reserved) { /* not started: it made no request */
+		struct strbuf ignored = STRBUF_INIT;
+
+		budget_settle(w->name, -reserved, &ignored);
+		strbuf_release(&ignored);
+	}
 	set_str(&res->reason, strbuf_detach(&why, NULL));
 	log_line(r, task, "%s", res->reason);
 	res->exit_code = -1;
