@@ -675,8 +675,12 @@ static enum task_status read_agent_output(struct runner *r, struct job *job,
 		set_str(&res->summary, NULL);
 	}
 	/* what the call used, against what it was charged when admitted; a
-	 * call that never said keeps its charge */
+	 * call that never said, or was killed in the middle, keeps at least
+	 * its charge */
 	used = ar.requests >= 0 ? ar.requests : job->reserved;
+	if ((job->timed_out || job->term_signal || status == TASK_INTERRUPTED) &&
+	    used < job->reserved)
+		used = job->reserved;
 	if (job->reserved && used != job->reserved &&
 	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);

@@ -719,7 +719,10 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 	fatal_msg = json_string_value(json_object_get(fatal, "message"));
 	/* stopped by its own --max-wall-time: squad's timeout, a bit early */
 	wall = at->exit_code == 55 && fatal_msg && strstr(fatal_msg, "wall-clock");
-	if (res->requests < 0 && log.calls)
+	/* no stats: qwen logs every call it makes, and one that ended by
+	 * itself logged them all (a killed one may not have logged the call
+	 * it was in: unknown then, unless it logged some) */
+	if (res->requests < 0 && at->api_dir && (log.calls || (at->exit_code >= 0 && !at->timed_out)))
 		res->requests = log.calls;
 	if (log.failed) {
 		struct strbuf sb = STRBUF_INIT;
@@ -759,6 +762,11 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 		}
 	} else if (at->exit_code == 1 && log.last_error) {
 		provider_failed(res, log.last_error, NULL);
+	} else if (res->parsed && res->is_error) {
+		/* its own verdict, in its own words */
+		res->verdict = AGENT_FAILED;
+		res->reason = xstrdup(res->error);
+		res->reason[strcspn(res->reason, "\n")] = '\0';
 	} else if (at->exit_code > 0) {
 		res->verdict = AGENT_FAILED;
 		/* its own message; the parser's complaint about an empty

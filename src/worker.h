@@ -127,7 +127,8 @@ struct agent_attempt {
  * JSON on stderr (`{"error":{"type","message","code"}}`) and the model
  * calls logged in api_dir (which is then removed), and fill
  * `res`: verdict, reason, the answer, and the requests made (stats of
- * the result, else the calls logged, else -1). A 429 or quota text from
+ * the result, else the calls logged, else -1; for a killed attempt the
+ * call in flight may be missing from the log: a lower bound). A 429 or quota text from
  * the provider is AGENT_RATE_LIMITED, another API error AGENT_API_ERROR,
  * whether qwen gave up by itself, stopped at --max-wall-time, or was
  * killed by squad's timeout; a timeout with no provider error is
