@@ -175,27 +175,36 @@ struct reserve {
 	long *wait_ms, *used;
 };
 
-static enum budget_answer do_reserve(json_t *entry, void *data)
+/* Keep only the last minute's start times of `entry`, as whole numbers
+ * (they were read as reals); returns the list, *oldest the first of them
+ * (now when there is none). One in the future (an edit, a clock set
+ * back) counts as now, so that it runs out within a minute, not never. */
+static json_t *recent_times(json_t *entry, long long now, long long *oldest)
 {
-	struct reserve *r = data;
 	json_t *recent = json_object_get(entry, "recent"), *kept = json_array(), *t;
-	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
-	long long now = now_ms(), oldest = now;
 	size_t i;
 
-	/* only the last minute's start times matter for per_minute; one in
-	 * the future (an edit, a clock set back) counts as now, so that it
-	 * runs out within a minute rather than never */
+	*oldest = now;
 	json_array_foreach(recent, i, t) {
 		long long at = number_within(t, 0, now);
 
 		if (now - at < 60000) {
 			json_array_append_new(kept, json_integer(at));
-			if (at < oldest)
-				oldest = at;
+			if (at < *oldest)
+				*oldest = at;
 		}
 	}
 	json_object_set_new(entry, "recent", kept);
+	return kept;
+}
+
+static enum budget_answer do_reserve(json_t *entry, void *data)
+{
+	struct reserve *r = data;
+	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
+	long long now = now_ms(), oldest;
+	json_t *kept = recent_times(entry, now, &oldest);
+
 	/* written back as a whole number even when nothing is charged (it
 	 * was read as a real) */
 	json_object_set_new(entry, "requests", json_integer(requests));
@@ -265,15 +274,14 @@ static enum budget_answer do_settle(json_t *entry, void *data)
 {
 	long delta = *(long *)data;
 	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
-	json_t *recent = json_object_get(entry, "recent");
-	long long now = now_ms();
+	long long now = now_ms(), oldest;
+	json_t *recent = recent_times(entry, now, &oldest);
 
 	if (delta > 0) {
 		requests = add_requests(requests, delta);
-		/* the requests count in this minute too; the list never needs
-		 * more entries than any per_minute could compare with */
-		for (long i = 0; i < delta && json_is_array(recent) &&
-			    json_array_size(recent) < 10000; i++)
+		/* the requests count in this minute too (a bounded list: a
+		 * count this large spends any per_minute anyway) */
+		for (long i = 0; i < delta && json_array_size(recent) < 10000; i++)
 			json_array_append_new(recent, json_integer(now));
 	} else {
 		requests = requests == LONG_MAX ? requests /* stuck at the top stays spent */

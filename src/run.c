@@ -665,8 +665,8 @@ static enum task_status read_agent_output(struct runner *r, struct job *job,
 			set_str(&res->reason, xstrdup(ar.reason));
 		/* the summary line is the agent's own message, not the last
 		 * line of its stderr (the closing brace of its error JSON) */
-		set_str(&res->summary, xstrdup(ar.error ? ar.error : res->reason ? res->reason
-					     : "the agent failed"));
+		set_str(&res->summary, xstrdup(ar.verdict == AGENT_FAILED && ar.error ? ar.error
+					     : res->reason ? res->reason : "the agent failed"));
 		res->summary[strcspn(res->summary, "\n")] = '\0';
 		if (res->reason && status != TASK_TIMED_OUT)
 			log_line(r, task, "%s", res->reason);
@@ -678,8 +678,7 @@ static enum task_status read_agent_output(struct runner *r, struct job *job,
 	 * call that never said, or was killed in the middle, keeps at least
 	 * its charge */
 	used = ar.requests >= 0 ? ar.requests : job->reserved;
-	if ((job->timed_out || job->term_signal || status == TASK_INTERRUPTED) &&
-	    used < job->reserved)
+	if ((ar.cut_short || status == TASK_INTERRUPTED) && used < job->reserved)
 		used = job->reserved;
 	if (job->reserved && used != job->reserved &&
 	    budget_settle(w->name, used - job->reserved, &err) < 0)

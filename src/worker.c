@@ -557,8 +557,10 @@ static void read_api_log(const char *dir, struct api_log *log)
 	memset(log, 0, sizeof(*log));
 	if (!dir || !(d = opendir(dir)))
 		return;
+	/* every entry goes (a temporary file of qwen's too), so that the
+	 * folder can */
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			strvec_push(&names, de->d_name);
 	closedir(d);
 	if (names.nr)
@@ -709,20 +711,21 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 {
 	struct api_log log;
 	json_t *fatal;
-	const char *fatal_type, *fatal_msg, *api_text = NULL;
+	const char *fatal_msg, *api_text = NULL;
 	bool wall;
 
 	worker_parse_qwen_json(at->out, at->out_len, res);
 	read_api_log(at->api_dir, &log);
 	fatal = stderr_error(at->err, at->err_len);
-	fatal_type = json_string_value(json_object_get(fatal, "type"));
 	fatal_msg = json_string_value(json_object_get(fatal, "message"));
 	/* stopped by its own --max-wall-time: squad's timeout, a bit early */
 	wall = at->exit_code == 55 && fatal_msg && strstr(fatal_msg, "wall-clock");
 	/* no stats: qwen logs every call it makes, and one that ended by
-	 * itself logged them all (a killed one may not have logged the call
-	 * it was in: unknown then, unless it logged some) */
-	if (res->requests < 0 && at->api_dir && (log.calls || (at->exit_code >= 0 && !at->timed_out)))
+	 * itself logged them all; one cut short (killed, or at its wall time)
+	 * may not have logged the call it was in: unknown then, unless it
+	 * logged some (a lower bound) */
+	res->cut_short = at->timed_out || at->exit_code < 0 || wall;
+	if (res->requests < 0 && at->api_dir && (log.calls || !res->cut_short))
 		res->requests = log.calls;
 	if (log.failed) {
 		struct strbuf sb = STRBUF_INIT;
@@ -780,9 +783,12 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 	} else {
 		res->verdict = AGENT_FAILED; /* a signal: the caller says which */
 	}
-	if (fatal_msg && !res->is_error && res->verdict != AGENT_OK && !res->error)
+	/* its own words, rather than the parser's complaint of an empty
+	 * stdout: for the summary line */
+	if (fatal_msg && !res->parsed && res->verdict != AGENT_OK) {
+		free(res->error);
 		res->error = xstrdup(fatal_msg);
-	(void)fatal_type;
+	}
 	json_decref(fatal);
 	free(log.last_error);
 }

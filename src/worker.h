@@ -104,6 +104,8 @@ struct agent_result {
 	long requests;     /* model requests the call made; -1 = unknown */
 	char *error;       /* why it failed, when it did */
 	enum agent_verdict verdict; /* set by worker_judge_agent() */
+	bool cut_short;    /* stopped in the middle (killed, or at its wall
+			    * time): `requests` may miss the call in flight */
 	char *reason;      /* one line for the escalation entry, or NULL when ok */
 	char *provider;    /* what the provider answered, for the log, or NULL */
 };
