@@ -655,6 +655,24 @@ static const char *qwen_code_meaning(const struct worker *worker, int exit_code)
 	return NULL;
 }
 
+/* The last "[API Error: ...]" in an agent's stderr (qwen prints one as
+ * it retries when asked to retry unattended), or NULL. Points into err,
+ * which need not end in a NUL: the line is cut by the caller. */
+static const char *last_api_error(const char *err, size_t len)
+{
+	const char *hit = NULL, *p = err;
+
+	while (len && (p = memmem(p, len - (size_t)(p - err), "[API Error: ", 12))) {
+		hit = p;
+		p += 12;
+		if ((size_t)(p - err) >= len)
+			break;
+	}
+	if (hit && !memchr(hit, '\n', len - (size_t)(hit - err)))
+		return NULL; /* cut off: no whole line */
+	return hit;
+}
+
 /* Is this text from the provider a rate limit or a spent quota? */
 static bool is_rate_limit(const char *text)
 {
@@ -750,8 +768,17 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 		const char *how = at->timed_out ? "killed at its timeout"
 			: "qwen stopped at its --max-wall-time";
 
+		const char *said = last_api_error(at->err, at->err_len);
+
 		if (log.last_error) {
 			provider_failed(res, log.last_error, how);
+		} else if (said) {
+			/* no request log (a wrapper of the author's), but qwen's
+			 * stderr told of the provider's errors as it retried */
+			char *line = xstrndup(said, strcspn(said, "\n"));
+
+			provider_failed(res, line, how);
+			free(line);
 		} else {
 			struct strbuf sb = STRBUF_INIT;
 

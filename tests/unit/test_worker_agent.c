@@ -141,6 +141,13 @@ static void test_killed_at_timeout(void **state)
 	assert_true(res.cut_short);
 	agent_result_release(&res);
 	free(dir);
+	/* no request log (a wrapper), but its stderr told of the errors */
+	at.api_dir = NULL;
+	judge(&at, "", "Retrying: [API Error: 503 upstream busy]\n"
+	      "Retrying: [API Error: 429 Too Many Requests]\nheartbeat\n", &res);
+	assert_int_equal(res.verdict, AGENT_RATE_LIMITED);
+	assert_string_equal(res.reason, "rate limited: 429 Too Many Requests (killed at its timeout)");
+	agent_result_release(&res);
 	/* a provider that failed once and then answered is not to blame */
 	{
 		static const char *const recovered[] = { "429 Rate limit reached", "", NULL };
