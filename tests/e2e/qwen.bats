@@ -100,10 +100,15 @@ Y
 	[ "$status" -eq 0 ]
 	used=$(stat_of chat_requests)
 	# qwen's own stats say how many requests the call made
-	[ "$(jq -r '.qwen.requests' "$XDG_STATE_HOME/squad/budget.json")" -ge 2 ]
+	spent=$(jq -r '.qwen.requests' "$XDG_STATE_HOME/squad/budget.json")
+	[ "$spent" -ge 2 ]
 	run "$SQUAD" second
-	[ "$status" -eq 3 ]
-	[[ $output == *"budget exhausted"* ]]
+	# (failure model of issue 15: an escalated failure exits 1; 3 before it)
+	[ "$status" -eq 1 ]
+	[[ $output == *"budget exhausted: worker 'qwen' has used $spent of its daily_limit of 2 requests today"* ]]
+	# when it starts over, and where the count is kept
+	[[ $output == *"it resets at midnight, local time (in "* ]]
+	[[ $output == *"the count is kept in '$XDG_STATE_HOME/squad/budget.json'"* ]]
 	[ "$(stat_of chat_requests)" -eq "$used" ]
 	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = escalation ]
 }
@@ -159,5 +164,5 @@ Y
 	[ "$status" -eq 1 ]
 	[[ $output == *"'no-such-agent-cli' is not on PATH: worker 'agent' cannot start"* ]]
 	run "$SQUAD" esc
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 1 ] # (failure model: 3 before it)
 }
