@@ -536,6 +536,7 @@ long worker_request_estimate(const struct worker *worker)
 struct api_log {
 	long calls;        /* files: model calls made */
 	long failed;       /* calls the provider answered with an error */
+	long answered;     /* calls it answered */
 	char *last_error;  /* the provider's error, when the last call that
 			    * ended failed; NULL when it answered */
 };
@@ -600,6 +601,7 @@ static void read_api_log(const char *dir, struct api_log *log)
 			free(log->last_error);
 			log->last_error = xstrdup(msg);
 		} else if (!msg && json_is_object(call)) {
+			log->answered++;
 			free(log->last_error);
 			log->last_error = NULL; /* it answered after all */
 		}
@@ -767,7 +769,6 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 	} else if (at->timed_out || wall) {
 		const char *how = at->timed_out ? "killed at its timeout"
 			: "qwen stopped at its --max-wall-time";
-
 		const char *said = last_api_error(at->err, at->err_len);
 
 		if (log.last_error) {
@@ -786,8 +787,8 @@ void worker_judge_agent(const struct worker *worker, const struct agent_attempt 
 			strbuf_addstr(&sb, "timed out");
 			if (wall)
 				strbuf_addf(&sb, " (%s)", how);
-			if (log.calls && !log.failed)
-				strbuf_addstr(&sb, ": the model did not answer in time");
+			if (log.calls && !log.failed && !log.answered)
+				strbuf_addstr(&sb, ": the model never answered");
 			res->reason = strbuf_detach(&sb, NULL);
 		}
 	} else if (at->exit_code == 1 && log.last_error) {

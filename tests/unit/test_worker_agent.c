@@ -141,6 +141,23 @@ static void test_killed_at_timeout(void **state)
 	assert_true(res.cut_short);
 	agent_result_release(&res);
 	free(dir);
+	/* a hang: the one call logged is qwen's own abort at its wall time */
+	{
+		static const char *const aborted[] = { "Request was aborted.", NULL };
+		struct agent_attempt wall = { .exit_code = 55 };
+
+		dir = api_log(aborted);
+		wall.api_dir = dir;
+		judge(&wall, "", "{\"error\": {\"type\": \"FatalBudgetExceededError\", \"message\": "
+		      "\"Run aborted: wall-clock budget of 5s exceeded (--max-wall-time).\"}}", &res);
+		assert_int_equal(res.verdict, AGENT_TIMED_OUT);
+		assert_string_equal(res.reason, "timed out (qwen stopped at its --max-wall-time): "
+				    "the model never answered");
+		assert_int_equal(res.requests, 1);
+		assert_true(res.cut_short);
+		agent_result_release(&res);
+		free(dir);
+	}
 	/* no request log (a wrapper), but its stderr told of the errors */
 	at.api_dir = NULL;
 	judge(&at, "", "Retrying: [API Error: 503 upstream busy]\n"
