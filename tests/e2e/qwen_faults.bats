@@ -104,6 +104,20 @@ assert_failed_and_escalated() {
 	[ "$(budget_used)" -le "$(stat_of chat_requests)" ]
 }
 
+# The author's own --max-wall-time (far past the timeout) is left alone,
+# so squad's timeout is what ends the call: the request log still says why.
+@test "429 until squad's timeout kills qwen: still rate limited, not a bare timeout" {
+	script '{"rules": [{"kind": "any", "error": 429}]}'
+	project "tally the results" 'timeout: 30s' '--max-wall-time, 10m'
+	fault
+	assert_failed_and_escalated "rate limited: 429 Rate limit reached for requests (mock) (killed at its timeout)"
+	[ "$(finish_of .attempts)" -eq 1 ]
+	[ "$(finish_of .duration_ms)" -lt 40000 ]
+	grep -q "timed out after 30.0s" .squad/logs/t.log
+	[ "$(budget_used)" -ge 2 ]
+	[ "$(budget_used)" -le "$(stat_of chat_requests)" ]
+}
+
 @test "500 on every request: an API error, not a bare timeout" {
 	script '{"rules": [{"kind": "any", "error": 500}]}'
 	project "tally the results" 'timeout: 30s'
