@@ -157,7 +157,7 @@ _squad() {
 		case $sub in
 		list) _squad_add "" "$cur" --names --json ;;
 		graph) _squad_add "" "$cur" --format ;;
-		done) _squad_add "" "$cur" --failed --note --note-file ;;
+		done) _squad_add "" "$cur" --failed --note --note-file --undo ;;
 		hook) _squad_add "" "$cur" --target ;;
 		esac
 		if [[ $cur == - ]]; then

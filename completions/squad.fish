@@ -142,4 +142,5 @@ complete -c squad -n '__squad_subcommand_is list' -l names -d 'Print the task na
 complete -c squad -n '__squad_subcommand_is done' -l failed -d 'Record the task as failed'
 complete -c squad -n '__squad_subcommand_is done' -l note -x -d "The tactician's note"
 complete -c squad -n '__squad_subcommand_is done' -l note-file -r -F -d 'Read the note from FILE'
+complete -c squad -n '__squad_subcommand_is done' -l undo -d 'Take back the mark on the task'
 complete -c squad -n '__squad_subcommand_is hook' -l target -x -a '(__squad_tasks)' -d 'The target the hook runs'

@@ -62,6 +62,7 @@ _squad() {
     '--failed[done: record the task as failed]' \
     "--note=[done: the tactician's note]:note" \
     '--note-file=[done: read the note from FILE]:note file:_files' \
+    '--undo[done: take back the mark on the task]' \
     '--target=[hook install: the target the hook runs]:task:_squad_tasks' \
     '(- *)'{-h,--help}'[print the help]' \
     '(- *)--version[print the version]' \

@@ -1,5 +1,6 @@
 /* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
 #include "handoff.h"
+#include "run.h"
 #include "expand.h"
 #include "util/xalloc.h"
 
@@ -308,6 +309,17 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 			    "details):%s", evidence.buf);
 	strbuf_addf(&text, "\nWhen you are done, report back with:\n  %s\n(add --failed if "
 		    "it cannot be done).", done.buf);
+	if (escalation && t->prompt && t->expect)
+		strbuf_addf(&text, " The next run takes your note as the task's answer if it "
+			    "matches its expect (%s), and runs the task again otherwise.",
+			    t->expect);
+	else if (escalation && t->prompt)
+		strbuf_addstr(&text, " The next run takes your note as the task's answer "
+			      "(without a note, it runs the task again).");
+	else if (escalation)
+		/* a red never turns green by a word */
+		strbuf_addstr(&text, " Reporting it done means \"fixed, check again\": the "
+			      "next run runs it again, and only its real result counts.");
 	if (json_array_size(blocks)) {
 		size_t i;
 		json_t *b;
@@ -500,6 +512,30 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 out:
 	json_decref(manifest);
 	return ret;
+}
+
+int handoff_undo(struct state *st, const char *task, struct strbuf *err)
+{
+	const struct task_record *mark = state_get(st, task);
+	struct task_record rec = { 0 };
+
+	if (!mark || (mark->status != RECORD_DONE && mark->status != RECORD_DONE_FAILED)) {
+		strbuf_addstr(err, "task '");
+		strbuf_add_printable(err, task);
+		strbuf_addstr(err, "' has no done mark to take back");
+		return 1;
+	}
+	/* as it stood before the mark: failed (an escalation) or never run
+	 * (a skill task), which the next run treats alike */
+	rec.task = (char *)task;
+	rec.status = RECORD_FAILED;
+	rec.exit_code = -1;
+	rec.duration_ms = mark->duration_ms;
+	rec.finished = (long long)time(NULL);
+	rec.fingerprint = mark->fingerprint;
+	if (state_put(st, &rec, err) < 0 || state_compact(st, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* Each line of text under a prefix; control characters (a hand-edited

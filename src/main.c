@@ -19,9 +19,9 @@
 #include "completion.h"
 #include "diag.h"
 #include "gitinfo.h"
-#include "gitstamp.h"
 #include "explain.h"
 #include "filecache.h"
+#include "inputs.h"
 #include "graph.h"
 #include "guard.h"
 #include "handoff.h"
@@ -44,10 +44,10 @@
 
 enum exit_code {
 	EXIT_OK = 0,          /* every task done */
-	EXIT_FAILED = 1,      /* a task failed or timed out; or squad could not
+	EXIT_FAILED = 1,      /* a task failed or timed out, escalated or not; or squad could not
 			       * keep .squad/ (a full disk), or --no-wait found it busy */
 	EXIT_USAGE = 2,       /* bad command line or Squadfile */
-	EXIT_HANDOFF = 3,     /* nothing failed; the tactician has work */
+	EXIT_HANDOFF = 3,     /* nothing failed; skill tasks wait for the tactician */
 	EXIT_INTERRUPTED = 130,
 };
 
@@ -61,6 +61,7 @@ static const char usage_text[] =
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
+"       squad done TASK --undo            take that mark back\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running 'squad --staged'\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
@@ -96,14 +97,17 @@ static const char usage_text[] =
 "\n"
 "Tasks with skills: are never run by squad. They, and tasks that fail with\n"
 "escalate: true, go into .squad/handoff.json for the tactician, who reports\n"
-"back with 'squad done'; the next run continues behind them.\n"
+"back with 'squad done'. A skill task is settled by that; an escalated task\n"
+"is not: 'done' means \"fixed, check again\", so the next run runs it again\n"
+"(a prompt's note may stand in as its answer when it meets 'expect').\n"
 "\n"
 "exit codes:\n"
 "  0    every task done\n"
-"  1    a task failed or timed out; or squad could not write .squad/ (disk\n"
-"       full), or another squad runs here and --no-wait was given\n"
+"  1    a task failed or timed out, escalated or not; or squad could not\n"
+"       write .squad/ (disk full), or another squad runs here and --no-wait\n"
+"       was given\n"
 "  2    usage error or invalid Squadfile\n"
-"  3    nothing failed, but tasks wait for the tactician (hand-off pending)\n"
+"  3    nothing failed, but skill tasks wait for the tactician\n"
 "  130  interrupted (SIGINT, SIGTERM)\n"
 "\n"
 "The Squadfile reference is grammar/squadfile.md; see also squad(1).\n";
@@ -114,6 +118,7 @@ enum long_only {
 	OPT_COLOR,
 	OPT_STRICT_SKILLS,
 	OPT_FAILED,
+	OPT_UNDO,
 	OPT_NOTE,
 	OPT_NOTE_FILE,
 	OPT_JSON,
@@ -145,6 +150,7 @@ struct options {
 	int color; /* -1 auto, 0 never, 1 always */
 	bool strict_skills;
 	bool failed;          /* done --failed */
+	bool undo;            /* done --undo: take a mark back */
 	const char *note;     /* done --note */
 	const char *note_file;
 	bool json;            /* --json; for a run: events on stdout */
@@ -366,7 +372,7 @@ static void pair_finished(void *data, size_t task, const struct task_result *res
 /* What the plan needs from git and the file system: the changed paths
  * when selecting, the files when a task has inputs. */
 static int plan_options(const struct options *o, const struct squadfile *sf,
-			const struct state *st, struct plan_options *po, struct file_list *files,
+			const struct state *st, struct plan_options *po, struct inputs *files,
 			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
 {
 	bool any_inputs = false;
@@ -391,7 +397,7 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	if (!any_inputs || (o->dry_run && !st))
 		return 0;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
-	gitinfo_workdir(sf->root, &top);
+	inputs_workdir(sf->root, &top);
 	strbuf_addf(&root, "%s/", sf->root);
 	if (!strncmp(root.buf, top.buf, top.len))
 		strbuf_addstr(prefix, root.buf + top.len);
@@ -401,11 +407,11 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		strbuf_addf(&root, "%s/files", st->dir);
 		filecache_load(&cache, root.buf);
 	}
-	ret = gitinfo_files(files, sf->root, &roots, &cache, err);
+	ret = inputs_list(files, sf->root, &roots, &cache, err);
 	if (!ret)
-		filecache_apply(&cache, files);
+		filecache_apply(&cache, &files->files);
 	filecache_release(&cache);
-	po->files = files;
+	po->files = &files->files;
 	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
 	strbuf_release(&top);
@@ -434,7 +440,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	int ret = EXIT_OK;
 	size_t failed = 0, handoff = 0;
 	struct plan_options po;
-	struct file_list files = { 0 };
+	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 
@@ -467,18 +473,15 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->dry_run && (files.hashed || files.folders_read || files.restamp)) {
+	if (!o->dry_run) {
 		/* ids hashed, folders read, git's decisions asked for this
 		 * plan: kept for the next run (a cache, so failing to write
-		 * it costs time, not correctness), the stamp that vouches
-		 * for git's after it */
+		 * it costs time, not correctness) */
 		struct strbuf path = STRBUF_INIT, stamp = STRBUF_INIT;
 
 		strbuf_addf(&path, "%s/files", st.dir);
 		strbuf_addf(&stamp, "%s/git", st.dir);
-		if (filecache_save(&files, path.buf, &err) < 0 ||
-		    (files.stamp &&
-		     gitstamp_write(files.stamp, stamp.buf, path.buf, &files.git_since, &err) < 0))
+		if (inputs_save(&files, path.buf, stamp.buf, &err) < 0)
 			fprintf(stderr, "squad: warning: %s\n", err.buf);
 		strbuf_reset(&err);
 		strbuf_release(&path);
@@ -506,7 +509,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		if (jr)
 			json_reporter_plan(jr); /* -n --json: the plan event alone */
 		else
-			report_dry_run(stdout, &plan);
+			report_dry_run(stdout, &plan, ro.jobs);
 		goto out;
 	}
 
@@ -538,10 +541,10 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 	wall = seconds_since(&start);
 	report_summary(&rep, results, wall, interrupted);
-	if (!interrupted) {
-		entries = hand_off(o, sf, &plan, results, skills, &st, human);
-		squad_failed |= entries < 0;
-	}
+	/* after an interrupt too: what was decided (an escalation, a skill
+	 * task reached) is kept for the tactician */
+	entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	squad_failed |= entries < 0;
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
 
@@ -579,7 +582,7 @@ out:
 	plan_release(&plan);
 	if (have_state)
 		state_close(&st);
-	file_list_release(&files);
+	inputs_release(&files);
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
@@ -634,6 +637,9 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	}
 	if (o->note && o->note_file)
 		return usage_error("give --note or --note-file, not both");
+	if (o->undo && (o->note || o->note_file || o->failed))
+		return usage_error("--undo takes back a mark: give it no --note, --note-file "
+				   "or --failed");
 	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
 		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
 		return EXIT_USAGE;
@@ -646,13 +652,29 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 		strbuf_release(&note);
 		return EXIT_FAILED;
 	}
-	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
+	if (o->undo)
+		rc = handoff_undo(&st, args->v[0], &err);
+	else
+		rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
 	if (rc == 0) {
+		long n = squadfile_find_task(sf, args->v[0]);
+		const struct task *t = &sf->tasks[n];
 		struct strbuf name = STRBUF_INIT;
 
 		strbuf_add_printable(&name, args->v[0]);
-		printf("squad: recorded %s as %s; the next run continues behind it\n",
-		       name.buf, o->failed ? "failed" : "done");
+		if (o->undo)
+			printf("squad: took back the mark on %s; the next run %s it again\n",
+			       name.buf, t->skills.nr ? "hands off" : "runs");
+		else if (t->skills.nr)
+			printf("squad: recorded %s as %s; the next run continues behind it\n",
+			       name.buf, o->failed ? "failed" : "done");
+		else
+			/* only a skill task is settled by the tactician's word */
+			printf("squad: recorded %s as %s; the next run %s\n", name.buf,
+			       o->failed ? "failed" : "done",
+			       t->prompt && !o->failed
+			       ? "takes the note as its answer if it meets 'expect', else runs it again"
+			       : "runs it again and only its real result counts");
 		strbuf_release(&name);
 		ret = EXIT_OK;
 	} else {
@@ -693,7 +715,7 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	struct state st;
 	struct plan plan;
 	struct plan_options po;
-	struct file_list files = { 0 };
+	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
 	bool have_state;
@@ -711,12 +733,13 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 		ret = EXIT_USAGE;
 	} else {
 		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]));
+			     (size_t)squadfile_find_task(sf, args->v[0]),
+			     o->jobs ? o->jobs : cpu_count());
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);
 	state_close(&st);
-	file_list_release(&files);
+	inputs_release(&files);
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&err);
@@ -842,6 +865,7 @@ int main(int argc, char **argv)
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "strict-skills", no_argument, NULL, OPT_STRICT_SKILLS },
 		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "undo", no_argument, NULL, OPT_UNDO },
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "note-file", required_argument, NULL, OPT_NOTE_FILE },
 		{ "json", optional_argument, NULL, OPT_JSON },
@@ -933,6 +957,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FAILED:
 			o.failed = true;
+			break;
+		case OPT_UNDO:
+			o.undo = true;
 			break;
 		case OPT_NOTE:
 			o.note = optarg;
@@ -1042,7 +1069,7 @@ int main(int argc, char **argv)
 		 * set-up and the index read go on beside the parse */
 		char *folder = squadfile_folder(o.file);
 
-		gitinfo_preload(folder);
+		inputs_preload(folder);
 		free(folder);
 	}
 	ret = load(&sf, &g, &skills, &o);
@@ -1073,7 +1100,7 @@ int main(int argc, char **argv)
 	}
 out:
 	route_skills_release(&skills);
-	gitinfo_global_shutdown();
+	inputs_shutdown();
 	free(self);
 	graph_release(&g);
 	squadfile_release(&sf);

@@ -379,7 +379,7 @@ static bool wants_output(const struct report *rep, const struct task_result *res
 	case OUTPUT_GROUPED:
 		return res->status != TASK_UP_TO_DATE || rep->replay;
 	case OUTPUT_FAILED:
-		return task_status_failed(res->status) || res->status == TASK_ESCALATED;
+		return task_status_failed(res->status);
 	case OUTPUT_PREFIXED: /* streamed already */
 	case OUTPUT_QUIET:
 		return false;
@@ -404,7 +404,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 			stream_lines(rep, &rep->running[at], true);
 		rep->running[at] = rep->running[--rep->nr_running];
 	}
-	if (rep->level == REPORT_QUIET && !failed && res->status != TASK_ESCALATED) {
+	if (rep->level == REPORT_QUIET && !failed) {
 		draw_status(rep);
 		return;
 	}
@@ -418,19 +418,19 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		break;
 	case TASK_FAILED:
 	case TASK_TIMED_OUT:
+	case TASK_ESCALATED: /* a failure, handed on */
 		c = C_RED;
 		break;
 	case TASK_HANDOFF:
 	case TASK_BLOCKED:
-	case TASK_ESCALATED:
 		c = C_CYAN;
 		break;
 	default:
 		c = C_YELLOW;
 	}
 	strbuf_addf(&line, "[%zu/%zu] %s%s%s %s", rep->finished, rep->total,
-		    paint(rep, c), failed ? (res->status == TASK_TIMED_OUT ? "TIMED OUT" : "FAILED")
-					  : task_status_name(res->status),
+		    paint(rep, c), res->status == TASK_TIMED_OUT ? "TIMED OUT"
+				   : res->status == TASK_FAILED ? "FAILED" : task_status_name(res->status),
 		    paint(rep, C_RESET), name);
 	switch (res->status) {
 	case TASK_OK:
@@ -475,7 +475,12 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		break;
 	}
 	case TASK_DONE:
-		strbuf_addstr(&line, " (reported by the tactician)");
+		strbuf_addstr(&line, " (reported by the tactician");
+		if (res->note) {
+			strbuf_addstr(&line, ": ");
+			strbuf_add_printable_len(&line, res->note, strcspn(res->note, "\n"));
+		}
+		strbuf_addch(&line, ')');
 		break;
 	case TASK_UP_TO_DATE:
 		strbuf_addstr(&line, " (last ");
@@ -541,8 +546,9 @@ static void summary_table(struct report *rep, const struct task_result *results)
 		int n = plan->order[i];
 		const struct task_result *res = &results[n];
 		struct strbuf line = STRBUF_INIT;
+		bool by_tactician = !(res->reason && task_status_failed(res->status)) && res->note;
 		const char *note = res->reason && task_status_failed(res->status) ? res->reason
-				   : res->summary ? res->summary : res->answer;
+				   : res->note ? res->note : res->summary ? res->summary : res->answer;
 		size_t worker_at;
 
 		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
@@ -562,7 +568,7 @@ static void summary_table(struct report *rep, const struct task_result *results)
 			/* one line of it, whatever it holds */
 			size_t len = strcspn(note, "\n");
 
-			strbuf_addstr(&line, "  ");
+			strbuf_addstr(&line, by_tactician ? "  tactician: " : "  ");
 			strbuf_add_printable_len(&line, note, len > 80 ? 80 : len);
 			if (len > 80 || note[len])
 				strbuf_addstr(&line, "...");
@@ -667,7 +673,37 @@ static void print_quoted(FILE *out, const char *arg)
 	strbuf_release(&sb);
 }
 
-void report_dry_run(FILE *out, const struct plan *plan)
+/* "limits: ..." for -n: -j, and each worker that would run a task. */
+static void dry_run_limits(FILE *out, const struct plan *plan, unsigned jobs)
+{
+	const struct squadfile *sf = plan->sf;
+	bool *used = xcalloc(sf->nr_workers + 1, sizeof(bool));
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task *t = &sf->tasks[plan->order[i]];
+
+		if (plan->action[plan->order[i]] == PLAN_RUN &&
+		    (t->run || t->run_argv.nr || t->prompt))
+			used[t->worker] = true;
+	}
+	fprintf(out, "limits: -j %u local processes at once", jobs);
+	for (size_t w = 0; w < sf->nr_workers; w++) {
+		bool own;
+		unsigned n;
+
+		if (!used[w])
+			continue;
+		n = run_worker_limit(&sf->workers[w], jobs, &own);
+		fputs("; ", out);
+		put_printable(out, sf->workers[w].name);
+		fprintf(out, ": %u at once (%s)", n, own ? "its slots, apart from -j"
+			: n < jobs ? "its slots, within -j" : "within -j");
+	}
+	fputc('\n', out);
+	free(used);
+}
+
+void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 {
 	const struct squadfile *sf = plan->sf;
 	char **names = escape_names(sf);
@@ -725,6 +761,7 @@ void report_dry_run(FILE *out, const struct plan *plan)
 		}
 		fputc('\n', out);
 	}
+	dry_run_limits(out, plan, jobs);
 	free_names(names, sf);
 }
 

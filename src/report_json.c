@@ -269,6 +269,15 @@ void json_reporter_summary(struct json_reporter *jr, const struct task_result *r
 				    json_integer((json_int_t)counts[final_statuses[i]]));
 	json_object_set_new(fields, "tasks", json_integer((json_int_t)plan->nr_order));
 	json_object_set_new(fields, "counts", by_status);
+	{
+		/* every red, escalated or not: what decides exit code 1 */
+		size_t failed = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(final_statuses); i++)
+			if (task_status_failed(final_statuses[i]))
+				failed += counts[final_statuses[i]];
+		json_object_set_new(fields, "failed", json_integer((json_int_t)failed));
+	}
 	json_object_set_new(fields, "wall_ms", json_integer(wall_seconds > 0
 					? (json_int_t)(wall_seconds * 1000 + 0.5) : 0));
 	json_object_set_new(fields, "interrupted", json_boolean(interrupted));

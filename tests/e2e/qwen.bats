@@ -103,7 +103,7 @@ Y
 	spent=$(jq -r '.qwen.requests' "$XDG_STATE_HOME/squad/budget.json")
 	[ "$spent" -ge 2 ]
 	run "$SQUAD" second
-	# (failure model of issue 15: an escalated failure exits 1; 3 before it)
+	# escalated, and still a failure
 	[ "$status" -eq 1 ]
 	[[ $output == *"budget exhausted: worker 'qwen' has used $spent of its daily_limit of 2 requests today"* ]]
 	# when it starts over, and where the count is kept
@@ -164,5 +164,7 @@ Y
 	[ "$status" -eq 1 ]
 	[[ $output == *"'no-such-agent-cli' is not on PATH: worker 'agent' cannot start"* ]]
 	run "$SQUAD" esc
-	[ "$status" -eq 1 ] # (failure model: 3 before it)
+	# escalated, and still a failure
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.tasks[0].failure.reason' .squad/handoff.json)" = "'no-such-agent-cli' is not on PATH: worker 'agent' cannot start" ]
 }
