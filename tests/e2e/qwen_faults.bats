@@ -12,13 +12,10 @@
 # the assertions hold whichever of the two ends a call first: no test
 # depends on timing to pass. The whole file takes about 3 minutes.
 #
-# Exit codes and JUnit follow the failure model of issue 15: a task that
-# failed is exit 1 and <failure>, even when it escalated (exit 3 only when
-# nothing failed and skill tasks wait). Until the failmodel branch is
-# merged, squad exits 3 and writes <skipped> for an escalated failure,
-# `retries` does not cover an `expect` mismatch, and quota text in an
-# answer is retried for ever: the assertions and the test marked
-# "(failure model)" fail on a branch without it, and only for that reason.
+# Exit codes and JUnit follow the failure model (README, "When things
+# fail"; src/outcome.c): a task that failed is exit 1 and <failure>, even
+# when it escalated; `retries` covers an `expect` mismatch; a rate limit
+# backs off a bounded number of times.
 bats_require_minimum_version 1.5.0
 load helpers
 load qwen_helpers
@@ -72,9 +69,9 @@ budget_used() {
 # What every failed, escalated run shows, whatever the fault: $1 is how
 # the reason starts.
 assert_failed_and_escalated() {
-	[ "$status" -eq 1 ] # (failure model: 3 before it)
-	[ "$(summary_of .exit_code)" -eq 1 ] # (failure model)
-	[ "$(junit_count failure)" -eq 1 ] # (failure model: <skipped> before it)
+	[ "$status" -eq 1 ]
+	[ "$(summary_of .exit_code)" -eq 1 ]
+	[ "$(junit_count failure)" -eq 1 ]
 	[ "$(summary_of '.counts.ok')" -eq 0 ]
 	[ "$(summary_of '.counts.failed + .counts["timed out"] + .counts.escalated')" -eq 1 ]
 	[[ "$(finish_of .reason)" == "$1"* ]]
@@ -130,9 +127,6 @@ assert_failed_and_escalated() {
 	[ "$(budget_used)" -le "$(stat_of chat_requests)" ]
 }
 
-# (failure model) Before it, the backoff gave up "before its timeout" but
-# the attempt counter never moved, so the task started again at once, for
-# ever (issue 15): the run is then cut at fault's 120 s and this fails.
 @test "quota text in a success answer: backed off, then rate limited; every call charged" {
 	script '{"rules": [{"match": "tally", "reply": "Quota exceeded for requests per minute. Please try again later."}]}'
 	project "tally the results" 'timeout: 20s'
@@ -175,8 +169,8 @@ assert_failed_and_escalated() {
 	project "count the uses" 'expect: "Found (\\d+) uses", retries: 1, timeout: 60s'
 	fault
 	assert_failed_and_escalated "the output does not match 'expect'"
-	[ "$(finish_of .attempts)" -eq 2 ] # (failure model: retries cover expect)
-	[ "$(stat_of main_requests)" -eq 2 ] # (failure model)
+	[ "$(finish_of .attempts)" -eq 2 ]
+	[ "$(stat_of main_requests)" -eq 2 ]
 	# qwen's stats: 2 requests a call, the budget has them all
 	[ "$(budget_used)" -eq "$(stat_of chat_requests)" ]
 	[ "$(entry_of .failure.log_tail | grep -c 'I could not find any')" -ge 1 ]
