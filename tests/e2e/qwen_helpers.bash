@@ -11,13 +11,17 @@ setup_file() {
 	export QWEN_BIN
 }
 
-# Each test: its own folder, HOME, budget and model server (request log
-# in requests.log, request bodies in dumps/).
+# Each test: its own folder, HOME, TMPDIR, budget and model server
+# (request log in requests.log, request bodies in dumps/).
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	export NO_COLOR=1
 	[ -x "$QWEN_BIN" ] || { echo "the qwen CLI could not be installed from npm" >&2; return 1; }
 	export HOME=$BATS_TEST_TMPDIR/home XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	# squad's request-log folders (and qwen's temporary files) in the
+	# test's own folder: what a test finds there is its own
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
 	"$SQUAD_SRC/tests/qwen/write-settings.sh" "$HOME"
 	unset QWEN_HOME QWEN_CODE_UNATTENDED_RETRY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy \
 		OPENAI_API_KEY OPENAI_BASE_URL OPENAI_MODEL
