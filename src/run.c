@@ -54,6 +54,8 @@ struct job {
 	bool completed;
 	int64_t exit_status;
 	int term_signal;
+	long reserved;            /* requests charged to the budget at admission */
+	char *api_dir;            /* an agent's request log (worker_bound_agent) */
 	struct job *prev, *next; /* the running list, for signals */
 };
 
@@ -587,8 +589,10 @@ static void job_closed(uv_handle_t *h)
 {
 	struct job *job = h->data;
 
-	if (--job->open_handles == 0)
+	if (--job->open_handles == 0) {
+		free(job->api_dir);
 		free(job);
+	}
 }
 
 static void kill_group(struct job *job, int sig)
@@ -623,19 +627,26 @@ static void unlink_job(struct runner *r, struct job *job)
 }
 
 /* An agent's stdout: its answer goes into the result (and the log, so
- * the log tells the whole story), its own verdict into `a`, and the
- * requests it made into the worker's budget. `*why` gets the agent's
- * words for a failure (to free), or stays NULL. */
-static void read_agent_output(struct runner *r, size_t task, struct attempt *a, char **why)
+ * the log tells the whole story); worker.c's verdict on it (with its
+ * stderr and its request log) into `a`, its words into `*why` (to free,
+ * or left NULL); and the requests it made into the worker's budget, for
+ * every attempt, killed ones included. `*spent` is set when the agent
+ * was rate limited for the whole of its time (it retried until its wall
+ * time, or was killed): backing off could only pass its timeout. */
+static void read_agent_output(struct runner *r, struct job *job, struct attempt *a, char **why,
+			      bool *spent)
 {
+	size_t task = job->task;
 	const struct worker *w = worker_of(r, task);
 	struct task_result *res = &r->res[task];
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, tail = STRBUF_INIT;
 	struct agent_result ar;
+	struct agent_attempt at = { 0 };
+	long used;
 
 	if (w->output != WORKER_OUTPUT_QWEN_JSON || r->out_fds[task] < 0) {
 		run_read_tail(r->out_fds[task], OUTPUT_SCAN_MAX, &out);
-		if (out.len) {
+		if (out.len && a->end != ATTEMPT_INTERRUPTED && a->end != ATTEMPT_TIMED_OUT) {
 			strbuf_utf8_sanitize(&out);
 			set_str(&res->answer, xstrdup(out.buf));
 			strbuf_rtrim(&out);
@@ -645,7 +656,15 @@ static void read_agent_output(struct runner *r, size_t task, struct attempt *a, 
 		return;
 	}
 	run_read_tail(r->out_fds[task], 64u << 20, &out);
-	worker_parse_qwen_json(out.buf, out.len, &ar);
+	run_read_tail(r->log_fds[task], 65536, &tail);
+	at.exit_code = res->exit_code;
+	at.timed_out = job->timed_out;
+	at.out = out.buf;
+	at.out_len = out.len;
+	at.err = tail.buf;
+	at.err_len = tail.len;
+	at.api_dir = job->api_dir;
+	worker_judge_agent(w, &at, &ar);
 	if (ar.answer) {
 		strbuf_reset(&out);
 		strbuf_addstr(&out, ar.answer);
@@ -653,21 +672,42 @@ static void read_agent_output(struct runner *r, size_t task, struct attempt *a, 
 		set_str(&res->answer, xstrdup(out.buf));
 		log_line(r, task, "answer:\n%s", out.buf);
 	}
-	if (a->end == ATTEMPT_EXITED && !a->exit_code && (!ar.parsed || ar.is_error)) {
+	if (ar.provider)
+		log_line(r, task, "%s", ar.provider);
+	if (a->end != ATTEMPT_INTERRUPTED && ar.verdict == AGENT_TIMED_OUT) {
+		/* stopped at the wall time squad gave it: its timeout */
+		a->end = ATTEMPT_TIMED_OUT;
+		if (ar.reason)
+			log_line(r, task, "%s", ar.reason);
+	} else if (a->end != ATTEMPT_INTERRUPTED && ar.verdict != AGENT_OK) {
 		a->agent_failed = true;
-		if (ar.error)
-			*why = xstrdup(ar.error);
-	} else if (a->end == ATTEMPT_EXITED && a->exit_code) {
-		*why = worker_exit_reason(w, a->exit_code, ar.error);
+		*spent = ar.verdict == AGENT_RATE_LIMITED &&
+			(a->end == ATTEMPT_TIMED_OUT || a->exit_code == 55);
+		a->rate_limited = ar.verdict == AGENT_RATE_LIMITED && !*spent;
+		if (ar.reason) {
+			*why = xstrdup(ar.reason);
+			/* an is_error escalation carries the agent's words in its log */
+			log_line(r, task, "the agent failed: %s", *why);
+		}
+		/* the summary line is the agent's own message, not the last
+		 * line of its stderr (the closing brace of its error JSON) */
+		set_str(&res->summary, xstrdup(ar.verdict == AGENT_FAILED && ar.error ? ar.error
+					     : ar.reason ? ar.reason : "the agent failed"));
+		res->summary[strcspn(res->summary, "\n")] = '\0';
+	} else if (ar.verdict == AGENT_OK) {
+		set_str(&res->summary, NULL);
 	}
-	if (*why && !ar.answer)
-		/* an is_error escalation carries the agent's words in its log */
-		log_line(r, task, "the agent failed: %s", *why);
-	if ((w->daily_limit || w->per_minute) && ar.requests > 1 &&
-	    budget_settle(w->name, ar.requests - 1, &err) < 0)
+	/* what the call used, against what it was charged when admitted; a
+	 * call that never said, or was cut short, keeps at least its charge */
+	used = ar.requests >= 0 ? ar.requests : job->reserved;
+	if ((ar.cut_short || a->end == ATTEMPT_INTERRUPTED) && used < job->reserved)
+		used = job->reserved;
+	if (job->reserved && used != job->reserved &&
+	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
 	agent_result_release(&ar);
 	strbuf_release(&out);
+	strbuf_release(&tail);
 	strbuf_release(&err);
 }
 
@@ -866,6 +906,7 @@ static void job_complete(struct job *job)
 	struct task_result *res = &r->res[task];
 	struct attempt a = { 0 };
 	char *agent_why = NULL;
+	bool spent = false;
 
 	if (job->completed)
 		return;
@@ -890,11 +931,10 @@ static void job_complete(struct job *job)
 	} else {
 		a.end = ATTEMPT_EXITED;
 	}
-	if (!worker_of(r, task)->is_shell && a.end != ATTEMPT_INTERRUPTED &&
-	    a.end != ATTEMPT_TIMED_OUT)
-		read_agent_output(r, task, &a, &agent_why);
+	if (!worker_of(r, task)->is_shell)
+		read_agent_output(r, job, &a, &agent_why, &spent);
 	a.agent_reason = agent_why;
-	if (a.end != ATTEMPT_INTERRUPTED && a.end != ATTEMPT_TIMED_OUT)
+	if (a.end != ATTEMPT_INTERRUPTED && a.end != ATTEMPT_TIMED_OUT && !spent && !a.rate_limited)
 		a.rate_limited = rate_limited(r, task, &a);
 	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
 		a.expect = check_expect(r, task);
@@ -941,7 +981,8 @@ static int start_attempt(struct runner *r, size_t task)
 	struct strbuf why = STRBUF_INIT;
 	struct job *job;
 	long timeout_ms = timeout_of(r, task);
-	long wait_ms = 0, used = 0;
+	long wait_ms = 0, used = 0, reserved = 0;
+	char *api_dir = NULL;
 	const char *program = NULL;
 	int rc, out[2];
 
@@ -949,16 +990,17 @@ static int start_attempt(struct runner *r, size_t task)
 		r->started_at[task] = uv_hrtime();
 	res->worker = w->name;
 	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
-		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &wait_ms, &used, &why)) {
+		long estimate = worker_request_estimate(w);
+
+		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &estimate, &wait_ms,
+				       &used, &why)) {
 		case BUDGET_GRANTED:
+			reserved = estimate;
 			break;
 		case BUDGET_WAIT:
 			delay_task(r, task, wait_ms);
 			return 0;
-		case BUDGET_EXHAUSTED:
-			strbuf_addf(&why, "budget exhausted: worker '%s' has used %ld of its "
-				    "daily_limit of %ld requests today", w->name, used, w->daily_limit);
-			goto fail;
+		case BUDGET_EXHAUSTED: /* why says how much, until when, and where */
 		case BUDGET_ERROR:
 			goto fail;
 		}
@@ -980,6 +1022,10 @@ static int start_attempt(struct runner *r, size_t task)
 		strbuf_addf(&why, "cannot open the agent's output file: %s", strerror(errno));
 		goto fail;
 	}
+	/* its own retries bounded by its timeout; its request log judged
+	 * with its output (read_agent_output) */
+	if (!w->is_shell && r->out_fds[task] >= 0)
+		api_dir = worker_bound_agent(&cmd, w, timeout_ms);
 
 	/* started with the first task, so a run that spawns none has none;
 	 * one that cannot start runs unguarded, as it would have before */
@@ -1002,6 +1048,8 @@ static int start_attempt(struct runner *r, size_t task)
 	job = xcalloc(1, sizeof(*job));
 	job->r = r;
 	job->task = task;
+	job->reserved = reserved;
+	job->api_dir = api_dir;
 	/* stdout and stderr share one pipe, so their order holds; an agent's
 	 * stdout is a document of its own and goes to its file */
 	if (!rc)
@@ -1011,6 +1059,7 @@ static int start_attempt(struct runner *r, size_t task)
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
+		job->api_dir = NULL; /* freed below */
 		free(job);
 		if (rc == ENOENT)
 			strbuf_addf(&why, "command not found: %s", cmd.argv.v[0]);
@@ -1049,6 +1098,15 @@ static int start_attempt(struct runner *r, size_t task)
 	return 0;
 
 fail:
+	if (api_dir)
+		rmdir(api_dir);
+	free(api_dir);
+	if (reserved) { /* not started: it made no request */
+		struct strbuf ignored = STRBUF_INIT;
+
+		budget_settle(w->name, -reserved, &ignored);
+		strbuf_release(&ignored);
+	}
 	command_release(&cmd);
 	cannot_start(r, task, why.buf);
 	strbuf_release(&why);

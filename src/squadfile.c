@@ -689,6 +689,7 @@ static void add_builtin_workers(struct squadfile *sf)
 		strvec_push(&w->command, qwen_argv[i]);
 	w->output = WORKER_OUTPUT_QWEN_JSON;
 	w->slots = 4;
+	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
 }
 
 static void worker_pair(struct loader *l, const char *key, struct node *k,
@@ -785,7 +786,12 @@ static void workers_pair(struct loader *l, const char *key, struct node *k,
 		diag_error(l->diags, mark_of(k), "worker name '%s' %s", key, why);
 		return;
 	}
-	w = index >= 0 ? &l->sf->workers[index] : add_worker(l->sf, key);
+	if (index < 0) {
+		w = add_worker(l->sf, key);
+		w->timeout_ms = WORKER_AGENT_TIMEOUT_MS; /* only shell is built without one */
+	} else {
+		w = &l->sf->workers[index];
+	}
 	w->mark = mark_of(k);
 	strbuf_addf(&where, "worker '%s'", key);
 	if (want_map(l, v, where.buf)) {
