@@ -80,6 +80,8 @@ struct runner {
 	size_t *pending;          /* unfinished dependencies */
 	int *log_fds;             /* per task while it runs, else -1 */
 	int *out_fds;             /* agent stdout files, else -1 */
+	off_t *attempt_from;      /* where the running attempt's part of its
+				   * log begins: only that part is judged */
 	uint64_t *started_at;     /* first attempt, uv_hrtime() */
 	struct ready_heap *ready; /* one per worker */
 	unsigned *busy;           /* per worker */
@@ -288,7 +290,8 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-void run_read_tail(int fd, size_t max, struct strbuf *out)
+/* The last `max` bytes of the file at `fd`, none before offset `start`. */
+static void read_tail_from(int fd, off_t start, size_t max, struct strbuf *out)
 {
 	struct stat sb;
 	off_t from;
@@ -297,6 +300,8 @@ void run_read_tail(int fd, size_t max, struct strbuf *out)
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return;
 	from = sb.st_size > (off_t)max ? sb.st_size - (off_t)max : 0;
+	if (from < start)
+		from = start;
 	for (;;) {
 		ssize_t n = pread(fd, buf, sizeof(buf), from);
 
@@ -307,6 +312,28 @@ void run_read_tail(int fd, size_t max, struct strbuf *out)
 		strbuf_add(out, buf, (size_t)n);
 		from += n;
 	}
+}
+
+void run_read_tail(int fd, size_t max, struct strbuf *out)
+{
+	read_tail_from(fd, 0, max, out);
+}
+
+/* The running attempt's own output, at most its last `max` bytes: a
+ * retry is judged on what it printed, never on an earlier attempt's
+ * lines (a pass it printed before failing would match `expect`). */
+static void read_attempt_log(struct runner *r, size_t task, size_t max, struct strbuf *out)
+{
+	read_tail_from(r->log_fds[task], r->attempt_from[task], max, out);
+}
+
+/* Where the next attempt's output begins in the task's log. */
+static void mark_attempt_start(struct runner *r, size_t task)
+{
+	struct stat sb;
+
+	r->attempt_from[task] = r->log_fds[task] >= 0 && fstat(r->log_fds[task], &sb) == 0
+				? sb.st_size : 0;
 }
 
 /* The last non-empty line of text, cut to SUMMARY_MAX bytes. */
@@ -514,7 +541,7 @@ static enum expect_verdict check_expect(struct runner *r, size_t task)
 	if (!t->expect_re)
 		return EXPECT_NONE;
 	if (!res->answer)
-		run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
+		read_attempt_log(r, task, OUTPUT_SCAN_MAX, &out);
 	if (regex_last_matching_line(t->expect_re, res->answer ? res->answer : out.buf,
 				     res->answer ? strlen(res->answer) : out.len, &line)) {
 		set_str(&res->summary, xstrndup(line.buf, line.len > SUMMARY_MAX
@@ -540,7 +567,7 @@ static void summarize(struct runner *r, size_t task)
 		if (res->answer) {
 			res->summary = last_line(res->answer, strlen(res->answer));
 		} else {
-			run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
+			read_attempt_log(r, task, OUTPUT_SCAN_MAX, &out);
 			res->summary = last_line(out.buf, out.len);
 		}
 	}
@@ -656,7 +683,7 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 		return;
 	}
 	run_read_tail(r->out_fds[task], 64u << 20, &out);
-	run_read_tail(r->log_fds[task], 65536, &tail);
+	read_attempt_log(r, task, 65536, &tail);
 	at.exit_code = res->exit_code;
 	at.timed_out = job->timed_out;
 	at.out = out.buf;
@@ -724,7 +751,7 @@ static bool rate_limited(struct runner *r, size_t task, const struct attempt *a)
 		return false;
 	if (!ok) {
 		run_read_tail(r->out_fds[task], 65536, &text);
-		run_read_tail(r->log_fds[task], 65536, &text);
+		read_attempt_log(r, task, 65536, &text);
 	}
 	hit = outcome_reads_rate_limited(re, ok, r->res[task].answer, text.buf, text.len);
 	strbuf_release(&text);
@@ -1009,6 +1036,7 @@ static int start_attempt(struct runner *r, size_t task)
 	if (res->attempts > 1)
 		log_line(r, task, "attempt %u of %u", res->attempts - res->rate_limited,
 			 t->retries + 1);
+	mark_attempt_start(r, task);
 	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
 				 r->opts->changed_file, &why) < 0)
 		goto fail;
@@ -1243,6 +1271,7 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	r.pending = xcalloc(nr + 1, sizeof(size_t));
 	r.log_fds = xmalloc((nr + 1) * sizeof(int));
 	r.out_fds = xmalloc((nr + 1) * sizeof(int));
+	r.attempt_from = xcalloc(nr + 1, sizeof(off_t));
 	r.started_at = xcalloc(nr + 1, sizeof(uint64_t));
 	r.ready = xcalloc(r.sf->nr_workers, sizeof(*r.ready));
 	r.busy = xcalloc(r.sf->nr_workers, sizeof(unsigned));
@@ -1334,6 +1363,7 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	free(r.pending);
 	free(r.log_fds);
 	free(r.out_fds);
+	free(r.attempt_from);
 	free(r.started_at);
 	*interrupted = r.interrupted;
 	return r.status;
