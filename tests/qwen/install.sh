@@ -35,6 +35,11 @@ mkdir -p "$dest/bin" || die "cannot create $dest"
 dest=$(cd "$dest" && pwd)
 bin=$dest/bin/qwen
 
+# Test files run side by side (ctest -j2) and each installs on first use:
+# one install at a time, the others wait and then find it done.
+exec 9>"$dest/.install.lock" || die "cannot open $dest/.install.lock"
+flock 9 || die "cannot lock $dest/.install.lock"
+
 if [ -x "$bin" ]; then
     have=$("$bin" --version 2>/dev/null | tail -n 1 || true)
     if [ "$have" = "$QWEN_VERSION" ]; then
