@@ -267,6 +267,11 @@ static int get_string_list(struct loader *l, const struct node *n, const char *w
 			   what, kind_of(n));
 		return -1;
 	}
+	/* room for every mark at once: a realloc per item copies the list
+	 * once per item (under ASan's allocator, which never grows in place) */
+	if (marks)
+		*marks = xrealloc(*marks, (dst->nr + (size_t)(n->data.sequence.items.top -
+				  n->data.sequence.items.start)) * sizeof(**marks) + 1);
 	for (item = n->data.sequence.items.start; item < n->data.sequence.items.top; item++) {
 		struct node *e = node_at(l, *item);
 
@@ -281,10 +286,8 @@ static int get_string_list(struct loader *l, const struct node *n, const char *w
 			continue;
 		}
 		strvec_push(dst, scalar(e));
-		if (marks) {
-			*marks = xrealloc(*marks, dst->nr * sizeof(**marks));
+		if (marks)
 			(*marks)[dst->nr - 1] = mark_of(e);
-		}
 	}
 	return ret;
 }
