@@ -52,6 +52,7 @@ struct child {
 	char *const *argv, *const *env;
 	int stdout_fd, stderr_fd;
 	volatile int err; /* the child's errno when it could not exec */
+	volatile enum spawn_step step; /* and the step that failed */
 };
 
 /* fd `from` as `to`, without close-on-exec. dup2() of an fd onto itself
@@ -78,12 +79,16 @@ static _Noreturn void child_exec(struct child *c)
 	/* Still in squad's process group here, so no job control applies. */
 	if (c->sp->tty >= 0)
 		ioctl(c->sp->tty, TIOCNOTTY);
+	c->step = SPAWN_SETUP;
 	if (setpgid(0, 0) < 0 || move_fd(c->sp->devnull, 0) < 0 ||
-	    move_fd(c->stdout_fd, 1) < 0 || move_fd(c->stderr_fd, 2) < 0 ||
-	    (c->cwd && chdir(c->cwd) < 0))
+	    move_fd(c->stdout_fd, 1) < 0 || move_fd(c->stderr_fd, 2) < 0)
+		goto fail;
+	c->step = SPAWN_CHDIR;
+	if (c->cwd && chdir(c->cwd) < 0)
 		goto fail;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	c->step = SPAWN_EXEC;
 	execve(c->program, c->argv, c->env);
 fail:
 	c->err = errno;
@@ -91,7 +96,7 @@ fail:
 }
 
 int spawner_start(const struct spawner *sp, const struct command *cmd, const char *program,
-		  int stdout_fd, int stderr_fd, pid_t *pid)
+		  int stdout_fd, int stderr_fd, pid_t *pid, enum spawn_step *failed)
 {
 	struct child c = {
 		.sp = sp, .program = program, .argv = cmd->argv.v, .env = cmd->env.v,
@@ -110,12 +115,17 @@ int spawner_start(const struct spawner *sp, const struct command *cmd, const cha
 		child_exec(&c);
 	vfork_errno = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (child < 0)
+	if (child < 0) {
+		if (failed)
+			*failed = SPAWN_FORK;
 		return vfork_errno;
+	}
 	if (c.err) {
 		/* it exited at once; reaped here, so no one else sees it */
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (failed)
+			*failed = c.step;
 		return c.err;
 	}
 	*pid = child;

@@ -50,11 +50,20 @@ struct spawner {
 int spawner_init(struct spawner *sp, struct strbuf *err);
 void spawner_release(struct spawner *sp);
 
+/* The step of a spawn that failed. */
+enum spawn_step {
+	SPAWN_FORK,  /* no process: EAGAIN, ENOMEM */
+	SPAWN_SETUP, /* its process group or fds 0-2 */
+	SPAWN_CHDIR, /* the task's folder (cmd->cwd) */
+	SPAWN_EXEC,  /* the program itself: ENOENT, EACCES, ENOEXEC ... */
+};
+
 /* Start `cmd`, whose argv[0] is the file `program`, as above. stdout_fd
  * and stderr_fd are either >= 3 or already the fd they are to become.
- * Returns 0 with *pid set, or an errno (ENOENT, EACCES, ENOTDIR for a
- * missing folder ...) with nothing left running. */
+ * Returns 0 with *pid set, or an errno with nothing left running and,
+ * when `failed` is not NULL, the step that failed in *failed (so that
+ * ENOENT says whether the folder or the program is missing). */
 int spawner_start(const struct spawner *sp, const struct command *cmd, const char *program,
-		  int stdout_fd, int stderr_fd, pid_t *pid);
+		  int stdout_fd, int stderr_fd, pid_t *pid, enum spawn_step *failed);
 
 #endif

@@ -1691,6 +1691,21 @@ void squadfile_release(struct squadfile *sf)
 	memset(sf, 0, sizeof(*sf));
 }
 
+void squadfile_written_vars(const struct squadfile *sf, struct strvec *vars)
+{
+	for (size_t i = 0; i < sf->vars.nr; i++) {
+		const char *v = sf->vars.v[i];
+		size_t len = strcspn(v, "=");
+		bool from_env = false;
+
+		for (size_t j = 0; j < sf->env_vars.nr && !from_env; j++)
+			from_env = strlen(sf->env_vars.v[j]) == len &&
+				   !strncmp(sf->env_vars.v[j], v, len);
+		if (!from_env)
+			strvec_push(vars, v);
+	}
+}
+
 long squadfile_find_task(const struct squadfile *sf, const char *name)
 {
 	return strmap_get(&sf->task_index, name);

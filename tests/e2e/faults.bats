@@ -316,7 +316,7 @@ Y
 	[[ $output == *before* ]]
 	run "$SQUAD" nodir
 	[ "$status" -eq 1 ]
-	[[ $output == *"its folder '$PWD/nowhere' is missing"* ]]
+	[[ $output == *"FAILED nodir"*"cannot enter the task's folder '$PWD/nowhere': No such file or directory"* ]]
 	# all of it on the record, for the next run's plan
 	[ "$(recorded failed | tr '\n' ' ')" = "missing nodir noexec segv " ]
 }
