@@ -121,6 +121,7 @@ struct runner {
 	struct ready_heap *ready; /* one per worker */
 	unsigned *busy;           /* per worker */
 	unsigned running;
+	unsigned max_running;     /* -j, or fewer when fds are short */
 	struct job *jobs;         /* running list */
 	bool stop;                /* no new task starts */
 	bool interrupted;
@@ -1069,7 +1070,7 @@ fail:
  * workers that have a free slot goes first. */
 static void start_ready(struct runner *r)
 {
-	while (!r->stop && r->running < r->opts->jobs) {
+	while (!r->stop && r->running < r->max_running) {
 		long best = -1;
 
 		for (size_t w = 0; w < r->sf->nr_workers; w++) {
@@ -1238,6 +1239,9 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		uv_unref((uv_handle_t *)&r.tick_timer); /* ticks never keep a run alive */
 	}
 
+	/* counted with the loop's own fds open: a task holds its output
+	 * pipe, its log and an agent's output file */
+	r.max_running = spawner_max_tasks(opts->jobs, 3);
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,38 @@ void spawner_release(struct spawner *sp)
 	free(sp->cwd);
 	memset(sp, 0, sizeof(*sp));
 	sp->devnull = sp->tty = -1;
+}
+
+/* fds squad may open beside its tasks': the state and its temp files, a
+ * log read back, /dev/null and the terminal, the guard's pipe, reports */
+#define FD_RESERVE 10
+
+unsigned spawner_max_tasks(unsigned wanted, unsigned per_task)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)wanted * per_task + 4 * FD_RESERVE;
+	unsigned open_now = 0, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return wanted;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = rl;
+
+		raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
+			? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+	}
+	/* room to spare: no need to count */
+	if (rl.rlim_cur >= need)
+		return wanted;
+	for (int fd = 0; (rlim_t)fd < rl.rlim_cur; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			open_now++;
+	if (rl.rlim_cur <= (rlim_t)open_now + FD_RESERVE + per_task)
+		return 1;
+	fit = (unsigned)((rl.rlim_cur - open_now - FD_RESERVE) / per_task);
+	return fit < wanted ? fit : wanted;
 }
 
 /* Everything the child reads, worked out before vfork. */

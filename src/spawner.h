@@ -50,6 +50,16 @@ struct spawner {
 int spawner_init(struct spawner *sp, struct strbuf *err);
 void spawner_release(struct spawner *sp);
 
+/* How many tasks may run at once: `wanted` at most, fewer when the fd
+ * limit (RLIMIT_NOFILE) leaves too few for `per_task` fds each beyond
+ * those open now and a reserve for squad's own files (the state, logs
+ * read back, the guard). When `wanted` tasks would need more than the
+ * soft limit, it is raised first, up to the hard limit (children inherit
+ * it, as they would from a shell's `ulimit -n`). Never less than 1: a
+ * run with no fd to spare still runs one task at a time, and its task
+ * fails with the system's error if even that cannot open. */
+unsigned spawner_max_tasks(unsigned wanted, unsigned per_task);
+
 /* The step of a spawn that failed. */
 enum spawn_step {
 	SPAWN_FORK,  /* no process: EAGAIN, ENOMEM */
