@@ -51,7 +51,8 @@ Y
 	cp .squad/handoff.json manifest.before
 	"$SQUAD" -j4 >out 2>&1 &
 	local pid=$!
-	wait_for slow1.started && wait_for slow2.started
+	wait_for slow1.started
+	wait_for slow2.started
 	kill -9 "$pid"
 	wait "$pid" || true
 	# its guard ends the killed run's tasks; the next run's need not wait

@@ -106,7 +106,9 @@ Y
 	squadfile_qwen "" "  hostile: { prompt: 'quote \$(touch pwned) \`touch pwned2\` \"; touch pwned3; echo' }"
 	run "$SQUAD" hostile
 	[ "$status" -eq 0 ]
-	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e pwned3 ]
+	[ ! -e pwned ]
+	[ ! -e pwned2 ]
+	[ ! -e pwned3 ]
 	grep -q 'quote $(touch pwned)' requests.log
 }
 
