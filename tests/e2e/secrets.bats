@@ -70,6 +70,17 @@ Y
 	printf '%s\n%s\n' "$output" "$stderr" > explain.out
 	run --separate-stderr "$SQUAD" -k --replay
 	printf '%s\n%s\n' "$output" "$stderr" > replay.out
+	# what shows a task without running it
+	for task in prog viavar plainvar folder arg noexec asked skilled; do
+		"$SQUAD" explain "$task" >> explain-all.out 2>&1 || true
+	done
+	"$SQUAD" -n > dry-run.out 2>&1 || true
+	"$SQUAD" list > list.out 2>&1
+	"$SQUAD" list --json > list-json.out 2>&1
+	"$SQUAD" graph > graph.out 2>&1
+	grep -qF '${SECRET_TOOL} --flag' dry-run.out
+	grep -qF 'folder: will run' explain-all.out
+	[ -s graph.out ]
 	# what was looked at is there to look at
 	[ -s .squad/state ]
 	[ -s .squad/handoff.json ]
