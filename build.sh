@@ -5,8 +5,10 @@
 #                         build/, then run squad on Squadfile.example
 #   ./build.sh --no-run   the same without the run
 #
-# Exit status: squad's own. 3 ("hand-off pending") is what the example is
-# meant to end with: its skill-tagged task waits for the tactician.
+# Exit status: squad's own, but 3 is 0 here. 3 means only "nothing failed,
+# and skill tasks wait for the tactician": what the example's default target
+# is meant to end with (its review is a skill task). A failed task, escalated
+# or not, is 1, and so is build.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,7 +31,7 @@ cmake --build build
 status=0
 build/squad -f Squadfile.example || status=$?
 if [ "$status" -eq 3 ]; then
-	echo "build.sh: squad exited 3: the run is complete up to the hand-off (see above)"
+	echo "build.sh: squad exited 3: nothing failed; the skill task waits for the tactician (see above)"
 	exit 0
 fi
 exit "$status"

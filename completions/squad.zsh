@@ -51,6 +51,7 @@ _squad() {
     '(-B --force)'{-B,--force}'[run every task, even those up to date]' \
     '--replay[print the last output of tasks that are up to date]' \
     '--no-wait[when another squad runs here, exit 1 instead of waiting]' \
+    '--stash[run on exactly what is staged: set unstaged changes and untracked files aside]' \
     '--json=-[events as JSON lines on stdout]::with:(output)' \
     '--junit=[also write a JUnit XML report to FILE]:JUnit report:_files' \
     '--output=[how the output of tasks is shown]:output:(grouped prefixed failed quiet)' \
@@ -62,6 +63,7 @@ _squad() {
     '--failed[done: record the task as failed]' \
     "--note=[done: the tactician's note]:note" \
     '--note-file=[done: read the note from FILE]:note file:_files' \
+    '--undo[done: take back the mark on the task]' \
     '--target=[hook install: the target the hook runs]:task:_squad_tasks' \
     '(- *)'{-h,--help}'[print the help]' \
     '(- *)--version[print the version]' \

@@ -1,5 +1,6 @@
 /* explain.c - why a task will or will not run; see explain.h. */
 #include "explain.h"
+#include "run.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -138,6 +139,11 @@ static void add_reason(struct strbuf *out, const struct plan *plan, const struct
 	if (plan->stale_done[n])
 		strbuf_addstr(out, "  done mark: there is one, but the task or what it needs "
 			      "changed since it was given: the task waits again\n");
+	if (plan->recheck[n])
+		strbuf_addf(out, "  done mark: the tactician reported it %s on %s%s%s, but only a "
+			    "skill task is settled by that: it runs again, and only its real "
+			    "result counts\n", rec->status == RECORD_DONE ? "done" : "failed", when,
+			    rec->note ? ": " : "", rec->note ? rec->note : "");
 	if (!plan->in[n]) {
 		strbuf_addstr(out, "  why: none of its inputs match a changed path, and no "
 			      "selected task needs it\n");
@@ -198,8 +204,24 @@ static size_t count_lines(const char *text)
 	return lines;
 }
 
+/* How many tasks of its worker may run at once: run_worker_limit(). */
+static void add_limit(struct strbuf *out, const struct plan *plan, size_t n, unsigned jobs)
+{
+	const struct task *t = &plan->sf->tasks[n];
+	const struct worker *w = &plan->sf->workers[t->worker];
+	unsigned limit;
+	bool own;
+
+	if (t->skills.nr || (!t->run && !t->run_argv.nr && !t->prompt))
+		return;
+	limit = run_worker_limit(w, jobs, &own);
+	strbuf_addf(out, "  limit: at most %u of worker %s's tasks at once (%s)\n", limit, w->name,
+		    own ? "its slots; -j does not bound an agent worker with slots"
+		    : limit < jobs ? "its slots, within -j" : "-j, shared with every local process");
+}
+
 static void explain_text(struct strbuf *out, const struct plan *plan, const struct state *st,
-			 const struct skills *skills, size_t task)
+			 const struct skills *skills, size_t task, unsigned jobs)
 {
 	const struct task *t = &plan->sf->tasks[task];
 
@@ -207,6 +229,7 @@ static void explain_text(struct strbuf *out, const struct plan *plan, const stru
 	if (t->desc)
 		strbuf_addf(out, "  desc: %s\n", t->desc);
 	add_route(out, plan, skills, task);
+	add_limit(out, plan, task, jobs);
 	add_needs(out, plan, task);
 	if (t->inputs.nr) {
 		strbuf_addstr(out, "  inputs:");
@@ -218,12 +241,12 @@ static void explain_text(struct strbuf *out, const struct plan *plan, const stru
 }
 
 void explain_task(struct strbuf *out, const struct plan *plan, const struct state *st,
-		  const struct skills *skills, size_t task)
+		  const struct skills *skills, size_t task, unsigned jobs)
 {
 	struct strbuf text = STRBUF_INIT;
 	const char *line = text.buf, *nl;
 
-	explain_text(&text, plan, st, skills, task);
+	explain_text(&text, plan, st, skills, task, jobs);
 	/* names, paths, notes: text from the Squadfile, the state and the
 	 * file system, none of which may act on a terminal */
 	for (line = text.buf; (nl = strchr(line, '\n')); line = nl + 1) {

@@ -18,8 +18,9 @@
 #include "util/strbuf.h"
 
 /* Append the explanation of `task` (planned as a target of `plan`) to
- * out. `st` may be NULL (no state: nothing has run). */
+ * out, its worker's limit under -j `jobs` included. `st` may be NULL (no
+ * state: nothing has run). */
 void explain_task(struct strbuf *out, const struct plan *plan, const struct state *st,
-		  const struct skills *skills, size_t task);
+		  const struct skills *skills, size_t task, unsigned jobs);
 
 #endif

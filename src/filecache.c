@@ -146,7 +146,7 @@ void filecache_load(struct filecache *fc, const char *path)
 	size_t header = strlen(FILECACHE_HEADER);
 	char *line, *nl;
 
-	if (strbuf_read_file(&fc->text, path) < 0 || fc->text.len < header ||
+	if (state_read_file(path, &fc->text) < 0 || fc->text.len < header ||
 	    memcmp(fc->text.buf, FILECACHE_HEADER, header)) {
 		strbuf_reset(&fc->text);
 		return;
@@ -212,25 +212,17 @@ size_t filecache_apply(const struct filecache *fc, struct file_list *files)
 	return filled;
 }
 
-bool filecache_settled(const struct file_stat *st, const struct timespec *since)
-{
-	return st->ctime_sec < since->tv_sec ||
-	       (st->ctime_sec == since->tv_sec && st->ctime_nsec < since->tv_nsec);
-}
-
 int filecache_save(const struct file_list *files, const char *path, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
 	int ret;
 
-	if (!files->hashed && !files->folders_read && !files->restamp)
-		return 0;
 	strbuf_addstr(&text, FILECACHE_HEADER);
 	for (size_t i = 0; i < files->nr_folders; i++) {
 		const struct folder_listing *f = &files->folders[i];
 
 		if (strchr(f->path, '\n') || memchr(f->names, '\n', f->names_len) ||
-		    !filecache_settled(&f->st, &files->listed_at))
+		    !file_stat_settled(&f->st, &files->listed_at))
 			continue;
 		strbuf_addf(&text, "d %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRIu64
 			    " %zu ", f->st.mtime_sec, f->st.mtime_nsec, f->st.ctime_sec,
@@ -242,7 +234,7 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 		const struct file_stat *st = &files->stats[i];
 
 		if (strlen(files->oid[i]) != 40 || strchr(files->paths[i], '\n') ||
-		    !filecache_settled(st, &files->listed_at))
+		    !file_stat_settled(st, &files->listed_at))
 			continue;
 		strbuf_add(&text, files->oid[i], 40);
 		strbuf_addch(&text, ' ');
@@ -250,7 +242,7 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 		strbuf_addstr(&text, files->paths[i]);
 		strbuf_addch(&text, '\n');
 	}
-	ret = state_write_file(path, text.buf, text.len, err);
+	ret = state_write_own(path, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret;
 }

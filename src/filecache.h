@@ -23,14 +23,15 @@
  * The file is a cache: a line that does not read back whole is skipped,
  * and a missing or unreadable file only means listing and hashing again.
  *
- * The caller's steps: filecache_load(); gitinfo_files() with it, which
- * takes unchanged folders' names from it; filecache_apply() for the
- * ids; filecache_release(); after planning, filecache_save().
+ * The caller's steps (inputs.c takes them): filecache_load(); a walk
+ * (file_list_walk()) that takes unchanged folders' names from
+ * filecache_folder(); filecache_apply() for the ids; filecache_release();
+ * after planning, filecache_save() when anything was hashed or read.
  */
 #ifndef SQUAD_FILECACHE_H
 #define SQUAD_FILECACHE_H
 
-#include "gitinfo.h"
+#include "files.h"
 #include "util/strbuf.h"
 #include "util/strmap.h"
 
@@ -54,8 +55,10 @@ void filecache_load(struct filecache *fc, const char *path);
 void filecache_release(struct filecache *fc);
 
 /* The names the folder `path` ("" or ending in '/') held when it was
- * listed with the stat data `st`, as gitinfo_files() records them in
- * file_list's folders; NULL when it was not, or had other stat data. */
+ * listed with the stat data `st`, as a walk records them in file_list's
+ * folders; NULL when it was not, or had other stat data. The pointer is
+ * into `fc` (not NUL-terminated as a whole). Only reads `fc`: safe on
+ * two threads at once. */
 const char *filecache_folder(const struct filecache *fc, const char *path,
 			     const struct file_stat *st, size_t *names_len);
 
@@ -70,17 +73,11 @@ size_t filecache_apply(const struct filecache *fc, struct file_list *files);
 void filecache_add_stat(struct strbuf *out, const struct file_stat *st);
 bool filecache_parse_stat(const char **p, struct file_stat *st);
 
-/* Was the file with the stat data `st` last changed before `since`, by
- * the coarse clock that stamps file times? Only then can its stat data
- * vouch for what a reader saw after `since`: a later change shows as
- * another ctime (ctime, not mtime: an mtime can be set to any time, a
- * ctime is always that of the change). */
-bool filecache_settled(const struct file_stat *st, const struct timespec *since);
-
 /* Write the cache at `path` (temp file + rename) from the ids and the
- * folders `files` knows now, when any id had to be hashed, any folder
- * read or git's marks asked of libgit2 (else the cache holds them
- * already). Returns 0, or -1 with the reason in err. */
+ * folders `files` knows now, those last changed before the listing
+ * began (file_stat_settled()). The caller writes it only when it learnt
+ * something: an id hashed, a folder read, git's marks asked again
+ * (inputs_save()). Returns 0, or -1 with the reason in err. */
 int filecache_save(const struct file_list *files, const char *path, struct strbuf *err);
 
 #endif

@@ -1,16 +1,12 @@
 /* gitinfo.c - libgit2 queries; see gitinfo.h. */
 #include "gitinfo.h"
-#include "filecache.h"
-#include "gitstamp.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
-#include <mbedtls/sha1.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,16 +17,14 @@
 
 static bool initialised;
 
-/* The repository gitinfo_preload() opened, with its index, or the stamp
- * it found to hold, and for which folder; handed to the first walk of
- * that folder. */
+/* The repository gitinfo_preload() opened, with its index, and for
+ * which folder; handed to the first gitinfo_tree_open() of that folder. */
 static struct preload {
 	pthread_t thread;
 	bool running;
 	char *path;
 	git_repository *repo;
 	git_index *index;
-	struct gitstamp *stamp;
 	struct timespec since; /* coarse clock, before either was read */
 } preload;
 
@@ -40,8 +34,6 @@ static void global_init(void)
 		git_libgit2_init();
 	initialised = true;
 }
-
-static bool find_worktree(const char *path, struct strbuf *top);
 
 static void *preload_main(void *data)
 {
@@ -54,45 +46,20 @@ static void *preload_main(void *data)
 	global_init();
 	if (git_repository_open_ext(&p->repo, p->path, 0, NULL) < 0 ||
 	    git_repository_is_bare(p->repo) || git_repository_index(&p->index, p->repo) < 0) {
-		/* the walk opens it again, and reports what is wrong */
+		/* gitinfo_tree_open() opens it again, and reports what is wrong */
 		git_repository_free(p->repo);
 		p->repo = NULL;
 	}
 	return NULL;
 }
 
-/* The stamp in `path`'s .squad, when it holds for the working tree at
- * `top`; else NULL. */
-static struct gitstamp *stamp_that_holds(const char *path, const char *top)
-{
-	struct gitstamp *gs = xmalloc(sizeof(*gs));
-	struct strbuf file = STRBUF_INIT;
-
-	*gs = (struct gitstamp)GITSTAMP_INIT;
-	strbuf_addf(&file, "%s/.squad/git", path);
-	if (gitstamp_read(gs, file.buf) < 0 || strcmp(gs->workdir, top) || !gitstamp_holds(gs)) {
-		gitstamp_release(gs);
-		free(gs);
-		gs = NULL;
-	}
-	strbuf_release(&file);
-	return gs;
-}
-
 void gitinfo_preload(const char *path)
 {
-	struct strbuf top = STRBUF_INIT;
-
-	if (preload.running || preload.path || !find_worktree(path, &top)) {
-		strbuf_release(&top);
+	if (preload.running || preload.path || !gitinfo_find_top(path, NULL))
 		return;
-	}
 	preload.path = xstrdup(path);
 	clock_gettime(CLOCK_REALTIME_COARSE, &preload.since);
-	preload.stamp = stamp_that_holds(path, top.buf);
-	if (!preload.stamp)
-		preload.running = pthread_create(&preload.thread, NULL, preload_main, &preload) == 0;
-	strbuf_release(&top);
+	preload.running = pthread_create(&preload.thread, NULL, preload_main, &preload) == 0;
 }
 
 static void preload_join(void)
@@ -102,31 +69,20 @@ static void preload_join(void)
 	preload.running = false;
 }
 
-/* The preloaded repository of `path` and its index, now the caller's;
- * false when there is none. */
-static bool take_preloaded(const char *path, git_repository **repo, git_index **index)
+/* The preloaded repository of `path` and its index, now the caller's,
+ * with the time the preload began; false when there is none. */
+static bool take_preloaded(const char *path, git_repository **repo, git_index **index,
+			   struct timespec *since)
 {
 	preload_join();
 	if (!preload.repo || strcmp(preload.path, path))
 		return false;
 	*repo = preload.repo;
 	*index = preload.index;
+	*since = preload.since;
 	preload.repo = NULL;
 	preload.index = NULL;
 	return true;
-}
-
-/* The stamp gitinfo_preload() found to hold for `path`, now the
- * caller's, with the time it was checked; NULL when there is none. */
-static struct gitstamp *take_stamp(const char *path, struct timespec *since)
-{
-	struct gitstamp *gs = preload.stamp;
-
-	if (!gs || strcmp(preload.path, path))
-		return NULL;
-	*since = preload.since;
-	preload.stamp = NULL;
-	return gs;
 }
 
 /* libgit2's set-up reads the system's certificates, which a run that
@@ -143,9 +99,6 @@ void gitinfo_global_shutdown(void)
 	preload_join();
 	git_index_free(preload.index);
 	git_repository_free(preload.repo);
-	if (preload.stamp)
-		gitstamp_release(preload.stamp);
-	free(preload.stamp);
 	free(preload.path);
 	memset(&preload, 0, sizeof(preload));
 	if (initialised)
@@ -237,86 +190,6 @@ out:
 	return ret;
 }
 
-/* The blob id of `len` bytes read by `more` (SHA-1 of "blob LEN\0" and
- * the bytes), as git computes it. libgit2's own hashing is
- * collision-detecting SHA-1, several times slower, and needs libgit2's
- * set-up, which reads the system's certificates; mbedTLS is the library
- * libgit2 itself links on Debian, so it costs no new dependency.
- * Returns 0, or -1 when `more` fails or gives other than len bytes. */
-static int blob_id(size_t len, ssize_t (*more)(void *src, char *buf, size_t max),
-		   void *src, char hex[41])
-{
-	static const char digits[] = "0123456789abcdef";
-	mbedtls_sha1_context ctx;
-	unsigned char sum[20];
-	char buf[65536];
-	size_t seen = 0;
-	int n = snprintf(buf, sizeof(buf), "blob %zu", len) + 1;
-	ssize_t got;
-
-	mbedtls_sha1_init(&ctx);
-	mbedtls_sha1_starts_ret(&ctx);
-	mbedtls_sha1_update_ret(&ctx, (const unsigned char *)buf, (size_t)n);
-	while ((got = more(src, buf, sizeof(buf))) > 0) {
-		seen += (size_t)got;
-		mbedtls_sha1_update_ret(&ctx, (const unsigned char *)buf, (size_t)got);
-	}
-	mbedtls_sha1_finish_ret(&ctx, sum);
-	mbedtls_sha1_free(&ctx);
-	for (int i = 0; i < 20; i++) {
-		hex[2 * i] = digits[sum[i] >> 4];
-		hex[2 * i + 1] = digits[sum[i] & 15];
-	}
-	hex[40] = '\0';
-	return got < 0 || seen != len ? -1 : 0;
-}
-
-struct memory {
-	const char *data;
-	size_t len;
-};
-
-static ssize_t from_memory(void *src, char *buf, size_t max)
-{
-	struct memory *m = src;
-	size_t n = m->len < max ? m->len : max;
-
-	memcpy(buf, m->data, n);
-	m->data += n;
-	m->len -= n;
-	return (ssize_t)n;
-}
-
-static ssize_t from_fd(void *src, char *buf, size_t max)
-{
-	ssize_t n;
-
-	while ((n = read(*(int *)src, buf, max)) < 0 && errno == EINTR)
-		;
-	return n;
-}
-
-void gitinfo_hash(const char *data, size_t len, char hex[41])
-{
-	struct memory m = { data, len };
-
-	blob_id(len, from_memory, &m, hex);
-}
-
-/* The blob id of the file at `path`, or -1 when it cannot be read whole. */
-static int hash_file(const char *path, char hex[41])
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-	struct stat st;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		rc = blob_id((size_t)st.st_size, from_fd, &fd, hex);
-	close(fd);
-	return rc;
-}
-
 void gitinfo_release(struct gitinfo *gi)
 {
 	free(gi->workdir);
@@ -343,6 +216,15 @@ static int open_repo(git_repository **repo, const char *path, struct strbuf *err
 		return -1;
 	}
 	return 0;
+}
+
+/* The index the commit takes: git names it for a hook in
+ * $GIT_INDEX_FILE (git commit -a stages into a temporary one). */
+static int commit_index(git_index **index, git_repository *repo)
+{
+	const char *file = getenv("GIT_INDEX_FILE");
+
+	return file && *file ? git_index_open(index, file) : git_repository_index(index, repo);
 }
 
 struct collected {
@@ -416,7 +298,7 @@ int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err)
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	if (tree_of(&head, repo, "HEAD", err) < 0)
 		goto out;
-	if (git_repository_index(&index, repo) < 0 ||
+	if (commit_index(&index, repo) < 0 ||
 	    git_diff_tree_to_index(&diff, repo, head, index, &opts) < 0) {
 		fail(err, "cannot compare HEAD with the index");
 		goto out;
@@ -458,27 +340,6 @@ out:
 	return ret;
 }
 
-struct file_stat file_stat_of(const struct stat *st)
-{
-	return (struct file_stat){ st->st_mtim.tv_sec, st->st_mtim.tv_nsec, st->st_ctim.tv_sec,
-				   st->st_ctim.tv_nsec, st->st_size, st->st_ino };
-}
-
-static void add_file(struct file_list *files, const char *path, const char *oid,
-		     const struct stat *st)
-{
-	if (files->nr == files->alloc) {
-		files->alloc = files->alloc ? files->alloc * 2 : 256;
-		files->paths = xrealloc(files->paths, files->alloc * sizeof(*files->paths));
-		files->oid = xrealloc(files->oid, files->alloc * sizeof(*files->oid));
-		files->stats = xrealloc(files->stats, files->alloc * sizeof(*files->stats));
-	}
-	files->paths[files->nr] = xstrdup(path);
-	memcpy(files->oid[files->nr], oid, strlen(oid) + 1); /* at most 41 bytes */
-	files->stats[files->nr] = file_stat_of(st);
-	files->nr++;
-}
-
 /* Does the index entry describe the file as it is on disk? As git does:
  * same size, mtime, inode; and not "racily clean" (modified in the same
  * second the index was written), which would need the content. */
@@ -491,289 +352,9 @@ static bool stat_matches(const git_index_entry *e, const struct stat *st, int64_
 	       (int64_t)st->st_mtim.tv_sec < index_mtime;
 }
 
-static void sort_all(struct file_list *files);
-
-static int by_path(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void sort_files(struct file_list *files)
-{
-	size_t sorted = 1;
-
-	while (sorted < files->nr && strcmp(files->paths[sorted - 1], files->paths[sorted]) < 0)
-		sorted++;
-	if (sorted >= files->nr)
-		return; /* as the walk gives them */
-	sort_all(files);
-}
-
-static void sort_all(struct file_list *files)
-{
-	/* sort paths and their ids together: sort indices, then permute */
-	size_t *order = xmalloc((files->nr + 1) * sizeof(size_t));
-	char **paths = xmalloc((files->nr + 1) * sizeof(char *));
-	char (*oid)[41] = xmalloc((files->nr + 1) * 41);
-	struct file_stat *stats = xmalloc((files->nr + 1) * sizeof(*stats));
-
-	for (size_t i = 0; i < files->nr; i++)
-		paths[i] = files->paths[i];
-	qsort(paths, files->nr, sizeof(char *), by_path);
-	/* ids follow their paths: find each one's old slot through a map */
-	{
-		struct strmap where = STRMAP_INIT;
-
-		for (size_t i = 0; i < files->nr; i++)
-			strmap_put(&where, files->paths[i], (int)i);
-		for (size_t i = 0; i < files->nr; i++)
-			order[i] = (size_t)strmap_get(&where, paths[i]);
-		for (size_t i = 0; i < files->nr; i++) {
-			memcpy(oid[i], files->oid[order[i]], 41);
-			stats[i] = files->stats[order[i]];
-		}
-		strmap_release(&where);
-	}
-	free(files->paths);
-	free(files->oid);
-	free(files->stats);
-	free(order);
-	files->paths = paths;
-	files->oid = oid;
-	files->stats = stats;
-	files->alloc = files->nr + 1;
-}
-
-/* Fewer roots than twice this are walked by one thread. */
-#define MIN_ROOTS_A_THREAD 32
-
-/* What the walk needs to know of the repository, when there is one:
- * libgit2's view, or a stamp that vouches for the cache's word. */
-struct walk {
-	struct file_list *files;
-	const struct filecache *cache; /* unchanged folders' names, or NULL */
-	git_repository *repo;  /* NULL outside a repository, and when trusted */
-	git_index *index;
-	int64_t index_mtime;
-	pthread_mutex_t *git_lock; /* around libgit2 while two walks run */
-	bool trusted;          /* the stamp holds: the cache's marks are git's */
-	struct gitstamp *stamp; /* trusted: read from; else the roots go to it */
-};
-
-static void git_lock(const struct walk *w)
-{
-	if (w->git_lock)
-		pthread_mutex_lock(w->git_lock);
-}
-
-static void git_unlock(const struct walk *w)
-{
-	if (w->git_lock)
-		pthread_mutex_unlock(w->git_lock);
-}
-
-/* Is the folder `rel` (with '/') to be skipped: ignored with nothing of
- * it tracked, or a submodule (tracked as one entry, not as files)? */
-static bool skip_folder(const struct walk *w, const char *rel)
-{
-	size_t pos;
-	int ignored = 0;
-	const git_index_entry *e;
-	struct strbuf bare = STRBUF_INIT;
-	bool skip;
-
-	if (!w->repo)
-		return false;
-	strbuf_add(&bare, rel, strlen(rel) - 1);
-	git_lock(w);
-	e = git_index_get_bypath(w->index, bare.buf, 0);
-	if (e && e->mode == GIT_FILEMODE_COMMIT)
-		skip = true;
-	else if (git_index_find_prefix(&pos, w->index, rel) == 0)
-		skip = false; /* something in it is tracked */
-	else
-		skip = git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored;
-	git_unlock(w);
-	strbuf_release(&bare);
-	return skip;
-}
-
-/* The regular file `rel` into the list, unless git leaves it out
- * (untracked and ignored); false when it does. */
-static bool found_file(const struct walk *w, const char *rel, const struct stat *st)
-{
-	char oid[41] = "";
-	const git_index_entry *e;
-	int ignored = 0;
-
-	if (w->repo) {
-		git_lock(w);
-		e = git_index_get_bypath(w->index, rel, 0);
-		if (e && stat_matches(e, st, w->index_mtime))
-			git_oid_tostr(oid, sizeof(oid), &e->id);
-		/* untracked and ignored: not an input */
-		if (!e && git_ignore_path_is_ignored(&ignored, w->repo, rel) == 0 && ignored) {
-			git_unlock(w);
-			return false;
-		}
-		git_unlock(w);
-	}
-	add_file(w->files, rel, oid, st);
-	return true;
-}
-
-/* The names in the open folder `fd` (but ".", "..", .git and .squad), a
- * folder's with a '/' after it, in the order of their paths, into `out`,
- * each NUL-terminated. getdents64 itself: readdir() would fstat the
- * folder first, and a walk of 2,000 folders is 2,000 of those. */
-static void read_folder(int fd, struct strbuf *out)
-{
-	struct strvec names = STRVEC_INIT;
-	char buf[32768];
-	ssize_t n;
-
-	while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			const struct dirent64 *de = (const void *)(buf + off);
-			bool is_dir = de->d_type == DT_DIR;
-			size_t len = strlen(de->d_name);
-			struct stat st;
-			char *name;
-
-			off += de->d_reclen;
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-			    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
-				continue;
-			if (de->d_type == DT_UNKNOWN)
-				is_dir = fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-					 S_ISDIR(st.st_mode);
-			name = xmalloc(len + 2);
-			memcpy(name, de->d_name, len);
-			name[len] = is_dir ? '/' : '\0';
-			name[len + 1] = '\0';
-			strvec_push_nodup(&names, name);
-		}
-	}
-	qsort(names.v, names.nr, sizeof(char *), by_path);
-	for (size_t i = 0; i < names.nr; i++) {
-		strbuf_addstr(out, names.v[i]);
-		strbuf_addch(out, '\0');
-	}
-	strvec_clear(&names);
-}
-
-/* Walk the folder `rel` (relative to the root, "" or ending in '/'),
- * which is `name` relative to the fd `at`, with the stat data `st`:
- * its regular files go to the list, one lstat each, and its folders are
- * walked in turn, depth-first, so that the files come out sorted as
- * strcmp() sorts paths and sort_files() has nothing to do. Its names
- * come from the cache when it vouches for them, else from the folder.
- *
- * The listing kept for the cache marks each name git leaves out (an
- * ignored untracked file or folder, a submodule) with a '/' before it.
- * A trusted walk takes those marks as they are, and stops (need_git)
- * at a folder the cache does not vouch for: its names are new to git's
- * rules. Any other walk asks libgit2 and marks the names afresh. */
-static void walk_folder(const struct walk *w, int at, const char *name, const struct stat *st,
-			struct strbuf *rel)
-{
-	struct file_list *files = w->files;
-	struct file_stat fst = file_stat_of(st);
-	struct strbuf folder = STRBUF_INIT, marked = STRBUF_INIT;
-	struct folder_listing *f;
-	const char *cached = NULL, *names;
-	size_t len = rel->len, names_len = 0, at_listing;
-	int fd;
-
-	if (files->need_git)
-		return;
-	if (w->cache)
-		cached = filecache_folder(w->cache, rel->buf, &fst, &names_len);
-	if (w->trusted && !cached) {
-		files->need_git = true;
-		return;
-	}
-	/* O_PATH: enough to stat what is in it, when the names are known */
-	fd = openat(at, name, (cached ? O_PATH : O_RDONLY) | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ALLOC_GROW(files->folders, files->nr_folders + 1, files->alloc_folders);
-	at_listing = files->nr_folders++;
-	f = &files->folders[at_listing];
-	f->path = xstrdup(rel->buf);
-	f->st = fst;
-	if (cached) {
-		f->names = xmalloc(names_len + 1);
-		memcpy(f->names, cached, names_len);
-		f->names[names_len] = '\0';
-		f->names_len = names_len;
-	} else {
-		struct strbuf read = STRBUF_INIT;
-
-		read_folder(fd, &read);
-		f->names_len = read.len;
-		f->names = strbuf_detach(&read, NULL);
-		files->folders_read++;
-	}
-	/* f moves when the walks below add folders; its names do not. A
-	 * name is walked as a folder only when its '/' says so, and listed
-	 * as a file only when it does not: one that changed kind since it
-	 * was listed is left out (its folder has changed, so it is read
-	 * again next time) */
-	names = f->names;
-	names_len = f->names_len;
-	for (size_t off = 0, n; off < names_len; off += n + 1) {
-		const char *entry = names + off;
-		bool marked_out = entry[0] == '/', left_out = false, is_folder;
-		size_t entry_len;
-		struct stat est;
-
-		n = strlen(entry);
-		entry += marked_out;
-		entry_len = n - marked_out;
-		is_folder = entry_len && entry[entry_len - 1] == '/';
-		if (marked_out && w->trusted)
-			continue;
-		strbuf_add(rel, entry, entry_len);
-		if (is_folder) {
-			strbuf_reset(&folder);
-			strbuf_add(&folder, entry, entry_len - 1);
-		}
-		/* relative to the open folder: no walk of the whole path */
-		if (fstatat(fd, is_folder ? folder.buf : entry, &est, AT_SYMLINK_NOFOLLOW) == 0) {
-			if (is_folder && S_ISDIR(est.st_mode)) {
-				left_out = !w->trusted && skip_folder(w, rel->buf);
-				if (!left_out)
-					walk_folder(w, fd, folder.buf, &est, rel);
-			} else if (!is_folder && S_ISREG(est.st_mode)) {
-				left_out = !found_file(w, rel->buf, &est);
-			}
-		}
-		strbuf_setlen(rel, len);
-		if (!w->trusted) {
-			if (left_out)
-				strbuf_addch(&marked, '/');
-			strbuf_add(&marked, entry, entry_len + 1); /* its NUL too */
-		}
-	}
-	if (!w->trusted) {
-		/* the marks as git has them now (none outside a repository) */
-		f = &files->folders[at_listing];
-		free(f->names);
-		f->names_len = marked.len;
-		f->names = strbuf_detach(&marked, NULL);
-	}
-	strbuf_release(&marked);
-	strbuf_release(&folder);
-	close(fd);
-}
-
-/* Could `path` be inside a working tree: has it, or a folder above it,
- * a .git? When not, libgit2 (and its set-up) is not needed at all: a
- * bare repository has no working tree, and squad treats it as none.
- * The nearest such folder, with a '/', goes to `top` (when not NULL):
- * the one libgit2 would open. */
-static bool find_worktree(const char *path, struct strbuf *top)
+/* The walk of the file system that spares libgit2 outside a working
+ * tree: libgit2's set-up alone reads every certificate of the system. */
+bool gitinfo_find_top(const char *path, struct strbuf *top)
 {
 	struct strbuf dir = STRBUF_INIT;
 	struct stat st;
@@ -820,11 +401,7 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 		strbuf_addstr(root, git_repository_workdir(preload.repo));
 		return 0;
 	}
-	if (preload.stamp && !strcmp(preload.path, path)) {
-		strbuf_addstr(root, preload.stamp->workdir);
-		return 0;
-	}
-	if (find_worktree(path, NULL)) {
+	if (gitinfo_find_top(path, NULL)) {
 		gitinfo_global_init();
 		rc = git_repository_open_ext(&repo, path, 0, NULL);
 	}
@@ -839,349 +416,286 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 	return 0;
 }
 
-/* Walk the folder `rel` (relative to the root, "" or ending in '/') from
- * the top: a root of the walk, followed if it is a symlink. */
-static void walk_root(const struct walk *w, struct strbuf *rel)
-{
-	struct strbuf full = STRBUF_INIT;
-	struct stat st;
-
-	strbuf_addf(&full, "%s%s", w->files->root, rel->buf);
-	if (stat(full.buf, &st) == 0 && S_ISDIR(st.st_mode))
-		walk_folder(w, AT_FDCWD, full.buf, &st, rel);
-	strbuf_release(&full);
-}
-
-/* Walk each of `roots` from the top. */
-static void walk_some(const struct walk *w, char *const *roots, size_t nr)
-{
-	struct strbuf rel = STRBUF_INIT;
-
-	for (size_t i = 0; i < nr; i++) {
-		strbuf_reset(&rel);
-		strbuf_addstr(&rel, roots[i]);
-		walk_root(w, &rel);
-	}
-	strbuf_release(&rel);
-}
-
-/* Some of the roots, walked by a thread of their own into a list of
- * their own. */
-struct walk_part {
-	struct walk w;
-	struct file_list list;
-	char **roots;
-	size_t nr;
+/* A working tree as a walk asks about it (files.h): the repository and
+ * its index, read once. */
+struct gitinfo_tree {
+	git_repository *repo;
+	git_index *index;
+	int64_t index_mtime;
+	struct timespec since; /* coarse clock, before git's state was read */
 };
 
-static void *walk_second_half(void *data)
+int gitinfo_tree_open(struct gitinfo_tree **tree, const char *path, struct strbuf *err)
 {
-	struct walk_part *part = data;
+	struct gitinfo_tree t = { NULL, NULL, INT64_MAX, { 0, 0 } };
+	struct strbuf index = STRBUF_INIT;
+	struct stat st;
+	int rc = GIT_ENOTFOUND;
 
-	walk_some(&part->w, part->roots, part->nr);
-	return NULL;
-}
-
-/* Append `from`'s files and folders to `to`'s, and empty `from`. */
-static void append_files(struct file_list *to, struct file_list *from)
-{
-	size_t nr = to->nr + from->nr;
-
-	to->paths = xrealloc(to->paths, (nr + 1) * sizeof(*to->paths));
-	to->oid = xrealloc(to->oid, (nr + 1) * sizeof(*to->oid));
-	to->stats = xrealloc(to->stats, (nr + 1) * sizeof(*to->stats));
-	memcpy(to->paths + to->nr, from->paths, from->nr * sizeof(*from->paths));
-	memcpy(to->oid + to->nr, from->oid, from->nr * sizeof(*from->oid));
-	memcpy(to->stats + to->nr, from->stats, from->nr * sizeof(*from->stats));
-	to->nr = to->alloc = nr;
-	ALLOC_GROW(to->folders, to->nr_folders + from->nr_folders, to->alloc_folders);
-	memcpy(to->folders + to->nr_folders, from->folders,
-	       from->nr_folders * sizeof(*from->folders));
-	to->nr_folders += from->nr_folders;
-	to->folders_read += from->folders_read;
-	to->need_git |= from->need_git;
-	from->nr = from->nr_folders = 0;
-	from->root = NULL; /* to's */
-	file_list_release(from);
-}
-
-/* Walk the roots (sorted, none inside another). Most of a walk is the
- * kernel's lstat work, one call per file, so with two CPUs or more the
- * second half of a long list goes to a second thread, as git's
- * preload-index splits its lstat calls; libgit2 is called by one at a
- * time. The halves' lists, each sorted, follow one another. */
-static void walk_roots(const struct walk *w, const struct strvec *roots)
-{
-	struct walk_part second;
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct walk first = *w;
-	size_t half = roots->nr;
-	pthread_t thread;
-	bool threaded = false;
-
-	if (roots->nr >= 2 * MIN_ROOTS_A_THREAD && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-		half = roots->nr / 2;
-		memset(&second, 0, sizeof(second));
-		second.list.root = w->files->root;
-		second.list.listed_at = w->files->listed_at;
-		second.w = *w;
-		second.w.files = &second.list;
-		second.roots = roots->v + half;
-		second.nr = roots->nr - half;
-		if (w->repo)
-			first.git_lock = second.w.git_lock = &lock;
-		threaded = pthread_create(&thread, NULL, walk_second_half, &second) == 0;
-		if (!threaded) {
-			half = roots->nr;
-			first.git_lock = NULL;
-		}
+	*tree = NULL;
+	/* nothing allocated outside a working tree: a plain folder's run
+	 * pays for no more than the look for a .git */
+	if (take_preloaded(path, &t.repo, &t.index, &t.since)) {
+		rc = 0;
+	} else if (gitinfo_find_top(path, NULL)) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &t.since);
+		gitinfo_global_init();
+		rc = git_repository_open_ext(&t.repo, path, 0, NULL);
 	}
-	walk_some(&first, roots->v, half);
-	if (threaded) {
-		pthread_join(thread, NULL);
-		append_files(w->files, &second.list);
+	if (rc == 0 && git_repository_is_bare(t.repo))
+		rc = GIT_ENOTFOUND; /* no working tree: squad treats it as none */
+	if (rc == 0 && !t.index && git_repository_index(&t.index, t.repo) < 0)
+		rc = fail(err, "cannot read the index");
+	else if (rc < 0 && rc != GIT_ENOTFOUND)
+		rc = fail(err, "cannot open the repository");
+	if (rc < 0) {
+		git_index_free(t.index);
+		git_repository_free(t.repo);
+		return rc == GIT_ENOTFOUND ? 0 : -1;
 	}
+	strbuf_addf(&index, "%sindex", git_repository_path(t.repo));
+	if (stat(index.buf, &st) == 0)
+		t.index_mtime = st.st_mtim.tv_sec;
+	strbuf_release(&index);
+	*tree = xmalloc(sizeof(t));
+	**tree = t;
+	return 1;
 }
 
-/* Is the root `rel` of the walk to be walked, not left out by git? A
- * trusted walk has the stamp's word, or stops (need_git) without one;
- * any other asks libgit2 and tells the new stamp. */
-static bool root_walked(const struct walk *w, const char *rel)
+const char *gitinfo_tree_workdir(const struct gitinfo_tree *t)
 {
-	int skipped;
-
-	if (!*rel)
-		return true;
-	if (w->trusted) {
-		skipped = gitstamp_root_skipped(w->stamp, rel);
-		if (skipped < 0)
-			w->files->need_git = true;
-		return skipped == 0;
-	}
-	skipped = skip_folder(w, rel);
-	if (w->stamp)
-		gitstamp_root(w->stamp, rel, skipped);
-	return !skipped;
+	return git_repository_workdir(t->repo);
 }
 
-/* Walk the whole tree (`roots` NULL), or from the roots. */
-static void walk_tree(const struct walk *w, const struct strvec *roots)
+struct timespec gitinfo_tree_since(const struct gitinfo_tree *t)
 {
-	struct strvec walked = STRVEC_INIT;
-	const char *last = NULL;
-
-	if (!roots)
-		strvec_push(&walked, "");
-	/* only the folders inputs can reach; roots come sorted, so a root
-	 * inside the one walked before it is covered already */
-	for (size_t i = 0; roots && i < roots->nr; i++) {
-		if (last && !strncmp(roots->v[i], last, strlen(last)))
-			continue;
-		last = roots->v[i];
-		if (root_walked(w, last))
-			strvec_push(&walked, last);
-	}
-	walk_roots(w, &walked);
-	strvec_clear(&walked);
-	sort_files(w->files);
+	return t->since;
 }
 
-static void watch_at(struct gitstamp *gs, const char *folder, const char *name, bool config)
+bool gitinfo_tree_skips_folder(struct gitinfo_tree *t, const char *rel)
 {
-	struct strbuf path = STRBUF_INIT;
+	size_t pos;
+	int ignored = 0;
+	const git_index_entry *e;
+	struct strbuf bare = STRBUF_INIT;
+	bool skip;
 
-	strbuf_addf(&path, "%s%s%s", folder, folder[strlen(folder) - 1] == '/' ? "" : "/", name);
-	if (config)
-		gitstamp_watch_config(gs, path.buf);
+	strbuf_add(&bare, rel, strlen(rel) - 1);
+	e = git_index_get_bypath(t->index, bare.buf, 0);
+	if (e && e->mode == GIT_FILEMODE_COMMIT)
+		skip = true; /* a submodule: tracked as one entry, not as files */
+	else if (git_index_find_prefix(&pos, t->index, rel) == 0)
+		skip = false; /* something in it is tracked */
 	else
-		gitstamp_watch(gs, path.buf);
-	strbuf_release(&path);
+		skip = git_ignore_path_is_ignored(&ignored, t->repo, rel) == 0 && ignored;
+	strbuf_release(&bare);
+	return skip;
 }
 
-/* Does the listing hold a .gitignore (git's mark or not)? */
-static bool has_gitignore(const struct folder_listing *f)
+bool gitinfo_tree_skips_file(struct gitinfo_tree *t, const char *rel, const struct stat *st,
+			     char oid[41])
 {
-	for (size_t off = 0, n; off < f->names_len; off += n + 1) {
-		const char *name = f->names + off;
+	const git_index_entry *e = git_index_get_bypath(t->index, rel, 0);
+	int ignored = 0;
 
-		n = strlen(name);
-		if (!strcmp(name + (name[0] == '/'), ".gitignore"))
-			return true;
-	}
-	return false;
+	if (e && stat_matches(e, st, t->index_mtime))
+		git_oid_tostr(oid, 41, &e->id);
+	/* untracked and ignored: not an input */
+	return !e && git_ignore_path_is_ignored(&ignored, t->repo, rel) == 0 && ignored;
 }
 
-/* Into the walk's new stamp, every file the decisions it asked of
- * libgit2 came from: where the repository is, the index, the config
- * files (core.excludesFile, core.ignoreCase), the exclude files and the
- * .gitignore of each folder walked and of each folder above a root. The
- * config paths are those libgit2 reads, from HOME and XDG_CONFIG_HOME. */
-static void watch_git_state(struct gitstamp *gs, git_repository *repo,
-			    const struct file_list *files)
+void gitinfo_tree_state(struct gitinfo_tree *t, const char **gitdir, const char **commondir,
+			struct strbuf *excludes_file)
 {
-	const char *gitdir = git_repository_path(repo), *common = git_repository_commondir(repo);
-	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
-	struct strbuf path = STRBUF_INIT;
 	git_config *config = NULL;
 	git_buf excludes = { 0 };
 
-	gs->workdir = xstrdup(files->root);
-	watch_at(gs, files->root, ".git", false);
-	watch_at(gs, gitdir, "index", false);
-	watch_at(gs, common, "info/exclude", false);
-	watch_at(gs, common, "config", true);
-	watch_at(gs, gitdir, "config.worktree", true);
-	watch_at(gs, "/etc", "gitconfig", true);
-	if (!home || home[0] != '/') {
-		gs->unusable = true; /* libgit2 would look elsewhere */
-	} else {
-		watch_at(gs, home, ".gitconfig", true);
-		if (xdg && xdg[0] == '/')
-			strbuf_addf(&path, "%s/git", xdg);
-		else
-			strbuf_addf(&path, "%s/.config/git", home);
-		watch_at(gs, path.buf, "config", true);
-		watch_at(gs, path.buf, "ignore", false);
-	}
-	if (git_repository_config_snapshot(&config, repo) == 0 &&
-	    git_config_get_path(&excludes, config, "core.excludesfile") == 0) {
-		if (excludes.ptr[0] == '/')
-			gitstamp_watch(gs, excludes.ptr);
-		else
-			gs->unusable = true;
-	}
+	*gitdir = git_repository_path(t->repo);
+	*commondir = git_repository_commondir(t->repo);
+	if (git_repository_config_snapshot(&config, t->repo) == 0 &&
+	    git_config_get_path(&excludes, config, "core.excludesfile") == 0)
+		strbuf_addstr(excludes_file, excludes.ptr);
 	git_buf_dispose(&excludes);
 	git_config_free(config);
-	for (size_t i = 0; i < files->nr_folders; i++) {
-		if (!has_gitignore(&files->folders[i]))
-			continue;
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s%s.gitignore", files->root, files->folders[i].path);
-		gitstamp_watch(gs, path.buf);
-	}
-	/* the folders above each root, the top one too: their rules say
-	 * whether it is walked; a .gitignore there or not */
-	for (size_t i = 0; i < gs->roots.nr; i++) {
-		const char *root = gs->roots.v[i], *slash;
-
-		for (const char *p = root;; p = slash + 1) {
-			strbuf_reset(&path);
-			strbuf_addf(&path, "%s%.*s.gitignore", files->root, (int)(p - root), root);
-			gitstamp_watch(gs, path.buf);
-			slash = strchr(p, '/');
-			if (!slash || !slash[1])
-				break;
-		}
-	}
-	strbuf_release(&path);
 }
 
-int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
-		  const struct filecache *cache, struct strbuf *err)
+void gitinfo_tree_close(struct gitinfo_tree *t)
 {
-	struct walk w = { files, cache, NULL, NULL, INT64_MAX, NULL, false, NULL };
-	struct strbuf full = STRBUF_INIT;
-	struct timespec since;
-	struct gitstamp *stamp = take_stamp(path, &since);
-	struct stat st;
-	int rc;
+	if (!t)
+		return;
+	git_index_free(t->index);
+	git_repository_free(t->repo);
+	free(t);
+}
 
-	memset(files, 0, sizeof(*files));
-	/* a file last changed before this can be trusted by its stat data
-	 * once hashed (filecache.h); the coarse clock is the one that
-	 * stamps mtimes */
-	clock_gettime(CLOCK_REALTIME_COARSE, &files->listed_at);
-	if (stamp) {
-		/* git's decisions as the last walk had them: no libgit2 */
-		files->root = xstrdup(stamp->workdir);
-		files->in_repo = files->trusted = true;
-		files->stamp = w.stamp = stamp;
-		files->git_since = since;
-		w.trusted = true;
-		walk_tree(&w, roots);
-		if (!files->need_git)
-			return 0;
-		/* a folder or a root new to git's rules: walk again, asking */
-		file_list_release(files);
-		clock_gettime(CLOCK_REALTIME_COARSE, &files->listed_at);
-		w.trusted = false;
-		w.stamp = NULL;
-	}
-	files->git_since = files->listed_at;
-	if (take_preloaded(path, &w.repo, &w.index)) {
-		files->git_since = preload.since;
-		rc = 0;
-	} else if (find_worktree(path, NULL)) {
-		gitinfo_global_init();
-		rc = git_repository_open_ext(&w.repo, path, 0, NULL);
+/* The bytes git would check out for the blob `id` at `path`: through
+ * the checkout filters (line endings); a symlink's target, or a binary
+ * blob (which git_blob_filter() would give empty), as it is. */
+static int checkout_bytes(git_repository *repo, const git_oid *id, const char *path, bool link,
+			  struct strbuf *out, struct strbuf *err)
+{
+	git_blob_filter_options opts;
+	git_blob *blob = NULL;
+	git_buf buf = { 0 };
+
+	git_blob_filter_options_init(&opts, GIT_BLOB_FILTER_OPTIONS_VERSION);
+	if (git_blob_lookup(&blob, repo, id) < 0)
+		return fail(err, "cannot read a staged file");
+	if (link || git_blob_is_binary(blob)) {
+		strbuf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	} else if (git_blob_filter(&buf, blob, path, &opts) < 0) {
+		git_blob_free(blob);
+		return fail(err, "cannot filter a staged file");
 	} else {
-		rc = GIT_ENOTFOUND;
+		strbuf_add(out, buf.ptr, buf.size);
 	}
-	if (rc < 0 && rc != GIT_ENOTFOUND)
-		return fail(err, "cannot open the repository");
-	if (rc == 0 && git_repository_is_bare(w.repo)) {
-		git_repository_free(w.repo);
-		w.repo = NULL;
-	}
-	if (w.repo) {
-		files->in_repo = true;
-		if (!w.index && git_repository_index(&w.index, w.repo) < 0) {
-			git_repository_free(w.repo);
-			return fail(err, "cannot read the index");
-		}
-		strbuf_addf(&full, "%sindex", git_repository_path(w.repo));
-		if (stat(full.buf, &st) == 0)
-			w.index_mtime = st.st_mtim.tv_sec;
-		files->stamp = w.stamp = xmalloc(sizeof(*w.stamp));
-		*w.stamp = (struct gitstamp)GITSTAMP_INIT;
-	}
-	strbuf_reset(&full);
-	if (w.repo)
-		strbuf_addstr(&full, git_repository_workdir(w.repo));
-	else
-		gitinfo_workdir(path, &full);
-	files->root = strbuf_detach(&full, NULL);
-	walk_tree(&w, roots);
-	if (w.repo) {
-		watch_git_state(w.stamp, w.repo, files);
-		/* a stamp that cannot be kept vouches for no marks: then the
-		 * cache is written only when it must, as outside a repository */
-		files->restamp = !w.stamp->unusable;
-	}
-	git_index_free(w.index);
-	git_repository_free(w.repo);
+	git_buf_dispose(&buf);
+	git_blob_free(blob);
 	return 0;
 }
 
-const char *gitinfo_file_oid(struct file_list *files, size_t i)
+/* Add the path of delta `d` to the list, unless git keeps it out of
+ * the working tree's business (a submodule, outside a sparse checkout). */
+static int add_unstaged(git_repository *repo, git_index *index, const git_diff_delta *d,
+			struct gitinfo_unstaged **list, size_t *nr, size_t *alloc,
+			struct strbuf *err)
 {
-	struct strbuf full = STRBUF_INIT;
+	const char *path = d->status == GIT_DELTA_UNTRACKED ? d->new_file.path : d->old_file.path;
+	const git_index_entry *ie = NULL;
+	struct gitinfo_unstaged *u;
 
-	if (!files->oid[i][0]) {
-		strbuf_addf(&full, "%s%s", files->root, files->paths[i]);
-		if (hash_file(full.buf, files->oid[i]) < 0)
-			memcpy(files->oid[i], "-", 2); /* unreadable: a value of its own */
-		files->hashed++;
-		strbuf_release(&full);
+	if (d->status != GIT_DELTA_UNTRACKED) {
+		ie = git_index_get_bypath(index, path, 0);
+		if (!ie || ie->mode == GIT_FILEMODE_COMMIT ||
+		    (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
+			return 0;
+		/* git add -N: not in the commit */
+		if (ie->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD)
+			ie = NULL;
 	}
-	return files->oid[i];
+	ALLOC_GROW(*list, *nr + 1, *alloc);
+	u = &(*list)[*nr];
+	memset(u, 0, sizeof(*u));
+	strbuf_init(&u->content, 0);
+	u->path = xstrdup(path);
+	(*nr)++;
+	if (!ie)
+		return 0;
+	u->in_commit = true;
+	u->link = ie->mode == GIT_FILEMODE_LINK;
+	u->exec = ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+	return checkout_bytes(repo, &ie->id, path, u->link, &u->content, err);
 }
 
-void file_list_release(struct file_list *files)
+int gitinfo_unstaged(const char *path, struct gitinfo_unstaged **list, size_t *nr,
+		     struct strbuf *workdir, struct strbuf *err)
 {
-	for (size_t i = 0; i < files->nr_folders; i++) {
-		free(files->folders[i].path);
-		free(files->folders[i].names);
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	size_t alloc = 0;
+	int ret = -1;
+
+	*list = NULL;
+	*nr = 0;
+	gitinfo_global_init();
+	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository: --stash sets aside what git "
+			    "has not staged", path);
+		return -1;
 	}
-	free(files->folders);
-	for (size_t i = 0; i < files->nr; i++)
-		free(files->paths[i]);
-	free(files->paths);
-	free(files->oid);
-	free(files->stats);
-	free(files->root);
-	if (files->stamp)
-		gitstamp_release(files->stamp);
-	free(files->stamp);
-	memset(files, 0, sizeof(*files));
+	if (!git_repository_workdir(repo)) {
+		strbuf_addstr(err, "the repository is bare: it has no working tree");
+		goto out;
+	}
+	strbuf_addstr(workdir, git_repository_workdir(repo));
+	if (commit_index(&index, repo) < 0) {
+		fail(err, "cannot read the index");
+		goto out;
+	}
+	if (git_index_has_conflicts(index)) {
+		strbuf_addstr(err, "the index has merge conflicts: resolve them first");
+		goto out;
+	}
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
+		     GIT_DIFF_INCLUDE_TYPECHANGE;
+	opts.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
+	if (git_diff_index_to_workdir(&diff, repo, index, &opts) < 0) {
+		fail(err, "cannot compare the index with the working tree");
+		goto out;
+	}
+	ret = 0;
+	for (size_t i = 0; i < git_diff_num_deltas(diff) && !ret; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		switch (d->status) {
+		case GIT_DELTA_UNTRACKED:
+		case GIT_DELTA_MODIFIED:
+		case GIT_DELTA_DELETED:
+		case GIT_DELTA_TYPECHANGE:
+			ret = add_unstaged(repo, index, d, list, nr, &alloc, err);
+			break;
+		default:
+			break;
+		}
+	}
+out:
+	if (ret < 0) {
+		gitinfo_unstaged_free(*list, *nr);
+		*list = NULL;
+		*nr = 0;
+	}
+	git_diff_free(diff);
+	git_index_free(index);
+	git_repository_free(repo);
+	return ret;
+}
+
+void gitinfo_unstaged_free(struct gitinfo_unstaged *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(list[i].path);
+		strbuf_release(&list[i].content);
+	}
+	free(list);
+}
+
+int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
+		      struct strbuf *workdir, struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_config *config = NULL;
+	git_buf hooks = { 0 };
+	int ret = -1;
+
+	gitinfo_global_init();
+	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository", path);
+		return -1;
+	}
+	if (!git_repository_workdir(repo)) {
+		strbuf_addstr(err, "the repository is bare: no commit runs a hook there");
+		goto out;
+	}
+	if (git_repository_config_snapshot(&config, repo) < 0) {
+		fail(err, "cannot read the configuration");
+		goto out;
+	}
+	strbuf_addstr(workdir, git_repository_workdir(repo));
+	if (git_config_get_path(&hooks, config, "core.hooksPath") == 0) {
+		if (hooks.ptr[0] != '/')
+			strbuf_addstr(hook, workdir->buf);
+		strbuf_addf(hook, "%s/%s", hooks.ptr, name);
+	} else {
+		/* hooks are shared by linked worktrees: the common folder's */
+		strbuf_addf(hook, "%shooks/%s", git_repository_commondir(repo), name);
+	}
+	ret = 0;
+out:
+	git_buf_dispose(&hooks);
+	git_config_free(config);
+	git_repository_free(repo);
+	return ret;
 }

@@ -1,13 +1,15 @@
 /* gitinfo.h - what squad asks of git, through libgit2 (never a `git`
- * subprocess): HEAD, branch and the dirty paths of a working tree.
+ * subprocess): HEAD, branch and the dirty paths of a working tree, the
+ * paths a commit would take or that differ from a revision, and, for a
+ * walk of its files (files.h, inputs.h), which of them git leaves out
+ * and which blob ids its index vouches for. Only this module calls
+ * libgit2; it knows nothing of squad's caches.
  */
 #ifndef SQUAD_GITINFO_H
 #define SQUAD_GITINFO_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <time.h>
-#include <stddef.h>
 
 #include "util/strbuf.h"
 #include "util/strvec.h"
@@ -26,84 +28,96 @@ int gitinfo_read(struct gitinfo *gi, const char *path, struct strbuf *err);
 void gitinfo_release(struct gitinfo *gi);
 
 /* The paths a commit would take: staged in the index against HEAD (all
- * of the index on an unborn branch). A rename gives both paths. Paths
+ * of the index on an unborn branch; the index is $GIT_INDEX_FILE when
+ * set, as git sets it for a hook). A rename gives both paths. Paths
  * are relative to the top of the working tree. Returns 0, or -1 with the
  * reason in err (not a repository included). */
 int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err);
+
+/* A path where the working tree differs from the index a commit takes,
+ * and what git would check out there. */
+struct gitinfo_unstaged {
+	char *path;             /* from the top of the working tree */
+	bool in_commit;         /* the index has it (false: untracked, or git add -N) */
+	bool link;              /* ... as a symlink; `content` is its target */
+	bool exec;              /* ... as an executable file */
+	struct strbuf content;  /* the bytes git checks out (filters applied) */
+};
+
+/* Every path of the working tree holding `path` that differs from the
+ * index a commit takes ($GIT_INDEX_FILE when set): changed, deleted,
+ * mode or type changed, untracked and not ignored (files, one by one;
+ * an untracked repository as its folder), added with -N; not submodules
+ * nor paths outside a sparse checkout. The top of the working tree, with
+ * a '/', is appended to `workdir`. Returns 0 with the list (free it with
+ * gitinfo_unstaged_free()), or -1 with the reason in err: not in a
+ * repository, a bare one, merge conflicts in the index, libgit2's
+ * errors (the list is then empty). */
+int gitinfo_unstaged(const char *path, struct gitinfo_unstaged **list, size_t *nr,
+		     struct strbuf *workdir, struct strbuf *err);
+void gitinfo_unstaged_free(struct gitinfo_unstaged *list, size_t nr);
 
 /* The paths that differ between `ref` (a revision: HEAD, main, HEAD~2)
  * and the working tree, untracked files that are not ignored included. */
 int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
 		    struct strbuf *err);
 
-struct file_stat {
-	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec, size;
-	uint64_t ino;
-};
-
-struct stat;
-/* The stat data squad keeps of a file (filecache.h, gitstamp.h). */
-struct file_stat file_stat_of(const struct stat *st);
-
-/* A folder as a walk listed it (its names, sorted as the walk visits
- * them), for filecache.h to keep. */
-struct folder_listing {
-	char *path;          /* relative to the root: "" or ending in '/' */
-	struct file_stat st; /* size unused */
-	char *names;         /* each NUL-terminated, a folder's with a '/' */
-	size_t names_len;
-};
-
-struct filecache;
-struct gitstamp;
-
-/* The files of a working tree that inputs may name, sorted by path: in a
- * repository, the index's entries and the untracked files that are not
- * ignored; outside one, every file under the folder (but .git, .squad).
- * `oid` is the blob id when the index's stat data vouches for the file as
- * it is on disk, else "" (the file must be hashed). */
-struct file_list {
-	char *root;          /* the folder paths are relative to, with '/' */
-	char **paths;
-	char (*oid)[41];
-	struct file_stat *stats; /* as lstat saw each file */
-	size_t nr, alloc;
-	size_t hashed;       /* ids computed by reading the file */
-	struct timespec listed_at; /* coarse clock, before the first lstat */
-	bool in_repo;
-	struct folder_listing *folders; /* every folder walked */
-	size_t nr_folders, alloc_folders;
-	size_t folders_read; /* listed with readdir, not from a cache */
-	/* In a repository: git's decisions came from the stamp of the
-	 * last walk (libgit2 not used), or were asked of libgit2 again and
-	 * are to be kept (the cache and this new stamp); gitstamp.h. */
-	bool trusted, restamp;
-	bool need_git;       /* a trusted walk met what only libgit2 can tell */
-	struct gitstamp *stamp; /* owned; NULL outside a repository */
-	struct timespec git_since; /* coarse clock, before git's state was read */
-};
-
-/* Only files under `roots` are listed: folders relative to the top of the
- * tree, "" or ending in '/', sorted (NULL: the whole tree). Each file
- * costs one lstat; the index gives blob ids, git's ignore rules are
- * asked about untracked paths only. A folder `cache` (filecache.h; may be
- * NULL) vouches for unchanged folders' names: no readdir for those, and
- * when gitinfo_preload() found the stamp of the last walk to hold, for
- * the names git left out as well: no libgit2 at all (files->trusted). */
-int gitinfo_files(struct file_list *files, const char *path, const struct strvec *roots,
-		  const struct filecache *cache, struct strbuf *err);
-
 /* The folder `path`'s files are relative to: the top of its working
  * tree, or `path` itself outside a repository; with a trailing '/'. */
 int gitinfo_workdir(const char *path, struct strbuf *root);
-/* The blob id of files->paths[i]: from the index, else by hashing the
- * file (once; cached). Returns "" when it cannot be read. */
-const char *gitinfo_file_oid(struct file_list *files, size_t i);
-void file_list_release(struct file_list *files);
 
-/* The git blob id (SHA-1, hex) of data: the content hash squad uses for
- * fingerprints, the same a file gets in git's index. */
-void gitinfo_hash(const char *data, size_t len, char hex[41]);
+/* Could `path` be inside a working tree: has it, or a folder above it,
+ * a .git? When not, libgit2 (and its set-up) is not needed at all: a
+ * bare repository has no working tree, and squad treats it as none.
+ * The nearest such folder, with a '/', goes to `top` (when not NULL):
+ * the one libgit2 would open. No libgit2 call. */
+bool gitinfo_find_top(const char *path, struct strbuf *top);
+
+/* A working tree, as a walk of its files (files.h) asks about it: its
+ * index and ignore rules, read once. Opaque. The caller's steps:
+ * gitinfo_tree_open(); the questions below, one thread at a time;
+ * gitinfo_tree_close(). */
+struct gitinfo_tree;
+
+/* Open the working tree holding the folder `path` (taking what
+ * gitinfo_preload() opened for it) and read its index. Returns 1 with
+ * *tree set, 0 when `path` is in no working tree (a bare repository
+ * included; *tree NULL), -1 with libgit2's message in err. */
+int gitinfo_tree_open(struct gitinfo_tree **tree, const char *path, struct strbuf *err);
+/* The top of the working tree, with a trailing '/'; owned by `t`. */
+const char *gitinfo_tree_workdir(const struct gitinfo_tree *t);
+/* The coarse clock before git's state was first read for `t` (by the
+ * preload, or by gitinfo_tree_open()). */
+struct timespec gitinfo_tree_since(const struct gitinfo_tree *t);
+
+/* Does git leave out the folder `rel` (from the top, ending in '/'):
+ * ignored with nothing of it tracked, or a submodule? */
+bool gitinfo_tree_skips_folder(struct gitinfo_tree *t, const char *rel);
+/* Does git leave out the regular file `rel` that lstat saw as `st`
+ * (untracked and ignored)? When not and the index's stat data vouches
+ * for it as it is on disk (git's rules: size, mtime, inode, not racily
+ * clean), `oid` gets its blob id from the index. */
+struct stat;
+bool gitinfo_tree_skips_file(struct gitinfo_tree *t, const char *rel, const struct stat *st,
+			     char oid[41]);
+
+/* Where git's state for `t` is read from: its git folder and common
+ * folder (they differ in a linked worktree), both owned by `t`; and
+ * core.excludesFile as configured, into
+ * `excludes_file` (left empty when not set). */
+void gitinfo_tree_state(struct gitinfo_tree *t, const char **gitdir, const char **commondir,
+			struct strbuf *excludes_file);
+void gitinfo_tree_close(struct gitinfo_tree *t);
+
+/* The path of the hook `name` (pre-commit) of the repository holding
+ * `path`: in core.hooksPath (relative to the top of the working tree
+ * when not absolute), else in the common git folder's hooks/ (linked
+ * worktrees share it); and the top of the working tree, with a trailing
+ * '/', into `workdir`. Returns 0, or
+ * -1 with the reason in err: not in a repository, a bare one (no commit
+ * runs a hook there), a configuration libgit2 cannot read. */
+int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
+		      struct strbuf *workdir, struct strbuf *err);
 
 /* libgit2's global set-up, once per process. */
 void gitinfo_global_init(void);
@@ -115,11 +129,9 @@ void gitinfo_global_shutdown(void);
  * (parses the Squadfile, reads the state): libgit2's set-up decodes every
  * certificate of the system and the index read checks a SHA-1 of the
  * whole index, a sixth of a no-op run in a repository. The next
- * gitinfo_files() of the same folder takes them; every other gitinfo
- * call waits for the thread first, and gitinfo_global_shutdown() frees
- * what was not taken. Nothing happens outside a working tree, nor when
- * the stamp `path`/.squad/git holds (gitstamp.h): the walk needs none of
- * it then. */
+ * gitinfo_tree_open() of the same folder takes them; every other
+ * gitinfo call waits for the thread first, and gitinfo_global_shutdown()
+ * frees what was not taken. Nothing happens outside a working tree. */
 void gitinfo_preload(const char *path);
 
 #endif

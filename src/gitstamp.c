@@ -45,6 +45,86 @@ static char stat_now(const char *path, struct file_stat *fst)
 	return 'f';
 }
 
+static void watch_at(struct gitstamp *gs, const char *folder, const char *name, bool config)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s%s%s", folder, folder[strlen(folder) - 1] == '/' ? "" : "/", name);
+	if (config)
+		gitstamp_watch_config(gs, path.buf);
+	else
+		gitstamp_watch(gs, path.buf);
+	strbuf_release(&path);
+}
+
+/* Does the listing hold a .gitignore (marked left out or not)? */
+static bool has_gitignore(const struct folder_listing *f)
+{
+	for (size_t off = 0, n; off < f->names_len; off += n + 1) {
+		const char *name = f->names + off;
+
+		n = strlen(name);
+		if (!strcmp(name + (name[0] == '/'), ".gitignore"))
+			return true;
+	}
+	return false;
+}
+
+void gitstamp_watch_git(struct gitstamp *gs, const char *gitdir, const char *commondir,
+			const char *excludes_file, const struct file_list *files)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	struct strbuf path = STRBUF_INIT;
+
+	if (!gs->workdir)
+		gs->workdir = xstrdup(files->root);
+	watch_at(gs, files->root, ".git", false);
+	watch_at(gs, gitdir, "index", false);
+	watch_at(gs, commondir, "info/exclude", false);
+	watch_at(gs, commondir, "config", true);
+	watch_at(gs, gitdir, "config.worktree", true);
+	watch_at(gs, "/etc", "gitconfig", true);
+	if (!home || home[0] != '/') {
+		gs->unusable = true; /* libgit2 would look elsewhere */
+	} else {
+		watch_at(gs, home, ".gitconfig", true);
+		if (xdg && xdg[0] == '/')
+			strbuf_addf(&path, "%s/git", xdg);
+		else
+			strbuf_addf(&path, "%s/.config/git", home);
+		watch_at(gs, path.buf, "config", true);
+		watch_at(gs, path.buf, "ignore", false);
+	}
+	if (*excludes_file) {
+		if (excludes_file[0] == '/')
+			gitstamp_watch(gs, excludes_file);
+		else
+			gs->unusable = true;
+	}
+	for (size_t i = 0; i < files->nr_folders; i++) {
+		if (!has_gitignore(&files->folders[i]))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s.gitignore", files->root, files->folders[i].path);
+		gitstamp_watch(gs, path.buf);
+	}
+	/* the folders above each root, the top one too: their rules say
+	 * whether it is walked; a .gitignore there or not */
+	for (size_t i = 0; i < gs->roots.nr; i++) {
+		const char *root = gs->roots.v[i], *slash;
+
+		for (const char *p = root;; p = slash + 1) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s%.*s.gitignore", files->root, (int)(p - root), root);
+			gitstamp_watch(gs, path.buf);
+			slash = strchr(p, '/');
+			if (!slash || !slash[1])
+				break;
+		}
+	}
+	strbuf_release(&path);
+}
+
 static bool parse_line(struct gitstamp *gs, const char *line)
 {
 	if (line[0] == 'w' && line[1] == ' ' && !gs->workdir && line[2]) {
@@ -76,7 +156,7 @@ int gitstamp_read(struct gitstamp *gs, const char *file)
 	char *line, *nl;
 	bool whole = true;
 
-	if (strbuf_read_file(&text, file) < 0 || text.len < header ||
+	if (state_read_file(file, &text) < 0 || text.len < header ||
 	    memcmp(text.buf, GITSTAMP_HEADER, header)) {
 		strbuf_release(&text);
 		return -1;
@@ -162,7 +242,7 @@ int gitstamp_root_skipped(const struct gitstamp *gs, const char *root)
 	return at < 0 ? -1 : gs->skipped.buf[at] == '1';
 }
 
-/* Was the file last changed before `since` (filecache_settled())? When
+/* Was the file last changed before `since` (file_stat_settled())? When
  * there is none, its nearest folder that is there: a file removed after
  * it was read, or made after the check, changed that folder. */
 static bool settled(const char *path, char kind, const struct file_stat *st,
@@ -190,7 +270,7 @@ static bool settled(const char *path, char kind, const struct file_stat *st,
 			return false;
 		changed = file_stat_of(&sst);
 	}
-	return filecache_settled(&changed, since);
+	return file_stat_settled(&changed, since);
 }
 
 static void add_stat_line(struct strbuf *out, char kind, const struct file_stat *st,
@@ -242,7 +322,7 @@ int gitstamp_write(const struct gitstamp *gs, const char *file, const char *cach
 		return 0;
 	}
 	add_stat_line(&text, 'c', &st, cache_file);
-	ret = state_write_file(file, text.buf, text.len, err);
+	ret = state_write_own(file, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret < 0 ? -1 : 1;
 }

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "gitinfo.h"
+#include "files.h"
 #include "util/strbuf.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
@@ -64,6 +64,19 @@ bool gitstamp_holds(const struct gitstamp *gs);
  * include directives: one makes the stamp unusable. */
 void gitstamp_watch(struct gitstamp *gs, const char *path);
 void gitstamp_watch_config(struct gitstamp *gs, const char *path);
+
+/* For a new stamp, after a walk that asked git (its roots told with
+ * gitstamp_root()): watch every file git's decisions came from. Those
+ * are where the repository is (files->root's .git), the index and the
+ * config files in `gitdir` and `commondir` (gitinfo_tree_state()),
+ * /etc/gitconfig and those under HOME and XDG_CONFIG_HOME, the exclude
+ * files (info/exclude, `excludes_file` when not "": core.excludesFile),
+ * the .gitignore of each folder walked and of each folder above a root.
+ * Sets the workdir to files->root when it has none. A relative
+ * excludes_file or HOME makes the stamp unusable (libgit2 would look
+ * elsewhere). */
+void gitstamp_watch_git(struct gitstamp *gs, const char *gitdir, const char *commondir,
+			const char *excludes_file, const struct file_list *files);
 /* The walk's decision for one of its roots. */
 void gitstamp_root(struct gitstamp *gs, const char *root, bool skipped);
 /* 1 when `root` was left out, 0 when walked, -1 when the stamp has no

@@ -22,7 +22,7 @@
 #include "gitinfo.h"
 #include "plan.h"
 #include "route.h"
-#include "run.h"
+#include "result.h"
 #include "state.h"
 #include "util/strbuf.h"
 
@@ -46,10 +46,17 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err);
  * entry of the manifest. Writes a done mark with `note` into the state,
  * for the fingerprint the entry was handed out with (so the mark holds
  * for exactly that version of the task), and the manifest without that
- * entry. Returns 0, 1 when `task` is not waiting (err lists those that
+ * entry. What the mark means is plan.h's: it settles a skill task, may
+ * answer a prompt, and only sends a command back to be checked again. Returns 0, 1 when `task` is not waiting (err lists those that
  * are), -1 on error. */
 int handoff_done(struct state *st, const char *task, bool failed, const char *note,
 		 struct strbuf *err);
+
+/* Take back the tactician's mark on `task` (lock held): the task is as
+ * it was before `squad done`, and the next run hands it off (a skill
+ * task) or runs it (any other) again. Returns 0, 1 when `task` has no
+ * done mark (reason in err), -1 on error. */
+int handoff_undo(struct state *st, const char *task, struct strbuf *err);
 
 /* The manifest for a person (name, kind, skills, instruction, what it
  * blocks), or for a program (the JSON as it is). Returns 0, 1 when there

@@ -19,9 +19,9 @@
 #include "completion.h"
 #include "diag.h"
 #include "gitinfo.h"
-#include "gitstamp.h"
 #include "explain.h"
 #include "filecache.h"
+#include "inputs.h"
 #include "graph.h"
 #include "guard.h"
 #include "handoff.h"
@@ -34,6 +34,7 @@
 #include "route.h"
 #include "run.h"
 #include "squadfile.h"
+#include "stash.h"
 #include "state.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -44,10 +45,12 @@
 
 enum exit_code {
 	EXIT_OK = 0,          /* every task done */
-	EXIT_FAILED = 1,      /* a task failed or timed out; or squad could not
-			       * keep .squad/ (a full disk), or --no-wait found it busy */
+	EXIT_FAILED = 1,      /* a task failed or timed out, escalated or not; or squad could not
+			       * keep .squad/ (a full disk), or a report it was asked
+			       * for (stdout, --junit) could not be written, or
+			       * --no-wait found it busy */
 	EXIT_USAGE = 2,       /* bad command line or Squadfile */
-	EXIT_HANDOFF = 3,     /* nothing failed; the tactician has work */
+	EXIT_HANDOFF = 3,     /* nothing failed; skill tasks wait for the tactician */
 	EXIT_INTERRUPTED = 130,
 };
 
@@ -61,8 +64,10 @@ static const char usage_text[] =
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
+"       squad done TASK --undo            take that mark back\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
-"                                         a git pre-commit hook running 'squad --staged'\n"
+"                                         a git pre-commit hook running\n"
+"                                         'squad --staged --stash'\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
 "       squad completion bash|zsh|fish    print a shell completion script\n"
 "\n"
@@ -82,13 +87,18 @@ static const char usage_text[] =
 "                        from the environment stays ${NAME})\n"
 "      --staged          run only tasks whose inputs match paths staged for commit\n"
 "      --changed[=REF]   ... that differ from REF (default HEAD), untracked included\n"
+"      --stash           run on exactly what is staged: unstaged changes and\n"
+"                        untracked files are set aside (.squad/stash) and put\n"
+"                        back after, even after a failure or an interrupt (the\n"
+"                        installed hook runs 'squad --staged --stash')\n"
 "  -B, --force           run every task, even those up to date\n"
 "      --no-wait         when another squad runs here, exit 1 at once instead\n"
 "                        of waiting for it to finish\n"
 "      --replay          print the last output of tasks that are up to date\n"
 "      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
 "                        stderr); =output adds each task's output to the events\n"
-"      --junit FILE      also write a JUnit XML report to FILE, for CI\n"
+"      --junit FILE      also write a JUnit XML report to FILE, for CI (a device\n"
+"                        or FIFO is written through, never replaced)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
@@ -97,14 +107,17 @@ static const char usage_text[] =
 "\n"
 "Tasks with skills: are never run by squad. They, and tasks that fail with\n"
 "escalate: true, go into .squad/handoff.json for the tactician, who reports\n"
-"back with 'squad done'; the next run continues behind them.\n"
+"back with 'squad done'. A skill task is settled by that; an escalated task\n"
+"is not: 'done' means \"fixed, check again\", so the next run runs it again\n"
+"(a prompt's note may stand in as its answer when it meets 'expect').\n"
 "\n"
 "exit codes:\n"
 "  0    every task done\n"
-"  1    a task failed or timed out; or squad could not write .squad/ (disk\n"
-"       full), or another squad runs here and --no-wait was given\n"
+"  1    a task failed or timed out, escalated or not; or squad could not\n"
+"       write .squad/ (disk full), stdout or --junit, or another squad runs\n"
+"       here and --no-wait was given\n"
 "  2    usage error or invalid Squadfile\n"
-"  3    nothing failed, but tasks wait for the tactician (hand-off pending)\n"
+"  3    nothing failed, but skill tasks wait for the tactician\n"
 "  130  interrupted (SIGINT, SIGTERM)\n"
 "\n"
 "The Squadfile reference is grammar/squadfile.md; see also squad(1).\n";
@@ -115,6 +128,7 @@ enum long_only {
 	OPT_COLOR,
 	OPT_STRICT_SKILLS,
 	OPT_FAILED,
+	OPT_UNDO,
 	OPT_NOTE,
 	OPT_NOTE_FILE,
 	OPT_JSON,
@@ -127,6 +141,7 @@ enum long_only {
 	OPT_OUTPUT,
 	OPT_FORMAT,
 	OPT_NO_WAIT,
+	OPT_STASH,
 };
 
 enum selection {
@@ -146,6 +161,7 @@ struct options {
 	int color; /* -1 auto, 0 never, 1 always */
 	bool strict_skills;
 	bool failed;          /* done --failed */
+	bool undo;            /* done --undo: take a mark back */
 	const char *note;     /* done --note */
 	const char *note_file;
 	bool json;            /* --json; for a run: events on stdout */
@@ -161,6 +177,7 @@ struct options {
 	enum report_output output;
 	bool mermaid;         /* graph --format=mermaid */
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
+	bool stash;           /* --stash: run on the index's version of the tree */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -367,7 +384,7 @@ static void pair_finished(void *data, size_t task, const struct task_result *res
 /* What the plan needs from git and the file system: the changed paths
  * when selecting, the files when a task has inputs. */
 static int plan_options(const struct options *o, const struct squadfile *sf,
-			const struct state *st, struct plan_options *po, struct file_list *files,
+			const struct state *st, struct plan_options *po, struct inputs *files,
 			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
 {
 	bool any_inputs = false;
@@ -392,7 +409,7 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	if (!any_inputs || (o->dry_run && !st))
 		return 0;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
-	gitinfo_workdir(sf->root, &top);
+	inputs_workdir(sf->root, &top);
 	strbuf_addf(&root, "%s/", sf->root);
 	if (!strncmp(root.buf, top.buf, top.len))
 		strbuf_addstr(prefix, root.buf + top.len);
@@ -402,11 +419,11 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		strbuf_addf(&root, "%s/files", st->dir);
 		filecache_load(&cache, root.buf);
 	}
-	ret = gitinfo_files(files, sf->root, &roots, &cache, err);
+	ret = inputs_list(files, sf->root, &roots, &cache, err);
 	if (!ret)
-		filecache_apply(&cache, files);
+		filecache_apply(&cache, &files->files);
 	filecache_release(&cache);
-	po->files = files;
+	po->files = &files->files;
 	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
 	strbuf_release(&top);
@@ -414,10 +431,59 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* Each line of `notes` on stderr, as squad's. */
+static void print_notes(const struct strbuf *notes)
+{
+	for (const char *line = notes->buf; *line; ) {
+		const char *end = strchrnul(line, '\n');
+
+		fprintf(stderr, "squad: %.*s\n", (int)(end - line), line);
+		line = *end ? end + 1 : end;
+	}
+}
+
+/* Put back what a squad cut short had set aside (stash.h), and say so.
+ * Returns -1 when it could not: no run may set aside anything over it. */
+static int recover_stash(const struct state *st)
+{
+	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
+	int n = stash_recover(st->dir, &notes, &err);
+
+	print_notes(&notes);
+	if (n < 0)
+		fprintf(stderr, "squad: an interrupted 'squad --stash' set files aside and they "
+			"cannot be put back: %s\n", err.buf);
+	else if (n > 0)
+		fprintf(stderr, "squad: put back %d unstaged change%s and untracked file%s that "
+			"an interrupted 'squad --stash' had set aside in %s/stash\n", n,
+			n == 1 ? "" : "s", n == 1 ? "" : "s", st->dir);
+	strbuf_release(&notes);
+	strbuf_release(&err);
+	return n < 0 ? -1 : 0;
+}
+
+/* Put back what --stash set aside: failing to is squad's failure (the
+ * next run tries again), a signal meanwhile an interrupt. */
+static void put_back(struct stash *stash, bool *interrupted, bool *squad_failed)
+{
+	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
+	int rc = stash_restore(stash, &notes, &err);
+
+	print_notes(&notes);
+	if (rc < 0) {
+		fprintf(stderr, "squad: %s; the next squad run here puts the rest back\n", err.buf);
+		*squad_failed = true;
+	}
+	*interrupted |= rc == 1;
+	strbuf_release(&notes);
+	strbuf_release(&err);
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
 		   const struct skills *skills, const struct strvec *targets)
 {
 	struct state st;
+	struct stash stash = STASH_INIT;
 	struct plan plan;
 	struct strbuf err = STRBUF_INIT;
 	struct task_result *results = NULL;
@@ -435,7 +501,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	int ret = EXIT_OK;
 	size_t failed = 0, handoff = 0;
 	struct plan_options po;
-	struct file_list files = { 0 };
+	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 
@@ -456,9 +522,29 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	if (!o->dry_run) {
 		if (open_state(&st, sf, o) < 0)
 			return EXIT_FAILED;
+		if (recover_stash(&st) < 0) {
+			state_close(&st);
+			return EXIT_FAILED;
+		}
+		/* before the plan: it looks at the files the tasks will see */
+		if (o->stash && (ret = stash_save(&stash, st.dir, sf->root, &err)) != 0) {
+			if (ret < 0)
+				fprintf(stderr, "squad: %s\n", err.buf);
+			strbuf_release(&err);
+			stash_release(&stash);
+			state_close(&st);
+			return ret < 0 ? EXIT_FAILED : EXIT_INTERRUPTED;
+		}
 		have_state = true;
 	} else {
 		have_state = peek_state(&st, sf);
+		strbuf_addf(&err, "%s/.squad/stash/manifest", sf->root);
+		if (access(err.buf, F_OK) == 0)
+			fprintf(stderr, "squad: warning: files are set aside in %s/.squad/stash (a "
+				"'squad --stash' runs, or was cut short: then the next run, not "
+				"-n, puts them back); this plan sees the tree without them\n",
+				sf->root);
+		strbuf_reset(&err);
 	}
 	memset(&plan, 0, sizeof(plan));
 	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
@@ -468,18 +554,15 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (!o->dry_run && (files.hashed || files.folders_read || files.restamp)) {
+	if (!o->dry_run) {
 		/* ids hashed, folders read, git's decisions asked for this
 		 * plan: kept for the next run (a cache, so failing to write
-		 * it costs time, not correctness), the stamp that vouches
-		 * for git's after it */
+		 * it costs time, not correctness) */
 		struct strbuf path = STRBUF_INIT, stamp = STRBUF_INIT;
 
 		strbuf_addf(&path, "%s/files", st.dir);
 		strbuf_addf(&stamp, "%s/git", st.dir);
-		if (filecache_save(&files, path.buf, &err) < 0 ||
-		    (files.stamp &&
-		     gitstamp_write(files.stamp, stamp.buf, path.buf, &files.git_since, &err) < 0))
+		if (inputs_save(&files, path.buf, stamp.buf, &err) < 0)
 			fprintf(stderr, "squad: warning: %s\n", err.buf);
 		strbuf_reset(&err);
 		strbuf_release(&path);
@@ -492,7 +575,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		for (size_t i = 0; i < changed.nr; i++)
 			strbuf_add(&list, changed.v[i], strlen(changed.v[i]) + 1);
 		strbuf_addf(&changed_file, "%s/changed", st.dir);
-		if (state_write_file(changed_file.buf, list.buf, list.len, &err) < 0) {
+		if (state_write_in(&st, "changed", list.buf, list.len, &err) < 0) {
 			fprintf(stderr, "squad: %s\n", err.buf);
 			strbuf_release(&list);
 			ret = EXIT_FAILED;
@@ -507,7 +590,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		if (jr)
 			json_reporter_plan(jr); /* -n --json: the plan event alone */
 		else
-			report_dry_run(stdout, &plan);
+			report_dry_run(stdout, &plan, ro.jobs);
 		goto out;
 	}
 
@@ -533,16 +616,17 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		squad_failed = true;
 	}
 	strbuf_reset(&err);
+	put_back(&stash, &interrupted, &squad_failed);
 	if (state_wants_compaction(&st) && state_compact(&st, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		squad_failed = true;
 	}
 	wall = seconds_since(&start);
 	report_summary(&rep, results, wall, interrupted);
-	if (!interrupted) {
-		entries = hand_off(o, sf, &plan, results, skills, &st, human);
-		squad_failed |= entries < 0;
-	}
+	/* after an interrupt too: what was decided (an escalation, a skill
+	 * task reached) is kept for the tactician */
+	entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	squad_failed |= entries < 0;
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
 
@@ -573,6 +657,14 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		json_reporter_summary(jr, results, wall, interrupted, ret);
 	report_release(&rep);
 out:
+	if (stash.active) {
+		bool stopped = false, failed_back = false;
+
+		put_back(&stash, &stopped, &failed_back);
+		if (failed_back && ret == EXIT_OK)
+			ret = EXIT_FAILED;
+	}
+	stash_release(&stash);
 	json_reporter_free(jr);
 	if (results)
 		run_results_release(results, sf->nr_tasks);
@@ -580,7 +672,7 @@ out:
 	plan_release(&plan);
 	if (have_state)
 		state_close(&st);
-	file_list_release(&files);
+	inputs_release(&files);
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
@@ -615,6 +707,28 @@ static int cmd_graph(const struct options *o, struct squadfile *sf, struct graph
 	return ret;
 }
 
+/* The note of --note-file, at most STATE_MAX_TEXT bytes (a note is kept
+ * in the journal that every run reads): a larger file, or /dev/zero,
+ * ends the read at once. Returns 0, or -1 after saying why. */
+static int read_note_file(const char *path, struct strbuf *note)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		fprintf(stderr, "squad: cannot read '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	ret = strbuf_read_fd(note, fd, STATE_MAX_TEXT);
+	if (ret < 0 && errno == EFBIG)
+		fprintf(stderr, "squad: '%s' is longer than %zu bytes, the most squad keeps "
+			"of a note; shorten it, or leave the text in a file of the project "
+			"and name that file in the note\n", path, STATE_MAX_TEXT);
+	else if (ret < 0)
+		fprintf(stderr, "squad: cannot read '%s': %s\n", path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
 static int cmd_done(const struct options *o, const struct squadfile *sf,
 		    const struct strvec *args)
 {
@@ -635,11 +749,18 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	}
 	if (o->note && o->note_file)
 		return usage_error("give --note or --note-file, not both");
-	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
-		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
+	if (o->undo && (o->note || o->note_file || o->failed))
+		return usage_error("--undo takes back a mark: give it no --note, --note-file "
+				   "or --failed");
+	if (o->note_file && read_note_file(o->note_file, &note) < 0) {
+		strbuf_release(&note);
 		return EXIT_USAGE;
 	}
 	strbuf_rtrim(&note);
+	if (o->note && strlen(o->note) > STATE_MAX_TEXT)
+		return usage_error("the note is longer than %zu bytes, the most squad keeps; "
+				   "shorten it, or leave the text in a file of the project "
+				   "and name that file in the note", STATE_MAX_TEXT);
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);
@@ -647,13 +768,29 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 		strbuf_release(&note);
 		return EXIT_FAILED;
 	}
-	rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
+	if (o->undo)
+		rc = handoff_undo(&st, args->v[0], &err);
+	else
+		rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
 	if (rc == 0) {
+		long n = squadfile_find_task(sf, args->v[0]);
+		const struct task *t = &sf->tasks[n];
 		struct strbuf name = STRBUF_INIT;
 
 		strbuf_add_printable(&name, args->v[0]);
-		printf("squad: recorded %s as %s; the next run continues behind it\n",
-		       name.buf, o->failed ? "failed" : "done");
+		if (o->undo)
+			printf("squad: took back the mark on %s; the next run %s it again\n",
+			       name.buf, t->skills.nr ? "hands off" : "runs");
+		else if (t->skills.nr)
+			printf("squad: recorded %s as %s; the next run continues behind it\n",
+			       name.buf, o->failed ? "failed" : "done");
+		else
+			/* only a skill task is settled by the tactician's word */
+			printf("squad: recorded %s as %s; the next run %s\n", name.buf,
+			       o->failed ? "failed" : "done",
+			       t->prompt && !o->failed
+			       ? "takes the note as its answer if it meets 'expect', else runs it again"
+			       : "runs it again and only its real result counts");
 		strbuf_release(&name);
 		ret = EXIT_OK;
 	} else {
@@ -694,7 +831,7 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	struct state st;
 	struct plan plan;
 	struct plan_options po;
-	struct file_list files = { 0 };
+	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
 	bool have_state;
@@ -712,12 +849,13 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 		ret = EXIT_USAGE;
 	} else {
 		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]));
+			     (size_t)squadfile_find_task(sf, args->v[0]),
+			     o->jobs ? o->jobs : cpu_count());
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);
 	state_close(&st);
-	file_list_release(&files);
+	inputs_release(&files);
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&err);
@@ -754,7 +892,7 @@ static int cmd_hook(const struct options *o, const struct squadfile *sf,
 		}
 		rc = hook_install(squadfile, o->squad_command, target, o->force, &where, &err);
 		if (rc == 0)
-			printf("squad: installed %s: each commit runs 'squad --staged %s'\n",
+			printf("squad: installed %s: each commit runs 'squad --staged --stash %s'\n",
 			       where.buf, target ? target : "(the default target)");
 	} else {
 		rc = hook_uninstall(squadfile, &where, &err);
@@ -827,6 +965,27 @@ static int cmd_completion(const struct strvec *args)
 	return EXIT_OK;
 }
 
+/* What squad prints on stdout is a report someone asked for (--json
+ * events, a list, a graph): a write that failed (a full disk, a full
+ * device) makes a run that went well exit 1, with one line on stderr.
+ * Decided here, once, for every command. A reader that went away
+ * (EPIPE: `squad list | head`) chose to stop reading: no error. */
+static int check_stdout(int ret)
+{
+	int errnum = 0;
+
+	if (fflush(stdout) != 0)
+		errnum = errno;
+	if (!errnum && !ferror(stdout))
+		return ret;
+	if (errnum == EPIPE)
+		return ret;
+	/* an error of an earlier write, flushed then, left no errno */
+	fprintf(stderr, "squad: cannot write to standard output%s%s\n", errnum ? ": " : "",
+		errnum ? strerror(errnum) : "");
+	return ret == EXIT_OK || ret == EXIT_HANDOFF ? EXIT_FAILED : ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -843,6 +1002,7 @@ int main(int argc, char **argv)
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "strict-skills", no_argument, NULL, OPT_STRICT_SKILLS },
 		{ "failed", no_argument, NULL, OPT_FAILED },
+		{ "undo", no_argument, NULL, OPT_UNDO },
 		{ "note", required_argument, NULL, OPT_NOTE },
 		{ "note-file", required_argument, NULL, OPT_NOTE_FILE },
 		{ "json", optional_argument, NULL, OPT_JSON },
@@ -856,6 +1016,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		{ "stash", no_argument, NULL, OPT_STASH },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -935,6 +1096,9 @@ int main(int argc, char **argv)
 		case OPT_FAILED:
 			o.failed = true;
 			break;
+		case OPT_UNDO:
+			o.undo = true;
+			break;
 		case OPT_NOTE:
 			o.note = optarg;
 			break;
@@ -974,6 +1138,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_WAIT:
 			o.no_wait = true;
+			break;
+		case OPT_STASH:
+			o.stash = true;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "dot") && strcmp(optarg, "mermaid"))
@@ -1032,18 +1199,19 @@ int main(int argc, char **argv)
 		ret = !strcmp(command, "init") ? cmd_init(&o, &targets) : cmd_completion(&targets);
 		strvec_clear(&targets);
 		free(self);
-		return ret;
+		return check_stdout(ret);
 	}
 
 	/* a reader that goes away (squad --json | head) must not kill squad
 	 * while its tasks run; libuv gives children default dispositions */
 	signal(SIGPIPE, SIG_IGN);
-	if (!command) {
+	if (!command && !o.stash) {
 		/* a run lists its inputs' files: in a repository, libgit2's
-		 * set-up and the index read go on beside the parse */
+		 * set-up and the index read go on beside the parse (not
+		 * with --stash: the files change under it before the walk) */
 		char *folder = squadfile_folder(o.file);
 
-		gitinfo_preload(folder);
+		inputs_preload(folder);
 		free(folder);
 	}
 	ret = load(&sf, &g, &skills, &o);
@@ -1074,10 +1242,10 @@ int main(int argc, char **argv)
 	}
 out:
 	route_skills_release(&skills);
-	gitinfo_global_shutdown();
+	inputs_shutdown();
 	free(self);
 	graph_release(&g);
 	squadfile_release(&sf);
 	strvec_clear(&targets);
-	return ret;
+	return check_stdout(ret);
 }

@@ -2,7 +2,7 @@
 #include "plan.h"
 #include "diag.h"
 #include "expand.h"
-#include "gitinfo.h"
+#include "files.h"
 #include "glob.h"
 #include "worker.h"
 #include "util/xalloc.h"
@@ -148,7 +148,7 @@ static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_
 			continue;
 		/* by hand, not strbuf_addf: this runs for every input of every
 		 * task, and vsnprintf was most of a no-op run's time */
-		oid = gitinfo_file_oid(files, i);
+		oid = file_list_oid(files, i);
 		strbuf_addstr(text, "in=");
 		strbuf_add(text, files->paths[i], strlen(files->paths[i]) + 1);
 		strbuf_add(text, oid, strlen(oid) + 1);
@@ -212,7 +212,7 @@ static int compute_fingerprints(struct plan *plan, const struct state *st,
 			strbuf_addstr(&text, "need=");
 			strbuf_add(&text, plan_fingerprint(plan, (size_t)g->deps[e]), 41);
 		}
-		gitinfo_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
+		files_hash(text.buf, text.len, plan->fingerprints + 41 * (size_t)n);
 	}
 	strbuf_release(&text);
 	free(need);
@@ -350,6 +350,19 @@ static void select_changed(struct plan *plan)
 	free(seeds);
 }
 
+/* Does the tactician's mark settle task t? Only a skill task is settled
+ * by the tactician's word. A prompt's note may stand in as its answer,
+ * if it meets `expect`. A command is checked again: a red never turns
+ * green by a word. */
+static bool settled_by_mark(const struct task *t, const struct task_record *rec)
+{
+	if (t->skills.nr)
+		return true;
+	if (!t->prompt || rec->status != RECORD_DONE || !rec->note)
+		return false;
+	return !t->expect_re || regex_match(t->expect_re, rec->note, strlen(rec->note), NULL);
+}
+
 int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph *g,
 	       const struct state *st, const struct strvec *targets,
 	       const struct plan_options *opts, struct strbuf *err)
@@ -370,6 +383,7 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	plan->action = xcalloc(nr + 1, sizeof(enum plan_action));
 	plan->fingerprints = xcalloc(nr + 1, 41);
 	plan->stale_done = xcalloc(nr + 1, sizeof(bool));
+	plan->recheck = xcalloc(nr + 1, sizeof(bool));
 	plan->changed_inputs = xcalloc(nr + 1, sizeof(struct strvec));
 	plan->missing_output = xcalloc(nr + 1, sizeof(long));
 	plan->inputs = xcalloc(nr + 1, sizeof(struct strbuf));
@@ -425,11 +439,13 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 
 		plan->action[n] = t->skills.nr ? PLAN_HANDOFF : PLAN_RUN;
 		if (rec && (rec->status == RECORD_DONE || rec->status == RECORD_DONE_FAILED)) {
-			if (same)
+			if (!same)
+				plan->stale_done[n] = true;
+			else if (settled_by_mark(t, rec))
 				plan->action[n] = rec->status == RECORD_DONE ? PLAN_DONE
 									     : PLAN_DONE_FAILED;
 			else
-				plan->stale_done[n] = true;
+				plan->recheck[n] = true;
 			continue;
 		}
 		/* only a task that says what it reads can be known up to date */
@@ -452,6 +468,7 @@ void plan_release(struct plan *plan)
 	free(plan->action);
 	free(plan->fingerprints);
 	free(plan->stale_done);
+	free(plan->recheck);
 	if (plan->changed_inputs)
 		for (size_t i = 0; i < plan->sf->nr_tasks; i++) {
 			strvec_clear(&plan->changed_inputs[i]);

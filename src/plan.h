@@ -1,7 +1,7 @@
 /* plan.h - what a run will do: targets, closure, order, and per task
  * whether squad runs it, hands it off, or already has its result.
  *
- * With a file list (gitinfo_files()), a task with `inputs` gets a
+ * With a file list (inputs_list()), a task with `inputs` gets a
  * fingerprint that covers the contents of every file its globs match;
  * when it equals the one recorded at its last success and its outputs
  * exist, the task is up to date. With changed paths (--staged,
@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gitinfo.h"
+#include "files.h"
 #include "graph.h"
 #include "squadfile.h"
 #include "state.h"
@@ -30,8 +30,12 @@ enum plan_action {
 	PLAN_DONE,         /* the tactician reported it done: a success */
 	PLAN_DONE_FAILED,  /* the tactician reported it failed */
 	PLAN_UP_TO_DATE,   /* inputs and definition as at its last success */
-	/* A done mark is honoured for a skill-tagged task and for one that
-	 * was escalated, while its fingerprint holds. */
+	/* A done mark holds while its fingerprint does, and settles a task
+	 * only when the tactician's word can: a skill-tagged task (done or
+	 * failed), or a prompt whose note meets its `expect` (the note is
+	 * its answer). Any other marked task (a command, a prompt whose
+	 * note does not answer) runs again, marked in `recheck`: "done"
+	 * means "fixed, check again", and only its real result counts. */
 };
 
 struct plan {
@@ -45,6 +49,7 @@ struct plan {
 	enum plan_action *action; /* sf->nr_tasks */
 	char *fingerprints;       /* 41 bytes per task: see plan_fingerprint() */
 	bool *stale_done;         /* a done mark exists but no longer applies */
+	bool *recheck;            /* a done mark holds, but the task runs again */
 	struct strvec *changed_inputs; /* per task: changed paths its inputs match */
 	const struct strvec *changed;  /* all changed paths, or NULL */
 	long *missing_output;     /* per task: index of an output not found, or -1 */
@@ -78,7 +83,7 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 
 /* The folders (relative to the files' root, "" or ending in '/') under
  * which the inputs and outputs of sf's tasks can match, sorted and
- * unique: what gitinfo_files() must list. `prefix` is the Squadfile's
+ * unique: what inputs_list() must list. `prefix` is the Squadfile's
  * folder relative to that root. */
 void plan_input_roots(const struct squadfile *sf, const char *prefix, struct strvec *roots);
 

@@ -377,6 +377,9 @@ static void print_output(struct report *rep, const struct task_result *res)
 	}
 	if (!ends_in_newline)
 		fputc('\n', rep->out);
+	if (res->log_cut)
+		fprintf(rep->out, "%s... the log ends here: it was cut short, squad could not "
+			"write the rest%s\n", paint(rep, C_DIM), paint(rep, C_RESET));
 	close(fd);
 }
 
@@ -386,7 +389,7 @@ static bool wants_output(const struct report *rep, const struct task_result *res
 	case OUTPUT_GROUPED:
 		return res->status != TASK_UP_TO_DATE || rep->replay;
 	case OUTPUT_FAILED:
-		return task_status_failed(res->status) || res->status == TASK_ESCALATED;
+		return task_status_failed(res->status);
 	case OUTPUT_PREFIXED: /* streamed already */
 	case OUTPUT_QUIET:
 		return false;
@@ -411,7 +414,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 			stream_lines(rep, &rep->running[at], true);
 		rep->running[at] = rep->running[--rep->nr_running];
 	}
-	if (rep->level == REPORT_QUIET && !failed && res->status != TASK_ESCALATED) {
+	if (rep->level == REPORT_QUIET && !failed) {
 		draw_status(rep);
 		return;
 	}
@@ -425,19 +428,19 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		break;
 	case TASK_FAILED:
 	case TASK_TIMED_OUT:
+	case TASK_ESCALATED: /* a failure, handed on */
 		c = C_RED;
 		break;
 	case TASK_HANDOFF:
 	case TASK_BLOCKED:
-	case TASK_ESCALATED:
 		c = C_CYAN;
 		break;
 	default:
 		c = C_YELLOW;
 	}
 	strbuf_addf(&line, "[%zu/%zu] %s%s%s %s", rep->finished, rep->total,
-		    paint(rep, c), failed ? (res->status == TASK_TIMED_OUT ? "TIMED OUT" : "FAILED")
-					  : task_status_name(res->status),
+		    paint(rep, c), res->status == TASK_TIMED_OUT ? "TIMED OUT"
+				   : res->status == TASK_FAILED ? "FAILED" : task_status_name(res->status),
 		    paint(rep, C_RESET), name);
 	switch (res->status) {
 	case TASK_OK:
@@ -482,7 +485,12 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		break;
 	}
 	case TASK_DONE:
-		strbuf_addstr(&line, " (reported by the tactician)");
+		strbuf_addstr(&line, " (reported by the tactician");
+		if (res->note) {
+			strbuf_addstr(&line, ": ");
+			strbuf_add_printable_len(&line, res->note, strcspn(res->note, "\n"));
+		}
+		strbuf_addch(&line, ')');
 		break;
 	case TASK_UP_TO_DATE:
 		strbuf_addstr(&line, " (last ");
@@ -492,6 +500,8 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	default:
 		break;
 	}
+	if (res->log_cut)
+		strbuf_addstr(&line, " [log cut short: squad could not write all of its output]");
 	fprintf(rep->out, "%s\n", line.buf);
 	strbuf_release(&line);
 	if (wants_output(rep, res))
@@ -533,7 +543,8 @@ static void summary_table(struct report *rep, const struct task_result *results)
 		const struct task_result *res = &results[plan->order[i]];
 		size_t len = strlen(task_name(rep, plan->order[i]));
 
-		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
+		if (!all && !task_status_failed(res->status) &&
+		    !task_status_for_tactician(res->status) && !res->log_cut)
 			continue;
 		any = true;
 		if (len > name_width && len <= 40)
@@ -548,11 +559,13 @@ static void summary_table(struct report *rep, const struct task_result *results)
 		int n = plan->order[i];
 		const struct task_result *res = &results[n];
 		struct strbuf line = STRBUF_INIT;
+		bool by_tactician = !(res->reason && task_status_failed(res->status)) && res->note;
 		const char *note = res->reason && task_status_failed(res->status) ? res->reason
-				   : res->summary ? res->summary : res->answer;
+				   : res->note ? res->note : res->summary ? res->summary : res->answer;
 		size_t worker_at;
 
-		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
+		if (!all && !task_status_failed(res->status) &&
+		    !task_status_for_tactician(res->status) && !res->log_cut)
 			continue;
 		strbuf_addf(&line, "  %-*s  %-*s  ", (int)name_width, task_name(rep, n),
 			    (int)status_width, task_status_name(res->status));
@@ -565,11 +578,13 @@ static void summary_table(struct report *rep, const struct task_result *results)
 			format_duration(&line, res->duration_ms);
 		else
 			strbuf_addch(&line, '-');
+		if (res->log_cut)
+			strbuf_addstr(&line, "  [log cut short]");
 		if (note) {
 			/* one line of it, whatever it holds */
 			size_t len = strcspn(note, "\n");
 
-			strbuf_addstr(&line, "  ");
+			strbuf_addstr(&line, by_tactician ? "  tactician: " : "  ");
 			strbuf_add_printable_len(&line, note, len > 80 ? 80 : len);
 			if (len > 80 || note[len])
 				strbuf_addstr(&line, "...");
@@ -674,7 +689,37 @@ static void print_quoted(FILE *out, const char *arg)
 	strbuf_release(&sb);
 }
 
-void report_dry_run(FILE *out, const struct plan *plan)
+/* "limits: ..." for -n: -j, and each worker that would run a task. */
+static void dry_run_limits(FILE *out, const struct plan *plan, unsigned jobs)
+{
+	const struct squadfile *sf = plan->sf;
+	bool *used = xcalloc(sf->nr_workers + 1, sizeof(bool));
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task *t = &sf->tasks[plan->order[i]];
+
+		if (plan->action[plan->order[i]] == PLAN_RUN &&
+		    (t->run || t->run_argv.nr || t->prompt))
+			used[t->worker] = true;
+	}
+	fprintf(out, "limits: -j %u local processes at once", jobs);
+	for (size_t w = 0; w < sf->nr_workers; w++) {
+		bool own;
+		unsigned n;
+
+		if (!used[w])
+			continue;
+		n = run_worker_limit(&sf->workers[w], jobs, &own);
+		fputs("; ", out);
+		put_printable(out, sf->workers[w].name);
+		fprintf(out, ": %u at once (%s)", n, own ? "its slots, apart from -j"
+			: n < jobs ? "its slots, within -j" : "within -j");
+	}
+	fputc('\n', out);
+	free(used);
+}
+
+void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 {
 	const struct squadfile *sf = plan->sf;
 	char **names = escape_names(sf);
@@ -732,6 +777,7 @@ void report_dry_run(FILE *out, const struct plan *plan)
 		}
 		fputc('\n', out);
 	}
+	dry_run_limits(out, plan, jobs);
 	free_names(names, sf);
 }
 

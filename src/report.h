@@ -76,8 +76,10 @@ struct run_observer report_observer(struct report *rep);
 void report_summary(struct report *rep, const struct task_result *results,
 		    double wall_seconds, bool interrupted);
 
-/* -n: the order tasks would start in, each with its worker or route. */
-void report_dry_run(FILE *out, const struct plan *plan);
+/* -n: the order tasks would start in, each with its worker or route,
+ * then a line with the effective limits under -j `jobs` of the workers
+ * that would run a task (run_worker_limit()). */
+void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs);
 
 /* squad list: task, description, needs, skills in aligned columns. */
 void report_list(FILE *out, const struct squadfile *sf);

@@ -220,6 +220,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "reason", text_or_null(res->reason));
 	json_object_set_new(fields, "log", text_or_null(res->log_path));
 	json_object_set_new(fields, "output_bytes", json_integer((json_int_t)res->output_bytes));
+	json_object_set_new(fields, "log_cut", json_boolean(res->log_cut));
 	json_object_set_new(fields, "cause", res->cause >= 0 && (size_t)res->cause < jr->plan->sf->nr_tasks
 			    ? text_or_null(task_name(jr, (size_t)res->cause)) : json_null());
 	emit(jr, "finish", fields);
@@ -269,6 +270,15 @@ void json_reporter_summary(struct json_reporter *jr, const struct task_result *r
 				    json_integer((json_int_t)counts[final_statuses[i]]));
 	json_object_set_new(fields, "tasks", json_integer((json_int_t)plan->nr_order));
 	json_object_set_new(fields, "counts", by_status);
+	{
+		/* every red, escalated or not: what decides exit code 1 */
+		size_t failed = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(final_statuses); i++)
+			if (task_status_failed(final_statuses[i]))
+				failed += counts[final_statuses[i]];
+		json_object_set_new(fields, "failed", json_integer((json_int_t)failed));
+	}
 	json_object_set_new(fields, "wall_ms", json_integer(wall_seconds > 0
 					? (json_int_t)(wall_seconds * 1000 + 0.5) : 0));
 	json_object_set_new(fields, "interrupted", json_boolean(interrupted));

@@ -1,5 +1,6 @@
 /* report_junit.c - JUnit XML of a run; see report_junit.h. */
 #include "report_junit.h"
+#include "run.h"
 #include "state.h"
 #include "util/xalloc.h"
 
@@ -186,12 +187,12 @@ static enum outcome outcome_of(enum task_status s)
 		return PASSED;
 	case TASK_FAILED:
 	case TASK_TIMED_OUT:
+	case TASK_ESCALATED: /* a red is a red, handed on or not */
 		return FAILURE;
 	case TASK_SKIPPED:
 	case TASK_NOT_STARTED:
 	case TASK_HANDOFF:
 	case TASK_BLOCKED:
-	case TASK_ESCALATED:
 		return SKIPPED;
 	case TASK_INTERRUPTED:
 	case TASK_PENDING:
@@ -233,17 +234,9 @@ static void testcase(struct strbuf *out, const struct plan *plan, int n,
 		element(out, "skipped", msg.buf, NULL, NULL);
 		break;
 	case TASK_ESCALATED:
-		strbuf_addf(&msg, "waiting for the tactician (escalated after %u attempt(s)",
-			    res->attempts);
-		if (res->reason)
-			strbuf_addf(&msg, ": %s", res->reason);
-		strbuf_addch(&msg, ')');
-		element(out, "skipped", msg.buf, NULL, NULL);
-		if (res->log_path) {
-			strbuf_addstr(out, "      <system-out>");
-			log_body(out, res);
-			strbuf_addstr(out, "</system-out>\n");
-		}
+		failure_message(&msg, res);
+		strbuf_addstr(&msg, "; escalated to the tactician");
+		element(out, "failure", msg.buf, "escalated", res);
 		break;
 	case TASK_BLOCKED:
 		strbuf_addf(&msg, "waiting for the tactician (behind hand-off %s)",
@@ -279,6 +272,7 @@ void junit_format(struct strbuf *out, const struct plan *plan,
 {
 	size_t counts[SKIPPED + 1] = { 0 };
 	struct strbuf counts_attrs = STRBUF_INIT, targets = STRBUF_INIT;
+	struct strbuf suite_attrs = STRBUF_INIT, time_attr = STRBUF_INIT;
 	char host[256], stamp[32];
 	long wall_ms = wall_seconds > 0 ? (long)(wall_seconds * 1000 + 0.5) : 0;
 	time_t started = time(NULL) - (time_t)(wall_ms / 1000);
@@ -286,9 +280,12 @@ void junit_format(struct strbuf *out, const struct plan *plan,
 
 	for (size_t i = 0; i < plan->nr_order; i++)
 		counts[outcome_of(results[plan->order[i]].status)]++;
-	strbuf_addf(&counts_attrs, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\""
-		    " time=\"%ld.%03ld\"", plan->nr_order, counts[FAILURE], counts[ERROR],
-		    counts[SKIPPED], wall_ms / 1000, wall_ms % 1000);
+	/* junit-10.xsd (Jenkins' xUnit plugin) allows `skipped` on
+	 * <testsuite> only, not on <testsuites> */
+	strbuf_addf(&counts_attrs, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\"",
+		    plan->nr_order, counts[FAILURE], counts[ERROR]);
+	strbuf_addf(&suite_attrs, " skipped=\"%zu\"", counts[SKIPPED]);
+	strbuf_addf(&time_attr, " time=\"%ld.%03ld\"", wall_ms / 1000, wall_ms % 1000);
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0'; /* a long name may come back cut, unterminated */
@@ -299,8 +296,9 @@ void junit_format(struct strbuf *out, const struct plan *plan,
 		strbuf_addf(&targets, "%s%s", i ? " " : "", plan->targets.v[i]);
 
 	strbuf_addstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"squad\"");
-	strbuf_addf(out, "%s>\n", counts_attrs.buf);
-	strbuf_addf(out, "  <testsuite name=\"squad\" package=\"squad\" id=\"0\"%s", counts_attrs.buf);
+	strbuf_addf(out, "%s%s>\n", counts_attrs.buf, time_attr.buf);
+	strbuf_addf(out, "  <testsuite name=\"squad\" package=\"squad\" id=\"0\"%s%s%s",
+		    counts_attrs.buf, suite_attrs.buf, time_attr.buf);
 	xml_attr(out, "timestamp", stamp);
 	xml_attr(out, "hostname", *host ? host : "localhost");
 	strbuf_addstr(out, ">\n    <properties>\n");
@@ -312,6 +310,8 @@ void junit_format(struct strbuf *out, const struct plan *plan,
 		testcase(out, plan, plan->order[i], &results[plan->order[i]]);
 	strbuf_addstr(out, "  </testsuite>\n</testsuites>\n");
 	strbuf_release(&counts_attrs);
+	strbuf_release(&suite_attrs);
+	strbuf_release(&time_attr);
 	strbuf_release(&targets);
 }
 

@@ -26,7 +26,7 @@
 #define SQUAD_REPORT_JUNIT_H
 
 #include "plan.h"
-#include "run.h"
+#include "result.h"
 #include "util/strbuf.h"
 
 /* Append the JUnit XML of a run to `out`. `results` has one entry per

@@ -2,6 +2,7 @@
 #include "run.h"
 #include "budget.h"
 #include "guard.h"
+#include "outcome.h"
 #include "spawner.h"
 #include "util/xalloc.h"
 
@@ -27,46 +28,6 @@
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
-/* What a 429 or a spent quota looks like, from qwen and OpenAI-style APIs. */
-#define RATE_LIMIT_PATTERN "(?i)\\b429\\b|too many requests|rate[ _-]?limit(ed)? (exceeded|reached)|" \
-	"quota (exceeded|limit)|possible quota limitations|insufficient_quota|resource[_ ]exhausted"
-
-
-static const char *const status_names[] = {
-	[TASK_PENDING] = "pending",
-	[TASK_RUNNING] = "running",
-	[TASK_OK] = "ok",
-	[TASK_FAILED] = "failed",
-	[TASK_TIMED_OUT] = "timed out",
-	[TASK_SKIPPED] = "skipped",
-	[TASK_NOT_STARTED] = "not started",
-	[TASK_INTERRUPTED] = "interrupted",
-	[TASK_HANDOFF] = "hand-off",
-	[TASK_BLOCKED] = "waiting",
-	[TASK_DONE] = "done",
-	[TASK_ESCALATED] = "escalated",
-	[TASK_UP_TO_DATE] = "up to date",
-};
-
-const char *task_status_name(enum task_status s)
-{
-	return status_names[s];
-}
-
-bool task_status_ok(enum task_status s)
-{
-	return s == TASK_OK || s == TASK_DONE || s == TASK_UP_TO_DATE;
-}
-
-bool task_status_failed(enum task_status s)
-{
-	return s == TASK_FAILED || s == TASK_TIMED_OUT;
-}
-
-bool task_status_for_tactician(enum task_status s)
-{
-	return s == TASK_HANDOFF || s == TASK_ESCALATED;
-}
 
 /* A binary max-heap of ready tasks, by critical-path priority. */
 struct ready_heap {
@@ -120,14 +81,14 @@ struct runner {
 	uint64_t *started_at;     /* first attempt, uv_hrtime() */
 	struct ready_heap *ready; /* one per worker */
 	unsigned *busy;           /* per worker */
-	unsigned running;
-	unsigned max_running;     /* -j, or fewer when fds are short */
+	unsigned running;         /* every running job */
+	unsigned running_local;   /* those that count against -j */
+	unsigned max_running;     /* all jobs at once, fewer when fds are short */
 	struct job *jobs;         /* running list */
 	bool stop;                /* no new task starts */
 	bool interrupted;
 	int signals;
 	struct delay *delays;     /* tasks waiting to retry (rate limits) */
-	unsigned *rate_limited;   /* per task: attempts lost to rate limits */
 	struct regex *default_rate_re;
 	struct program_cache programs;
 	struct spawner spawner;   /* set up with the first spawn */
@@ -207,6 +168,38 @@ static size_t worker_index(const struct runner *r, size_t task)
 	return (size_t)(worker_of(r, task) - r->sf->workers);
 }
 
+unsigned run_worker_limit(const struct worker *w, unsigned jobs, bool *own)
+{
+	bool by_slots = !w->is_shell && w->slots;
+
+	if (own)
+		*own = by_slots;
+	if (by_slots || (w->slots && w->slots < jobs))
+		return w->slots;
+	return jobs;
+}
+
+/* Is worker w bounded by its own slots rather than -j? */
+static bool own_limit(const struct runner *r, size_t w)
+{
+	bool own;
+
+	run_worker_limit(&r->sf->workers[w], r->opts->jobs, &own);
+	return own;
+}
+
+/* A job is over: its slot and, if it counts against -j, its job. */
+static void job_released(struct runner *r, size_t task)
+{
+	size_t w = worker_index(r, task);
+
+	if (--r->running == 0)
+		uv_unref((uv_handle_t *)&r->sigchld);
+	r->busy[w]--;
+	if (!own_limit(r, w))
+		r->running_local--;
+}
+
 static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -216,6 +209,7 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 static void log_failed(struct runner *r, size_t task, const char *path, bool opening,
 		       int errnum)
 {
+	r->res[task].log_cut = true;
 	if (r->status == 0) {
 		if (errnum == ELOOP)
 			strbuf_addf(r->err, "'%s' is a symlink; squad will not write through "
@@ -242,13 +236,10 @@ static int ensure_log(struct runner *r, size_t task)
 
 	if (r->log_fds[task] >= 0 || r->log_fds[task] == -2 || !r->st)
 		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
-	if (res->log_path)
-		strbuf_addstr(&path, res->log_path);
-	else
-		state_log_path(r->st, r->sf->tasks[task].name, &path);
-	/* read back later for `expect` and the summary line */
-	fd = open(path.buf, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-		  (res->log_path ? 0 : O_TRUNC), 0666);
+	/* read back later for `expect` and the summary line; by the fd of
+	 * logs/ held since the start, which a task cannot swap */
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".log",
+			    O_RDWR | O_CREAT | O_APPEND | (res->log_path ? 0 : O_TRUNC), &path);
 	if (fd >= 0) {
 		r->log_fds[task] = fd;
 		if (!res->log_path)
@@ -395,12 +386,14 @@ static void settle(struct runner *r, size_t task, enum task_status status)
 	announce(r, task);
 	if (task_status_ok(status)) {
 		succeeded(r, task);
+	} else if (task_status_for_tactician(status)) {
+		/* an escalation is a failure, but the tactician may mend it:
+		 * what is behind it waits, and the run goes on */
+		mark_behind(r, task, TASK_BLOCKED);
 	} else if (task_status_failed(status)) {
 		if (!r->opts->keep_going)
 			r->stop = true;
 		mark_behind(r, task, TASK_SKIPPED);
-	} else if (task_status_for_tactician(status)) {
-		mark_behind(r, task, TASK_BLOCKED);
 	}
 }
 
@@ -415,6 +408,7 @@ static void up_to_date(struct runner *r, size_t task)
 	res->duration_ms = rec->duration_ms;
 	res->exit_code = rec->exit_code;
 	res->worker = worker_of(r, task)->name;
+	res->log_cut = rec->log_cut;
 	if (rec->summary)
 		set_str(&res->summary, xstrdup(rec->summary));
 	if (rec->answer)
@@ -434,6 +428,15 @@ static void became_ready(struct runner *r, size_t task)
 {
 	const struct task *t = &r->sf->tasks[task];
 
+	/* the tactician's note, shown in the summary; for a task run again
+	 * after a done mark it is only a note, its real result counts */
+	if ((r->plan->action[task] == PLAN_DONE || r->plan->action[task] == PLAN_DONE_FAILED ||
+	     r->plan->recheck[task]) && r->st) {
+		const struct task_record *rec = state_get(r->st, t->name);
+
+		if (rec && rec->note)
+			set_str(&r->res[task].note, xstrdup(rec->note));
+	}
 	switch (r->plan->action[task]) {
 	case PLAN_RUN:
 		if (!t->run && !t->run_argv.nr && !t->prompt)
@@ -482,6 +485,7 @@ static void record(struct runner *r, size_t task)
 	rec.attempts = res->attempts;
 	rec.summary = res->summary;
 	rec.answer = res->answer;
+	rec.log_cut = res->log_cut;
 	/* both are tried, whatever the first gives */
 	lost = res->status == TASK_OK && r->plan->inputs[task].len &&
 	       state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0;
@@ -497,40 +501,51 @@ static void record(struct runner *r, size_t task)
 	strbuf_release(&err);
 }
 
-/* Read the output back for `expect` and the summary line; decide. */
-static enum task_status judge_output(struct runner *r, size_t task, enum task_status status)
+/* Does the attempt's output (an agent's answer, else its log) meet the
+ * task's `expect`? On a match, the matching line is the summary. */
+static enum expect_verdict check_expect(struct runner *r, size_t task)
 {
 	const struct task *t = &r->sf->tasks[task];
+	struct task_result *res = &r->res[task];
+	struct strbuf out = STRBUF_INIT, line = STRBUF_INIT;
+	enum expect_verdict v;
+
+	if (!t->expect_re)
+		return EXPECT_NONE;
+	if (!res->answer)
+		run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
+	if (regex_last_matching_line(t->expect_re, res->answer ? res->answer : out.buf,
+				     res->answer ? strlen(res->answer) : out.len, &line)) {
+		set_str(&res->summary, xstrndup(line.buf, line.len > SUMMARY_MAX
+						? SUMMARY_MAX : line.len));
+		v = EXPECT_MATCHED;
+	} else {
+		log_line(r, task, "the output does not match expect: %s", t->expect);
+		v = EXPECT_MISSED;
+	}
+	strbuf_release(&line);
+	strbuf_release(&out);
+	return v;
+}
+
+/* The summary line (unless `expect` gave one) and the log's size. */
+static void summarize(struct runner *r, size_t task)
+{
 	struct task_result *res = &r->res[task];
 	struct strbuf out = STRBUF_INIT;
 	struct stat sb;
 
-	run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
-	if (t->expect_re && status == TASK_OK) {
-		const char *subject = res->answer ? res->answer : out.buf;
-		size_t len = res->answer ? strlen(res->answer) : out.len;
-		struct strbuf line = STRBUF_INIT;
-
-		if (regex_last_matching_line(t->expect_re, subject, len, &line)) {
-			set_str(&res->summary, xstrndup(line.buf, line.len > SUMMARY_MAX
-							? SUMMARY_MAX : line.len));
-		} else {
-			status = TASK_FAILED;
-			set_str(&res->reason, xstrdup("the output does not match 'expect'"));
-			log_line(r, task, "the output does not match expect: %s", t->expect);
-		}
-		strbuf_release(&line);
-	}
 	if (!res->summary) {
-		if (res->answer)
+		if (res->answer) {
 			res->summary = last_line(res->answer, strlen(res->answer));
-		else
+		} else {
+			run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
 			res->summary = last_line(out.buf, out.len);
+		}
 	}
 	if (fstat(r->log_fds[task], &sb) == 0)
 		res->output_bytes = (unsigned long long)sb.st_size;
 	strbuf_release(&out);
-	return status;
 }
 
 static void close_task_files(struct runner *r, size_t task)
@@ -541,7 +556,7 @@ static void close_task_files(struct runner *r, size_t task)
 
 		state_log_path(r->st, r->sf->tasks[task].name, &path);
 		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
-			unlink(path.buf);
+			state_unlink_log(r->st, strrchr(path.buf, '/') + 1);
 		strbuf_release(&path);
 	}
 	if (r->log_fds[task] >= 0)
@@ -551,15 +566,13 @@ static void close_task_files(struct runner *r, size_t task)
 	r->log_fds[task] = r->out_fds[task] = -1;
 }
 
+/* The task is over with `status`, as outcome_decide() said. */
 static void finish_task(struct runner *r, size_t task, enum task_status status)
 {
 	r->res[task].duration_ms = (long)((uv_hrtime() - r->started_at[task]) / 1000000);
 	if (status == TASK_OK || task_status_failed(status))
-		status = judge_output(r, task, status);
+		summarize(r, task);
 	close_task_files(r, task);
-	/* a task that may escalate goes to the tactician instead of failing */
-	if (task_status_failed(status) && r->sf->tasks[task].escalate && !r->interrupted)
-		status = TASK_ESCALATED;
 	r->res[task].status = status;
 	record(r, task);
 	settle(r, task, status);
@@ -569,6 +582,7 @@ static void finish_task(struct runner *r, size_t task, enum task_status status)
 
 static void start_ready(struct runner *r);
 static int start_attempt(struct runner *r, size_t task);
+static void cannot_start(struct runner *r, size_t task, const char *why);
 
 static void job_closed(uv_handle_t *h)
 {
@@ -610,10 +624,10 @@ static void unlink_job(struct runner *r, struct job *job)
 }
 
 /* An agent's stdout: its answer goes into the result (and the log, so
- * the log tells the whole story), its own verdict into the status, and
- * the requests it made into the worker's budget. */
-static enum task_status read_agent_output(struct runner *r, size_t task,
-					  enum task_status status, int exit_code)
+ * the log tells the whole story), its own verdict into `a`, and the
+ * requests it made into the worker's budget. `*why` gets the agent's
+ * words for a failure (to free), or stays NULL. */
+static void read_agent_output(struct runner *r, size_t task, struct attempt *a, char **why)
 {
 	const struct worker *w = worker_of(r, task);
 	struct task_result *res = &r->res[task];
@@ -629,7 +643,7 @@ static enum task_status read_agent_output(struct runner *r, size_t task,
 			log_line(r, task, "answer:\n%s", out.buf);
 		}
 		strbuf_release(&out);
-		return status;
+		return;
 	}
 	run_read_tail(r->out_fds[task], 64u << 20, &out);
 	worker_parse_qwen_json(out.buf, out.len, &ar);
@@ -640,43 +654,40 @@ static enum task_status read_agent_output(struct runner *r, size_t task,
 		set_str(&res->answer, xstrdup(out.buf));
 		log_line(r, task, "answer:\n%s", out.buf);
 	}
-	if (status == TASK_OK && (!ar.parsed || ar.is_error)) {
-		status = TASK_FAILED;
-		set_str(&res->reason, xstrdup(ar.error ? ar.error : "the agent failed"));
-	} else if (status == TASK_FAILED && !res->reason) {
-		set_str(&res->reason, worker_exit_reason(w, exit_code, ar.error));
+	if (a->end == ATTEMPT_EXITED && !a->exit_code && (!ar.parsed || ar.is_error)) {
+		a->agent_failed = true;
+		if (ar.error)
+			*why = xstrdup(ar.error);
+	} else if (a->end == ATTEMPT_EXITED && a->exit_code) {
+		*why = worker_exit_reason(w, a->exit_code, ar.error);
 	}
+	if (*why && !ar.answer)
+		/* an is_error escalation carries the agent's words in its log */
+		log_line(r, task, "the agent failed: %s", *why);
 	if ((w->daily_limit || w->per_minute) && ar.requests > 1 &&
 	    budget_settle(w->name, ar.requests - 1, &err) < 0)
 		log_line(r, task, "%s", err.buf);
 	agent_result_release(&ar);
 	strbuf_release(&out);
 	strbuf_release(&err);
-	return status;
 }
 
-/* Does this attempt's output say the model was rate limited? On success
- * only a short answer counts: a quota message is short, and a long
- * answer may well discuss rate limits. */
-static bool rate_limited(struct runner *r, size_t task, enum task_status status)
+/* Does this attempt's output say the model was rate limited? */
+static bool rate_limited(struct runner *r, size_t task, const struct attempt *a)
 {
 	const struct worker *w = worker_of(r, task);
 	const struct regex *re = w->rate_limit_re ? w->rate_limit_re : r->default_rate_re;
-	const struct task_result *res = &r->res[task];
 	struct strbuf text = STRBUF_INIT;
+	bool ok = a->end == ATTEMPT_EXITED && !a->exit_code && !a->agent_failed;
 	bool hit;
 
 	if (w->is_shell || !re)
 		return false;
-	if (status == TASK_OK) {
-		if (!res->answer || strlen(res->answer) > 512)
-			return false;
-		strbuf_addstr(&text, res->answer);
-	} else {
+	if (!ok) {
 		run_read_tail(r->out_fds[task], 65536, &text);
 		run_read_tail(r->log_fds[task], 65536, &text);
 	}
-	hit = regex_match(re, text.buf, text.len, NULL);
+	hit = outcome_reads_rate_limited(re, ok, r->res[task].answer, text.buf, text.len);
 	strbuf_release(&text);
 	return hit;
 }
@@ -704,9 +715,10 @@ static void delay_done(uv_timer_t *timer)
 	size_t task = d->task;
 
 	unlink_delay(r, d);
-	if (r->stop) {
-		set_str(&r->res[task].reason, xstrdup("waiting out a rate limit when squad stopped"));
-		finish_task(r, task, r->interrupted ? TASK_INTERRUPTED : TASK_FAILED);
+	if (r->interrupted) {
+		finish_task(r, task, TASK_INTERRUPTED);
+	} else if (r->stop) {
+		cannot_start(r, task, "waiting out a rate limit when squad stopped");
 	} else {
 		heap_push(r, &r->ready[worker_index(r, task)], (int)task);
 	}
@@ -727,29 +739,6 @@ static void delay_task(struct runner *r, size_t task, long ms)
 	if (r->delays)
 		r->delays->prev = d;
 	r->delays = d;
-}
-
-/* Back off after a rate limit: 1 s, 2 s, 4 s ... at most 60 s, and never
- * past the task's timeout. Returns whether a retry was scheduled. */
-static bool back_off(struct runner *r, size_t task)
-{
-	const struct task *t = &r->sf->tasks[task];
-	long timeout_ms = t->timeout_ms ? t->timeout_ms : worker_of(r, task)->timeout_ms;
-	unsigned n = ++r->rate_limited[task];
-	long delay = n > 7 ? 60000 : 1000L << (n - 1);
-	long elapsed = (long)((uv_hrtime() - r->started_at[task]) / 1000000);
-
-	if (delay > 60000)
-		delay = 60000;
-	if (r->stop || (timeout_ms && elapsed + delay >= timeout_ms) || (!timeout_ms && n > 10)) {
-		log_line(r, task, "rate limited; giving up %s", timeout_ms
-			 ? "before its timeout" : "after 10 tries");
-		return false;
-	}
-	log_line(r, task, "rate limited; trying again in %lds (not counted against retries)",
-		 delay / 1000);
-	delay_task(r, task, delay);
-	return true;
 }
 
 static void job_complete(struct job *job);
@@ -809,16 +798,75 @@ static void job_exited(struct job *job, int64_t exit_status, int term_signal)
 		uv_timer_start(&job->timer, on_eof_grace, EOF_GRACE_MS, 0);
 }
 
-/* Exit and EOF both seen: decide what the attempt means. */
+static long timeout_of(const struct runner *r, size_t task)
+{
+	const struct task *t = &r->sf->tasks[task];
+
+	return t->timeout_ms ? t->timeout_ms : worker_of(r, task)->timeout_ms;
+}
+
+/* Ask outcome.h what attempt `a` of `task` means, and do it: finish the
+ * task, start another attempt, or wait and start one. */
+static void decide(struct runner *r, size_t task, const struct attempt *a)
+{
+	const struct task *t = &r->sf->tasks[task];
+	struct task_result *res = &r->res[task];
+	struct outcome o = OUTCOME_INIT;
+	struct attempt_history h = {
+		.retries = t->retries,
+		.escalate = t->escalate,
+		.timeout_ms = timeout_of(r, task),
+		.attempts = res->attempts,
+		.rate_limited = res->rate_limited,
+		.elapsed_ms = r->started_at[task]
+			? (long)((uv_hrtime() - r->started_at[task]) / 1000000) : 0,
+		.stopping = r->stop,
+	};
+
+	outcome_decide(a, &h, &o);
+	set_str(&res->reason, o.reason.len ? xstrdup(o.reason.buf) : NULL);
+	switch (o.next) {
+	case OUTCOME_BACK_OFF:
+		res->rate_limited++;
+		log_line(r, task, "rate limited; trying again in %lds (not counted against "
+			 "retries)", o.delay_ms / 1000);
+		delay_task(r, task, o.delay_ms);
+		break;
+	case OUTCOME_RETRY:
+		log_line(r, task, "attempt %u of %u failed (%s); retrying",
+			 res->attempts - res->rate_limited, t->retries + 1,
+			 res->reason ? res->reason : "exit code");
+		/* it either runs again or is finished with the reason */
+		start_attempt(r, task);
+		break;
+	case OUTCOME_FINISH:
+		if (a->rate_limited && a->end == ATTEMPT_EXITED)
+			log_line(r, task, "%s; giving up", res->reason);
+		finish_task(r, task, o.status);
+		break;
+	}
+	outcome_release(&o);
+}
+
+/* The task cannot make an attempt (no program, no budget, squad
+ * stopped while it waited): over, with `why`, escalated if it may. */
+static void cannot_start(struct runner *r, size_t task, const char *why)
+{
+	struct attempt a = { .end = ATTEMPT_NOT_STARTED, .start_error = why };
+
+	log_line(r, task, "%s", why);
+	r->res[task].exit_code = -1;
+	decide(r, task, &a);
+}
+
+/* Exit and EOF both seen: gather what the attempt did, and decide. */
 static void job_complete(struct job *job)
 {
 	struct runner *r = job->r;
 	size_t task = job->task;
-	const struct task *t = &r->sf->tasks[task];
 	struct task_result *res = &r->res[task];
-	enum task_status status;
-	int64_t exit_status = job->exit_status;
-	int term_signal = job->term_signal;
+	struct attempt a = { 0 };
+	char *agent_why = NULL;
 
 	if (job->completed)
 		return;
@@ -826,71 +874,46 @@ static void job_complete(struct job *job)
 	uv_timer_stop(&job->timer);
 	uv_close((uv_handle_t *)&job->timer, job_closed);
 	unlink_job(r, job);
-	if (--r->running == 0)
-		uv_unref((uv_handle_t *)&r->sigchld);
-	r->busy[worker_index(r, task)]--;
+	job_released(r, task);
 
-	res->exit_code = term_signal ? -1 : (int)exit_status;
-	res->term_signal = term_signal;
+	res->exit_code = job->term_signal ? -1 : (int)job->exit_status;
+	res->term_signal = job->term_signal;
+	a.exit_code = res->exit_code;
+	a.term_signal = job->term_signal;
+	a.timeout_ms = timeout_of(r, task);
 	if (job->timed_out) {
-		status = TASK_TIMED_OUT;
-		set_str(&res->reason, xstrdup("timed out"));
-		log_line(r, task, "timed out after %.1fs",
-			 (double)(t->timeout_ms ? t->timeout_ms : worker_of(r, task)->timeout_ms) / 1000);
+		a.end = ATTEMPT_TIMED_OUT;
+		log_line(r, task, "timed out after %.1fs", (double)a.timeout_ms / 1000);
 	} else if (r->interrupted) {
-		status = TASK_INTERRUPTED;
-	} else if (term_signal) {
-		status = TASK_FAILED;
-		struct strbuf why = STRBUF_INIT;
-
-		strbuf_addf(&why, "killed by signal %d (%s)", term_signal, strsignal(term_signal));
-		set_str(&res->reason, strbuf_detach(&why, NULL));
-	} else if (exit_status) {
-		status = TASK_FAILED;
-		set_str(&res->reason, NULL);
+		a.end = ATTEMPT_INTERRUPTED;
+	} else if (job->term_signal) {
+		a.end = ATTEMPT_SIGNALED;
 	} else {
-		status = TASK_OK;
-		set_str(&res->reason, NULL);
+		a.end = ATTEMPT_EXITED;
 	}
-
-	if (!worker_of(r, task)->is_shell && status != TASK_INTERRUPTED && status != TASK_TIMED_OUT)
-		status = read_agent_output(r, task, status, res->exit_code);
-	if (status != TASK_INTERRUPTED && rate_limited(r, task, status)) {
-		if (back_off(r, task)) {
-			start_ready(r);
-			return;
-		}
-		status = TASK_FAILED;
-		set_str(&res->reason, xstrdup("rate limited until its timeout"));
-	}
-	if (task_status_failed(status) && !r->stop &&
-	    res->attempts - r->rate_limited[task] <= t->retries) {
-		log_line(r, task, "attempt %u of %u failed (%s); retrying",
-			 res->attempts - r->rate_limited[task], t->retries + 1,
-			 res->reason ? res->reason : "exit code");
-		/* it either runs again or is finished with the reason */
-		start_attempt(r, task);
-		start_ready(r);
-		return;
-	}
-	finish_task(r, task, status);
+	if (!worker_of(r, task)->is_shell && a.end != ATTEMPT_INTERRUPTED &&
+	    a.end != ATTEMPT_TIMED_OUT)
+		read_agent_output(r, task, &a, &agent_why);
+	a.agent_reason = agent_why;
+	if (a.end != ATTEMPT_INTERRUPTED && a.end != ATTEMPT_TIMED_OUT)
+		a.rate_limited = rate_limited(r, task, &a);
+	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
+		a.expect = check_expect(r, task);
+	decide(r, task, &a);
+	free(agent_why);
 	start_ready(r);
 }
 
 static int open_agent_out(struct runner *r, size_t task)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	/* an agent's stdout is a document (qwen's JSON), kept apart from its
 	 * stderr so that it parses: TASK.out beside TASK.log */
 	if (!r->st)
 		return -1;
-	state_log_path(r->st, r->sf->tasks[task].name, &path);
-	strbuf_setlen(&path, path.len - 4);
-	strbuf_addstr(&path, ".out");
-	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-	strbuf_release(&path);
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".out", O_RDWR | O_CREAT | O_TRUNC,
+			    NULL);
 	if (fd < 0)
 		return -1;
 	if (r->out_fds[task] >= 0)
@@ -958,7 +981,7 @@ static int start_attempt(struct runner *r, size_t task)
 	struct command cmd = COMMAND_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct job *job;
-	long timeout_ms = t->timeout_ms ? t->timeout_ms : w->timeout_ms;
+	long timeout_ms = timeout_of(r, task);
 	long wait_ms = 0, used = 0;
 	const char *program = NULL;
 	enum spawn_step step = SPAWN_EXEC;
@@ -984,7 +1007,7 @@ static int start_attempt(struct runner *r, size_t task)
 	}
 	res->attempts++;
 	if (res->attempts > 1)
-		log_line(r, task, "attempt %u of %u", res->attempts - r->rate_limited[task],
+		log_line(r, task, "attempt %u of %u", res->attempts - res->rate_limited,
 			 t->retries + 1);
 	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
 				 r->opts->changed_file, &why) < 0)
@@ -1052,17 +1075,17 @@ static int start_attempt(struct runner *r, size_t task)
 	if (r->running++ == 0)
 		uv_ref((uv_handle_t *)&r->sigchld);
 	r->busy[worker_index(r, task)]++;
+	if (!own_limit(r, worker_index(r, task)))
+		r->running_local++;
 	if (r->obs->started)
 		r->obs->started(r->obs->data, task, res->attempts, &cmd);
 	command_release(&cmd);
 	return 0;
 
 fail:
-	set_str(&res->reason, strbuf_detach(&why, NULL));
-	log_line(r, task, "%s", res->reason);
-	res->exit_code = -1;
 	command_release(&cmd);
-	finish_task(r, task, TASK_FAILED);
+	cannot_start(r, task, why.buf);
+	strbuf_release(&why);
 	return -1;
 }
 
@@ -1079,6 +1102,8 @@ static void start_ready(struct runner *r)
 
 			if (!h->nr || (slots && r->busy[w] >= slots))
 				continue;
+			if (!own_limit(r, w) && r->running_local >= r->opts->jobs)
+				continue;
 			if (best < 0 || before(r, h->items[0], r->ready[best].items[0]))
 				best = (long)w;
 		}
@@ -1093,12 +1118,9 @@ static void start_ready(struct runner *r)
  * a failing unlink() per task. */
 static void list_old_logs(struct runner *r)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = state_open_logs(r->st);
 
-	strbuf_addf(&path, "%s/logs", r->st->dir);
-	d = opendir(path.buf);
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] != '.')
 			strvec_push(&r->old_log_names, de->d_name);
@@ -1106,7 +1128,6 @@ static void list_old_logs(struct runner *r)
 		closedir(d);
 	for (size_t i = 0; i < r->old_log_names.nr; i++)
 		strmap_put(&r->old_logs, r->old_log_names.v[i], (int)i);
-	strbuf_release(&path);
 }
 
 /* --- signals ------------------------------------------------------- */
@@ -1201,12 +1222,11 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	r.started_at = xcalloc(nr + 1, sizeof(uint64_t));
 	r.ready = xcalloc(r.sf->nr_workers, sizeof(*r.ready));
 	r.busy = xcalloc(r.sf->nr_workers, sizeof(unsigned));
-	r.rate_limited = xcalloc(nr + 1, sizeof(unsigned));
 	{
 		struct strbuf e = STRBUF_INIT;
 		size_t off;
 
-		r.default_rate_re = regex_compile(RATE_LIMIT_PATTERN, &e, &off);
+		r.default_rate_re = regex_compile(outcome_rate_limit_pattern, &e, &off);
 		strbuf_release(&e);
 	}
 	if (st)
@@ -1239,9 +1259,17 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		uv_unref((uv_handle_t *)&r.tick_timer); /* ticks never keep a run alive */
 	}
 
-	/* counted with the loop's own fds open: a task holds its output
-	 * pipe, its log and an agent's output file */
-	r.max_running = spawner_max_tasks(opts->jobs, 3);
+	/* -j, and the slots of the agents it does not bound; counted with
+	 * the loop's own fds open: a task holds its output pipe, its log
+	 * and an agent's output file */
+	{
+		unsigned wanted = opts->jobs;
+
+		for (size_t w = 0; w < r.sf->nr_workers; w++)
+			if (own_limit(&r, w))
+				wanted += r.sf->workers[w].slots;
+		r.max_running = spawner_max_tasks(wanted, 3);
+	}
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 
@@ -1286,7 +1314,6 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		free(r.ready[w].items);
 	free(r.ready);
 	free(r.busy);
-	free(r.rate_limited);
 	regex_free(r.default_rate_re);
 	program_cache_release(&r.programs);
 	strmap_release(&r.old_logs);
@@ -1353,5 +1380,6 @@ void run_results_release(struct task_result *results, size_t nr)
 		free(results[i].summary);
 		free(results[i].answer);
 		free(results[i].reason);
+		free(results[i].note);
 	}
 }

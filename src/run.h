@@ -33,48 +33,10 @@
 #include <stddef.h>
 
 #include "plan.h"
+#include "result.h"
 #include "state.h"
 #include "util/strbuf.h"
 #include "worker.h"
-
-enum task_status {
-	TASK_PENDING = 0,  /* not decided yet */
-	TASK_RUNNING,
-	TASK_OK,
-	TASK_FAILED,
-	TASK_TIMED_OUT,
-	TASK_SKIPPED,      /* behind a task that failed */
-	TASK_NOT_STARTED,  /* squad stopped before it: fail-fast, Ctrl-C */
-	TASK_INTERRUPTED,  /* was running when squad was interrupted */
-	TASK_HANDOFF,      /* the tactician's: squad never runs it */
-	TASK_BLOCKED,      /* behind a hand-off */
-	TASK_DONE,         /* the tactician reported it done */
-	TASK_ESCALATED,    /* failed after its retries, handed to the tactician */
-	TASK_UP_TO_DATE,   /* its inputs are as at its last success: not run */
-};
-
-/* Lower-case word for a status, as printed and as in --json. */
-const char *task_status_name(enum task_status s);
-/* Did it end in a way that lets the tasks behind it run? */
-bool task_status_ok(enum task_status s);
-bool task_status_failed(enum task_status s);
-/* Is it waiting for the tactician (a hand-off or an escalation)? */
-bool task_status_for_tactician(enum task_status s);
-
-struct task_result {
-	enum task_status status;
-	int exit_code;          /* of the last attempt; -1 if none or a signal */
-	int term_signal;        /* that ended the last attempt, or 0 */
-	long duration_ms;       /* first start to last exit */
-	unsigned attempts;
-	long cause;             /* the task that skipped or blocked it, or -1 */
-	char *log_path;         /* NULL when it never ran */
-	unsigned long long output_bytes; /* size of the log */
-	char *summary;          /* one line, or NULL */
-	char *answer;           /* an agent's final text, or NULL */
-	char *reason;           /* why it failed, in words, or NULL */
-	const char *worker;     /* name of the worker it ran on, or NULL */
-};
 
 struct run_options {
 	unsigned jobs;          /* at most this many tasks at once (>= 1) */
@@ -111,6 +73,13 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	     bool *interrupted, struct strbuf *err);
 
 void run_results_release(struct task_result *results, size_t nr);
+
+/* How many tasks of worker `w` may run at once when -j is `jobs`. An
+ * agent worker with `slots` is bounded by its slots alone (`*own` set):
+ * agents wait on the network, not on a CPU. Any other worker (the shell,
+ * an agent worker without slots) shares -j with every local process,
+ * within its slots if it has them (`*own` cleared). `own` may be NULL. */
+unsigned run_worker_limit(const struct worker *w, unsigned jobs, bool *own);
 
 /* Append at most `max` bytes from the end of the file at `fd` to out. */
 void run_read_tail(int fd, size_t max, struct strbuf *out);

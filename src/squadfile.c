@@ -1243,7 +1243,9 @@ static void resolve(struct loader *l, struct node *dflt)
 static int read_squadfile(struct strbuf *text, const char *path, struct diag_list *diags)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would wait in open() for a writer for ever;
+	 * it is refused below, as anything but a regular file is */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		diag_error(diags, (struct mark){ 0, 0 }, "cannot open: %s%s", strerror(errno),
@@ -1263,11 +1265,14 @@ static int read_squadfile(struct strbuf *text, const char *path, struct diag_lis
 		close(fd);
 		return -1;
 	}
-	close(fd);
-	if (strbuf_read_file(text, path) < 0) {
-		diag_error(diags, (struct mark){ 0, 0 }, "cannot read: %s", strerror(errno));
+	/* from this fd, not the path again: it could be swapped meanwhile */
+	if (strbuf_read_fd(text, fd, SQUADFILE_MAX_BYTES) < 0) {
+		diag_error(diags, (struct mark){ 0, 0 }, "cannot read: %s", errno == EFBIG ?
+			   "it grew past the size a Squadfile may have" : strerror(errno));
+		close(fd);
 		return -1;
 	}
+	close(fd);
 	return 0;
 }
 

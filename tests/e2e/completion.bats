@@ -58,6 +58,8 @@ has() { grep -qxF -- "$1" <<<"$output"; }
 	complete_bash squad done --n
 	has --note
 	has --note-file
+	complete_bash squad done --u
+	has --undo
 	complete_bash squad list --n
 	has --names
 }
@@ -66,7 +68,7 @@ has() { grep -qxF -- "$1" <<<"$output"; }
 	local opt
 	complete_bash squad --
 	for opt in $("$SQUAD" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-		case $opt in --names | --failed | --note | --note-file | --target) continue ;; esac
+		case $opt in --names | --failed | --note | --note-file | --undo | --target) continue ;; esac
 		has "$opt" || { echo "not offered: $opt" >&2; return 1; }
 	done
 }

@@ -124,7 +124,7 @@ tasks:
   t: { run: "echo bad; exit 4", escalate: true }
 Y
 	run "$SQUAD"
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 1 ]
 	validate_json "$SQUAD_SRC/grammar/handoff.schema.json" "$manifest"
 }
 
@@ -140,7 +140,7 @@ Y
 	SECRET_TOKEN=x run "$SQUAD"
 	[ "$status" -eq 0 ]
 	[ -e reported ]
-	[[ $output == *"done audit (reported by the tactician)"* ]]
+	[[ $output == *"done audit (reported by the tactician: coverage is complete)"* ]]
 	[ ! -e migrated ]
 	# nothing is left for the tactician: the manifest is gone
 	[ ! -e "$manifest" ]
@@ -265,13 +265,14 @@ version: 1
 default: all
 defaults: { escalate: true }
 tasks:
-  flaky: { run: "echo attempt >> tries; echo 'E: database locked'; exit 7", retries: 1 }
+  flaky: { run: "echo attempt >> tries; test -e unlocked || { echo 'E: database locked'; exit 7; }", retries: 1 }
   after: { run: "touch after.ran", needs: [flaky] }
   fine: "true"
   all: { needs: [after, fine] }
 Y
 	run "$SQUAD"
-	[ "$status" -eq 3 ]
+	# a failure, escalated or not: exit 1, not 3
+	[ "$status" -eq 1 ]
 	[ "$(wc -l < tries)" -eq 2 ]
 	[[ $output == *"escalated flaky"* ]]
 	[[ $output == *"waiting after (behind hand-off flaky)"* ]]
@@ -280,10 +281,22 @@ Y
 	[ "$(jq -r '.tasks[0].failure.attempts' $manifest)" = 2 ]
 	[[ "$(jq -r '.tasks[0].failure.log_tail' $manifest)" == *"E: database locked"* ]]
 	[[ "$(jq -r ".tasks[0].instruction" $manifest)" == *"Take it over"* ]]
-	# reported done: the next run continues behind it
+	# reported done: "fixed, check again"; the next run runs it again,
+	# and only its real result counts
 	run "$SQUAD" done flaky --note "unlocked the database"
+	[ "$status" -eq 0 ]
+	[[ $output == *"runs it again"* ]]
+	run "$SQUAD"
+	[ "$status" -eq 1 ]
+	[ "$(wc -l < tries)" -eq 4 ]
+	[ ! -e after.ran ]
+	[ "$(jq -r '.tasks[0].name' $manifest)" = flaky ]
+	# really fixed: it passes, and what is behind it runs
+	run "$SQUAD" done flaky --note "unlocked the database, this time for real"
+	touch unlocked
 	run "$SQUAD"
 	[ "$status" -eq 0 ]
+	[ "$(wc -l < tries)" -eq 5 ]
 	[ -e after.ran ]
 }
 
@@ -309,7 +322,7 @@ tasks:
   loud: { run: "seq 1 5000; exit 1", escalate: true }
 Y
 	run "$SQUAD" -q
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 1 ]
 	[ "$(jq -r '.tasks[0].failure.log_tail' $manifest | wc -l)" -le 40 ]
 	[[ "$(jq -r '.tasks[0].failure.log_tail' $manifest)" == *5000* ]]
 }

@@ -146,7 +146,9 @@ Y
 	run --separate-stderr timeout 60 "$SQUAD" -f chain.yaml -n
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${#lines[@]}" -eq 10000 ]
+	# the tasks, then the limits line
+	[ "${#lines[@]}" -eq 10001 ]
+	[[ ${lines[10000]} == "limits: -j "* ]]
 	[[ ${lines[0]} == *" t0 "* ]]
 	[[ ${lines[9999]} == *" t9999 "* ]]
 	# dependencies first: t$i is on line i + 1

@@ -136,7 +136,8 @@ Y
 	# qwen's own stats say how many requests the call made
 	[ "$(jq -r '.qwen.requests' "$XDG_STATE_HOME/squad/budget.json")" -ge 2 ]
 	run "$SQUAD" second
-	[ "$status" -eq 3 ]
+	# escalated, and still a failure
+	[ "$status" -eq 1 ]
 	[[ $output == *"budget exhausted"* ]]
 	[ "$(stat_of chat_requests)" -eq "$used" ]
 	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = escalation ]
@@ -193,5 +194,7 @@ Y
 	[ "$status" -eq 1 ]
 	[[ $output == *"'no-such-agent-cli' is not on PATH: worker 'agent' cannot start"* ]]
 	run "$SQUAD" esc
-	[ "$status" -eq 3 ]
+	# escalated, and still a failure
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.tasks[0].failure.reason' .squad/handoff.json)" = "'no-such-agent-cli' is not on PATH: worker 'agent' cannot start" ]
 }

@@ -9,7 +9,7 @@
  * from them whenever filecache_load() keeps them. Besides crashes, leaks
  * and time, it checks what the cache must never do to a walk:
  *
- *  - gitinfo_files() lists only files of the tree (a subset of the three,
+ *  - inputs_list() lists only files of the tree (a subset of the three,
  *    in strictly increasing order), whatever names the cache gives: no
  *    ".." leads it out of its folder, no loop keeps it walking;
  *  - at most the tree's three folders are walked;
@@ -24,7 +24,7 @@
 
 #include "filecache.h"
 #include "fuzz_common.h"
-#include "gitinfo.h"
+#include "inputs.h"
 #include "util/strbuf.h"
 
 static char tree[4200], cache_path[4200];
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data, *end = p + size, *names;
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
 	struct filecache fc = FILECACHE_INIT;
-	struct file_list files;
+	struct inputs in;
 	size_t len, filled;
 
 	if (!ready) {
@@ -99,22 +99,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_write_file(cache_path, text.buf, text.len);
 
 	filecache_load(&fc, cache_path);
-	if (gitinfo_files(&files, tree, NULL, &fc, &err) < 0)
+	if (inputs_list(&in, tree, NULL, &fc, &err) < 0)
 		fail("the walk failed", err.buf);
-	if (files.nr_folders > 3)
-		fail("more folders walked than the tree has", files.folders[3].path);
-	for (size_t i = 0; i < files.nr; i++) {
-		const char *f = files.paths[i];
+	if (in.files.nr_folders > 3)
+		fail("more folders walked than the tree has", in.files.folders[3].path);
+	for (size_t i = 0; i < in.files.nr; i++) {
+		const char *f = in.files.paths[i];
 
 		if (strcmp(f, "a.c") && strcmp(f, "sub/b.c") && strcmp(f, "sub/deep/c.c"))
 			fail("a file that is not in the tree", f);
-		if (i && strcmp(files.paths[i - 1], f) >= 0)
+		if (i && strcmp(in.files.paths[i - 1], f) >= 0)
 			fail("files out of order", f);
 	}
-	filled = filecache_apply(&fc, &files);
-	if (filled > files.nr)
+	filled = filecache_apply(&fc, &in.files);
+	if (filled > in.files.nr)
 		fail("more ids filled than files", "");
-	file_list_release(&files);
+	inputs_release(&in);
 	filecache_release(&fc);
 	strbuf_release(&text);
 	strbuf_release(&err);

@@ -1,7 +1,7 @@
-/* test_gitinfo.c - blob ids, as git computes them; the file walk over
- * many roots (two threads on two CPUs), in a real git repository and
- * outside one; the stamp that lets a walk skip libgit2, and each change
- * to git's state that must stop it. */
+/* test_gitinfo.c - libgit2's answers through gitinfo.h, in a real git
+ * repository: HEAD and branch, what git leaves out of a walk and which
+ * blob ids its index vouches for, where git's state and hooks are; and
+ * no repository where there is none. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,473 +16,239 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filecache.h"
 #include "gitinfo.h"
-#include "gitstamp.h"
+#include "scratch_tree.h"
 
-/* The ids `git hash-object` gives: empty, one line, and more than one
- * read buffer's worth (64 KiB) of bytes. */
-static void test_hash_is_git_blob_id(void **unused)
+/* `cmd` run by the shell in root. */
+static void in_root(const char *cmd)
 {
-	char hex[41];
-	size_t big = 200000;
-	char *data = malloc(big);
+	char full[1200];
 
-	(void)unused;
-	gitinfo_hash("", 0, hex);
-	assert_string_equal(hex, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-	gitinfo_hash("hello\n", 6, hex);
-	assert_string_equal(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
-	assert_non_null(data);
-	for (size_t i = 0; i < big; i++)
-		data[i] = (char)('a' + i % 26);
-	gitinfo_hash(data, big, hex);
-	assert_string_equal(hex, "5c2ea5d482bf8dd5219d3a4e8d49f3b4f29bb016");
-	free(data);
+	snprintf(full, sizeof(full), "cd '%s' && %s", root, cmd);
+	assert_int_equal(system(full), 0);
 }
 
-#define FOLDERS 80
+/* A repository: a.c and logs/keep.log tracked, *.log and build/ ignored,
+ * on branch main. */
+static int setup(void **unused)
+{
+	(void)unused;
+	if (!scratch_make("gitinfo"))
+		return -1;
+	in_root("git init -q -b main && mkdir logs build");
+	scratch_write_old(".gitignore", "*.log\nbuild/\n");
+	scratch_write_old("a.c", "a\n");
+	scratch_write_old("logs/keep.log", "kept\n");
+	in_root("git add .gitignore a.c && git add -f logs/keep.log && "
+		"git -c user.name=t -c user.email=t@t commit -qm init");
+	scratch_write_old("new.c", "untracked\n");
+	scratch_write_old("x.log", "ignored\n");
+	scratch_write_old("build/out.c", "ignored folder\n");
+	return 0;
+}
 
-static char root[256];
+static int teardown(void **unused)
+{
+	(void)unused;
+	gitinfo_global_shutdown();
+	return scratch_remove();
+}
 
-/* root/PATH holding `text`, last changed an hour ago. */
-static void write_old(const char *path, const char *text)
+static void test_read_head_and_dirty(void **unused)
+{
+	struct gitinfo gi;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)unused;
+	assert_int_equal(gitinfo_read(&gi, root, &err), 0);
+	assert_true(gi.in_repo);
+	assert_string_equal(gi.branch, "main");
+	assert_non_null(gi.head);
+	assert_int_equal(strlen(gi.head), 40);
+	/* the untracked file that is not ignored */
+	assert_int_equal(gi.dirty.nr, 1);
+	assert_string_equal(gi.dirty.v[0], "new.c");
+	gitinfo_release(&gi);
+	strbuf_release(&err);
+}
+
+static void stat_of(const char *rel, struct stat *st)
 {
 	char full[512];
-	struct timespec t[2] = { { time(NULL) - 3600, 0 }, { time(NULL) - 3600, 0 } };
-	FILE *f;
 
-	snprintf(full, sizeof(full), "%s/%s", root, path);
-	f = fopen(full, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(utimensat(AT_FDCWD, full, t, 0), 0);
+	snprintf(full, sizeof(full), "%s/%s", root, rel);
+	assert_int_equal(lstat(full, st), 0);
 }
 
-/* FOLDERS folders d00/ .. d79/, each with f.c ("NN\n") and x.log; the
- * roots that name them. */
-static void make_tree(struct strvec *roots)
+/* A walk's questions: tracked files get the index's id while their stat
+ * data match, untracked ones are in unless ignored, a folder is left
+ * out when ignored with nothing of it tracked. */
+static void test_tree_answers_a_walk(void **unused)
 {
-	char path[300], text[8];
-
-	snprintf(root, sizeof(root), "%s/squad-walk-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(root));
-	for (int i = 0; i < FOLDERS; i++) {
-		snprintf(path, sizeof(path), "%s/d%02d", root, i);
-		assert_int_equal(mkdir(path, 0777), 0);
-		snprintf(path, sizeof(path), "d%02d/f.c", i);
-		snprintf(text, sizeof(text), "%02d\n", i);
-		write_old(path, text);
-		snprintf(path, sizeof(path), "d%02d/x.log", i);
-		write_old(path, "log\n");
-		snprintf(path, sizeof(path), "d%02d/", i);
-		strvec_push(roots, path);
-	}
-}
-
-/* The tree as a git repository, everything in it committed. */
-static void commit_tree(void)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && git init -q && git add . && git -c user.name=t -c user.email=t@t "
-		 "commit -qm init", root);
-	assert_int_equal(system(cmd), 0);
-}
-
-static void remove_tree(void)
-{
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
-}
-
-static void test_walk_outside_a_repository(void **unused)
-{
-	struct strvec roots = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct file_list files;
+	struct gitinfo_tree *t;
+	struct strbuf err = STRBUF_INIT, top = STRBUF_INIT, excludes = STRBUF_INIT;
+	const char *gitdir, *commondir;
+	struct stat st;
+	char oid[41];
 
 	(void)unused;
-	make_tree(&roots);
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_false(files.in_repo);
-	/* every file of every root, in order, from both halves */
-	assert_int_equal(files.nr, 2 * FOLDERS);
-	assert_int_equal(files.nr_folders, FOLDERS);
-	assert_int_equal(files.folders_read, FOLDERS);
-	for (size_t i = 0; i < files.nr; i++) {
-		char want[32];
+	assert_int_equal(gitinfo_tree_open(&t, root, &err), 1);
+	strbuf_addf(&top, "%s/", root);
+	assert_string_equal(gitinfo_tree_workdir(t), top.buf);
 
-		snprintf(want, sizeof(want), "d%02zu/%s", i / 2, i % 2 ? "x.log" : "f.c");
-		assert_string_equal(files.paths[i], want);
-		assert_string_equal(files.oid[i], ""); /* no index to vouch */
-		if (i)
-			assert_true(strcmp(files.paths[i - 1], files.paths[i]) < 0);
-	}
-	for (size_t i = 0; i < files.nr_folders; i++)
-		assert_string_equal(files.folders[i].path, roots.v[i]);
-	file_list_release(&files);
-	strvec_clear(&roots);
+	stat_of("a.c", &st);
+	oid[0] = '\0';
+	assert_false(gitinfo_tree_skips_file(t, "a.c", &st, oid));
+	assert_string_equal(oid, "78981922613b2afb6025042ff6bd878ac1994e85"); /* "a\n" */
+	st.st_size++; /* not as the index has it: no id */
+	oid[0] = '\0';
+	assert_false(gitinfo_tree_skips_file(t, "a.c", &st, oid));
+	assert_string_equal(oid, "");
+	stat_of("new.c", &st);
+	assert_false(gitinfo_tree_skips_file(t, "new.c", &st, oid));
+	assert_string_equal(oid, "");
+	stat_of("x.log", &st);
+	assert_true(gitinfo_tree_skips_file(t, "x.log", &st, oid));
+	stat_of("logs/keep.log", &st);
+	assert_false(gitinfo_tree_skips_file(t, "logs/keep.log", &st, oid)); /* tracked */
+
+	assert_true(gitinfo_tree_skips_folder(t, "build/"));
+	assert_false(gitinfo_tree_skips_folder(t, "logs/"));
+
+	gitinfo_tree_state(t, &gitdir, &commondir, &excludes);
+	strbuf_addstr(&top, ".git/");
+	assert_string_equal(gitdir, top.buf);
+	assert_string_equal(commondir, top.buf);
+	assert_string_equal(excludes.buf, "");
+	gitinfo_tree_close(t);
+
+	/* core.excludesFile as configured */
+	in_root("git config core.excludesFile /etc/squad-excludes");
+	assert_int_equal(gitinfo_tree_open(&t, root, &err), 1);
+	gitinfo_tree_state(t, &gitdir, &commondir, &excludes);
+	assert_string_equal(excludes.buf, "/etc/squad-excludes");
+	gitinfo_tree_close(t);
 	strbuf_release(&err);
-	remove_tree();
+	strbuf_release(&top);
+	strbuf_release(&excludes);
 }
 
-static void test_walk_in_a_repository(void **unused)
+/* Outside a working tree: no tree, no error; a bare repository is none
+ * either. */
+static void test_no_tree_outside_a_repository(void **unused)
 {
-	struct strvec roots = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct file_list files;
+	struct gitinfo_tree *t = (void *)1;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, top = STRBUF_INIT;
 
 	(void)unused;
-	make_tree(&roots);
-	write_old(".gitignore", "*.log\n");
-	commit_tree();
-	write_old("d05/new.c", "untracked\n");
+	strbuf_addf(&path, "%s/.git", root);
+	assert_false(gitinfo_find_top("/", NULL));
+	assert_true(gitinfo_find_top(root, &top));
+	strbuf_addch(&path, '/');
+	strbuf_setlen(&path, path.len - 5);
+	assert_string_equal(top.buf, path.buf);
 
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_true(files.in_repo);
-	/* the ignored logs are not inputs; the untracked file is */
-	assert_int_equal(files.nr, FOLDERS + 1);
-	for (size_t i = 0, n = 0; i < files.nr; i++, n++) {
-		char want[32], id[41], text[8];
-
-		if (i == 6) {
-			assert_string_equal(files.paths[i], "d05/new.c");
-			assert_string_equal(files.oid[i], ""); /* not in the index */
-			n--;
-			continue;
-		}
-		snprintf(want, sizeof(want), "d%02zu/f.c", n);
-		assert_string_equal(files.paths[i], want);
-		/* the index vouches for each tracked file: its blob id */
-		snprintf(text, sizeof(text), "%02zu\n", n);
-		gitinfo_hash(text, 3, id);
-		assert_string_equal(files.oid[i], id);
-	}
-	file_list_release(&files);
-	strvec_clear(&roots);
+	assert_int_equal(gitinfo_tree_open(&t, "/", &err), 0);
+	assert_null(t);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/bare.git", root);
+	in_root("git init -q --bare bare.git");
+	assert_int_equal(gitinfo_tree_open(&t, path.buf, &err), 0);
+	assert_null(t);
+	assert_int_equal(err.len, 0);
 	strbuf_release(&err);
-	remove_tree();
+	strbuf_release(&path);
+	strbuf_release(&top);
 }
 
-/* gitinfo_preload() reads the index ahead, and the walk of that folder
- * takes it: here the index file is gone by the time of the walk, and its
- * blob ids still come from the index as it was read. */
-static void test_preloaded_index(void **unused)
+/* Where a hook goes: .git/hooks/, or core.hooksPath (relative to the
+ * top, or absolute); not in a repository, the reason. */
+static void test_hook_path(void **unused)
 {
-	struct strvec roots = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct file_list files;
-	char cmd[600], id[41];
+	struct strbuf hook = STRBUF_INIT, top = STRBUF_INIT, err = STRBUF_INIT,
+		      want = STRBUF_INIT;
 
 	(void)unused;
-	make_tree(&roots);
-	commit_tree();
-	gitinfo_preload(root);
-	gitinfo_global_init(); /* waits for the preload */
-	snprintf(cmd, sizeof(cmd), "rm '%s/.git/index'", root);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_true(files.in_repo);
-	assert_int_equal(files.nr, 2 * FOLDERS);
-	gitinfo_hash("00\n", 3, id);
-	assert_string_equal(files.paths[0], "d00/f.c");
-	assert_string_equal(files.oid[0], id);
-	file_list_release(&files);
+	assert_int_equal(gitinfo_hook_path(root, "pre-commit", &hook, &top, &err), 0);
+	strbuf_addf(&want, "%s/.git/hooks/pre-commit", root);
+	assert_string_equal(hook.buf, want.buf);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "%s/", root);
+	assert_string_equal(top.buf, want.buf);
 
-	/* taken once: the next walk reads the index (none now), so no file
-	 * is vouched for; nor when the preload was of another folder (it
-	 * is left for gitinfo_global_shutdown() to free) */
-	snprintf(cmd, sizeof(cmd), "%s/d00", root);
-	gitinfo_preload(cmd);
-	assert_int_equal(gitinfo_files(&files, root, &roots, NULL, &err), 0);
-	assert_true(files.in_repo);
-	assert_string_equal(files.oid[0], "");
-	file_list_release(&files);
-	gitinfo_global_shutdown();
-	strvec_clear(&roots);
+	in_root("git config core.hooksPath .githooks");
+	strbuf_reset(&hook);
+	strbuf_reset(&top);
+	assert_int_equal(gitinfo_hook_path(root, "pre-commit", &hook, &top, &err), 0);
+	strbuf_reset(&want);
+	strbuf_addf(&want, "%s/.githooks/pre-commit", root);
+	assert_string_equal(hook.buf, want.buf);
+
+	in_root("git config core.hooksPath /srv/hooks");
+	strbuf_reset(&hook);
+	strbuf_reset(&top);
+	assert_int_equal(gitinfo_hook_path(root, "pre-commit", &hook, &top, &err), 0);
+	assert_string_equal(hook.buf, "/srv/hooks/pre-commit");
+
+	assert_int_equal(gitinfo_hook_path("/", "pre-commit", &hook, &top, &err), -1);
+	assert_string_equal(err.buf, "'/' is not in a git repository");
+	strbuf_release(&hook);
+	strbuf_release(&top);
 	strbuf_release(&err);
-	remove_tree();
+	strbuf_release(&want);
 }
 
-
-/* Wait until the coarse clock (the one that stamps ctimes, the one a
- * walk reads) has passed the fine clock's now: every change made before
- * counts as settled for a walk that begins after. A condition, not a
- * time: it waits one tick of the coarse clock, however long that is. */
-static void settle(void)
+/* What --stash sets aside: a change not staged (with the staged bytes
+ * to put in its place), an untracked file, an executable mode; not the
+ * ignored files; $GIT_INDEX_FILE is the index compared with. */
+static void test_unstaged(void **unused)
 {
-	struct timespec fine, coarse, nap = { 0, 1000000 };
+	struct gitinfo_unstaged *list = NULL;
+	struct strbuf top = STRBUF_INIT, err = STRBUF_INIT, index = STRBUF_INIT;
+	size_t nr = 0;
 
-	clock_gettime(CLOCK_REALTIME, &fine);
-	do {
-		nanosleep(&nap, NULL);
-		clock_gettime(CLOCK_REALTIME_COARSE, &coarse);
-	} while (coarse.tv_sec < fine.tv_sec ||
-		 (coarse.tv_sec == fine.tv_sec && coarse.tv_nsec <= fine.tv_nsec));
-}
+	(void)unused;
+	scratch_write_old("a.c", "staged\n");
+	in_root("git add a.c && echo later > a.c");
+	assert_int_equal(gitinfo_unstaged(root, &list, &nr, &top, &err), 0);
+	assert_int_equal(nr, 2);
+	assert_string_equal(list[0].path, "a.c");
+	assert_true(list[0].in_commit);
+	assert_false(list[0].link);
+	assert_false(list[0].exec);
+	assert_string_equal(list[0].content.buf, "staged\n");
+	assert_string_equal(list[1].path, "new.c");
+	assert_false(list[1].in_commit);
+	assert_int_equal(list[1].content.len, 0);
+	gitinfo_unstaged_free(list, nr);
 
-static void git_in_root(const char *args)
-{
-	char cmd[1200];
+	/* the index git names for a commit: a.c staged as it is now */
+	in_root("cp .git/index .git/other && GIT_INDEX_FILE=.git/other git add a.c");
+	strbuf_addf(&index, "%s/.git/other", root);
+	setenv("GIT_INDEX_FILE", index.buf, 1);
+	assert_int_equal(gitinfo_unstaged(root, &list, &nr, &top, &err), 0);
+	unsetenv("GIT_INDEX_FILE");
+	assert_int_equal(nr, 1);
+	assert_string_equal(list[0].path, "new.c");
+	gitinfo_unstaged_free(list, nr);
 
-	snprintf(cmd, sizeof(cmd), "cd '%s' && git -c user.name=t -c user.email=t@t %s", root,
-		 args);
-	assert_int_equal(system(cmd), 0);
-}
-
-/* One run's walk, as squad run does it: the preload (which checks the
- * stamp), the cache, the walk, and the cache and the stamp saved. The
- * files listed go to `files`; returns whether git's decisions came from
- * the stamp. */
-static bool run_walk(struct file_list *files, const struct strvec *roots)
-{
-	struct filecache fc = FILECACHE_INIT;
-	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, cache = STRBUF_INIT,
-		      stamp = STRBUF_INIT;
-	bool trusted;
-
-	strbuf_addf(&dir, "%s/.squad", root);
-	mkdir(dir.buf, 0777);
-	strbuf_addf(&cache, "%s/files", dir.buf);
-	strbuf_addf(&stamp, "%s/git", dir.buf);
-	gitinfo_preload(root);
-	filecache_load(&fc, cache.buf);
-	assert_int_equal(gitinfo_files(files, root, roots, &fc, &err), 0);
-	filecache_apply(&fc, files);
-	filecache_release(&fc);
-	trusted = files->trusted;
-	assert_true(files->in_repo);
-	assert_non_null(files->stamp);
-	for (size_t i = 0; i < files->nr; i++)
-		gitinfo_file_oid(files, i);
-	if (files->hashed || files->folders_read || files->restamp) {
-		assert_int_equal(filecache_save(files, cache.buf, &err), 0);
-		assert_true(gitstamp_write(files->stamp, stamp.buf, cache.buf, &files->git_since,
-					   &err) >= 0);
-	}
-	gitinfo_global_shutdown();
+	assert_int_equal(gitinfo_unstaged("/", &list, &nr, &top, &err), -1);
+	assert_null(list);
+	assert_string_equal(err.buf, "'/' is not in a git repository: --stash sets aside what "
+			    "git has not staged");
+	strbuf_release(&top);
 	strbuf_release(&err);
-	strbuf_release(&dir);
-	strbuf_release(&cache);
-	strbuf_release(&stamp);
-	return trusted;
-}
-
-/* The paths a run lists, one string, ';' after each. */
-static void listed(const struct file_list *files, struct strbuf *out)
-{
-	strbuf_reset(out);
-	for (size_t i = 0; i < files->nr; i++)
-		strbuf_addf(out, "%s;", files->paths[i]);
-}
-
-/* Run twice: the first asks libgit2 (git's state changed), the second
- * takes the stamp's word; both list the same files, `want` when given. */
-static void changed_then_trusted(const struct strvec *roots, struct strbuf *first)
-{
-	struct file_list files;
-	struct strbuf second = STRBUF_INIT;
-
-	settle();
-	assert_false(run_walk(&files, roots));
-	listed(&files, first);
-	file_list_release(&files);
-	assert_true(run_walk(&files, roots));
-	listed(&files, &second);
-	/* every id filled, from the cache or by hashing */
-	for (size_t i = 0; i < files.nr; i++)
-		assert_int_equal(strlen(files.oid[i]), 40);
-	file_list_release(&files);
-	assert_string_equal(first->buf, second.buf);
-	strbuf_release(&second);
-}
-
-static bool lists(const struct strbuf *listing, const char *path)
-{
-	char want[300];
-
-	snprintf(want, sizeof(want), "%s;", path);
-	return strstr(listing->buf, want) && (listing->buf == strstr(listing->buf, want) ||
-					      strstr(listing->buf, want)[-1] == ';');
-}
-
-/* The tree committed, logs ignored, walked once with libgit2 and once
- * on the stamp's word; the listing in `first`. */
-static void make_stamped_repo(struct strvec *roots, struct strbuf *first)
-{
-	make_tree(roots);
-	write_old(".gitignore", "*.log\n.squad/\n");
-	commit_tree();
-	changed_then_trusted(roots, first);
-}
-
-/* The absolute `path` holding `len` bytes of `data`, as new. */
-static void write_bytes(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	fclose(f);
-}
-
-/* A stamp that holds spares libgit2, and lists what libgit2 would; each
- * part of git's state it watches, changed, sends the walk to libgit2
- * again, which sees the change. */
-static void test_stamp_keeps_git_decisions(void **unused)
-{
-	struct strvec roots = STRVEC_INIT;
-	struct strbuf first = STRBUF_INIT;
-	struct strbuf text = STRBUF_INIT;
-	char path[600];
-
-	(void)unused;
-	/* no stamp yet; then one, which holds */
-	make_stamped_repo(&roots, &first);
-	assert_true(lists(&first, "d00/f.c"));
-	assert_false(lists(&first, "d00/x.log"));
-
-	/* another rule in the top .gitignore (above every root) */
-	write_old(".gitignore", "*.c\n.squad/\n");
-	changed_then_trusted(&roots, &first);
-	assert_true(lists(&first, "d00/f.c")); /* tracked: never ignored */
-	assert_true(lists(&first, "d00/x.log"));
-
-	/* a new untracked file: its folder's names are new to git's rules
-	 * (once in the second half of the roots, walked by a thread) */
-	write_old(".gitignore", "*.log\n.squad/\n");
-	changed_then_trusted(&roots, &first);
-	write_old("d65/new.c", "untracked\n");
-	changed_then_trusted(&roots, &first);
-	assert_true(lists(&first, "d65/new.c"));
-	write_old("d05/new.c", "untracked\n");
-	write_old("d05/new.log", "untracked\n");
-	changed_then_trusted(&roots, &first);
-	assert_true(lists(&first, "d05/new.c"));
-	assert_false(lists(&first, "d05/new.log"));
-
-	/* .git/info/exclude */
-	write_old(".git/info/exclude", "new.c\n");
-	changed_then_trusted(&roots, &first);
-	assert_false(lists(&first, "d05/new.c"));
-
-	/* the index: an ignored file added by force is tracked */
-	git_in_root("add -f d03/x.log");
-	changed_then_trusted(&roots, &first);
-	assert_true(lists(&first, "d03/x.log"));
-	assert_false(lists(&first, "d04/x.log"));
-
-	/* a .gitignore in a folder walked, edited in place */
-	write_old("d06/.gitignore", "f.c\nz.c\n");
-	write_old("d06/z.c", "z\n");
-	changed_then_trusted(&roots, &first);
-	assert_false(lists(&first, "d06/z.c"));
-	write_old("d06/.gitignore", "f.c\nq.c\n");
-	changed_then_trusted(&roots, &first);
-	assert_true(lists(&first, "d06/z.c"));
-
-	/* core.excludesFile named in the repository's config */
-	snprintf(path, sizeof(path), "%s/.git/excludes", root);
-	write_old(".git/excludes", "z.c\n");
-	snprintf(path, sizeof(path), "config core.excludesFile '%s/.git/excludes'", root);
-	git_in_root(path);
-	changed_then_trusted(&roots, &first);
-	assert_false(lists(&first, "d06/z.c"));
-	/* and the file it names */
-	write_old(".git/excludes", "y.c\n");
-	changed_then_trusted(&roots, &first);
-	assert_true(lists(&first, "d06/z.c"));
-
-	/* a config that includes another: no stamp is kept, run after run;
-	 * nor is the cache written when nothing else asks for it */
-	snprintf(path, sizeof(path), "%s/.git/config", root);
-	assert_int_equal(strbuf_read_file(&text, path), 0);
-	strbuf_addstr(&text, "[include]\n\tpath = more\n");
-	write_bytes(path, text.buf, text.len);
-	settle();
-	{
-		struct file_list files;
-
-		assert_false(run_walk(&files, &roots));
-		assert_false(files.restamp);
-		file_list_release(&files);
-		assert_false(run_walk(&files, &roots));
-		file_list_release(&files);
-	}
-	strvec_clear(&roots);
-	strbuf_release(&first);
-	strbuf_release(&text);
-	remove_tree();
-}
-
-/* The stamp and the cache go together: a cache that another run wrote
- * (or anyone) is not taken with this stamp, nor a stamp torn. */
-static void test_stamp_pairs_with_its_cache(void **unused)
-{
-	struct strvec roots = STRVEC_INIT;
-	struct strbuf first = STRBUF_INIT, text = STRBUF_INIT;
-	struct gitstamp gs = GITSTAMP_INIT;
-	char cache[600], stamp[600];
-
-	(void)unused;
-	make_stamped_repo(&roots, &first);
-	snprintf(cache, sizeof(cache), "%s/.squad/files", root);
-	snprintf(stamp, sizeof(stamp), "%s/.squad/git", root);
-
-	/* the cache rewritten as it was: another file, so not this stamp's */
-	assert_int_equal(strbuf_read_file(&text, cache), 0);
-	assert_int_equal(unlink(cache), 0);
-	write_bytes(cache, text.buf, text.len);
-	changed_then_trusted(&roots, &first);
-
-	/* a stamp cut short does not read */
-	assert_int_equal(gitstamp_read(&gs, stamp), 0);
-	gitstamp_release(&gs);
-	strbuf_reset(&text);
-	assert_int_equal(strbuf_read_file(&text, stamp), 0);
-	write_bytes(stamp, text.buf, text.len - 1);
-	assert_int_equal(gitstamp_read(&gs, stamp), -1);
-	changed_then_trusted(&roots, &first);
-
-	/* a watched file changed after the walk began (here: every one,
-	 * against a walk begun at the epoch) keeps no stamp, and the old
-	 * one goes: libgit2 may have read the file before the change */
-	{
-		struct timespec epoch = { 0, 0 };
-		struct strbuf err = STRBUF_INIT;
-
-		assert_int_equal(gitstamp_read(&gs, stamp), 0);
-		assert_int_equal(gitstamp_write(&gs, stamp, cache, &epoch, &err), 0);
-		assert_int_equal(access(stamp, F_OK), -1);
-		gitstamp_release(&gs);
-		strbuf_release(&err);
-	}
-	changed_then_trusted(&roots, &first);
-
-	/* a root the stamp has no word on: asked of libgit2 */
-	strvec_push(&roots, "zz/");
-	changed_then_trusted(&roots, &first);
-	strvec_clear(&roots);
-	strbuf_release(&first);
-	strbuf_release(&text);
-	remove_tree();
+	strbuf_release(&index);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_is_git_blob_id),
-		cmocka_unit_test(test_walk_outside_a_repository),
-		cmocka_unit_test(test_walk_in_a_repository),
-		cmocka_unit_test(test_preloaded_index),
-		cmocka_unit_test(test_stamp_keeps_git_decisions),
-		cmocka_unit_test(test_stamp_pairs_with_its_cache),
+		cmocka_unit_test_setup_teardown(test_read_head_and_dirty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_answers_a_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_tree_outside_a_repository, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unstaged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,38 @@
+/* result.c - task statuses; see result.h. */
+#include "result.h"
+
+static const char *const status_names[] = {
+	[TASK_PENDING] = "pending",
+	[TASK_RUNNING] = "running",
+	[TASK_OK] = "ok",
+	[TASK_FAILED] = "failed",
+	[TASK_TIMED_OUT] = "timed out",
+	[TASK_SKIPPED] = "skipped",
+	[TASK_NOT_STARTED] = "not started",
+	[TASK_INTERRUPTED] = "interrupted",
+	[TASK_HANDOFF] = "hand-off",
+	[TASK_BLOCKED] = "waiting",
+	[TASK_DONE] = "done",
+	[TASK_ESCALATED] = "escalated",
+	[TASK_UP_TO_DATE] = "up to date",
+};
+
+const char *task_status_name(enum task_status s)
+{
+	return status_names[s];
+}
+
+bool task_status_ok(enum task_status s)
+{
+	return s == TASK_OK || s == TASK_DONE || s == TASK_UP_TO_DATE;
+}
+
+bool task_status_failed(enum task_status s)
+{
+	return s == TASK_FAILED || s == TASK_TIMED_OUT || s == TASK_ESCALATED;
+}
+
+bool task_status_for_tactician(enum task_status s)
+{
+	return s == TASK_HANDOFF || s == TASK_ESCALATED;
+}
