@@ -33,16 +33,6 @@ static void manifest_path(const char *squad_dir, struct strbuf *path)
 }
 
 /* Is the name of the NAME=value entry one of `names`? */
-static bool name_in(const struct strvec *names, const char *entry)
-{
-	size_t len = strcspn(entry, "=");
-
-	for (size_t i = 0; i < names->nr; i++)
-		if (strlen(names->v[i]) == len && !strncmp(names->v[i], entry, len))
-			return true;
-	return false;
-}
-
 /* A Squadfile string with its `vars` expanded and nothing else: an
  * environment variable stays `${NAME}`, so no secret is written out. */
 static json_t *written(const struct squadfile *sf, const char *text)
@@ -55,9 +45,7 @@ static json_t *written(const struct squadfile *sf, const char *text)
 	if (!text)
 		return json_null();
 	/* only vars that owe nothing to the environment are expanded */
-	for (size_t i = 0; i < sf->vars.nr; i++)
-		if (!name_in(&sf->env_vars, sf->vars.v[i]))
-			strvec_push(&pure, sf->vars.v[i]);
+	squadfile_written_vars(sf, &pure);
 	expand_vars(&out, text, &scope, NULL, NULL);
 	strvec_clear(&pure);
 	strbuf_utf8_sanitize(&out);

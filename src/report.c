@@ -315,6 +315,8 @@ static void format_duration(struct strbuf *sb, long ms)
 static void on_started(void *data, size_t task, unsigned attempt, const struct command *cmd)
 {
 	struct report *rep = data;
+	struct command shown = COMMAND_INIT;
+	const struct task *t = &rep->sf->tasks[task];
 
 	if (find_running(rep, task) < 0) {
 		struct running_task rt = { .task = task, .started_ms = now_ms() };
@@ -333,10 +335,15 @@ static void on_started(void *data, size_t task, unsigned attempt, const struct c
 	if (attempt > 1)
 		fprintf(rep->out, " (attempt %u)", attempt);
 	fputs(":", rep->out);
-	for (size_t i = 0; i < cmd->argv.nr; i++) {
+	/* cmd is expanded, secrets from the environment and all: print the
+	 * command as written, a shell's text without its /bin/sh -c */
+	(void)cmd;
+	worker_show_command(&shown, rep->sf, t, &rep->sf->workers[t->worker]);
+	for (size_t i = shown.via_shell ? 2 : 0; i < shown.argv.nr; i++) {
 		fputc(' ', rep->out);
-		put_printable(rep->out, cmd->argv.v[i]);
+		put_printable(rep->out, shown.argv.v[i]);
 	}
+	command_release(&shown);
 	fputc('\n', rep->out);
 	draw_status(rep);
 	fflush(rep->out);

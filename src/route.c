@@ -116,11 +116,9 @@ static struct skill *add_skill(struct skills *skills, const char *name,
 	}
 	if (skill->resolved)
 		read_front_matter(skill);
-	/* the index keys on the item's own name: rebuild after a move */
-	strmap_release(&skills->index);
-	skills->nr++;
-	for (size_t i = 0; i < skills->nr; i++)
-		strmap_put(&skills->index, skills->items[i].name, (int)i);
+	/* the index keys on the name's own copy, which stays where it is
+	 * when items[] moves: one put per skill, not a rebuild */
+	strmap_put(&skills->index, skill->name, (int)skills->nr++);
 	return skill;
 }
 

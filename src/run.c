@@ -87,6 +87,7 @@ struct runner {
 	unsigned *busy;           /* per worker */
 	unsigned running;         /* every running job */
 	unsigned running_local;   /* those that count against -j */
+	unsigned max_running;     /* all jobs at once, fewer when fds are short */
 	struct job *jobs;         /* running list */
 	bool stop;                /* no new task starts */
 	bool interrupted;
@@ -997,6 +998,46 @@ static const struct strvec *changed_for(const struct runner *r, size_t task)
 	return r->sf->tasks[task].inputs.nr ? &r->plan->changed_inputs[task] : r->plan->changed;
 }
 
+/* Why `task`'s spawn failed (errno `rc` at `step`), in `why`. It names
+ * the program and folder as the Squadfile has them, never expanded: the
+ * reason lands in the log, the state, JUnit and JSON events, and a
+ * ${VAR} from the environment may hold a secret. */
+static void spawn_failure(struct runner *r, size_t task, const struct command *cmd, int rc,
+			  enum spawn_step step, struct strbuf *why)
+{
+	const struct task *t = &r->sf->tasks[task];
+	const struct worker *w = worker_of(r, task);
+	struct command shown = COMMAND_INIT;
+	struct strbuf program = STRBUF_INIT;
+	const char *folder;
+
+	worker_show_command(&shown, r->sf, t, w);
+	/* `${TOOL} x` as written needs a shell; what ran was exec'd as
+	 * TOOL's value and x: its program is the text's first word */
+	if (shown.via_shell && !cmd->via_shell)
+		strbuf_add(&program, shown.argv.v[2], strcspn(shown.argv.v[2], " \t\n"));
+	else
+		strbuf_addstr(&program, shown.argv.v[0]);
+	/* a folder from a variable, as written; else absolute */
+	folder = shown.cwd;
+	if (t->dir && t->dir[0] != '/' && strstr(t->dir, "${") &&
+	    !strncmp(folder, r->sf->root, strlen(r->sf->root)))
+		folder += strlen(r->sf->root) + 1;
+	if (step == SPAWN_CHDIR)
+		strbuf_addf(why, "cannot enter the task's folder '%s': %s", folder, strerror(rc));
+	else if (!w->is_shell && rc == ENOENT)
+		strbuf_addf(why, "'%s' is not on PATH: worker '%s' cannot start", program.buf,
+			    w->name);
+	else if (rc == ENOENT)
+		strbuf_addf(why, "command not found: %s", program.buf);
+	else if (rc == EACCES)
+		strbuf_addf(why, "permission denied: %s", program.buf);
+	else
+		strbuf_addf(why, "cannot run '%s': %s", program.buf, strerror(rc));
+	strbuf_release(&program);
+	command_release(&shown);
+}
+
 /* Start one attempt. Returns 0, or -1 after finishing the task as failed
  * (the reason in its result and its log). */
 static int start_attempt(struct runner *r, size_t task)
@@ -1011,6 +1052,7 @@ static int start_attempt(struct runner *r, size_t task)
 	long wait_ms = 0, used = 0, reserved = 0;
 	char *api_dir = NULL;
 	const char *program = NULL;
+	enum spawn_step step = SPAWN_EXEC;
 	int rc, out[2];
 
 	if (!r->started_at[task])
@@ -1042,8 +1084,7 @@ static int start_attempt(struct runner *r, size_t task)
 		goto fail;
 	rc = worker_find_program(&r->programs, &cmd, &program);
 	if (rc && !w->is_shell) {
-		strbuf_addf(&why, "'%s' is not on PATH: worker '%s' cannot start",
-			    cmd.argv.v[0], w->name);
+		spawn_failure(r, task, &cmd, rc, SPAWN_EXEC, &why);
 		goto fail;
 	}
 	if (!w->is_shell && open_agent_out(r, task) < 0) {
@@ -1083,20 +1124,13 @@ static int start_attempt(struct runner *r, size_t task)
 	if (!rc)
 		rc = spawner_start(&r->spawner, &cmd, program,
 				   r->out_fds[task] >= 0 ? r->out_fds[task] : out[1], out[1],
-				   &job->pid);
+				   &job->pid, &step);
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
 		job->api_dir = NULL; /* freed below */
 		free(job);
-		if (rc == ENOENT)
-			strbuf_addf(&why, "command not found: %s", cmd.argv.v[0]);
-		else if (rc == EACCES)
-			strbuf_addf(&why, "permission denied: %s", cmd.argv.v[0]);
-		else
-			strbuf_addf(&why, "cannot run '%s': %s", cmd.argv.v[0], strerror(rc));
-		if (rc == ENOENT && access(cmd.cwd, X_OK) < 0)
-			strbuf_addf(&why, " (or its folder '%s' is missing)", cmd.cwd);
+		spawn_failure(r, task, &cmd, rc, step, &why);
 		goto fail;
 	}
 	guard_watch(&r->guard, job->pid);
@@ -1145,7 +1179,7 @@ fail:
  * workers that have a free slot goes first. */
 static void start_ready(struct runner *r)
 {
-	while (!r->stop) {
+	while (!r->stop && r->running < r->max_running) {
 		long best = -1;
 
 		for (size_t w = 0; w < r->sf->nr_workers; w++) {
@@ -1312,6 +1346,17 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		uv_unref((uv_handle_t *)&r.tick_timer); /* ticks never keep a run alive */
 	}
 
+	/* -j, and the slots of the agents it does not bound; counted with
+	 * the loop's own fds open: a task holds its output pipe, its log
+	 * and an agent's output file */
+	{
+		unsigned wanted = opts->jobs;
+
+		for (size_t w = 0; w < r.sf->nr_workers; w++)
+			if (own_limit(&r, w))
+				wanted += r.sf->workers[w].slots;
+		r.max_running = spawner_max_tasks(wanted, 3);
+	}
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,38 @@ void spawner_release(struct spawner *sp)
 	sp->devnull = sp->tty = -1;
 }
 
+/* fds squad may open beside its tasks': the state and its temp files, a
+ * log read back, /dev/null and the terminal, the guard's pipe, reports */
+#define FD_RESERVE 10
+
+unsigned spawner_max_tasks(unsigned wanted, unsigned per_task)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)wanted * per_task + 4 * FD_RESERVE;
+	unsigned open_now = 0, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return wanted;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = rl;
+
+		raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
+			? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+	}
+	/* room to spare: no need to count */
+	if (rl.rlim_cur >= need)
+		return wanted;
+	for (int fd = 0; (rlim_t)fd < rl.rlim_cur; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			open_now++;
+	if (rl.rlim_cur <= (rlim_t)open_now + FD_RESERVE + per_task)
+		return 1;
+	fit = (unsigned)((rl.rlim_cur - open_now - FD_RESERVE) / per_task);
+	return fit < wanted ? fit : wanted;
+}
+
 /* Everything the child reads, worked out before vfork. */
 struct child {
 	const struct spawner *sp;
@@ -52,6 +85,7 @@ struct child {
 	char *const *argv, *const *env;
 	int stdout_fd, stderr_fd;
 	volatile int err; /* the child's errno when it could not exec */
+	volatile enum spawn_step step; /* and the step that failed */
 };
 
 /* fd `from` as `to`, without close-on-exec. dup2() of an fd onto itself
@@ -78,12 +112,16 @@ static _Noreturn void child_exec(struct child *c)
 	/* Still in squad's process group here, so no job control applies. */
 	if (c->sp->tty >= 0)
 		ioctl(c->sp->tty, TIOCNOTTY);
+	c->step = SPAWN_SETUP;
 	if (setpgid(0, 0) < 0 || move_fd(c->sp->devnull, 0) < 0 ||
-	    move_fd(c->stdout_fd, 1) < 0 || move_fd(c->stderr_fd, 2) < 0 ||
-	    (c->cwd && chdir(c->cwd) < 0))
+	    move_fd(c->stdout_fd, 1) < 0 || move_fd(c->stderr_fd, 2) < 0)
+		goto fail;
+	c->step = SPAWN_CHDIR;
+	if (c->cwd && chdir(c->cwd) < 0)
 		goto fail;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	c->step = SPAWN_EXEC;
 	execve(c->program, c->argv, c->env);
 fail:
 	c->err = errno;
@@ -91,7 +129,7 @@ fail:
 }
 
 int spawner_start(const struct spawner *sp, const struct command *cmd, const char *program,
-		  int stdout_fd, int stderr_fd, pid_t *pid)
+		  int stdout_fd, int stderr_fd, pid_t *pid, enum spawn_step *failed)
 {
 	struct child c = {
 		.sp = sp, .program = program, .argv = cmd->argv.v, .env = cmd->env.v,
@@ -110,12 +148,17 @@ int spawner_start(const struct spawner *sp, const struct command *cmd, const cha
 		child_exec(&c);
 	vfork_errno = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (child < 0)
+	if (child < 0) {
+		if (failed)
+			*failed = SPAWN_FORK;
 		return vfork_errno;
+	}
 	if (c.err) {
 		/* it exited at once; reaped here, so no one else sees it */
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (failed)
+			*failed = c.step;
 		return c.err;
 	}
 	*pid = child;

@@ -50,11 +50,30 @@ struct spawner {
 int spawner_init(struct spawner *sp, struct strbuf *err);
 void spawner_release(struct spawner *sp);
 
+/* How many tasks may run at once: `wanted` at most, fewer when the fd
+ * limit (RLIMIT_NOFILE) leaves too few for `per_task` fds each beyond
+ * those open now and a reserve for squad's own files (the state, logs
+ * read back, the guard). When `wanted` tasks would need more than the
+ * soft limit, it is raised first, up to the hard limit (children inherit
+ * it, as they would from a shell's `ulimit -n`). Never less than 1: a
+ * run with no fd to spare still runs one task at a time, and its task
+ * fails with the system's error if even that cannot open. */
+unsigned spawner_max_tasks(unsigned wanted, unsigned per_task);
+
+/* The step of a spawn that failed. */
+enum spawn_step {
+	SPAWN_FORK,  /* no process: EAGAIN, ENOMEM */
+	SPAWN_SETUP, /* its process group or fds 0-2 */
+	SPAWN_CHDIR, /* the task's folder (cmd->cwd) */
+	SPAWN_EXEC,  /* the program itself: ENOENT, EACCES, ENOEXEC ... */
+};
+
 /* Start `cmd`, whose argv[0] is the file `program`, as above. stdout_fd
  * and stderr_fd are either >= 3 or already the fd they are to become.
- * Returns 0 with *pid set, or an errno (ENOENT, EACCES, ENOTDIR for a
- * missing folder ...) with nothing left running. */
+ * Returns 0 with *pid set, or an errno with nothing left running and,
+ * when `failed` is not NULL, the step that failed in *failed (so that
+ * ENOENT says whether the folder or the program is missing). */
 int spawner_start(const struct spawner *sp, const struct command *cmd, const char *program,
-		  int stdout_fd, int stderr_fd, pid_t *pid);
+		  int stdout_fd, int stderr_fd, pid_t *pid, enum spawn_step *failed);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "squadfile.h"
 #include "expand.h"
+#include "glob.h"
 #include "util/strmap.h"
 #include "util/xalloc.h"
 
@@ -267,6 +268,11 @@ static int get_string_list(struct loader *l, const struct node *n, const char *w
 			   what, kind_of(n));
 		return -1;
 	}
+	/* room for every mark at once: a realloc per item copies the list
+	 * once per item (under ASan's allocator, which never grows in place) */
+	if (marks)
+		*marks = xrealloc(*marks, (dst->nr + (size_t)(n->data.sequence.items.top -
+				  n->data.sequence.items.start)) * sizeof(**marks) + 1);
 	for (item = n->data.sequence.items.start; item < n->data.sequence.items.top; item++) {
 		struct node *e = node_at(l, *item);
 
@@ -281,12 +287,67 @@ static int get_string_list(struct loader *l, const struct node *n, const char *w
 			continue;
 		}
 		strvec_push(dst, scalar(e));
-		if (marks) {
-			*marks = xrealloc(*marks, dst->nr * sizeof(**marks));
+		if (marks)
 			(*marks)[dst->nr - 1] = mark_of(e);
-		}
 	}
 	return ret;
+}
+
+/* Does glob pattern `pat` (after any '!') name something outside its
+ * task's folder: absolute, or a ".." component? */
+static bool leaves_folder(const char *pat)
+{
+	pat += *pat == '!';
+	if (*pat == '/')
+		return true;
+	while (pat) {
+		if (!strncmp(pat, "..", 2) && (!pat[2] || pat[2] == '/'))
+			return true;
+		pat = strchr(pat, '/');
+		pat = pat ? pat + 1 : NULL;
+	}
+	return false;
+}
+
+/* inputs and outputs: every pattern compiles, each problem at its own
+ * item. The plan compiles them again, but only for the tasks it runs;
+ * a pattern that leaves the task's folder is refused here, for every
+ * task, before anything runs. */
+static void check_patterns(struct loader *l, struct node *v, const char *what)
+{
+	struct node *one = v;
+	yaml_node_item_t *item = NULL;
+
+	if (v->type == YAML_SEQUENCE_NODE) {
+		item = v->data.sequence.items.start;
+		if (item == v->data.sequence.items.top)
+			return;
+		one = doc_node(&l->doc, *item);
+	} else if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+		return; /* reported by get_string_list() */
+	}
+	for (;;) {
+		if (one && one->type == YAML_SCALAR_NODE && !is_null(one) && !has_nul(one)) {
+			struct strvec pattern = STRVEC_INIT;
+			struct strbuf err = STRBUF_INIT;
+			struct globset *gs;
+
+			strvec_push(&pattern, scalar(one));
+			gs = globset_new(&pattern, "", &err);
+			if (!gs)
+				diag_error(l->diags, mark_of(one), "%s: %s%s", what, err.buf,
+					   leaves_folder(scalar(one))
+					   ? "; inputs and outputs name files inside the task's "
+					     "folder (set the task's 'dir' to reach others)"
+					   : "");
+			globset_free(gs);
+			strvec_clear(&pattern);
+			strbuf_release(&err);
+		}
+		if (!item || ++item >= v->data.sequence.items.top)
+			break;
+		one = doc_node(&l->doc, *item);
+	}
 }
 
 static int get_count(struct loader *l, const struct node *n, const char *what,
@@ -975,8 +1036,10 @@ static void task_pair(struct loader *l, const char *key, struct node *k,
 		}
 	} else if (!strcmp(key, "inputs")) {
 		get_string_list(l, v, "inputs", &t->inputs, NULL);
+		check_patterns(l, v, "inputs");
 	} else if (!strcmp(key, "outputs")) {
 		get_string_list(l, v, "outputs", &t->outputs, NULL);
+		check_patterns(l, v, "outputs");
 	}
 }
 
@@ -1637,6 +1700,21 @@ void squadfile_release(struct squadfile *sf)
 	free(sf->path);
 	free(sf->root);
 	memset(sf, 0, sizeof(*sf));
+}
+
+void squadfile_written_vars(const struct squadfile *sf, struct strvec *vars)
+{
+	for (size_t i = 0; i < sf->vars.nr; i++) {
+		const char *v = sf->vars.v[i];
+		size_t len = strcspn(v, "=");
+		bool from_env = false;
+
+		for (size_t j = 0; j < sf->env_vars.nr && !from_env; j++)
+			from_env = strlen(sf->env_vars.v[j]) == len &&
+				   !strncmp(sf->env_vars.v[j], v, len);
+		if (!from_env)
+			strvec_push(vars, v);
+	}
 }
 
 long squadfile_find_task(const struct squadfile *sf, const char *name)

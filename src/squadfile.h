@@ -112,6 +112,11 @@ char *squadfile_folder(const char *path);
 int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *diags);
 void squadfile_release(struct squadfile *sf);
 
+/* Append to `vars` ("NAME=value") the Squadfile's vars whose value owes
+ * nothing to the environment: what squad may expand in a text it shows
+ * or stores, where a value from the environment (a secret) must not go. */
+void squadfile_written_vars(const struct squadfile *sf, struct strvec *vars);
+
 /* Index of the task called `name`, or -1. O(1). */
 long squadfile_find_task(const struct squadfile *sf, const char *name);
 /* Index of the worker called `name`, or -1. */

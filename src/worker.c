@@ -103,16 +103,19 @@ static void push_var(struct strvec *sv, const char *name_eq, const char *value)
 	strvec_push_nodup(sv, s);
 }
 
-int worker_build_command(struct command *cmd, const struct squadfile *sf,
+/* worker_build_command() with ${NAME}s looked up in `base` (its `own`
+ * is set here). */
+static int build_command(struct command *cmd, const struct squadfile *sf,
 			 const struct task *task, const struct worker *worker,
 			 const struct strvec *changed, const char *changed_file,
-			 struct strbuf *err)
+			 const struct expand_scope *base, struct strbuf *err)
 {
 	struct strvec own = STRVEC_INIT;
-	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
+	struct expand_scope scope = *base;
 	struct strbuf text = STRBUF_INIT, bad = STRBUF_INIT;
 	int ret = -1;
 
+	scope.own = &own;
 	push_var(&own, "SQUAD_TASK=", task->name);
 	push_var(&own, "SQUAD_ROOT=", sf->root);
 	if (changed_file)
@@ -229,6 +232,33 @@ out:
 	strbuf_release(&text);
 	strbuf_release(&bad);
 	return ret;
+}
+
+int worker_build_command(struct command *cmd, const struct squadfile *sf,
+			 const struct task *task, const struct worker *worker,
+			 const struct strvec *changed, const char *changed_file,
+			 struct strbuf *err)
+{
+	struct expand_scope scope = { .vars = &sf->vars, .environ = true };
+
+	return build_command(cmd, sf, task, worker, changed, changed_file, &scope, err);
+}
+
+void worker_show_command(struct command *cmd, const struct squadfile *sf,
+			 const struct task *task, const struct worker *worker)
+{
+	struct strvec vars = STRVEC_INIT;
+	struct expand_scope scope = { .vars = &vars, .keep_unknown = true };
+	struct strbuf ignored = STRBUF_INIT;
+
+	squadfile_written_vars(sf, &vars);
+	if (build_command(cmd, sf, task, worker, NULL, NULL, &scope, &ignored) < 0 &&
+	    !cmd->argv.nr)
+		strvec_push(&cmd->argv, "?");
+	if (!cmd->cwd)
+		cmd->cwd = xstrdup(task->dir ? task->dir : sf->root);
+	strvec_clear(&vars);
+	strbuf_release(&ignored);
 }
 
 /* One NUL-terminated key=value field. Plain appends: this runs for

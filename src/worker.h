@@ -45,6 +45,18 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 struct strbuf *err);
 void command_release(struct command *cmd);
 
+/* The command of `task` as squad may show or store it: what
+ * worker_build_command() gives, but with every ${NAME} left as written
+ * unless the Squadfile's own vars give it a value that owes nothing to
+ * the environment (see squadfile_written_vars()); {changed} is empty.
+ * Never fails: what cannot be built is left as written, and argv has at
+ * least one element and cwd is set. For -v and for squad's own messages
+ * (a spawn that failed names the program and folder as the author wrote
+ * them): they land in logs, state, JUnit and the terminal, so they must
+ * never carry a value from the environment, such as a secret. */
+void worker_show_command(struct command *cmd, const struct squadfile *sf,
+			 const struct task *task, const struct worker *worker);
+
 /* Append a canonical text of everything that decides what `task` does
  * on `worker`: its expanded command or prompt, folder, env, patterns,
  * globs and skills, and the worker's definition. Equal texts mean the

@@ -44,7 +44,8 @@ Y
 	cp .squad/handoff.json manifest.before
 	"$SQUAD" -j4 >out 2>&1 &
 	local pid=$!
-	wait_for slow1.started && wait_for slow2.started
+	wait_for slow1.started
+	wait_for slow2.started
 	kill -9 "$pid"
 	wait "$pid" || true
 	# its guard ends the killed run's tasks; the next run's need not wait
@@ -309,7 +310,7 @@ Y
 	[[ $output == *before* ]]
 	run "$SQUAD" nodir
 	[ "$status" -eq 1 ]
-	[[ $output == *"its folder '$PWD/nowhere' is missing"* ]]
+	[[ $output == *"FAILED nodir"*"cannot enter the task's folder '$PWD/nowhere': No such file or directory"* ]]
 	# all of it on the record, for the next run's plan
 	[ "$(recorded failed | tr '\n' ' ')" = "missing nodir noexec segv " ]
 }

@@ -60,7 +60,9 @@ names_squadfile() {
 		grep -vE '^\./a/b/proj/\.squad(/(state|lock|files|\.gitignore|logs|inputs)|/logs/[^/]+\.log|/inputs/[^/]+\.txt)?$' |
 		grep -vE '^\./(before|after)\.txt$' > strays.txt || true
 	[ ! -s strays.txt ] || { cat strays.txt >&2; return 1; }
-	[ ! -e /abs.log ] && [ ! -e /abs ] && [ ! -e "$BATS_TEST_TMPDIR/a/x.log" ]
+	[ ! -e /abs.log ]
+	[ ! -e /abs ]
+	[ ! -e "$BATS_TEST_TMPDIR/a/x.log" ]
 	# no name was ever read by a shell as code
 	[ -z "$(find "$BATS_TEST_TMPDIR" -name 'pwned*')" ]
 	# one log and one inputs file per task, each holding its own task's words

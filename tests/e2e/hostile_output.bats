@@ -36,7 +36,8 @@ Y
 
 	# line: two pieces of the line, the cut, the last line
 	grep -c '^line | yyyy' <<<"$output" > pieces.txt
-	[ "$(cat pieces.txt)" -ge 2 ] && [ "$(cat pieces.txt)" -le 3 ]
+	[ "$(cat pieces.txt)" -ge 2 ]
+	[ "$(cat pieces.txt)" -le 3 ]
 	[[ $output == *"line | ... "*" bytes cut; the whole output is in $PWD/.squad/logs/line.log"* ]]
 	[ "$(grep '^line | ' <<<"$output" | tail -1)" = "line | after-the-line" ]
 

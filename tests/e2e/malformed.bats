@@ -92,6 +92,29 @@ Y
 	[ "$stderr" = "Squadfile:3:31: error: 'bad name' in env is not a variable name (letters, digits, '_')" ]
 }
 
+@test "inputs and outputs that leave the task's folder: every one, in every task, at once" {
+	squadfile <<'Y'
+version: 1
+default: build
+tasks:
+  build: { run: "true", inputs: [src/a.c, ../up] }
+  lint:
+    run: "true"
+    inputs: /etc/passwd
+    outputs: [ok, "x/../../y", "!/tmp/z"]
+Y
+	run --separate-stderr "$SQUAD" -n
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	[[ ${stderr_lines[0]} == "Squadfile:4:43: error: inputs: pattern '../up': '..' is not allowed; "* ]]
+	[[ ${stderr_lines[1]} == "Squadfile:7:13: error: inputs: pattern '/etc/passwd': absolute patterns are not allowed; "* ]]
+	[[ ${stderr_lines[2]} == "Squadfile:8:19: error: outputs: pattern 'x/../../y': '..' is not allowed; "* ]]
+	[[ ${stderr_lines[3]} == "Squadfile:8:32: error: outputs: pattern '!/tmp/z': absolute patterns are not allowed; "* ]]
+	# nothing ran, nothing was written
+	[ ! -e .squad ]
+}
+
 @test "a missing file is a usage error that names it" {
 	run --separate-stderr "$SQUAD" -f no/such/Squadfile list
 	[ "$status" -eq 2 ]

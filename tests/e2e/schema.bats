@@ -126,7 +126,6 @@ keys_in_schema() {
 }
 
 @test "Squadfile.example is valid" {
-	[ -f "$SQUAD_SRC/Squadfile.example" ] || skip "no Squadfile.example yet"
 	cp "$SQUAD_SRC/Squadfile.example" example.yaml
 	valid example.yaml
 }

@@ -25,7 +25,8 @@ Y
 	# a first run: a state, and a manifest for the tactician
 	run "$SQUAD"
 	[ "$status" -eq 3 ]
-	[ -s .squad/state ] && [ -s .squad/handoff.json ]
+	[ -s .squad/state ]
+	[ -s .squad/handoff.json ]
 }
 
 # status_of TASK: the status .squad/state records for TASK last

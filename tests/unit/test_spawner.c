@@ -46,7 +46,7 @@ static char *run(const struct spawner *sp, const char *cwd, char **argv, pid_t *
 		strvec_push(&cmd.env, *e);
 	cmd.cwd = strdup(cwd);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-	assert_int_equal(spawner_start(sp, &cmd, argv[0], fds[1], fds[1], &pid), 0);
+	assert_int_equal(spawner_start(sp, &cmd, argv[0], fds[1], fds[1], &pid, NULL), 0);
 	close(fds[1]);
 	while ((n = read(fds[0], buf, sizeof(buf))) > 0)
 		strbuf_add(&out, buf, (size_t)n);
@@ -240,12 +240,14 @@ static void test_failures(void **unused)
 	struct strbuf err = STRBUF_INIT;
 	struct command cmd = COMMAND_INIT;
 	pid_t pid = 0;
+	enum spawn_step step = SPAWN_FORK;
 
 	(void)unused;
 	assert_int_equal(spawner_init(&sp, &err), 0);
 	strvec_push(&cmd.argv, "/nonexistent/program");
 	cmd.cwd = strdup("/");
-	assert_int_equal(spawner_start(&sp, &cmd, cmd.argv.v[0], 1, 2, &pid), ENOENT);
+	assert_int_equal(spawner_start(&sp, &cmd, cmd.argv.v[0], 1, 2, &pid, &step), ENOENT);
+	assert_int_equal(step, SPAWN_EXEC);
 	assert_int_equal(pid, 0);
 	/* the child that failed was reaped: nothing is left */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
@@ -255,7 +257,9 @@ static void test_failures(void **unused)
 	cmd.cwd = strdup("/nonexistent-folder");
 	strvec_clear(&cmd.argv);
 	strvec_push(&cmd.argv, "/bin/true");
-	assert_int_equal(spawner_start(&sp, &cmd, cmd.argv.v[0], 1, 2, &pid), ENOENT);
+	assert_int_equal(spawner_start(&sp, &cmd, cmd.argv.v[0], 1, 2, &pid, &step), ENOENT);
+	/* the folder, not the program, is what is missing */
+	assert_int_equal(step, SPAWN_CHDIR);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 
 	/* not executable */
@@ -263,7 +267,8 @@ static void test_failures(void **unused)
 	strvec_push(&cmd.argv, "/etc/passwd");
 	free(cmd.cwd);
 	cmd.cwd = strdup("/");
-	assert_int_equal(spawner_start(&sp, &cmd, cmd.argv.v[0], 1, 2, &pid), EACCES);
+	assert_int_equal(spawner_start(&sp, &cmd, cmd.argv.v[0], 1, 2, &pid, &step), EACCES);
+	assert_int_equal(step, SPAWN_EXEC);
 	command_release(&cmd);
 	spawner_release(&sp);
 	strbuf_release(&err);
