@@ -280,6 +280,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	strbuf_rtrim(&what);
 	if (escalation) {
 		json_t *failure = json_object();
+		struct strbuf tries = STRBUF_INIT;
 
 		json_object_set_new(failure, "exit_code", res->exit_code >= 0
 				    ? json_integer(res->exit_code) : json_null());
@@ -288,14 +289,22 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 		json_object_set_new(failure, "log", plain(res->log_path));
 		json_object_set_new(failure, "log_tail", log_tail(res->log_path));
 		json_object_set_new(o, "failure", failure);
-		strbuf_addf(&text, "Task '%s' of %s failed after %u attempt(s)%s%s and was "
+
+		/* a spent budget escalates a task before its first attempt */
+		if (res->attempts)
+			strbuf_addf(&tries, "failed after %u attempt%s", res->attempts,
+				    res->attempts == 1 ? "" : "s");
+		else
+			strbuf_addstr(&tries, "was not run");
+		strbuf_addf(&text, "Task '%s' of %s %s%s%s and was "
 			    "escalated to you. Take it over: find the cause from its log "
 			    "(failure.log_tail holds the last lines, the whole log is %s), fix "
 			    "it or do the work yourself.\nThe task: %s\nIt runs in %s.",
-			    t->name, ctx->squadfile_path, res->attempts,
+			    t->name, ctx->squadfile_path, tries.buf,
 			    res->reason ? ": " : "", res->reason ? res->reason : "",
 			    res->log_path ? res->log_path : "(no log)", what.buf,
 			    json_string_value(json_object_get(o, "dir")));
+		strbuf_release(&tries);
 	} else {
 		strbuf_addf(&text, "Task '%s' of %s is yours: it is tagged with skills, and "
 			    "squad never runs such tasks itself.\nWhat to do: %s\nWork in %s.",
@@ -569,8 +578,8 @@ static void show(const char *path, json_t *manifest, bool json, struct strbuf *o
 		return;
 	}
 	tasks = json_object_get(manifest, "tasks");
-	strbuf_addf(out, "%zu task(s) wait for the tactician (%s):\n",
-		    json_array_size(tasks), path);
+	strbuf_addf(out, "%zu %s for the tactician (%s):\n", json_array_size(tasks),
+		    json_array_size(tasks) == 1 ? "task waits" : "tasks wait", path);
 	json_array_foreach(tasks, i, e) {
 		json_t *skills = json_object_get(e, "skills"), *s, *blocks = json_object_get(e, "blocks");
 		size_t j;

@@ -398,7 +398,8 @@ static void detect_npm(struct starter *s)
 	}
 
 	share_inputs(s, first, "npm-inputs");
-	strbuf_addf(s->summary, "package.json: %zu script(s) as tasks run with %s", taken.nr, runner);
+	strbuf_addf(s->summary, "package.json: %zu script%s as tasks run with %s", taken.nr,
+		    taken.nr == 1 ? "" : "s", runner);
 	if (taken.nr) {
 		strbuf_addstr(s->summary, " (");
 		add_names(s->summary, &taken);
@@ -743,7 +744,8 @@ static void detect_make(struct starter *s)
 		if (!s->tasks[i].build)
 			strvec_push(&s->tasks[i].needs, build);
 
-	strbuf_addf(s->summary, "%s: %zu target(s) as tasks run with make", makefile, taken.nr);
+	strbuf_addf(s->summary, "%s: %zu target%s as tasks run with make", makefile, taken.nr,
+		    taken.nr == 1 ? "" : "s");
 	if (taken.nr) {
 		strbuf_addstr(s->summary, " (");
 		add_names(s->summary, &taken);
@@ -786,7 +788,8 @@ static void detect_skills(struct starter *s)
 	closedir(d);
 	qsort(s->skills.v, s->skills.nr, sizeof(*s->skills.v), compare_names);
 	if (s->skills.nr) {
-		strbuf_addf(s->summary, ".claude/skills: %zu skill(s) (", s->skills.nr);
+		strbuf_addf(s->summary, ".claude/skills: %zu skill%s (", s->skills.nr,
+			    s->skills.nr == 1 ? "" : "s");
 		add_names(s->summary, &s->skills);
 		strbuf_addstr(s->summary, "), in a commented example of a skill-tagged task\n");
 	}

@@ -338,8 +338,9 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	else if (entries > 0)
-		fprintf(human, "squad: %d task(s) wait for the tactician: 'squad handoff' lists them "
-			"(%s/handoff.json)\n", entries, st->dir);
+		fprintf(human, "squad: %d %s for the tactician: 'squad handoff' lists them "
+			"(%s/handoff.json)\n", entries, entries == 1 ? "task waits" : "tasks wait",
+			st->dir);
 	gitinfo_release(&git);
 	strbuf_release(&err);
 	free(path);

@@ -453,7 +453,12 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		strbuf_addf(&line, " (needs %s)", task_name(rep, res->cause));
 		break;
 	case TASK_ESCALATED:
-		strbuf_addf(&line, " (failed after %u attempt(s)", res->attempts);
+		/* a spent budget escalates a task before its first attempt */
+		if (res->attempts)
+			strbuf_addf(&line, " (failed after %u attempt%s", res->attempts,
+				    res->attempts == 1 ? "" : "s");
+		else
+			strbuf_addstr(&line, " (not run");
 		if (res->reason) {
 			strbuf_addstr(&line, ": ");
 			strbuf_add_printable(&line, res->reason);

@@ -393,7 +393,7 @@ static void skills_in_a_commented_example(void **state)
 	/* an example only: nothing waits for the tactician */
 	for (size_t i = 0; i < sf.nr_tasks; i++)
 		assert_int_equal(sf.tasks[i].skills.nr, 0);
-	assert_non_null(strstr(summary.buf, ".claude/skills: 2 skill(s) (api-design, security-review)"));
+	assert_non_null(strstr(summary.buf, ".claude/skills: 2 skills (api-design, security-review)"));
 	squadfile_release(&sf);
 	strbuf_release(&summary);
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# The first hour of a new user (issue 22): wording, dry runs, colour for
+# tasks, ${VAR:-default}, the manifest's worker label, man page, init.
+
+load helpers
+
+# --- wording ------------------------------------------------------------
+
+@test "explain counts one input as 1 file, two as 2 files" {
+	squadfile <<'Y'
+version: 1
+tasks:
+  one: { run: "true", inputs: [a.c] }
+  two: { run: "true", inputs: ["*.c"] }
+Y
+	touch a.c
+	run "$SQUAD" explain one
+	[ "$status" -eq 0 ]
+	[[ $output == *"inputs: a.c (1 file now)"* ]]
+	touch b.c
+	run "$SQUAD" explain two
+	[[ $output == *"(2 files now)"* ]]
+}
+
+@test "a task escalated before its first attempt says it was not run, not 'after 0 attempts'" {
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	squadfile <<'Y'
+version: 1
+workers:
+  agent: { command: [sh, -c, "touch called; echo answer", "{prompt}"], daily_limit: 1 }
+tasks:
+  ask: { prompt: "anything", worker: agent, escalate: true }
+Y
+	mkdir -p "$XDG_STATE_HOME/squad"
+	printf '{"agent": {"day": "%s", "requests": 5, "recent": []}}\n' "$(date +%F)" \
+		> "$XDG_STATE_HOME/squad/budget.json"
+	run "$SQUAD" ask
+	[ "$status" -eq 1 ]
+	[[ $output == *"(not run: budget exhausted"* ]]
+	[[ $output != *"0 attempt"* ]]
+	[ ! -e called ]
+	run jq -r '.tasks[0].instruction' .squad/handoff.json
+	[[ $output == *"Task 'ask' of "*" was not run: budget exhausted"* ]]
+}
+
+@test "a task escalated after one attempt says 1 attempt" {
+	squadfile <<'Y'
+version: 1
+tasks:
+  bad: { run: "exit 3", escalate: true }
+Y
+	run "$SQUAD" bad
+	[ "$status" -eq 1 ]
+	[[ $output == *"(failed after 1 attempt;"* ]]
+	run jq -r '.tasks[0].instruction' .squad/handoff.json
+	[[ $output == *"failed after 1 attempt and was escalated"* ]]
+	run "$SQUAD" handoff
+	[[ $output == *"1 task waits for the tactician"* ]]
+}
