@@ -402,14 +402,21 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		po->changed = changed;
 	for (size_t i = 0; i < sf->nr_tasks; i++)
 		any_inputs |= sf->tasks[i].inputs.nr > 0;
-	/* a dry run without a state has nothing to compare the files with */
-	if (!any_inputs || (o->dry_run && !st))
+	if (!any_inputs)
 		return 0;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
 	inputs_workdir(sf->root, &top);
 	strbuf_addf(&root, "%s/", sf->root);
 	if (!strncmp(root.buf, top.buf, top.len))
 		strbuf_addstr(prefix, root.buf + top.len);
+	po->files_prefix = prefix->buf;
+	/* a dry run without a state has nothing to compare the files with
+	 * (--changed still selects: by the paths git gives, and the prefix) */
+	if (o->dry_run && !st) {
+		strbuf_release(&root);
+		strbuf_release(&top);
+		return 0;
+	}
 	plan_input_roots(sf, prefix->buf, &roots);
 	if (st) {
 		strbuf_reset(&root);
@@ -421,7 +428,6 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		filecache_apply(&cache, &files->files);
 	filecache_release(&cache);
 	po->files = &files->files;
-	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
 	strbuf_release(&top);
 	strvec_clear(&roots);

@@ -714,6 +714,12 @@ void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 	char **names = escape_names(sf);
 	size_t width = 4;
 
+	if (!plan->nr_order) {
+		/* as the real run's summary says it (--changed, nothing changed) */
+		fputs("squad: nothing to do\n", out);
+		free_names(names, sf);
+		return;
+	}
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		size_t len = strlen(shown_name(names, sf, plan->order[i]));
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
 # The first hour of a new user (issue 22): wording, dry runs, colour for
 # tasks, ${VAR:-default}, the manifest's worker label, man page, init.
 
@@ -56,4 +57,27 @@ Y
 	[[ $output == *"failed after 1 attempt and was escalated"* ]]
 	run "$SQUAD" handoff
 	[[ $output == *"1 task waits for the tactician"* ]]
+}
+
+# --- -n with an empty selection -------------------------------------------
+
+@test "-n --changed with nothing changed says nothing to do, like the real run" {
+	git init -q
+	squadfile <<'Y'
+version: 1
+tasks:
+  a: { run: "echo hi", inputs: ["*.c"] }
+Y
+	touch x.c
+	git add -A
+	git -c user.email=t@t -c user.name=t commit -qm init
+	run --separate-stderr "$SQUAD" -n --changed a
+	[ "$status" -eq 0 ]
+	[ "$output" = "squad: nothing to do" ]
+	run --separate-stderr "$SQUAD" --changed a
+	[ "$status" -eq 0 ]
+	[[ $output == "squad: nothing to do in "* ]]
+	echo 'int x;' > x.c
+	run --separate-stderr "$SQUAD" -n --changed a
+	[[ $output == *"1  a     shell   echo hi"* ]]
 }
