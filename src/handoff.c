@@ -235,7 +235,9 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	json_object_set_new(o, "prompt", written(sf, t->prompt));
 	json_object_set_new(o, "run", t->run_argv.nr ? written_list(sf, &t->run_argv)
 						     : written(sf, t->run));
-	json_object_set_new(o, "worker", json_string(sf->workers[t->worker].name));
+	/* a skill task is never run by squad: its worker is the tactician */
+	json_object_set_new(o, "worker", json_string(escalation ? sf->workers[t->worker].name
+							      : "tactician"));
 	{
 		struct strbuf dir = STRBUF_INIT;
 
@@ -589,7 +591,9 @@ static void show(const char *path, json_t *manifest, bool json, struct strbuf *o
 		strbuf_add_printable(out, name_of(e, "?"));
 		strbuf_addstr(out, " (");
 		strbuf_add_printable(out, string_or(json_object_get(e, "kind"), "?"));
-		strbuf_addstr(out, ")\n");
+		strbuf_addstr(out, ")\n  worker: ");
+		strbuf_add_printable(out, string_or(json_object_get(e, "worker"), "?"));
+		strbuf_addch(out, '\n');
 		json_array_foreach(skills, j, s) {
 			bool resolved = json_is_true(json_object_get(s, "resolved"));
 

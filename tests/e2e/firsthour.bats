@@ -81,3 +81,27 @@ Y
 	run --separate-stderr "$SQUAD" -n --changed a
 	[[ $output == *"1  a     shell   echo hi"* ]]
 }
+
+# --- the manifest's worker ------------------------------------------------
+
+@test "a skill task's worker in the manifest and in 'squad handoff' is the tactician" {
+	squadfile <<'Y'
+version: 1
+defaults: { worker: qwen }
+workers:
+  qwen: { command: [sh, -c, "touch called", "{prompt}"] }
+tasks:
+  review: { prompt: "review it", skills: [security-review] }
+  bad: { run: "exit 3", worker: shell, escalate: true }
+Y
+	run "$SQUAD" -k review bad
+	[ "$status" -eq 1 ]
+	[ ! -e called ]
+	run jq -r '.tasks[] | select(.name == "review") | .worker' .squad/handoff.json
+	[ "$output" = tactician ]
+	run jq -r '.tasks[] | select(.name == "bad") | .worker' .squad/handoff.json
+	[ "$output" = shell ]
+	run "$SQUAD" handoff
+	[[ $output == *"review (skill)"$'\n'"  worker: tactician"$'\n'* ]]
+	[[ $output == *"bad (escalation)"$'\n'"  worker: shell"$'\n'* ]]
+}
