@@ -105,3 +105,49 @@ Y
 	[[ $output == *"review (skill)"$'\n'"  worker: tactician"$'\n'* ]]
 	[[ $output == *"bad (escalation)"$'\n'"  worker: shell"$'\n'* ]]
 }
+
+# --- ${VAR:-default} ------------------------------------------------------
+
+@test '${VAR:-default}: unset or empty takes the default, set takes the value, in vars, run, env, worker templates' {
+	unset SQUAD_T_MODEL SQUAD_T_URL
+	squadfile <<'Y'
+version: 1
+vars:
+  MODEL: "${SQUAD_T_MODEL:-small}"
+workers:
+  fake:
+    command: [sh, -c, 'printf "%s %s %s\n" "$1" "$URL" "$2" > got', sh, "${MODEL}", "{prompt}"]
+    env: { URL: "${SQUAD_T_URL:-http://localhost:1}" }
+tasks:
+  ask: { prompt: "p", worker: fake }
+  say: { run: 'echo "run=${SQUAD_T_URL:-none} empty=${SQUAD_T_EMPTY:-dflt}" > said', env: { E: "${SQUAD_T_E:-e0}" } }
+Y
+	run "$SQUAD" ask say
+	[ "$status" -eq 0 ]
+	[ "$(cat got)" = "small http://localhost:1 p" ]
+	[ "$(cat said)" = "run=none empty=dflt" ]
+	SQUAD_T_MODEL=big SQUAD_T_URL=http://gpu:2 SQUAD_T_EMPTY= run "$SQUAD" ask say
+	[ "$status" -eq 0 ]
+	[ "$(cat got)" = "big http://gpu:2 p" ]
+	[ "$(cat said)" = "run=http://gpu:2 empty=dflt" ]
+}
+
+@test "recipes/ollama: OLLAMA_URL and OLLAMA_MODEL from the shell reach qwen; without them the defaults" {
+	mkdir bin
+	cat > bin/qwen <<'SH'
+#!/bin/sh
+echo "$OPENAI_BASE_URL $OPENAI_MODEL $*" >> "$CALLS"
+echo '[{"type": "result", "is_error": false, "result": "ok"}]'
+SH
+	chmod +x bin/qwen
+	cp "$SQUAD_SRC/recipes/ollama/Squadfile" .
+	export CALLS=$PWD/calls PATH=$PWD/bin:$PATH
+	unset OLLAMA_URL OLLAMA_MODEL
+	run "$SQUAD" explore-todos
+	[ "$status" -eq 0 ]
+	[[ $(cat calls) == "http://localhost:11434/v1 qwen2.5-coder:7b "*"-m qwen2.5-coder:7b "* ]]
+	rm calls
+	OLLAMA_URL=http://gpu-box:11434/v1 OLLAMA_MODEL=qwen3:14b run "$SQUAD" explore-todos
+	[ "$status" -eq 0 ]
+	[[ $(cat calls) == "http://gpu-box:11434/v1 qwen3:14b "*"-m qwen3:14b "* ]]
+}
