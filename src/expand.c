@@ -172,6 +172,26 @@ int expand_vars(struct strbuf *out, const char *text,
 	return 0;
 }
 
+void expand_for_display(struct strbuf *out, const char *text, const struct strvec *vars,
+			const struct strvec *env_vars)
+{
+	struct strvec pure = STRVEC_INIT;
+	struct expand_scope scope = { .vars = &pure, .keep_unknown = true };
+
+	for (size_t i = 0; vars && i < vars->nr; i++) {
+		size_t len = strcspn(vars->v[i], "=");
+		bool from_env = false;
+
+		for (size_t j = 0; env_vars && j < env_vars->nr && !from_env; j++)
+			from_env = strlen(env_vars->v[j]) == len &&
+				   !strncmp(env_vars->v[j], vars->v[i], len);
+		if (!from_env)
+			strvec_push(&pure, vars->v[i]);
+	}
+	expand_vars(out, text, &scope, NULL, NULL);
+	strvec_clear(&pure);
+}
+
 bool expand_is_placeholder(const char *name, size_t len)
 {
 	for (const char *const *n = expand_placeholder_names; *n; n++)

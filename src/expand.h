@@ -40,6 +40,14 @@ int expand_vars(struct strbuf *out, const char *text,
 		const struct expand_scope *scope,
 		size_t *bad_offset, struct strbuf *bad_name);
 
+/* The one rule for a string squad shows (-n, the hand-off manifest):
+ * `text` appended to `out` with the Squadfile's `vars` expanded, except
+ * those named in `env_vars` (vars whose values owe anything to the
+ * environment); every other reference, an environment value above all,
+ * stays as written (`${TOKEN}`). Never fails. */
+void expand_for_display(struct strbuf *out, const char *text, const struct strvec *vars,
+			const struct strvec *env_vars);
+
 /* Values for {placeholders}. A NULL value means "not available": an
  * element that uses it is an error. `changed`, when given, makes an
  * element that is exactly "{changed}" expand to one element per path. */

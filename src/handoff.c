@@ -32,34 +32,16 @@ static void manifest_path(const char *squad_dir, struct strbuf *path)
 	strbuf_addf(path, "%s/handoff.json", squad_dir);
 }
 
-/* Is the name of the NAME=value entry one of `names`? */
-static bool name_in(const struct strvec *names, const char *entry)
-{
-	size_t len = strcspn(entry, "=");
-
-	for (size_t i = 0; i < names->nr; i++)
-		if (strlen(names->v[i]) == len && !strncmp(names->v[i], entry, len))
-			return true;
-	return false;
-}
-
 /* A Squadfile string with its `vars` expanded and nothing else: an
  * environment variable stays `${NAME}`, so no secret is written out. */
 static json_t *written(const struct squadfile *sf, const char *text)
 {
-	struct strvec pure = STRVEC_INIT;
-	struct expand_scope scope = { .vars = &pure, .keep_unknown = true };
 	struct strbuf out = STRBUF_INIT;
 	json_t *s;
 
 	if (!text)
 		return json_null();
-	/* only vars that owe nothing to the environment are expanded */
-	for (size_t i = 0; i < sf->vars.nr; i++)
-		if (!name_in(&sf->env_vars, sf->vars.v[i]))
-			strvec_push(&pure, sf->vars.v[i]);
-	expand_vars(&out, text, &scope, NULL, NULL);
-	strvec_clear(&pure);
+	expand_for_display(&out, text, &sf->vars, &sf->env_vars);
 	strbuf_utf8_sanitize(&out);
 	s = json_stringn(out.buf, out.len);
 	strbuf_release(&out);

@@ -151,3 +151,24 @@ SH
 	[ "$status" -eq 0 ]
 	[[ $(cat calls) == "http://gpu-box:11434/v1 qwen3:14b "*"-m qwen3:14b "* ]]
 }
+
+# --- -n shows what will run -----------------------------------------------
+
+@test "-n shows commands with vars expanded; values from the environment stay masked" {
+	export SQUAD_T_TOKEN=s3cr3t-value
+	squadfile <<'Y'
+version: 1
+vars:
+  PY: python3
+  T: "${SQUAD_T_TOKEN}"
+tasks:
+  unit: { run: "${PY} -m pytest -q --key ${T} ${SQUAD_T_TOKEN}" }
+  lint: { run: ["${PY}", -m, ruff, "${T}"] }
+Y
+	run --separate-stderr "$SQUAD" -n unit lint
+	[ "$status" -eq 0 ]
+	[[ $output == *'python3 -m pytest -q --key ${T} ${SQUAD_T_TOKEN}'* ]]
+	[[ $output == *'python3 -m ruff '*'${T}'* ]]
+	[[ $output != *s3cr3t* ]]
+	[[ $stderr != *s3cr3t* ]]
+}
