@@ -99,7 +99,10 @@ static const char usage_text[] =
 "      --junit FILE      also write a JUnit XML report to FILE, for CI\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
-"      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
+"      --color WHEN      auto, always or never (NO_COLOR is honoured); tasks\n"
+"                        get NO_COLOR=1 TERM=dumb when squad's output is no\n"
+"                        terminal or never, FORCE_COLOR=1 CLICOLOR_FORCE=1\n"
+"                        with always\n"
 "  -h, --help            this help\n"
 "      --version         squad's version\n"
 "\n"
@@ -211,6 +214,26 @@ static bool want_color(int setting, FILE *out)
 	if (term && !strcmp(term, "dumb"))
 		return false;
 	return isatty(fileno(out));
+}
+
+/* The colour the tasks are told of, through the environment they
+ * inherit from squad: squad's output not a terminal (or --color never)
+ * means NO_COLOR=1 and a dumb TERM, so that logs and CI output carry no
+ * escape codes; --color always means FORCE_COLOR and CLICOLOR_FORCE. On a
+ * terminal in auto mode nothing changes. A task's own `env` is added
+ * after this and wins. */
+static void tell_tasks_colour(int setting, FILE *out)
+{
+	if (setting == 0 || (setting < 0 && !isatty(fileno(out)))) {
+		setenv("NO_COLOR", "1", 1);
+		setenv("TERM", "dumb", 1);
+		unsetenv("FORCE_COLOR");
+		unsetenv("CLICOLOR_FORCE");
+	} else if (setting > 0) {
+		setenv("FORCE_COLOR", "1", 1);
+		setenv("CLICOLOR_FORCE", "1", 1);
+		unsetenv("NO_COLOR");
+	}
 }
 
 /* Load, check and graph the Squadfile; print diagnostics. Returns 0 or
@@ -606,6 +629,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	rep.results = results;
 	/* the status line is redrawn in place: only on a terminal that can */
 	rep.live = isatty(fileno(human)) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+	tell_tasks_colour(o->color, human);
 	obs = report_observer(&rep);
 	if (jr) {
 		json_reporter_plan(jr);

@@ -172,3 +172,38 @@ Y
 	[[ $output != *s3cr3t* ]]
 	[[ $stderr != *s3cr3t* ]]
 }
+
+# --- colour for tasks -----------------------------------------------------
+
+colour_project() {
+	squadfile <<'Y'
+version: 1
+tasks:
+  show: 'echo "no=$NO_COLOR term=$TERM force=$FORCE_COLOR cli=$CLICOLOR_FORCE" > env.txt; printf "\033[31mred\033[0m\n"'
+  own: { run: 'echo "term=$TERM" > own.txt', env: { TERM: xterm-256color } }
+Y
+}
+
+@test "piped: tasks get NO_COLOR=1 and TERM=dumb, a task's env wins, the log keeps every byte" {
+	colour_project
+	unset NO_COLOR FORCE_COLOR CLICOLOR_FORCE
+	TERM=xterm FORCE_COLOR=1 run "$SQUAD" show own
+	[ "$status" -eq 0 ]
+	[ "$(cat env.txt)" = "no=1 term=dumb force= cli=" ]
+	[ "$(cat own.txt)" = "term=xterm-256color" ]
+	[ "$(cat .squad/logs/show.log)" = $'\033[31mred\033[0m' ]
+}
+
+@test "--color always: tasks get FORCE_COLOR=1 and CLICOLOR_FORCE=1" {
+	colour_project
+	TERM=xterm run "$SQUAD" --color always show
+	[ "$status" -eq 0 ]
+	[ "$(cat env.txt)" = "no= term=xterm force=1 cli=1" ]
+}
+
+@test "on a terminal in auto mode the tasks' environment is unchanged" {
+	colour_project
+	unset NO_COLOR FORCE_COLOR CLICOLOR_FORCE
+	TERM=xterm script -qfec "$SQUAD show" /dev/null > tty.out 2>&1
+	[ "$(cat env.txt)" = "no= term=xterm force= cli=" ]
+}
