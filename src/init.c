@@ -858,6 +858,27 @@ static void add_list(struct strbuf *sb, const struct strvec *items, bool always_
 
 /* `text` as comment lines, each "PREFIX" + line; control bytes read from
  * the folder's files cannot end a comment early. */
+/* Where the reference is: the page a build tree holds next to this
+ * squad (build/man/man5, put there by CMake), else the installed one. */
+static void add_reference(struct strbuf *out)
+{
+	struct strbuf page = STRBUF_INIT;
+	char *exe = realpath("/proc/self/exe", NULL);
+	char *slash = exe ? strrchr(exe, '/') : NULL;
+
+	if (slash) {
+		strbuf_add(&page, exe, (size_t)(slash - exe));
+		strbuf_addstr(&page, "/man/man5/squadfile.5");
+	}
+	if (page.len && access(page.buf, R_OK) == 0)
+		strbuf_addf(out, "# Edit it freely; the reference is 'man -l %s'\n"
+			    "# ('man 5 squadfile' once squad is installed).\n#\n", page.buf);
+	else
+		strbuf_addstr(out, "# Edit it freely; the reference is 'man 5 squadfile'.\n#\n");
+	strbuf_release(&page);
+	free(exe);
+}
+
 static void add_comment(struct strbuf *sb, const char *prefix, const char *text)
 {
 	size_t indent = strlen(prefix);
@@ -1003,7 +1024,7 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 		strbuf_addstr(out, "# as an example: it found no tool it knows here (package.json, pytest,\n"
 				   "# ruff, flake8, a Makefile, Cargo.toml, go.mod).\n");
 	}
-	strbuf_addstr(out, "# Edit it freely; the reference is 'man 5 squadfile'.\n#\n");
+	add_reference(out);
 	strbuf_addf(out, "#   squad              run the default target (%s)\n", s->target);
 	strbuf_addstr(out, "#   squad TASK...      run TASKs, after the tasks they need\n"
 			   "#   squad list         the tasks\n"
