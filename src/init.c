@@ -421,6 +421,27 @@ out:
 
 /* --- Python ------------------------------------------------------------ */
 
+/* Is PROGRAM an executable file in a folder of $PATH? A task for a tool
+ * that is not there would fail its first run with "command not found". */
+static bool on_path(const char *program)
+{
+	const char *path = getenv("PATH");
+	struct strbuf file = STRBUF_INIT;
+	bool found = false;
+
+	while (path && *path && !found) {
+		size_t len = strcspn(path, ":");
+
+		strbuf_reset(&file);
+		strbuf_add(&file, path, len);
+		strbuf_addf(&file, "/%s", program);
+		found = len && access(file.buf, X_OK) == 0;
+		path += len + (path[len] == ':');
+	}
+	strbuf_release(&file);
+	return found;
+}
+
 /* Does FOLDER hold a pytest file (test_*.py, *_test.py, conftest.py)? */
 static bool has_pytest_files(const struct starter *s, const char *folder)
 {
@@ -480,6 +501,15 @@ static void detect_python(struct starter *s)
 	strvec_push(&inputs, "**/*.py");
 	push_existing(s, &inputs, configs, false);
 
+	if (linter && !strcmp(linter, "ruff") && !on_path("ruff")) {
+		/* main prints "left out:" lines on stderr */
+		strbuf_addstr(s->summary, "left out: a ruff lint task: ruff is configured here but "
+			      "not on PATH; install it (pipx install ruff) and add "
+			      "'lint: { run: ruff check ., inputs: [\"**/*.py\"] }'\n");
+		linter = NULL;
+		if (!pytest)
+			goto out;
+	}
 	if (linter) {
 		t = add_task(s, "py", "lint", "Python",
 			     xstrdup(!strcmp(linter, "ruff") ? "ruff check ." : "python3 -m flake8"));
@@ -501,6 +531,7 @@ static void detect_python(struct starter *s)
 	for (size_t i = 0; i < found.nr; i++)
 		strbuf_addf(s->summary, "%s%s", i ? "; " : "", found.v[i]);
 	strbuf_addch(s->summary, '\n');
+out:
 	strvec_clear(&inputs);
 	strvec_clear(&found);
 }

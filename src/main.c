@@ -944,7 +944,10 @@ static int cmd_init(const struct options *o, const struct strvec *args)
 		for (const char *line = summary.buf; *line; ) {
 			const char *end = strchrnul(line, '\n');
 
-			printf("  %.*s\n", (int)(end - line), line);
+			if (!strncmp(line, "left out: ", 10))
+				fprintf(stderr, "squad: %.*s\n", (int)(end - line), line);
+			else
+				printf("  %.*s\n", (int)(end - line), line);
 			line = *end ? end + 1 : end;
 		}
 		printf("next: 'squad list' for its tasks, 'squad -n' for the plan, 'squad' to run it\n");
