@@ -50,8 +50,18 @@ static const char *lookup(const struct expand_scope *scope, const char *name, si
 	return NULL;
 }
 
-/* Length of a ${NAME} reference at p (p[0] == '$'), or 0 if it is not one. */
-static size_t var_ref_len(const char *p)
+/* A ${NAME} or ${NAME:-default} reference, as written. */
+struct var_ref {
+	const char *name;
+	size_t name_len;
+	const char *def;  /* the default, taken as written, or NULL */
+	size_t def_len;
+	size_t len;       /* of the whole reference */
+};
+
+/* Parse a reference at p (p[0] == '$'): its length, or 0 if it is none
+ * (then the text is left for the shell). A default runs to the first '}'. */
+static size_t var_ref_parse(const char *p, struct var_ref *r)
 {
 	size_t i = 2;
 
@@ -59,7 +69,62 @@ static size_t var_ref_len(const char *p)
 		return 0;
 	while (is_name_char(p[i]))
 		i++;
-	return p[i] == '}' ? i + 1 : 0;
+	r->name = p + 2;
+	r->name_len = i - 2;
+	r->def = NULL;
+	r->def_len = 0;
+	if (p[i] == ':' && p[i + 1] == '-') {
+		const char *end = strchr(p + i + 2, '}');
+
+		if (!end)
+			return 0;
+		r->def = p + i + 2;
+		r->def_len = (size_t)(end - r->def);
+		i = (size_t)(end - p);
+	}
+	if (p[i] != '}')
+		return 0;
+	r->len = i + 1;
+	return r->len;
+}
+
+/* Is NAME (len bytes) set to a non-empty value in the environment? */
+static bool environ_has(const char *name, size_t len)
+{
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, name, len) && (*e)[len] == '=' && (*e)[len + 1])
+			return true;
+	return false;
+}
+
+/* What a reference stands for: 1 with its value in *value (*value_len
+ * bytes), 0 when it is kept as written, -1 when it is undefined.
+ * ${NAME:-default} has the shell's meaning: unset or empty, the default.
+ * Without the environment in the scope (what squad shows), a default is
+ * used only when the environment could not supply NAME either: else the
+ * real value is the environment's, and that stays masked as written. */
+static int var_ref_resolve(const struct expand_scope *scope, const struct var_ref *r,
+			   const char **value, size_t *value_len)
+{
+	const char *v;
+
+	if (!scope)
+		return 0;
+	v = lookup(scope, r->name, r->name_len);
+	if (v && (*v || !r->def)) {
+		*value = v;
+		*value_len = strlen(v);
+		return 1;
+	}
+	if (r->def) {
+		if (!v && !scope->environ && scope->keep_unknown &&
+		    environ_has(r->name, r->name_len))
+			return 0;
+		*value = r->def;
+		*value_len = r->def_len;
+		return 1;
+	}
+	return scope->keep_unknown ? 0 : -1;
 }
 
 int expand_vars(struct strbuf *out, const char *text,
@@ -70,8 +135,10 @@ int expand_vars(struct strbuf *out, const char *text,
 
 	while (*p) {
 		const char *dollar = strchr(p, '$');
-		size_t ref;
+		struct var_ref ref;
 		const char *value;
+		size_t value_len;
+		int found;
 
 		if (!dollar) {
 			strbuf_addstr(out, p);
@@ -83,29 +150,46 @@ int expand_vars(struct strbuf *out, const char *text,
 			p = dollar + 3;
 			continue;
 		}
-		ref = var_ref_len(dollar);
-		if (!ref) {
+		if (!var_ref_parse(dollar, &ref)) {
 			strbuf_addch(out, '$');
 			p = dollar + 1;
 			continue;
 		}
-		value = lookup(scope, dollar + 2, ref - 3);
-		if (!value && scope->keep_unknown) {
-			strbuf_add(out, dollar, ref);
-			p = dollar + ref;
-			continue;
-		}
-		if (!value) {
+		found = var_ref_resolve(scope, &ref, &value, &value_len);
+		if (found < 0) {
 			if (bad_offset)
 				*bad_offset = (size_t)(dollar - text);
 			if (bad_name)
-				strbuf_add(bad_name, dollar + 2, ref - 3);
+				strbuf_add(bad_name, ref.name, ref.name_len);
 			return -1;
 		}
-		strbuf_addstr(out, value);
-		p = dollar + ref;
+		if (found)
+			strbuf_add(out, value, value_len);
+		else
+			strbuf_add(out, dollar, ref.len);
+		p = dollar + ref.len;
 	}
 	return 0;
+}
+
+void expand_for_display(struct strbuf *out, const char *text, const struct strvec *vars,
+			const struct strvec *env_vars)
+{
+	struct strvec pure = STRVEC_INIT;
+	struct expand_scope scope = { .vars = &pure, .keep_unknown = true };
+
+	for (size_t i = 0; vars && i < vars->nr; i++) {
+		size_t len = strcspn(vars->v[i], "=");
+		bool from_env = false;
+
+		for (size_t j = 0; env_vars && j < env_vars->nr && !from_env; j++)
+			from_env = strlen(env_vars->v[j]) == len &&
+				   !strncmp(env_vars->v[j], vars->v[i], len);
+		if (!from_env)
+			strvec_push(&pure, vars->v[i]);
+	}
+	expand_vars(out, text, &scope, NULL, NULL);
+	strvec_clear(&pure);
 }
 
 bool expand_is_placeholder(const char *name, size_t len)
@@ -148,28 +232,28 @@ static int walk_template(struct strbuf *out, const char *tmpl,
 			 const struct placeholders *ph, struct strbuf *err)
 {
 	for (const char *p = tmpl; *p;) {
-		size_t len;
+		size_t len, value_len;
 		const char *value;
+		struct var_ref ref;
+		int found;
 
 		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
 			strbuf_addstr(out, "${");
 			p += 3;
 			continue;
 		}
-		if (p[0] == '$' && (len = var_ref_len(p))) {
-			value = scope ? lookup(scope, p + 2, len - 3) : NULL;
-			if (!value && (!scope || scope->keep_unknown)) {
-				strbuf_add(out, p, len); /* left as written */
-				p += len;
-				continue;
-			}
-			if (!value) {
+		if (p[0] == '$' && var_ref_parse(p, &ref)) {
+			found = var_ref_resolve(scope, &ref, &value, &value_len);
+			if (found < 0) {
 				strbuf_addf(err, "undefined variable '%.*s' in '%s'",
-					    (int)(len - 3), p + 2, tmpl);
+					    (int)ref.name_len, ref.name, tmpl);
 				return -1;
 			}
-			strbuf_addstr(out, value);
-			p += len;
+			if (found)
+				strbuf_add(out, value, value_len);
+			else
+				strbuf_add(out, p, ref.len); /* left as written */
+			p += ref.len;
 			continue;
 		}
 		if (p[0] == '{' && p[1] == '{') {

@@ -2,8 +2,10 @@
  *
  * `${NAME}` is looked up in a scope: first squad's own variables for the
  * task at hand (SQUAD_TASK ...), then the Squadfile's `vars`, then the
- * environment. `$${` stands for a literal `${`. Anything else with a `$`
- * (`$HOME`, `${1:-x}`) is left alone for the shell.
+ * environment. `${NAME:-default}` has the shell's meaning: when NAME is
+ * unset or empty there, the default (taken as written, up to the first
+ * `}`). `$${` stands for a literal `${`. Anything else with a `$`
+ * (`$HOME`, `${1:-x}`, `${X-y}`) is left alone for the shell.
  *
  * `{name}` placeholders appear only in worker argv templates; each one
  * expands inside its own argv element and is never re-parsed by a shell.
@@ -22,7 +24,9 @@ struct expand_scope {
 	const struct strvec *own;  /* "NAME=value": squad's variables, or NULL */
 	const struct strvec *vars; /* "NAME=value": the Squadfile's, or NULL */
 	bool environ;              /* fall back to the process environment */
-	bool keep_unknown;         /* leave an undefined ${NAME} as written */
+	bool keep_unknown;         /* leave an undefined ${NAME} as written; with
+				    * environ false, also a ${NAME:-default}
+				    * whose NAME the environment sets */
 };
 
 /* Value of NAME=value entry in `list` (of which name is `len` bytes), or NULL. */
@@ -35,6 +39,14 @@ const char *expand_lookup(const struct strvec *list, const char *name, size_t le
 int expand_vars(struct strbuf *out, const char *text,
 		const struct expand_scope *scope,
 		size_t *bad_offset, struct strbuf *bad_name);
+
+/* The one rule for a string squad shows (-n, the hand-off manifest):
+ * `text` appended to `out` with the Squadfile's `vars` expanded, except
+ * those named in `env_vars` (vars whose values owe anything to the
+ * environment); every other reference, an environment value above all,
+ * stays as written (`${TOKEN}`). Never fails. */
+void expand_for_display(struct strbuf *out, const char *text, const struct strvec *vars,
+			const struct strvec *env_vars);
 
 /* Values for {placeholders}. A NULL value means "not available": an
  * element that uses it is an error. `changed`, when given, makes an

@@ -235,7 +235,9 @@ static void explain_text(struct strbuf *out, const struct plan *plan, const stru
 		strbuf_addstr(out, "  inputs:");
 		for (size_t i = 0; i < t->inputs.nr; i++)
 			strbuf_addf(out, " %s", t->inputs.v[i]);
-		strbuf_addf(out, " (%zu files now)\n", count_lines(plan->inputs[task].buf));
+		size_t n = count_lines(plan->inputs[task].buf);
+
+		strbuf_addf(out, " (%zu file%s now)\n", n, n == 1 ? "" : "s");
 	}
 	add_reason(out, plan, st, task);
 }

@@ -32,22 +32,16 @@ static void manifest_path(const char *squad_dir, struct strbuf *path)
 	strbuf_addf(path, "%s/handoff.json", squad_dir);
 }
 
-/* Is the name of the NAME=value entry one of `names`? */
 /* A Squadfile string with its `vars` expanded and nothing else: an
  * environment variable stays `${NAME}`, so no secret is written out. */
 static json_t *written(const struct squadfile *sf, const char *text)
 {
-	struct strvec pure = STRVEC_INIT;
-	struct expand_scope scope = { .vars = &pure, .keep_unknown = true };
 	struct strbuf out = STRBUF_INIT;
 	json_t *s;
 
 	if (!text)
 		return json_null();
-	/* only vars that owe nothing to the environment are expanded */
-	squadfile_written_vars(sf, &pure);
-	expand_vars(&out, text, &scope, NULL, NULL);
-	strvec_clear(&pure);
+	expand_for_display(&out, text, &sf->vars, &sf->env_vars);
 	strbuf_utf8_sanitize(&out);
 	s = json_stringn(out.buf, out.len);
 	strbuf_release(&out);
@@ -226,7 +220,9 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	json_object_set_new(o, "prompt", written(sf, t->prompt));
 	json_object_set_new(o, "run", t->run_argv.nr ? written_list(sf, &t->run_argv)
 						     : written(sf, t->run));
-	json_object_set_new(o, "worker", json_string(sf->workers[t->worker].name));
+	/* a skill task is never run by squad: its worker is the tactician */
+	json_object_set_new(o, "worker", json_string(escalation ? sf->workers[t->worker].name
+							      : "tactician"));
 	{
 		struct strbuf dir = STRBUF_INIT;
 
@@ -271,6 +267,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	strbuf_rtrim(&what);
 	if (escalation) {
 		json_t *failure = json_object();
+		struct strbuf tries = STRBUF_INIT;
 
 		json_object_set_new(failure, "exit_code", res->exit_code >= 0
 				    ? json_integer(res->exit_code) : json_null());
@@ -279,14 +276,22 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 		json_object_set_new(failure, "log", plain(res->log_path));
 		json_object_set_new(failure, "log_tail", log_tail(res->log_path));
 		json_object_set_new(o, "failure", failure);
-		strbuf_addf(&text, "Task '%s' of %s failed after %u attempt(s)%s%s and was "
+
+		/* a spent budget escalates a task before its first attempt */
+		if (res->attempts)
+			strbuf_addf(&tries, "failed after %u attempt%s", res->attempts,
+				    res->attempts == 1 ? "" : "s");
+		else
+			strbuf_addstr(&tries, "was not run");
+		strbuf_addf(&text, "Task '%s' of %s %s%s%s and was "
 			    "escalated to you. Take it over: find the cause from its log "
 			    "(failure.log_tail holds the last lines, the whole log is %s), fix "
 			    "it or do the work yourself.\nThe task: %s\nIt runs in %s.",
-			    t->name, ctx->squadfile_path, res->attempts,
+			    t->name, ctx->squadfile_path, tries.buf,
 			    res->reason ? ": " : "", res->reason ? res->reason : "",
 			    res->log_path ? res->log_path : "(no log)", what.buf,
 			    json_string_value(json_object_get(o, "dir")));
+		strbuf_release(&tries);
 	} else {
 		strbuf_addf(&text, "Task '%s' of %s is yours: it is tagged with skills, and "
 			    "squad never runs such tasks itself.\nWhat to do: %s\nWork in %s.",
@@ -563,8 +568,8 @@ static void show(const char *path, json_t *manifest, bool json, struct strbuf *o
 		return;
 	}
 	tasks = json_object_get(manifest, "tasks");
-	strbuf_addf(out, "%zu task(s) wait for the tactician (%s):\n",
-		    json_array_size(tasks), path);
+	strbuf_addf(out, "%zu %s for the tactician (%s):\n", json_array_size(tasks),
+		    json_array_size(tasks) == 1 ? "task waits" : "tasks wait", path);
 	json_array_foreach(tasks, i, e) {
 		json_t *skills = json_object_get(e, "skills"), *s, *blocks = json_object_get(e, "blocks");
 		size_t j;
@@ -574,7 +579,9 @@ static void show(const char *path, json_t *manifest, bool json, struct strbuf *o
 		strbuf_add_printable(out, name_of(e, "?"));
 		strbuf_addstr(out, " (");
 		strbuf_add_printable(out, string_or(json_object_get(e, "kind"), "?"));
-		strbuf_addstr(out, ")\n");
+		strbuf_addstr(out, ")\n  worker: ");
+		strbuf_add_printable(out, string_or(json_object_get(e, "worker"), "?"));
+		strbuf_addch(out, '\n');
 		json_array_foreach(skills, j, s) {
 			bool resolved = json_is_true(json_object_get(s, "resolved"));
 

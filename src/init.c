@@ -398,7 +398,8 @@ static void detect_npm(struct starter *s)
 	}
 
 	share_inputs(s, first, "npm-inputs");
-	strbuf_addf(s->summary, "package.json: %zu script(s) as tasks run with %s", taken.nr, runner);
+	strbuf_addf(s->summary, "package.json: %zu script%s as tasks run with %s", taken.nr,
+		    taken.nr == 1 ? "" : "s", runner);
 	if (taken.nr) {
 		strbuf_addstr(s->summary, " (");
 		add_names(s->summary, &taken);
@@ -419,6 +420,27 @@ out:
 }
 
 /* --- Python ------------------------------------------------------------ */
+
+/* Is PROGRAM an executable file in a folder of $PATH? A task for a tool
+ * that is not there would fail its first run with "command not found". */
+static bool on_path(const char *program)
+{
+	const char *path = getenv("PATH");
+	struct strbuf file = STRBUF_INIT;
+	bool found = false;
+
+	while (path && *path && !found) {
+		size_t len = strcspn(path, ":");
+
+		strbuf_reset(&file);
+		strbuf_add(&file, path, len);
+		strbuf_addf(&file, "/%s", program);
+		found = len && access(file.buf, X_OK) == 0;
+		path += len + (path[len] == ':');
+	}
+	strbuf_release(&file);
+	return found;
+}
 
 /* Does FOLDER hold a pytest file (test_*.py, *_test.py, conftest.py)? */
 static bool has_pytest_files(const struct starter *s, const char *folder)
@@ -479,6 +501,15 @@ static void detect_python(struct starter *s)
 	strvec_push(&inputs, "**/*.py");
 	push_existing(s, &inputs, configs, false);
 
+	if (linter && !strcmp(linter, "ruff") && !on_path("ruff")) {
+		/* main prints "left out:" lines on stderr */
+		strbuf_addstr(s->summary, "left out: a ruff lint task: ruff is configured here but "
+			      "not on PATH; install it (pipx install ruff) and add "
+			      "'lint: { run: ruff check ., inputs: [\"**/*.py\"] }'\n");
+		linter = NULL;
+		if (!pytest)
+			goto out;
+	}
 	if (linter) {
 		t = add_task(s, "py", "lint", "Python",
 			     xstrdup(!strcmp(linter, "ruff") ? "ruff check ." : "python3 -m flake8"));
@@ -500,6 +531,7 @@ static void detect_python(struct starter *s)
 	for (size_t i = 0; i < found.nr; i++)
 		strbuf_addf(s->summary, "%s%s", i ? "; " : "", found.v[i]);
 	strbuf_addch(s->summary, '\n');
+out:
 	strvec_clear(&inputs);
 	strvec_clear(&found);
 }
@@ -743,7 +775,8 @@ static void detect_make(struct starter *s)
 		if (!s->tasks[i].build)
 			strvec_push(&s->tasks[i].needs, build);
 
-	strbuf_addf(s->summary, "%s: %zu target(s) as tasks run with make", makefile, taken.nr);
+	strbuf_addf(s->summary, "%s: %zu target%s as tasks run with make", makefile, taken.nr,
+		    taken.nr == 1 ? "" : "s");
 	if (taken.nr) {
 		strbuf_addstr(s->summary, " (");
 		add_names(s->summary, &taken);
@@ -786,7 +819,8 @@ static void detect_skills(struct starter *s)
 	closedir(d);
 	qsort(s->skills.v, s->skills.nr, sizeof(*s->skills.v), compare_names);
 	if (s->skills.nr) {
-		strbuf_addf(s->summary, ".claude/skills: %zu skill(s) (", s->skills.nr);
+		strbuf_addf(s->summary, ".claude/skills: %zu skill%s (", s->skills.nr,
+			    s->skills.nr == 1 ? "" : "s");
 		add_names(s->summary, &s->skills);
 		strbuf_addstr(s->summary, "), in a commented example of a skill-tagged task\n");
 	}
@@ -855,6 +889,27 @@ static void add_list(struct strbuf *sb, const struct strvec *items, bool always_
 
 /* `text` as comment lines, each "PREFIX" + line; control bytes read from
  * the folder's files cannot end a comment early. */
+/* Where the reference is: the page a build tree holds next to this
+ * squad (build/man/man5, put there by CMake), else the installed one. */
+static void add_reference(struct strbuf *out)
+{
+	struct strbuf page = STRBUF_INIT;
+	char *exe = realpath("/proc/self/exe", NULL);
+	char *slash = exe ? strrchr(exe, '/') : NULL;
+
+	if (slash) {
+		strbuf_add(&page, exe, (size_t)(slash - exe));
+		strbuf_addstr(&page, "/man/man5/squadfile.5");
+	}
+	if (page.len && access(page.buf, R_OK) == 0)
+		strbuf_addf(out, "# Edit it freely; the reference is 'man -l %s'\n"
+			    "# ('man 5 squadfile' once squad is installed).\n#\n", page.buf);
+	else
+		strbuf_addstr(out, "# Edit it freely; the reference is 'man 5 squadfile'.\n#\n");
+	strbuf_release(&page);
+	free(exe);
+}
+
 static void add_comment(struct strbuf *sb, const char *prefix, const char *text)
 {
 	size_t indent = strlen(prefix);
@@ -1000,7 +1055,7 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 		strbuf_addstr(out, "# as an example: it found no tool it knows here (package.json, pytest,\n"
 				   "# ruff, flake8, a Makefile, Cargo.toml, go.mod).\n");
 	}
-	strbuf_addstr(out, "# Edit it freely; the reference is 'man 5 squadfile'.\n#\n");
+	add_reference(out);
 	strbuf_addf(out, "#   squad              run the default target (%s)\n", s->target);
 	strbuf_addstr(out, "#   squad TASK...      run TASKs, after the tasks they need\n"
 			   "#   squad list         the tasks\n"

@@ -34,7 +34,9 @@
 
 /* Write DIR/Squadfile; DIR NULL or "." is the current folder.
  * Returns 0 when written: `out_path` gets the path written, `summary`
- * what was found, one line each (every line ends in '\n').
+ * what was found, one line each (every line ends in '\n'); a line that
+ * begins "left out: " names a task not written (a tool not on PATH), why,
+ * and how to add it: the caller shows those as warnings.
  * Returns 1 when DIR already has a Squadfile, which is left as it is;
  * -1 on any other error. In both cases the reason is in `err` and
  * nothing was written. */

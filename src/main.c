@@ -77,7 +77,9 @@ static const char usage_text[] =
 "  -j, --jobs N          run at most N tasks at once (default: number of CPUs)\n"
 "  -k, --keep-going      after a failure, go on with every task not behind it\n"
 "  -n, --dry-run         print the order and what each task would do (its\n"
-"                        worker, or up to date); run and write nothing\n"
+"                        worker and command with vars expanded, environment\n"
+"                        values kept as ${NAME}; or up to date); run and\n"
+"                        write nothing\n"
 "  -q, --quiet           print only failures and the summary\n"
 "      --output MODE     task output: grouped (each task's in one piece, the\n"
 "                        default), prefixed (as it comes, 'task | line'),\n"
@@ -101,7 +103,10 @@ static const char usage_text[] =
 "                        or FIFO is written through, never replaced)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
-"      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
+"      --color WHEN      auto, always or never (NO_COLOR is honoured); tasks\n"
+"                        get NO_COLOR=1 TERM=dumb when squad's output is no\n"
+"                        terminal or never, FORCE_COLOR=1 CLICOLOR_FORCE=1\n"
+"                        with always\n"
 "  -h, --help            this help\n"
 "      --version         squad's version\n"
 "\n"
@@ -213,6 +218,26 @@ static bool want_color(int setting, FILE *out)
 	if (term && !strcmp(term, "dumb"))
 		return false;
 	return isatty(fileno(out));
+}
+
+/* The colour the tasks are told of, through the environment they
+ * inherit from squad: squad's output not a terminal (or --color never)
+ * means NO_COLOR=1 and a dumb TERM, so that logs and CI output carry no
+ * escape codes; --color always means FORCE_COLOR and CLICOLOR_FORCE. On a
+ * terminal in auto mode nothing changes. A task's own `env` is added
+ * after this and wins. */
+static void tell_tasks_colour(int setting, FILE *out)
+{
+	if (setting == 0 || (setting < 0 && !isatty(fileno(out)))) {
+		setenv("NO_COLOR", "1", 1);
+		setenv("TERM", "dumb", 1);
+		unsetenv("FORCE_COLOR");
+		unsetenv("CLICOLOR_FORCE");
+	} else if (setting > 0) {
+		setenv("FORCE_COLOR", "1", 1);
+		setenv("CLICOLOR_FORCE", "1", 1);
+		unsetenv("NO_COLOR");
+	}
 }
 
 /* Load, check and graph the Squadfile; print diagnostics. Returns 0 or
@@ -342,8 +367,9 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	else if (entries > 0)
-		fprintf(human, "squad: %d task(s) wait for the tactician: 'squad handoff' lists them "
-			"(%s/handoff.json)\n", entries, st->dir);
+		fprintf(human, "squad: %d %s for the tactician: 'squad handoff' lists them "
+			"(%s/handoff.json)\n", entries, entries == 1 ? "task waits" : "tasks wait",
+			st->dir);
 	gitinfo_release(&git);
 	strbuf_release(&err);
 	free(path);
@@ -405,14 +431,21 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		po->changed = changed;
 	for (size_t i = 0; i < sf->nr_tasks; i++)
 		any_inputs |= sf->tasks[i].inputs.nr > 0;
-	/* a dry run without a state has nothing to compare the files with */
-	if (!any_inputs || (o->dry_run && !st))
+	if (!any_inputs)
 		return 0;
 	/* inputs are relative to the Squadfile; files to the top of the tree */
 	inputs_workdir(sf->root, &top);
 	strbuf_addf(&root, "%s/", sf->root);
 	if (!strncmp(root.buf, top.buf, top.len))
 		strbuf_addstr(prefix, root.buf + top.len);
+	po->files_prefix = prefix->buf;
+	/* a dry run without a state has nothing to compare the files with
+	 * (--changed still selects: by the paths git gives, and the prefix) */
+	if (o->dry_run && !st) {
+		strbuf_release(&root);
+		strbuf_release(&top);
+		return 0;
+	}
 	plan_input_roots(sf, prefix->buf, &roots);
 	if (st) {
 		strbuf_reset(&root);
@@ -424,7 +457,6 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 		filecache_apply(&cache, &files->files);
 	filecache_release(&cache);
 	po->files = &files->files;
-	po->files_prefix = prefix->buf;
 	strbuf_release(&root);
 	strbuf_release(&top);
 	strvec_clear(&roots);
@@ -601,6 +633,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	rep.results = results;
 	/* the status line is redrawn in place: only on a terminal that can */
 	rep.live = isatty(fileno(human)) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+	tell_tasks_colour(o->color, human);
 	obs = report_observer(&rep);
 	if (jr) {
 		json_reporter_plan(jr);
@@ -941,7 +974,10 @@ static int cmd_init(const struct options *o, const struct strvec *args)
 		for (const char *line = summary.buf; *line; ) {
 			const char *end = strchrnul(line, '\n');
 
-			printf("  %.*s\n", (int)(end - line), line);
+			if (!strncmp(line, "left out: ", 10))
+				fprintf(stderr, "squad: %.*s\n", (int)(end - line), line);
+			else
+				printf("  %.*s\n", (int)(end - line), line);
 			line = *end ? end + 1 : end;
 		}
 		printf("next: 'squad list' for its tasks, 'squad -n' for the plan, 'squad' to run it\n");

@@ -111,25 +111,35 @@ void plan_input_roots(const struct squadfile *sf, const char *prefix, struct str
 	strvec_clear(&all);
 }
 
-/* The files of `files` that task t's inputs match, and the changed
- * paths they match; adds "in=PATH\0OID\0" to text for each file. */
+/* Task t's inputs as a glob set over paths from the top of the tree, or
+ * NULL with the reason in err. The caller frees it (globset_free()). */
+static struct globset *task_inputs(const struct plan *plan, const struct plan_options *opts,
+				   const struct task *t, struct strbuf *err)
+{
+	struct strbuf base = STRBUF_INIT;
+	struct globset *gs;
+
+	plan_task_base(plan->sf, t, opts->files_prefix, &base);
+	gs = globset_new(&t->inputs, base.buf, err);
+	strbuf_release(&base);
+	if (!gs)
+		strbuf_addf(err, " (in the inputs of task '%s')", t->name);
+	return gs;
+}
+
+/* The files of `files` that task t's inputs match; adds
+ * "in=PATH\0OID\0" to text for each file. */
 static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_t n,
 		       struct strbuf *text, struct strbuf *err)
 {
 	const struct task *t = &plan->sf->tasks[n];
 	struct file_list *files = opts->files;
-	struct strbuf base = STRBUF_INIT;
-	struct globset *gs;
+	struct globset *gs = task_inputs(plan, opts, t, err);
 	const char *prefix;
 	size_t lo = 0, hi = files->nr, len;
 
-	plan_task_base(plan->sf, t, opts->files_prefix, &base);
-	gs = globset_new(&t->inputs, base.buf, err);
-	strbuf_release(&base);
-	if (!gs) {
-		strbuf_addf(err, " (in the inputs of task '%s')", t->name);
+	if (!gs)
 		return -1;
-	}
 	/* files are sorted: only the range under the literal prefix can match */
 	prefix = globset_prefix(gs);
 	len = strlen(prefix);
@@ -158,11 +168,31 @@ static int hash_inputs(struct plan *plan, const struct plan_options *opts, size_
 		strbuf_addstr(&plan->inputs[n], oid);
 		strbuf_addch(&plan->inputs[n], '\n');
 	}
-	if (opts->changed)
-		for (size_t i = 0; i < opts->changed->nr; i++)
-			if (globset_match(gs, opts->changed->v[i]))
-				strvec_push(&plan->changed_inputs[n], opts->changed->v[i]);
 	globset_free(gs);
+	return 0;
+}
+
+/* The changed paths each planned task's inputs match. Apart from the
+ * hashing: a dry run hashes only the tasks a state has records of, and
+ * without a state lists no files, but selects by the changes all the same. */
+static int match_changed(struct plan *plan, const struct plan_options *opts,
+			 struct strbuf *err)
+{
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		int n = plan->order[i];
+		const struct task *t = &plan->sf->tasks[n];
+		struct globset *gs;
+
+		if (!t->inputs.nr)
+			continue;
+		gs = task_inputs(plan, opts, t, err);
+		if (!gs)
+			return -1;
+		for (size_t j = 0; j < opts->changed->nr; j++)
+			if (globset_match(gs, opts->changed->v[j]))
+				strvec_push(&plan->changed_inputs[n], opts->changed->v[j]);
+		globset_free(gs);
+	}
 	return 0;
 }
 
@@ -407,8 +437,11 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	 * and to the records a run writes; a bare plan (-n, graph) skips them */
 	if ((st || opts) && compute_fingerprints(plan, st, opts, err) < 0)
 		return -1;
-	if (opts && opts->changed)
+	if (opts && opts->changed) {
+		if (match_changed(plan, opts, err) < 0)
+			return -1;
 		select_changed(plan);
+	}
 
 	/* Weights for the critical path: last durations where known; an
 	 * unknown task weighs the mean of the known ones (1 when none is),

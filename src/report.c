@@ -1,5 +1,6 @@
 /* report.c - terminal output; see report.h. */
 #include "report.h"
+#include "expand.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -463,7 +464,12 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 		strbuf_addf(&line, " (needs %s)", task_name(rep, res->cause));
 		break;
 	case TASK_ESCALATED:
-		strbuf_addf(&line, " (failed after %u attempt(s)", res->attempts);
+		/* a spent budget escalates a task before its first attempt */
+		if (res->attempts)
+			strbuf_addf(&line, " (failed after %u attempt%s", res->attempts,
+				    res->attempts == 1 ? "" : "s");
+		else
+			strbuf_addstr(&line, " (not run");
 		if (res->reason) {
 			strbuf_addstr(&line, ": ");
 			strbuf_add_printable(&line, res->reason);
@@ -723,8 +729,15 @@ void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 {
 	const struct squadfile *sf = plan->sf;
 	char **names = escape_names(sf);
+	struct strbuf shown = STRBUF_INIT;
 	size_t width = 4;
 
+	if (!plan->nr_order) {
+		/* as the real run's summary says it (--changed, nothing changed) */
+		fputs("squad: nothing to do\n", out);
+		free_names(names, sf);
+		return;
+	}
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		size_t len = strlen(shown_name(names, sf, plan->order[i]));
 
@@ -763,21 +776,29 @@ void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 		}
 		print_padded(out, worker_name(sf, t), 6);
 		fputs("  ", out);
+		/* what will run, vars expanded; environment values masked */
 		if (t->run) {
-			print_one_line(out, t->run, 200);
+			expand_for_display(&shown, t->run, &sf->vars, &sf->env_vars);
+			print_one_line(out, shown.buf, 200);
 		} else if (t->run_argv.nr) {
 			for (size_t j = 0; j < t->run_argv.nr; j++) {
 				if (j)
 					fputc(' ', out);
-				print_quoted(out, t->run_argv.v[j]);
+				strbuf_reset(&shown);
+				expand_for_display(&shown, t->run_argv.v[j], &sf->vars,
+						   &sf->env_vars);
+				print_quoted(out, shown.buf);
 			}
 		} else {
 			fputs("prompt: ", out);
-			print_one_line(out, t->prompt, 60);
+			expand_for_display(&shown, t->prompt, &sf->vars, &sf->env_vars);
+			print_one_line(out, shown.buf, 60);
 		}
+		strbuf_reset(&shown);
 		fputc('\n', out);
 	}
 	dry_run_limits(out, plan, jobs);
+	strbuf_release(&shown);
 	free_names(names, sf);
 }
 

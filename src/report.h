@@ -78,7 +78,8 @@ void report_summary(struct report *rep, const struct task_result *results,
 
 /* -n: the order tasks would start in, each with its worker or route,
  * then a line with the effective limits under -j `jobs` of the workers
- * that would run a task (run_worker_limit()). */
+ * that would run a task (run_worker_limit()); with no task selected (--changed,
+ * nothing changed) the one line "squad: nothing to do". */
 void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs);
 
 /* squad list: task, description, needs, skills in aligned columns. */

@@ -630,6 +630,10 @@ static bool uses_env_var(const struct squadfile *sf, const char *text)
 
 		strbuf_addf(&ref, "${%s}", sf->env_vars.v[i]);
 		hit = strstr(text, ref.buf) != NULL;
+		/* ${NAME:-default} takes NAME's value as much as ${NAME} */
+		strbuf_setlen(&ref, ref.len - 1);
+		strbuf_addstr(&ref, ":-");
+		hit |= strstr(text, ref.buf) != NULL;
 		strbuf_release(&ref);
 		if (hit)
 			return true;

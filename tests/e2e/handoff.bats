@@ -332,7 +332,7 @@ Y
 	SECRET_TOKEN=x run "$SQUAD"
 	run --separate-stderr "$SQUAD" handoff
 	[ "$status" -eq 0 ]
-	[[ $output == *"2 task(s) wait for the tactician"* ]]
+	[[ $output == *"2 tasks wait for the tactician"* ]]
 	[[ $output == *"audit (skill)"*"skill: compliance -> "*"blocks: report test"* ]]
 	[[ $output == *"migrate (skill)"*"database-migration (unresolved)"* ]]
 	run --separate-stderr "$SQUAD" handoff --json

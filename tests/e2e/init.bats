@@ -120,3 +120,20 @@ J
 	cmp Squadfile before
 	[ "$(ls -A | sort | tr '\n' ' ')" = "Squadfile before go.mod " ]
 }
+
+@test "init leaves out a ruff task when ruff is not on PATH, says so on stderr, and what it wrote passes" {
+	mkdir bin
+	for tool in sh make cat echo; do ln -s "$(command -v $tool)" bin/$tool; done
+	printf '[project]\nname = "x"\n\n[tool.ruff]\nline-length = 100\n' > pyproject.toml
+	printf 'all:\n\techo built > out.txt\n' > Makefile
+	run --separate-stderr env PATH="$PWD/bin" "$SQUAD" init
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"squad: left out: a ruff lint task: ruff is configured here but not on PATH; install it"* ]]
+	[[ $output != *"left out"* ]]
+	# named in a comment (how to add it), never as a task
+	grep -q '^#.*ruff check' Squadfile
+	[ "$(grep -v '^ *#' Squadfile | grep -c 'ruff')" = 0 ]
+	run env PATH="$PWD/bin" "$SQUAD"
+	[ "$status" -eq 0 ]
+	[ "$(cat out.txt)" = built ]
+}

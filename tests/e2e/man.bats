@@ -65,3 +65,18 @@ page_text() {
 	command -v man >/dev/null || skip "no man to look the page up with"
 	MANPATH=$PWD/share/man man -w squadfile | grep -q 'man5/squadfile.5'
 }
+
+@test "the reference the starter Squadfile names exists in the build tree and man reads it" {
+	mkdir proj
+	cd proj
+	run "$SQUAD" init
+	[ "$status" -eq 0 ]
+	page=$(sed -n "s/^# Edit it freely; the reference is 'man -l \(.*\)'$/\1/p" Squadfile)
+	[ "$page" = "$(dirname "$SQUAD")/man/man5/squadfile.5" ]
+	cmp "$page" "$SQUAD_SRC/docs/squadfile.5"
+	run man -l "$page"
+	[ "$status" -eq 0 ]
+	[[ $output == *"squadfile"* ]]
+	MANPATH=$(dirname "$SQUAD")/man run man -w 5 squadfile
+	[ "$output" = "$(dirname "$SQUAD")/man/man5/squadfile.5" ]
+}

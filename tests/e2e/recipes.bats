@@ -41,7 +41,7 @@ RECIPES=(python node fullstack precommit ollama)
 	[[ $output == *"precommit "*"(default)"* ]]
 	grep -q 'inputs:' precommit/Squadfile
 	# ollama: a qwen worker pointed at the local server
-	grep -qF 'OPENAI_BASE_URL: http://localhost:11434/v1' ollama/Squadfile
+	grep -qF 'OPENAI_BASE_URL: "${OLLAMA_URL:-http://localhost:11434/v1}"' ollama/Squadfile
 	grep -qF 'OPENAI_API_KEY:' ollama/Squadfile
 	grep -qF 'OPENAI_MODEL:' ollama/Squadfile
 	grep -qF -- '--auth-type, openai' ollama/Squadfile

@@ -132,8 +132,9 @@ static void shell_forms_are_left_alone(void **state)
 {
 	struct fixture *f = *state;
 	const char *const shell[] = {
-		"$HOME", "${1:-x}", "${#array[@]}", "${WHO:-default}", "${}", "${9}",
-		"$", "a$", "${WHO", "${ WHO}", "$(date)", "${WHO-x}", NULL,
+		"$HOME", "${1:-x}", "${#array[@]}", "${WHO:=default}", "${}", "${9}",
+		"$", "a$", "${WHO", "${ WHO}", "$(date)", "${WHO-x}", "${WHO:-x",
+		"${WHO:x}", NULL,
 	};
 
 	for (int i = 0; shell[i]; i++)
@@ -195,6 +196,43 @@ static void template_keeps_unknown_when_asked(void **state)
 	strbuf_release(&err);
 }
 
+/* ${NAME:-default}: the shell's meaning, unset or empty gives the default */
+static void default_when_unset_or_empty(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_string_equal(vars_ok(&f->scope, "${SQUAD_TEST_UNSET:-dflt}"), "dflt");
+	assert_string_equal(vars_ok(&f->scope, "${EMPTY:-dflt}"), "dflt");
+	assert_string_equal(vars_ok(&f->scope, "${WHO:-dflt}"), "own");
+	assert_string_equal(vars_ok(&f->scope, "${WHERE:-dflt}"), "vars");
+	assert_string_equal(vars_ok(&f->scope, "${SQUAD_TEST_ONLY_ENV:-dflt}"), "from environ");
+	assert_string_equal(vars_ok(&f->scope, "a${SQUAD_TEST_UNSET:-}b"), "ab");
+	/* taken as written, to the first '}' */
+	assert_string_equal(vars_ok(&f->scope, "${SQUAD_TEST_UNSET:-http://h:1/a b}/x"),
+			    "http://h:1/a b/x");
+	assert_string_equal(vars_ok(&f->scope, "${SQUAD_TEST_UNSET:-$${WHO}"), "$${WHO");
+	setenv("SQUAD_TEST_UNSET", "", 1);
+	assert_string_equal(vars_ok(&f->scope, "${SQUAD_TEST_UNSET:-dflt}"), "dflt");
+	unsetenv("SQUAD_TEST_UNSET");
+}
+
+/* Without the environment and keeping unknowns (what squad shows), a
+ * default stands only when the environment could not supply the name:
+ * an environment value stays masked as written. */
+static void default_without_environ_masks_what_the_environment_sets(void **state)
+{
+	struct fixture *f = *state;
+	struct expand_scope shown = { .vars = &f->vars, .keep_unknown = true };
+
+	assert_string_equal(vars_ok(&shown, "${SQUAD_TEST_ONLY_ENV:-dflt}"),
+			    "${SQUAD_TEST_ONLY_ENV:-dflt}");
+	assert_string_equal(vars_ok(&shown, "${SQUAD_TEST_UNSET:-dflt}"), "dflt");
+	assert_string_equal(vars_ok(&shown, "${WHERE:-dflt}"), "vars");
+	/* an error scope: a default is never undefined */
+	shown.keep_unknown = false;
+	assert_string_equal(vars_ok(&shown, "${SQUAD_TEST_ONLY_ENV:-dflt}"), "dflt");
+}
+
 static void names_of_placeholders(void **state)
 {
 	(void)state;
@@ -223,6 +261,23 @@ static void template_string_fills_placeholders(void **state)
 		"{task} in {dir} with {model}: {prompt} ({run}) by ${WHO}",
 		&f->scope, &values, &err), 0);
 	assert_string_equal(out.buf, "build in /src with qwen3: fix the bug (make) by own");
+	assert_int_equal(err.len, 0);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void template_takes_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+
+	assert_int_equal(expand_template_string(&out, "${SQUAD_TEST_UNSET:-qwen3}:{task}",
+						&f->scope, &values, &err), 0);
+	assert_string_equal(out.buf, "qwen3:build");
+	strbuf_reset(&out);
+	assert_int_equal(expand_template_string(&out, "${SQUAD_TEST_UNSET:-x}", NULL,
+						&values, &err), 0);
+	assert_string_equal(out.buf, "${SQUAD_TEST_UNSET:-x}");
 	assert_int_equal(err.len, 0);
 	strbuf_release(&out);
 	strbuf_release(&err);
@@ -412,6 +467,9 @@ int main(void)
 		T(undefined_variable_gives_offset_and_name),
 		T(keep_unknown_leaves_the_reference),
 		T(template_keeps_unknown_when_asked),
+		T(default_when_unset_or_empty),
+		T(default_without_environ_masks_what_the_environment_sets),
+		T(template_takes_defaults),
 		T(names_of_placeholders),
 		T(template_string_fills_placeholders),
 		T(double_brace_is_a_literal_brace),

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,27 @@
 
 static char root[256];
 
+static char *saved_path;
+
+/* init writes a ruff task only when ruff is on PATH: a stand-in is */
 static int setup(void **state)
 {
+	struct strbuf path = STRBUF_INIT;
+	char bin[300];
+
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/squad-test-init.XXXXXX");
 	assert_non_null(mkdtemp(root));
+	snprintf(bin, sizeof(bin), "%s-bin", root);
+	assert_int_equal(mkdir(bin, 0777), 0);
+	strbuf_addf(&path, "%s/ruff", bin);
+	assert_int_equal(close(open(path.buf, O_WRONLY | O_CREAT, 0755)), 0);
+	if (!saved_path)
+		saved_path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s:%s", bin, saved_path);
+	setenv("PATH", path.buf, 1);
+	strbuf_release(&path);
 	return 0;
 }
 
@@ -33,6 +50,10 @@ static int teardown(void **state)
 	char cmd[300];
 
 	(void)state;
+	setenv("PATH", saved_path, 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s-bin'", root);
+	if (system(cmd) != 0)
+		return -1;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	return system(cmd);
 }
@@ -393,7 +414,7 @@ static void skills_in_a_commented_example(void **state)
 	/* an example only: nothing waits for the tactician */
 	for (size_t i = 0; i < sf.nr_tasks; i++)
 		assert_int_equal(sf.tasks[i].skills.nr, 0);
-	assert_non_null(strstr(summary.buf, ".claude/skills: 2 skill(s) (api-design, security-review)"));
+	assert_non_null(strstr(summary.buf, ".claude/skills: 2 skills (api-design, security-review)"));
 	squadfile_release(&sf);
 	strbuf_release(&summary);
 }
