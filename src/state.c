@@ -68,12 +68,22 @@ void state_init(struct state *st)
 
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
+	struct strbuf dir = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&dir, "%s/.squad", root);
+	ret = state_open_dir(st, dir.buf, err);
+	strbuf_release(&dir);
+	return ret;
+}
+
+int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
+{
 	struct strbuf path = STRBUF_INIT;
 	struct stat sb;
 
 	state_init(st);
-	strbuf_addf(&path, "%s/.squad", root);
-	st->dir = strbuf_detach(&path, NULL);
+	st->dir = xstrdup(dir);
 
 	if (lstat(st->dir, &sb) < 0) {
 		if (errno != ENOENT || mkdir(st->dir, 0777) < 0) {
