@@ -302,7 +302,7 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
-	struct handoff_context ctx;
+	struct handoff_context ctx = { 0 };
 	char *path = realpath(o->file, NULL);
 	int entries;
 
