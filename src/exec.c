@@ -271,14 +271,21 @@ static void remove_tree(int parent, const char *name, int depth)
 	unlinkat(parent, name, AT_REMOVEDIR);
 }
 
+/* Folder names are SECONDS-PID[-N]: oldest first, by number. */
 static int by_age(const void *a, const void *b)
 {
 	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	long long sx = atoll(x), sy = atoll(y);
 
-	if (sx != sy)
-		return sx < sy ? -1 : 1;
-	return strcmp(x, y);
+	for (int part = 0; part < 3; part++) {
+		char *xe, *ye;
+		long long nx = strtoll(x, &xe, 10), ny = strtoll(y, &ye, 10);
+
+		if (nx != ny)
+			return nx < ny ? -1 : 1;
+		x = *xe == '-' ? xe + 1 : xe;
+		y = *ye == '-' ? ye + 1 : ye;
+	}
+	return 0;
 }
 
 /* Keep the newest EXEC_KEEP folders of .squad/exec; remove older ones
@@ -332,6 +339,31 @@ static bool has_exit_code(const struct task_result *res)
 	return res->attempts && !res->term_signal && res->exit_code >= 0;
 }
 
+/* Why a task did not end ok, in words: the run's reason, else one made
+ * from its status; NULL for a task that ended well. Into `sb`. */
+static const char *reason_of(const struct squadfile *sf, const struct task_result *res,
+			     struct strbuf *sb)
+{
+	const char *cause = res->cause >= 0 ? sf->tasks[res->cause].name : "a task it needs";
+
+	strbuf_reset(sb);
+	if (res->reason)
+		strbuf_addstr(sb, res->reason);
+	else if (task_status_failed(res->status) && has_exit_code(res))
+		strbuf_addf(sb, "exited with %d", res->exit_code);
+	else if (task_status_failed(res->status) && res->term_signal)
+		strbuf_addf(sb, "killed by signal %d", res->term_signal);
+	else if (res->status == TASK_SKIPPED)
+		strbuf_addf(sb, "not run: %s did not succeed", cause);
+	else if (res->status == TASK_BLOCKED)
+		strbuf_addf(sb, "not run: it waits behind %s, handed off", cause);
+	else if (res->status == TASK_NOT_STARTED)
+		strbuf_addstr(sb, "not started: squad stopped before it");
+	else if (res->status == TASK_INTERRUPTED)
+		strbuf_addstr(sb, "interrupted");
+	return sb->len ? sb->buf : NULL;
+}
+
 /* The --json document: one object for the whole run. */
 static void print_json(const struct plan *plan, const struct task_result *results,
 		       const char *dir, const char *manifest, int entries, double wall,
@@ -339,6 +371,7 @@ static void print_json(const struct plan *plan, const struct task_result *result
 {
 	const struct squadfile *sf = plan->sf;
 	json_t *doc = json_object(), *tasks = json_array();
+	struct strbuf reason = STRBUF_INIT;
 	char *text;
 
 	json_object_set_new(doc, "version", json_integer(1));
@@ -367,7 +400,8 @@ static void print_json(const struct plan *plan, const struct task_result *result
 		json_object_set_new(task, "duration_ms", json_integer(res->duration_ms));
 		json_object_set_new(task, "summary", report_json_text(res->summary));
 		json_object_set_new(task, "answer", report_json_text(res->answer));
-		json_object_set_new(task, "reason", report_json_text(res->reason));
+		json_object_set_new(task, "reason",
+				    report_json_text(reason_of(sf, res, &reason)));
 		json_object_set_new(task, "log", report_json_text(res->log_path));
 		json_array_append_new(tasks, task);
 	}
@@ -379,6 +413,7 @@ static void print_json(const struct plan *plan, const struct task_result *result
 	fflush(stdout);
 	free(text);
 	json_decref(doc);
+	strbuf_release(&reason);
 }
 
 /* Text from a task or an agent, indented under a key, line by line, no
@@ -411,7 +446,7 @@ static void print_result_block(FILE *out, const struct plan *plan,
 			       const char *manifest, int entries)
 {
 	const struct squadfile *sf = plan->sf;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, reason = STRBUF_INIT;
 	size_t counts[TASK_UP_TO_DATE + 1] = { 0 };
 	bool first = true;
 
@@ -439,7 +474,7 @@ static void print_result_block(FILE *out, const struct plan *plan,
 			strbuf_addf(&sb, "  signal: %d\n", res->term_signal);
 		if (res->attempts > 1)
 			strbuf_addf(&sb, "  attempts: %u\n", res->attempts);
-		add_block(&sb, "reason", res->reason);
+		add_block(&sb, "reason", reason_of(sf, res, &reason));
 		add_block(&sb, "summary", res->summary);
 		add_block(&sb, "answer", res->answer);
 		if (res->log_path)
@@ -447,15 +482,11 @@ static void print_result_block(FILE *out, const struct plan *plan,
 		if (task_status_for_tactician(res->status) && entries > 0)
 			strbuf_addf(&sb, "  handoff: %s (yours to do; an ad-hoc task takes no "
 				    "'squad done')\n", manifest);
-		if ((res->status == TASK_SKIPPED || res->status == TASK_BLOCKED) && res->cause >= 0) {
-			strbuf_addstr(&sb, "  behind: ");
-			strbuf_add_printable(&sb, sf->tasks[res->cause].name);
-			strbuf_addch(&sb, '\n');
-		}
 	}
 	fputs(sb.buf, out);
 	fflush(out);
 	strbuf_release(&sb);
+	strbuf_release(&reason);
 }
 
 /* The run itself, once the model and the plan are made. */
