@@ -26,12 +26,11 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+/* squad's exit codes that exec decides itself; a run's are
+ * result_exit_code()'s */
 enum {
-	EXEC_OK = 0,
-	EXEC_FAILED = 1,
-	EXEC_USAGE = 2,
-	EXEC_HANDOFF = 3,
-	EXEC_INTERRUPTED = 130,
+	EXEC_FAILED = 1, /* its folder could not be made */
+	EXEC_USAGE = 2,  /* the command line or the task list */
 };
 
 /* What standard input may hold: as much as a Squadfile. */
@@ -504,7 +503,6 @@ static int run(const struct exec_options *eo, const struct squadfile *sf,
 	struct handoff_context ctx;
 	char *squadfile = realpath(sf->path, NULL);
 	bool interrupted = false, squad_failed = false;
-	size_t failed = 0, waiting = 0;
 	int entries, ret;
 	double wall;
 
@@ -550,16 +548,7 @@ static int run(const struct exec_options *eo, const struct squadfile *sf,
 	}
 	strbuf_addf(&manifest, "%s/handoff.json", st.dir);
 
-	for (size_t i = 0; i < plan->nr_order; i++) {
-		enum task_status s = results[plan->order[i]].status;
-
-		failed += task_status_failed(s);
-		waiting += task_status_for_tactician(s) || s == TASK_BLOCKED;
-	}
-	ret = interrupted ? EXEC_INTERRUPTED : failed ? EXEC_FAILED
-	      : waiting ? EXEC_HANDOFF : EXEC_OK;
-	if (squad_failed && (ret == EXEC_OK || ret == EXEC_HANDOFF))
-		ret = EXEC_FAILED;
+	ret = result_exit_code(results, plan->order, plan->nr_order, interrupted, squad_failed);
 	if (eo->json)
 		print_json(plan, results, st.dir, manifest.buf, entries, wall, interrupted, ret);
 	else

@@ -437,7 +437,6 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	bool interrupted = false, have_state = false;
 	bool squad_failed = false; /* a log, the state or the manifest not written */
 	int ret = EXIT_OK;
-	size_t failed = 0, handoff = 0;
 	struct plan_options po;
 	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
@@ -552,18 +551,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		strbuf_release(&manifest);
 	}
 
-	for (size_t i = 0; i < plan.nr_order; i++) {
-		enum task_status s = results[plan.order[i]].status;
-
-		failed += task_status_failed(s);
-		handoff += task_status_for_tactician(s) || s == TASK_BLOCKED;
-	}
-	ret = interrupted ? EXIT_INTERRUPTED : failed ? EXIT_FAILED
-	      : handoff ? EXIT_HANDOFF : EXIT_OK;
-	/* every task may have done its work, but what squad keeps of it is
-	 * not whole: a hand-off without its manifest, a log cut short */
-	if (squad_failed && (ret == EXIT_OK || ret == EXIT_HANDOFF))
-		ret = EXIT_FAILED;
+	ret = result_exit_code(results, plan.order, plan.nr_order, interrupted, squad_failed);
 	/* written even after an interrupt: CI shows what did run */
 	if (o->junit && junit_write(o->junit, &plan, results, wall, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
