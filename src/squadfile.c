@@ -1708,8 +1708,9 @@ int squadfile_load_adhoc(struct squadfile *sf, const char *path, bool have_file,
 	else
 		diag_error(task_diags, mark_of(list), "the tasks must be a list or a map of "
 			   "tasks, not %s", kind_of(list));
-	if (list->type == YAML_SEQUENCE_NODE && !sf->nr_tasks && !task_diags->errors)
-		diag_error(task_diags, mark_of(list), "the list of tasks is empty");
+	if (!sf->nr_tasks && !task_diags->errors)
+		diag_error(task_diags, mark_of(list), "the %s of tasks is empty",
+			   list->type == YAML_SEQUENCE_NODE ? "list" : "map");
 	resolve(&l, NULL);
 done:
 	loader_release(&l);
