@@ -241,3 +241,39 @@ wait_both() {
 	[ ! -e .squad/exec/100-3 ]
 	[ -e .squad/exec/100-4 ]
 }
+
+@test "exec: with tasks on stdin, --worker sends every skill-free task to that worker" {
+	squadfile <<-'EOF2'
+	version: 1
+	workers:
+	  echoer:
+	    command: [sh, -c, 'echo "echoer got: $1"', sh, "{prompt}"]
+	tasks: {}
+	EOF2
+	run "$SQUAD" exec --worker echoer <<< '[{"name": "p", "prompt": "the question"}]'
+	[ "$status" -eq 0 ]
+	[[ $output == *"- task: p"*"  summary: echoer got: the question"* ]]
+	run "$SQUAD" exec --worker nosuch <<< '[{"run": "true"}]'
+	[ "$status" -eq 2 ]
+	[[ $output == *"unknown worker 'nosuch' for --worker"* ]]
+}
+
+@test "exec -n prints the plan and runs nothing" {
+	run "$SQUAD" exec -n --name first --run 'touch canary'
+	[ "$status" -eq 0 ]
+	[[ $output == *"1  first  shell   touch canary"* ]]
+	[ ! -e canary ]
+	[ ! -d .squad/exec ]
+	run "$SQUAD" exec -n --json --run true
+	[ "$status" -eq 2 ]
+}
+
+@test "exec: a symlink planted as .squad/exec is refused, never followed" {
+	mkdir -p .squad elsewhere
+	ln -s "$PWD/elsewhere" .squad/exec
+	run "$SQUAD" exec --run 'touch canary'
+	[ "$status" -eq 1 ]
+	[[ $output == *".squad/exec' is not a folder; squad will not follow it"* ]]
+	[ -z "$(ls elsewhere)" ]
+	[ ! -e canary ]
+}
