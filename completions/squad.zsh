@@ -51,6 +51,7 @@ _squad() {
     '(-B --force)'{-B,--force}'[run every task, even those up to date]' \
     '--replay[print the last output of tasks that are up to date]' \
     '--no-wait[when another squad runs here, exit 1 instead of waiting]' \
+    '--stash[run on exactly what is staged: set unstaged changes and untracked files aside]' \
     '--json=-[events as JSON lines on stdout]::with:(output)' \
     '--junit=[also write a JUnit XML report to FILE]:JUnit report:_files' \
     '--output=[how the output of tasks is shown]:output:(grouped prefixed failed quiet)' \

@@ -218,6 +218,15 @@ static int open_repo(git_repository **repo, const char *path, struct strbuf *err
 	return 0;
 }
 
+/* The index the commit takes: git names it for a hook in
+ * $GIT_INDEX_FILE (git commit -a stages into a temporary one). */
+static int commit_index(git_index **index, git_repository *repo)
+{
+	const char *file = getenv("GIT_INDEX_FILE");
+
+	return file && *file ? git_index_open(index, file) : git_repository_index(index, repo);
+}
+
 struct collected {
 	struct strvec *paths;
 	struct strmap seen; /* keys borrowed from the diff, alive while it is */
@@ -289,7 +298,7 @@ int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err)
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	if (tree_of(&head, repo, "HEAD", err) < 0)
 		goto out;
-	if (git_repository_index(&index, repo) < 0 ||
+	if (commit_index(&index, repo) < 0 ||
 	    git_diff_tree_to_index(&diff, repo, head, index, &opts) < 0) {
 		fail(err, "cannot compare HEAD with the index");
 		goto out;
@@ -519,6 +528,140 @@ void gitinfo_tree_close(struct gitinfo_tree *t)
 	free(t);
 }
 
+/* The bytes git would check out for the blob `id` at `path`: through
+ * the checkout filters (line endings); a symlink's target, or a binary
+ * blob (which git_blob_filter() would give empty), as it is. */
+static int checkout_bytes(git_repository *repo, const git_oid *id, const char *path, bool link,
+			  struct strbuf *out, struct strbuf *err)
+{
+	git_blob_filter_options opts;
+	git_blob *blob = NULL;
+	git_buf buf = { 0 };
+
+	git_blob_filter_options_init(&opts, GIT_BLOB_FILTER_OPTIONS_VERSION);
+	if (git_blob_lookup(&blob, repo, id) < 0)
+		return fail(err, "cannot read a staged file");
+	if (link || git_blob_is_binary(blob)) {
+		strbuf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	} else if (git_blob_filter(&buf, blob, path, &opts) < 0) {
+		git_blob_free(blob);
+		return fail(err, "cannot filter a staged file");
+	} else {
+		strbuf_add(out, buf.ptr, buf.size);
+	}
+	git_buf_dispose(&buf);
+	git_blob_free(blob);
+	return 0;
+}
+
+/* Add the path of delta `d` to the list, unless git keeps it out of
+ * the working tree's business (a submodule, outside a sparse checkout). */
+static int add_unstaged(git_repository *repo, git_index *index, const git_diff_delta *d,
+			struct gitinfo_unstaged **list, size_t *nr, size_t *alloc,
+			struct strbuf *err)
+{
+	const char *path = d->status == GIT_DELTA_UNTRACKED ? d->new_file.path : d->old_file.path;
+	const git_index_entry *ie = NULL;
+	struct gitinfo_unstaged *u;
+
+	if (d->status != GIT_DELTA_UNTRACKED) {
+		ie = git_index_get_bypath(index, path, 0);
+		if (!ie || ie->mode == GIT_FILEMODE_COMMIT ||
+		    (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
+			return 0;
+		/* git add -N: not in the commit */
+		if (ie->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD)
+			ie = NULL;
+	}
+	ALLOC_GROW(*list, *nr + 1, *alloc);
+	u = &(*list)[*nr];
+	memset(u, 0, sizeof(*u));
+	strbuf_init(&u->content, 0);
+	u->path = xstrdup(path);
+	(*nr)++;
+	if (!ie)
+		return 0;
+	u->in_commit = true;
+	u->link = ie->mode == GIT_FILEMODE_LINK;
+	u->exec = ie->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+	return checkout_bytes(repo, &ie->id, path, u->link, &u->content, err);
+}
+
+int gitinfo_unstaged(const char *path, struct gitinfo_unstaged **list, size_t *nr,
+		     struct strbuf *workdir, struct strbuf *err)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	size_t alloc = 0;
+	int ret = -1;
+
+	*list = NULL;
+	*nr = 0;
+	gitinfo_global_init();
+	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository: --stash sets aside what git "
+			    "has not staged", path);
+		return -1;
+	}
+	if (!git_repository_workdir(repo)) {
+		strbuf_addstr(err, "the repository is bare: it has no working tree");
+		goto out;
+	}
+	strbuf_addstr(workdir, git_repository_workdir(repo));
+	if (commit_index(&index, repo) < 0) {
+		fail(err, "cannot read the index");
+		goto out;
+	}
+	if (git_index_has_conflicts(index)) {
+		strbuf_addstr(err, "the index has merge conflicts: resolve them first");
+		goto out;
+	}
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
+		     GIT_DIFF_INCLUDE_TYPECHANGE;
+	opts.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
+	if (git_diff_index_to_workdir(&diff, repo, index, &opts) < 0) {
+		fail(err, "cannot compare the index with the working tree");
+		goto out;
+	}
+	ret = 0;
+	for (size_t i = 0; i < git_diff_num_deltas(diff) && !ret; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		switch (d->status) {
+		case GIT_DELTA_UNTRACKED:
+		case GIT_DELTA_MODIFIED:
+		case GIT_DELTA_DELETED:
+		case GIT_DELTA_TYPECHANGE:
+			ret = add_unstaged(repo, index, d, list, nr, &alloc, err);
+			break;
+		default:
+			break;
+		}
+	}
+out:
+	if (ret < 0) {
+		gitinfo_unstaged_free(*list, *nr);
+		*list = NULL;
+		*nr = 0;
+	}
+	git_diff_free(diff);
+	git_index_free(index);
+	git_repository_free(repo);
+	return ret;
+}
+
+void gitinfo_unstaged_free(struct gitinfo_unstaged *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(list[i].path);
+		strbuf_release(&list[i].content);
+	}
+	free(list);
+}
+
 int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
 		      struct strbuf *workdir, struct strbuf *err)
 {
@@ -546,7 +689,8 @@ int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
 			strbuf_addstr(hook, workdir->buf);
 		strbuf_addf(hook, "%s/%s", hooks.ptr, name);
 	} else {
-		strbuf_addf(hook, "%shooks/%s", git_repository_path(repo), name);
+		/* hooks are shared by linked worktrees: the common folder's */
+		strbuf_addf(hook, "%shooks/%s", git_repository_commondir(repo), name);
 	}
 	ret = 0;
 out:

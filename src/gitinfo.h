@@ -28,10 +28,34 @@ int gitinfo_read(struct gitinfo *gi, const char *path, struct strbuf *err);
 void gitinfo_release(struct gitinfo *gi);
 
 /* The paths a commit would take: staged in the index against HEAD (all
- * of the index on an unborn branch). A rename gives both paths. Paths
+ * of the index on an unborn branch; the index is $GIT_INDEX_FILE when
+ * set, as git sets it for a hook). A rename gives both paths. Paths
  * are relative to the top of the working tree. Returns 0, or -1 with the
  * reason in err (not a repository included). */
 int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err);
+
+/* A path where the working tree differs from the index a commit takes,
+ * and what git would check out there. */
+struct gitinfo_unstaged {
+	char *path;             /* from the top of the working tree */
+	bool in_commit;         /* the index has it (false: untracked, or git add -N) */
+	bool link;              /* ... as a symlink; `content` is its target */
+	bool exec;              /* ... as an executable file */
+	struct strbuf content;  /* the bytes git checks out (filters applied) */
+};
+
+/* Every path of the working tree holding `path` that differs from the
+ * index a commit takes ($GIT_INDEX_FILE when set): changed, deleted,
+ * mode or type changed, untracked and not ignored (files, one by one;
+ * an untracked repository as its folder), added with -N; not submodules
+ * nor paths outside a sparse checkout. The top of the working tree, with
+ * a '/', is appended to `workdir`. Returns 0 with the list (free it with
+ * gitinfo_unstaged_free()), or -1 with the reason in err: not in a
+ * repository, a bare one, merge conflicts in the index, libgit2's
+ * errors (the list is then empty). */
+int gitinfo_unstaged(const char *path, struct gitinfo_unstaged **list, size_t *nr,
+		     struct strbuf *workdir, struct strbuf *err);
+void gitinfo_unstaged_free(struct gitinfo_unstaged *list, size_t nr);
 
 /* The paths that differ between `ref` (a revision: HEAD, main, HEAD~2)
  * and the working tree, untracked files that are not ignored included. */
@@ -87,8 +111,9 @@ void gitinfo_tree_close(struct gitinfo_tree *t);
 
 /* The path of the hook `name` (pre-commit) of the repository holding
  * `path`: in core.hooksPath (relative to the top of the working tree
- * when not absolute), else in the git folder's hooks/; and the top of
- * the working tree, with a trailing '/', into `workdir`. Returns 0, or
+ * when not absolute), else in the common git folder's hooks/ (linked
+ * worktrees share it); and the top of the working tree, with a trailing
+ * '/', into `workdir`. Returns 0, or
  * -1 with the reason in err: not in a repository, a bare one (no commit
  * runs a hook there), a configuration libgit2 cannot read. */
 int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,

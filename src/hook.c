@@ -5,7 +5,6 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
-#include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,56 +13,24 @@
 /* The line that tells squad's hook from any other. */
 #define HOOK_MARK "# squad-hook: written by 'squad hook install'"
 
-static int fail(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "git: %s: %s", what, e && e->message ? e->message : "unknown error");
-	return -1;
-}
-
 /* The hook's path, and the Squadfile's path relative to the working
  * tree's top, for the repository holding `squadfile`. */
 static int hook_path(const char *squadfile, struct strbuf *path, struct strbuf *rel,
 		     struct strbuf *err)
 {
-	git_repository *repo = NULL;
-	git_config *config = NULL;
-	git_buf hooks = { 0 };
-	const char *workdir;
+	struct strbuf workdir = STRBUF_INIT;
 	int ret = -1;
 
-	gitinfo_global_init();
-	if (git_repository_open_ext(&repo, squadfile, 0, NULL) < 0) {
-		strbuf_addf(err, "'%s' is not in a git repository", squadfile);
-		return -1;
-	}
-	workdir = git_repository_workdir(repo);
-	if (!workdir) {
-		strbuf_addstr(err, "the repository is bare: no commit runs a pre-commit hook there");
+	if (gitinfo_hook_path(squadfile, "pre-commit", path, &workdir, err) < 0)
+		goto out;
+	if (strncmp(squadfile, workdir.buf, workdir.len)) {
+		strbuf_addf(err, "'%s' is not inside the working tree '%s'", squadfile, workdir.buf);
 		goto out;
 	}
-	if (git_repository_config_snapshot(&config, repo) < 0) {
-		fail(err, "cannot read the configuration");
-		goto out;
-	}
-	if (git_config_get_path(&hooks, config, "core.hooksPath") == 0) {
-		if (hooks.ptr[0] != '/')
-			strbuf_addstr(path, workdir);
-		strbuf_addf(path, "%s/pre-commit", hooks.ptr);
-	} else {
-		strbuf_addf(path, "%shooks/pre-commit", git_repository_path(repo));
-	}
-	if (strncmp(squadfile, workdir, strlen(workdir))) {
-		strbuf_addf(err, "'%s' is not inside the working tree '%s'", squadfile, workdir);
-		goto out;
-	}
-	strbuf_addstr(rel, squadfile + strlen(workdir));
+	strbuf_addstr(rel, squadfile + workdir.len);
 	ret = 0;
 out:
-	git_buf_dispose(&hooks);
-	git_config_free(config);
-	git_repository_free(repo);
+	strbuf_release(&workdir);
 	return ret;
 }
 
@@ -84,7 +51,7 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 		 bool force, struct strbuf *where, struct strbuf *err)
 {
 	struct strbuf rel = STRBUF_INIT, script = STRBUF_INIT;
-	char *folder;
+	char *folder, *self = NULL;
 	int ret = -1;
 
 	if (hook_path(squadfile, where, &rel, err) < 0)
@@ -103,13 +70,26 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 		goto out;
 	}
 	free(folder);
+	/* by the absolute path of this very binary, found on PATH or not:
+	 * git may run the hook with another PATH (a GUI client) */
+	self = realpath("/proc/self/exe", NULL);
 	strbuf_addf(&script, "#!/bin/sh\n%s; 'squad hook uninstall' removes it.\n", HOOK_MARK);
-	strbuf_addstr(&script, "# Runs the tasks whose inputs the commit changes.\nsquad=");
-	strbuf_add_shell_quoted(&script, squad_command);
-	strbuf_addstr(&script, "\ncommand -v \"$squad\" >/dev/null 2>&1 || squad=squad\n"
+	strbuf_addstr(&script, "# Runs the tasks whose inputs the commit changes, on exactly what is\n"
+		      "# staged (--stash sets the rest aside meanwhile).\nsquad=");
+	strbuf_add_shell_quoted(&script, self ? self : squad_command);
+	strbuf_addstr(&script, "\nif [ ! -x \"$squad\" ]; then\n"
+		      "\tif command -v squad >/dev/null 2>&1; then\n"
+		      "\t\tsquad=squad\n"
+		      "\telse\n"
+		      "\t\tprintf '%s\\n' \"squad: the pre-commit hook cannot find squad ('$squad' is "
+		      "gone and none is on PATH): install it, then run 'squad hook install' "
+		      "again\" >&2\n"
+		      "\t\texit 127\n"
+		      "\tfi\n"
+		      "fi\n"
 		      "cd \"$(git rev-parse --show-toplevel)\" || exit 1\n\"$squad\" -f ");
 	strbuf_add_shell_quoted(&script, rel.buf);
-	strbuf_addstr(&script, " --staged");
+	strbuf_addstr(&script, " --staged --stash");
 	if (target) {
 		strbuf_addstr(&script, " run ");
 		strbuf_add_shell_quoted(&script, target);
@@ -128,6 +108,7 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 	}
 	ret = 0;
 out:
+	free(self);
 	strbuf_release(&rel);
 	strbuf_release(&script);
 	return ret;

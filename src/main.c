@@ -35,6 +35,7 @@
 #include "route.h"
 #include "run.h"
 #include "squadfile.h"
+#include "stash.h"
 #include "state.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -69,7 +70,8 @@ static const char usage_text[] =
 "                                         record the tactician's result for TASK\n"
 "       squad done TASK --undo            take that mark back\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
-"                                         a git pre-commit hook running 'squad --staged'\n"
+"                                         a git pre-commit hook running\n"
+"                                         'squad --staged --stash'\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
 "       squad completion bash|zsh|fish    print a shell completion script\n"
 "\n"
@@ -88,6 +90,10 @@ static const char usage_text[] =
 "  -v, --verbose         print each command as it starts\n"
 "      --staged          run only tasks whose inputs match paths staged for commit\n"
 "      --changed[=REF]   ... that differ from REF (default HEAD), untracked included\n"
+"      --stash           run on exactly what is staged: unstaged changes and\n"
+"                        untracked files are set aside (.squad/stash) and put\n"
+"                        back after, even after a failure or an interrupt (the\n"
+"                        installed hook runs 'squad --staged --stash')\n"
 "  -B, --force           run every task, even those up to date\n"
 "      --no-wait         when another squad runs here, exit 1 at once instead\n"
 "                        of waiting for it to finish\n"
@@ -147,6 +153,7 @@ enum long_only {
 	OPT_RUN,
 	OPT_PROMPT,
 	OPT_NAME,
+	OPT_STASH,
 };
 
 enum selection {
@@ -183,6 +190,7 @@ struct options {
 	bool mermaid;         /* graph --format=mermaid */
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
 	bool file_given;      /* -f */
+	bool stash;           /* --stash: run on the index's version of the tree */
 };
 
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
@@ -418,10 +426,59 @@ static int plan_options(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* Each line of `notes` on stderr, as squad's. */
+static void print_notes(const struct strbuf *notes)
+{
+	for (const char *line = notes->buf; *line; ) {
+		const char *end = strchrnul(line, '\n');
+
+		fprintf(stderr, "squad: %.*s\n", (int)(end - line), line);
+		line = *end ? end + 1 : end;
+	}
+}
+
+/* Put back what a squad cut short had set aside (stash.h), and say so.
+ * Returns -1 when it could not: no run may set aside anything over it. */
+static int recover_stash(const struct state *st)
+{
+	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
+	int n = stash_recover(st->dir, &notes, &err);
+
+	print_notes(&notes);
+	if (n < 0)
+		fprintf(stderr, "squad: an interrupted 'squad --stash' set files aside and they "
+			"cannot be put back: %s\n", err.buf);
+	else if (n > 0)
+		fprintf(stderr, "squad: put back %d unstaged change%s and untracked file%s that "
+			"an interrupted 'squad --stash' had set aside in %s/stash\n", n,
+			n == 1 ? "" : "s", n == 1 ? "" : "s", st->dir);
+	strbuf_release(&notes);
+	strbuf_release(&err);
+	return n < 0 ? -1 : 0;
+}
+
+/* Put back what --stash set aside: failing to is squad's failure (the
+ * next run tries again), a signal meanwhile an interrupt. */
+static void put_back(struct stash *stash, bool *interrupted, bool *squad_failed)
+{
+	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
+	int rc = stash_restore(stash, &notes, &err);
+
+	print_notes(&notes);
+	if (rc < 0) {
+		fprintf(stderr, "squad: %s; the next squad run here puts the rest back\n", err.buf);
+		*squad_failed = true;
+	}
+	*interrupted |= rc == 1;
+	strbuf_release(&notes);
+	strbuf_release(&err);
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
 		   const struct skills *skills, const struct strvec *targets)
 {
 	struct state st;
+	struct stash stash = STASH_INIT;
 	struct plan plan;
 	struct strbuf err = STRBUF_INIT;
 	struct task_result *results = NULL;
@@ -459,9 +516,29 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	if (!o->dry_run) {
 		if (open_state(&st, sf, o) < 0)
 			return EXIT_FAILED;
+		if (recover_stash(&st) < 0) {
+			state_close(&st);
+			return EXIT_FAILED;
+		}
+		/* before the plan: it looks at the files the tasks will see */
+		if (o->stash && (ret = stash_save(&stash, st.dir, sf->root, &err)) != 0) {
+			if (ret < 0)
+				fprintf(stderr, "squad: %s\n", err.buf);
+			strbuf_release(&err);
+			stash_release(&stash);
+			state_close(&st);
+			return ret < 0 ? EXIT_FAILED : EXIT_INTERRUPTED;
+		}
 		have_state = true;
 	} else {
 		have_state = peek_state(&st, sf);
+		strbuf_addf(&err, "%s/.squad/stash/manifest", sf->root);
+		if (access(err.buf, F_OK) == 0)
+			fprintf(stderr, "squad: warning: files are set aside in %s/.squad/stash (a "
+				"'squad --stash' runs, or was cut short: then the next run, not "
+				"-n, puts them back); this plan sees the tree without them\n",
+				sf->root);
+		strbuf_reset(&err);
 	}
 	memset(&plan, 0, sizeof(plan));
 	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
@@ -533,6 +610,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		squad_failed = true;
 	}
 	strbuf_reset(&err);
+	put_back(&stash, &interrupted, &squad_failed);
 	if (state_wants_compaction(&st) && state_compact(&st, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		squad_failed = true;
@@ -562,6 +640,14 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		json_reporter_summary(jr, results, wall, interrupted, ret);
 	report_release(&rep);
 out:
+	if (stash.active) {
+		bool stopped = false, failed_back = false;
+
+		put_back(&stash, &stopped, &failed_back);
+		if (failed_back && ret == EXIT_OK)
+			ret = EXIT_FAILED;
+	}
+	stash_release(&stash);
 	json_reporter_free(jr);
 	if (results)
 		run_results_release(results, sf->nr_tasks);
@@ -763,7 +849,7 @@ static int cmd_hook(const struct options *o, const struct squadfile *sf,
 		}
 		rc = hook_install(squadfile, o->squad_command, target, o->force, &where, &err);
 		if (rc == 0)
-			printf("squad: installed %s: each commit runs 'squad --staged %s'\n",
+			printf("squad: installed %s: each commit runs 'squad --staged --stash %s'\n",
 			       where.buf, target ? target : "(the default target)");
 	} else {
 		rc = hook_uninstall(squadfile, &where, &err);
@@ -840,10 +926,10 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
 				   "with --run or --prompt, or on standard input", args->v[0]);
 	if (o->select != SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
-	    o->no_wait)
+	    o->no_wait || o->stash)
 		return usage_error("'squad exec' runs every task it is given, in a folder of "
 				   "its own: --staged, --changed, -B, --replay, --junit, "
-				   "--json=output and --no-wait are for a run");
+				   "--json=output, --no-wait and --stash are for a run");
 	if (o->dry_run && o->json)
 		return usage_error("'squad exec -n' prints the plan; --json is for a run");
 	return exec_main(&eo);
@@ -893,6 +979,7 @@ int main(int argc, char **argv)
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "prompt", required_argument, NULL, OPT_PROMPT },
 		{ "name", required_argument, NULL, OPT_NAME },
+		{ "stash", no_argument, NULL, OPT_STASH },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -1026,6 +1113,9 @@ int main(int argc, char **argv)
 		case OPT_NO_WAIT:
 			o.no_wait = true;
 			break;
+		case OPT_STASH:
+			o.stash = true;
+			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "dot") && strcmp(optarg, "mermaid"))
 				return usage_error("--format wants dot or mermaid, not '%s'", optarg);
@@ -1101,9 +1191,10 @@ int main(int argc, char **argv)
 		free(self);
 		return ret;
 	}
-	if (!command) {
+	if (!command && !o.stash) {
 		/* a run lists its inputs' files: in a repository, libgit2's
-		 * set-up and the index read go on beside the parse */
+		 * set-up and the index read go on beside the parse (not
+		 * with --stash: the files change under it before the walk) */
 		char *folder = squadfile_folder(o.file);
 
 		inputs_preload(folder);

@@ -13,7 +13,8 @@
  * or `squad done`. The kernel drops it when that process dies, so a kill
  * -9 never leaves a stale lock behind.
  *
- * Only this module and handoff write under .squad/.
+ * Only this module, handoff and stash (.squad/stash/, .squad/kept/)
+ * write under .squad/.
  */
 #ifndef SQUAD_STATE_H
 #define SQUAD_STATE_H

@@ -198,6 +198,49 @@ static void test_hook_path(void **unused)
 	strbuf_release(&want);
 }
 
+/* What --stash sets aside: a change not staged (with the staged bytes
+ * to put in its place), an untracked file, an executable mode; not the
+ * ignored files; $GIT_INDEX_FILE is the index compared with. */
+static void test_unstaged(void **unused)
+{
+	struct gitinfo_unstaged *list = NULL;
+	struct strbuf top = STRBUF_INIT, err = STRBUF_INIT, index = STRBUF_INIT;
+	size_t nr = 0;
+
+	(void)unused;
+	scratch_write_old("a.c", "staged\n");
+	in_root("git add a.c && echo later > a.c");
+	assert_int_equal(gitinfo_unstaged(root, &list, &nr, &top, &err), 0);
+	assert_int_equal(nr, 2);
+	assert_string_equal(list[0].path, "a.c");
+	assert_true(list[0].in_commit);
+	assert_false(list[0].link);
+	assert_false(list[0].exec);
+	assert_string_equal(list[0].content.buf, "staged\n");
+	assert_string_equal(list[1].path, "new.c");
+	assert_false(list[1].in_commit);
+	assert_int_equal(list[1].content.len, 0);
+	gitinfo_unstaged_free(list, nr);
+
+	/* the index git names for a commit: a.c staged as it is now */
+	in_root("cp .git/index .git/other && GIT_INDEX_FILE=.git/other git add a.c");
+	strbuf_addf(&index, "%s/.git/other", root);
+	setenv("GIT_INDEX_FILE", index.buf, 1);
+	assert_int_equal(gitinfo_unstaged(root, &list, &nr, &top, &err), 0);
+	unsetenv("GIT_INDEX_FILE");
+	assert_int_equal(nr, 1);
+	assert_string_equal(list[0].path, "new.c");
+	gitinfo_unstaged_free(list, nr);
+
+	assert_int_equal(gitinfo_unstaged("/", &list, &nr, &top, &err), -1);
+	assert_null(list);
+	assert_string_equal(err.buf, "'/' is not in a git repository: --stash sets aside what "
+			    "git has not staged");
+	strbuf_release(&top);
+	strbuf_release(&err);
+	strbuf_release(&index);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tree_answers_a_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_tree_outside_a_repository, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unstaged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
