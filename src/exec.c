@@ -419,19 +419,26 @@ static void print_json(const struct plan *plan, const struct task_result *result
  * control character raw. */
 static void add_block(struct strbuf *out, const char *key, const char *text)
 {
-	const char *line = text, *end;
+	const char *line = text, *end, *stop;
 
-	if (!text || !*text)
+	if (!text)
 		return;
-	if (!strchr(text, '\n')) {
+	/* an agent's answer often ends in a newline: no block for that */
+	for (stop = text + strlen(text); stop > text && strchr(" \t\r\n", stop[-1]); stop--)
+		;
+	if (stop == text)
+		return;
+	if (!memchr(text, '\n', (size_t)(stop - text))) {
 		strbuf_addf(out, "  %s: ", key);
-		strbuf_add_printable(out, text);
+		strbuf_add_printable_len(out, text, (size_t)(stop - text));
 		strbuf_addch(out, '\n');
 		return;
 	}
 	strbuf_addf(out, "  %s: |\n", key);
-	for (; *line; line = *end ? end + 1 : end) {
-		end = strchrnul(line, '\n');
+	for (; line < stop; line = end + 1) {
+		end = memchr(line, '\n', (size_t)(stop - line));
+		if (!end)
+			end = stop;
 		strbuf_addstr(out, "    ");
 		strbuf_add_printable_len(out, line, (size_t)(end - line));
 		strbuf_addch(out, '\n');

@@ -277,3 +277,28 @@ wait_both() {
 	[ -z "$(ls elsewhere)" ]
 	[ ! -e canary ]
 }
+
+@test "exec: two exec runs at once share one request budget, counted once each" {
+	squadfile <<-'EOF2'
+	version: 1
+	workers:
+	  cheap:
+	    command: [sh, -c, 'printf "first line\nanswer: %s\n" "$1"', sh, "{prompt}"]
+	    daily_limit: 3
+	tasks: {}
+	EOF2
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	"$SQUAD" exec --worker cheap --prompt a --worker cheap --prompt b > one.out 2>&1 &
+	one=$!
+	"$SQUAD" exec --worker cheap --prompt c --worker cheap --prompt d > two.out 2>&1 &
+	two=$!
+	wait "$one" || true
+	wait "$two" || true
+	# four prompts against a daily_limit of 3: three ran, one was refused
+	[ "$(cat one.out two.out | grep -c '  status: ok')" -eq 3 ]
+	[ "$(cat one.out two.out | grep -c 'reason: budget exhausted')" -eq 1 ]
+	[ "$(jq '.cheap.requests' "$XDG_STATE_HOME/squad/budget.json")" = 3 ]
+	# an agent's answer of several lines is a block under its task
+	grep -qx '  answer: |' one.out two.out
+	grep -qx '    first line' one.out two.out
+}
