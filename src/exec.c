@@ -242,7 +242,7 @@ out:
 	return ret;
 }
 
-/* Remove the tree at `name` in `dirfd`, never following a symlink;
+/* Remove the tree at `name` in the folder `parent`, never following a symlink;
  * `depth` bounds the descent. Best effort. */
 static void remove_tree(int parent, const char *name, int depth)
 {
