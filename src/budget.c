@@ -171,63 +171,131 @@ out:
 }
 
 struct reserve {
-	long daily_limit, per_minute;
+	long daily_limit, per_minute, count;
 	long *wait_ms, *used;
 };
 
-static enum budget_answer do_reserve(json_t *entry, void *data)
+/* Keep only the last minute's start times of `entry`, as whole numbers
+ * (they were read as reals); returns the list, *oldest the first of them
+ * (now when there is none). One in the future (an edit, a clock set
+ * back) counts as now, so that it runs out within a minute, not never. */
+static json_t *recent_times(json_t *entry, long long now, long long *oldest)
 {
-	struct reserve *r = data;
 	json_t *recent = json_object_get(entry, "recent"), *kept = json_array(), *t;
-	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
-	long long now = now_ms(), oldest = now;
 	size_t i;
 
-	/* only the last minute's start times matter for per_minute; one in
-	 * the future (an edit, a clock set back) counts as now, so that it
-	 * runs out within a minute rather than never */
+	*oldest = now;
 	json_array_foreach(recent, i, t) {
 		long long at = number_within(t, 0, now);
 
 		if (now - at < 60000) {
 			json_array_append_new(kept, json_integer(at));
-			if (at < oldest)
-				oldest = at;
+			if (at < *oldest)
+				*oldest = at;
 		}
 	}
 	json_object_set_new(entry, "recent", kept);
+	return kept;
+}
+
+static enum budget_answer do_reserve(json_t *entry, void *data)
+{
+	struct reserve *r = data;
+	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
+	long long now = now_ms(), oldest;
+	json_t *kept = recent_times(entry, now, &oldest);
+
+	/* written back as a whole number even when nothing is charged (it
+	 * was read as a real) */
+	json_object_set_new(entry, "requests", json_integer(requests));
 	*r->used = requests;
-	if (r->daily_limit && requests >= r->daily_limit)
+	/* the whole estimate must fit: a call is not started on a budget
+	 * that cannot pay for it */
+	if (r->daily_limit && (requests >= r->daily_limit ||
+			       r->count > r->daily_limit - requests))
 		return BUDGET_EXHAUSTED;
-	if (r->per_minute && (long)json_array_size(kept) >= r->per_minute) {
+	if (r->per_minute && (long)json_array_size(kept) > r->per_minute - r->count) {
 		*r->wait_ms = (long)(60000 - (now - oldest)) + 10;
 		return BUDGET_WAIT;
 	}
-	json_object_set_new(entry, "requests", json_integer(add_requests(requests, 1)));
-	json_array_append_new(kept, json_integer(now));
+	json_object_set_new(entry, "requests", json_integer(add_requests(requests, r->count)));
+	for (long k = 0; k < r->count; k++)
+		json_array_append_new(kept, json_integer(now));
 	return BUDGET_GRANTED;
 }
 
-enum budget_answer budget_reserve(const char *worker, long daily_limit, long per_minute,
-				  long *wait_ms, long *used, struct strbuf *err)
+/* "in 5h 12m" until the next local midnight, when the count starts over. */
+static void add_reset_time(struct strbuf *sb)
 {
-	struct reserve r = { daily_limit, per_minute, wait_ms, used };
+	time_t t = time(NULL), next;
+	struct tm tm;
+	long left;
 
-	return with_budget(worker, do_reserve, &r, err);
+	localtime_r(&t, &tm);
+	tm.tm_sec = tm.tm_min = tm.tm_hour = 0;
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	next = mktime(&tm);
+	left = next > t ? (long)(next - t) : 0;
+	strbuf_addf(sb, "it resets at midnight, local time (in %ldh %02ldm)",
+		    left / 3600, left / 60 % 60);
+}
+
+enum budget_answer budget_reserve(const char *worker, long daily_limit, long per_minute,
+				  long *count, long *wait_ms, long *used, struct strbuf *err)
+{
+	struct reserve r = { daily_limit, per_minute, *count < 1 ? 1 : *count, wait_ms, used };
+	enum budget_answer answer;
+
+	/* a limit below one call's estimate still lets a call through */
+	if (daily_limit && r.count > daily_limit)
+		r.count = daily_limit;
+	if (per_minute && r.count > per_minute)
+		r.count = per_minute;
+	*count = r.count;
+	answer = with_budget(worker, do_reserve, &r, err);
+	if (answer == BUDGET_EXHAUSTED) {
+		struct strbuf path = STRBUF_INIT;
+
+		budget_path(&path);
+		strbuf_addf(err, "budget exhausted: worker '%s' has used %ld of its daily_limit "
+			    "of %ld requests today", worker, *used, daily_limit);
+		if (*used < daily_limit)
+			strbuf_addf(err, ", and a call is charged %ld", r.count);
+		strbuf_addstr(err, "; ");
+		add_reset_time(err);
+		strbuf_addf(err, "; the count is kept in '%s'", path.buf);
+		strbuf_release(&path);
+	}
+	return answer;
 }
 
 static enum budget_answer do_settle(json_t *entry, void *data)
 {
-	long extra = *(long *)data;
+	long delta = *(long *)data;
 	long requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
+	long long now = now_ms(), oldest;
+	json_t *recent = recent_times(entry, now, &oldest);
 
-	json_object_set_new(entry, "requests", json_integer(add_requests(requests, extra)));
+	if (delta > 0) {
+		requests = add_requests(requests, delta);
+		/* the requests count in this minute too (a bounded list: a
+		 * count this large spends any per_minute anyway) */
+		for (long i = 0; i < delta && json_array_size(recent) < 10000; i++)
+			json_array_append_new(recent, json_integer(now));
+	} else {
+		requests = requests == LONG_MAX ? requests /* stuck at the top stays spent */
+			: requests + delta < 0 ? 0 : requests + delta;
+	}
+	json_object_set_new(entry, "requests", json_integer(requests));
 	return BUDGET_GRANTED;
 }
 
-int budget_settle(const char *worker, long extra, struct strbuf *err)
+int budget_settle(const char *worker, long delta, struct strbuf *err)
 {
-	if (extra <= 0)
+	if (delta == 0)
 		return 0;
-	return with_budget(worker, do_settle, &extra, err) == BUDGET_ERROR ? -1 : 0;
+	if (delta < -LONG_MAX)
+		delta = -LONG_MAX;
+	return with_budget(worker, do_settle, &delta, err) == BUDGET_ERROR ? -1 : 0;
 }

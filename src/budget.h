@@ -4,8 +4,14 @@
  * worker name, in $XDG_STATE_HOME/squad/budget.json (default
  * ~/.local/state/squad/): one file for all repositories and all squad
  * processes, read and written under a file lock, replaced atomically.
- * A call reserves one request before it starts; when it ends, what it
- * really used (qwen reports its requests) is settled.
+ * A call reserves an estimate of its requests before it starts (qwen:
+ * 2, its turn and its memory extractor) and is admitted only when that
+ * estimate fits in what is left: a call the budget cannot afford never
+ * starts. When it ends, what it really used (qwen reports its requests;
+ * for a call that was killed, the model calls it logged) is settled
+ * against the estimate, up or down. An attempt that never reports keeps
+ * its estimate: every call is charged. The day is the local calendar
+ * day: the count starts again at local midnight.
  *
  * The file may have been edited by hand. A number in it of any size is
  * kept within range: a count past LONG_MAX (1e300, 2^63) is LONG_MAX, so
@@ -28,12 +34,19 @@ enum budget_answer {
 /* Path of the budget file, appended to `path`. */
 void budget_path(struct strbuf *path);
 
-/* Reserve one request of `worker` (limits of 0 are unlimited). On
- * BUDGET_EXHAUSTED, `*used` is today's count. */
+/* Reserve *count requests (at least 1, at most the limits themselves, so
+ * that a limit below one call's estimate still admits a call; *count is
+ * set to what was reserved) of `worker` (limits of 0 are unlimited). On BUDGET_EXHAUSTED, `*used` is today's
+ * count and err holds the whole message: "budget exhausted: worker 'W'
+ * has used N of its daily_limit of M requests today", when it resets
+ * and the path of the file that keeps it. On BUDGET_WAIT, *wait_ms is
+ * how long until the last minute has room. */
 enum budget_answer budget_reserve(const char *worker, long daily_limit, long per_minute,
-				  long *wait_ms, long *used, struct strbuf *err);
+				  long *count, long *wait_ms, long *used, struct strbuf *err);
 
-/* Add `extra` requests (what a call used beyond its reservation). */
-int budget_settle(const char *worker, long extra, struct strbuf *err);
+/* Settle a call: add `delta` requests (what it used beyond its
+ * reservation), or give back -delta when it used less; the count never
+ * goes below 0. Returns 0, or -1 with the reason in err. */
+int budget_settle(const char *worker, long delta, struct strbuf *err);
 
 #endif

@@ -156,7 +156,7 @@ int gitstamp_read(struct gitstamp *gs, const char *file)
 	char *line, *nl;
 	bool whole = true;
 
-	if (strbuf_read_file(&text, file) < 0 || text.len < header ||
+	if (state_read_file(file, &text) < 0 || text.len < header ||
 	    memcmp(text.buf, GITSTAMP_HEADER, header)) {
 		strbuf_release(&text);
 		return -1;
@@ -322,7 +322,7 @@ int gitstamp_write(const struct gitstamp *gs, const char *file, const char *cach
 		return 0;
 	}
 	add_stat_line(&text, 'c', &st, cache_file);
-	ret = state_write_file(file, text.buf, text.len, err);
+	ret = state_write_own(file, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret < 0 ? -1 : 1;
 }

@@ -166,6 +166,8 @@ static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct s
 		size_t d = (size_t)g->deps[e];
 		const struct task_result *res = &ctx->results[d];
 		json_t *o = json_object();
+		/* kept as the state keeps it: at most 64 KiB */
+		char *answer = state_bounded_text(res->answer);
 
 		json_object_set_new(o, "name", json_string(ctx->sf->tasks[d].name));
 		json_object_set_new(o, "status", json_string(task_status_name(res->status)));
@@ -174,7 +176,8 @@ static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct s
 		json_object_set_new(o, "duration_ms", json_integer(res->duration_ms));
 		json_object_set_new(o, "log", plain(res->log_path));
 		json_object_set_new(o, "summary", plain(res->summary));
-		json_object_set_new(o, "answer", plain(res->answer));
+		json_object_set_new(o, "answer", plain(answer));
+		free(answer);
 		json_array_append_new(a, o);
 
 		strbuf_addf(evidence, "\n- %s: %s", ctx->sf->tasks[d].name,
@@ -349,22 +352,24 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	return o;
 }
 
-static int write_manifest(const char *squad_dir, json_t *manifest, struct strbuf *err)
+/* Written (or removed) by the fd of .squad/ held since state_open(): a
+ * task that swapped .squad for a symlink cannot send it elsewhere. */
+static int write_manifest(const struct state *st, json_t *manifest, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 	char *text;
 	int ret;
 
-	manifest_path(squad_dir, &path);
+	manifest_path(st->dir, &path);
 	if (!json_array_size(json_object_get(manifest, "tasks"))) {
-		ret = unlink(path.buf) < 0 && errno != ENOENT ? -1 : 0;
+		ret = unlinkat(st->dir_fd, "handoff.json", 0) < 0 && errno != ENOENT ? -1 : 0;
 		if (ret)
 			strbuf_addf(err, "cannot remove '%s': %s", path.buf, strerror(errno));
 		strbuf_release(&path);
 		return ret;
 	}
 	text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	ret = state_write_file(path.buf, text, strlen(text), err);
+	ret = state_write_in(st, "handoff.json", text, strlen(text), err);
 	free(text);
 	strbuf_release(&path);
 	return ret;
@@ -419,7 +424,7 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 	}
 	count = (int)json_array_size(tasks);
 	json_object_set_new(manifest, "tasks", tasks);
-	ret = write_manifest(ctx->st->dir, manifest, err);
+	ret = write_manifest(ctx->st, manifest, err);
 	json_decref(manifest);
 	return ret < 0 ? -1 : count;
 }
@@ -470,7 +475,8 @@ static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *mi
 				    "(remove it, and run squad again to write a fresh one)",
 				    path.buf);
 		else
-			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+			strbuf_addf(err, "cannot read '%s': %s", path.buf,
+				    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
 	}
 	manifest = parse_manifest(path.buf, text.buf, text.len, err);
@@ -521,7 +527,7 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 	if (state_put(st, &rec, err) < 0 || state_compact(st, err) < 0)
 		goto out;
 	json_array_remove(tasks, found);
-	ret = write_manifest(st->dir, manifest, err);
+	ret = write_manifest(st, manifest, err);
 out:
 	json_decref(manifest);
 	return ret;

@@ -1089,7 +1089,7 @@ int init_squadfile(const char *dir, struct strbuf *out_path, struct strbuf *summ
 	 * in the meantime, where rename() would replace it */
 	path_in(&tmp, dir, ".Squadfile.init.");
 	strbuf_addf(&tmp, "%ld", (long)getpid());
-	if (state_write_file(tmp.buf, text.buf, text.len, err) < 0)
+	if (state_write_own(tmp.buf, text.buf, text.len, err) < 0)
 		goto out;
 	if (link(tmp.buf, path.buf) == 0) {
 		ret = 0;

@@ -47,7 +47,9 @@
 enum exit_code {
 	EXIT_OK = 0,          /* every task done */
 	EXIT_FAILED = 1,      /* a task failed or timed out, escalated or not; or squad could not
-			       * keep .squad/ (a full disk), or --no-wait found it busy */
+			       * keep .squad/ (a full disk), or a report it was asked
+			       * for (stdout, --junit) could not be written, or
+			       * --no-wait found it busy */
 	EXIT_USAGE = 2,       /* bad command line or Squadfile */
 	EXIT_HANDOFF = 3,     /* nothing failed; skill tasks wait for the tactician */
 	EXIT_INTERRUPTED = 130,
@@ -100,7 +102,8 @@ static const char usage_text[] =
 "      --replay          print the last output of tasks that are up to date\n"
 "      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
 "                        stderr); =output adds each task's output to the events\n"
-"      --junit FILE      also write a JUnit XML report to FILE, for CI\n"
+"      --junit FILE      also write a JUnit XML report to FILE, for CI (a device\n"
+"                        or FIFO is written through, never replaced)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured)\n"
@@ -123,8 +126,8 @@ static const char usage_text[] =
 "exit codes:\n"
 "  0    every task done\n"
 "  1    a task failed or timed out, escalated or not; or squad could not\n"
-"       write .squad/ (disk full), or another squad runs here and --no-wait\n"
-"       was given\n"
+"       write .squad/ (disk full), stdout or --junit, or another squad runs\n"
+"       here and --no-wait was given\n"
 "  2    usage error or invalid Squadfile\n"
 "  3    nothing failed, but skill tasks wait for the tactician\n"
 "  130  interrupted (SIGINT, SIGTERM)\n"
@@ -569,7 +572,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		for (size_t i = 0; i < changed.nr; i++)
 			strbuf_add(&list, changed.v[i], strlen(changed.v[i]) + 1);
 		strbuf_addf(&changed_file, "%s/changed", st.dir);
-		if (state_write_file(changed_file.buf, list.buf, list.len, &err) < 0) {
+		if (state_write_in(&st, "changed", list.buf, list.len, &err) < 0) {
 			fprintf(stderr, "squad: %s\n", err.buf);
 			strbuf_release(&list);
 			ret = EXIT_FAILED;
@@ -690,6 +693,28 @@ static int cmd_graph(const struct options *o, struct squadfile *sf, struct graph
 	return ret;
 }
 
+/* The note of --note-file, at most STATE_MAX_TEXT bytes (a note is kept
+ * in the journal that every run reads): a larger file, or /dev/zero,
+ * ends the read at once. Returns 0, or -1 after saying why. */
+static int read_note_file(const char *path, struct strbuf *note)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		fprintf(stderr, "squad: cannot read '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	ret = strbuf_read_fd(note, fd, STATE_MAX_TEXT);
+	if (ret < 0 && errno == EFBIG)
+		fprintf(stderr, "squad: '%s' is longer than %zu bytes, the most squad keeps "
+			"of a note; shorten it, or leave the text in a file of the project "
+			"and name that file in the note\n", path, STATE_MAX_TEXT);
+	else if (ret < 0)
+		fprintf(stderr, "squad: cannot read '%s': %s\n", path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
 static int cmd_done(const struct options *o, const struct squadfile *sf,
 		    const struct strvec *args)
 {
@@ -713,11 +738,15 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	if (o->undo && (o->note || o->note_file || o->failed))
 		return usage_error("--undo takes back a mark: give it no --note, --note-file "
 				   "or --failed");
-	if (o->note_file && strbuf_read_file(&note, o->note_file) < 0) {
-		fprintf(stderr, "squad: cannot read '%s': %s\n", o->note_file, strerror(errno));
+	if (o->note_file && read_note_file(o->note_file, &note) < 0) {
+		strbuf_release(&note);
 		return EXIT_USAGE;
 	}
 	strbuf_rtrim(&note);
+	if (o->note && strlen(o->note) > STATE_MAX_TEXT)
+		return usage_error("the note is longer than %zu bytes, the most squad keeps; "
+				   "shorten it, or leave the text in a file of the project "
+				   "and name that file in the note", STATE_MAX_TEXT);
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);
@@ -944,6 +973,27 @@ static int cmd_completion(const struct strvec *args)
 		return usage_error("usage: squad completion bash|zsh|fish");
 	fputs(script, stdout);
 	return EXIT_OK;
+}
+
+/* What squad prints on stdout is a report someone asked for (--json
+ * events, a list, a graph): a write that failed (a full disk, a full
+ * device) makes a run that went well exit 1, with one line on stderr.
+ * Decided here, once, for every command. A reader that went away
+ * (EPIPE: `squad list | head`) chose to stop reading: no error. */
+static int check_stdout(int ret)
+{
+	int errnum = 0;
+
+	if (fflush(stdout) != 0)
+		errnum = errno;
+	if (!errnum && !ferror(stdout))
+		return ret;
+	if (errnum == EPIPE)
+		return ret;
+	/* an error of an earlier write, flushed then, left no errno */
+	fprintf(stderr, "squad: cannot write to standard output%s%s\n", errnum ? ": " : "",
+		errnum ? strerror(errnum) : "");
+	return ret == EXIT_OK || ret == EXIT_HANDOFF ? EXIT_FAILED : ret;
 }
 
 int main(int argc, char **argv)
@@ -1179,7 +1229,7 @@ int main(int argc, char **argv)
 		ret = !strcmp(command, "init") ? cmd_init(&o, &targets) : cmd_completion(&targets);
 		strvec_clear(&targets);
 		free(self);
-		return ret;
+		return check_stdout(ret);
 	}
 
 	/* a reader that goes away (squad --json | head) must not kill squad
@@ -1233,5 +1283,5 @@ out:
 	graph_release(&g);
 	squadfile_release(&sf);
 	strvec_clear(&targets);
-	return ret;
+	return check_stdout(ret);
 }

@@ -18,6 +18,13 @@ static enum task_status judge(const struct attempt *a, struct strbuf *reason)
 		strbuf_addstr(reason, a->start_error ? a->start_error : "could not start");
 		return TASK_FAILED;
 	case ATTEMPT_TIMED_OUT:
+		if (a->agent_reason) {
+			/* what the agent's provider kept answering until then
+			 * ("rate limited: 429 ... (killed at its timeout)") says
+			 * more than the timeout */
+			strbuf_addstr(reason, a->agent_reason);
+			return TASK_TIMED_OUT;
+		}
 		strbuf_addstr(reason, "timed out");
 		if (a->timeout_ms > 0)
 			strbuf_addf(reason, " after %.1fs", (double)a->timeout_ms / 1000);

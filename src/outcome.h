@@ -59,7 +59,9 @@ struct attempt {
 	enum expect_verdict expect;
 	bool agent_failed;         /* an agent said is_error, or its output
 				    * was not the document it should be */
-	const char *agent_reason;  /* the agent's own words (an API error), or NULL */
+	const char *agent_reason;  /* the agent's own words (an API error), or NULL;
+				    * for a timed-out attempt, what its provider
+				    * answered until then, when known */
 	bool rate_limited;         /* its output reads as a rate limit */
 	const char *start_error;   /* ATTEMPT_NOT_STARTED: why, or NULL */
 };

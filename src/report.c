@@ -370,6 +370,9 @@ static void print_output(struct report *rep, const struct task_result *res)
 	}
 	if (!ends_in_newline)
 		fputc('\n', rep->out);
+	if (res->log_cut)
+		fprintf(rep->out, "%s... the log ends here: it was cut short, squad could not "
+			"write the rest%s\n", paint(rep, C_DIM), paint(rep, C_RESET));
 	close(fd);
 }
 
@@ -490,6 +493,8 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	default:
 		break;
 	}
+	if (res->log_cut)
+		strbuf_addstr(&line, " [log cut short: squad could not write all of its output]");
 	fprintf(rep->out, "%s\n", line.buf);
 	strbuf_release(&line);
 	if (wants_output(rep, res))
@@ -531,7 +536,8 @@ static void summary_table(struct report *rep, const struct task_result *results)
 		const struct task_result *res = &results[plan->order[i]];
 		size_t len = strlen(task_name(rep, plan->order[i]));
 
-		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
+		if (!all && !task_status_failed(res->status) &&
+		    !task_status_for_tactician(res->status) && !res->log_cut)
 			continue;
 		any = true;
 		if (len > name_width && len <= 40)
@@ -551,7 +557,8 @@ static void summary_table(struct report *rep, const struct task_result *results)
 				   : res->note ? res->note : res->summary ? res->summary : res->answer;
 		size_t worker_at;
 
-		if (!all && !task_status_failed(res->status) && !task_status_for_tactician(res->status))
+		if (!all && !task_status_failed(res->status) &&
+		    !task_status_for_tactician(res->status) && !res->log_cut)
 			continue;
 		strbuf_addf(&line, "  %-*s  %-*s  ", (int)name_width, task_name(rep, n),
 			    (int)status_width, task_status_name(res->status));
@@ -564,6 +571,8 @@ static void summary_table(struct report *rep, const struct task_result *results)
 			format_duration(&line, res->duration_ms);
 		else
 			strbuf_addch(&line, '-');
+		if (res->log_cut)
+			strbuf_addstr(&line, "  [log cut short]");
 		if (note) {
 			/* one line of it, whatever it holds */
 			size_t len = strcspn(note, "\n");

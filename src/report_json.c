@@ -220,6 +220,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "reason", report_json_text(res->reason));
 	json_object_set_new(fields, "log", report_json_text(res->log_path));
 	json_object_set_new(fields, "output_bytes", json_integer((json_int_t)res->output_bytes));
+	json_object_set_new(fields, "log_cut", json_boolean(res->log_cut));
 	json_object_set_new(fields, "cause", res->cause >= 0 && (size_t)res->cause < jr->plan->sf->nr_tasks
 			    ? report_json_text(task_name(jr, (size_t)res->cause)) : json_null());
 	emit(jr, "finish", fields);

@@ -65,6 +65,10 @@ struct task_result {
 	char *reason;           /* why it failed, in words, or NULL */
 	char *note;             /* the tactician's note of a done mark, or NULL */
 	const char *worker;     /* name of the worker it ran on, or NULL */
+	/* its log could not be written whole (a full disk): what it printed
+	 * is partly or wholly lost, whatever its status; kept in the state,
+	 * so an up-to-date task's replay says so too */
+	bool log_cut;
 };
 
 #endif

@@ -54,6 +54,8 @@ struct job {
 	bool completed;
 	int64_t exit_status;
 	int term_signal;
+	long reserved;            /* requests charged to the budget at admission */
+	char *api_dir;            /* an agent's request log (worker_bound_agent) */
 	struct job *prev, *next; /* the running list, for signals */
 };
 
@@ -78,6 +80,8 @@ struct runner {
 	size_t *pending;          /* unfinished dependencies */
 	int *log_fds;             /* per task while it runs, else -1 */
 	int *out_fds;             /* agent stdout files, else -1 */
+	off_t *attempt_from;      /* where the running attempt's part of its
+				   * log begins: only that part is judged */
 	uint64_t *started_at;     /* first attempt, uv_hrtime() */
 	struct ready_heap *ready; /* one per worker */
 	unsigned *busy;           /* per worker */
@@ -208,6 +212,7 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 static void log_failed(struct runner *r, size_t task, const char *path, bool opening,
 		       int errnum)
 {
+	r->res[task].log_cut = true;
 	if (r->status == 0) {
 		if (errnum == ELOOP)
 			strbuf_addf(r->err, "'%s' is a symlink; squad will not write through "
@@ -234,13 +239,10 @@ static int ensure_log(struct runner *r, size_t task)
 
 	if (r->log_fds[task] >= 0 || r->log_fds[task] == -2 || !r->st)
 		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
-	if (res->log_path)
-		strbuf_addstr(&path, res->log_path);
-	else
-		state_log_path(r->st, r->sf->tasks[task].name, &path);
-	/* read back later for `expect` and the summary line */
-	fd = open(path.buf, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
-		  (res->log_path ? 0 : O_TRUNC), 0666);
+	/* read back later for `expect` and the summary line; by the fd of
+	 * logs/ held since the start, which a task cannot swap */
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".log",
+			    O_RDWR | O_CREAT | O_APPEND | (res->log_path ? 0 : O_TRUNC), &path);
 	if (fd >= 0) {
 		r->log_fds[task] = fd;
 		if (!res->log_path)
@@ -288,7 +290,8 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-void run_read_tail(int fd, size_t max, struct strbuf *out)
+/* The last `max` bytes of the file at `fd`, none before offset `start`. */
+static void read_tail_from(int fd, off_t start, size_t max, struct strbuf *out)
 {
 	struct stat sb;
 	off_t from;
@@ -297,6 +300,8 @@ void run_read_tail(int fd, size_t max, struct strbuf *out)
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return;
 	from = sb.st_size > (off_t)max ? sb.st_size - (off_t)max : 0;
+	if (from < start)
+		from = start;
 	for (;;) {
 		ssize_t n = pread(fd, buf, sizeof(buf), from);
 
@@ -307,6 +312,28 @@ void run_read_tail(int fd, size_t max, struct strbuf *out)
 		strbuf_add(out, buf, (size_t)n);
 		from += n;
 	}
+}
+
+void run_read_tail(int fd, size_t max, struct strbuf *out)
+{
+	read_tail_from(fd, 0, max, out);
+}
+
+/* The running attempt's own output, at most its last `max` bytes: a
+ * retry is judged on what it printed, never on an earlier attempt's
+ * lines (a pass it printed before failing would match `expect`). */
+static void read_attempt_log(struct runner *r, size_t task, size_t max, struct strbuf *out)
+{
+	read_tail_from(r->log_fds[task], r->attempt_from[task], max, out);
+}
+
+/* Where the next attempt's output begins in the task's log. */
+static void mark_attempt_start(struct runner *r, size_t task)
+{
+	struct stat sb;
+
+	r->attempt_from[task] = r->log_fds[task] >= 0 && fstat(r->log_fds[task], &sb) == 0
+				? sb.st_size : 0;
 }
 
 /* The last non-empty line of text, cut to SUMMARY_MAX bytes. */
@@ -409,6 +436,7 @@ static void up_to_date(struct runner *r, size_t task)
 	res->duration_ms = rec->duration_ms;
 	res->exit_code = rec->exit_code;
 	res->worker = worker_of(r, task)->name;
+	res->log_cut = rec->log_cut;
 	if (rec->summary)
 		set_str(&res->summary, xstrdup(rec->summary));
 	if (rec->answer)
@@ -485,6 +513,7 @@ static void record(struct runner *r, size_t task)
 	rec.attempts = res->attempts;
 	rec.summary = res->summary;
 	rec.answer = res->answer;
+	rec.log_cut = res->log_cut;
 	/* both are tried, whatever the first gives */
 	lost = res->status == TASK_OK && r->plan->inputs[task].len &&
 	       state_save_inputs(r->st, rec.task, &r->plan->inputs[task], &err) < 0;
@@ -512,7 +541,7 @@ static enum expect_verdict check_expect(struct runner *r, size_t task)
 	if (!t->expect_re)
 		return EXPECT_NONE;
 	if (!res->answer)
-		run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
+		read_attempt_log(r, task, OUTPUT_SCAN_MAX, &out);
 	if (regex_last_matching_line(t->expect_re, res->answer ? res->answer : out.buf,
 				     res->answer ? strlen(res->answer) : out.len, &line)) {
 		set_str(&res->summary, xstrndup(line.buf, line.len > SUMMARY_MAX
@@ -538,7 +567,7 @@ static void summarize(struct runner *r, size_t task)
 		if (res->answer) {
 			res->summary = last_line(res->answer, strlen(res->answer));
 		} else {
-			run_read_tail(r->log_fds[task], OUTPUT_SCAN_MAX, &out);
+			read_attempt_log(r, task, OUTPUT_SCAN_MAX, &out);
 			res->summary = last_line(out.buf, out.len);
 		}
 	}
@@ -555,7 +584,7 @@ static void close_task_files(struct runner *r, size_t task)
 
 		state_log_path(r->st, r->sf->tasks[task].name, &path);
 		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
-			unlink(path.buf);
+			state_unlink_log(r->st, strrchr(path.buf, '/') + 1);
 		strbuf_release(&path);
 	}
 	if (r->log_fds[task] >= 0)
@@ -587,8 +616,10 @@ static void job_closed(uv_handle_t *h)
 {
 	struct job *job = h->data;
 
-	if (--job->open_handles == 0)
+	if (--job->open_handles == 0) {
+		free(job->api_dir);
 		free(job);
+	}
 }
 
 static void kill_group(struct job *job, int sig)
@@ -623,19 +654,26 @@ static void unlink_job(struct runner *r, struct job *job)
 }
 
 /* An agent's stdout: its answer goes into the result (and the log, so
- * the log tells the whole story), its own verdict into `a`, and the
- * requests it made into the worker's budget. `*why` gets the agent's
- * words for a failure (to free), or stays NULL. */
-static void read_agent_output(struct runner *r, size_t task, struct attempt *a, char **why)
+ * the log tells the whole story); worker.c's verdict on it (with its
+ * stderr and its request log) into `a`, its words into `*why` (to free,
+ * or left NULL); and the requests it made into the worker's budget, for
+ * every attempt, killed ones included. `*spent` is set when the agent
+ * was rate limited for the whole of its time (it retried until its wall
+ * time, or was killed): backing off could only pass its timeout. */
+static void read_agent_output(struct runner *r, struct job *job, struct attempt *a, char **why,
+			      bool *spent)
 {
+	size_t task = job->task;
 	const struct worker *w = worker_of(r, task);
 	struct task_result *res = &r->res[task];
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, tail = STRBUF_INIT;
 	struct agent_result ar;
+	struct agent_attempt at = { 0 };
+	long used;
 
 	if (w->output != WORKER_OUTPUT_QWEN_JSON || r->out_fds[task] < 0) {
 		run_read_tail(r->out_fds[task], OUTPUT_SCAN_MAX, &out);
-		if (out.len) {
+		if (out.len && a->end != ATTEMPT_INTERRUPTED && a->end != ATTEMPT_TIMED_OUT) {
 			strbuf_utf8_sanitize(&out);
 			set_str(&res->answer, xstrdup(out.buf));
 			strbuf_rtrim(&out);
@@ -645,7 +683,15 @@ static void read_agent_output(struct runner *r, size_t task, struct attempt *a, 
 		return;
 	}
 	run_read_tail(r->out_fds[task], 64u << 20, &out);
-	worker_parse_qwen_json(out.buf, out.len, &ar);
+	read_attempt_log(r, task, 65536, &tail);
+	at.exit_code = res->exit_code;
+	at.timed_out = job->timed_out;
+	at.out = out.buf;
+	at.out_len = out.len;
+	at.err = tail.buf;
+	at.err_len = tail.len;
+	at.api_dir = job->api_dir;
+	worker_judge_agent(w, &at, &ar);
 	if (ar.answer) {
 		strbuf_reset(&out);
 		strbuf_addstr(&out, ar.answer);
@@ -653,21 +699,42 @@ static void read_agent_output(struct runner *r, size_t task, struct attempt *a, 
 		set_str(&res->answer, xstrdup(out.buf));
 		log_line(r, task, "answer:\n%s", out.buf);
 	}
-	if (a->end == ATTEMPT_EXITED && !a->exit_code && (!ar.parsed || ar.is_error)) {
+	if (ar.provider)
+		log_line(r, task, "%s", ar.provider);
+	if (a->end != ATTEMPT_INTERRUPTED && ar.verdict == AGENT_TIMED_OUT) {
+		/* stopped at the wall time squad gave it: its timeout */
+		a->end = ATTEMPT_TIMED_OUT;
+		if (ar.reason)
+			log_line(r, task, "%s", ar.reason);
+	} else if (a->end != ATTEMPT_INTERRUPTED && ar.verdict != AGENT_OK) {
 		a->agent_failed = true;
-		if (ar.error)
-			*why = xstrdup(ar.error);
-	} else if (a->end == ATTEMPT_EXITED && a->exit_code) {
-		*why = worker_exit_reason(w, a->exit_code, ar.error);
+		*spent = ar.verdict == AGENT_RATE_LIMITED &&
+			(a->end == ATTEMPT_TIMED_OUT || a->exit_code == 55);
+		a->rate_limited = ar.verdict == AGENT_RATE_LIMITED && !*spent;
+		if (ar.reason) {
+			*why = xstrdup(ar.reason);
+			/* an is_error escalation carries the agent's words in its log */
+			log_line(r, task, "the agent failed: %s", *why);
+		}
+		/* the summary line is the agent's own message, not the last
+		 * line of its stderr (the closing brace of its error JSON) */
+		set_str(&res->summary, xstrdup(ar.verdict == AGENT_FAILED && ar.error ? ar.error
+					     : ar.reason ? ar.reason : "the agent failed"));
+		res->summary[strcspn(res->summary, "\n")] = '\0';
+	} else if (ar.verdict == AGENT_OK) {
+		set_str(&res->summary, NULL);
 	}
-	if (*why && !ar.answer)
-		/* an is_error escalation carries the agent's words in its log */
-		log_line(r, task, "the agent failed: %s", *why);
-	if ((w->daily_limit || w->per_minute) && ar.requests > 1 &&
-	    budget_settle(w->name, ar.requests - 1, &err) < 0)
+	/* what the call used, against what it was charged when admitted; a
+	 * call that never said, or was cut short, keeps at least its charge */
+	used = ar.requests >= 0 ? ar.requests : job->reserved;
+	if ((ar.cut_short || a->end == ATTEMPT_INTERRUPTED) && used < job->reserved)
+		used = job->reserved;
+	if (job->reserved && used != job->reserved &&
+	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
 	agent_result_release(&ar);
 	strbuf_release(&out);
+	strbuf_release(&tail);
 	strbuf_release(&err);
 }
 
@@ -684,7 +751,7 @@ static bool rate_limited(struct runner *r, size_t task, const struct attempt *a)
 		return false;
 	if (!ok) {
 		run_read_tail(r->out_fds[task], 65536, &text);
-		run_read_tail(r->log_fds[task], 65536, &text);
+		read_attempt_log(r, task, 65536, &text);
 	}
 	hit = outcome_reads_rate_limited(re, ok, r->res[task].answer, text.buf, text.len);
 	strbuf_release(&text);
@@ -866,6 +933,7 @@ static void job_complete(struct job *job)
 	struct task_result *res = &r->res[task];
 	struct attempt a = { 0 };
 	char *agent_why = NULL;
+	bool spent = false;
 
 	if (job->completed)
 		return;
@@ -890,11 +958,10 @@ static void job_complete(struct job *job)
 	} else {
 		a.end = ATTEMPT_EXITED;
 	}
-	if (!worker_of(r, task)->is_shell && a.end != ATTEMPT_INTERRUPTED &&
-	    a.end != ATTEMPT_TIMED_OUT)
-		read_agent_output(r, task, &a, &agent_why);
+	if (!worker_of(r, task)->is_shell)
+		read_agent_output(r, job, &a, &agent_why, &spent);
 	a.agent_reason = agent_why;
-	if (a.end != ATTEMPT_INTERRUPTED && a.end != ATTEMPT_TIMED_OUT)
+	if (a.end != ATTEMPT_INTERRUPTED && a.end != ATTEMPT_TIMED_OUT && !spent && !a.rate_limited)
 		a.rate_limited = rate_limited(r, task, &a);
 	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
 		a.expect = check_expect(r, task);
@@ -905,18 +972,14 @@ static void job_complete(struct job *job)
 
 static int open_agent_out(struct runner *r, size_t task)
 {
-	struct strbuf path = STRBUF_INIT;
 	int fd;
 
 	/* an agent's stdout is a document (qwen's JSON), kept apart from its
 	 * stderr so that it parses: TASK.out beside TASK.log */
 	if (!r->st)
 		return -1;
-	state_log_path(r->st, r->sf->tasks[task].name, &path);
-	strbuf_setlen(&path, path.len - 4);
-	strbuf_addstr(&path, ".out");
-	fd = open(path.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-	strbuf_release(&path);
+	fd = state_open_log(r->st, r->sf->tasks[task].name, ".out", O_RDWR | O_CREAT | O_TRUNC,
+			    NULL);
 	if (fd < 0)
 		return -1;
 	if (r->out_fds[task] >= 0)
@@ -945,7 +1008,8 @@ static int start_attempt(struct runner *r, size_t task)
 	struct strbuf why = STRBUF_INIT;
 	struct job *job;
 	long timeout_ms = timeout_of(r, task);
-	long wait_ms = 0, used = 0;
+	long wait_ms = 0, used = 0, reserved = 0;
+	char *api_dir = NULL;
 	const char *program = NULL;
 	int rc, out[2];
 
@@ -953,16 +1017,17 @@ static int start_attempt(struct runner *r, size_t task)
 		r->started_at[task] = uv_hrtime();
 	res->worker = w->name;
 	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
-		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &wait_ms, &used, &why)) {
+		long estimate = worker_request_estimate(w);
+
+		switch (budget_reserve(w->name, w->daily_limit, w->per_minute, &estimate, &wait_ms,
+				       &used, &why)) {
 		case BUDGET_GRANTED:
+			reserved = estimate;
 			break;
 		case BUDGET_WAIT:
 			delay_task(r, task, wait_ms);
 			return 0;
-		case BUDGET_EXHAUSTED:
-			strbuf_addf(&why, "budget exhausted: worker '%s' has used %ld of its "
-				    "daily_limit of %ld requests today", w->name, used, w->daily_limit);
-			goto fail;
+		case BUDGET_EXHAUSTED: /* why says how much, until when, and where */
 		case BUDGET_ERROR:
 			goto fail;
 		}
@@ -971,6 +1036,7 @@ static int start_attempt(struct runner *r, size_t task)
 	if (res->attempts > 1)
 		log_line(r, task, "attempt %u of %u", res->attempts - res->rate_limited,
 			 t->retries + 1);
+	mark_attempt_start(r, task);
 	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
 				 r->opts->changed_file, &why) < 0)
 		goto fail;
@@ -984,6 +1050,10 @@ static int start_attempt(struct runner *r, size_t task)
 		strbuf_addf(&why, "cannot open the agent's output file: %s", strerror(errno));
 		goto fail;
 	}
+	/* its own retries bounded by its timeout; its request log judged
+	 * with its output (read_agent_output) */
+	if (!w->is_shell && r->out_fds[task] >= 0)
+		api_dir = worker_bound_agent(&cmd, w, timeout_ms);
 
 	/* started with the first task, so a run that spawns none has none;
 	 * one that cannot start runs unguarded, as it would have before */
@@ -1006,6 +1076,8 @@ static int start_attempt(struct runner *r, size_t task)
 	job = xcalloc(1, sizeof(*job));
 	job->r = r;
 	job->task = task;
+	job->reserved = reserved;
+	job->api_dir = api_dir;
 	/* stdout and stderr share one pipe, so their order holds; an agent's
 	 * stdout is a document of its own and goes to its file */
 	if (!rc)
@@ -1015,6 +1087,7 @@ static int start_attempt(struct runner *r, size_t task)
 	close(out[1]);
 	if (rc) {
 		close(out[0]);
+		job->api_dir = NULL; /* freed below */
 		free(job);
 		if (rc == ENOENT)
 			strbuf_addf(&why, "command not found: %s", cmd.argv.v[0]);
@@ -1053,6 +1126,15 @@ static int start_attempt(struct runner *r, size_t task)
 	return 0;
 
 fail:
+	if (api_dir)
+		rmdir(api_dir);
+	free(api_dir);
+	if (reserved) { /* not started: it made no request */
+		struct strbuf ignored = STRBUF_INIT;
+
+		budget_settle(w->name, -reserved, &ignored);
+		strbuf_release(&ignored);
+	}
 	command_release(&cmd);
 	cannot_start(r, task, why.buf);
 	strbuf_release(&why);
@@ -1088,12 +1170,9 @@ static void start_ready(struct runner *r)
  * a failing unlink() per task. */
 static void list_old_logs(struct runner *r)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = state_open_logs(r->st);
 
-	strbuf_addf(&path, "%s/logs", r->st->dir);
-	d = opendir(path.buf);
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] != '.')
 			strvec_push(&r->old_log_names, de->d_name);
@@ -1101,7 +1180,6 @@ static void list_old_logs(struct runner *r)
 		closedir(d);
 	for (size_t i = 0; i < r->old_log_names.nr; i++)
 		strmap_put(&r->old_logs, r->old_log_names.v[i], (int)i);
-	strbuf_release(&path);
 }
 
 /* --- signals ------------------------------------------------------- */
@@ -1193,6 +1271,7 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	r.pending = xcalloc(nr + 1, sizeof(size_t));
 	r.log_fds = xmalloc((nr + 1) * sizeof(int));
 	r.out_fds = xmalloc((nr + 1) * sizeof(int));
+	r.attempt_from = xcalloc(nr + 1, sizeof(off_t));
 	r.started_at = xcalloc(nr + 1, sizeof(uint64_t));
 	r.ready = xcalloc(r.sf->nr_workers, sizeof(*r.ready));
 	r.busy = xcalloc(r.sf->nr_workers, sizeof(unsigned));
@@ -1284,6 +1363,7 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	free(r.pending);
 	free(r.log_fds);
 	free(r.out_fds);
+	free(r.attempt_from);
 	free(r.started_at);
 	*interrupted = r.interrupted;
 	return r.status;

@@ -689,6 +689,7 @@ static void add_builtin_workers(struct squadfile *sf)
 		strvec_push(&w->command, qwen_argv[i]);
 	w->output = WORKER_OUTPUT_QWEN_JSON;
 	w->slots = 4;
+	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
 }
 
 static void worker_pair(struct loader *l, const char *key, struct node *k,
@@ -785,7 +786,12 @@ static void workers_pair(struct loader *l, const char *key, struct node *k,
 		diag_error(l->diags, mark_of(k), "worker name '%s' %s", key, why);
 		return;
 	}
-	w = index >= 0 ? &l->sf->workers[index] : add_worker(l->sf, key);
+	if (index < 0) {
+		w = add_worker(l->sf, key);
+		w->timeout_ms = WORKER_AGENT_TIMEOUT_MS; /* only shell is built without one */
+	} else {
+		w = &l->sf->workers[index];
+	}
 	w->mark = mark_of(k);
 	strbuf_addf(&where, "worker '%s'", key);
 	if (want_map(l, v, where.buf)) {
@@ -1259,7 +1265,9 @@ static void resolve(struct loader *l, struct node *dflt)
 static int read_squadfile(struct strbuf *text, const char *path, struct diag_list *diags)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would wait in open() for a writer for ever;
+	 * it is refused below, as anything but a regular file is */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		diag_error(diags, (struct mark){ 0, 0 }, "cannot open: %s%s", strerror(errno),
@@ -1279,11 +1287,14 @@ static int read_squadfile(struct strbuf *text, const char *path, struct diag_lis
 		close(fd);
 		return -1;
 	}
-	close(fd);
-	if (strbuf_read_file(text, path) < 0) {
-		diag_error(diags, (struct mark){ 0, 0 }, "cannot read: %s", strerror(errno));
+	/* from this fd, not the path again: it could be swapped meanwhile */
+	if (strbuf_read_fd(text, fd, SQUADFILE_MAX_BYTES) < 0) {
+		diag_error(diags, (struct mark){ 0, 0 }, "cannot read: %s", errno == EFBIG ?
+			   "it grew past the size a Squadfile may have" : strerror(errno));
+		close(fd);
 		return -1;
 	}
+	close(fd);
 	return 0;
 }
 

@@ -29,6 +29,11 @@ enum worker_output {
 	WORKER_OUTPUT_QWEN_JSON, /* qwen -o json: an array of events */
 };
 
+/* An agent worker's timeout when its definition sets none: an agent
+ * waits on the network, and a provider that keeps failing must not hang
+ * the run (qwen alone retries a 429 for about an hour). */
+#define WORKER_AGENT_TIMEOUT_MS (10L * 60 * 1000)
+
 /* A worker: what runs a task. `shell` is built in and has no command. */
 struct worker {
 	char *name;
@@ -37,7 +42,8 @@ struct worker {
 	struct strvec command;  /* argv template: {prompt} {task} {dir} {model} ${VAR} */
 	struct strvec env;      /* "NAME=value" added to the environment */
 	unsigned slots;         /* tasks at once; 0 = bounded by -j only */
-	long timeout_ms;        /* 0 = the task's own, else none */
+	long timeout_ms;        /* when the task has none; 0 = none (shell),
+				 * WORKER_AGENT_TIMEOUT_MS for agents */
 	enum worker_output output;
 	long daily_limit;       /* requests per day; 0 = unlimited */
 	long per_minute;        /* requests per minute; 0 = unlimited */

@@ -56,14 +56,38 @@ static void open_error(struct strbuf *err, const char *path, int errnum)
 	if (errnum == ELOOP)
 		strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
 			    "(remove it to start fresh)", path);
+	else if (errnum == ENXIO) /* O_NONBLOCK's answer for a FIFO without reader */
+		strbuf_addf(err, "'%s' is not a regular file; squad will not write to it "
+			    "(remove it to start fresh)", path);
 	else
 		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errnum));
 }
+
+static int read_at(int dir, const char *name, struct strbuf *sb);
 
 void state_init(struct state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->journal_fd = -1;
+	st->dir_fd = st->logs_fd = st->inputs_fd = -1;
+}
+
+/* Open the folder `name` in `at` (shown as `shown`), never through a
+ * symlink. Returns its fd, or -1 with the reason in err. */
+static int open_folder(int at, const char *name, const char *shown, struct strbuf *err)
+{
+	struct stat sb;
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if ((errno == ELOOP || errno == ENOTDIR) && fstatat(at, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
+			    "(remove it to start fresh)", shown,
+			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
+	else
+		strbuf_addf(err, "cannot open '%s': %s", shown, strerror(errno));
+	return -1;
 }
 
 int state_open(struct state *st, const char *root, struct strbuf *err)
@@ -80,42 +104,37 @@ int state_open(struct state *st, const char *root, struct strbuf *err)
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
-	struct stat sb;
+	bool created;
 
 	state_init(st);
 	st->dir = xstrdup(dir);
 
-	if (lstat(st->dir, &sb) < 0) {
-		if (errno != ENOENT || mkdir(st->dir, 0777) < 0) {
-			strbuf_addf(err, "cannot create '%s': %s", st->dir, strerror(errno));
-			return -1;
-		}
-		strbuf_addf(&path, "%s/.gitignore", st->dir);
-		if (state_write_file(path.buf, "*\n", 2, err) < 0) {
-			strbuf_release(&path);
-			return -1;
-		}
-		strbuf_release(&path);
-	} else if (S_ISLNK(sb.st_mode) || !S_ISDIR(sb.st_mode)) {
-		strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
-			    "(remove it to start fresh)", st->dir,
-			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
+	created = mkdir(st->dir, 0777) == 0;
+	if (!created && errno != EEXIST) {
+		strbuf_addf(err, "cannot create '%s': %s", st->dir, strerror(errno));
 		return -1;
 	}
-	/* once here, not once per task; a symlink in their place would
-	 * send every log out of the project */
-	for (const char *const *sub = (const char *const[]){ "logs", "inputs", NULL }; *sub; sub++) {
+	/* every file of .squad is opened relative to these fds, held for
+	 * the whole run: a task that swaps .squad or logs/ for a symlink
+	 * cannot send a later write out of the project */
+	st->dir_fd = open_folder(AT_FDCWD, st->dir, st->dir, err);
+	if (st->dir_fd < 0)
+		return -1;
+	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		const char *sub = i ? "inputs" : "logs";
+		int *fd = i ? &st->inputs_fd : &st->logs_fd;
+
 		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", st->dir, *sub);
-		if (mkdir(path.buf, 0777) < 0 && errno != EEXIST) {
+		strbuf_addf(&path, "%s/%s", st->dir, sub);
+		if (mkdirat(st->dir_fd, sub, 0777) < 0 && errno != EEXIST) {
 			strbuf_addf(err, "cannot create '%s': %s", path.buf, strerror(errno));
 			strbuf_release(&path);
 			return -1;
 		}
-		if (lstat(path.buf, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-			strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
-				    "(remove it to start fresh)", path.buf,
-				    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
+		*fd = open_folder(st->dir_fd, sub, path.buf, err);
+		if (*fd < 0) {
 			strbuf_release(&path);
 			return -1;
 		}
@@ -130,11 +149,15 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
  * writing it right now. Best effort: a file that stays is only litter. */
 static void remove_stale_temps(const struct state *st)
 {
-	DIR *d = opendir(st->dir);
+	int fd = openat(st->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((de = readdir(d))) {
 		const char *tmp = NULL;
 		char *end;
@@ -162,7 +185,8 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 
 	if (st->lock_fd < 0) {
 		strbuf_addf(&path, "%s/lock", st->dir);
-		st->lock_fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+		st->lock_fd = openat(st->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+				     0666);
 		if (st->lock_fd < 0) {
 			open_error(err, path.buf, errno);
 			strbuf_release(&path);
@@ -359,6 +383,10 @@ static int parse_json_fast(const char *s, size_t len, struct task_record *rec)
 	rec->duration_ms = (long)n[1];
 	rec->finished = n[2];
 	rec->attempts = (unsigned)n[3];
+	if (end - s > 15 && !memcmp(s, ",\"log_cut\":true", 15)) {
+		rec->log_cut = true;
+		s += 15;
+	}
 	for (size_t i = 0; i < 5; i++) {
 		if (s >= end || *s != ',' || (s++, !fast_key(&s, end, texts[i])))
 			continue;
@@ -407,6 +435,7 @@ static int parse_line(const char *line, size_t len, struct task_record *rec)
 	rec->duration_ms = (long)json_integer_value(json_object_get(obj, "duration_ms"));
 	rec->finished = json_integer_value(json_object_get(obj, "finished"));
 	rec->attempts = (unsigned)json_integer_value(json_object_get(obj, "attempts"));
+	rec->log_cut = json_is_true(json_object_get(obj, "log_cut"));
 	rec->fingerprint = json_str(obj, "fingerprint");
 	rec->summary = json_str(obj, "summary");
 	rec->answer = json_str(obj, "answer");
@@ -460,17 +489,25 @@ int state_parse(struct state *st, const char *text, size_t len, const char *path
 int state_load(struct state *st, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct stat sb;
 	int ret = -1;
 
 	strbuf_addf(&path, "%s/state", st->dir);
-	st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			      0666);
+	/* O_NONBLOCK: a FIFO in its place would wait in open() for a reader */
+	st->journal_fd = openat(st->dir_fd, "state", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				O_NOFOLLOW | O_NONBLOCK, 0666);
 	if (st->journal_fd < 0) {
 		open_error(err, path.buf, errno);
 		goto out;
 	}
-	if (state_read_file(path.buf, &text) < 0) {
-		strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
+	if (fstat(st->journal_fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		strbuf_addf(err, "'%s' is not a regular file; squad will not write to it "
+			    "(remove it to start fresh)", path.buf);
+		goto out;
+	}
+	if (read_at(st->dir_fd, "state", &text) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", path.buf,
+			    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
 	}
 	if (state_parse(st, text.buf, text.len, path.buf, err) < 0)
@@ -564,6 +601,8 @@ static void format_line(const struct task_record *rec, struct strbuf *out)
 	add_json_number(out, ",\"duration_ms\":", rec->duration_ms);
 	add_json_number(out, ",\"finished\":", rec->finished);
 	add_json_number(out, ",\"attempts\":", rec->attempts);
+	if (rec->log_cut)
+		strbuf_addstr(out, ",\"log_cut\":true");
 	add_json_field(out, "task", rec->task);
 #define OPT(field) if (rec->field) add_json_field(out, #field, rec->field)
 	OPT(fingerprint);
@@ -577,9 +616,21 @@ static void format_line(const struct task_record *rec, struct strbuf *out)
 	strbuf_addch(out, '\n');
 }
 
-static char *dup_or_null(const char *s)
+char *state_bounded_text(const char *s)
 {
-	return s ? xstrdup(s) : NULL;
+	static const char cut[] = "\n[cut: squad keeps 64 KiB of a text; the whole is in the "
+				  "task's log]";
+	struct strbuf sb = STRBUF_INIT;
+	size_t len;
+
+	if (!s || (len = strlen(s)) <= STATE_MAX_TEXT)
+		return s ? xstrdup(s) : NULL;
+	len = STATE_MAX_TEXT - (sizeof(cut) - 1);
+	while (len && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--; /* not inside a character */
+	strbuf_add(&sb, s, len);
+	strbuf_addstr(&sb, cut);
+	return strbuf_detach(&sb, NULL);
 }
 
 int state_put(struct state *st, const struct task_record *rec, struct strbuf *err)
@@ -589,10 +640,10 @@ int state_put(struct state *st, const struct task_record *rec, struct strbuf *er
 	int ret = 0;
 
 	copy.task = xstrdup(rec->task);
-	copy.fingerprint = dup_or_null(rec->fingerprint);
-	copy.summary = dup_or_null(rec->summary);
-	copy.answer = dup_or_null(rec->answer);
-	copy.note = dup_or_null(rec->note);
+	copy.fingerprint = state_bounded_text(rec->fingerprint);
+	copy.summary = state_bounded_text(rec->summary);
+	copy.answer = state_bounded_text(rec->answer);
+	copy.note = state_bounded_text(rec->note);
 	format_line(&copy, &line);
 	put_in_memory(st, &copy);
 	/* one write() of one line: O_APPEND makes it land whole or torn at
@@ -621,22 +672,21 @@ bool state_wants_compaction(const struct state *st)
 
 int state_compact(struct state *st, struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT;
 	int ret;
 
 	state_format(st, &text);
-	strbuf_addf(&path, "%s/state", st->dir);
-	ret = state_write_file(path.buf, text.buf, text.len, err);
+	ret = state_write_in(st, "state", text.buf, text.len, err);
 	if (!ret) {
 		/* appends must go to the new file from now on */
 		if (st->journal_fd >= 0)
 			close(st->journal_fd);
-		st->journal_fd = open(path.buf, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		st->journal_fd = openat(st->dir_fd, "state",
+					O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 		st->stale_lines = 0;
 		st->unkempt = false;
 	}
 	strbuf_release(&text);
-	strbuf_release(&path);
 	return ret;
 }
 
@@ -650,6 +700,12 @@ void state_close(struct state *st)
 		close(st->journal_fd);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* drops the flock */
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
+	if (st->logs_fd >= 0)
+		close(st->logs_fd);
+	if (st->inputs_fd >= 0)
+		close(st->inputs_fd);
 	free(st->dir);
 	state_init(st);
 }
@@ -664,175 +720,300 @@ void task_record_release(struct task_record *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
-static int write_by_rename(const char *path, const char *tmp, const char *data, size_t len,
-			   struct strbuf *err);
-
-/* .squad/FOLDER/ENCODED-TASK-NAME.EXT, the folder created when missing. */
-static void task_file(const struct state *st, const char *folder, const char *task,
-		      const char *ext, struct strbuf *path);
-
-void state_log_path(const struct state *st, const char *task, struct strbuf *path)
-{
-	task_file(st, "logs", task, ".log", path);
-}
-
-int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
-		      struct strbuf *err)
-{
-	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
-	int ret;
-
-	task_file(st, "inputs", task, ".txt", &path);
-	/* the temp file in .squad/ itself, where state_lock() clears what
-	 * a killed squad left: a scan of inputs/ would cost every run a
-	 * readdir of one name per task */
-	strbuf_addf(&tmp, "%s/inputs.%s.tmp.%ld", st->dir, strrchr(path.buf, '/') + 1,
-		    (long)getpid());
-	ret = write_by_rename(path.buf, tmp.buf, list->buf, list->len, err);
-	strbuf_release(&path);
-	strbuf_release(&tmp);
-	return ret;
-}
-
-int state_load_inputs(const struct state *st, const char *task, struct strbuf *list)
-{
-	struct strbuf path = STRBUF_INIT;
-	int ret;
-
-	task_file(st, "inputs", task, ".txt", &path);
-	ret = strbuf_read_file(list, path.buf);
-	strbuf_release(&path);
-	return ret;
-}
-
-static void task_file(const struct state *st, const char *folder, const char *task,
-		      const char *ext, struct strbuf *path)
+/* The file name of `task` in a folder of .squad: the task name with
+ * every byte outside [A-Za-z0-9._-] (and a leading '.') as %XX, cut
+ * with a hash when long, then `ext`. */
+static void task_file_name(const char *task, const char *ext, struct strbuf *name)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start;
+	size_t start = name->len;
 
-	strbuf_addf(path, "%s/%s", st->dir, folder);
-	strbuf_addch(path, '/');
-	start = path->len;
 	for (const unsigned char *p = (const unsigned char *)task; *p; p++) {
 		bool safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
 			    (*p == '.' && p != (const unsigned char *)task);
 
 		if (safe) {
-			strbuf_addch(path, *p);
+			strbuf_addch(name, *p);
 		} else {
-			strbuf_addch(path, '%');
-			strbuf_addch(path, hex[*p >> 4]);
-			strbuf_addch(path, hex[*p & 15]);
+			strbuf_addch(name, '%');
+			strbuf_addch(name, hex[*p >> 4]);
+			strbuf_addch(name, hex[*p & 15]);
 		}
 	}
-	if (path->len - start > 160) {
+	if (name->len - start > 160) {
 		/* file names are at most 255 bytes: keep a prefix, add a hash */
 		uint32_t h1 = crc32_of(task, strlen(task));
-		uint32_t h2 = crc32_of(path->buf + start, path->len - start);
+		uint32_t h2 = crc32_of(name->buf + start, name->len - start);
 
-		strbuf_setlen(path, start + 140);
-		strbuf_addf(path, "~%08x%08x", h1, h2);
+		strbuf_setlen(name, start + 140);
+		strbuf_addf(name, "~%08x%08x", h1, h2);
 	}
-	strbuf_addstr(path, ext);
+	strbuf_addstr(name, ext);
+}
+
+void state_log_path(const struct state *st, const char *task, struct strbuf *path)
+{
+	strbuf_addf(path, "%s/logs/", st->dir);
+	task_file_name(task, ".log", path);
+}
+
+int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
+		   struct strbuf *path)
+{
+	struct strbuf name = STRBUF_INIT;
+	int fd, saved;
+
+	task_file_name(task, ext, &name);
+	if (path)
+		strbuf_addf(path, "%s/logs/%s", st->dir, name.buf);
+	fd = openat(st->logs_fd, name.buf, flags | O_CLOEXEC | O_NOFOLLOW, 0666);
+	saved = errno;
+	strbuf_release(&name);
+	errno = saved;
+	return fd;
+}
+
+int state_unlink_log(const struct state *st, const char *name)
+{
+	return unlinkat(st->logs_fd, name, 0);
+}
+
+DIR *state_open_logs(const struct state *st)
+{
+	int fd = openat(st->logs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
+/* Read `name` in `dir` (an fd, or AT_FDCWD for a path) as
+ * state_read_file() does. */
+static int read_at(int dir, const char *name, struct strbuf *sb)
+{
+	struct stat st;
+	/* O_NONBLOCK: a FIFO in the place of a file of squad's own would
+	 * wait in open() for a writer; it is refused below */
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), ret, saved;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	/* room for the whole file, and for the read() that finds its end */
+	if (st.st_size > 0) {
+		if ((unsigned long long)st.st_size > STATE_MAX_FILE) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+		strbuf_grow(sb, (size_t)st.st_size + 4096);
+	}
+	/* EFBIG too when it grew while we read it */
+	ret = strbuf_read_fd(sb, fd, STATE_MAX_FILE);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
 }
 
 int state_read_file(const char *path, struct strbuf *sb)
 {
-	size_t old_len = sb->len;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), saved;
-
-	if (fd < 0)
-		return -1;
-	/* room for the whole file, and for the read() that finds its end */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		if ((unsigned long long)st.st_size > STATE_MAX_FILE) {
-			errno = EFBIG;
-			goto error;
-		}
-		strbuf_grow(sb, (size_t)st.st_size + 4096);
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (sb->alloc - sb->len < 4096)
-			strbuf_grow(sb, 65536);
-		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto error;
-		if (n == 0)
-			break;
-		strbuf_setlen(sb, sb->len + (size_t)n);
-		if (sb->len - old_len > STATE_MAX_FILE) {
-			errno = EFBIG; /* it grew while we read it */
-			goto error;
-		}
-	}
-	close(fd);
-	return 0;
-error:
-	saved = errno;
-	close(fd);
-	strbuf_setlen(sb, old_len);
-	errno = saved;
-	return -1;
+	return read_at(AT_FDCWD, path, sb);
 }
 
-/* Write `data` to `tmp`, then rename it over `path`. */
-static int write_by_rename(const char *path, const char *tmp, const char *data, size_t len,
-			   struct strbuf *err)
+int state_load_inputs(const struct state *st, const char *task, struct strbuf *list)
 {
-	struct stat sb;
-	size_t done = 0;
-	int fd;
+	struct strbuf name = STRBUF_INIT;
+	int ret;
 
-	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-		strbuf_addf(err, "'%s' is a symlink; squad will not write through it", path);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot create '%s': %s", tmp, strerror(errno));
-		return -1;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
+	task_file_name(task, ".txt", &name);
+	ret = read_at(st->inputs_fd, name.buf, list);
+	strbuf_release(&name);
+	return ret;
+}
+
+/* Write all of data to fd. Returns 0, or -1 with errno set (ENOSPC for
+ * a write that wrote nothing). */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			strbuf_addf(err, "cannot write '%s': %s", tmp,
-				    n < 0 ? strerror(errno) : "no space");
-			close(fd);
-			unlink(tmp);
+			if (!n)
+				errno = ENOSPC;
 			return -1;
 		}
-		done += (size_t)n;
+		data += n;
+		len -= (size_t)n;
 	}
-	if (close(fd) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
+	return 0;
+}
+
+/* Where a file goes, for write_at(): `name` in the folder `dir` (an fd,
+ * or AT_FDCWD with a path), by way of the temp file `tmp` in `tmp_dir`;
+ * `shown` and `shown_tmp` name them in messages. */
+struct target {
+	int dir;
+	const char *name, *shown;
+	int tmp_dir;
+	const char *tmp, *shown_tmp;
+};
+
+/* A device or a FIFO the user named is written through, never replaced:
+ * opened without O_CREAT and checked again once open, in case it was
+ * swapped meanwhile. */
+static int write_through(const struct target *t, const char *data, size_t len,
+			 struct strbuf *err)
+{
+	struct stat sb;
+	int fd = openat(t->dir, t->name, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0) {
+		open_error(err, t->shown, errno);
 		return -1;
 	}
-	if (rename(tmp, path) < 0) {
-		strbuf_addf(err, "cannot replace '%s': %s", path, strerror(errno));
-		unlink(tmp);
+	if (fstat(fd, &sb) < 0 ||
+	    !(S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISFIFO(sb.st_mode))) {
+		strbuf_addf(err, "'%s' changed while squad opened it; not written", t->shown);
+		close(fd);
+		return -1;
+	}
+	if (write_all(fd, data, len) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", t->shown, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", t->shown, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+/* Write `data` to t->tmp, then rename it over t->name. What is at
+ * t->name decides: a regular file (or nothing) is replaced atomically;
+ * a symlink is refused (never followed, never replaced); a device or a
+ * FIFO is written through when `through`, refused when not (a file of
+ * squad's own); a socket or a folder is refused. */
+static int write_at(const struct target *t, bool through, const char *data, size_t len,
+		    struct strbuf *err)
+{
+	struct stat sb;
+	int fd;
+
+	if (fstatat(t->dir, t->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode)) {
+		bool device = S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISFIFO(sb.st_mode);
+
+		if (device && through)
+			return write_through(t, data, len, err);
+		strbuf_addf(err, "'%s' is %s; squad will not %s it", t->shown,
+			    S_ISLNK(sb.st_mode) ? "a symlink" : S_ISDIR(sb.st_mode) ? "a folder"
+			    : S_ISSOCK(sb.st_mode) ? "a socket" : S_ISFIFO(sb.st_mode) ? "a FIFO"
+			    : "a device", S_ISLNK(sb.st_mode) ? "write through" : "replace");
+		return -1;
+	}
+	fd = openat(t->tmp_dir, t->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    0666);
+	if (fd < 0) {
+		strbuf_addf(err, "cannot create '%s': %s", t->shown_tmp, strerror(errno));
+		return -1;
+	}
+	if (write_all(fd, data, len) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", t->shown_tmp, strerror(errno));
+		close(fd);
+		unlinkat(t->tmp_dir, t->tmp, 0);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", t->shown_tmp, strerror(errno));
+		unlinkat(t->tmp_dir, t->tmp, 0);
+		return -1;
+	}
+	if (renameat(t->tmp_dir, t->tmp, t->dir, t->name) < 0) {
+		strbuf_addf(err, "cannot replace '%s': %s", t->shown, strerror(errno));
+		unlinkat(t->tmp_dir, t->tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* A path's file, by way of PATH.tmp.PID; `through` as write_at()'s. */
+static int write_path(const char *path, bool through, const char *data, size_t len,
+		      struct strbuf *err)
 {
 	struct strbuf tmp = STRBUF_INIT;
+	struct target t = { AT_FDCWD, path, path, AT_FDCWD, NULL, NULL };
 	int ret;
 
 	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	ret = write_by_rename(path, tmp.buf, data, len, err);
+	t.tmp = t.shown_tmp = tmp.buf;
+	ret = write_at(&t, through, data, len, err);
 	strbuf_release(&tmp);
+	return ret;
+}
+
+int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	return write_path(path, true, data, len, err);
+}
+
+int state_write_own(const char *path, const char *data, size_t len, struct strbuf *err)
+{
+	return write_path(path, false, data, len, err);
+}
+
+int state_write_in(const struct state *st, const char *name, const char *data, size_t len,
+		   struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, shown = STRBUF_INIT, shown_tmp = STRBUF_INIT;
+	struct target t = { st->dir_fd, name, NULL, st->dir_fd, NULL, NULL };
+	int ret;
+
+	strbuf_addf(&tmp, "%s.tmp.%ld", name, (long)getpid());
+	strbuf_addf(&shown, "%s/%s", st->dir, name);
+	strbuf_addf(&shown_tmp, "%s/%s", st->dir, tmp.buf);
+	t.shown = shown.buf;
+	t.tmp = tmp.buf;
+	t.shown_tmp = shown_tmp.buf;
+	ret = write_at(&t, false, data, len, err);
+	strbuf_release(&tmp);
+	strbuf_release(&shown);
+	strbuf_release(&shown_tmp);
+	return ret;
+}
+
+int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+		      struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT, tmp = STRBUF_INIT, shown = STRBUF_INIT,
+		      shown_tmp = STRBUF_INIT;
+	struct target t = { st->inputs_fd, NULL, NULL, st->dir_fd, NULL, NULL };
+	int ret;
+
+	task_file_name(task, ".txt", &name);
+	/* the temp file in .squad/ itself, where state_lock() clears what
+	 * a killed squad left: a scan of inputs/ would cost every run a
+	 * readdir of one name per task */
+	strbuf_addf(&tmp, "inputs.%s.tmp.%ld", name.buf, (long)getpid());
+	strbuf_addf(&shown, "%s/inputs/%s", st->dir, name.buf);
+	strbuf_addf(&shown_tmp, "%s/%s", st->dir, tmp.buf);
+	t.name = name.buf;
+	t.shown = shown.buf;
+	t.tmp = tmp.buf;
+	t.shown_tmp = shown_tmp.buf;
+	ret = write_at(&t, false, list->buf, list->len, err);
+	strbuf_release(&name);
+	strbuf_release(&tmp);
+	strbuf_release(&shown);
+	strbuf_release(&shown_tmp);
 	return ret;
 }

@@ -14,11 +14,16 @@
  * -9 never leaves a stale lock behind.
  *
  * Only this module, handoff and stash (.squad/stash/, .squad/kept/)
- * write under .squad/.
+ * write under .squad/. Every file this module writes under it is opened
+ * relative to the fds of .squad/, logs/ and inputs/ that state_open()
+ * takes and holds until state_close() (openat(), O_NOFOLLOW,
+ * renameat()): a task that swaps .squad or .squad/logs for a symlink
+ * during a run cannot send a later write out of the project.
  */
 #ifndef SQUAD_STATE_H
 #define SQUAD_STATE_H
 
+#include <dirent.h>
 #include <stdbool.h>
 
 #include "util/strbuf.h"
@@ -38,6 +43,7 @@ struct task_record {
 	long duration_ms;
 	long long finished;  /* Unix time, seconds */
 	unsigned attempts;
+	bool log_cut;        /* its log could not be written whole */
 	char *fingerprint;   /* of definition + inputs + deps, or NULL */
 	char *summary;       /* one line, or NULL */
 	char *answer;        /* an agent's final text, or NULL */
@@ -45,7 +51,10 @@ struct task_record {
 };
 
 struct state {
-	char *dir;           /* absolute path of .squad */
+	char *dir;           /* absolute path of .squad, for messages */
+	int dir_fd;          /* .squad/, held from state_open() on */
+	int logs_fd;         /* .squad/logs/ */
+	int inputs_fd;       /* .squad/inputs/ */
 	int lock_fd;
 	int journal_fd;
 	struct task_record *records;
@@ -60,15 +69,23 @@ struct state {
  * or hostile file can make squad allocate. */
 #define STATE_MAX_FILE ((size_t)1 << 30)
 
-/* An empty state with no folder and no files (lock_fd and journal_fd
- * -1), for state_parse(); state_open() starts with it. */
+/* The most bytes of text one record keeps of what came from outside:
+ * a note of `squad done` longer than this is refused (main.c), an
+ * agent's answer is cut to it when recorded (state_put()). The journal
+ * is read by every run: a 50 MB note made each one 3 s slower. */
+#define STATE_MAX_TEXT ((size_t)64 << 10)
+
+/* An empty state with no folder and no files (every fd -1), for
+ * state_parse(); state_open() starts with it. */
 void state_init(struct state *st);
 
 /* Open (creating) the .squad folder inside `root`: it, and its logs/ and
  * inputs/, must be real folders, not symlinks. Writes .squad/.gitignore
- * ("*") on creation. Returns 0, or -1 with the reason in `err`. Files
- * under .squad are opened with O_NOFOLLOW: a symlink in the place of
- * the state or the lock is an error, never followed. */
+ * ("*") on creation. Returns 0, or -1 with the reason in `err` (then
+ * state_close() releases what it took). The three folders are opened
+ * here and held as fds; files under them are opened with O_NOFOLLOW: a
+ * symlink in the place of the state or the lock is an error, never
+ * followed. */
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* state_open() of a state folder at `dir` itself rather than root/.squad:
@@ -102,9 +119,16 @@ void state_format(const struct state *st, struct strbuf *out);
 /* The record of `task`, or NULL. Valid until the next state_put(). */
 const struct task_record *state_get(const struct state *st, const char *task);
 
-/* Record `rec` (copied) in memory and append it to the journal.
- * Returns 0, or -1 with the reason in err (the memory copy is kept). */
+/* Record `rec` (copied) in memory and append it to the journal. A text
+ * field (summary, answer, note) longer than STATE_MAX_TEXT is kept cut,
+ * at a character's end, with a line saying so. Returns 0, or -1 with
+ * the reason in err (the memory copy is kept). */
 int state_put(struct state *st, const struct task_record *rec, struct strbuf *err);
+
+/* A copy of `s` (to free), cut to STATE_MAX_TEXT bytes at a UTF-8
+ * character's end with a line that says so; NULL for NULL. How squad
+ * keeps an agent's answer, in the state and in the manifest. */
+char *state_bounded_text(const char *s);
 
 /* Rewrite the journal as one line per task (temp file + rename). */
 int state_compact(struct state *st, struct strbuf *err);
@@ -117,11 +141,28 @@ bool state_wants_compaction(const struct state *st);
 /* Release everything and drop the lock. */
 void state_close(struct state *st);
 
-/* Path of the log of `task` in .squad/logs/ (created when missing),
- * appended to `path`. The file name is the task name with every byte
- * outside [A-Za-z0-9._-] (and a leading '.') written as %XX, shortened
- * with a hash when long, so that no name can leave the folder. */
+/* Path of the log of `task` in .squad/logs/, appended to `path`, for
+ * messages and for reading back. The file name is the task name with
+ * every byte outside [A-Za-z0-9._-] (and a leading '.') written as %XX,
+ * shortened with a hash when long, so that no name can leave the
+ * folder. */
 void state_log_path(const struct state *st, const char *task, struct strbuf *path);
+
+/* Open the file of `task` in .squad/logs/ named as state_log_path()
+ * names it but ending in `ext` (".log", or ".out" for an agent's
+ * stdout), relative to the fd of logs/ held since state_open(). `flags`
+ * as open()'s (O_CLOEXEC and O_NOFOLLOW are added; mode 0666). Appends
+ * its path to `path` unless NULL. Returns the fd, or -1 with errno set
+ * (ELOOP: a symlink in its place). */
+int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
+		   struct strbuf *path);
+
+/* Remove the file `name` (a bare name, as readdir gives it) from logs/.
+ * Returns unlinkat()'s result. */
+int state_unlink_log(const struct state *st, const char *name);
+
+/* logs/, opened for readdir (closedir() it), or NULL with errno set. */
+DIR *state_open_logs(const struct state *st);
 
 /* The input list of `task` at its last success ("PATH\tOID\n" lines, as
  * plan keeps them), in .squad/inputs/: saved after each success of a task
@@ -134,13 +175,35 @@ int state_load_inputs(const struct state *st, const char *task, struct strbuf *l
 
 /* Read the whole of `path`, a file of squad's own, into sb (appending):
  * opened with O_NOFOLLOW, refused when larger than STATE_MAX_FILE.
- * Returns 0, or -1 with errno set (ELOOP: a symlink; EFBIG: too large);
- * sb then keeps what it had. */
+ * Returns 0, or -1 with errno set (ELOOP: a symlink; EFBIG: too large;
+ * EINVAL: not a regular file, a FIFO say, refused without waiting in
+ * open()); sb then keeps what it had. */
 int state_read_file(const char *path, struct strbuf *sb);
 
-/* Write `data` to `path` atomically: a temp file beside it, then rename.
- * Refuses to replace a symlink. Returns 0, or -1 (reason in err). */
+/* Write `data` to `path`, a file the user named (a --junit report, the
+ * hook, a Squadfile of `squad init`): a regular file (or none) is
+ * replaced atomically, by a temp file beside it (PATH.tmp.PID) and a
+ * rename; a character or block device or a FIFO is written through
+ * (opened without O_CREAT, never replaced; a FIFO waits for its reader
+ * as a shell's `>` does); a symlink, a socket or a folder is refused.
+ * Returns 0, or -1 (reason in err; a failed write of a device, say a
+ * full one, is an error too). */
 int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err);
+
+/* As state_write_file(), for a file of squad's own named by its path
+ * (.squad/files, .squad/git, written before any task runs): anything
+ * but a regular file in its place is refused, as state_write_in()
+ * does. */
+int state_write_own(const char *path, const char *data, size_t len, struct strbuf *err);
+
+/* Write `data` to `name` in .squad/ (a bare name: "handoff.json",
+ * "files"), atomically by a temp file in .squad/ (NAME.tmp.PID) and
+ * renameat(), relative to the fd state_open() took. Anything but a
+ * regular file in its place (a symlink, a device, a FIFO) is refused:
+ * the files of .squad are squad's own. Returns 0, or -1 (reason in err,
+ * naming the path under st->dir). */
+int state_write_in(const struct state *st, const char *name, const char *data, size_t len,
+		   struct strbuf *err);
 
 const char *record_status_name(enum record_status s);
 

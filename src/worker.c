@@ -3,6 +3,7 @@
 #include "expand.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -458,31 +459,380 @@ void agent_result_release(struct agent_result *res)
 {
 	free(res->answer);
 	free(res->error);
+	free(res->reason);
+	free(res->provider);
 	memset(res, 0, sizeof(*res));
+}
+
+static bool has_arg(const struct strvec *argv, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	for (size_t i = 1; i < argv->nr; i++)
+		if (!strncmp(argv->v[i], flag, n) && (!argv->v[i][n] || argv->v[i][n] == '='))
+			return true;
+	return false;
+}
+
+char *worker_bound_agent(struct command *cmd, const struct worker *worker, long timeout_ms)
+{
+	struct strvec argv = STRVEC_INIT;
+	const char *base, *tmp = getenv("TMPDIR");
+	struct strbuf dir = STRBUF_INIT;
+	char *api_dir = NULL;
+
+	if (worker->output != WORKER_OUTPUT_QWEN_JSON || !cmd->argv.nr)
+		return NULL;
+	for (size_t i = 0; i < cmd->env.nr; i++)
+		if (!strncmp(cmd->env.v[i], "QWEN_CODE_UNATTENDED_RETRY=", 27)) {
+			free(cmd->env.v[i]);
+			memmove(&cmd->env.v[i], &cmd->env.v[i + 1],
+				(cmd->env.nr - i) * sizeof(*cmd->env.v)); /* with the NULL */
+			cmd->env.nr--;
+			break;
+		}
+	base = strrchr(cmd->argv.v[0], '/');
+	base = base ? base + 1 : cmd->argv.v[0];
+	if (strcmp(base, "qwen"))
+		return NULL; /* a wrapper of the author's: its flags are its own */
+
+	/* the strings move to the new vector, not copied: a caller may
+	 * hold argv[0] (the program found on PATH) */
+	strvec_push_nodup(&argv, cmd->argv.v[0]);
+	if (timeout_ms >= 2000 && !has_arg(&cmd->argv, "--max-wall-time")) {
+		/* qwen's clock starts after its own start-up (seconds under
+		 * load), so leave it a third of the time, at most a minute,
+		 * to stop by itself and report before squad's timeout kills it */
+		long margin = timeout_ms / 3 > 60000 ? 60000 : timeout_ms / 3;
+
+		strvec_push(&argv, "--max-wall-time");
+		strvec_pushf(&argv, "%lds", (timeout_ms - margin) / 1000 > 0
+			     ? (timeout_ms - margin) / 1000 : 1);
+	}
+	if (!has_arg(&cmd->argv, "--openai-logging-dir")) {
+		strbuf_addf(&dir, "%s/squad-api-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+		if (mkdtemp(dir.buf)) {
+			api_dir = strbuf_detach(&dir, NULL);
+			strvec_push(&argv, "--openai-logging");
+			strvec_push(&argv, "--openai-logging-dir");
+			strvec_push(&argv, api_dir);
+		}
+	}
+	for (size_t i = 1; i < cmd->argv.nr; i++)
+		strvec_push_nodup(&argv, cmd->argv.v[i]);
+	free(cmd->argv.v);
+	cmd->argv = argv;
+	strbuf_release(&dir);
+	return api_dir;
+}
+
+long worker_request_estimate(const struct worker *worker)
+{
+	return worker->output == WORKER_OUTPUT_QWEN_JSON ? 2 : 1;
+}
+
+/* What qwen's request log (--openai-logging-dir) says: one file per
+ * model call, named by its time. */
+struct api_log {
+	long calls;        /* files: model calls made */
+	long failed;       /* calls the provider answered with an error */
+	long answered;     /* calls it answered */
+	char *last_error;  /* the provider's error, when the last call that
+			    * ended failed; NULL when it answered */
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read and remove `dir` (made by worker_bound_agent: only qwen writes in
+ * it). Files are read in name order, which is time order. */
+static void read_api_log(const char *dir, struct api_log *log)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	memset(log, 0, sizeof(*log));
+	if (!dir || !(d = opendir(dir)))
+		return;
+	/* every entry goes (a temporary file of qwen's too), so that the
+	 * folder can */
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_push(&names, de->d_name);
+	closedir(d);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(*names.v), by_name);
+	for (size_t i = 0; i < names.nr; i++) {
+		json_t *call;
+		const char *msg;
+		int fd;
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir, names.v[i]);
+		strbuf_reset(&text);
+		/* a file of qwen's; never followed through a link */
+		fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd >= 0) {
+			struct stat sb;
+
+			if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size < (64 << 20)) {
+				char buf[65536];
+				ssize_t n;
+
+				while ((n = read(fd, buf, sizeof(buf))) > 0)
+					strbuf_add(&text, buf, (size_t)n);
+			}
+			close(fd);
+		}
+		unlink(path.buf);
+		if (strncmp(names.v[i], "openai-", 7))
+			continue;
+		log->calls++;
+		call = json_loadb(text.buf, text.len, 0, NULL);
+		msg = json_string_value(json_object_get(json_object_get(call, "error"), "message"));
+		if (msg && strcmp(msg, "Request was aborted.")) {
+			/* an abort is qwen's own (its wall time, squad's signal),
+			 * not the provider's answer */
+			log->failed++;
+			free(log->last_error);
+			log->last_error = xstrdup(msg);
+		} else if (!msg && json_is_object(call)) {
+			log->answered++;
+			free(log->last_error);
+			log->last_error = NULL; /* it answered after all */
+		}
+		json_decref(call);
+	}
+	rmdir(dir);
+	strvec_clear(&names);
+	strbuf_release(&path);
+	strbuf_release(&text);
+}
+
+/* qwen's fatal error: the last `{"error":{"type","message","code"}}`
+ * on stderr (pretty-printed over several lines, after its warnings). */
+static json_t *stderr_error(const char *err, size_t len)
+{
+	for (size_t i = len; i-- > 0;) {
+		json_t *doc, *e;
+
+		if (err[i] != '{' || (i && err[i - 1] != '\n'))
+			continue;
+		doc = json_loadb(err + i, len - i, JSON_DISABLE_EOF_CHECK, NULL);
+		e = json_object_get(doc, "error");
+		if (json_is_object(e)) {
+			json_incref(e);
+			json_decref(doc);
+			return e;
+		}
+		json_decref(doc);
+	}
+	return NULL;
+}
+
+static const struct { int code; const char *what; } qwen_codes[] = {
+	{ 1, "an API error or a bad flag" },
+	{ 41, "authentication failed: give the worker an API key and --auth-type "
+	      "(see README, 'Agent workers')" },
+	{ 42, "the input was refused" },
+	{ 44, "the sandbox failed" },
+	{ 52, "its configuration is invalid" },
+	{ 53, "it reached its turn limit" },
+	{ 54, "a tool failed" },
+	{ 55, "it reached its budget" },
+	{ 130, "it was cancelled" },
+};
+
+static const char *qwen_code_meaning(const struct worker *worker, int exit_code)
+{
+	if (worker->output != WORKER_OUTPUT_QWEN_JSON)
+		return NULL;
+	for (size_t i = 0; i < sizeof(qwen_codes) / sizeof(*qwen_codes); i++)
+		if (qwen_codes[i].code == exit_code)
+			return qwen_codes[i].what;
+	return NULL;
+}
+
+/* The last "[API Error: ...]" in an agent's stderr (qwen prints one as
+ * it retries when asked to retry unattended), or NULL. Points into err,
+ * which need not end in a NUL: the line is cut by the caller. */
+static const char *last_api_error(const char *err, size_t len)
+{
+	const char *hit = NULL, *p = err;
+
+	while (len && (p = memmem(p, len - (size_t)(p - err), "[API Error: ", 12))) {
+		hit = p;
+		p += 12;
+		if ((size_t)(p - err) >= len)
+			break;
+	}
+	if (hit && !memchr(hit, '\n', len - (size_t)(hit - err)))
+		return NULL; /* cut off: no whole line */
+	return hit;
+}
+
+/* Is this text from the provider a rate limit or a spent quota? */
+static bool is_rate_limit(const char *text)
+{
+	static const char *const words[] = {
+		"rate limit", "rate_limit", "too many requests", "quota", "resource exhausted",
+		"resource_exhausted", NULL,
+	};
+	struct strbuf lower = STRBUF_INIT;
+	const char *p = text;
+	bool hit = false;
+
+	if (!strncmp(p, "[API Error: ", 12))
+		p += 12;
+	if (!strncmp(p, "429", 3) && (p[3] == ' ' || p[3] == ':' || !p[3]))
+		return true;
+	for (; *p; p++)
+		strbuf_addch(&lower, *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	for (int i = 0; words[i] && !hit; i++)
+		hit = strstr(lower.buf, words[i]) != NULL;
+	strbuf_release(&lower);
+	return hit;
+}
+
+/* The first line of `text`, at most 200 bytes, without "[API Error: ]". */
+static void add_first_line(struct strbuf *sb, const char *text)
+{
+	bool bracket = !strncmp(text, "[API Error: ", 12);
+	size_t len;
+
+	if (bracket)
+		text += 12;
+	len = strcspn(text, "\n");
+	if (bracket && len && text[len - 1] == ']')
+		len--;
+	strbuf_add(sb, text, len > 200 ? 200 : len);
+}
+
+/* A provider error, as the verdict and reason of the attempt. */
+static void provider_failed(struct agent_result *res, const char *text, const char *how)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	res->verdict = is_rate_limit(text) ? AGENT_RATE_LIMITED : AGENT_API_ERROR;
+	strbuf_addstr(&sb, res->verdict == AGENT_RATE_LIMITED ? "rate limited: " : "API error: ");
+	add_first_line(&sb, text);
+	if (how)
+		strbuf_addf(&sb, " (%s)", how);
+	free(res->reason);
+	res->reason = strbuf_detach(&sb, NULL);
+}
+
+void worker_judge_agent(const struct worker *worker, const struct agent_attempt *at,
+			struct agent_result *res)
+{
+	struct api_log log;
+	json_t *fatal;
+	const char *fatal_msg, *api_text = NULL;
+	bool wall;
+
+	worker_parse_qwen_json(at->out, at->out_len, res);
+	read_api_log(at->api_dir, &log);
+	fatal = stderr_error(at->err, at->err_len);
+	fatal_msg = json_string_value(json_object_get(fatal, "message"));
+	/* stopped by its own --max-wall-time: squad's timeout, a bit early */
+	wall = at->exit_code == 55 && fatal_msg && strstr(fatal_msg, "wall-clock");
+	/* no stats: qwen logs every call it makes, and one that ended by
+	 * itself logged them all; one cut short (killed, or at its wall time)
+	 * may not have logged the call it was in: unknown then, unless it
+	 * logged some (a lower bound) */
+	res->cut_short = at->timed_out || at->exit_code < 0 || wall;
+	if (res->requests < 0 && at->api_dir && (log.calls || !res->cut_short))
+		res->requests = log.calls;
+	if (log.failed) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "the provider failed %ld of %ld model calls", log.failed, log.calls);
+		if (log.last_error)
+			strbuf_addf(&sb, "; the last: %s", log.last_error);
+		res->provider = strbuf_detach(&sb, NULL);
+	}
+
+	if (res->error && !strncmp(res->error, "[API Error:", 11))
+		api_text = res->error;
+	else if (fatal_msg && !strncmp(fatal_msg, "[API Error:", 11))
+		api_text = fatal_msg;
+
+	if (at->exit_code == 0 && !at->timed_out && res->parsed && !res->is_error) {
+		res->verdict = AGENT_OK;
+	} else if (api_text) {
+		/* qwen gave up on the provider by itself and said why */
+		provider_failed(res, api_text, NULL);
+	} else if (at->timed_out || wall) {
+		const char *how = at->timed_out ? "killed at its timeout"
+			: "qwen stopped at its --max-wall-time";
+		const char *said = last_api_error(at->err, at->err_len);
+
+		if (log.last_error) {
+			provider_failed(res, log.last_error, how);
+		} else if (said) {
+			/* no request log (a wrapper of the author's), but qwen's
+			 * stderr told of the provider's errors as it retried */
+			char *line = xstrndup(said, strcspn(said, "\n"));
+
+			provider_failed(res, line, how);
+			free(line);
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+
+			res->verdict = AGENT_TIMED_OUT;
+			strbuf_addstr(&sb, "timed out");
+			if (wall)
+				strbuf_addf(&sb, " (%s)", how);
+			if (log.calls && !log.failed && !log.answered)
+				strbuf_addstr(&sb, ": the model never answered");
+			res->reason = strbuf_detach(&sb, NULL);
+		}
+	} else if (at->exit_code == 1 && log.last_error) {
+		provider_failed(res, log.last_error, NULL);
+	} else if (res->parsed && res->is_error) {
+		/* its own verdict, in its own words */
+		res->verdict = AGENT_FAILED;
+		res->reason = xstrdup(res->error);
+		res->reason[strcspn(res->reason, "\n")] = '\0';
+	} else if (at->exit_code > 0) {
+		res->verdict = AGENT_FAILED;
+		/* its own message; the parser's complaint about an empty
+		 * stdout only when there is nothing better */
+		res->reason = worker_exit_reason(worker, at->exit_code, fatal_msg ? fatal_msg
+			: res->parsed ? res->error : qwen_code_meaning(worker, at->exit_code) ? NULL
+			: res->error);
+	} else if (at->exit_code == 0) {
+		res->verdict = AGENT_FAILED;
+		res->reason = xstrdup(res->error ? res->error : "the agent failed");
+	} else {
+		res->verdict = AGENT_FAILED; /* a signal: the caller says which */
+	}
+	/* its own words, rather than the parser's complaint of an empty
+	 * stdout: for the summary line */
+	if (fatal_msg && !res->parsed && res->verdict != AGENT_OK) {
+		free(res->error);
+		res->error = xstrdup(fatal_msg);
+	}
+	json_decref(fatal);
+	free(log.last_error);
 }
 
 char *worker_exit_reason(const struct worker *worker, int exit_code, const char *agent_error)
 {
-	static const struct { int code; const char *what; } qwen_codes[] = {
-		{ 1, "an API error or a bad flag" },
-		{ 41, "authentication failed: give the worker an API key and --auth-type "
-		      "(see README, 'Agent workers')" },
-		{ 42, "the input was refused" },
-		{ 44, "the sandbox failed" },
-		{ 52, "its configuration is invalid" },
-		{ 53, "it reached its turn limit" },
-		{ 54, "a tool failed" },
-		{ 55, "it reached its budget" },
-		{ 130, "it was cancelled" },
-	};
+	const char *what = qwen_code_meaning(worker, exit_code);
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addf(&sb, "%s exited with %d", worker->name, exit_code);
-	if (worker->output == WORKER_OUTPUT_QWEN_JSON)
-		for (size_t i = 0; i < sizeof(qwen_codes) / sizeof(*qwen_codes); i++)
-			if (qwen_codes[i].code == exit_code)
-				strbuf_addf(&sb, ": %s", qwen_codes[i].what);
-	if (agent_error)
-		strbuf_addf(&sb, " (%s)", agent_error);
+	if (what)
+		strbuf_addf(&sb, ": %s", what);
+	if (agent_error) {
+		strbuf_addstr(&sb, " (");
+		add_first_line(&sb, agent_error);
+		strbuf_addch(&sb, ')');
+	}
 	return strbuf_detach(&sb, NULL);
 }

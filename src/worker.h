@@ -74,6 +74,28 @@ int worker_find_program(struct program_cache *cache, const struct command *cmd,
 			const char **program);
 void program_cache_release(struct program_cache *cache);
 
+/* Bound what an agent does on its own, for one attempt of `timeout_ms`
+ * (0 = none) on `worker`. For a qwen-json worker whose program is called
+ * `qwen`, flags go right after argv[0], each unless the command already
+ * has it: `--max-wall-time` a little under the timeout (qwen then stops
+ * its own retries and exits 55 before squad has to kill it), and
+ * `--openai-logging --openai-logging-dir DIR` with DIR a fresh private
+ * folder: one file per model call, which tells what the provider
+ * answered even when the call never finished. Returns DIR (the caller
+ * passes it to worker_judge_agent(), which removes it, and frees it), or
+ * NULL when none was made. QWEN_CODE_UNATTENDED_RETRY (retry a 429 for
+ * ever) is dropped from any qwen-json worker's environment. */
+char *worker_bound_agent(struct command *cmd, const struct worker *worker, long timeout_ms);
+
+/* How an agent attempt ended, as squad judges it. */
+enum agent_verdict {
+	AGENT_OK,           /* it answered */
+	AGENT_FAILED,       /* it failed for a reason of its own (exit code, is_error) */
+	AGENT_RATE_LIMITED, /* the provider answered 429 / quota text */
+	AGENT_API_ERROR,    /* the provider answered 5xx or another API error */
+	AGENT_TIMED_OUT,    /* no answer within its time, provider silent */
+};
+
 /* What an agent's output says. */
 struct agent_result {
 	bool parsed;       /* the output had the expected shape */
@@ -81,11 +103,44 @@ struct agent_result {
 	char *answer;      /* final text, or NULL */
 	long requests;     /* model requests the call made; -1 = unknown */
 	char *error;       /* why it failed, when it did */
+	enum agent_verdict verdict; /* set by worker_judge_agent() */
+	bool cut_short;    /* stopped in the middle (killed, or at its wall
+			    * time): `requests` may miss the call in flight */
+	char *reason;      /* one line for the escalation entry, or NULL when ok */
+	char *provider;    /* what the provider answered, for the log, or NULL */
 };
 
 /* Parse qwen's `-o json` output (a JSON array of events). */
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res);
 void agent_result_release(struct agent_result *res);
+
+/* One finished (or killed) attempt of an agent. */
+struct agent_attempt {
+	int exit_code;          /* -1 when a signal ended it */
+	bool timed_out;         /* squad killed it at its timeout */
+	const char *out;        /* its stdout */
+	size_t out_len;
+	const char *err;        /* the tail of its stderr */
+	size_t err_len;
+	const char *api_dir;    /* from worker_bound_agent(), or NULL */
+};
+
+/* Judge an attempt of a qwen-json worker: parse its stdout, its error
+ * JSON on stderr (`{"error":{"type","message","code"}}`) and the model
+ * calls logged in api_dir (which is then removed), and fill
+ * `res`: verdict, reason, the answer, and the requests made (stats of
+ * the result, else the calls logged, else -1; for a killed attempt the
+ * call in flight may be missing from the log: a lower bound). A 429 or quota text from
+ * the provider is AGENT_RATE_LIMITED, another API error AGENT_API_ERROR,
+ * whether qwen gave up by itself, stopped at --max-wall-time, or was
+ * killed by squad's timeout; a timeout with no provider error is
+ * AGENT_TIMED_OUT. */
+void worker_judge_agent(const struct worker *worker, const struct agent_attempt *at,
+			struct agent_result *res);
+
+/* Requests one call of `worker` is charged at admission, before it
+ * reports what it used (qwen: its main turn and its memory extractor). */
+long worker_request_estimate(const struct worker *worker);
 
 /* Why an agent exited with `exit_code`, in words (qwen's codes: 41 auth,
  * 42 input, 53 turn limit, 55 budget ...), with `agent_error` (its own

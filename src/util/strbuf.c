@@ -175,30 +175,42 @@ void strbuf_rtrim(struct strbuf *sb)
 
 int strbuf_read_file(struct strbuf *sb, const char *path)
 {
-	size_t old_len = sb->len;
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret, saved;
 
 	if (fd < 0)
 		return -1;
+	ret = strbuf_read_fd(sb, fd, SIZE_MAX);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+int strbuf_read_fd(struct strbuf *sb, int fd, size_t max)
+{
+	size_t old_len = sb->len;
+
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		ssize_t n;
+
+		if (sb->alloc - sb->len < 4096)
+			strbuf_grow(sb, 65536);
+		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		strbuf_add(sb, chunk, (size_t)n);
+		if (n < 0)
+			goto error;
+		if (n == 0)
+			return 0;
+		strbuf_setlen(sb, sb->len + (size_t)n);
+		if (sb->len - old_len > max) {
+			errno = EFBIG;
+			goto error;
+		}
 	}
-	if (n < 0) {
-		int saved = errno;
-		close(fd);
-		strbuf_setlen(sb, old_len);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	return 0;
+error:
+	strbuf_setlen(sb, old_len);
+	return -1;
 }
 
 size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)

@@ -70,4 +70,10 @@ size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp);
  * errno set; on error sb keeps what it had before. */
 int strbuf_read_file(struct strbuf *sb, const char *path);
 
+/* Read `fd` to its end into sb (appending), at most `max` bytes: one
+ * more is an error (errno EFBIG), so that /dev/zero or a huge file ends
+ * at once. Does not close fd. Returns 0, or -1 with errno set; on error
+ * sb keeps what it had before. */
+int strbuf_read_fd(struct strbuf *sb, int fd, size_t max);
+
 #endif

@@ -181,6 +181,22 @@ Y
 	[ "$(entry never .failure.attempts)" = 3 ]
 }
 
+@test "a retry is judged on its own output: an earlier attempt's pass never matches expect" {
+	squadfile <<'Y'
+version: 1
+default: t
+tasks:
+  t: { run: "if [ -e tried ]; then echo 'collection error'; else touch tried; echo '12 passed'; exit 1; fi", expect: '\d+ passed', retries: 1 }
+Y
+	fm
+	[ "$status" -eq 1 ]
+	[ "$(finish t .attempts)" = 2 ]
+	[ "$(finish t .status)" = failed ]
+	[ "$(finish t .reason)" = "the output does not match 'expect'" ]
+	[ "$(summary .failed)" = 1 ]
+	[ "$(junit 'count(//testcase[@name="t"]/failure)')" = 1 ]
+}
+
 @test "program not found: never retried, escalated with the reason" {
 	squadfile <<'Y'
 version: 1

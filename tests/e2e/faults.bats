@@ -6,15 +6,8 @@ load helpers
 
 teardown() {
 	# what a test left running on purpose: a daemon, a waiting task
-	local pid
 	touch "$BATS_TEST_TMPDIR/go"
-	for pid in $(cat "$BATS_TEST_TMPDIR"/*.pid 2>/dev/null); do
-		kill "$pid" 2>/dev/null || true
-	done
-	cd "$BATS_TEST_TMPDIR" || return 1
-	if mountpoint -q full 2>/dev/null; then
-		umount full || umount -l full
-	fi
+	end_leftovers
 }
 
 # state_lines_whole: every record of .squad/state has a checksum that

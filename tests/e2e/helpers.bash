@@ -10,6 +10,19 @@ setup() {
 	export NO_COLOR=1
 }
 
+# end_leftovers: in a test's teardown, kill what it left running on
+# purpose (the PIDs in $BATS_TEST_TMPDIR/*.pid) and unmount its ./full
+end_leftovers() {
+	local pid
+	for pid in $(cat "$BATS_TEST_TMPDIR"/*.pid 2>/dev/null); do
+		kill "$pid" 2>/dev/null || true
+	done
+	cd "$BATS_TEST_TMPDIR" || return 1
+	if mountpoint -q full 2>/dev/null; then
+		umount full || umount -l full
+	fi
+}
+
 # squadfile TEXT: write ./Squadfile
 squadfile() {
 	cat > Squadfile

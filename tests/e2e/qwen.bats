@@ -5,44 +5,7 @@
 # turn off usage statistics, telemetry and update checks.
 bats_require_minimum_version 1.5.0
 load helpers
-
-QWEN_DIR=${SQUAD_BUILD:-$SQUAD_SRC/build}/test-tools/qwen
-
-setup_file() {
-	# installed once per build tree, then reused
-	QWEN_BIN=$("$SQUAD_SRC/tests/qwen/install.sh" "$QWEN_DIR" | tail -1)
-	export QWEN_BIN
-}
-
-setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
-	export NO_COLOR=1
-	[ -x "$QWEN_BIN" ] || { echo "the qwen CLI could not be installed from npm" >&2; return 1; }
-	export HOME=$BATS_TEST_TMPDIR/home XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
-	"$SQUAD_SRC/tests/qwen/write-settings.sh" "$HOME"
-	unset QWEN_HOME HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
-	export NO_PROXY=127.0.0.1,localhost
-	echo '{"rules": []}' > script.json
-	node "$SQUAD_SRC/tests/qwen/mock-server.js" --port-file port --script script.json \
-		--log requests.log > server.out 2>&1 &
-	SERVER=$!
-	wait_for port
-	PORT=$(cat port)
-}
-
-teardown() {
-	kill "$SERVER" 2>/dev/null || true
-	wait "$SERVER" 2>/dev/null || true
-}
-
-# script JSON: what the model server answers from now on
-script() {
-	printf '%s\n' "$1" > script.json
-}
-
-stat_of() {
-	curl -s "http://127.0.0.1:$PORT/stats" | jq -r ".$1"
-}
+load qwen_helpers
 
 # squadfile_qwen EXTRA_WORKER_FIELDS TASKS: a Squadfile whose qwen worker
 # is the real CLI pointed at the mock server
@@ -106,8 +69,13 @@ Y
 	squadfile_qwen "" "  hostile: { prompt: 'quote \$(touch pwned) \`touch pwned2\` \"; touch pwned3; echo' }"
 	run "$SQUAD" hostile
 	[ "$status" -eq 0 ]
-	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e pwned3 ]
-	grep -q 'quote $(touch pwned)' requests.log
+	[ ! -e pwned ]
+	[ ! -e pwned2 ]
+	[ ! -e pwned3 ]
+	# the request bodies: the prompt reached the model as it was written
+	# (qwen 0.24 puts a system reminder before it, so the log's excerpt
+	# of the user text does not reach it)
+	grep -rqF 'quote $(touch pwned) `touch pwned2` \"; touch pwned3; echo' dumps/
 }
 
 @test "a rate-limited answer is retried with backoff, without using the task's retries" {
@@ -132,11 +100,15 @@ Y
 	[ "$status" -eq 0 ]
 	used=$(stat_of chat_requests)
 	# qwen's own stats say how many requests the call made
-	[ "$(jq -r '.qwen.requests' "$XDG_STATE_HOME/squad/budget.json")" -ge 2 ]
+	spent=$(jq -r '.qwen.requests' "$XDG_STATE_HOME/squad/budget.json")
+	[ "$spent" -ge 2 ]
 	run "$SQUAD" second
 	# escalated, and still a failure
 	[ "$status" -eq 1 ]
-	[[ $output == *"budget exhausted"* ]]
+	[[ $output == *"budget exhausted: worker 'qwen' has used $spent of its daily_limit of 2 requests today"* ]]
+	# when it starts over, and where the count is kept
+	[[ $output == *"it resets at midnight, local time (in "* ]]
+	[[ $output == *"the count is kept in '$XDG_STATE_HOME/squad/budget.json'"* ]]
 	[ "$(stat_of chat_requests)" -eq "$used" ]
 	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = escalation ]
 }

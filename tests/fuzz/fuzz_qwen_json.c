@@ -4,7 +4,10 @@
  * maybe after lines of noise). worker_parse_qwen_json() must never crash
  * or leak, and what it returns must hold together: an error is set
  * exactly when it failed, requests is -1 or counted, and the reason
- * worker_exit_reason() gives for a failure is a string.
+ * worker_exit_reason() gives for a failure is a string. The same bytes
+ * are then judged by worker_judge_agent() as both stdout and the stderr
+ * that may end in qwen's `{"error":{...}}`, with the first byte as the
+ * exit code: every verdict but AGENT_OK has a reason.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,5 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)strlen(reason);
 	free(reason);
 	agent_result_release(&res);
+
+	{
+		struct agent_attempt at = {
+			.exit_code = size ? data[0] : 0, .timed_out = size > 1 && data[1] & 1,
+			.out = (const char *)data, .out_len = size,
+			.err = (const char *)data, .err_len = size,
+		};
+
+		worker_judge_agent(&qwen, &at, &res);
+		if (res.verdict != AGENT_OK && res.verdict != AGENT_FAILED && !res.reason)
+			abort(); /* rate limited, API error, timed out: says which */
+		if (res.verdict == AGENT_FAILED && at.exit_code > 0 && !res.reason)
+			abort();
+		if (res.reason)
+			(void)strlen(res.reason);
+		agent_result_release(&res);
+	}
 	return 0;
 }

@@ -4,8 +4,8 @@
 #   QWEN_BIN=/path/to/qwen MOCK_PORT=NNNN SQUAD_QWEN_HOME=/some/dir \
 #       tests/qwen/run-qwen.sh [qwen args...]
 #
-# QWEN_BIN   qwen binary (default: build-qwen-cache/node_modules/.bin/qwen
-#            next to the repo root)
+# QWEN_BIN   qwen binary (default: build-qwen-cache/bin/qwen, as install.sh
+#            makes it, next to the repo root)
 # MOCK_PORT  port of mock-server.js on 127.0.0.1 (or MOCK_PORT_FILE)
 # SQUAD_QWEN_HOME  directory used as HOME; created if missing; a
 #            settings.json that turns off usage statistics, telemetry and
@@ -27,7 +27,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-QWEN_BIN=${QWEN_BIN:-$root/build-qwen-cache/node_modules/.bin/qwen}
+QWEN_BIN=${QWEN_BIN:-$root/build-qwen-cache/bin/qwen}
 
 if [ -z "${MOCK_PORT:-}" ] && [ -n "${MOCK_PORT_FILE:-}" ]; then
     MOCK_PORT=$(cat "$MOCK_PORT_FILE")

@@ -11,7 +11,7 @@
 #   general.enableAutoUpdate=false        no npm registry update check (only
 #                                         done by the interactive UI anyway)
 #   $version=4                            the settings schema version of qwen
-#                                         0.15.10; without it qwen migrates the
+#                                         0.15.10, kept as it is by 0.24.4; without it qwen migrates the
 #                                         file and leaves settings.json.orig
 set -eu
 if [ $# -ne 1 ]; then

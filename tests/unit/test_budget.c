@@ -107,9 +107,11 @@ static json_int_t requests_now(void)
 static enum budget_answer reserve(long daily_limit, long per_minute, long *wait_ms, long *used,
 				  struct strbuf *err)
 {
+	long count = 1;
+
 	*wait_ms = *used = -1;
 	strbuf_reset(err);
-	return budget_reserve("w", daily_limit, per_minute, wait_ms, used, err);
+	return budget_reserve("w", daily_limit, per_minute, &count, wait_ms, used, err);
 }
 
 /* Counts far past a long: the budget is spent, and the count reported is
@@ -128,7 +130,8 @@ static void test_huge_count_exhausts(void **state)
 		write_budget(huge[i], "[]");
 		assert_int_equal(reserve(100, 0, &wait_ms, &used, &err), BUDGET_EXHAUSTED);
 		assert_true(used == LONG_MAX);
-		assert_int_equal(err.len, 0);
+		assert_non_null(strstr(err.buf, "budget exhausted: worker 'w' has used "
+					   "9223372036854775807 of its daily_limit of 100 requests today"));
 	}
 	strbuf_release(&err);
 }
@@ -230,6 +233,148 @@ static void test_not_a_budget_file_is_an_error(void **state)
 	strbuf_release(&kept);
 }
 
+/* reserve `count` for worker "w"; returns the answer, *count the charge */
+static enum budget_answer reserve_n(long daily_limit, long per_minute, long *count,
+				    struct strbuf *err)
+{
+	long wait_ms = -1, used = -1;
+
+	strbuf_reset(err);
+	return budget_reserve("w", daily_limit, per_minute, count, &wait_ms, &used, err);
+}
+
+/* A call is admitted only when its whole estimate fits: 9 of 10 used
+ * leaves no room for a call estimated at 2, and nothing is charged. */
+static void test_call_it_cannot_afford_is_refused(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long count = 2;
+
+	(void)state;
+	write_budget("8", "[]");
+	assert_int_equal(reserve_n(10, 0, &count, &err), BUDGET_GRANTED);
+	assert_int_equal(count, 2);
+	assert_int_equal(requests_now(), 10);
+	write_budget("9", "[]");
+	count = 2;
+	assert_int_equal(reserve_n(10, 0, &count, &err), BUDGET_EXHAUSTED);
+	assert_int_equal(requests_now(), 9);
+	assert_non_null(strstr(err.buf, "has used 9 of its daily_limit of 10 requests today, "
+				   "and a call is charged 2"));
+	strbuf_release(&err);
+}
+
+/* The message says when the count starts over and where it is kept. */
+static void test_exhausted_says_when_and_where(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	char where[200];
+	long count = 1;
+
+	(void)state;
+	write_budget("5", "[]");
+	assert_int_equal(reserve_n(5, 0, &count, &err), BUDGET_EXHAUSTED);
+	assert_non_null(strstr(err.buf, "it resets at midnight, local time (in "));
+	snprintf(where, sizeof(where), "the count is kept in '%s'", file);
+	assert_non_null(strstr(err.buf, where));
+	/* a spent budget is not charged again */
+	assert_int_equal(requests_now(), 5);
+	strbuf_release(&err);
+}
+
+/* A limit below one call's estimate still admits a call: the charge is
+ * cut to the limit. */
+static void test_estimate_above_the_limit_is_cut(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long count = 2;
+
+	(void)state;
+	write_budget("0", "[]");
+	assert_int_equal(reserve_n(1, 0, &count, &err), BUDGET_GRANTED);
+	assert_int_equal(count, 1);
+	assert_int_equal(requests_now(), 1);
+	count = 2;
+	assert_int_equal(reserve_n(1, 0, &count, &err), BUDGET_EXHAUSTED);
+	write_budget("0", "[]");
+	count = 5;
+	assert_int_equal(reserve_n(0, 3, &count, &err), BUDGET_GRANTED);
+	assert_int_equal(count, 3);
+	strbuf_release(&err);
+}
+
+/* Settling against the estimate: more adds, less gives back, never
+ * below zero; a count stuck at the top stays spent. */
+static void test_settle_up_and_down(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long count = 2;
+	json_t *w;
+
+	(void)state;
+	write_budget("0", "[]");
+	assert_int_equal(reserve_n(100, 0, &count, &err), BUDGET_GRANTED);
+	assert_int_equal(requests_now(), 2);
+	/* the call made 7 requests (a 429 retried inside the agent) */
+	assert_int_equal(budget_settle("w", 7 - 2, &err), 0);
+	assert_int_equal(requests_now(), 7);
+	/* they count in this minute too: 7 start times */
+	w = entry_now();
+	assert_int_equal(json_array_size(json_object_get(w, "recent")), 7);
+	json_decref(w);
+	/* one that made a single request gives one back */
+	assert_int_equal(budget_settle("w", -1, &err), 0);
+	assert_int_equal(requests_now(), 6);
+	assert_int_equal(budget_settle("w", -100, &err), 0);
+	assert_int_equal(requests_now(), 0);
+	assert_int_equal(budget_settle("w", LONG_MIN, &err), 0);
+	assert_int_equal(requests_now(), 0);
+	write_budget("9223372036854775807", "[]");
+	assert_int_equal(budget_settle("w", -5, &err), 0);
+	assert_true(requests_now() == LLONG_MAX);
+	strbuf_release(&err);
+}
+
+/* per_minute counts requests, not calls: two calls of 2 fill a limit
+ * of 4, and the next one waits, without being charged. */
+static void test_per_minute_counts_requests(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long count, wait_ms = -1, used = -1;
+
+	(void)state;
+	write_budget("0", "[]");
+	for (int i = 0; i < 2; i++) {
+		count = 2;
+		assert_int_equal(reserve_n(0, 4, &count, &err), BUDGET_GRANTED);
+	}
+	count = 2;
+	assert_int_equal(budget_reserve("w", 0, 4, &count, &wait_ms, &used, &err), BUDGET_WAIT);
+	assert_true(wait_ms > 0 && wait_ms <= 60010);
+	assert_int_equal(requests_now(), 4);
+	/* what a call used beyond its charge fills the minute as well */
+	write_budget("0", "[]");
+	count = 2;
+	assert_int_equal(reserve_n(0, 4, &count, &err), BUDGET_GRANTED);
+	assert_int_equal(budget_settle("w", 2, &err), 0);
+	count = 1;
+	assert_int_equal(reserve_n(0, 4, &count, &err), BUDGET_WAIT);
+	strbuf_release(&err);
+}
+
+/* Yesterday's count does not hold today. */
+static void test_another_day_starts_over(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long count = 2;
+
+	(void)state;
+	write_raw("{\"w\": {\"day\": \"2001-01-01\", \"requests\": 500, \"recent\": []}}\n");
+	assert_int_equal(reserve_n(10, 0, &count, &err), BUDGET_GRANTED);
+	assert_int_equal(requests_now(), 2);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +383,12 @@ int main(void)
 		cmocka_unit_test(test_negative_count_is_zero),
 		cmocka_unit_test(test_recent_times_of_any_size),
 		cmocka_unit_test(test_not_a_budget_file_is_an_error),
+		cmocka_unit_test(test_call_it_cannot_afford_is_refused),
+		cmocka_unit_test(test_exhausted_says_when_and_where),
+		cmocka_unit_test(test_estimate_above_the_limit_is_cut),
+		cmocka_unit_test(test_settle_up_and_down),
+		cmocka_unit_test(test_per_minute_counts_requests),
+		cmocka_unit_test(test_another_day_starts_over),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -170,9 +171,137 @@ static void test_inputs_written_by_way_of_squad_folder(void **unused)
 	strbuf_release(&path);
 }
 
+/* A log cut short is remembered: through the appended line, through
+ * compaction, and absent where it was whole. */
+static void test_log_cut_round_trip(void **unused)
+{
+	struct task_record cut = { .task = "cut", .status = RECORD_OK, .log_cut = true };
+	struct task_record whole = { .task = "whole", .status = RECORD_OK };
+	struct strbuf err = STRBUF_INIT;
+	struct state st;
+
+	(void)unused;
+	open_locked(&st);
+	assert_int_equal(state_put(&st, &cut, &err), 0);
+	assert_int_equal(state_put(&st, &whole, &err), 0);
+	state_close(&st);
+	for (int round = 0; round < 2; round++) {
+		open_locked(&st);
+		assert_true(state_get(&st, "cut")->log_cut);
+		assert_false(state_get(&st, "whole")->log_cut);
+		if (!round)
+			assert_int_equal(state_compact(&st, &err), 0);
+		state_close(&st);
+	}
+	strbuf_release(&err);
+}
+
+/* An answer past STATE_MAX_TEXT is kept cut, whole characters, with a
+ * line that says so. */
+static void test_long_answer_cut(void **unused)
+{
+	struct strbuf err = STRBUF_INIT, answer = STRBUF_INIT;
+	struct task_record rec = { .task = "t", .status = RECORD_OK };
+	const struct task_record *got;
+	struct state st;
+	size_t len;
+
+	(void)unused;
+	for (size_t i = 0; i < 50000; i++)
+		strbuf_addstr(&answer, "\xc3\xa9"); /* 100,000 bytes of 2-byte characters */
+	rec.answer = answer.buf;
+	open_locked(&st);
+	assert_int_equal(state_put(&st, &rec, &err), 0);
+	state_close(&st);
+	open_locked(&st);
+	got = state_get(&st, "t");
+	assert_non_null(got);
+	assert_non_null(got->answer);
+	len = strlen(got->answer);
+	assert_true(len <= STATE_MAX_TEXT);
+	assert_non_null(strstr(got->answer, "\n[cut: squad keeps 64 KiB"));
+	/* cut between characters, never inside one */
+	assert_true((strstr(got->answer, "\n[cut") - got->answer) % 2 == 0);
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&answer);
+}
+
+/* .squad swapped for a symlink after state_open() (a task can do that):
+ * the manifest, a log and the compacted journal still go to the folder
+ * that was opened, nothing to where the symlink points. */
+static void test_writes_stay_in_the_folder_opened(void **unused)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, away = STRBUF_INIT,
+		      outside = STRBUF_INIT;
+	struct task_record rec = { .task = "t", .status = RECORD_OK };
+	struct stat sb;
+	struct state st;
+	DIR *d;
+	int fd;
+
+	(void)unused;
+	open_locked(&st);
+	strbuf_addf(&path, "%s/.squad", root);
+	strbuf_addf(&away, "%s/away", root);
+	strbuf_addf(&outside, "%s/outside", root);
+	assert_int_equal(mkdir(outside.buf, 0755), 0);
+	assert_int_equal(rename(path.buf, away.buf), 0);
+	assert_int_equal(symlink("outside", path.buf), 0);
+
+	assert_int_equal(state_write_in(&st, "handoff.json", "{}\n", 3, &err), 0);
+	fd = state_open_log(&st, "t", ".log", O_WRONLY | O_CREAT | O_TRUNC, NULL);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(state_put(&st, &rec, &err), 0);
+	assert_int_equal(state_compact(&st, &err), 0);
+
+	d = opendir(outside.buf);
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		assert_true(!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."));
+	closedir(d);
+	strbuf_addstr(&away, "/handoff.json");
+	assert_int_equal(stat(away.buf, &sb), 0);
+	strbuf_setlen(&away, away.len - strlen("handoff.json"));
+	strbuf_addstr(&away, "logs/t.log");
+	assert_int_equal(stat(away.buf, &sb), 0);
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&path);
+	strbuf_release(&away);
+	strbuf_release(&outside);
+}
+
+/* A file of squad's own is never replaced by anything but a regular
+ * file: a FIFO in the manifest's place is refused, and stays. */
+static void test_write_in_refuses_a_fifo(void **unused)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	struct stat sb;
+	struct state st;
+
+	(void)unused;
+	open_locked(&st);
+	strbuf_addf(&path, "%s/.squad/handoff.json", root);
+	assert_int_equal(mkfifo(path.buf, 0644), 0);
+	assert_int_equal(state_write_in(&st, "handoff.json", "{}\n", 3, &err), -1);
+	assert_non_null(strstr(err.buf, "handoff.json' is a FIFO; squad will not replace it"));
+	assert_int_equal(lstat(path.buf, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_log_cut_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_answer_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writes_stay_in_the_folder_opened, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_in_refuses_a_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_when_worth_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inputs_written_by_way_of_squad_folder, setup,
