@@ -86,7 +86,7 @@ _squad_value() {
 			_squad_add "$prefix" "$cur" "$ref"
 		done < <(git for-each-ref --format='%(refname:short)' refs/heads refs/tags \
 			refs/remotes 2>/dev/null; echo HEAD) ;;
-	-j | --jobs | --worker | --note) ;;
+	-j | --jobs | --worker | --note | --run | --prompt | --name) ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -96,7 +96,7 @@ _squad_value() {
 _squad_takes_value() {
 	case $1 in
 	-f | --file | -C | --directory | -j | --jobs | --worker | --color | --output | \
-		--junit | --note | --note-file | --target | --format) return 0 ;;
+		--junit | --note | --note-file | --target | --format | --run | --prompt | --name) return 0 ;;
 	esac
 	return 1
 }
@@ -159,6 +159,7 @@ _squad() {
 		graph) _squad_add "" "$cur" --format ;;
 		done) _squad_add "" "$cur" --failed --note --note-file --undo ;;
 		hook) _squad_add "" "$cur" --target ;;
+		exec) _squad_add "" "$cur" --run --prompt --name ;;
 		esac
 		if [[ $cur == - ]]; then
 			_squad_add "" "$cur" -f -C -j -k -n -q -v -B -h
@@ -166,12 +167,12 @@ _squad() {
 	else
 		case $sub in
 		'')
-			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain
+			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec
 			_squad_tasks "" "$cur" ;;
 		hook) if ((!nargs)); then _squad_add "" "$cur" install uninstall; fi ;;
 		completion) if ((!nargs)); then _squad_add "" "$cur" bash zsh fish; fi ;;
 		explain | done) if ((!nargs)); then _squad_tasks "" "$cur"; fi ;;
-		list | handoff | init) ;;
+		list | handoff | init | exec) ;;
 		*) _squad_tasks "" "$cur" ;; # run, graph, or a task: more tasks
 		esac
 	fi

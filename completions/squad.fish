@@ -68,7 +68,7 @@ function __squad_wants_task
     set -l sub (__squad_subcommand)
     or return 0
     switch $sub
-        case list handoff hook init completion
+        case list handoff hook init completion exec
             return 1
         case explain done
             test (__squad_arguments) -eq 0
@@ -110,6 +110,7 @@ complete -c squad -n 'not __squad_subcommand' -a hook -d 'Install or remove the 
 complete -c squad -n 'not __squad_subcommand' -a init -d 'Write a starter Squadfile'
 complete -c squad -n 'not __squad_subcommand' -a completion -d 'Print a completion script'
 complete -c squad -n 'not __squad_subcommand' -a explain -d "Why a task will or won't run"
+complete -c squad -n 'not __squad_subcommand' -a exec -d 'Run ad-hoc tasks (--run, --prompt, or a list on stdin)'
 
 # task names
 complete -c squad -n __squad_wants_task -a '(__squad_tasks)' -d Task
@@ -139,6 +140,9 @@ complete -c squad -l strict-skills -d 'A skill without a SKILL.md is an error, n
 complete -c squad -l color -x -a 'auto always never' -d 'When to use colour'
 complete -c squad -s h -l help -d 'Print the help'
 complete -c squad -l version -d 'Print the version'
+complete -c squad -n '__squad_subcommand_is exec' -l run -x -d 'exec: an ad-hoc task, a shell command'
+complete -c squad -n '__squad_subcommand_is exec' -l prompt -x -d 'exec: an ad-hoc task, a prompt for an agent'
+complete -c squad -n '__squad_subcommand_is exec' -l name -x -d 'exec: the name of the next --run or --prompt'
 complete -c squad -n '__squad_subcommand_is list' -l names -d 'Print the task names only'
 complete -c squad -n '__squad_subcommand_is done' -l failed -d 'Record the task as failed'
 complete -c squad -n '__squad_subcommand_is done' -l note -x -d "The tactician's note"

@@ -65,6 +65,9 @@ _squad() {
     '--note-file=[done: read the note from FILE]:note file:_files' \
     '--undo[done: take back the mark on the task]' \
     '--target=[hook install: the target the hook runs]:task:_squad_tasks' \
+    '*--run=[exec: an ad-hoc task, a shell command]:command' \
+    '*--prompt=[exec: an ad-hoc task, a prompt for an agent]:prompt' \
+    '*--name=[exec: the name of the next --run or --prompt]:name' \
     '(- *)'{-h,--help}'[print the help]' \
     '(- *)--version[print the version]' \
     '1: :->first' \
@@ -82,6 +85,7 @@ _squad() {
         'init:write a starter Squadfile'
         'completion:print a completion script'
         "explain:why a task will or won't run"
+        'exec:run ad-hoc tasks (--run, --prompt, or a list on stdin)'
       )
       _describe -t subcommands 'subcommand' subcommands && ret=0
       _squad_tasks && ret=0
@@ -93,7 +97,7 @@ _squad() {
         (completion) [[ ${#line} -le 2 ]] &&
           _wanted shells expl 'shell' compadd bash zsh fish && ret=0 ;;
         (explain|done) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
-        (list|handoff|init) ;;
+        (list|handoff|init|exec) ;;
         (*) _squad_tasks && ret=0 ;;
       esac
       ;;

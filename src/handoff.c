@@ -209,6 +209,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	const struct task *t = &sf->tasks[n];
 	const struct task_result *res = &ctx->results[n];
 	bool escalation = res->status == TASK_ESCALATED;
+	const char *of = ctx->adhoc ? "an ad-hoc run (squad exec)" : ctx->squadfile_path;
 	struct strbuf text = STRBUF_INIT, evidence = STRBUF_INIT, reading = STRBUF_INIT;
 	struct strbuf done = STRBUF_INIT, what = STRBUF_INIT;
 	json_t *o = json_object(), *blocks;
@@ -250,10 +251,12 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	json_object_set_new(o, "blocks", blocks = blocks_of(ctx, n));
 	json_object_set_new(o, "fingerprint", json_string(plan_fingerprint(ctx->plan, n)));
 
-	squad_call(&done, ctx);
-	strbuf_addstr(&done, " done ");
-	strbuf_add_shell_quoted(&done, t->name);
-	strbuf_addstr(&done, " --note '<one line: what you did and found>'");
+	if (!ctx->adhoc) {
+		squad_call(&done, ctx);
+		strbuf_addstr(&done, " done ");
+		strbuf_add_shell_quoted(&done, t->name);
+		strbuf_addstr(&done, " --note '<one line: what you did and found>'");
+	}
 	json_object_set_new(o, "done_command", json_string(done.buf));
 
 	if (t->prompt)
@@ -287,7 +290,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 			    "escalated to you. Take it over: find the cause from its log "
 			    "(failure.log_tail holds the last lines, the whole log is %s), fix "
 			    "it or do the work yourself.\nThe task: %s\nIt runs in %s.",
-			    t->name, ctx->squadfile_path, tries.buf,
+			    t->name, of, tries.buf,
 			    res->reason ? ": " : "", res->reason ? res->reason : "",
 			    res->log_path ? res->log_path : "(no log)", what.buf,
 			    json_string_value(json_object_get(o, "dir")));
@@ -295,7 +298,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	} else {
 		strbuf_addf(&text, "Task '%s' of %s is yours: it is tagged with skills, and "
 			    "squad never runs such tasks itself.\nWhat to do: %s\nWork in %s.",
-			    t->name, ctx->squadfile_path, what.buf,
+			    t->name, of, what.buf,
 			    json_string_value(json_object_get(o, "dir")));
 	}
 	if (reading.len)
@@ -303,9 +306,15 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	if (evidence.len)
 		strbuf_addf(&text, "\nEvidence from the tasks it needs (needs[] has the "
 			    "details):%s", evidence.buf);
-	strbuf_addf(&text, "\nWhen you are done, report back with:\n  %s\n(add --failed if "
-		    "it cannot be done).", done.buf);
-	if (escalation && t->prompt && t->expect)
+	if (ctx->adhoc)
+		strbuf_addstr(&text, "\nAn ad-hoc task has nothing to report back to squad: "
+			      "finish it yourself, and give its result where it was asked for.");
+	else
+		strbuf_addf(&text, "\nWhen you are done, report back with:\n  %s\n(add "
+			    "--failed if it cannot be done).", done.buf);
+	if (ctx->adhoc)
+		; /* no next run */
+	else if (escalation && t->prompt && t->expect)
 		strbuf_addf(&text, " The next run takes your note as the task's answer if it "
 			    "matches its expect (%s), and runs the task again otherwise.",
 			    t->expect);
@@ -323,7 +332,8 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 		strbuf_addstr(&text, " Waiting behind it:");
 		json_array_foreach(blocks, i, b)
 			strbuf_addf(&text, "%s %s", i ? "," : "", json_string_value(b));
-		strbuf_addstr(&text, "; the next squad run continues with them.");
+		strbuf_addstr(&text, ctx->adhoc ? "; they were not run."
+			      : "; the next squad run continues with them.");
 	}
 	strbuf_utf8_sanitize(&text);
 	json_object_set_new(o, "instruction", json_string(text.buf));
@@ -375,9 +385,12 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 		json_t *targets = json_array();
 		struct strbuf resume = STRBUF_INIT;
 
-		squad_call(&resume, ctx);
+		if (!ctx->adhoc)
+			squad_call(&resume, ctx);
 		for (size_t i = 0; i < ctx->plan->targets.nr; i++) {
 			json_array_append_new(targets, json_string(ctx->plan->targets.v[i]));
+			if (ctx->adhoc)
+				continue;
 			strbuf_addch(&resume, ' ');
 			strbuf_add_shell_quoted(&resume, ctx->plan->targets.v[i]);
 		}

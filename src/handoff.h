@@ -35,6 +35,10 @@ struct handoff_context {
 	const struct skills *skills;
 	const struct gitinfo *git;  /* NULL outside a repository */
 	const struct state *st;
+	/* the tasks of `squad exec` (exec.h): no 'squad done' nor resume
+	 * for them (done_command and resume_command are empty), and the
+	 * instruction says so */
+	bool adhoc;
 };
 
 /* Write the manifest for the run described by `ctx`, or remove it when

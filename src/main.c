@@ -18,6 +18,7 @@
 
 #include "completion.h"
 #include "diag.h"
+#include "exec.h"
 #include "gitinfo.h"
 #include "explain.h"
 #include "filecache.h"
@@ -61,6 +62,11 @@ static const char usage_text[] =
 "       squad graph [--format=dot|mermaid] [TARGET...]\n"
 "                                         the graph as DOT (pipe it to 'dot -Tsvg'), or Mermaid\n"
 "       squad explain TASK                why TASK will or will not run\n"
+"       squad exec [--name N] [--worker W] (--run CMD | --prompt TEXT)...\n"
+"       squad exec < TASKS                ad-hoc tasks, no Squadfile edit: from the command\n"
+"                                         line, or a YAML/JSON list of tasks on stdin (the\n"
+"                                         Squadfile's task grammar); a result block, or\n"
+"                                         --json one JSON document; see 'squad exec' below\n"
 "       squad handoff [--json]            what waits for the tactician\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
@@ -110,6 +116,13 @@ static const char usage_text[] =
 "  -h, --help            this help\n"
 "      --version         squad's version\n"
 "\n"
+"squad exec: --name N and --worker W apply to the next --run or --prompt; a\n"
+"task without a name is named by its position (1, 2, ...). The Squadfile, if\n"
+"there is one, lends its workers, vars, defaults, routing and skills, not its\n"
+"tasks. Each exec has its own folder, .squad/exec/ID/ (logs, manifest; the\n"
+"newest 20 are kept): it never waits for, nor touches, a run's .squad/lock\n"
+"and state.\n"
+"\n"
 "Tasks with skills: are never run by squad. They, and tasks that fail with\n"
 "escalate: true, go into .squad/handoff.json for the tactician, who reports\n"
 "back with 'squad done'. A skill task is settled by that; an escalated task\n"
@@ -146,6 +159,9 @@ enum long_only {
 	OPT_OUTPUT,
 	OPT_FORMAT,
 	OPT_NO_WAIT,
+	OPT_RUN,
+	OPT_PROMPT,
+	OPT_NAME,
 	OPT_STASH,
 };
 
@@ -182,8 +198,13 @@ struct options {
 	enum report_output output;
 	bool mermaid;         /* graph --format=mermaid */
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
+	bool file_given;      /* -f */
 	bool stash;           /* --stash: run on the index's version of the tree */
 };
+
+/* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
+ * that an early return leaves nothing behind */
+static struct strvec exec_items = STRVEC_INIT;
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -204,20 +225,6 @@ static unsigned cpu_count(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
-}
-
-static bool want_color(int setting, FILE *out)
-{
-	const char *term = getenv("TERM");
-	const char *no_color = getenv("NO_COLOR");
-
-	if (setting >= 0)
-		return setting;
-	if (no_color && *no_color)
-		return false;
-	if (term && !strcmp(term, "dumb"))
-		return false;
-	return isatty(fileno(out));
 }
 
 /* The colour the tasks are told of, through the environment they
@@ -264,14 +271,6 @@ static int load(struct squadfile *sf, struct graph *g, struct skills *skills,
 	strbuf_release(&out);
 	diag_list_release(&diags);
 	return ret;
-}
-
-static double seconds_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 /* Open .squad and take its lock: wait for another squad to finish, or
@@ -340,7 +339,7 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
-	struct handoff_context ctx;
+	struct handoff_context ctx = { 0 };
 	char *path = realpath(o->file, NULL);
 	int entries;
 
@@ -531,7 +530,6 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	bool interrupted = false, have_state = false;
 	bool squad_failed = false; /* a log, the state or the manifest not written */
 	int ret = EXIT_OK;
-	size_t failed = 0, handoff = 0;
 	struct plan_options po;
 	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
@@ -627,12 +625,12 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	}
 
 	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
-	report_init(&rep, human, sf, &plan, o->level, want_color(o->color, human));
+	report_init(&rep, human, sf, &plan, o->level, report_want_color(o->color, human));
 	rep.replay = o->replay;
 	rep.output = o->output;
 	rep.results = results;
 	/* the status line is redrawn in place: only on a terminal that can */
-	rep.live = isatty(fileno(human)) && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb"));
+	rep.live = report_can_redraw(human);
 	tell_tasks_colour(o->color, human);
 	obs = report_observer(&rep);
 	if (jr) {
@@ -654,7 +652,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		fprintf(stderr, "squad: %s\n", err.buf);
 		squad_failed = true;
 	}
-	wall = seconds_since(&start);
+	wall = report_seconds_since(&start);
 	report_summary(&rep, results, wall, interrupted);
 	/* after an interrupt too: what was decided (an escalation, a skill
 	 * task reached) is kept for the tactician */
@@ -668,18 +666,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		strbuf_release(&manifest);
 	}
 
-	for (size_t i = 0; i < plan.nr_order; i++) {
-		enum task_status s = results[plan.order[i]].status;
-
-		failed += task_status_failed(s);
-		handoff += task_status_for_tactician(s) || s == TASK_BLOCKED;
-	}
-	ret = interrupted ? EXIT_INTERRUPTED : failed ? EXIT_FAILED
-	      : handoff ? EXIT_HANDOFF : EXIT_OK;
-	/* every task may have done its work, but what squad keeps of it is
-	 * not whole: a hand-off without its manifest, a log cut short */
-	if (squad_failed && (ret == EXIT_OK || ret == EXIT_HANDOFF))
-		ret = EXIT_FAILED;
+	ret = result_exit_code(results, plan.order, plan.nr_order, interrupted, squad_failed);
 	/* written even after an interrupt: CI shows what did run */
 	if (o->junit && junit_write(o->junit, &plan, results, wall, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -990,6 +977,30 @@ static int cmd_init(const struct options *o, const struct strvec *args)
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/* squad exec: ad-hoc tasks (exec.h). */
+static int cmd_exec(const struct options *o, const struct strvec *args)
+{
+	struct exec_options eo = {
+		.file = o->file, .file_given = o->file_given, .items = &exec_items,
+		.jobs = o->jobs ? o->jobs : cpu_count(), .keep_going = o->keep_going,
+		.dry_run = o->dry_run, .level = o->level, .output = o->output,
+		.color = o->color, .json = o->json, .strict_skills = o->strict_skills,
+		.squad_command = o->squad_command,
+	};
+
+	if (args->nr)
+		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
+				   "with --run or --prompt, or on standard input", args->v[0]);
+	if (o->select != SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
+	    o->no_wait || o->stash)
+		return usage_error("'squad exec' runs every task it is given, in a folder of "
+				   "its own: --staged, --changed, -B, --replay, --junit, "
+				   "--json=output, --no-wait and --stash are for a run");
+	if (o->dry_run && o->json)
+		return usage_error("'squad exec -n' prints the plan; --json is for a run");
+	return exec_main(&eo);
+}
+
 /* squad completion SHELL: the completion script, built in. */
 static int cmd_completion(const struct strvec *args)
 {
@@ -1052,6 +1063,9 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		{ "run", required_argument, NULL, OPT_RUN },
+		{ "prompt", required_argument, NULL, OPT_PROMPT },
+		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1082,6 +1096,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			o.file = optarg;
+			o.file_given = true;
 			break;
 		case 'C':
 			o.directory = optarg;
@@ -1114,6 +1129,16 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		case OPT_WORKER:
 			o.worker = optarg;
+			strvec_pushf(&exec_items, EXEC_ITEM_WORKER "%s", optarg);
+			break;
+		case OPT_RUN:
+			strvec_pushf(&exec_items, EXEC_ITEM_RUN "%s", optarg);
+			break;
+		case OPT_PROMPT:
+			strvec_pushf(&exec_items, EXEC_ITEM_PROMPT "%s", optarg);
+			break;
+		case OPT_NAME:
+			strvec_pushf(&exec_items, EXEC_ITEM_NAME "%s", optarg);
 			break;
 		case OPT_COLOR:
 			if (!strcmp(optarg, "always"))
@@ -1211,7 +1236,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		static const char *const commands[] = {
 			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", NULL,
+			"completion", "exec", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -1222,6 +1247,12 @@ int main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		strvec_push(&targets, argv[i]);
+	for (size_t i = 0; i < exec_items.nr && (!command || strcmp(command, "exec")); i++)
+		if (strncmp(exec_items.v[i], EXEC_ITEM_WORKER, strlen(EXEC_ITEM_WORKER))) {
+			strvec_clear(&targets);
+			free(self);
+			return usage_error("--run, --prompt and --name are for 'squad exec'");
+		}
 
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
@@ -1241,6 +1272,12 @@ int main(int argc, char **argv)
 	/* a reader that goes away (squad --json | head) must not kill squad
 	 * while its tasks run; libuv gives children default dispositions */
 	signal(SIGPIPE, SIG_IGN);
+	if (command && !strcmp(command, "exec")) {
+		ret = cmd_exec(&o, &targets);
+		strvec_clear(&targets);
+		free(self);
+		return ret;
+	}
 	if (!command && !o.stash) {
 		/* a run lists its inputs' files: in a repository, libgit2's
 		 * set-up and the index read go on beside the parse (not

@@ -972,3 +972,32 @@ void report_graph_mermaid(FILE *out, const struct plan *plan)
 			fprintf(out, "  t%d --> t%d\n", g->deps[e], n);
 	}
 }
+
+bool report_want_color(int setting, FILE *out)
+{
+	const char *term = getenv("TERM");
+	const char *no_color = getenv("NO_COLOR");
+
+	if (setting >= 0)
+		return setting;
+	if (no_color && *no_color)
+		return false;
+	if (term && !strcmp(term, "dumb"))
+		return false;
+	return isatty(fileno(out));
+}
+
+bool report_can_redraw(FILE *out)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(fileno(out)) && !(term && !strcmp(term, "dumb"));
+}
+
+double report_seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "plan.h"
 #include "run.h"
@@ -71,6 +72,15 @@ void report_init(struct report *rep, FILE *out, const struct squadfile *sf,
 void report_release(struct report *rep);
 /* An observer that prints as tasks start and finish. */
 struct run_observer report_observer(struct report *rep);
+
+/* Colour for `out`: `setting` 1 always, 0 never, -1 auto (a terminal,
+ * unless NO_COLOR is set or TERM is dumb). */
+bool report_want_color(int setting, FILE *out);
+/* Can a status line be redrawn in place on `out` (a terminal, TERM not
+ * dumb)? What report.live wants. */
+bool report_can_redraw(FILE *out);
+/* Seconds from `start` (CLOCK_MONOTONIC) to now. */
+double report_seconds_since(const struct timespec *start);
 
 /* Counts, wall time, the slowest tasks, the failures with their logs. */
 void report_summary(struct report *rep, const struct task_result *results,

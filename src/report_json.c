@@ -48,7 +48,7 @@ static json_t *text_n(const char *text, size_t len)
 	return s;
 }
 
-static json_t *text_or_null(const char *text)
+json_t *report_json_text(const char *text)
 {
 	return text ? text_n(text, strlen(text)) : json_null();
 }
@@ -100,7 +100,7 @@ static json_t *string_list(const struct strvec *list)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < list->nr; i++)
-		json_array_append_new(a, text_or_null(list->v[i]));
+		json_array_append_new(a, report_json_text(list->v[i]));
 	return a;
 }
 
@@ -139,11 +139,11 @@ void json_reporter_plan(struct json_reporter *jr)
 		json_t *task = json_object(), *needs = json_array();
 
 		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
-			json_array_append_new(needs, text_or_null(sf->tasks[g->deps[e]].name));
-		json_object_set_new(task, "task", text_or_null(t->name));
+			json_array_append_new(needs, report_json_text(sf->tasks[g->deps[e]].name));
+		json_object_set_new(task, "task", report_json_text(t->name));
 		json_object_set_new(task, "action", json_string(action_name(plan->action[n], t)));
 		json_object_set_new(task, "worker", is_group(t) ? json_null()
-					: text_or_null(sf->workers[t->worker].name));
+					: report_json_text(sf->workers[t->worker].name));
 		json_object_set_new(task, "skills", string_list(&t->skills));
 		json_object_set_new(task, "needs", needs);
 		json_array_append_new(tasks, task);
@@ -160,7 +160,7 @@ static void on_started(void *data, size_t task, unsigned attempt, const struct c
 	json_t *fields = json_object();
 
 	(void)cmd; /* expanded, it may carry secrets from the environment */
-	json_object_set_new(fields, "task", text_or_null(task_name(jr, task)));
+	json_object_set_new(fields, "task", report_json_text(task_name(jr, task)));
 	json_object_set_new(fields, "attempt", json_integer(attempt));
 	emit(jr, attempt > 1 ? "retry" : "start", fields);
 }
@@ -189,7 +189,7 @@ static void emit_output(struct json_reporter *jr, size_t task, const struct task
 		while (start < text.buf + text.len && ((unsigned char)*start & 0xc0) == 0x80)
 			start++;
 	fields = json_object();
-	json_object_set_new(fields, "task", text_or_null(task_name(jr, task)));
+	json_object_set_new(fields, "task", report_json_text(task_name(jr, task)));
 	json_object_set_new(fields, "text", text_n(start, (size_t)(text.buf + text.len - start)));
 	json_object_set_new(fields, "bytes", json_integer((json_int_t)res->output_bytes));
 	json_object_set_new(fields, "truncated", json_boolean(truncated));
@@ -205,7 +205,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 
 	if (jr->with_output)
 		emit_output(jr, task, res);
-	json_object_set_new(fields, "task", text_or_null(task_name(jr, task)));
+	json_object_set_new(fields, "task", report_json_text(task_name(jr, task)));
 	json_object_set_new(fields, "status", json_string(task_status_name(res->status)));
 	json_object_set_new(fields, "exit_code", ran && res->exit_code >= 0
 			    ? json_integer(res->exit_code) : json_null());
@@ -214,15 +214,15 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "duration_ms", json_integer(res->duration_ms > 0
 								? res->duration_ms : 0));
 	json_object_set_new(fields, "attempts", json_integer(res->attempts));
-	json_object_set_new(fields, "worker", text_or_null(res->worker));
-	json_object_set_new(fields, "summary", text_or_null(res->summary));
-	json_object_set_new(fields, "answer", text_or_null(res->answer));
-	json_object_set_new(fields, "reason", text_or_null(res->reason));
-	json_object_set_new(fields, "log", text_or_null(res->log_path));
+	json_object_set_new(fields, "worker", report_json_text(res->worker));
+	json_object_set_new(fields, "summary", report_json_text(res->summary));
+	json_object_set_new(fields, "answer", report_json_text(res->answer));
+	json_object_set_new(fields, "reason", report_json_text(res->reason));
+	json_object_set_new(fields, "log", report_json_text(res->log_path));
 	json_object_set_new(fields, "output_bytes", json_integer((json_int_t)res->output_bytes));
 	json_object_set_new(fields, "log_cut", json_boolean(res->log_cut));
 	json_object_set_new(fields, "cause", res->cause >= 0 && (size_t)res->cause < jr->plan->sf->nr_tasks
-			    ? text_or_null(task_name(jr, (size_t)res->cause)) : json_null());
+			    ? report_json_text(task_name(jr, (size_t)res->cause)) : json_null());
 	emit(jr, "finish", fields);
 }
 
@@ -239,7 +239,7 @@ void json_reporter_handoff(struct json_reporter *jr, const char *manifest_path, 
 
 	if (entries < 0)
 		entries = 0;
-	json_object_set_new(fields, "manifest", entries > 0 ? text_or_null(manifest_path)
+	json_object_set_new(fields, "manifest", entries > 0 ? report_json_text(manifest_path)
 							    : json_null());
 	json_object_set_new(fields, "entries", json_integer(entries));
 	emit(jr, "handoff", fields);

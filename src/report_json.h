@@ -30,6 +30,7 @@
 #ifndef SQUAD_REPORT_JSON_H
 #define SQUAD_REPORT_JSON_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -66,6 +67,9 @@ void json_reporter_handoff(struct json_reporter *jr, const char *manifest_path, 
  * signal stopped the run, and the exit code squad is about to return. */
 void json_reporter_summary(struct json_reporter *jr, const struct task_result *results,
 			   double wall_seconds, bool interrupted, int exit_code);
+
+/* `text` as a JSON string, made valid UTF-8 first; null for NULL. */
+json_t *report_json_text(const char *text);
 
 /* Free the reporter (NULL is fine). Everything was flushed already. */
 void json_reporter_free(struct json_reporter *jr);

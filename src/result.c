@@ -36,3 +36,23 @@ bool task_status_for_tactician(enum task_status s)
 {
 	return s == TASK_HANDOFF || s == TASK_ESCALATED;
 }
+
+int result_exit_code(const struct task_result *results, const int *order, size_t nr,
+		     bool interrupted, bool squad_failed)
+{
+	size_t failed = 0, waiting = 0;
+	int ret;
+
+	for (size_t i = 0; i < nr; i++) {
+		enum task_status s = results[order[i]].status;
+
+		failed += task_status_failed(s);
+		waiting += task_status_for_tactician(s) || s == TASK_BLOCKED;
+	}
+	ret = interrupted ? 130 : failed ? 1 : waiting ? 3 : 0;
+	/* every task may have done its work, but what squad keeps of it is
+	 * not whole: a hand-off without its manifest, a log cut short */
+	if (squad_failed && (ret == 0 || ret == 3))
+		ret = 1;
+	return ret;
+}

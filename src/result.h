@@ -8,6 +8,7 @@
 #define SQUAD_RESULT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum task_status {
 	TASK_PENDING = 0,  /* not decided yet */
@@ -38,6 +39,16 @@ bool task_status_ok(enum task_status s);
 bool task_status_failed(enum task_status s);
 /* Is it waiting for the tactician (a hand-off or an escalation)? */
 bool task_status_for_tactician(enum task_status s);
+
+/* The exit code of a run (squad's, and squad exec's) whose tasks, the
+ * `nr` indexes of `order`, ended with `results`: 130 when a signal
+ * stopped it, 1 when a task failed, 3 when nothing failed but a task
+ * waits for the tactician (or behind one), 0 when all is done. When
+ * squad could not keep what the run made (`squad_failed`: a log, the
+ * state or the manifest not written), 0 and 3 become 1. */
+struct task_result;
+int result_exit_code(const struct task_result *results, const int *order, size_t nr,
+		     bool interrupted, bool squad_failed);
 
 struct task_result {
 	enum task_status status;

@@ -1052,11 +1052,11 @@ static void tasks_pair(struct loader *l, const char *key, struct node *k,
 {
 	struct squadfile *sf = l->sf;
 	const char *why = squadfile_check_name(key);
+	const char *const *keys = data ? data : task_keys;
 	struct task_ctx ctx;
 	struct task *t;
 	size_t errors_before = l->diags->errors;
 
-	(void)data;
 	if (why) {
 		diag_error(l->diags, mark_of(k), "task name '%.80s%s' %s", key,
 			   strlen(key) > 80 ? "..." : "", why);
@@ -1092,7 +1092,7 @@ static void tasks_pair(struct loader *l, const char *key, struct node *k,
 
 		strbuf_addf(&where, "task '%s'", key);
 		if (want_map(l, v, where.buf))
-			walk_map(l, v, where.buf, task_keys, task_pair, &ctx);
+			walk_map(l, v, where.buf, keys, task_pair, &ctx);
 		strbuf_release(&where);
 	}
 	/* when the body had an error (a misspelt 'run', an empty one), that
@@ -1116,6 +1116,67 @@ static void get_tasks(struct loader *l, struct node *n)
 	l->task_worker_marks = xcalloc(max, sizeof(struct mark));
 	strmap_reserve(&sf->task_index, max);
 	walk_map(l, n, "tasks", NULL, tasks_pair, NULL);
+}
+
+/* The known keys of a task given as an item of a list: its name is one. */
+static const char *const list_task_keys[] = {
+	"name", "desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", NULL,
+};
+
+/* Tasks as a list: each item a task's map with an optional `name`, or a
+ * command alone (`- make test`); an item without a name is called by
+ * its position, 1-based. */
+static void get_task_list(struct loader *l, struct node *n)
+{
+	struct squadfile *sf = l->sf;
+	size_t max = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	struct strbuf auto_name = STRBUF_INIT;
+	size_t pos = 0;
+
+	sf->tasks = xcalloc(max, sizeof(*sf->tasks));
+	l->task_worker_names = xcalloc(max, sizeof(char *));
+	l->task_worker_marks = xcalloc(max, sizeof(struct mark));
+	strmap_reserve(&sf->task_index, max);
+	for (yaml_node_item_t *item = n->data.sequence.items.start;
+	     item < n->data.sequence.items.top; item++) {
+		struct node *v = node_at(l, *item), *k = v;
+		const char *name;
+		long first;
+
+		if (!v)
+			break;
+		pos++;
+		strbuf_reset(&auto_name);
+		strbuf_addf(&auto_name, "%zu", pos);
+		name = auto_name.buf;
+		if (v->type == YAML_MAPPING_NODE) {
+			for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+			     p < v->data.mapping.pairs.top; p++) {
+				struct node *pk = doc_node(&l->doc, p->key);
+				struct node *pv = doc_node(&l->doc, p->value);
+
+				if (pk && pv && pk->type == YAML_SCALAR_NODE &&
+				    !strcmp(scalar(pk), "name") && !want_scalar(l, pv, "name")) {
+					k = pv;
+					name = scalar(pv);
+					break;
+				}
+			}
+		} else if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+			diag_error(l->diags, mark_of(v), "a task in the list must be a map "
+				   "(run, prompt, needs...) or a command, not %s", kind_of(v));
+			continue;
+		}
+		first = squadfile_find_task(sf, name);
+		if (first >= 0) {
+			diag_error(l->diags, mark_of(k), "duplicate task name '%s' (first given "
+				   "on line %u)", name, sf->tasks[first].mark.line);
+			continue;
+		}
+		tasks_pair(l, name, k, v, (void *)list_task_keys);
+	}
+	strbuf_release(&auto_name);
 }
 
 /* --- top level ----------------------------------------------------- */
@@ -1153,30 +1214,48 @@ static void top_pair(struct loader *l, const char *key, struct node *k,
 	}
 }
 
+/* The worker of `defaults`, or -1 when there is none. An unknown one is
+ * reported once, then forgotten. */
+static long default_worker(struct loader *l)
+{
+	struct squadfile *sf = l->sf;
+	const char **worker_names;
+	long dw;
+
+	if (!l->default_worker)
+		return -1;
+	dw = squadfile_find_worker(sf, l->default_worker);
+	if (dw >= 0)
+		return dw;
+	worker_names = xcalloc(sf->nr_workers + 1, sizeof(char *));
+	for (size_t i = 0; i < sf->nr_workers; i++)
+		worker_names[i] = sf->workers[i].name;
+	{
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addf(&msg, "unknown worker '%s' in defaults", l->default_worker);
+		diag_add_suggestion(&msg, l->default_worker, worker_names, -1);
+		diag_error(l->diags, l->default_worker_mark, "%s", msg.buf);
+		strbuf_release(&msg);
+	}
+	free(worker_names);
+	free(l->default_worker);
+	l->default_worker = NULL;
+	return -1;
+}
+
 /* Checks that need the whole file. */
 static void resolve(struct loader *l, struct node *dflt)
 {
 	struct squadfile *sf = l->sf;
 	const char **names = xcalloc(sf->nr_tasks + 1, sizeof(char *));
 	const char **worker_names = xcalloc(sf->nr_workers + 1, sizeof(char *));
-	long dw = -1;
+	long dw = default_worker(l);
 
 	for (size_t i = 0; i < sf->nr_tasks; i++)
 		names[i] = sf->tasks[i].name;
 	for (size_t i = 0; i < sf->nr_workers; i++)
 		worker_names[i] = sf->workers[i].name;
-
-	if (l->default_worker) {
-		dw = squadfile_find_worker(sf, l->default_worker);
-		if (dw < 0) {
-			struct strbuf msg = STRBUF_INIT;
-
-			strbuf_addf(&msg, "unknown worker '%s' in defaults", l->default_worker);
-			diag_add_suggestion(&msg, l->default_worker, worker_names, -1);
-			diag_error(l->diags, l->default_worker_mark, "%s", msg.buf);
-			strbuf_release(&msg);
-		}
-	}
 
 	for (size_t i = 0; i < sf->nr_tasks; i++) {
 		struct task *t = &sf->tasks[i];
@@ -1576,81 +1655,144 @@ char *squadfile_folder(const char *path)
 	return real;
 }
 
-int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *diags)
+static void loader_init(struct loader *l, struct squadfile *sf, const char *path,
+			struct diag_list *diags)
 {
-	struct loader l;
-	struct strbuf text = STRBUF_INIT;
-	struct node *root;
-	struct top top;
-	bool have_doc = false;
-
 	memset(sf, 0, sizeof(*sf));
-	memset(&l, 0, sizeof(l));
-	memset(&top, 0, sizeof(top));
+	memset(l, 0, sizeof(*l));
 	sf->path = xstrdup(path);
 	sf->root = squadfile_folder(path);
 	strvec_init(&sf->vars);
 	strvec_init(&sf->env_vars);
 	strvec_init(&sf->default_targets);
 	add_builtin_workers(sf);
-	l.sf = sf;
-	l.diags = diags;
-	strvec_init(&l.default_env);
-	strvec_init(&l.squad_vars);
+	l->sf = sf;
+	l->diags = diags;
+	strvec_init(&l->default_env);
+	strvec_init(&l->squad_vars);
 	for (int i = 0; squad_var_names[i]; i++)
-		strvec_pushf(&l.squad_vars, "%s=", squad_var_names[i]);
-	l.check_scope.own = &l.squad_vars;
-	l.check_scope.vars = &sf->vars;
-	l.check_scope.environ = true;
+		strvec_pushf(&l->squad_vars, "%s=", squad_var_names[i]);
+	l->check_scope.own = &l->squad_vars;
+	l->check_scope.vars = &sf->vars;
+	l->check_scope.environ = true;
+}
 
-	if (read_squadfile(&text, path, diags) < 0)
-		goto done;
-	have_doc = true;
-	if (compose(&l.doc, &text, diags) < 0)
+static void loader_release(struct loader *l)
+{
+	doc_release(&l->doc);
+	if (l->task_worker_names)
+		for (size_t i = 0; i < l->sf->nr_tasks; i++)
+			free(l->task_worker_names[i]);
+	free(l->task_worker_names);
+	free(l->task_worker_marks);
+	free(l->default_worker);
+	strvec_clear(&l->default_env);
+	strvec_clear(&l->squad_vars);
+}
+
+/* Read the Squadfile at `path` into l's doc and the model: everything
+ * but its tasks and its default, which are left in `top`. Returns 0, or
+ * -1 when there is no document to go on with. */
+static int load_top(struct loader *l, const char *path, struct top *top)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct node *root;
+	int ret = -1;
+
+	memset(top, 0, sizeof(*top));
+	if (read_squadfile(&text, path, l->diags) < 0 || compose(&l->doc, &text, l->diags) < 0)
 		goto done;
 	strbuf_release(&text); /* the tree holds all that is needed now */
-	root = doc_node(&l.doc, 1);
+	root = doc_node(&l->doc, 1);
 	if (!root) {
-		diag_error(diags, (struct mark){ 1, 1 }, "the Squadfile is empty; it "
+		diag_error(l->diags, (struct mark){ 1, 1 }, "the Squadfile is empty; it "
 			   "needs at least 'version: 1' and a 'tasks:' map");
 		goto done;
 	}
-	l.budget = l.doc.nr * 4 + 100000;
-	if (!want_map(&l, root, "a Squadfile"))
+	l->budget = l->doc.nr * 4 + 100000;
+	if (!want_map(l, root, "a Squadfile"))
 		goto done;
-	walk_map(&l, root, "the top level", top_keys, top_pair, &top);
-	if (!top.has_version)
-		diag_error(diags, (struct mark){ 1, 1 }, "missing 'version: 1' at the top level");
+	walk_map(l, root, "the top level", top_keys, top_pair, top);
+	if (!top->has_version)
+		diag_error(l->diags, (struct mark){ 1, 1 }, "missing 'version: 1' at the top level");
 
 	/* order matters: vars feed every ${VAR} check, defaults every task,
 	 * workers every task's worker */
-	if (top.vars && !is_null(top.vars) && want_map(&l, top.vars, "vars"))
-		walk_map(&l, top.vars, "vars", NULL, var_pair, NULL);
-	if (top.defaults && !is_null(top.defaults) && want_map(&l, top.defaults, "defaults"))
-		walk_map(&l, top.defaults, "defaults", defaults_keys, defaults_pair, NULL);
-	if (top.workers && !is_null(top.workers) && want_map(&l, top.workers, "workers"))
-		walk_map(&l, top.workers, "workers", NULL, workers_pair, NULL);
-	if (top.routing)
-		get_routing(&l, top.routing);
-	if (!top.tasks)
-		diag_error(diags, (struct mark){ 1, 1 }, "missing 'tasks:' at the top level");
-	else if (!is_null(top.tasks))
-		get_tasks(&l, top.tasks);
-	resolve(&l, top.dflt);
-
+	if (top->vars && !is_null(top->vars) && want_map(l, top->vars, "vars"))
+		walk_map(l, top->vars, "vars", NULL, var_pair, NULL);
+	if (top->defaults && !is_null(top->defaults) && want_map(l, top->defaults, "defaults"))
+		walk_map(l, top->defaults, "defaults", defaults_keys, defaults_pair, NULL);
+	if (top->workers && !is_null(top->workers) && want_map(l, top->workers, "workers"))
+		walk_map(l, top->workers, "workers", NULL, workers_pair, NULL);
+	if (top->routing)
+		get_routing(l, top->routing);
+	ret = 0;
 done:
-	if (have_doc)
-		doc_release(&l.doc);
-	if (l.task_worker_names)
-		for (size_t i = 0; i < sf->nr_tasks; i++)
-			free(l.task_worker_names[i]);
-	free(l.task_worker_names);
-	free(l.task_worker_marks);
-	free(l.default_worker);
-	strvec_clear(&l.default_env);
-	strvec_clear(&l.squad_vars);
 	strbuf_release(&text);
+	return ret;
+}
+
+int squadfile_load(struct squadfile *sf, const char *path, struct diag_list *diags)
+{
+	struct loader l;
+	struct top top;
+
+	loader_init(&l, sf, path, diags);
+	if (load_top(&l, path, &top) == 0) {
+		if (!top.tasks)
+			diag_error(diags, (struct mark){ 1, 1 }, "missing 'tasks:' at the top level");
+		else if (!is_null(top.tasks))
+			get_tasks(&l, top.tasks);
+		resolve(&l, top.dflt);
+	}
+	loader_release(&l);
 	return diags->errors ? -1 : 0;
+}
+
+int squadfile_load_adhoc(struct squadfile *sf, const char *path, bool have_file,
+			 const struct strbuf *tasks, struct diag_list *diags,
+			 struct diag_list *task_diags)
+{
+	struct loader l;
+	struct top top;
+	struct node *list;
+
+	loader_init(&l, sf, path, diags);
+	if (have_file && (load_top(&l, path, &top) < 0 || diags->errors))
+		goto done;
+	/* the defaults' worker is the Squadfile's: checked, and reported,
+	 * against it before the marks move to the tasks' text */
+	default_worker(&l);
+	doc_release(&l.doc);
+	l.diags = task_diags;
+	if (tasks->len > SQUADFILE_MAX_BYTES) {
+		diag_error(task_diags, (struct mark){ 0, 0 }, "the tasks are %zu bytes, more "
+			   "than a Squadfile may have (%u MiB)", tasks->len, SQUADFILE_MAX_BYTES >> 20);
+		goto done;
+	}
+	if (compose(&l.doc, tasks, task_diags) < 0)
+		goto done;
+	list = doc_node(&l.doc, 1);
+	l.budget = l.doc.nr * 4 + 100000;
+	if (!list || is_null(list)) {
+		diag_error(task_diags, (struct mark){ 1, 1 }, "no tasks: give a list of tasks "
+			   "(- run: make test) or a map of them (test: {run: make test})");
+		goto done;
+	}
+	if (list->type == YAML_SEQUENCE_NODE)
+		get_task_list(&l, list);
+	else if (list->type == YAML_MAPPING_NODE)
+		get_tasks(&l, list);
+	else
+		diag_error(task_diags, mark_of(list), "the tasks must be a list or a map of "
+			   "tasks, not %s", kind_of(list));
+	if (!sf->nr_tasks && !task_diags->errors)
+		diag_error(task_diags, mark_of(list), "the %s of tasks is empty",
+			   list->type == YAML_SEQUENCE_NODE ? "list" : "map");
+	resolve(&l, NULL);
+done:
+	loader_release(&l);
+	return diags->errors || task_diags->errors ? -1 : 0;
 }
 
 static void task_release(struct task *t)

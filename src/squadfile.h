@@ -19,6 +19,7 @@
 
 #include "diag.h"
 #include "regex.h"
+#include "util/strbuf.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 
@@ -116,6 +117,22 @@ void squadfile_release(struct squadfile *sf);
  * nothing to the environment: what squad may expand in a text it shows
  * or stores, where a value from the environment (a secret) must not go. */
 void squadfile_written_vars(const struct squadfile *sf, struct strvec *vars);
+
+/* Read the model of an ad-hoc run (`squad exec`): the Squadfile at
+ * `path`, when `have_file`, gives its vars, defaults, workers, routing
+ * and skills_dir (its own tasks and default are not read); without it,
+ * the built-in workers and defaults, and sf->root is path's folder.
+ * The tasks come from `tasks`, a YAML or JSON document in the grammar of
+ * a Squadfile's tasks: a map of them (name: {run: ...}), or a list whose
+ * items are a task's map with an optional `name`, or a command alone;
+ * an item without a name is named by its position ("1", "2", ...).
+ * Problems of the Squadfile go to `diags`, those of the tasks (needs,
+ * workers, names...) to `task_diags`, whose file names the tasks'
+ * source ("<stdin>"). Returns 0, or -1 when either has an error; `sf`
+ * must be released in both cases. */
+int squadfile_load_adhoc(struct squadfile *sf, const char *path, bool have_file,
+			 const struct strbuf *tasks, struct diag_list *diags,
+			 struct diag_list *task_diags);
 
 /* Index of the task called `name`, or -1. O(1). */
 long squadfile_find_task(const struct squadfile *sf, const char *name);

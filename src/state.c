@@ -92,12 +92,22 @@ static int open_folder(int at, const char *name, const char *shown, struct strbu
 
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
+	struct strbuf dir = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&dir, "%s/.squad", root);
+	ret = state_open_dir(st, dir.buf, err);
+	strbuf_release(&dir);
+	return ret;
+}
+
+int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
+{
 	struct strbuf path = STRBUF_INIT;
 	bool created;
 
 	state_init(st);
-	strbuf_addf(&path, "%s/.squad", root);
-	st->dir = strbuf_detach(&path, NULL);
+	st->dir = xstrdup(dir);
 
 	created = mkdir(st->dir, 0777) == 0;
 	if (!created && errno != EEXIST) {

@@ -88,6 +88,10 @@ void state_init(struct state *st);
  * followed. */
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
+/* state_open() of a state folder at `dir` itself rather than root/.squad:
+ * an ad-hoc run's own (.squad/exec/ID, exec.h). */
+int state_open_dir(struct state *st, const char *dir, struct strbuf *err);
+
 /* Take the lock. Returns 0 when held, 1 when another process holds it
  * and `wait` is false, -1 on error (reason in err). Once it is held,
  * the temp files of state_write_file() (NAME.tmp.PID) and of

@@ -277,6 +277,14 @@ class Report:
                           f"{many[0] / floor:.2f}x that")
         self.info(f"agents: {note(self.res, 'agents.txt') or 'not run'}")
 
+    def exec(self):
+        sh, sq = load(self.res, "exec.sh"), load(self.res, "exec.squad")
+        r = ratio(sq, sh)
+        self.row("exec: 4 x /bin/true, at once", "sh & wait", sh)
+        self.row("exec: 4 x /bin/true, at once", "squad exec", sq, f"{r[0]:.2f}x sh" if r else "")
+        self.verdict("exec: squad exec <= 1.5x sh with & and wait", r, 1.5)
+        self.verdict("exec: squad exec well under 100 ms", sq[0] * 1000 if sq else None, 50, " ms")
+
     def print(self):
         head = ("case", "tool", "min s", "median s", "notes")
         w = [max(len(r[i]) for r in self.rows + [head]) for i in range(4)]
@@ -291,7 +299,7 @@ class Report:
 
 def report(res):
     r = Report(res)
-    for case in ("overhead", "makespan", "plan", "noop", "agents"):
+    for case in ("overhead", "makespan", "plan", "noop", "agents", "exec"):
         if case in r.meta["cases"].split():
             getattr(r, case)()
     r.print()

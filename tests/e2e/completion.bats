@@ -62,13 +62,19 @@ has() { grep -qxF -- "$1" <<<"$output"; }
 	has --undo
 	complete_bash squad list --n
 	has --names
+	complete_bash squad exec --
+	has --run
+	has --prompt
+	has --name
+	complete_bash squad ex
+	has exec
 }
 
 @test "bash: every long option of --help is offered" {
 	local opt
 	complete_bash squad --
 	for opt in $("$SQUAD" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-		case $opt in --names | --failed | --note | --note-file | --undo | --target) continue ;; esac
+		case $opt in --names | --failed | --note | --note-file | --undo | --target | --run | --prompt | --name) continue ;; esac
 		has "$opt" || { echo "not offered: $opt" >&2; return 1; }
 	done
 }

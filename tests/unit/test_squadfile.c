@@ -1051,6 +1051,126 @@ static void many_tasks_load(void **state)
 	strbuf_release(&text);
 }
 
+/* --- ad-hoc tasks (squad exec) ------------------------------------- */
+
+/* Load the tasks `text` beside the Squadfile `file` (NULL: none); the
+ * Squadfile's diagnostics go to `out`, the tasks' to `task_out`. */
+static int load_adhoc(struct squadfile *sf, const char *file, const char *text,
+		      struct strbuf *out, struct strbuf *task_out)
+{
+	struct diag_list diags = DIAG_LIST_INIT("Squadfile");
+	struct diag_list task_diags = DIAG_LIST_INIT("<stdin>");
+	struct strbuf tasks = STRBUF_INIT;
+	int ret;
+
+	if (file)
+		write_bytes(file, strlen(file));
+	else
+		unlink(path);
+	strbuf_addstr(&tasks, text);
+	ret = squadfile_load_adhoc(sf, path, file != NULL, &tasks, &diags, &task_diags);
+	assert_int_equal(ret < 0, diags.errors + task_diags.errors > 0);
+	diag_format(&diags, out);
+	diag_format(&task_diags, task_out);
+	diag_list_release(&diags);
+	diag_list_release(&task_diags);
+	strbuf_release(&tasks);
+	return ret;
+}
+
+static void adhoc_takes_the_squadfiles_frame_not_its_tasks(void **state)
+{
+	struct squadfile sf;
+	struct strbuf out = STRBUF_INIT, task_out = STRBUF_INIT;
+	long echoer;
+
+	(void)state;
+	assert_int_equal(load_adhoc(&sf,
+		"version: 1\n"
+		"vars: { WHO: world }\n"
+		"defaults: { timeout: 30s, retries: 2, worker: echoer }\n"
+		"workers:\n"
+		"  echoer: { command: [echo, '{prompt}'] }\n"
+		"tasks:\n"
+		"  own: touch canary\n",
+		"- name: greet\n"
+		"  prompt: hello ${WHO}\n"
+		"- {run: make, worker: shell, needs: [greet]}\n"
+		"- echo shorthand\n", &out, &task_out), 0);
+	assert_string_equal(out.buf, "");
+	assert_string_equal(task_out.buf, "");
+	assert_int_equal(sf.nr_tasks, 3);
+	assert_int_equal(squadfile_find_task(&sf, "own"), -1);
+	echoer = squadfile_find_worker(&sf, "echoer");
+	assert_true(echoer > 0);
+	/* the defaults apply; a task's own worker wins over them */
+	assert_string_equal(sf.tasks[0].name, "greet");
+	assert_int_equal(sf.tasks[0].worker, (size_t)echoer);
+	assert_int_equal(sf.tasks[0].timeout_ms, 30000);
+	assert_int_equal(sf.tasks[0].retries, 2);
+	/* unnamed items are named by their position */
+	assert_string_equal(sf.tasks[1].name, "2");
+	assert_int_equal(sf.tasks[1].worker, 0);
+	assert_string_equal(sf.tasks[1].needs.v[0], "greet");
+	assert_string_equal(sf.tasks[2].name, "3");
+	assert_string_equal(sf.tasks[2].run, "echo shorthand");
+	assert_string_equal(sf.vars.v[0], "WHO=world");
+	squadfile_release(&sf);
+	strbuf_release(&out);
+	strbuf_release(&task_out);
+}
+
+static void adhoc_without_a_squadfile_has_the_builtins(void **state)
+{
+	struct squadfile sf;
+	struct strbuf out = STRBUF_INIT, task_out = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(load_adhoc(&sf, NULL, "{a: {prompt: look}, b: {run: 'true'}}",
+				    &out, &task_out), 0);
+	assert_int_equal(sf.nr_tasks, 2);
+	assert_int_equal(sf.tasks[0].worker, (size_t)squadfile_find_worker(&sf, "qwen"));
+	assert_int_equal(sf.tasks[1].worker, 0);
+	/* the root is where the Squadfile would be */
+	assert_string_equal(sf.root, root);
+	squadfile_release(&sf);
+	strbuf_release(&out);
+	strbuf_release(&task_out);
+}
+
+static void adhoc_errors_are_marked_where_they_are(void **state)
+{
+	struct squadfile sf;
+	struct strbuf out = STRBUF_INIT, task_out = STRBUF_INIT;
+
+	(void)state;
+	/* the Squadfile's own error is the Squadfile's */
+	assert_int_equal(load_adhoc(&sf, "version: 1\ndefaults: { worker: nosuch }\ntasks: {}\n",
+				    "- run: 'true'\n", &out, &task_out), -1);
+	assert_non_null(strstr(out.buf, "Squadfile:2:21: error: unknown worker 'nosuch' in defaults"));
+	assert_string_equal(task_out.buf, "");
+	squadfile_release(&sf);
+	strbuf_reset(&out);
+	/* the tasks' are the list's */
+	assert_int_equal(load_adhoc(&sf, NULL,
+		"- name: a\n"
+		"  worker: nosuch\n"
+		"  run: 'true'\n"
+		"- [not, a, task]\n"
+		"- {name: a, run: 'true'}\n", &out, &task_out), -1);
+	assert_string_equal(out.buf, "");
+	assert_non_null(strstr(task_out.buf, "<stdin>:2:11: error: unknown worker 'nosuch' for task 'a'"));
+	assert_non_null(strstr(task_out.buf, "<stdin>:4:3: error: a task in the list must be a map"));
+	assert_non_null(strstr(task_out.buf, "<stdin>:5:10: error: duplicate task name 'a' (first given on line 1)"));
+	squadfile_release(&sf);
+	strbuf_reset(&task_out);
+	assert_int_equal(load_adhoc(&sf, NULL, "[]", &out, &task_out), -1);
+	assert_non_null(strstr(task_out.buf, "<stdin>:1:1: error: the list of tasks is empty"));
+	squadfile_release(&sf);
+	strbuf_release(&out);
+	strbuf_release(&task_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1088,6 +1208,9 @@ int main(void)
 		cmocka_unit_test(vars_use_earlier_vars),
 		cmocka_unit_test(other_fields),
 		cmocka_unit_test(many_tasks_load),
+		cmocka_unit_test(adhoc_takes_the_squadfiles_frame_not_its_tasks),
+		cmocka_unit_test(adhoc_without_a_squadfile_has_the_builtins),
+		cmocka_unit_test(adhoc_errors_are_marked_where_they_are),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
