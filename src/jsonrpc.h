@@ -40,7 +40,10 @@ struct jsonrpc_reader {
 	size_t scanned;   /* bytes from start known to hold no newline */
 	size_t max_line;
 	bool dropping;    /* inside a too-long line: discard to its newline */
-	bool dropped;     /* a too-long line ended: report it once */
+	size_t *drops;    /* where dropped lines were, as offsets in buf at
+			   * line boundaries, oldest first: each is
+			   * reported in its place in the stream */
+	size_t ndrops, drops_alloc;
 };
 
 void jsonrpc_reader_init(struct jsonrpc_reader *r, size_t max_line);
