@@ -795,6 +795,8 @@ void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 			print_one_line(out, shown.buf, 60);
 		}
 		strbuf_reset(&shown);
+		if (plan->recheck[n])
+			fputs("  (done mark: runs again to check)", out);
 		fputc('\n', out);
 	}
 	dry_run_limits(out, plan, jobs);

@@ -146,6 +146,7 @@ void json_reporter_plan(struct json_reporter *jr)
 					: report_json_text(sf->workers[t->worker].name));
 		json_object_set_new(task, "skills", string_list(&t->skills));
 		json_object_set_new(task, "needs", needs);
+		json_object_set_new(task, "recheck", json_boolean(plan->recheck[n]));
 		json_array_append_new(tasks, task);
 	}
 	json_object_set_new(fields, "version", json_integer(JSON_EVENTS_VERSION));
@@ -218,6 +219,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "summary", report_json_text(res->summary));
 	json_object_set_new(fields, "answer", report_json_text(res->answer));
 	json_object_set_new(fields, "reason", report_json_text(res->reason));
+	json_object_set_new(fields, "note", report_json_text(res->note));
 	json_object_set_new(fields, "log", report_json_text(res->log_path));
 	json_object_set_new(fields, "output_bytes", json_integer((json_int_t)res->output_bytes));
 	json_object_set_new(fields, "log_cut", json_boolean(res->log_cut));

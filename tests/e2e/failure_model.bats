@@ -294,6 +294,13 @@ Y
 	[ ! -e "$manifest" ]
 	run "$SQUAD" explain t
 	[[ $output == *"done mark: the tactician reported it done"*"it runs again"* ]]
+	# so does a dry run, in words and in the plan event
+	run "$SQUAD" -n
+	[ "$status" -eq 0 ]
+	[[ $output == *"test -e fixed  (done mark: runs again to check)"* ]]
+	run --separate-stderr "$SQUAD" -n --json
+	[ "$(jq -r '.tasks[] | select(.task == "t") | .recheck' <<< "$output")" = true ]
+	[ "$(jq -r '.tasks[] | select(.task == "t") | .action' <<< "$output")" = run ]
 	# the next run runs it again: still broken, still a failure
 	fm
 	[ "$status" -eq 1 ]
@@ -316,6 +323,7 @@ Y
 	[ "$(wc -l < tries)" -eq 4 ]
 	[ "$(finish t .status)" = ok ]
 	[[ $output == *"tactician: fixed the config"* ]]
+	[ "$(finish t .note)" = "fixed the config" ]
 	[ "$(summary .failed)" = 0 ]
 	[ ! -e "$manifest" ]
 }
@@ -352,6 +360,8 @@ Y
 	[ "$(wc -l < tries)" -eq 2 ]
 	[ "$(finish ask .status)" = done ]
 	[ "$(finish ask .answer)" = "ANSWER: 42" ]
+	[ "$(finish ask .note)" = "ANSWER: 42" ]
+	[ "$(finish after .note)" = null ]
 	[[ $output == *"done ask (reported by the tactician: ANSWER: 42)"* ]]
 	[ -e after.ran ]
 	[ "$(junit 'count(//testcase[@name="ask"]/*)')" = 0 ]
