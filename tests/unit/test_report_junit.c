@@ -295,18 +295,22 @@ static void the_schema_check_is_real(void **state)
 {
 	static const char *const invalid[] = {
 		/* a count that is not a number */
-		"<testsuites><testsuite name=\"s\" tests=\"many\"/></testsuites>",
+		"<testsuites><testsuite name=\"s\" tests=\"many\" failures=\"0\" errors=\"0\"/></testsuites>",
 		/* `skipped` on the root, which junit-10.xsd (Jenkins' xUnit
 		 * plugin) refuses */
-		"<testsuites skipped=\"1\"><testsuite name=\"s\" tests=\"1\"/></testsuites>",
+		"<testsuites skipped=\"1\"><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\"/></testsuites>",
 		/* a testcase without its name */
-		"<testsuite name=\"s\" tests=\"1\"><testcase classname=\"c\"/></testsuite>",
+		"<testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase classname=\"c\"/></testsuite>",
 		/* an element JUnit does not have */
-		"<testsuite name=\"s\" tests=\"1\"><testcase name=\"t\"><crash/></testcase></testsuite>",
+		"<testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase name=\"t\"><crash/></testcase></testsuite>",
 		/* skipped after failure: the order is fixed */
-		"<testsuite name=\"s\" tests=\"1\"><testcase name=\"t\"><failure/><skipped/></testcase></testsuite>",
+		"<testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase name=\"t\"><failure/><skipped/></testcase></testsuite>",
+		/* a suite without failures and errors, which junit-10.xsd requires */
+		"<testsuite name=\"s\" tests=\"1\"/>",
+		/* a testcase attribute junit-10.xsd does not allow */
+		"<testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\"><testcase name=\"t\" file=\"a.c\"/></testsuite>",
 		/* a negative time */
-		"<testsuite name=\"s\" tests=\"1\" time=\"-1\"/>",
+		"<testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" time=\"-1\"/>",
 	};
 	char path[512];
 
@@ -315,7 +319,7 @@ static void the_schema_check_is_real(void **state)
 		skip();
 	assert_int_equal(access(xsd, R_OK), 0);
 	path_in(path, sizeof(path), "check.xml");
-	write_file("check.xml", "<testsuites><testsuite name=\"s\" tests=\"1\" time=\"0.5\">"
+	write_file("check.xml", "<testsuites><testsuite name=\"s\" tests=\"1\" failures=\"0\" errors=\"0\" time=\"0.5\">"
 		   "<testcase name=\"t\" classname=\"c\" time=\"0.1\"><skipped message=\"m\"/>"
 		   "</testcase></testsuite></testsuites>");
 	assert_int_equal(xsd_check(path), 0);
