@@ -233,10 +233,23 @@ static void remove_made_dirs(const struct stash *s, const struct stash_entry *e)
 	strbuf_release(&dir);
 }
 
-static void blob_path(const struct stash *s, size_t i, struct strbuf *path)
+/* Entry i's file in .squad/stash: its name there (relative to
+ * s->dir_fd), and its path, for messages. */
+static void blob_name(const struct stash *s, size_t i, struct strbuf *name, struct strbuf *shown)
 {
-	strbuf_reset(path);
-	strbuf_addf(path, "%s/%zu", s->dir, i);
+	strbuf_reset(name);
+	strbuf_addf(name, "%zu", i);
+	strbuf_reset(shown);
+	strbuf_addf(shown, "%s/%zu", s->dir, i);
+}
+
+/* Hold .squad/stash (made first when `create`). Returns 0, or -1 with
+ * the reason in err and errno kept (ENOENT: there is none). */
+static int open_stash_dir(struct stash *s, bool create, struct strbuf *err)
+{
+	if (s->dir_fd < 0)
+		s->dir_fd = state_open_folder(AT_FDCWD, s->dir, s->dir, create, err);
+	return s->dir_fd < 0 ? -1 : 0;
 }
 
 /* --- the manifest ------------------------------------------------------ */
@@ -244,7 +257,7 @@ static void blob_path(const struct stash *s, size_t i, struct strbuf *path)
 /* NUL-separated: any byte but NUL can be in a path. */
 static int write_manifest(const struct stash *s, struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT;
 	int ret;
 
 	strbuf_add(&text, MANIFEST_MAGIC, sizeof(MANIFEST_MAGIC));
@@ -260,10 +273,8 @@ static int write_manifest(const struct stash *s, struct strbuf *err)
 		strbuf_add(&text, e->made_dir ? e->made_dir : "", strlen(e->made_dir ? e->made_dir : "") + 1);
 		strbuf_add(&text, e->path, strlen(e->path) + 1);
 	}
-	strbuf_addf(&path, "%s/manifest", s->dir);
-	ret = state_write_file(path.buf, text.buf, text.len, err);
+	ret = state_write_at(s->dir_fd, s->dir, "manifest", text.buf, text.len, err);
 	strbuf_release(&text);
-	strbuf_release(&path);
 	return ret;
 }
 
@@ -351,78 +362,81 @@ bad:
  * set aside (one left there keeps the folder). */
 static void remove_stash_dir(const struct stash *s)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct dirent *d;
-	DIR *dir = opendir(s->dir);
+	int fd = s->dir_fd >= 0 ? dup(s->dir_fd) : -1;
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 
-	if (dir) {
-		while ((d = readdir(dir))) {
-			if (strncmp(d->d_name, "aside", 5) && strncmp(d->d_name, "manifest.tmp.", 13))
-				continue;
-			strbuf_reset(&path);
-			strbuf_addf(&path, "%s/%s", s->dir, d->d_name);
-			unlink(path.buf);
-		}
-		closedir(dir);
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
 	}
+	while ((d = readdir(dir)))
+		if (!strncmp(d->d_name, "aside", 5) || !strncmp(d->d_name, "manifest.tmp.", 13))
+			unlinkat(s->dir_fd, d->d_name, 0);
+	closedir(dir);
+	/* by its path, the one call that cannot go by the fd: rmdir() of a
+	 * symlink fails, so a swapped folder is left alone */
 	rmdir(s->dir);
-	strbuf_release(&path);
 }
 
 /* --- putting back ------------------------------------------------------ */
 
 /* Move what is at `full` now to .squad/kept/, and say so. */
-static int keep(const struct stash *s, size_t i, const char *full, long long stamp,
+static int keep(struct stash *s, size_t i, const char *full, long long stamp,
 		struct strbuf *notes, struct strbuf *err)
 {
 	struct strbuf to = STRBUF_INIT;
 	const char *base = strrchr(full, '/') + 1;
 	struct stat st;
 
-	mkdir(s->kept, 0777);
-	strbuf_addf(&to, "%s/%lld-%zu-%s", s->kept, stamp, i, base);
+	if (s->kept_fd < 0 &&
+	    (s->kept_fd = state_open_folder(AT_FDCWD, s->kept, s->kept, true, err)) < 0)
+		return -1;
+	strbuf_addf(&to, "%lld-%zu-%s", stamp, i, base);
 	/* a name of its own: rename() would replace a kept file */
-	for (unsigned n = 2; lstat(to.buf, &st) == 0; n++) {
+	for (unsigned n = 2; fstatat(s->kept_fd, to.buf, &st, AT_SYMLINK_NOFOLLOW) == 0; n++) {
 		strbuf_reset(&to);
-		strbuf_addf(&to, "%s/%lld-%zu-%u-%s", s->kept, stamp, i, n, base);
+		strbuf_addf(&to, "%lld-%zu-%u-%s", stamp, i, n, base);
 	}
-	if (rename(full, to.buf) < 0) {
-		strbuf_addf(err, "cannot move '%s' to '%s': %s", full, to.buf, strerror(errno));
+	if (renameat(AT_FDCWD, full, s->kept_fd, to.buf) < 0) {
+		strbuf_addf(err, "cannot move '%s' to '%s/%s': %s", full, s->kept, to.buf,
+			    strerror(errno));
 		strbuf_release(&to);
 		return -1;
 	}
-	strbuf_addf(notes, "'%s' changed while it was set aside; that version is kept as '%s'\n",
-		    s->entries[i].path, to.buf);
+	strbuf_addf(notes, "'%s' changed while it was set aside; that version is kept as '%s/%s'\n",
+		    s->entries[i].path, s->kept, to.buf);
 	strbuf_release(&to);
 	return 0;
 }
 
 /* Put entry i back. What is in .squad/stash/ is what remains to be put
  * back: a file already back (or never moved out) has no copy there. */
-static int put_back(const struct stash *s, size_t i, long long stamp, struct strbuf *notes,
+static int put_back(struct stash *s, size_t i, long long stamp, struct strbuf *notes,
 		    struct strbuf *err)
 {
 	const struct stash_entry *e = &s->entries[i];
-	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT;
+	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT, shown = STRBUF_INIT;
 	struct snapshot now;
 	struct stat st;
 	int ret = -1;
 
 	strbuf_addf(&full, "%s%s", s->top, e->path);
-	blob_path(s, i, &blob);
+	blob_name(s, i, &blob, &shown);
 	if (i == 0 && failing("restore-error", err))
 		goto out;
 	if (snapshot_of(full.buf, &now) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", full.buf, strerror(errno));
 		goto out;
 	}
-	if (e->saved.kind != KIND_NONE && lstat(blob.buf, &st) < 0) {
+	if (e->saved.kind != KIND_NONE && fstatat(s->dir_fd, blob.buf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		/* back already, or never moved: what is there is the user's */
 		ret = 0;
 		goto out;
 	}
 	if (same(&now, &e->saved, true)) {
-		unlink(blob.buf);
+		unlinkat(s->dir_fd, blob.buf, 0);
 		remove_made_dirs(s, e);
 		ret = 0;
 		goto out;
@@ -438,9 +452,9 @@ static int put_back(const struct stash *s, size_t i, long long stamp, struct str
 		remove_made_dirs(s, e);
 	} else {
 		make_parents(s->top, full.buf);
-		if (rename(blob.buf, full.buf) < 0) {
+		if (renameat(s->dir_fd, blob.buf, AT_FDCWD, full.buf) < 0) {
 			strbuf_addf(err, "cannot put '%s' back: %s (it is in '%s')", full.buf,
-				    strerror(errno), blob.buf);
+				    strerror(errno), shown.buf);
 			goto out;
 		}
 	}
@@ -448,6 +462,7 @@ static int put_back(const struct stash *s, size_t i, long long stamp, struct str
 out:
 	strbuf_release(&full);
 	strbuf_release(&blob);
+	strbuf_release(&shown);
 	return ret;
 }
 
@@ -471,9 +486,8 @@ static int put_back_dir(const struct stash *s, const struct stash_entry *e, stru
 
 /* Put every entry back, then drop the manifest. On an error the others
  * are still tried, and the manifest stays for the next run. */
-static int restore_all(const struct stash *s, struct strbuf *notes, struct strbuf *err)
+static int restore_all(struct stash *s, struct strbuf *notes, struct strbuf *err)
 {
-	struct strbuf manifest = STRBUF_INIT;
 	long long stamp = (long long)time(NULL);
 	bool failed = false;
 
@@ -494,13 +508,10 @@ static int restore_all(const struct stash *s, struct strbuf *notes, struct strbu
 	if (failed)
 		return -1;
 	fault("restore-manifest");
-	strbuf_addf(&manifest, "%s/manifest", s->dir);
-	if (unlink(manifest.buf) < 0 && errno != ENOENT) {
-		strbuf_addf(err, "cannot remove '%s': %s", manifest.buf, strerror(errno));
-		strbuf_release(&manifest);
+	if (unlinkat(s->dir_fd, "manifest", 0) < 0 && errno != ENOENT) {
+		strbuf_addf(err, "cannot remove '%s/manifest': %s", s->dir, strerror(errno));
 		return -1;
 	}
-	strbuf_release(&manifest);
 	fault("restore-cleanup");
 	remove_stash_dir(s);
 	return 0;
@@ -532,12 +543,21 @@ int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *er
 {
 	struct stash s = STASH_INIT;
 	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
+	size_t said;
 	sigset_t old;
 	int ret = 0;
 
 	set_dirs(&s, state_dir);
 	strbuf_addf(&path, "%s/manifest", s.dir);
-	if (state_read_file(path.buf, &text) < 0) {
+	said = err->len;
+	if (open_stash_dir(&s, false, err) < 0) {
+		if (errno != ENOENT)
+			ret = -1; /* a symlink, say: said in err */
+		else
+			strbuf_setlen(err, said); /* nothing was set aside */
+		goto out;
+	}
+	if (state_read_at(s.dir_fd, "manifest", &text) < 0) {
 		if (errno != ENOENT) {
 			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
 			ret = -1;
@@ -617,26 +637,33 @@ out:
 	return ret;
 }
 
-/* Write `data` as a new file (or symlink) at `tmp`, in .squad/stash/. */
-static int write_new(const char *tmp, const struct strbuf *data, bool link, bool exec,
-		     struct strbuf *err)
+/* Write `data` as a new file (or symlink) named `tmp` in .squad/stash/. */
+static int write_new(const struct stash *s, const char *tmp, const struct strbuf *data,
+		     bool link, bool exec, struct strbuf *err)
 {
 	struct stat st;
+	int fd;
 
-	unlink(tmp);
+	unlinkat(s->dir_fd, tmp, 0);
 	if (link) {
-		if (symlink(data->buf, tmp) == 0)
+		if (symlinkat(data->buf, s->dir_fd, tmp) == 0)
 			return 0;
-		strbuf_addf(err, "cannot create '%s': %s", tmp, strerror(errno));
+		strbuf_addf(err, "cannot create '%s/%s': %s", s->dir, tmp, strerror(errno));
 		return -1;
 	}
-	if (state_write_file(tmp, data->buf, data->len, err) < 0)
+	if (state_write_at(s->dir_fd, s->dir, tmp, data->buf, data->len, err) < 0)
 		return -1;
 	/* executable as git makes it: x wherever the umask left r */
-	if (exec && (stat(tmp, &st) < 0 || chmod(tmp, st.st_mode | ((st.st_mode & 0444) >> 2)) < 0)) {
-		strbuf_addf(err, "cannot make '%s' executable: %s", tmp, strerror(errno));
+	fd = openat(s->dir_fd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (exec && (fd < 0 || fstat(fd, &st) < 0 ||
+		     fchmod(fd, st.st_mode | ((st.st_mode & 0444) >> 2)) < 0)) {
+		strbuf_addf(err, "cannot make '%s/%s' executable: %s", s->dir, tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -644,15 +671,15 @@ static int write_new(const char *tmp, const struct strbuf *data, bool link, bool
 static int set_aside(struct stash *s, size_t i, struct strbuf *err)
 {
 	const struct stash_entry *e = &s->entries[i];
-	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT;
+	struct strbuf full = STRBUF_INIT, blob = STRBUF_INIT, shown = STRBUF_INIT;
 	int ret = -1;
 
 	strbuf_addf(&full, "%s%s", s->top, e->path);
-	blob_path(s, i, &blob);
+	blob_name(s, i, &blob, &shown);
 	if (i == 1 && failing("save-error", err))
 		goto out;
-	if (e->saved.kind != KIND_NONE && rename(full.buf, blob.buf) < 0) {
-		strbuf_addf(err, "cannot move '%s' to '%s': %s", full.buf, blob.buf,
+	if (e->saved.kind != KIND_NONE && renameat(AT_FDCWD, full.buf, s->dir_fd, blob.buf) < 0) {
+		strbuf_addf(err, "cannot move '%s' to '%s': %s", full.buf, shown.buf,
 			    strerror(errno));
 		goto out;
 	}
@@ -661,14 +688,12 @@ static int set_aside(struct stash *s, size_t i, struct strbuf *err)
 	if (e->aside.kind == KIND_NONE) {
 		remove_empty_parents(s, full.buf); /* moves s->entries: e is stale */
 	} else {
-		strbuf_reset(&blob);
-		strbuf_addf(&blob, "%s/aside", s->dir);
-		if (write_new(blob.buf, e->bytes, e->aside.kind == KIND_LINK, e->exec, err) < 0)
+		if (write_new(s, "aside", e->bytes, e->aside.kind == KIND_LINK, e->exec, err) < 0)
 			goto out;
 		make_parents(s->top, full.buf);
-		if (rename(blob.buf, full.buf) < 0) {
+		if (renameat(s->dir_fd, "aside", AT_FDCWD, full.buf) < 0) {
 			strbuf_addf(err, "cannot write '%s': %s", full.buf, strerror(errno));
-			unlink(blob.buf);
+			unlinkat(s->dir_fd, "aside", 0);
 			goto out;
 		}
 	}
@@ -678,6 +703,7 @@ static int set_aside(struct stash *s, size_t i, struct strbuf *err)
 out:
 	strbuf_release(&full);
 	strbuf_release(&blob);
+	strbuf_release(&shown);
 	return ret;
 }
 
@@ -709,10 +735,8 @@ int stash_save(struct stash *s, const char *state_dir, const char *path, struct 
 		ret = 0;
 		goto out;
 	}
-	if (mkdir(s->dir, 0777) < 0 && errno != EEXIST) {
-		strbuf_addf(err, "cannot create '%s': %s", s->dir, strerror(errno));
+	if (open_stash_dir(s, true, err) < 0)
 		goto out;
-	}
 	fault("save-manifest");
 	if (write_manifest(s, err) < 0)
 		goto out;
@@ -790,5 +814,10 @@ void stash_release(struct stash *s)
 	free(s->dir);
 	free(s->kept);
 	free(s->top);
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	if (s->kept_fd >= 0)
+		close(s->kept_fd);
 	memset(s, 0, sizeof(*s));
+	s->dir_fd = s->kept_fd = -1;
 }

@@ -55,15 +55,19 @@
 struct stash_entry;
 
 struct stash {
-	char *dir;                  /* .squad/stash */
-	char *kept;                 /* .squad/kept */
+	char *dir;                  /* .squad/stash, for messages */
+	char *kept;                 /* .squad/kept, for messages */
+	/* The two folders, held once opened (never through a symlink):
+	 * every file squad moves in or out of them goes by these fds, so
+	 * a folder swapped for a link meanwhile leads nothing astray. */
+	int dir_fd, kept_fd;
 	char *top;                  /* the working tree's top, with a '/' */
 	struct stash_entry *entries;
 	size_t nr, alloc;
 	bool active;                /* set aside: stash_restore() owes it back */
 };
 
-#define STASH_INIT { NULL, NULL, NULL, NULL, 0, 0, false }
+#define STASH_INIT { .dir_fd = -1, .kept_fd = -1 }
 
 /* Put back what a squad cut short left set aside in `state_dir`/stash
  * (the caller holds the state's lock). Returns how many paths it put

@@ -63,7 +63,6 @@ static void open_error(struct strbuf *err, const char *path, int errnum)
 		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errnum));
 }
 
-static int read_at(int dir, const char *name, struct strbuf *sb);
 
 void state_init(struct state *st)
 {
@@ -72,21 +71,29 @@ void state_init(struct state *st)
 	st->dir_fd = st->logs_fd = st->inputs_fd = -1;
 }
 
-/* Open the folder `name` in `at` (shown as `shown`), never through a
- * symlink. Returns its fd, or -1 with the reason in err. */
-static int open_folder(int at, const char *name, const char *shown, struct strbuf *err)
+int state_open_folder(int at, const char *name, const char *shown, bool create,
+		      struct strbuf *err)
 {
 	struct stat sb;
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd, saved;
 
+	if (create && mkdirat(at, name, 0777) < 0 && errno != EEXIST) {
+		saved = errno;
+		strbuf_addf(err, "cannot create '%s': %s", shown, strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
+	saved = errno;
 	if ((errno == ELOOP || errno == ENOTDIR) && fstatat(at, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 		strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
 			    "(remove it to start fresh)", shown,
 			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
 	else
 		strbuf_addf(err, "cannot open '%s': %s", shown, strerror(errno));
+	errno = saved;
 	return -1;
 }
 
@@ -117,7 +124,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 	/* every file of .squad is opened relative to these fds, held for
 	 * the whole run: a task that swaps .squad or logs/ for a symlink
 	 * cannot send a later write out of the project */
-	st->dir_fd = open_folder(AT_FDCWD, st->dir, st->dir, err);
+	st->dir_fd = state_open_folder(AT_FDCWD, st->dir, st->dir, false, err);
 	if (st->dir_fd < 0)
 		return -1;
 	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
@@ -133,7 +140,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 			strbuf_release(&path);
 			return -1;
 		}
-		*fd = open_folder(st->dir_fd, sub, path.buf, err);
+		*fd = state_open_folder(st->dir_fd, sub, path.buf, false, err);
 		if (*fd < 0) {
 			strbuf_release(&path);
 			return -1;
@@ -505,7 +512,7 @@ int state_load(struct state *st, struct strbuf *err)
 			    "(remove it to start fresh)", path.buf);
 		goto out;
 	}
-	if (read_at(st->dir_fd, "state", &text) < 0) {
+	if (state_read_at(st->dir_fd, "state", &text) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", path.buf,
 			    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
@@ -789,9 +796,7 @@ DIR *state_open_logs(const struct state *st)
 	return d;
 }
 
-/* Read `name` in `dir` (an fd, or AT_FDCWD for a path) as
- * state_read_file() does. */
-static int read_at(int dir, const char *name, struct strbuf *sb)
+int state_read_at(int dir, const char *name, struct strbuf *sb)
 {
 	struct stat st;
 	/* O_NONBLOCK: a FIFO in the place of a file of squad's own would
@@ -824,7 +829,7 @@ static int read_at(int dir, const char *name, struct strbuf *sb)
 
 int state_read_file(const char *path, struct strbuf *sb)
 {
-	return read_at(AT_FDCWD, path, sb);
+	return state_read_at(AT_FDCWD, path, sb);
 }
 
 int state_load_inputs(const struct state *st, const char *task, struct strbuf *list)
@@ -833,7 +838,7 @@ int state_load_inputs(const struct state *st, const char *task, struct strbuf *l
 	int ret;
 
 	task_file_name(task, ".txt", &name);
-	ret = read_at(st->inputs_fd, name.buf, list);
+	ret = state_read_at(st->inputs_fd, name.buf, list);
 	strbuf_release(&name);
 	return ret;
 }
@@ -974,13 +979,19 @@ int state_write_own(const char *path, const char *data, size_t len, struct strbu
 int state_write_in(const struct state *st, const char *name, const char *data, size_t len,
 		   struct strbuf *err)
 {
+	return state_write_at(st->dir_fd, st->dir, name, data, len, err);
+}
+
+int state_write_at(int dir_fd, const char *dir_shown, const char *name, const char *data,
+		   size_t len, struct strbuf *err)
+{
 	struct strbuf tmp = STRBUF_INIT, shown = STRBUF_INIT, shown_tmp = STRBUF_INIT;
-	struct target t = { st->dir_fd, name, NULL, st->dir_fd, NULL, NULL };
+	struct target t = { dir_fd, name, NULL, dir_fd, NULL, NULL };
 	int ret;
 
 	strbuf_addf(&tmp, "%s.tmp.%ld", name, (long)getpid());
-	strbuf_addf(&shown, "%s/%s", st->dir, name);
-	strbuf_addf(&shown_tmp, "%s/%s", st->dir, tmp.buf);
+	strbuf_addf(&shown, "%s/%s", dir_shown, name);
+	strbuf_addf(&shown_tmp, "%s/%s", dir_shown, tmp.buf);
 	t.shown = shown.buf;
 	t.tmp = tmp.buf;
 	t.shown_tmp = shown_tmp.buf;

@@ -180,6 +180,10 @@ int state_load_inputs(const struct state *st, const char *task, struct strbuf *l
  * open()); sb then keeps what it had. */
 int state_read_file(const char *path, struct strbuf *sb);
 
+/* As state_read_file(), for `name` in the folder `dir` (an fd, or
+ * AT_FDCWD for a path). */
+int state_read_at(int dir, const char *name, struct strbuf *sb);
+
 /* Write `data` to `path`, a file the user named (a --junit report, the
  * hook, a Squadfile of `squad init`): a regular file (or none) is
  * replaced atomically, by a temp file beside it (PATH.tmp.PID) and a
@@ -204,6 +208,18 @@ int state_write_own(const char *path, const char *data, size_t len, struct strbu
  * naming the path under st->dir). */
 int state_write_in(const struct state *st, const char *name, const char *data, size_t len,
 		   struct strbuf *err);
+
+/* As state_write_in(), in any folder of squad's held by `dir_fd`
+ * (shown in messages as `dir_shown`). */
+int state_write_at(int dir_fd, const char *dir_shown, const char *name, const char *data,
+		   size_t len, struct strbuf *err);
+
+/* Open the folder `name` in `at` (an fd, or AT_FDCWD for a path; shown
+ * in messages as `shown`), never through a symlink; with `create`, make
+ * it first when it is missing. Returns its fd, or -1 with the reason in
+ * err and errno kept (ENOENT: it is not there). */
+int state_open_folder(int at, const char *name, const char *shown, bool create,
+		      struct strbuf *err);
 
 const char *record_status_name(enum record_status s);
 

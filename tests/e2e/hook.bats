@@ -425,6 +425,33 @@ Y
 	same_tree "$aside"
 }
 
+@test "a symlink planted at .squad/stash or .squad/kept leads nothing astray" {
+	project
+	mess_up
+	before=$(tree_state)
+	mkdir -p "$BATS_TEST_TMPDIR/elsewhere" .squad
+	# the stash folder: refused before anything moves
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" .squad/stash
+	run "$SQUAD" --stash noop
+	[ "$status" -eq 1 ]
+	[[ $output == *"/.squad/stash' is a symlink, not a folder; squad will not follow it"* ]]
+	same_tree "$before"
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ]
+	rm .squad/stash
+	# the kept folder: a file changed while set aside is not moved there
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" .squad/kept
+	run "$SQUAD" --stash fmt
+	[ "$status" -eq 1 ]
+	[[ $output == *"/.squad/kept' is a symlink, not a folder; squad will not follow it"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ]
+	# the stash stays for the next run, which puts everything back
+	rm .squad/kept
+	run "$SQUAD" noop
+	[ "$status" -eq 0 ]
+	[ "$(cat .squad/kept/*-blob.bin)" = formatted ]
+	same_tree "$before"
+}
+
 @test "a repository moved after a kill: squad says where the files are and moves nothing" {
 	project
 	mess_up
