@@ -3,10 +3,12 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <yaml.h>
+#include <unistd.h>
 
 static bool rule_matches(const struct route_rule *rule, const struct task *t)
 {
@@ -46,48 +48,55 @@ void route_apply(struct squadfile *sf)
 	}
 }
 
-/* `name` and `description` from the YAML front matter of a SKILL.md. */
+/* A SKILL.md's front matter is at its top: a file larger than this is
+ * read no further. */
+#define FRONT_MATTER_MAX (64u << 10)
+
+/* `name` and `description` from the YAML front matter of a SKILL.md
+ * (between a first line "---" and the next), when it has one. */
 static void read_front_matter(struct skill *skill)
 {
+	static const char *const keys[] = { "name", "description", NULL };
+	char *values[2] = { NULL, NULL };
 	struct strbuf text = STRBUF_INIT;
-	const char *start, *end;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
+	struct diag_list ignored = DIAG_LIST_INIT(NULL);
+	const char *end;
+	struct stat st;
+	/* O_NONBLOCK: a FIFO named SKILL.md must not hold squad in open() */
+	int fd = open(skill->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
-	if (strbuf_read_file(&text, skill->path) < 0)
+	if (fd < 0)
 		return;
-	if (strncmp(text.buf, "---\n", 4) || !(end = strstr(text.buf + 3, "\n---"))) {
-		strbuf_release(&text);
-		return;
-	}
-	start = text.buf + 4;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)start,
-				     (size_t)(end + 1 - start));
-	if (yaml_parser_load(&parser, &doc)) {
-		root = yaml_document_get_root_node(&doc);
-		if (root && root->type == YAML_MAPPING_NODE) {
-			for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-			     p < root->data.mapping.pairs.top; p++) {
-				yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-				yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		strbuf_grow(&text, FRONT_MATTER_MAX);
+		while (text.len < FRONT_MATTER_MAX) {
+			ssize_t n = read(fd, text.buf + text.len, FRONT_MATTER_MAX - text.len);
 
-				if (k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE)
-					continue;
-				if (!strcmp((char *)k->data.scalar.value, "description")) {
-					free(skill->description);
-					skill->description = xstrdup((char *)v->data.scalar.value);
-				} else if (!strcmp((char *)k->data.scalar.value, "name") &&
-					   strcmp((char *)v->data.scalar.value, skill->name)) {
-					free(skill->declared);
-					skill->declared = xstrdup((char *)v->data.scalar.value);
-				}
-			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			strbuf_setlen(&text, text.len + (size_t)n);
 		}
-		yaml_document_delete(&doc);
 	}
-	yaml_parser_delete(&parser);
+	close(fd);
+	if (!strncmp(text.buf, "---\n", 4) && (end = strstr(text.buf + 3, "\n---")) &&
+	    squadfile_read_strings(text.buf + 4, (size_t)(end + 1 - (text.buf + 4)), keys, values,
+				   &ignored) == 0) {
+		if (values[1]) {
+			free(skill->description);
+			skill->description = values[1];
+			values[1] = NULL;
+		}
+		if (values[0] && strcmp(values[0], skill->name)) {
+			free(skill->declared);
+			skill->declared = values[0];
+			values[0] = NULL;
+		}
+	}
+	free(values[0]);
+	free(values[1]);
+	diag_list_release(&ignored);
 	strbuf_release(&text);
 }
 

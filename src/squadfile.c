@@ -1635,6 +1635,39 @@ static int compose(struct doc *doc, const struct strbuf *text, struct diag_list 
 	return rc;
 }
 
+int squadfile_read_strings(const char *text, size_t len, const char *const *keys,
+			   char **values, struct diag_list *diags)
+{
+	struct strbuf copy = STRBUF_INIT;
+	struct doc doc;
+	struct node *root;
+	int ret;
+
+	strbuf_add(&copy, text, len);
+	ret = compose(&doc, &copy, diags);
+	root = ret < 0 ? NULL : doc_node(&doc, 1);
+	if (root && root->type == YAML_MAPPING_NODE) {
+		/* the top level only: an alias there is one node, not a walk */
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+		     p < root->data.mapping.pairs.top; p++) {
+			const struct node *k = doc_node(&doc, p->key);
+			const struct node *v = doc_node(&doc, p->value);
+
+			if (!k || !v || k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE ||
+			    has_nul(k) || has_nul(v) || is_null(v))
+				continue;
+			for (size_t i = 0; keys[i]; i++)
+				if (!strcmp(scalar(k), keys[i])) {
+					free(values[i]);
+					values[i] = xstrdup(scalar(v));
+				}
+		}
+	}
+	doc_release(&doc);
+	strbuf_release(&copy);
+	return ret < 0 ? -1 : 0;
+}
+
 char *squadfile_folder(const char *path)
 {
 	char *copy = xstrdup(path), *slash = strrchr(copy, '/');

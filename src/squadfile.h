@@ -134,6 +134,14 @@ int squadfile_load_adhoc(struct squadfile *sf, const char *path, bool have_file,
 			 const struct strbuf *tasks, struct diag_list *diags,
 			 struct diag_list *task_diags);
 
+/* The top-level string values of a small YAML document (a SKILL.md's
+ * front matter), read by the same bounded composer as a Squadfile: for
+ * each name in `keys` (NULL-terminated) found with a string value,
+ * values[i] gets a copy (the caller frees; others are left as they
+ * are). Returns 0, or -1 when the text is not YAML (why in diags). */
+int squadfile_read_strings(const char *text, size_t len, const char *const *keys,
+			   char **values, struct diag_list *diags);
+
 /* Index of the task called `name`, or -1. O(1). */
 long squadfile_find_task(const struct squadfile *sf, const char *name);
 /* Index of the worker called `name`, or -1. */

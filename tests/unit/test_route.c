@@ -188,6 +188,51 @@ static void skills_dir_is_relative_to_the_squadfile(void **state)
 	diag_list_release(&diags);
 }
 
+/* SKILL.md files are outside input: read by the Squadfile's bounded
+ * composer, never waiting on a FIFO, never read past their top. */
+static void hostile_front_matter_is_read_safely(void **state)
+{
+	struct squadfile sf;
+	struct diag_list diags = DIAG_LIST_INIT("Squadfile");
+	struct skills skills = SKILLS_INIT;
+	struct strbuf big = STRBUF_INIT;
+	char path[600];
+
+	(void)state;
+	mkdirs(".claude/skills/alias");
+	write_file(".claude/skills/alias/SKILL.md",
+		   "---\nd: &d via an alias\ndescription: *d\n---\n");
+	/* nested past the composer's depth: refused, not parsed for ever */
+	mkdirs(".claude/skills/deep");
+	strbuf_addstr(&big, "---\ndescription: x\nk: ");
+	for (int i = 0; i < 100000; i++)
+		strbuf_addch(&big, '[');
+	strbuf_addstr(&big, "\n---\n");
+	write_file(".claude/skills/deep/SKILL.md", big.buf);
+	/* a long file: its front matter is at the top */
+	mkdirs(".claude/skills/long");
+	strbuf_reset(&big);
+	strbuf_addstr(&big, "---\ndescription: at the top\n---\n");
+	for (int i = 0; i < 200000; i++)
+		strbuf_addstr(&big, "body ");
+	write_file(".claude/skills/long/SKILL.md", big.buf);
+	/* a FIFO: no writer ever comes */
+	mkdirs(".claude/skills/fifo");
+	snprintf(path, sizeof(path), "%s/.claude/skills/fifo/SKILL.md", root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	load(&sf, &diags, "version: 1\ntasks:\n  a: { prompt: x, skills: [alias, deep, long, fifo] }\n");
+	assert_int_equal(route_resolve_skills(&skills, &sf, NULL, false, &diags), 0);
+	assert_string_equal(route_find_skill(&skills, "alias")->description, "via an alias");
+	assert_true(route_find_skill(&skills, "deep")->resolved);
+	assert_null(route_find_skill(&skills, "deep")->description);
+	assert_string_equal(route_find_skill(&skills, "long")->description, "at the top");
+	assert_null(route_find_skill(&skills, "fifo")->description);
+	route_skills_release(&skills);
+	squadfile_release(&sf);
+	diag_list_release(&diags);
+	strbuf_release(&big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +240,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(skills_resolve_with_front_matter, setup, teardown),
 		cmocka_unit_test_setup_teardown(strict_skills_make_it_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(skills_dir_is_relative_to_the_squadfile, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_front_matter_is_read_safely, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
