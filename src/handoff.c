@@ -1,6 +1,6 @@
 /* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
 #include "handoff.h"
-#include "run.h"
+#include "util/tail.h"
 #include "expand.h"
 #include "util/xalloc.h"
 
@@ -14,8 +14,6 @@
 
 #define MANIFEST_VERSION 1
 /* An escalation carries this much of its log inline; the rest is a path. */
-#define LOG_TAIL_LINES 40
-#define LOG_TAIL_BYTES 8192
 
 static const char *string_or(const json_t *s, const char *fallback)
 {
@@ -71,34 +69,17 @@ static json_t *plain(const char *text)
 	return s;
 }
 
-/* The last LOG_TAIL_LINES lines of a log, bounded in bytes. */
+/* The last lines of a log, bounded in bytes, as JSON text. */
 static json_t *log_tail(const char *path)
 {
-	struct strbuf text = STRBUF_INIT;
-	const char *start;
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	int lines = 0;
+	struct strbuf tail = STRBUF_INIT;
 	json_t *s;
 
-	if (fd < 0)
+	if (tail_lines(path, TAIL_LINES, TAIL_BYTES, &tail) < 0)
 		return json_null();
-	run_read_tail(fd, LOG_TAIL_BYTES, &text);
-	close(fd);
-	start = text.buf + text.len;
-	if (start > text.buf && start[-1] == '\n')
-		start--;
-	while (start > text.buf && !(start[-1] == '\n' && ++lines == LOG_TAIL_LINES))
-		start--;
-	{
-		struct strbuf tail = STRBUF_INIT;
-
-		strbuf_add(&tail, start, (size_t)(text.buf + text.len - start));
-		strbuf_rtrim(&tail);
-		strbuf_utf8_sanitize(&tail);
-		s = json_stringn(tail.buf, tail.len);
-		strbuf_release(&tail);
-	}
-	strbuf_release(&text);
+	strbuf_utf8_sanitize(&tail);
+	s = json_stringn(tail.buf, tail.len);
+	strbuf_release(&tail);
 	return s;
 }
 

@@ -1,6 +1,7 @@
 /* report_json.c - newline-delimited JSON events; see report_json.h. */
 #include "report_json.h"
 #include "util/strbuf.h"
+#include "util/tail.h"
 #include "util/xalloc.h"
 
 #include <fcntl.h>
@@ -182,7 +183,7 @@ static void emit_output(struct json_reporter *jr, size_t task, const struct task
 	fd = open(res->log_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	run_read_tail(fd, OUTPUT_MAX, &text);
+	tail_read(fd, 0, OUTPUT_MAX, &text);
 	close(fd);
 	start = text.buf;
 	/* a cut can land inside a character: start at the next one */

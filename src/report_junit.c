@@ -1,6 +1,6 @@
 /* report_junit.c - JUnit XML of a run; see report_junit.h. */
 #include "report_junit.h"
-#include "run.h"
+#include "util/tail.h"
 #include "state.h"
 #include "util/xalloc.h"
 
@@ -15,8 +15,6 @@
 #endif
 
 /* A failure carries this much of the end of its log; the rest is a path. */
-#define LOG_TAIL_LINES 40
-#define LOG_TAIL_BYTES 8192
 
 /* Append `len` bytes of `text` so that any XML 1.0 parser reads them
  * back: in content (attr false) or in a double-quoted attribute value,
@@ -84,39 +82,6 @@ static void xml_attr(struct strbuf *out, const char *name, const char *value)
 	strbuf_addch(out, '"');
 }
 
-/* The last LOG_TAIL_LINES lines of the log at `path`, at most
- * LOG_TAIL_BYTES, appended to out. Returns whether anything was cut. */
-static bool log_tail(const char *path, struct strbuf *out)
-{
-	struct strbuf text = STRBUF_INIT;
-	const char *start, *end;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int lines = 0;
-	bool cut;
-	off_t size;
-
-	if (fd < 0)
-		return false;
-	size = lseek(fd, 0, SEEK_END);
-	run_read_tail(fd, LOG_TAIL_BYTES, &text);
-	close(fd);
-	cut = size > (off_t)text.len;
-	end = text.buf + text.len;
-	while (end > text.buf && strchr(" \t\r\n", end[-1]))
-		end--;
-	start = end;
-	while (start > text.buf && !(start[-1] == '\n' && ++lines == LOG_TAIL_LINES))
-		start--;
-	if (start > text.buf)
-		cut = true;
-	/* a byte cut can land inside a character: start at the next one */
-	while (start < end && ((unsigned char)*start & 0xc0) == 0x80)
-		start++;
-	strbuf_add(out, start, (size_t)(end - start));
-	strbuf_release(&text);
-	return cut;
-}
-
 /* What ended a failed attempt, in words. */
 static void failure_message(struct strbuf *msg, const struct task_result *res)
 {
@@ -141,7 +106,7 @@ static void log_body(struct strbuf *out, const struct task_result *res)
 
 	if (!res->log_path)
 		return;
-	if (log_tail(res->log_path, &tail)) {
+	if (tail_lines(res->log_path, TAIL_LINES, TAIL_BYTES, &tail) > 0) {
 		strbuf_addstr(out, "... (the whole log is ");
 		xml_text(out, res->log_path);
 		strbuf_addstr(out, ")\n");

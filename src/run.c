@@ -4,6 +4,7 @@
 #include "guard.h"
 #include "outcome.h"
 #include "spawner.h"
+#include "util/tail.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -291,41 +292,12 @@ static void log_line(struct runner *r, size_t task, const char *fmt, ...)
 	strbuf_release(&sb);
 }
 
-/* The last `max` bytes of the file at `fd`, none before offset `start`. */
-static void read_tail_from(int fd, off_t start, size_t max, struct strbuf *out)
-{
-	struct stat sb;
-	off_t from;
-	char buf[65536];
-
-	if (fd < 0 || fstat(fd, &sb) < 0)
-		return;
-	from = sb.st_size > (off_t)max ? sb.st_size - (off_t)max : 0;
-	if (from < start)
-		from = start;
-	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), from);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		strbuf_add(out, buf, (size_t)n);
-		from += n;
-	}
-}
-
-void run_read_tail(int fd, size_t max, struct strbuf *out)
-{
-	read_tail_from(fd, 0, max, out);
-}
-
 /* The running attempt's own output, at most its last `max` bytes: a
  * retry is judged on what it printed, never on an earlier attempt's
  * lines (a pass it printed before failing would match `expect`). */
 static void read_attempt_log(struct runner *r, size_t task, size_t max, struct strbuf *out)
 {
-	read_tail_from(r->log_fds[task], r->attempt_from[task], max, out);
+	tail_read(r->log_fds[task], r->attempt_from[task], max, out);
 }
 
 /* Where the next attempt's output begins in the task's log. */
@@ -673,7 +645,7 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	long used;
 
 	if (w->output != WORKER_OUTPUT_QWEN_JSON || r->out_fds[task] < 0) {
-		run_read_tail(r->out_fds[task], OUTPUT_SCAN_MAX, &out);
+		tail_read(r->out_fds[task], 0, OUTPUT_SCAN_MAX, &out);
 		if (out.len && a->end != ATTEMPT_INTERRUPTED && a->end != ATTEMPT_TIMED_OUT) {
 			strbuf_utf8_sanitize(&out);
 			set_str(&res->answer, xstrdup(out.buf));
@@ -683,7 +655,7 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 		strbuf_release(&out);
 		return;
 	}
-	run_read_tail(r->out_fds[task], 64u << 20, &out);
+	tail_read(r->out_fds[task], 0, 64u << 20, &out);
 	read_attempt_log(r, task, 65536, &tail);
 	at.exit_code = res->exit_code;
 	at.timed_out = job->timed_out;
@@ -751,7 +723,7 @@ static bool rate_limited(struct runner *r, size_t task, const struct attempt *a)
 	if (w->is_shell || !re)
 		return false;
 	if (!ok) {
-		run_read_tail(r->out_fds[task], 65536, &text);
+		tail_read(r->out_fds[task], 0, 65536, &text);
 		read_attempt_log(r, task, 65536, &text);
 	}
 	hit = outcome_reads_rate_limited(re, ok, r->res[task].answer, text.buf, text.len);

@@ -81,7 +81,4 @@ void run_results_release(struct task_result *results, size_t nr);
  * within its slots if it has them (`*own` cleared). `own` may be NULL. */
 unsigned run_worker_limit(const struct worker *w, unsigned jobs, bool *own);
 
-/* Append at most `max` bytes from the end of the file at `fd` to out. */
-void run_read_tail(int fd, size_t max, struct strbuf *out);
-
 #endif
