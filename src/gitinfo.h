@@ -2,8 +2,9 @@
  * subprocess): HEAD, branch and the dirty paths of a working tree, the
  * paths a commit would take or that differ from a revision, and, for a
  * walk of its files (files.h, inputs.h), which of them git leaves out
- * and which blob ids its index vouches for. Only this module calls
- * libgit2; it knows nothing of squad's caches.
+ * and which blob ids its index vouches for. Only this module and
+ * isolate.h (worktrees and patches) call libgit2; it knows nothing of
+ * squad's caches.
  */
 #ifndef SQUAD_GITINFO_H
 #define SQUAD_GITINFO_H
