@@ -1,0 +1,65 @@
+/* fuzz_artifact.c - a cached result's bytes, as a cache server could
+ * send them, unpacked (artifact_unpack()).
+ *
+ * Besides crashes, leaks and time, it checks what the unpacker must
+ * hold to whatever the bytes: nothing appears beside the folder it
+ * unpacks into (no escape by name, by "..", by a link planted and
+ * written through), and on success the result entry was read.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifact.h"
+#include "fuzz_common.h"
+#include "util/strbuf.h"
+
+static char box[4200], into[4200];
+
+static void fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "fuzz_artifact: %s: '%s'\n", what, detail);
+	abort();
+}
+
+/* The box holds `into` and nothing else. */
+static void check_box(void)
+{
+	DIR *d = opendir(box);
+	struct dirent *de;
+
+	if (!d)
+		fail("the box is gone", box);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, "into"))
+			fail("something escaped the folder", de->d_name);
+	closedir(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct strbuf meta = STRBUF_INIT, err = STRBUF_INIT;
+	int rc;
+
+	if (!box[0]) {
+		snprintf(box, sizeof(box), "%s/box", fuzz_dir());
+		snprintf(into, sizeof(into), "%s/into", box);
+		mkdir(box, 0700);
+	}
+	nftw(into, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (mkdir(into, 0700) < 0)
+		fail("cannot make the folder", into);
+	rc = artifact_unpack(data, size, into, 1 << 20, &meta, &err);
+	if (rc < 0 && !err.len)
+		fail("refused without a reason", "");
+	if (rc == 0 && err.len)
+		fail("unpacked with an error", err.buf);
+	check_box();
+	strbuf_release(&meta);
+	strbuf_release(&err);
+	return 0;
+}
