@@ -15,6 +15,7 @@
 #include "state.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
+#include "worker.h"
 
 /* Files larger than this are not looked into: a configuration file or a
  * Makefile a person writes is far smaller. */
@@ -275,6 +276,22 @@ static void share_inputs(struct starter *s, size_t first, const char *anchor)
 
 /* --- package.json ------------------------------------------------------ */
 
+/* The pattern the success summary of the test runner a script calls
+ * matches (each checked against the runner's real output, colour codes
+ * included), or NULL for a runner not known. */
+static const char *npm_expect(const char *cmd)
+{
+	if (strstr(cmd, "vitest") || strstr(cmd, "jest"))
+		return "\\bTests:?\\s.*?(\\d+ passed)";  /* Tests:  2 passed, 2 total */
+	if (strstr(cmd, "uvu"))
+		return "(Passed:\\s+\\d+)";
+	if (strstr(cmd, "mocha"))
+		return "(\\d+ passing)";
+	if (strstr(cmd, "node --test"))
+		return "^(?:# |\xe2\x84\xb9 )(pass \\d+)";       /* TAP piped, spec on a terminal */
+	return NULL;
+}
+
 /* Scripts npm runs by itself around install and publish. */
 static bool npm_lifecycle(const char *name)
 {
@@ -391,6 +408,8 @@ static void detect_npm(struct starter *s)
 		t = add_task(s, runner, key, "package.json scripts", strbuf_detach(&line, NULL));
 		t->desc = one_line(cmd);
 		t->check = check_like(key);
+		if (t->check)
+			t->expect = npm_expect(cmd);
 		t->build = starts_with(key, "build");
 		copy_inputs(&t->inputs, &inputs);
 		strvec_push(&taken, t->name);
@@ -421,25 +440,17 @@ out:
 
 /* --- Python ------------------------------------------------------------ */
 
-/* Is PROGRAM an executable file in a folder of $PATH? A task for a tool
- * that is not there would fail its first run with "command not found". */
+/* Will a run find PROGRAM? The lookup a worker makes (worker.c), on
+ * squad's own PATH: a task for a tool that is not there would fail its
+ * first run with "command not found". */
 static bool on_path(const char *program)
 {
 	const char *path = getenv("PATH");
-	struct strbuf file = STRBUF_INIT;
-	bool found = false;
+	struct strbuf found = STRBUF_INIT;
+	bool ok = worker_search_path(program, path ? path : WORKER_DEFAULT_PATH, &found) == 0;
 
-	while (path && *path && !found) {
-		size_t len = strcspn(path, ":");
-
-		strbuf_reset(&file);
-		strbuf_add(&file, path, len);
-		strbuf_addf(&file, "/%s", program);
-		found = len && access(file.buf, X_OK) == 0;
-		path += len + (path[len] == ':');
-	}
-	strbuf_release(&file);
-	return found;
+	strbuf_release(&found);
+	return ok;
 }
 
 /* Does FOLDER hold a pytest file (test_*.py, *_test.py, conftest.py)? */
@@ -553,6 +564,9 @@ static void add_build_and_test(struct starter *s, const char *tool, const char *
 	t = add_task(s, tool, "test", section, xstrdup(test));
 	t->desc = xstrdup(test);
 	t->check = true;
+	/* cargo's "test result: ok. 3 passed; 0 failed; ..." per target */
+	if (!strcmp(tool, "cargo"))
+		t->expect = "^(test result: ok\\. \\d+ passed)";
 	copy_inputs(&t->inputs, inputs);
 	strbuf_addf(s->summary, ", %s (task %s)\n", test, t->name);
 	share_inputs(s, first, !strcmp(tool, "go") ? "go-inputs" : "cargo-inputs");

@@ -13,7 +13,7 @@
  *   Makefile        a task per plain `name:` rule: `make NAME` (no pattern
  *                   rules, no .SPECIAL targets, nothing that installs,
  *                   cleans, deploys or serves)
- *   Cargo.toml      cargo build, cargo test
+ *   Cargo.toml      cargo build, cargo test (expect: "test result: ok")
  *   go.mod          go build ./..., go test ./...
  *   .claude/skills  the skills found, in a commented example of a
  *                   skill-tagged task

@@ -332,12 +332,10 @@ static const char *path_of(const struct command *cmd)
 	for (size_t i = 0; i < cmd->env.nr; i++)
 		if (!strncmp(cmd->env.v[i], "PATH=", 5))
 			path = cmd->env.v[i] + 5;
-	return path ? path : "/usr/local/bin:/usr/bin:/bin";
+	return path ? path : WORKER_DEFAULT_PATH;
 }
 
-/* The file `prog` names on `path`, into `found`. Returns 0, or ENOENT /
- * EACCES. */
-static int search_path(const char *prog, const char *path, struct strbuf *found)
+int worker_search_path(const char *prog, const char *path, struct strbuf *found)
 {
 	struct stat sb;
 	int ret = ENOENT;
@@ -378,7 +376,7 @@ int worker_find_program(struct program_cache *cache, const struct command *cmd,
 		*program = cache->entries[at].found;
 		return 0;
 	}
-	rc = search_path(prog, path, &found);
+	rc = worker_search_path(prog, path, &found);
 	if (rc) {
 		strbuf_release(&found);
 		return rc;

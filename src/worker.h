@@ -86,6 +86,16 @@ int worker_find_program(struct program_cache *cache, const struct command *cmd,
 			const char **program);
 void program_cache_release(struct program_cache *cache);
 
+/* The PATH a command without one in its environment is searched on. */
+#define WORKER_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* The lookup worker_find_program() makes, on its own: the first regular,
+ * executable file `prog` (a name without '/') names in a folder of
+ * `path` (an empty entry is the current folder), into `found`. Returns
+ * 0, or ENOENT / EACCES (found only without the execute bit). `squad
+ * init` uses it to write tasks only for programs a run will find. */
+int worker_search_path(const char *prog, const char *path, struct strbuf *found);
+
 /* Bound what an agent does on its own, for one attempt of `timeout_ms`
  * (0 = none) on `worker`. For a qwen-json worker whose program is called
  * `qwen`, flags go right after argv[0], each unless the command already

@@ -137,3 +137,28 @@ J
 	[ "$status" -eq 0 ]
 	[ "$(cat out.txt)" = built ]
 }
+
+@test "init: a node --test script gets an expect that node's real summary matches, and squad passes" {
+	mkdir test
+	printf '{ "name": "app", "scripts": { "test": "node --test test/" } }\n' > package.json
+	printf "const { test } = require('node:test');\ntest('one', () => {});\n" > test/a.test.js
+	run "$SQUAD" init
+	[ "$status" -eq 0 ]
+	grep -qF "expect: '^(?:# |ℹ )(pass \\d+)'" Squadfile
+	run "$SQUAD"
+	[ "$status" -eq 0 ]
+	[[ $output == *"pass 1"* ]]
+}
+
+@test "init: a cargo project's test gets an expect that cargo's real summary matches, and squad passes" {
+	command -v cargo >/dev/null || skip "no cargo on this machine"
+	mkdir src
+	printf '[package]\nname = "x"\nversion = "0.1.0"\nedition = "2021"\n' > Cargo.toml
+	printf 'fn main() {}\n#[test]\nfn one() {}\n' > src/main.rs
+	run "$SQUAD" init
+	[ "$status" -eq 0 ]
+	grep -qF "expect: '^(test result: ok\\. \\d+ passed)'" Squadfile
+	run "$SQUAD"
+	[ "$status" -eq 0 ]
+	[[ $output == *"test result: ok. 1 passed"* ]]
+}
