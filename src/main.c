@@ -1081,10 +1081,10 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
 				   "with --run or --prompt, or on standard input", args->v[0]);
 	if (o->select != SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
-	    o->no_wait || o->stash)
+	    o->no_wait || o->stash || o->shard_n)
 		return usage_error("'squad exec' runs every task it is given, in a folder of "
 				   "its own: --staged, --changed, -B, --replay, --junit, "
-				   "--json=output, --no-wait and --stash are for a run");
+				   "--json=output, --no-wait, --stash and --shard are for a run");
 	if (o->dry_run && o->json)
 		return usage_error("'squad exec -n' prints the plan; --json is for a run");
 	return exec_main(&eo);

@@ -108,4 +108,7 @@ before() {
 	[ "$status" -eq 2 ]
 	run "$SQUAD" --shard 1/x
 	[ "$status" -eq 2 ]
+	run "$SQUAD" exec --shard 1/2 --run true
+	[ "$status" -eq 2 ]
+	[[ $output == *"--shard are for a run"* ]]
 }
