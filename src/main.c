@@ -26,7 +26,6 @@
 #include "graph.h"
 #include "guard.h"
 #include "handoff.h"
-#include "shard.h"
 #include "hook.h"
 #include "init.h"
 #include "plan.h"
@@ -35,6 +34,7 @@
 #include "report_junit.h"
 #include "route.h"
 #include "run.h"
+#include "shard.h"
 #include "squadfile.h"
 #include "stash.h"
 #include "state.h"
@@ -522,7 +522,7 @@ static void put_back(struct stash *stash, bool *interrupted, bool *squad_failed)
  * recorded weighs the mean of the known ones, 1 when none is), so every
  * shard agrees on it only when they all see the same state: a fresh
  * checkout in CI, or the same .squad restored everywhere. The line that
- * says what the shard owns goes to out. */
+ * says what the shard owns goes to `line`. */
 static int shard_plan(const struct options *o, const struct squadfile *sf,
 		      const struct graph *g, const struct state *st, struct plan *plan,
 		      const struct plan_options *po, struct strbuf *line, struct strbuf *err)
