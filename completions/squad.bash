@@ -96,7 +96,8 @@ _squad_value() {
 _squad_takes_value() {
 	case $1 in
 	-f | --file | -C | --directory | -j | --jobs | --worker | --color | --output | \
-		--junit | --note | --note-file | --target | --format | --run | --prompt | --name) return 0 ;;
+		--junit | --note | --note-file | --target | --format | --run | --prompt | --name | \
+		--shard) return 0 ;;
 	esac
 	return 1
 }
@@ -152,7 +153,7 @@ _squad() {
 		_squad_value "${_squad_words[${#_squad_words[@]} - 1]}" "" "$cur"
 	elif [[ $cur == -* ]]; then
 		_squad_add "" "$cur" --file --directory --jobs --keep-going --dry-run --quiet \
-			--verbose --staged --changed --stash --force --replay --json --junit --output \
+			--verbose --staged --changed --stash --force --replay --json --junit --shard --output \
 			--worker --strict-skills --color --no-wait --format --help --version
 		case $sub in
 		list) _squad_add "" "$cur" --names --json ;;

@@ -24,7 +24,7 @@ function __squad_subcommand
             continue
         end
         switch $token
-            case -f --file -C --directory -j --jobs --worker --color --output --junit --note --note-file --target
+            case -f --file -C --directory -j --jobs --worker --color --output --junit --shard --note --note-file --target
                 set skip 1
             case '-*'
             case '*'
@@ -51,7 +51,7 @@ function __squad_arguments
             continue
         end
         switch $token
-            case -f --file -C --directory -j --jobs --worker --color --output --junit --note --note-file --target
+            case -f --file -C --directory -j --jobs --worker --color --output --junit --shard --note --note-file --target
                 set skip 1
             case '-*'
             case '*'
@@ -133,6 +133,7 @@ complete -c squad -l no-wait -d 'When another squad runs here, exit 1 instead of
 complete -c squad -l stash -d 'Run on exactly what is staged: set unstaged changes and untracked files aside'
 complete -c squad -l json -d 'Events as JSON lines on stdout (--json=output: with task output)'
 complete -c squad -l junit -r -F -d 'Also write a JUnit XML report to FILE'
+complete -c squad -l shard -x -d 'Run shard K/N of the selected tasks'
 complete -c squad -l output -x -a 'grouped prefixed failed quiet' -d 'How the output of tasks is shown'
 complete -c squad -l format -x -a 'dot mermaid' -d 'squad graph: the format of the graph'
 complete -c squad -l worker -x -d 'Run every skill-free task on worker NAME'

@@ -54,6 +54,7 @@ _squad() {
     '--stash[run on exactly what is staged: set unstaged changes and untracked files aside]' \
     '--json=-[events as JSON lines on stdout]::with:(output)' \
     '--junit=[also write a JUnit XML report to FILE]:JUnit report:_files' \
+    '--shard=[run shard K of N of the selected tasks]:K/N' \
     '--output=[how the output of tasks is shown]:output:(grouped prefixed failed quiet)' \
     '--format=[squad graph: the format of the graph]:format:(dot mermaid)' \
     '--worker=[run every skill-free task on worker NAME]:worker' \

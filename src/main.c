@@ -34,6 +34,7 @@
 #include "report_junit.h"
 #include "route.h"
 #include "run.h"
+#include "shard.h"
 #include "squadfile.h"
 #include "stash.h"
 #include "state.h"
@@ -107,6 +108,9 @@ static const char usage_text[] =
 "                        stderr); =output adds each task's output to the events\n"
 "      --junit FILE      also write a JUnit XML report to FILE, for CI (a device\n"
 "                        or FIFO is written through, never replaced)\n"
+"      --shard K/N       run shard K of N: the selected tasks split in N parts,\n"
+"                        balanced by recorded durations; a shard runs what its\n"
+"                        own tasks need too (-n shows the shard)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured); tasks\n"
@@ -163,6 +167,7 @@ enum long_only {
 	OPT_PROMPT,
 	OPT_NAME,
 	OPT_STASH,
+	OPT_SHARD,
 };
 
 enum selection {
@@ -188,6 +193,7 @@ struct options {
 	bool json;            /* --json; for a run: events on stdout */
 	bool json_output;     /* --json=output: task output in the events */
 	const char *junit;    /* --junit FILE */
+	unsigned shard_k, shard_n; /* --shard K/N; shard_n 0: no shard */
 	const char *squad_command; /* how the tactician calls squad back */
 	enum selection select;
 	const char *changed_ref;
@@ -510,6 +516,78 @@ static void put_back(struct stash *stash, bool *interrupted, bool *squad_failed)
 	strbuf_release(&err);
 }
 
+/* --shard K/N: keep of the selection (plan) only shard K's own tasks
+ * and what they need, planned again with them as the targets. The split
+ * is shard.h's, weighted by the durations in the state (a task never
+ * recorded weighs the mean of the known ones, 1 when none is), so every
+ * shard agrees on it only when they all see the same state: a fresh
+ * checkout in CI, or the same .squad restored everywhere. The line that
+ * says what the shard owns goes to `line`. */
+static int shard_plan(const struct options *o, const struct squadfile *sf,
+		      const struct graph *g, const struct state *st, struct plan *plan,
+		      const struct plan_options *po, struct strbuf *line, struct strbuf *err)
+{
+	size_t nr = sf->nr_tasks, known = 0, nr_own = 0;
+	double *weight = xcalloc(nr + 1, sizeof(double));
+	unsigned *owner = xcalloc(nr + 1, sizeof(unsigned));
+	double known_total = 0;
+	struct strvec own = STRVEC_INIT;
+	int *work = xmalloc((nr + 1) * sizeof(int));
+	size_t nr_work = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task_record *rec = st ? state_get(st, sf->tasks[plan->order[i]].name) : NULL;
+
+		weight[plan->order[i]] = -1;
+		if (rec && (rec->status == RECORD_OK || rec->status == RECORD_FAILED)) {
+			weight[plan->order[i]] = (double)rec->duration_ms + 1;
+			known_total += (double)rec->duration_ms + 1;
+			known++;
+		}
+	}
+	for (size_t i = 0; i < plan->nr_order; i++)
+		if (weight[plan->order[i]] < 0)
+			weight[plan->order[i]] = known ? known_total / (double)known : 1;
+	/* a group (needs only) does nothing itself and, as a shard's own,
+	 * would drag its whole closure there: groups are no shard's own */
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task *t = &sf->tasks[plan->order[i]];
+
+		if (t->run || t->run_argv.nr || t->prompt || t->skills.nr)
+			work[nr_work++] = plan->order[i];
+	}
+	shard_split(work, nr_work, weight, o->shard_n, owner);
+	strbuf_addf(line, "squad: shard %u/%u owns", o->shard_k, o->shard_n);
+	for (size_t i = 0; i < nr_work; i++) {
+		int n = work[i];
+
+		if (owner[n] != o->shard_k - 1)
+			continue;
+		strvec_push(&own, sf->tasks[n].name);
+		strbuf_addstr(line, nr_own++ ? ", " : " ");
+		strbuf_add_printable(line, sf->tasks[n].name);
+	}
+	if (!nr_own)
+		strbuf_addstr(line, " no task");
+	strbuf_addf(line, " (%zu of %zu)%s\n", nr_own, nr_work,
+		    nr_own ? "; it runs what they need too" : "");
+	if (nr_own) {
+		plan_release(plan);
+		ret = plan_build(plan, sf, g, st, &own, po, err);
+	} else {
+		/* nothing of its own: an empty plan (no targets would mean
+		 * the Squadfile's default ones) */
+		memset(plan->in, 0, (nr + 1) * sizeof(bool));
+		plan->nr_order = 0;
+	}
+	strvec_clear(&own);
+	free(work);
+	free(owner);
+	free(weight);
+	return ret;
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
 		   const struct skills *skills, const struct strvec *targets)
 {
@@ -534,6 +612,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
+	struct strbuf shard_line = STRBUF_INIT;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&ro, 0, sizeof(ro));
@@ -584,6 +663,11 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	if (!o->dry_run) {
 		/* ids hashed, folders read, git's decisions asked for this
 		 * plan: kept for the next run (a cache, so failing to write
@@ -617,12 +701,16 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	if (o->json)
 		jr = json_reporter_new(stdout, &plan, o->json_output);
 	if (o->dry_run) {
-		if (jr)
+		if (jr) {
 			json_reporter_plan(jr); /* -n --json: the plan event alone */
-		else
+		} else {
+			fputs(shard_line.buf, stdout);
 			report_dry_run(stdout, &plan, ro.jobs);
+		}
 		goto out;
 	}
+	if (o->level != REPORT_QUIET)
+		fputs(shard_line.buf, human);
 
 	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
 	report_init(&rep, human, sf, &plan, o->level, report_want_color(o->color, human));
@@ -696,6 +784,7 @@ out:
 	strvec_clear(&changed);
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
+	strbuf_release(&shard_line);
 	strbuf_release(&err);
 	return ret;
 }
@@ -992,10 +1081,10 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
 				   "with --run or --prompt, or on standard input", args->v[0]);
 	if (o->select != SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
-	    o->no_wait || o->stash)
+	    o->no_wait || o->stash || o->shard_n)
 		return usage_error("'squad exec' runs every task it is given, in a folder of "
 				   "its own: --staged, --changed, -B, --replay, --junit, "
-				   "--json=output, --no-wait and --stash are for a run");
+				   "--json=output, --no-wait, --stash and --shard are for a run");
 	if (o->dry_run && o->json)
 		return usage_error("'squad exec -n' prints the plan; --json is for a run");
 	return exec_main(&eo);
@@ -1067,6 +1156,7 @@ int main(int argc, char **argv)
 		{ "prompt", required_argument, NULL, OPT_PROMPT },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
+		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -1177,6 +1267,11 @@ int main(int argc, char **argv)
 			if (!*optarg)
 				return usage_error("--junit wants a file name");
 			o.junit = optarg;
+			break;
+		case OPT_SHARD:
+			if (shard_parse(optarg, &o.shard_k, &o.shard_n) < 0)
+				return usage_error("--shard wants K/N with 1 <= K <= N <= 1000, "
+						   "not '%s'", optarg);
 			break;
 		case OPT_STAGED:
 			o.select = SELECT_STAGED;
