@@ -68,7 +68,7 @@ function __squad_wants_task
     set -l sub (__squad_subcommand)
     or return 0
     switch $sub
-        case list handoff hook init completion exec
+        case list handoff hook init completion exec mcp
             return 1
         case explain done
             test (__squad_arguments) -eq 0
@@ -111,6 +111,7 @@ complete -c squad -n 'not __squad_subcommand' -a init -d 'Write a starter Squadf
 complete -c squad -n 'not __squad_subcommand' -a completion -d 'Print a completion script'
 complete -c squad -n 'not __squad_subcommand' -a explain -d "Why a task will or won't run"
 complete -c squad -n 'not __squad_subcommand' -a exec -d 'Run ad-hoc tasks (--run, --prompt, or a list on stdin)'
+complete -c squad -n 'not __squad_subcommand' -a mcp -d 'Serve squad as MCP tools on stdio (Claude Code)'
 
 # task names
 complete -c squad -n __squad_wants_task -a '(__squad_tasks)' -d Task

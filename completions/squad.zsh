@@ -87,6 +87,7 @@ _squad() {
         'completion:print a completion script'
         "explain:why a task will or won't run"
         'exec:run ad-hoc tasks (--run, --prompt, or a list on stdin)'
+        'mcp:serve squad as MCP tools on stdio (Claude Code)'
       )
       _describe -t subcommands 'subcommand' subcommands && ret=0
       _squad_tasks && ret=0
@@ -98,7 +99,7 @@ _squad() {
         (completion) [[ ${#line} -le 2 ]] &&
           _wanted shells expl 'shell' compadd bash zsh fish && ret=0 ;;
         (explain|done) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
-        (list|handoff|init|exec) ;;
+        (list|handoff|init|exec|mcp) ;;
         (*) _squad_tasks && ret=0 ;;
       esac
       ;;

@@ -23,6 +23,7 @@
 #include "explain.h"
 #include "filecache.h"
 #include "inputs.h"
+#include "mcp.h"
 #include "graph.h"
 #include "guard.h"
 #include "handoff.h"
@@ -75,6 +76,9 @@ static const char usage_text[] =
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running\n"
 "                                         'squad --staged --stash'\n"
+"       squad mcp                         a Model Context Protocol server on stdin/stdout:\n"
+"                                         squad's tasks, runs, exec and hand-off as tools\n"
+"                                         for Claude Code and other MCP clients\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
 "       squad completion bash|zsh|fish    print a shell completion script\n"
 "\n"
@@ -1090,6 +1094,28 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 	return exec_main(&eo);
 }
 
+/* squad mcp: the MCP server (mcp.h). Its children are squad itself,
+ * found through /proc/self/exe (argv[0] may be a bare name). */
+static int cmd_mcp(const struct options *o, const struct strvec *args)
+{
+	struct mcp_options mo = { .version = SQUAD_VERSION };
+	char *exe = realpath("/proc/self/exe", NULL);
+	int ret;
+
+	if (args->nr)
+		return usage_error("'squad mcp' takes no arguments (got '%s'); the client "
+				   "gives targets in its tool calls", args->v[0]);
+	if (o->dry_run || o->json || o->select != SELECT_ALL || o->force || o->junit ||
+	    o->worker || o->jobs || o->keep_going)
+		return usage_error("'squad mcp' takes only -f and -C; the rest are arguments "
+				   "of its tools");
+	mo.file = o->file_given ? o->file : NULL;
+	mo.self = exe ? exe : o->squad_command;
+	ret = mcp_main(&mo);
+	free(exe);
+	return ret ? EXIT_FAILED : EXIT_OK;
+}
+
 /* squad completion SHELL: the completion script, built in. */
 static int cmd_completion(const struct strvec *args)
 {
@@ -1331,7 +1357,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		static const char *const commands[] = {
 			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", NULL,
+			"completion", "exec", "mcp", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -1367,6 +1393,12 @@ int main(int argc, char **argv)
 	/* a reader that goes away (squad --json | head) must not kill squad
 	 * while its tasks run; libuv gives children default dispositions */
 	signal(SIGPIPE, SIG_IGN);
+	if (command && !strcmp(command, "mcp")) {
+		ret = cmd_mcp(&o, &targets);
+		strvec_clear(&targets);
+		free(self);
+		return ret;
+	}
 	if (command && !strcmp(command, "exec")) {
 		ret = cmd_exec(&o, &targets);
 		strvec_clear(&targets);

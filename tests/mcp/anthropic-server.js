@@ -1,0 +1,101 @@
+// anthropic-server.js - a scripted Anthropic Messages API on 127.0.0.1,
+// for running the real Claude Code CLI offline (tests/e2e/claude.bats).
+//
+//   node anthropic-server.js --port-file FILE --script SCRIPT.json --log LOG
+//
+// It listens on an ephemeral port of 127.0.0.1 and writes the port to
+// FILE. Each POST /v1/messages of the conversation (a request whose
+// tools include the ones the script calls) is answered, as server-sent
+// events the way the real API streams them, with the script's step
+// number N, where N is how many assistant turns the request already
+// holds. A step is {"tool": NAME, "input": {...}} (a tool_use block,
+// stop_reason tool_use) or {"text": "..."} (the final answer). Any
+// other request (a side query of Claude Code's) gets the text "ok".
+// LOG gets one JSON line per request: the turn, the tool names offered,
+// the system prompt and the last user message (where tool results are).
+'use strict';
+
+const fs = require('fs');
+const http = require('http');
+
+const args = {};
+for (let i = 2; i + 1 < process.argv.length; i += 2)
+  args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const script = JSON.parse(fs.readFileSync(args.script, 'utf8'));
+const scriptTools = new Set(script.filter((s) => s.tool).map((s) => s.tool));
+let ids = 0;
+
+function sse(res, events) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  for (const e of events)
+    res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+  res.end();
+}
+
+function answer(res, step) {
+  const id = `msg_${++ids}`;
+  const usage = { input_tokens: 10, output_tokens: 1, cache_creation_input_tokens: 0,
+                  cache_read_input_tokens: 0 };
+  const events = [{ type: 'message_start', message: { id, type: 'message', role: 'assistant',
+    model: 'claude-scripted', content: [], stop_reason: null, stop_sequence: null, usage } }];
+  if (step.tool) {
+    events.push(
+      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use',
+        id: `toolu_${ids}`, name: step.tool, input: {} } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta',
+        partial_json: JSON.stringify(step.input || {}) } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null },
+        usage: { output_tokens: 5 } });
+  } else {
+    events.push(
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: step.text } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: 5 } });
+  }
+  events.push({ type: 'message_stop' });
+  sse(res, events);
+}
+
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => { body += d; });
+  req.on('end', () => {
+    if (req.method !== 'POST' || !req.url.startsWith('/v1/messages') ||
+        req.url.startsWith('/v1/messages/count_tokens')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error',
+        message: 'not scripted' } }));
+      return;
+    }
+    let msg;
+    try {
+      msg = JSON.parse(body);
+    } catch (e) {
+      res.writeHead(400);
+      res.end();
+      return;
+    }
+    const tools = (msg.tools || []).map((t) => t.name);
+    const messages = msg.messages || [];
+    const turn = messages.filter((m) => m.role === 'assistant').length;
+    const ours = [...scriptTools].every((t) => tools.includes(t));
+    const system = Array.isArray(msg.system) ?
+      msg.system.map((s) => s.text || '').join('\n') : String(msg.system || '');
+    fs.appendFileSync(args.log, JSON.stringify({ turn, ours, tools, system,
+      last: messages.length ? messages[messages.length - 1] : null }) + '\n');
+    if (!ours || turn >= script.length) {
+      answer(res, { text: 'ok' });
+      return;
+    }
+    answer(res, script[turn]);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  fs.writeFileSync(args['port-file'] + '.tmp', String(server.address().port));
+  fs.renameSync(args['port-file'] + '.tmp', args['port-file']);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
