@@ -217,23 +217,35 @@ static void turn_reset(struct acp_agent *a)
 static void end_turn(struct acp_agent *a, enum acp_end end, const char *stop_reason,
 		     const char *error)
 {
+	/* the turn's data leave the agent before the owner hears of it, so
+	 * that the owner may start the next turn from its callback */
+	struct strbuf answer = a->answer;
+	struct acp_tool *tools = a->tools;
+	size_t nr_tools = a->nr_tools;
 	struct acp_turn t = {
 		.end = end, .stop_reason = stop_reason, .error = error,
-		.answer = a->answer.buf, .answer_cut = a->answer_cut,
+		.answer = answer.buf, .answer_cut = a->answer_cut,
 		.exit_code = a->exit_code, .term_signal = a->term_signal,
 		.killed = a->killed,
 		.input_tokens = a->in_tok, .output_tokens = a->out_tok,
 		.total_tokens = a->tot_tok, .requests = a->requests,
-		.tools = a->tools, .nr_tools = a->nr_tools,
+		.tools = tools, .nr_tools = nr_tools,
 	};
 
 	if (!a->busy)
 		return;
-	uv_timer_stop(&a->timer);
-	a->busy = false;
+	if (!a->detached && !uv_is_closing((uv_handle_t *)&a->timer))
+		uv_timer_stop(&a->timer);
+	strbuf_init(&a->answer, 0);
+	a->tools = NULL;
+	a->nr_tools = a->alloc_tools = 0;
+	turn_reset(a);
 	if (a->cb.turn_done)
 		a->cb.turn_done(a->cb.data, a, &t);
-	turn_reset(a);
+	for (size_t i = 0; i < nr_tools; i++)
+		tool_release(&tools[i]);
+	free(tools);
+	strbuf_release(&answer);
 }
 
 static void add_count(long *to, json_t *v)
@@ -933,6 +945,11 @@ pid_t acp_agent_pid(const struct acp_agent *a)
 bool acp_agent_is_ready(const struct acp_agent *a)
 {
 	return a->state == AGENT_READY && !a->stopping;
+}
+
+bool acp_agent_is_starting(const struct acp_agent *a)
+{
+	return a->state == AGENT_STARTING && !a->stopping;
 }
 
 bool acp_agent_is_busy(const struct acp_agent *a)

@@ -128,6 +128,8 @@ int acp_agent_start(uv_loop_t *loop, const struct spawner *sp, const struct comm
 /* Its process id (= its process group), for the caller's reaping. */
 pid_t acp_agent_pid(const struct acp_agent *a);
 bool acp_agent_is_ready(const struct acp_agent *a);
+/* Spawned, `initialize` not yet answered, not dying. */
+bool acp_agent_is_starting(const struct acp_agent *a);
 /* Serving a turn (from acp_agent_prompt() until turn_done). */
 bool acp_agent_is_busy(const struct acp_agent *a);
 
