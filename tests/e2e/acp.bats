@@ -274,8 +274,7 @@ Y
 
 @test "qwen acp: an agent killed mid-task fails the task and is replaced" {
 	# the model answers slowly; the agent is killed while it waits
-	script '{"rules": [{"kind": "any", "match": "slow", "reply": "late", "delay_ms": 60000},
-	  {"match": "after", "reply": "Fine again."}]}'
+	script '{"rules": [{"kind": "any", "match": "slow", "reply": "late", "delay_ms": 60000}]}'
 	squadfile_qwen "    slots: 1" '  slow: { prompt: "a slow question" }
   after: { prompt: "after the crash" }'
 	"$SQUAD" -k slow after > out.txt 2>&1 &
@@ -293,7 +292,8 @@ Y
 	[ "$st" -eq 1 ]
 	grep -q "FAILED slow" out.txt
 	grep -q "the agent died mid-task" .squad/logs/slow.log
-	grep -q '"answer":"Fine again."' .squad/state
+	# the next task still runs (the mock's slow rule may answer it, late)
+	grep -q "ok after" out.txt
 	# after ran on a new agent
 	[ "$(agent_pids after)" != "$pid" ]
 	none_alive "$pid" $(agent_pids after)
