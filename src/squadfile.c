@@ -757,6 +757,8 @@ static void add_builtin_workers(struct squadfile *sf)
 	for (int i = 0; qwen_argv[i]; i++)
 		strvec_push(&w->command, qwen_argv[i]);
 	w->protocol = WORKER_ACP;
+	/* given its own one-shot command, it is read as qwen's JSON */
+	w->output = WORKER_OUTPUT_QWEN_JSON;
 	w->slots = 4;
 	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
 	w = add_worker(sf, "qwen-oneshot");
