@@ -1,5 +1,6 @@
 /* run.c - the libuv scheduler; see run.h. */
 #include "run.h"
+#include "agentpool.h"
 #include "budget.h"
 #include "guard.h"
 #include "outcome.h"
@@ -99,6 +100,8 @@ struct runner {
 	struct spawner spawner;   /* set up with the first spawn */
 	bool spawner_ready;
 	struct guard guard;       /* ends the tasks if squad is killed */
+	struct agent_pool agents; /* warm ACP agents (protocol: acp) */
+	long *acp_reserved;       /* per task: requests charged at admission */
 	bool guard_tried;
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
 	struct strmap old_logs;      /* their index */
@@ -1010,6 +1013,162 @@ static void spawn_failure(struct runner *r, size_t task, const struct command *c
 	command_release(&shown);
 }
 
+/* The guard and the spawner, set up with the first spawn. */
+static int ready_to_spawn(struct runner *r, struct strbuf *why)
+{
+	/* started with the first task, so a run that spawns none has none;
+	 * one that cannot start runs unguarded, as it would have before */
+	if (!r->guard_tried && r->opts->guard) {
+		struct strbuf ignored = STRBUF_INIT;
+
+		r->guard_tried = true;
+		guard_start(&r->guard, &ignored);
+		strbuf_release(&ignored);
+	}
+	if (!r->spawner_ready) {
+		if (spawner_init(&r->spawner, why) < 0)
+			return -1;
+		r->spawner_ready = true;
+	}
+	return 0;
+}
+
+/* A slot taken by a running attempt (a process, or an agent's turn). */
+static void slot_taken(struct runner *r, size_t task)
+{
+	/* a running child keeps the loop alive even once its output is
+	 * closed: its exit is still to come */
+	if (r->running++ == 0)
+		uv_ref((uv_handle_t *)&r->sigchld);
+	r->busy[worker_index(r, task)]++;
+	if (!own_limit(r, worker_index(r, task)))
+		r->running_local++;
+}
+
+/* --- ACP agents (agentpool.h) -------------------------------------- */
+
+static void acp_log(void *data, size_t task, const char *line)
+{
+	struct runner *r = data;
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, line);
+	strbuf_addch(&sb, '\n');
+	log_write(r, task, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
+{
+	struct runner *r = data;
+
+	log_line(r, task, "tool %s%s%s: %s%s%s%s", tool->kind ? tool->kind : "call",
+		 tool->title ? " " : "", tool->title ? tool->title : "",
+		 tool->status ? tool->status : "pending", tool->detail ? " (" : "",
+		 tool->detail ? tool->detail : "", tool->detail ? ")" : "");
+	(void)r;
+}
+
+/* A turn of an agent is over: what it means, as for a process. */
+static void acp_done(void *data, size_t task, const struct agent_outcome *o)
+{
+	struct runner *r = data;
+	const struct worker *w = worker_of(r, task);
+	const struct regex *re = w->rate_limit_re ? w->rate_limit_re : r->default_rate_re;
+	struct task_result *res = &r->res[task];
+	struct attempt a = o->attempt;
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	long reserved = r->acp_reserved[task], used;
+
+	job_released(r, task);
+	r->acp_reserved[task] = 0;
+	res->exit_code = a.end == ATTEMPT_EXITED ? a.exit_code : -1;
+	res->term_signal = 0;
+	if (a.end == ATTEMPT_NOT_STARTED && a.start_error)
+		log_line(r, task, "%s", a.start_error);
+	if (o->answered) {
+		strbuf_addstr(&text, o->answer);
+		strbuf_utf8_sanitize(&text);
+		set_str(&res->answer, xstrdup(text.buf));
+		strbuf_rtrim(&text);
+		log_line(r, task, "answer:\n%s", text.buf);
+		set_str(&res->summary, NULL);
+	} else if (a.agent_failed && o->error) {
+		log_line(r, task, "%s", o->error);
+		set_str(&res->summary, xstrdup(o->error));
+	}
+	/* what the turn used, against its charge; a turn that never said
+	 * keeps its charge */
+	used = o->requests >= 0 ? o->requests : reserved;
+	if (a.end == ATTEMPT_NOT_STARTED)
+		used = 0;
+	if (reserved && used != reserved && budget_settle(w->name, used - reserved, &err) < 0)
+		log_line(r, task, "%s", err.buf);
+	if (a.end == ATTEMPT_EXITED)
+		a.rate_limited = outcome_reads_rate_limited(re, !a.exit_code && !a.agent_failed,
+							    res->answer, o->error,
+							    o->error ? strlen(o->error) : 0);
+	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
+		a.expect = check_expect(r, task);
+	decide(r, task, &a);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	start_ready(r);
+}
+
+/* Start an attempt of `task` as a turn of a warm agent. Returns 0, or -1
+ * with the reason in why (nothing started). */
+static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf *why)
+{
+	const struct task *t = &r->sf->tasks[task];
+	const struct worker *w = worker_of(r, task);
+	struct command cmd = COMMAND_INIT;
+	struct strbuf prompt = STRBUF_INIT;
+	struct agent_job job;
+	enum spawn_step step = SPAWN_EXEC;
+	const char *program = NULL;
+	char *cwd = NULL;
+	int rc, ret = -1;
+
+	if (worker_build_agent(&cmd, r->sf, w, why) < 0 ||
+	    worker_build_prompt(&prompt, &cwd, r->sf, t, w, changed_for(r, task), why) < 0)
+		goto out;
+	rc = worker_find_program(&r->programs, &cmd, &program);
+	if (rc) {
+		spawn_failure(r, task, &cmd, rc, SPAWN_EXEC, why);
+		goto out;
+	}
+	if (ready_to_spawn(r, why) < 0)
+		goto out;
+	memset(&job, 0, sizeof(job));
+	job.task = task;
+	job.worker = worker_index(r, task);
+	job.worker_name = w->name;
+	job.cmd = &cmd;
+	job.program = program;
+	job.cwd = cwd;
+	job.prompt = prompt.buf;
+	job.timeout_ms = timeout_of(r, task);
+	job.policy.root = r->sf->root;
+	job.policy.commands = &t->allow_commands;
+	job.policy.any_command = t->any_command;
+	rc = agent_pool_run(&r->agents, &r->spawner, &job, &step);
+	if (rc) {
+		spawn_failure(r, task, &cmd, rc, step, why);
+		goto out;
+	}
+	r->acp_reserved[task] = reserved;
+	slot_taken(r, task);
+	if (r->obs->started)
+		r->obs->started(r->obs->data, task, r->res[task].attempts, &cmd);
+	ret = 0;
+out:
+	command_release(&cmd);
+	strbuf_release(&prompt);
+	free(cwd);
+	return ret;
+}
+
 /* Start one attempt. Returns 0, or -1 after finishing the task as failed
  * (the reason in its result and its log). */
 static int start_attempt(struct runner *r, size_t task)
@@ -1051,6 +1210,12 @@ static int start_attempt(struct runner *r, size_t task)
 		log_line(r, task, "attempt %u of %u", res->attempts - res->rate_limited,
 			 t->retries + 1);
 	mark_attempt_start(r, task);
+	if (!w->is_shell && w->protocol == WORKER_ACP) {
+		if (start_acp(r, task, reserved, &why) < 0)
+			goto fail;
+		strbuf_release(&why);
+		return 0;
+	}
 	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
 				 r->opts->changed_file, &why) < 0)
 		goto fail;
@@ -1068,20 +1233,8 @@ static int start_attempt(struct runner *r, size_t task)
 	if (!w->is_shell && r->out_fds[task] >= 0)
 		api_dir = worker_bound_agent(&cmd, w, timeout_ms);
 
-	/* started with the first task, so a run that spawns none has none;
-	 * one that cannot start runs unguarded, as it would have before */
-	if (!r->guard_tried && r->opts->guard) {
-		struct strbuf ignored = STRBUF_INIT;
-
-		r->guard_tried = true;
-		guard_start(&r->guard, &ignored);
-		strbuf_release(&ignored);
-	}
-	if (!r->spawner_ready) {
-		if (spawner_init(&r->spawner, &why) < 0)
-			goto fail;
-		r->spawner_ready = true;
-	}
+	if (ready_to_spawn(r, &why) < 0)
+		goto fail;
 	if (pipe2(out, O_CLOEXEC) < 0) {
 		strbuf_addf(&why, "cannot make a pipe: %s", strerror(errno));
 		goto fail;
@@ -1119,13 +1272,7 @@ static int start_attempt(struct runner *r, size_t task)
 	if (r->jobs)
 		r->jobs->prev = job;
 	r->jobs = job;
-	/* a running child keeps the loop alive even once its output is
-	 * closed: its exit is still to come */
-	if (r->running++ == 0)
-		uv_ref((uv_handle_t *)&r->sigchld);
-	r->busy[worker_index(r, task)]++;
-	if (!own_limit(r, worker_index(r, task)))
-		r->running_local++;
+	slot_taken(r, task);
 	if (r->obs->started)
 		r->obs->started(r->obs->data, task, res->attempts, &cmd);
 	command_release(&cmd);
@@ -1169,6 +1316,10 @@ static void start_ready(struct runner *r)
 			break;
 		start_attempt(r, (size_t)heap_pop(r, &r->ready[best]));
 	}
+	/* nothing runs and nothing waits: no task can come any more, so the
+	 * warm agents go (and the loop can end) */
+	if (!r->running && !r->delays)
+		agent_pool_shutdown(&r->agents);
 }
 
 /* The logs earlier runs left, so that a task that is silent this time
@@ -1207,7 +1358,9 @@ static void on_child(uv_signal_t *handle, int signum)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
 		if (pid < 0)
 			continue;
-		for (struct job *job = r->jobs; job; job = job->next) {
+		struct job *job;
+
+		for (job = r->jobs; job; job = job->next) {
 			if (job->pid != pid || job->exited)
 				continue;
 			job_exited(job, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
@@ -1215,6 +1368,9 @@ static void on_child(uv_signal_t *handle, int signum)
 			guard_forget(&r->guard, pid);
 			break;
 		}
+		if (!job)
+			agent_pool_reaped(&r->agents, pid, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+					  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	}
 }
 
@@ -1244,8 +1400,9 @@ static void on_signal(uv_signal_t *handle, int signum)
 	}
 	if (++r->signals == 1) {
 		/* pass it on: each group gets what the terminal would have
-		 * sent it, then a grace period */
+		 * sent it, then a grace period; an agent's turn is cancelled */
 		kill_all(r, signum);
+		agent_pool_interrupt(&r->agents);
 		uv_timer_start(&r->kill_timer, on_kill_timer, KILL_GRACE_MS, 0);
 	} else {
 		kill_all(r, SIGKILL);
@@ -1297,6 +1454,16 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	}
 
 	uv_loop_init(&r.loop);
+	{
+		static const struct agent_pool_callbacks acp_cb = {
+			.log = acp_log, .tool = acp_tool, .done = acp_done,
+		};
+		struct agent_pool_callbacks cb = acp_cb;
+
+		cb.data = &r;
+		agent_pool_init(&r.agents, &r.loop, &r.guard, &cb);
+		r.acp_reserved = xcalloc(nr + 1, sizeof(long));
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
 		uv_signal_init(&r.loop, &r.sig[i]);
 		r.sig[i].data = &r;
@@ -1358,12 +1525,16 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		}
 	}
 
+	/* agents still there (killed at the end of a grace) are reaped */
+	agent_pool_finish(&r.agents);
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		uv_close((uv_handle_t *)&r.sig[i], NULL);
 	uv_close((uv_handle_t *)&r.kill_timer, NULL);
 	uv_close((uv_handle_t *)&r.sigchld, NULL);
 	uv_close((uv_handle_t *)&r.tick_timer, NULL);
 	uv_run(&r.loop, UV_RUN_DEFAULT);
+	agent_pool_release(&r.agents);
+	free(r.acp_reserved);
 	uv_loop_close(&r.loop);
 	guard_stop(&r.guard);
 	if (r.spawner_ready)

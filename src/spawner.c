@@ -83,7 +83,7 @@ struct child {
 	const struct spawner *sp;
 	const char *program, *cwd;
 	char *const *argv, *const *env;
-	int stdout_fd, stderr_fd;
+	int stdin_fd, stdout_fd, stderr_fd;
 	volatile int err; /* the child's errno when it could not exec */
 	volatile enum spawn_step step; /* and the step that failed */
 };
@@ -113,7 +113,7 @@ static _Noreturn void child_exec(struct child *c)
 	if (c->sp->tty >= 0)
 		ioctl(c->sp->tty, TIOCNOTTY);
 	c->step = SPAWN_SETUP;
-	if (setpgid(0, 0) < 0 || move_fd(c->sp->devnull, 0) < 0 ||
+	if (setpgid(0, 0) < 0 || move_fd(c->stdin_fd >= 0 ? c->stdin_fd : c->sp->devnull, 0) < 0 ||
 	    move_fd(c->stdout_fd, 1) < 0 || move_fd(c->stderr_fd, 2) < 0)
 		goto fail;
 	c->step = SPAWN_CHDIR;
@@ -131,9 +131,16 @@ fail:
 int spawner_start(const struct spawner *sp, const struct command *cmd, const char *program,
 		  int stdout_fd, int stderr_fd, pid_t *pid, enum spawn_step *failed)
 {
+	return spawner_start_io(sp, cmd, program, -1, stdout_fd, stderr_fd, pid, failed);
+}
+
+int spawner_start_io(const struct spawner *sp, const struct command *cmd, const char *program,
+		     int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
+		     enum spawn_step *failed)
+{
 	struct child c = {
 		.sp = sp, .program = program, .argv = cmd->argv.v, .env = cmd->env.v,
-		.stdout_fd = stdout_fd, .stderr_fd = stderr_fd, .err = 0,
+		.stdin_fd = stdin_fd, .stdout_fd = stdout_fd, .stderr_fd = stderr_fd, .err = 0,
 		.cwd = sp->cwd && !strcmp(sp->cwd, cmd->cwd) ? NULL : cmd->cwd,
 	};
 	sigset_t all, old;

@@ -76,4 +76,10 @@ enum spawn_step {
 int spawner_start(const struct spawner *sp, const struct command *cmd, const char *program,
 		  int stdout_fd, int stderr_fd, pid_t *pid, enum spawn_step *failed);
 
+/* The same with stdin on `stdin_fd` (>= 3; -1 = /dev/null): an agent
+ * spoken to over a pipe (acp.h). */
+int spawner_start_io(const struct spawner *sp, const struct command *cmd, const char *program,
+		     int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid,
+		     enum spawn_step *failed);
+
 #endif

@@ -36,14 +36,14 @@ static const char *const top_keys[] = {
 };
 static const char *const task_keys[] = {
 	"desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
-	"timeout", "retries", "escalate", "expect", "inputs", "outputs", NULL,
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands", NULL,
 };
 static const char *const defaults_keys[] = {
 	"worker", "timeout", "retries", "escalate", "env", NULL,
 };
 static const char *const worker_keys[] = {
 	"command", "env", "slots", "timeout", "output", "daily_limit",
-	"per_minute", "rate_limit_pattern", "prompt_template", "model", NULL,
+	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol", NULL,
 };
 static const char *const rule_keys[] = { "match", "skill", NULL };
 
@@ -742,9 +742,13 @@ static struct worker *add_worker(struct squadfile *sf, const char *name)
 
 static void add_builtin_workers(struct squadfile *sf)
 {
-	static const char *const qwen_argv[] = {
+	/* qwen and opencode speak ACP: one warm process per slot; the
+	 * one-shot qwen (a process per task, its JSON on stdout) stays */
+	static const char *const qwen_argv[] = { "qwen", "--acp", NULL };
+	static const char *const oneshot_argv[] = {
 		"qwen", "--approval-mode", "yolo", "-o", "json", "{prompt}", NULL,
 	};
+	static const char *const opencode_argv[] = { "opencode", "acp", NULL };
 	struct worker *w;
 
 	w = add_worker(sf, "shell");
@@ -752,9 +756,42 @@ static void add_builtin_workers(struct squadfile *sf)
 	w = add_worker(sf, "qwen");
 	for (int i = 0; qwen_argv[i]; i++)
 		strvec_push(&w->command, qwen_argv[i]);
+	w->protocol = WORKER_ACP;
+	/* given its own one-shot command, it is read as qwen's JSON */
 	w->output = WORKER_OUTPUT_QWEN_JSON;
 	w->slots = 4;
 	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
+	w = add_worker(sf, "qwen-oneshot");
+	for (int i = 0; oneshot_argv[i]; i++)
+		strvec_push(&w->command, oneshot_argv[i]);
+	w->output = WORKER_OUTPUT_QWEN_JSON;
+	w->slots = 4;
+	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
+	w = add_worker(sf, "opencode");
+	for (int i = 0; opencode_argv[i]; i++)
+		strvec_push(&w->command, opencode_argv[i]);
+	w->protocol = WORKER_ACP;
+	w->slots = 4;
+	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
+}
+
+/* An ACP agent serves many tasks from one process: its command cannot
+ * carry what belongs to one task. */
+static void check_acp_command(struct loader *l, const struct worker *w)
+{
+	static const char *const per_task[] = {
+		"{prompt}", "{task}", "{dir}", "{changed}", "{run}", NULL,
+	};
+
+	for (size_t i = 0; i < w->command.nr; i++)
+		for (int j = 0; per_task[j]; j++)
+			if (strstr(w->command.v[i], per_task[j])) {
+				diag_error(l->diags, w->mark, "worker '%s' speaks ACP (one process "
+					   "serves many tasks, the prompt goes over the protocol), so "
+					   "its command cannot use %s; use 'protocol: oneshot' for a "
+					   "process per task", w->name, per_task[j]);
+				return;
+			}
 }
 
 static void worker_pair(struct loader *l, const char *key, struct node *k,
@@ -788,6 +825,10 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 				diag_error(l->diags, mark_of(v), "%s is empty", what.buf);
 			strvec_clear(&w->command);
 			w->command = argv;
+			/* a built-in worker given its own command is one-shot
+			 * unless the Squadfile says otherwise */
+			if (!w->protocol_set)
+				w->protocol = WORKER_ONESHOT;
 			strvec_init(&argv);
 			strbuf_release(&err);
 		}
@@ -834,6 +875,17 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 		strbuf_release(&err);
 	} else if (!strcmp(key, "model")) {
 		get_string(l, v, what.buf, &w->model);
+	} else if (!strcmp(key, "protocol")) {
+		if (!want_scalar(l, v, what.buf)) {
+			if (!strcmp(scalar(v), "acp"))
+				w->protocol = WORKER_ACP;
+			else if (!strcmp(scalar(v), "oneshot"))
+				w->protocol = WORKER_ONESHOT;
+			else
+				diag_error(l->diags, mark_of(v), "%s must be 'acp' or "
+					   "'oneshot', not '%s'", what.buf, scalar(v));
+			w->protocol_set = true;
+		}
 	}
 	strbuf_release(&what);
 }
@@ -864,6 +916,8 @@ static void workers_pair(struct loader *l, const char *key, struct node *k,
 		if (!w->is_shell && !w->command.nr)
 			diag_error(l->diags, mark_of(k), "worker '%s' needs a 'command' "
 				   "(an argv template such as [my-agent, \"{prompt}\"])", key);
+		else if (!w->is_shell && w->protocol == WORKER_ACP)
+			check_acp_command(l, w);
 	}
 	strbuf_release(&where);
 }
@@ -1044,6 +1098,21 @@ static void task_pair(struct loader *l, const char *key, struct node *k,
 	} else if (!strcmp(key, "outputs")) {
 		get_string_list(l, v, "outputs", &t->outputs, NULL);
 		check_patterns(l, v, "outputs");
+	} else if (!strcmp(key, "allow_commands")) {
+		strvec_clear(&t->allow_commands);
+		t->any_command = false;
+		if (!get_string_list(l, v, "allow_commands", &t->allow_commands, NULL)) {
+			for (size_t i = 0; i < t->allow_commands.nr; i++) {
+				const char *c = t->allow_commands.v[i];
+
+				if (!strcmp(c, "any") && t->allow_commands.nr == 1)
+					t->any_command = true;
+				else if (!*c || strpbrk(c, "/ \t\n") || !strcmp(c, "any"))
+					diag_error(l->diags, mark_of(v), "allow_commands: '%s' is not a "
+						   "program name (a name such as 'pytest', without a "
+						   "folder; or 'any' alone)", c);
+			}
+		}
 	}
 }
 
@@ -1072,6 +1141,7 @@ static void tasks_pair(struct loader *l, const char *key, struct node *k,
 	strvec_init(&t->env);
 	strvec_init(&t->inputs);
 	strvec_init(&t->outputs);
+	strvec_init(&t->allow_commands);
 	for (size_t i = 0; i < l->default_env.nr; i++)
 		strvec_push(&t->env, l->default_env.v[i]);
 	t->timeout_ms = l->default_timeout_ms;
@@ -1121,7 +1191,7 @@ static void get_tasks(struct loader *l, struct node *n)
 /* The known keys of a task given as an item of a list: its name is one. */
 static const char *const list_task_keys[] = {
 	"name", "desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
-	"timeout", "retries", "escalate", "expect", "inputs", "outputs", NULL,
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands", NULL,
 };
 
 /* Tasks as a list: each item a task's map with an optional `name`, or a
@@ -1846,6 +1916,7 @@ static void task_release(struct task *t)
 	regex_free(t->expect_re);
 	strvec_clear(&t->inputs);
 	strvec_clear(&t->outputs);
+	strvec_clear(&t->allow_commands);
 }
 
 void squadfile_release(struct squadfile *sf)

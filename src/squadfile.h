@@ -29,6 +29,12 @@ enum worker_output {
 	WORKER_OUTPUT_QWEN_JSON, /* qwen -o json: an array of events */
 };
 
+/* How squad speaks to an agent worker. */
+enum worker_protocol {
+	WORKER_ONESHOT, /* a process per task: the prompt in its argv, its answer on stdout */
+	WORKER_ACP,     /* the Agent Client Protocol (acp.h): warm processes, a session per task */
+};
+
 /* An agent worker's timeout when its definition sets none: an agent
  * waits on the network, and a provider that keeps failing must not hang
  * the run (qwen alone retries a 429 for about an hour). */
@@ -51,6 +57,9 @@ struct worker {
 	struct regex *rate_limit_re; /* compiled; NULL for shell */
 	char *prompt_template;  /* turns a run: task into a prompt; {run} {task} */
 	char *model;            /* fills {model} */
+	enum worker_protocol protocol;
+	bool protocol_set;      /* written in the Squadfile (else a `command`
+				 * given makes a built-in worker one-shot) */
 };
 
 /* A routing rule: tasks whose name, run or prompt match get `skill`. */
@@ -84,6 +93,10 @@ struct task {
 	struct regex *expect_re;
 	struct strvec inputs;   /* glob patterns */
 	struct strvec outputs;
+	/* the programs an ACP agent may run for it (policy.h); "any" alone
+	 * sets any_command */
+	struct strvec allow_commands;
+	bool any_command;
 };
 
 struct squadfile {

@@ -244,6 +244,54 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 	return build_command(cmd, sf, task, worker, changed, changed_file, &scope, err);
 }
 
+int worker_build_agent(struct command *cmd, const struct squadfile *sf,
+		       const struct worker *worker, struct strbuf *err)
+{
+	struct expand_scope scope = { .vars = &sf->vars, .environ = true };
+	struct task none;
+	int ret;
+
+	/* a task of no one's: no folder, no env, no prompt of its own; the
+	 * process serves every task of the worker */
+	memset(&none, 0, sizeof(none));
+	none.name = (char *)"";
+	strvec_init(&none.env);
+	strvec_init(&none.run_argv);
+	ret = build_command(cmd, sf, &none, worker, NULL, NULL, &scope, err);
+	for (size_t i = 0; i < cmd->env.nr; i++)
+		if (!strncmp(cmd->env.v[i], "SQUAD_TASK=", 11)) {
+			free(cmd->env.v[i]);
+			memmove(&cmd->env.v[i], &cmd->env.v[i + 1],
+				(cmd->env.nr - i) * sizeof(char *));
+			cmd->env.nr--;
+			break;
+		}
+	return ret;
+}
+
+int worker_build_prompt(struct strbuf *prompt, char **cwd, const struct squadfile *sf,
+			const struct task *task, const struct worker *worker,
+			const struct strvec *changed, struct strbuf *err)
+{
+	struct command cmd = COMMAND_INIT;
+	struct worker one = *worker;
+	int ret;
+
+	/* the worker's own expansion of {prompt}, whose template is that
+	 * one placeholder: exactly the text a one-shot call would get */
+	strvec_init(&one.command);
+	strvec_push(&one.command, "{prompt}");
+	ret = worker_build_command(&cmd, sf, task, &one, changed, NULL, err);
+	if (!ret) {
+		strbuf_addstr(prompt, cmd.argv.v[0]);
+		*cwd = cmd.cwd;
+		cmd.cwd = NULL;
+	}
+	strvec_clear(&one.command);
+	command_release(&cmd);
+	return ret;
+}
+
 void worker_show_command(struct command *cmd, const struct squadfile *sf,
 			 const struct task *task, const struct worker *worker)
 {
@@ -313,6 +361,11 @@ void worker_describe(const struct squadfile *sf, const struct task *task,
 	add_field(out, "worker.output", output);
 	add_field(out, "worker.prompt_template", worker->prompt_template ? worker->prompt_template : "");
 	add_field(out, "worker.model", worker->model ? worker->model : "");
+	if (worker->protocol == WORKER_ACP) {
+		/* the policy decides what the agent may do: part of the work */
+		add_field(out, "worker.protocol", "acp");
+		describe_list(out, "allow_command", &task->allow_commands, NULL);
+	}
 	strvec_clear(&own);
 }
 

@@ -45,6 +45,21 @@ int worker_build_command(struct command *cmd, const struct squadfile *sf,
 			 struct strbuf *err);
 void command_release(struct command *cmd);
 
+/* The command that starts an ACP agent of `worker` (protocol: acp): its
+ * argv template expanded ({model}, ${VAR}), in the Squadfile's folder,
+ * with squad's environment and the worker's env (no task's: one process
+ * serves many tasks). Returns 0, or -1 with the reason in err. */
+int worker_build_agent(struct command *cmd, const struct squadfile *sf,
+		       const struct worker *worker, struct strbuf *err);
+
+/* What an ACP agent is asked for `task`: its prompt (or, for a `run:`
+ * task, the worker's prompt_template) in `prompt` (appended), and the
+ * task's folder in *cwd (to free). Returns 0, or -1 with the reason in
+ * err. */
+int worker_build_prompt(struct strbuf *prompt, char **cwd, const struct squadfile *sf,
+			const struct task *task, const struct worker *worker,
+			const struct strvec *changed, struct strbuf *err);
+
 /* The command of `task` as squad may show or store it: what
  * worker_build_command() gives, but with every ${NAME} left as written
  * unless the Squadfile's own vars give it a value that owes nothing to

@@ -3,7 +3,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-RECIPES=(python node fullstack precommit ollama)
+RECIPES=(python node fullstack precommit ollama agents)
 
 @test "every recipe Squadfile loads: list and -n exit 0, without an error" {
 	local r
