@@ -278,11 +278,11 @@ int jsonrpc_write_error(struct strbuf *out, json_t *id, long code, const char *m
 {
 	json_t *doc = message();
 	json_object_set(doc, "id", id ? id : json_null());
-	json_t *error = json_pack("{s:i,s:s}", "code", (json_int_t)code, "message",
+	json_t *error = json_pack("{s:I,s:s}", "code", (json_int_t)code, "message",
 				  message_text ? message_text : "");
 	if (!error) {
 		/* message_text was not UTF-8: say so rather than fail */
-		error = json_pack("{s:i,s:s}", "code", (json_int_t)code, "message",
+		error = json_pack("{s:I,s:s}", "code", (json_int_t)code, "message",
 				  "(the message was not UTF-8)");
 	}
 	if (data && json_object_set_new(error, "data", data)) {
