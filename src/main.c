@@ -531,28 +531,15 @@ static int shard_plan(const struct options *o, const struct squadfile *sf,
 		      const struct graph *g, const struct state *st, struct plan *plan,
 		      const struct plan_options *po, struct strbuf *line, struct strbuf *err)
 {
-	size_t nr = sf->nr_tasks, known = 0, nr_own = 0;
+	size_t nr = sf->nr_tasks, nr_own = 0;
 	double *weight = xcalloc(nr + 1, sizeof(double));
 	unsigned *owner = xcalloc(nr + 1, sizeof(unsigned));
-	double known_total = 0;
 	struct strvec own = STRVEC_INIT;
 	int *work = xmalloc((nr + 1) * sizeof(int));
 	size_t nr_work = 0;
 	int ret = 0;
 
-	for (size_t i = 0; i < plan->nr_order; i++) {
-		const struct task_record *rec = st ? state_get(st, sf->tasks[plan->order[i]].name) : NULL;
-
-		weight[plan->order[i]] = -1;
-		if (rec && (rec->status == RECORD_OK || rec->status == RECORD_FAILED)) {
-			weight[plan->order[i]] = (double)rec->duration_ms + 1;
-			known_total += (double)rec->duration_ms + 1;
-			known++;
-		}
-	}
-	for (size_t i = 0; i < plan->nr_order; i++)
-		if (weight[plan->order[i]] < 0)
-			weight[plan->order[i]] = known ? known_total / (double)known : 1;
+	plan_task_weights(plan, st, weight);
 	/* a group (needs only) does nothing itself and, as a shard's own,
 	 * would drag its whole closure there: groups are no shard's own */
 	for (size_t i = 0; i < plan->nr_order; i++) {

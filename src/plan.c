@@ -400,8 +400,6 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 	size_t nr = sf->nr_tasks;
 	int *target_ids;
 	double *weight;
-	double known_total = 0;
-	size_t known = 0;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->sf = sf;
@@ -443,23 +441,9 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 		select_changed(plan);
 	}
 
-	/* Weights for the critical path: last durations where known; an
-	 * unknown task weighs the mean of the known ones (1 when none is),
-	 * so that on a first run the longest chain of tasks goes first. */
+	/* the critical path: by last durations (plan_task_weights) */
 	weight = xmalloc((nr + 1) * sizeof(double));
-	for (size_t i = 0; i < plan->nr_order; i++) {
-		const struct task_record *rec = st ? state_get(st, sf->tasks[plan->order[i]].name) : NULL;
-
-		weight[plan->order[i]] = -1;
-		if (rec && (rec->status == RECORD_OK || rec->status == RECORD_FAILED)) {
-			weight[plan->order[i]] = (double)rec->duration_ms + 1;
-			known_total += (double)rec->duration_ms + 1;
-			known++;
-		}
-	}
-	for (size_t i = 0; i < plan->nr_order; i++)
-		if (weight[plan->order[i]] < 0)
-			weight[plan->order[i]] = known ? known_total / (double)known : 1;
+	plan_task_weights(plan, st, weight);
 	graph_critical_path(g, plan->in, plan->order, plan->nr_order, weight, plan->priority);
 	free(weight);
 
@@ -490,6 +474,27 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 			plan->action[n] = PLAN_UP_TO_DATE;
 	}
 	return 0;
+}
+
+void plan_task_weights(const struct plan *plan, const struct state *st, double *weight)
+{
+	const struct squadfile *sf = plan->sf;
+	double known_total = 0;
+	size_t known = 0;
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		const struct task_record *rec = st ? state_get(st, sf->tasks[plan->order[i]].name) : NULL;
+
+		weight[plan->order[i]] = -1;
+		if (rec && (rec->status == RECORD_OK || rec->status == RECORD_FAILED)) {
+			weight[plan->order[i]] = (double)rec->duration_ms + 1;
+			known_total += (double)rec->duration_ms + 1;
+			known++;
+		}
+	}
+	for (size_t i = 0; i < plan->nr_order; i++)
+		if (weight[plan->order[i]] < 0)
+			weight[plan->order[i]] = known ? known_total / (double)known : 1;
 }
 
 void plan_release(struct plan *plan)

@@ -91,6 +91,12 @@ void plan_input_roots(const struct squadfile *sf, const char *prefix, struct str
  * (or ""): where its inputs and outputs are looked up. */
 void plan_task_base(const struct squadfile *sf, const struct task *t, const char *prefix,
 		    struct strbuf *base);
+/* What each task of the plan weighs, for the critical path and the
+ * shards: its last recorded duration (+1 ms), or the mean of the known
+ * ones when it has none (1 when no task has one). `weight` has room for
+ * sf->nr_tasks; only the plan's tasks are set. `st` may be NULL. */
+void plan_task_weights(const struct plan *plan, const struct state *st, double *weight);
+
 void plan_release(struct plan *plan);
 
 #endif
