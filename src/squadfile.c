@@ -609,6 +609,23 @@ static void env_pair(struct loader *l, const char *key, struct node *k,
 	strvec_pushf(t->env, "%s=%s", key, scalar(v));
 }
 
+/* Drop from env the variable that `entry` ("NAME=value") sets. */
+static void env_unset(struct strvec *env, const char *entry)
+{
+	size_t n = strcspn(entry, "="), kept = 0;
+
+	for (size_t i = 0; i < env->nr; i++) {
+		if (!strncmp(env->v[i], entry, n) && env->v[i][n] == '=')
+			free(env->v[i]);
+		else
+			env->v[kept++] = env->v[i];
+	}
+	if (kept < env->nr) { /* then v is allocated, not strvec_empty */
+		env->nr = kept;
+		env->v[kept] = NULL;
+	}
+}
+
 static void get_env(struct loader *l, struct node *n, const char *where,
 		    struct strvec *env, bool check)
 {
@@ -749,6 +766,20 @@ static void add_builtin_workers(struct squadfile *sf)
 		"qwen", "--approval-mode", "yolo", "-o", "json", "{prompt}", NULL,
 	};
 	static const char *const opencode_argv[] = { "opencode", "acp", NULL };
+	/* opencode runs its tools without asking unless its permission
+	 * config says "ask"; OPENCODE_PERMISSION is merged over every
+	 * opencode.json it reads, so each tool it has is named (a file's
+	 * "bash": "allow" cannot win over "*"), and squad's policy answers
+	 * every call. Its to-do list is its own notebook, not an action. */
+	static const char *const opencode_env[] = {
+		"OPENCODE_PERMISSION={\"*\":\"ask\",\"bash\":\"ask\",\"edit\":\"ask\","
+		"\"read\":\"ask\",\"glob\":\"ask\",\"grep\":\"ask\",\"list\":\"ask\","
+		"\"webfetch\":\"ask\",\"websearch\":\"ask\",\"codesearch\":\"ask\","
+		"\"task\":\"ask\",\"skill\":\"ask\",\"lsp\":\"ask\","
+		"\"external_directory\":\"ask\",\"doom_loop\":\"ask\","
+		"\"todowrite\":\"allow\",\"todoread\":\"allow\"}",
+		NULL,
+	};
 	struct worker *w;
 
 	w = add_worker(sf, "shell");
@@ -770,6 +801,8 @@ static void add_builtin_workers(struct squadfile *sf)
 	w = add_worker(sf, "opencode");
 	for (int i = 0; opencode_argv[i]; i++)
 		strvec_push(&w->command, opencode_argv[i]);
+	for (int i = 0; opencode_env[i]; i++)
+		strvec_push(&w->env, opencode_env[i]);
 	w->protocol = WORKER_ACP;
 	w->slots = 4;
 	w->timeout_ms = WORKER_AGENT_TIMEOUT_MS;
@@ -837,8 +870,17 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 		/* ${VAR} here comes from the environment when the worker starts:
 		 * an API key is named, never written, and need not be set for
 		 * runs that do not use this worker. */
-		strvec_clear(&w->env);
-		get_env(l, v, what.buf, &w->env, false);
+		struct strvec env = STRVEC_INIT;
+
+		/* a built-in worker's own variables (opencode's permission)
+		 * stay unless the Squadfile names them: adding an API key
+		 * must not turn squad's policy off */
+		get_env(l, v, what.buf, &env, false);
+		for (size_t i = 0; i < env.nr; i++)
+			env_unset(&w->env, env.v[i]);
+		for (size_t i = 0; i < env.nr; i++)
+			strvec_push(&w->env, env.v[i]);
+		strvec_clear(&env);
 	} else if (!strcmp(key, "slots")) {
 		if (!get_count(l, v, what.buf, 4096, &n))
 			w->slots = (unsigned)n;

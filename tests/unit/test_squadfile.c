@@ -1138,6 +1138,39 @@ static void adhoc_without_a_squadfile_has_the_builtins(void **state)
 	strbuf_release(&task_out);
 }
 
+/* A built-in worker's env is added to, variable by variable: giving
+ * opencode a config path keeps the permission setting that makes it ask
+ * squad before each tool call; naming that variable replaces it. */
+static void builtin_env_is_added_to(void **state)
+{
+	struct squadfile sf;
+	long w;
+	const struct strvec *env;
+
+	(void)state;
+	load_ok(&sf, "version: 1\n"
+		"workers:\n"
+		"  opencode: { env: { OPENCODE_CONFIG: /x/oc.json } }\n"
+		"tasks: { t: { prompt: hi, worker: opencode } }\n");
+	w = squadfile_find_worker(&sf, "opencode");
+	assert_true(w > 0);
+	env = &sf.workers[w].env;
+	assert_int_equal(env->nr, 2);
+	assert_non_null(strstr(env->v[0], "OPENCODE_PERMISSION={\"*\":\"ask\",\"bash\":\"ask\""));
+	assert_string_equal(env->v[1], "OPENCODE_CONFIG=/x/oc.json");
+	squadfile_release(&sf);
+
+	load_ok(&sf, "version: 1\n"
+		"workers:\n"
+		"  opencode: { env: { OPENCODE_PERMISSION: '{\"bash\": \"allow\"}', A: b } }\n"
+		"tasks: { t: { prompt: hi, worker: opencode } }\n");
+	env = &sf.workers[squadfile_find_worker(&sf, "opencode")].env;
+	assert_int_equal(env->nr, 2);
+	assert_string_equal(env->v[0], "OPENCODE_PERMISSION={\"bash\": \"allow\"}");
+	assert_string_equal(env->v[1], "A=b");
+	squadfile_release(&sf);
+}
+
 static void adhoc_errors_are_marked_where_they_are(void **state)
 {
 	struct squadfile sf;
@@ -1211,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(adhoc_takes_the_squadfiles_frame_not_its_tasks),
 		cmocka_unit_test(adhoc_without_a_squadfile_has_the_builtins),
 		cmocka_unit_test(adhoc_errors_are_marked_where_they_are),
+		cmocka_unit_test(builtin_env_is_added_to),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
