@@ -40,13 +40,22 @@ RECIPES=(python node fullstack precommit ollama agents)
 	run "$SQUAD" -f precommit/Squadfile list
 	[[ $output == *"precommit "*"(default)"* ]]
 	grep -q 'inputs:' precommit/Squadfile
-	# ollama: a qwen worker pointed at the local server
+	# ollama: a qwen worker over ACP pointed at the local server
+	# (tests/e2e/recipe_ollama.bats runs it with the real qwen)
 	grep -qF 'OPENAI_BASE_URL: "${OLLAMA_URL:-http://localhost:11434/v1}"' ollama/Squadfile
 	grep -qF 'OPENAI_API_KEY:' ollama/Squadfile
-	grep -qF 'OPENAI_MODEL:' ollama/Squadfile
-	grep -qF -- '--auth-type, openai' ollama/Squadfile
+	grep -qF 'OPENAI_MODEL: ${MODEL}' ollama/Squadfile
+	grep -qF 'MODEL: "${OLLAMA_MODEL:-qwen2.5-coder:7b}"' ollama/Squadfile
+	grep -qF 'command: [qwen, --acp, --auth-type, openai]' ollama/Squadfile
+	grep -qE '^    protocol: acp' ollama/Squadfile
 	run "$SQUAD" -f ollama/Squadfile -n
-	[[ $output == *"explore-todos "*"qwen"* ]]
+	[ "$status" -eq 0 ]
+	[[ $output == *"explore-todos "*"qwen"*"prompt: List every TODO"* ]]
+	[[ $output == *"explore-entry-points "*"qwen"* ]]
+	[[ $output == *"qwen: 1 at once"* ]]
+	run "$SQUAD" -f ollama/Squadfile explain explore-todos
+	[ "$status" -eq 0 ]
+	[[ $output == *"route: worker qwen"* ]]
 }
 
 @test "the CI recipes are YAML that runs squad with --junit and keeps the report" {
