@@ -43,10 +43,26 @@ page_text() {
 	text=$(page_text squadfile.5)
 	for key in desc run prompt needs skills worker dir env timeout retries escalate expect inputs outputs \
 		version tasks vars defaults default workers routing skills_dir \
-		command slots output prompt_template model daily_limit per_minute rate_limit_pattern; do
+		command slots output prompt_template model daily_limit per_minute rate_limit_pattern \
+		protocol allow_commands; do
 		grep -qE "^\.[A-Z]+ (.*[ \"])?$key([ \"]|\$)" <<<"$text" ||
 			{ echo "squadfile.5 lacks $key" >&2; return 1; }
 	done
+}
+
+@test "--help and squad(1) sum up the agent workers' protocol and allow_commands as squadfile(5) has them" {
+	local help text five word
+	help=$("$SQUAD" --help)
+	text=$(page_text squad.1)
+	five=$(page_text squadfile.5)
+	for word in "protocol" "acp" "oneshot" "allow_commands" "any" "qwen-oneshot" "opencode"; do
+		[[ $help == *"$word"* ]] || { echo "--help lacks $word" >&2; return 1; }
+		[[ $text == *"$word"* ]] || { echo "squad.1 lacks $word" >&2; return 1; }
+		[[ $five == *"$word"* ]] || { echo "squadfile.5 lacks $word" >&2; return 1; }
+	done
+	# the example in both is a task key squadfile(5) documents
+	[[ $help == *"allow_commands: [pytest, ruff]"* ]]
+	grep -qF 'allow_commands: [pytest, ruff]' <<<"$text"
 }
 
 @test "cmake --install puts the pages and the completions where man and the shells look" {
