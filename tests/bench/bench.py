@@ -277,6 +277,25 @@ class Report:
                           f"{many[0] / floor:.2f}x that")
         self.info(f"agents: {note(self.res, 'agents.txt') or 'not run'}")
 
+    def acp(self):
+        """tests/bench/acp.sh's numbers (acp.json), else why it did not run."""
+        try:
+            with open(os.path.join(self.res, "acp.json")) as f:
+                a = json.load(f)
+        except (OSError, ValueError):
+            self.info(f"acp: {note(self.res, 'acp.txt') or 'not run'}")
+            return
+        case = "acp: 8 prompts, slots 4, mock 2 s"
+        for key, tool in (("acp", "qwen --acp (warm)"), ("oneshot", "qwen -o json")):
+            walls = [r["wall"] for r in a[key]]
+            cpus = statistics.median(r["cpu"] for r in a[key])
+            best = min(a[key], key=lambda r: r["ratio"])
+            ideal = f"ideal {best['ideal']:.1f} s (4 s + start-up)" if key == "acp" else "ideal 4 s"
+            self.row(case, tool, (min(walls), statistics.median(walls)),
+                     f"{best['ratio']:.2f}x {ideal}; CPU {cpus:.1f} s (median)")
+        self.verdict("acp: warm ACP <= 1.10x ceil(8/4) x 2 s + one start-up per slot",
+                     a["acp_ratio"], 1.10)
+
     def exec(self):
         sh, sq = load(self.res, "exec.sh"), load(self.res, "exec.squad")
         r = ratio(sq, sh)
@@ -299,7 +318,7 @@ class Report:
 
 def report(res):
     r = Report(res)
-    for case in ("overhead", "makespan", "plan", "noop", "agents", "exec"):
+    for case in ("overhead", "makespan", "plan", "noop", "agents", "exec", "acp"):
         if case in r.meta["cases"].split():
             getattr(r, case)()
     r.print()
