@@ -767,10 +767,11 @@ static void add_builtin_workers(struct squadfile *sf)
 	};
 	static const char *const opencode_argv[] = { "opencode", "acp", NULL };
 	/* opencode runs its tools without asking unless its permission
-	 * config says "ask"; OPENCODE_PERMISSION is merged over every
-	 * opencode.json it reads, so each tool it has is named (a file's
-	 * "bash": "allow" cannot win over "*"), and squad's policy answers
-	 * every call. Its to-do list is its own notebook, not an action. */
+	 * config says "ask". OPENCODE_PERMISSION is merged over every
+	 * opencode.json it reads, key by key, so each of its tools is named
+	 * here (a catch-all "*" alone would lose to a file's "bash":
+	 * "allow"), and squad's policy answers every call. Its to-do list is
+	 * its own notebook, not an action. */
 	static const char *const opencode_env[] = {
 		"OPENCODE_PERMISSION={\"*\":\"ask\",\"bash\":\"ask\",\"edit\":\"ask\","
 		"\"read\":\"ask\",\"glob\":\"ask\",\"grep\":\"ask\",\"list\":\"ask\","
