@@ -133,11 +133,13 @@ Y
 }
 
 @test "recipes/ollama: OLLAMA_URL and OLLAMA_MODEL from the shell reach qwen; without them the defaults" {
+	# qwen here is the fake ACP agent, noting what it was started with
+	# (recipe_ollama.bats runs the recipe with the real qwen)
 	mkdir bin
-	cat > bin/qwen <<'SH'
+	cat > bin/qwen <<SH
 #!/bin/sh
-echo "$OPENAI_BASE_URL $OPENAI_MODEL $*" >> "$CALLS"
-echo '[{"type": "result", "is_error": false, "result": "ok"}]'
+echo "\$OPENAI_BASE_URL \$OPENAI_MODEL \$*" >> "\$CALLS"
+exec python3 "$SQUAD_SRC/tests/e2e/fake-acp-agent.py"
 SH
 	chmod +x bin/qwen
 	cp "$SQUAD_SRC/recipes/ollama/Squadfile" .
@@ -145,11 +147,11 @@ SH
 	unset OLLAMA_URL OLLAMA_MODEL
 	run "$SQUAD" explore-todos
 	[ "$status" -eq 0 ]
-	[[ $(cat calls) == "http://localhost:11434/v1 qwen2.5-coder:7b "*"-m qwen2.5-coder:7b "* ]]
+	[ "$(cat calls)" = "http://localhost:11434/v1 qwen2.5-coder:7b --acp --auth-type openai" ]
 	rm calls
 	OLLAMA_URL=http://gpu-box:11434/v1 OLLAMA_MODEL=qwen3:14b run "$SQUAD" explore-todos
 	[ "$status" -eq 0 ]
-	[[ $(cat calls) == "http://gpu-box:11434/v1 qwen3:14b "*"-m qwen3:14b "* ]]
+	[ "$(cat calls)" = "http://gpu-box:11434/v1 qwen3:14b --acp --auth-type openai" ]
 }
 
 # --- -n shows what will run -----------------------------------------------
