@@ -155,6 +155,12 @@ ideal = 2 * 2.0                     # ceil(8 / 4) x 2 s
 for run in acp:                     # start-up: until the 4th prompt reached the model
     seen = [t for t in main if run["start"] <= t <= run["start"] + run["wall"]]
     run["startup"] = seen[3] - run["start"] if len(seen) >= 4 else float("nan")
+    # where the rest goes: from the 4th answer (2 s after the 4th prompt)
+    # to the last prompt at the model (the hand-over to the second round:
+    # session/new and the prompt's own turn), then from its answer to exit
+    if len(seen) >= 8:
+        run["handover"] = seen[-1] - (seen[3] + 2.0)
+        run["tail"] = run["start"] + run["wall"] - (seen[-1] + 2.0)
     run["ideal"] = ideal + run["startup"]
     run["ratio"] = run["wall"] / run["ideal"]
 for run in one:
@@ -165,6 +171,9 @@ a, o = min(acp, key=lambda r: r["ratio"]), min(one, key=lambda r: r["ratio"])
 print(f"8 prompts, slots 4, model answers in 2 s; {cores} cores; best of {runs} (median)")
 print(f"  ACP (qwen --acp)    {a['wall']:6.2f} s ({med(acp, 'wall'):.2f})  {a['ratio']:.2f}x ({med(acp, 'ratio'):.2f}x) "
       f"of ideal {a['ideal']:.2f} s = 4 s + start-up {a['startup']:.2f} s;  CPU {a['cpu']:5.1f} s ({med(acp, 'cpu'):.1f})")
+if "handover" in a:
+    print(f"    past the ideal: {a['handover']:.2f} s from the first round's last answer to the "
+          f"second round's last prompt at the model, {a['tail']:.2f} s from its answer to squad's exit")
 print(f"  one-shot (qwen -o)  {o['wall']:6.2f} s ({med(one, 'wall'):.2f})  {o['ratio']:.2f}x ({med(one, 'ratio'):.2f}x) "
       f"of ideal {ideal:.2f} s;  CPU {o['cpu']:5.1f} s ({med(one, 'cpu'):.1f})")
 print(f"  one-shot / ACP (medians): {med(one, 'wall') / med(acp, 'wall'):.2f}x the time, "
