@@ -20,7 +20,7 @@ setup_file() {
 # Each test: its own folder, HOME, TMPDIR and model server.
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
-	export NO_COLOR=1
+	export NO_COLOR=1 SQUAD_CACHE=off # as helpers.bash: no result cache here
 	[ -x "$OPENCODE_BIN" ] || { echo "opencode could not be installed from npm" >&2; return 1; }
 	export HOME=$BATS_TEST_TMPDIR/home TMPDIR=$BATS_TEST_TMPDIR/tmp
 	mkdir -p "$HOME" "$TMPDIR"
