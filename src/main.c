@@ -172,6 +172,9 @@ enum long_only {
 	OPT_NAME,
 	OPT_STASH,
 	OPT_SHARD,
+	OPT_MERGE,
+	OPT_OUT,
+	OPT_SHARDS,
 };
 
 enum selection {
@@ -210,6 +213,9 @@ struct options {
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
 	bool file_given;      /* -f */
 	bool stash;           /* --stash: run on the index's version of the tree */
+	bool merge;           /* handoff --merge FILE...: the shards' manifests as one */
+	const char *out;      /* ci -o FILE */
+	unsigned shards;      /* ci --shards N; 0: a job per task */
 };
 
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
@@ -345,7 +351,8 @@ static bool peek_state(struct state *st, const struct squadfile *sf)
  * written. */
 static int hand_off(const struct options *o, const struct squadfile *sf,
 		    const struct plan *plan, const struct task_result *results,
-		    const struct skills *skills, const struct state *st, FILE *human)
+		    const struct skills *skills, const struct state *st, FILE *human,
+		    const struct strvec *run_targets)
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
@@ -372,6 +379,9 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 	ctx.skills = skills;
 	ctx.git = &git;
 	ctx.st = st;
+	ctx.run_targets = run_targets;
+	ctx.shard_k = o->shard_k;
+	ctx.shard_n = o->shard_n;
 	entries = handoff_write(&ctx, &err);
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -604,6 +614,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 	struct strbuf shard_line = STRBUF_INIT;
+	struct strvec run_targets = STRVEC_INIT; /* a shard's plan has its own */
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&ro, 0, sizeof(ro));
@@ -654,6 +665,8 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	for (size_t i = 0; i < plan.targets.nr; i++)
+		strvec_push(&run_targets, plan.targets.v[i]);
 	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
@@ -735,7 +748,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	report_summary(&rep, results, wall, interrupted);
 	/* after an interrupt too: what was decided (an escalation, a skill
 	 * task reached) is kept for the tactician */
-	entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	entries = hand_off(o, sf, &plan, results, skills, &st, human, &run_targets);
 	squad_failed |= entries < 0;
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
@@ -776,6 +789,7 @@ out:
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
 	strbuf_release(&shard_line);
+	strvec_clear(&run_targets);
 	strbuf_release(&err);
 	return ret;
 }
@@ -901,6 +915,40 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	strbuf_release(&err);
 	strbuf_release(&note);
 	return ret;
+}
+
+/* squad handoff --merge FILE...: the shards' manifests as one run's
+ * (handoff.h), into .squad/handoff.json (lock held), or with --json on
+ * stdout only. */
+static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf,
+			     const struct graph *g, const struct strvec *files)
+{
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	struct state st;
+	int n;
+
+	if (!files->nr)
+		return usage_error("'squad handoff --merge' wants the manifests to merge "
+				   "(the shards' handoff.json files)");
+	if (!o->json && open_state(&st, sf, o) < 0)
+		return EXIT_FAILED;
+	n = handoff_merge(sf, g, files, o->json ? NULL : &st, &json, &err);
+	if (n < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	else if (o->json)
+		fputs(json.buf, stdout);
+	else if (n)
+		printf("squad: merged %zu manifest%s: %d %s for the tactician "
+		       "('squad handoff' lists them, %s/handoff.json)\n", files->nr,
+		       files->nr == 1 ? "" : "s", n, n == 1 ? "task waits" : "tasks wait", st.dir);
+	else
+		printf("squad: merged %zu manifest%s: nothing waits for the tactician\n",
+		       files->nr, files->nr == 1 ? "" : "s");
+	if (!o->json)
+		state_close(&st);
+	strbuf_release(&json);
+	strbuf_release(&err);
+	return n < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 static int cmd_handoff(const struct options *o, const struct squadfile *sf)
@@ -1170,6 +1218,9 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "output-file", required_argument, NULL, OPT_OUT },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -1285,6 +1336,9 @@ int main(int argc, char **argv)
 			if (shard_parse(optarg, &o.shard_k, &o.shard_n) < 0)
 				return usage_error("--shard wants K/N with 1 <= K <= N <= 1000, "
 						   "not '%s'", optarg);
+			break;
+		case OPT_MERGE:
+			o.merge = true;
 			break;
 		case OPT_STAGED:
 			o.select = SELECT_STAGED;
@@ -1423,7 +1477,9 @@ int main(int argc, char **argv)
 	} else if (command && !strcmp(command, "hook")) {
 		ret = cmd_hook(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {
-		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
+		ret = o.merge ? cmd_handoff_merge(&o, &sf, &g, &targets)
+		      : targets.nr ? usage_error("'squad handoff' takes no task names; "
+						 "--merge takes manifests") : cmd_handoff(&o, &sf);
 	} else {
 		ret = cmd_run(&o, &sf, &g, &skills, &targets);
 	}
