@@ -697,6 +697,82 @@ out:
 	return ret;
 }
 
+/* `text` with every `from` that ends a path (followed by the end, '/',
+ * a blank or punctuation, not by more of a name) written `to`. */
+static void replace_path(struct strbuf *out, const char *text, const char *from,
+			 const char *to)
+{
+	size_t len = strlen(from);
+	const char *hit;
+
+	while ((hit = strstr(text, from))) {
+		char next = hit[len];
+		bool ends = !next || strchr("/ \t\n.,;:)'\"", next);
+
+		strbuf_add(out, text, (size_t)(hit - text));
+		strbuf_addstr(out, ends ? to : from);
+		text = hit + len;
+	}
+	strbuf_addstr(out, text);
+}
+
+/* Every string in `v` (a manifest, in place) with the paths of `from`'s
+ * Squadfile and folder as those of `to`'s. */
+static void relocate(json_t *v, const char *from_file, const char *from_root,
+		     const char *to_file, const char *to_root)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	void *tmp;
+
+	if (json_is_object(v)) {
+		json_object_foreach_safe(v, tmp, key, item)
+			if (json_is_string(item)) {
+				struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+				replace_path(&a, json_string_value(item), from_file, to_file);
+				replace_path(&b, a.buf, from_root, to_root);
+				json_object_set_new(v, key, json_string(b.buf));
+				strbuf_release(&a);
+				strbuf_release(&b);
+			} else {
+				relocate(item, from_file, from_root, to_file, to_root);
+			}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			if (json_is_string(item)) {
+				struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+				replace_path(&a, json_string_value(item), from_file, to_file);
+				replace_path(&b, a.buf, from_root, to_root);
+				json_array_set_new(v, i, json_string(b.buf));
+				strbuf_release(&a);
+				strbuf_release(&b);
+			} else {
+				relocate(item, from_file, from_root, to_file, to_root);
+			}
+	}
+}
+
+/* A shard ran in a folder of its own (CI runners give each job one):
+ * its manifest told as if it had run beside `squadfile`, where the
+ * merge is, so that the paths it names (the Squadfile, the task's
+ * folder, `squad done`'s -f) are this checkout's. */
+static void merge_relocate(struct merge_source *src, const char *squadfile)
+{
+	const char *from = string_or(json_object_get(src->manifest, "squadfile"), "");
+	char *from_root, *to_root;
+
+	if (!*from || !strcmp(from, squadfile) || !strchr(from, '/'))
+		return;
+	from_root = xstrndup(from, (size_t)(strrchr(from, '/') - from));
+	to_root = xstrndup(squadfile, (size_t)(strrchr(squadfile, '/') - squadfile));
+	relocate(src->manifest, from, from_root, squadfile, to_root);
+	free(from_root);
+	free(to_root);
+}
+
 /* Do a and b come from one run? Same Squadfile, targets, commit, and
  * shards of the same split, each once. */
 static int merge_check_pair(const struct merge_source *a, const struct merge_source *b,
@@ -848,7 +924,7 @@ out:
 	return e;
 }
 
-int handoff_merge(const struct squadfile *sf, const struct graph *g,
+int handoff_merge(const struct squadfile *sf, const struct graph *g, const char *squadfile,
 		  const struct strvec *paths, const struct state *st, struct strbuf *json,
 		  struct strbuf *err)
 {
@@ -870,8 +946,11 @@ int handoff_merge(const struct squadfile *sf, const struct graph *g,
 		goto out;
 	}
 	for (size_t s = 0; s < paths->nr; s++) {
-		if (merge_load(&src[s], paths->v[s], err) < 0 ||
-		    (s && merge_check_pair(&src[0], &src[s], err) < 0))
+		if (merge_load(&src[s], paths->v[s], err) < 0)
+			goto out;
+		if (strchr(squadfile, '/'))
+			merge_relocate(&src[s], squadfile);
+		if (s && merge_check_pair(&src[0], &src[s], err) < 0)
 			goto out;
 		for (size_t t = 1; t < s; t++)
 			if (merge_check_pair(&src[t], &src[s], err) < 0)

@@ -86,14 +86,17 @@ int handoff_show_manifest(const char *path, const char *text, size_t len, bool j
  * handed off by several shards once (the first file's copy), its
  * `blocks` every task of the run waiting behind it and its instruction
  * saying so, the run's resume_command (without --shard), and the latest
- * `created`. A manifest of a run without --shard may be given alone.
+ * `created`. A shard that ran in another folder (each CI job has its
+ * own) is told as if it had run beside `squadfile` (this Squadfile's
+ * absolute path, where the merge is): the paths in its strings that
+ * start with its Squadfile's path or folder are rewritten to this one's. A manifest of a run without --shard may be given alone.
  * With `st`, the result replaces st's manifest (removed when nothing
  * waits), atomically; either way its JSON text is appended to `json`.
  * Returns the number of entries, or -1 with the reason in err: a file
  * that is unreadable or no manifest, manifests of different runs
  * (Squadfile, targets, commit, shard count), a shard given twice, a
  * task the Squadfile or the run has not. */
-int handoff_merge(const struct squadfile *sf, const struct graph *g,
+int handoff_merge(const struct squadfile *sf, const struct graph *g, const char *squadfile,
 		  const struct strvec *paths, const struct state *st, struct strbuf *json,
 		  struct strbuf *err);
 

@@ -929,14 +929,19 @@ static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf
 {
 	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
 	struct state st;
+	char *path;
 	int n;
 
 	if (!files->nr)
 		return usage_error("'squad handoff --merge' wants the manifests to merge "
 				   "(the shards' handoff.json files)");
-	if (!o->json && open_state(&st, sf, o) < 0)
+	path = realpath(o->file, NULL); /* as a run's manifest names it */
+	if (!o->json && open_state(&st, sf, o) < 0) {
+		free(path);
 		return EXIT_FAILED;
-	n = handoff_merge(sf, g, files, o->json ? NULL : &st, &json, &err);
+	}
+	n = handoff_merge(sf, g, path ? path : o->file, files, o->json ? NULL : &st, &json,
+			  &err);
 	if (n < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	else if (o->json)
@@ -950,6 +955,7 @@ static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf
 		       files->nr, files->nr == 1 ? "" : "s");
 	if (!o->json)
 		state_close(&st);
+	free(path);
 	strbuf_release(&json);
 	strbuf_release(&err);
 	return n < 0 ? EXIT_FAILED : EXIT_OK;

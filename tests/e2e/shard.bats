@@ -247,3 +247,22 @@ comparable() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -S 'del(.created)' <<< "$output")" = "$(jq -S 'del(.created)' single.json)" ]
 }
+
+@test "handoff --merge: shards that ran in other folders (a CI job each) are told as if they had run here" {
+	generated_dag 42 8
+	mkdir here
+	cp Squadfile here/
+	for k in 1 2; do
+		mkdir "job$k"
+		cp Squadfile "job$k/"
+		(cd "job$k" && LOG=/dev/null "$SQUAD" -q -k --shard "$k/2" 2>/dev/null) || true
+	done
+	(cd here && LOG=/dev/null "$SQUAD" -q -k 2>/dev/null) || true
+	mv here/.squad/handoff.json single.json
+	run --separate-stderr "$SQUAD" -C here handoff --merge --json "$PWD"/job*/.squad/handoff.json
+	[ "$status" -eq 0 ]
+	echo "$output" > merged.json
+	[ "$(comparable merged.json)" = "$(comparable single.json)" ]
+	run grep -c "job[12]" merged.json
+	[ "$output" = 0 ]
+}
