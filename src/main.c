@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ci.h"
 #include "completion.h"
 #include "diag.h"
 #include "exec.h"
@@ -981,6 +982,46 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 	return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+/* squad ci github|gitlab [TARGET...]: the engine's workflow (ci.h) for
+ * the targets' tasks, on stdout or into -o FILE (atomically). */
+static int cmd_ci(const struct options *o, struct squadfile *sf, struct graph *g,
+		  const struct strvec *args)
+{
+	struct ci_options co = {
+		.shards = o->shards, .file = o->file_given ? o->file : NULL,
+		.directory = o->directory,
+	};
+	struct strvec targets = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct plan plan;
+	int ret = EXIT_OK;
+
+	if (!args->nr || ci_parse_engine(args->v[0], &co.engine) < 0)
+		return usage_error("usage: squad ci github|gitlab [--shards N] [-o FILE] "
+				   "[TARGET...]");
+	for (size_t i = 1; i < args->nr; i++)
+		strvec_push(&targets, args->v[i]);
+	co.targets = &targets;
+	memset(&plan, 0, sizeof(plan));
+	if (plan_build(&plan, sf, g, NULL, &targets, NULL, &err) < 0 ||
+	    ci_write(&plan, &co, &out, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+	} else if (o->out) {
+		if (state_write_file(o->out, out.buf, out.len, &err) < 0) {
+			fprintf(stderr, "squad: %s\n", err.buf);
+			ret = EXIT_FAILED;
+		}
+	} else {
+		fputs(out.buf, stdout);
+	}
+	plan_release(&plan);
+	strvec_clear(&targets);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
+}
+
 /* Plan TASK as a run would, but read the state without taking the lock:
  * explaining never waits for a run, nor disturbs one. */
 static int cmd_explain(const struct options *o, struct squadfile *sf, struct graph *g,
@@ -1253,7 +1294,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "__guard"))
 		return guard_main() ? usage_error("'__guard' is squad's own; 'squad run __guard' "
 						  "runs a task of that name") : EXIT_OK;
-	while ((c = getopt_long(argc, argv, "f:C:j:knqvhB", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:C:j:knqvhBo:", longopts, NULL)) != -1) {
 		char *end;
 		long n;
 
@@ -1350,6 +1391,20 @@ int main(int argc, char **argv)
 		case OPT_MERGE:
 			o.merge = true;
 			break;
+		case 'o':
+			if (!*optarg)
+				return usage_error("-o wants a file name");
+			o.out = optarg;
+			break;
+		case OPT_SHARDS:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			/* GitLab's parallel: goes to 200, GitHub's matrix to 256 */
+			if (*end || errno || n < 1 || n > 200)
+				return usage_error("--shards wants a number from 1 to 200, not '%s'",
+						   optarg);
+			o.shards = (unsigned)n;
+			break;
 		case OPT_STAGED:
 			o.select = SELECT_STAGED;
 			break;
@@ -1408,7 +1463,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		static const char *const commands[] = {
 			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", "mcp", NULL,
+			"completion", "exec", "mcp", "ci", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -1484,6 +1539,8 @@ int main(int argc, char **argv)
 		ret = cmd_done(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "explain")) {
 		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
+	} else if (command && !strcmp(command, "ci")) {
+		ret = cmd_ci(&o, &sf, &g, &targets);
 	} else if (command && !strcmp(command, "hook")) {
 		ret = cmd_hook(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {
