@@ -527,8 +527,11 @@ static void gitlab_task_job(struct emit *e, const struct plan *plan, size_t n,
 	seq_end(e);
 	word(e, "script");
 	seq_start(e, false);
+	/* the name on a line of its own: a runner that echoes the first
+	 * line of a command through the shell (gitlab-ci-local 4.60 runs
+	 * what is in `...` of it) never sees it */
 	add_squad(&run, o);
-	strbuf_addstr(&run, " run -k --junit squad-junit.xml ");
+	strbuf_addstr(&run, " run -k --junit squad-junit.xml \\\n  ");
 	add_word(&run, plan->sf->tasks[n].name, CI_GITLAB);
 	strbuf_addch(&run, '\n');
 	script(e, run.buf);
