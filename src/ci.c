@@ -394,56 +394,68 @@ static void github_task_job(struct emit *e, const struct plan *plan, size_t n,
 	strbuf_release(&artifact);
 }
 
+/* N > 1 shards: a matrix of `squad --shard K/N`, each manifest under a
+ * name of its own; one: a job that runs the whole selection. */
 static void github_shards_job(struct emit *e, const struct strvec *targets,
 			      const struct ci_options *o)
 {
 	struct strbuf name = STRBUF_INIT, run = STRBUF_INIT, k = STRBUF_INIT;
+	bool matrix = o->shards > 1;
 
 	word(e, "squad");
 	map_start(e, false);
-	strbuf_addf(&name, "squad shard ${{ matrix.shard }}/%u", o->shards);
-	pair(e, "name", name.buf);
+	if (matrix)
+		strbuf_addf(&name, "squad shard ${{ matrix.shard }}/%u", o->shards);
+	pair(e, "name", matrix ? name.buf : "squad");
 	pair(e, "runs-on", "ubuntu-latest");
-	word(e, "strategy");
-	map_start(e, false);
-	word(e, "fail-fast");
-	word(e, "false"); /* each shard's report, whatever the others do */
-	word(e, "matrix");
-	map_start(e, false);
-	word(e, "shard");
-	seq_start(e, true);
-	for (unsigned i = 1; i <= o->shards; i++) {
-		strbuf_reset(&k);
-		strbuf_addf(&k, "%u", i);
-		word(e, k.buf);
+	if (matrix) {
+		word(e, "strategy");
+		map_start(e, false);
+		word(e, "fail-fast");
+		word(e, "false"); /* each shard's report, whatever the others do */
+		word(e, "matrix");
+		map_start(e, false);
+		word(e, "shard");
+		seq_start(e, true);
+		for (unsigned i = 1; i <= o->shards; i++) {
+			strbuf_reset(&k);
+			strbuf_addf(&k, "%u", i);
+			word(e, k.buf);
+		}
+		seq_end(e);
+		map_end(e);
+		map_end(e);
 	}
-	seq_end(e);
-	map_end(e);
-	map_end(e);
 	github_steps_head(e);
 	strbuf_addstr(&run, "status=0\n");
 	add_squad(&run, o);
-	strbuf_addf(&run, " -k --color always --junit squad-junit.xml --shard "
-		    "\"${{ matrix.shard }}/%u\"", o->shards);
+	strbuf_addstr(&run, " -k --color always --junit squad-junit.xml");
+	if (matrix)
+		strbuf_addf(&run, " --shard \"${{ matrix.shard }}/%u\"", o->shards);
 	for (size_t i = 0; i < targets->nr; i++) {
 		strbuf_addch(&run, ' ');
 		add_word(&run, targets->v[i], CI_GITHUB);
 	}
-	strbuf_addstr(&run, " || status=$?\n"
-		      "# each shard's manifest under a name of its own: 'squad handoff --merge'\n"
-		      "# puts them together\n"
-		      "mkdir -p squad-handoff\n"
-		      "if [ -f .squad/handoff.json ]; then\n"
-		      "  cp .squad/handoff.json \"squad-handoff/shard-${{ matrix.shard }}.json\"\n"
-		      "fi\n");
+	strbuf_addstr(&run, " || status=$?\n");
+	if (matrix)
+		strbuf_addstr(&run, "# each shard's manifest under a name of its own: "
+			      "'squad handoff --merge'\n"
+			      "# puts them together\n"
+			      "mkdir -p squad-handoff\n"
+			      "if [ -f .squad/handoff.json ]; then\n"
+			      "  cp .squad/handoff.json \"squad-handoff/shard-${{ matrix.shard }}.json\"\n"
+			      "fi\n");
 	strbuf_addstr(&run, handoff_warning);
 	map_start(e, false);
-	pair(e, "name", "squad --shard");
+	pair(e, "name", matrix ? "squad --shard" : "squad");
 	word(e, "run");
 	script(e, run.buf);
 	map_end(e);
-	github_keep(e, "squad-shard-${{ matrix.shard }}",
-		    "squad-junit.xml\n.squad/logs/\nsquad-handoff/\n");
+	if (matrix)
+		github_keep(e, "squad-shard-${{ matrix.shard }}",
+			    "squad-junit.xml\n.squad/logs/\nsquad-handoff/\n");
+	else
+		github_keep(e, "squad", "squad-junit.xml\n.squad/logs/\n.squad/handoff.json\n");
 	seq_end(e);
 	map_end(e);
 	strbuf_release(&name);
@@ -541,19 +553,24 @@ static void gitlab_task_job(struct emit *e, const struct plan *plan, size_t n,
 	strbuf_release(&run);
 }
 
+/* N > 1 shards: `parallel: N` jobs of `squad --shard K/N`, then a job
+ * that merges their manifests; one: a job that runs the whole
+ * selection. */
 static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 			       const struct ci_options *o)
 {
-	static const char *const paths[] = {
+	static const char *const shard_paths[] = {
 		"squad-junit.xml", ".squad/logs/", "squad-handoff/", NULL,
 	};
+	static const char *const paths[] = {
+		"squad-junit.xml", ".squad/logs/", ".squad/handoff.json", NULL,
+	};
 	struct strbuf run = STRBUF_INIT, merge = STRBUF_INIT, nr = STRBUF_INIT;
-	/* parallel: wants 2 or more; one shard is a job of its own */
-	const char *k = o->shards > 1 ? "$CI_NODE_INDEX" : "1";
+	bool parallel = o->shards > 1; /* GitLab's parallel: wants 2 or more */
 
 	word(e, "squad");
 	map_start(e, false);
-	if (o->shards > 1) {
+	if (parallel) {
 		strbuf_addf(&nr, "%u", o->shards);
 		word(e, "parallel");
 		word(e, nr.buf);
@@ -563,23 +580,31 @@ static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 	seq_end(e);
 	word(e, "script");
 	seq_start(e, false);
-	strbuf_addstr(&run, "status=0\n");
+	if (parallel)
+		strbuf_addstr(&run, "status=0\n");
 	add_squad(&run, o);
-	strbuf_addf(&run, " -k --junit squad-junit.xml --shard \"%s/%u\"", k, o->shards);
+	strbuf_addstr(&run, " -k --junit squad-junit.xml");
+	if (parallel)
+		strbuf_addf(&run, " --shard \"$CI_NODE_INDEX/%u\"", o->shards);
 	for (size_t i = 0; i < targets->nr; i++) {
-		strbuf_addch(&run, ' ');
+		strbuf_addstr(&run, " \\\n  ");  /* a line each: see gitlab_task_job() */
 		add_word(&run, targets->v[i], CI_GITLAB);
 	}
-	strbuf_addf(&run, " || status=$?\n"
-		    "mkdir -p squad-handoff\n"
-		    "if [ -f .squad/handoff.json ]; then\n"
-		    "  cp .squad/handoff.json \"squad-handoff/shard-%s.json\"\n"
-		    "fi\n"
-		    "exit \"$status\"\n", k);
+	if (parallel) {
+		strbuf_addstr(&run, " || status=$?\n"
+			      "mkdir -p squad-handoff\n"
+			      "if [ -f .squad/handoff.json ]; then\n"
+			      "  cp .squad/handoff.json \"squad-handoff/shard-$CI_NODE_INDEX.json\"\n"
+			      "fi\n"
+			      "exit \"$status\"");
+	}
+	strbuf_addch(&run, '\n');
 	script(e, run.buf);
 	seq_end(e);
-	gitlab_tail(e, paths);
+	gitlab_tail(e, parallel ? shard_paths : paths);
 	map_end(e);
+	if (!parallel)
+		goto out;
 
 	/* the shards' manifests as one, as the single run's */
 	word(e, "squad-handoff");
@@ -591,18 +616,11 @@ static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 	pair(e, "when", "always");
 	word(e, "script");
 	seq_start(e, false);
+	strbuf_addstr(&merge, "set -- squad-handoff/shard-*.json\nif [ -e \"$1\" ]; then\n  ");
 	add_squad(&merge, o);
-	{
-		struct strbuf line = STRBUF_INIT;
-
-		strbuf_addstr(&line, "set -- squad-handoff/shard-*.json\n"
-			      "if [ -e \"$1\" ]; then\n  ");
-		strbuf_addstr(&line, merge.buf);
-		strbuf_addstr(&line, " handoff --merge \"$@\"\nelse\n"
-			      "  echo \"squad: no shard left a task for the tactician\"\nfi\n");
-		script(e, line.buf);
-		strbuf_release(&line);
-	}
+	strbuf_addstr(&merge, " handoff --merge \"$@\"\nelse\n"
+		      "  echo \"squad: no shard left a task for the tactician\"\nfi\n");
+	script(e, merge.buf);
 	seq_end(e);
 	word(e, "artifacts");
 	map_start(e, false);
@@ -613,6 +631,7 @@ static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 	seq_end(e);
 	map_end(e);
 	map_end(e);
+out:
 	strbuf_release(&run);
 	strbuf_release(&merge);
 	strbuf_release(&nr);

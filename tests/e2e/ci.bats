@@ -287,3 +287,23 @@ before() {
 	run ls
 	[[ $output != *".tmp."* ]]
 }
+
+@test "the CI recipes are what 'squad ci --shards' writes, and pass action-validator" {
+	plain
+	run --separate-stderr "$SQUAD" ci github --shards 1
+	[ "$output" = "$(cat "$SQUAD_SRC/recipes/github-actions/squad.yml")" ]
+	run --separate-stderr "$SQUAD" ci github --shards 4
+	[ "$output" = "$(cat "$SQUAD_SRC/recipes/github-actions/shards.yml")" ]
+	run --separate-stderr "$SQUAD" ci gitlab --shards 1
+	[ "$output" = "$(cat "$SQUAD_SRC/recipes/gitlab-ci/.gitlab-ci.yml")" ]
+	run --separate-stderr "$SQUAD" ci gitlab --shards 4
+	[ "$output" = "$(cat "$SQUAD_SRC/recipes/gitlab-ci/shards.gitlab-ci.yml")" ]
+	run "$VALIDATOR" "$SQUAD_SRC/recipes/github-actions/squad.yml"
+	[ "$status" -eq 0 ]
+	run "$VALIDATOR" "$SQUAD_SRC/recipes/github-actions/shards.yml"
+	[ "$status" -eq 0 ]
+	# one shard is one job running the whole selection, no merge
+	as_json "$SQUAD_SRC/recipes/gitlab-ci/.gitlab-ci.yml" > gl.json
+	[ "$(jq -c 'keys' gl.json)" = '["default","squad","variables"]' ]
+	[ "$(jq -r '.squad.script[0]' gl.json)" = "squad -k --junit squad-junit.xml" ]
+}
