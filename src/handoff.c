@@ -761,14 +761,18 @@ static void relocate(json_t *v, const char *from_file, const char *from_root,
  * folder, `squad done`'s -f) are this checkout's. */
 static void merge_relocate(struct merge_source *src, const char *squadfile)
 {
-	const char *from = string_or(json_object_get(src->manifest, "squadfile"), "");
+	/* a copy: the manifest's own string is replaced on the way */
+	char *from = xstrdup(string_or(json_object_get(src->manifest, "squadfile"), ""));
 	char *from_root, *to_root;
 
-	if (!*from || !strcmp(from, squadfile) || !strchr(from, '/'))
+	if (!*from || !strcmp(from, squadfile) || !strchr(from, '/')) {
+		free(from);
 		return;
+	}
 	from_root = xstrndup(from, (size_t)(strrchr(from, '/') - from));
 	to_root = xstrndup(squadfile, (size_t)(strrchr(squadfile, '/') - squadfile));
 	relocate(src->manifest, from, from_root, squadfile, to_root);
+	free(from);
 	free(from_root);
 	free(to_root);
 }
