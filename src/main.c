@@ -1491,6 +1491,13 @@ int main(int argc, char **argv)
 			return usage_error("--run, --prompt and --name are for 'squad exec'");
 		}
 
+	if ((o.out || o.shards || o.merge) &&
+	    (!command || strcmp(command, o.merge ? "handoff" : "ci"))) {
+		strvec_clear(&targets);
+		free(self);
+		return usage_error(o.merge ? "--merge is for 'squad handoff'"
+				   : "-o and --shards are for 'squad ci'");
+	}
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
 		strvec_clear(&targets);

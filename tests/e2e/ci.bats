@@ -273,6 +273,11 @@ before() {
 	[[ $output == *"--shards wants a number from 1 to 200"* ]]
 	run "$SQUAD" ci gitlab --shards 201
 	[ "$status" -eq 2 ]
+	run "$SQUAD" -o out.yml
+	[ "$status" -eq 2 ]
+	[[ $output == *"-o and --shards are for 'squad ci'"* ]]
+	run "$SQUAD" list --merge
+	[ "$status" -eq 2 ]
 	run "$SQUAD" ci github nosuchtask
 	[ "$status" -eq 2 ]
 	[[ $output == *"nosuchtask"* ]]
