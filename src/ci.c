@@ -294,9 +294,8 @@ static void add_squad(struct strbuf *sb, const struct ci_options *o)
 
 /* --- GitHub Actions ------------------------------------------------ */
 
-static void github_head(struct emit *e, const struct ci_options *o)
+static void github_head(struct emit *e)
 {
-	(void)o;
 	pair(e, "name", "squad");
 	word(e, "on");
 	map_start(e, false);
@@ -682,7 +681,7 @@ int ci_write(const struct plan *plan, const struct ci_options *o, struct strbuf 
 	emit(&e, &ev);
 	map_start(&e, false);
 	if (o->engine == CI_GITHUB)
-		github_head(&e, o);
+		github_head(&e);
 	else
 		gitlab_head(&e);
 	if (o->engine == CI_GITHUB) {
