@@ -2,15 +2,21 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "init.h"
+#include "spawner.h"
 #include "squadfile.h"
 #include "state.h"
 #include "util/strvec.h"
@@ -30,6 +36,7 @@ struct starter_task {
 	char *run;
 	const char *expect;     /* a PCRE2 pattern (static), or NULL */
 	struct strvec inputs;
+	struct strvec outputs;
 	struct strvec needs;
 	const char *section;    /* the comment it is listed under (static) */
 	bool check;             /* a test or a lint: joins the default target */
@@ -47,6 +54,9 @@ struct starter {
 	struct strbuf *summary; /* what was found, one line each */
 	char *target;           /* the default target */
 	bool grouped;           /* the last task groups the default's tasks */
+	size_t left_out;        /* "left out: " lines in the summary */
+	bool python_looked_up;  /* python3 was searched for on PATH: */
+	char *python;           /* the file found, or NULL */
 };
 
 /* Subcommands: a task called like one could only be run as `squad run X`. */
@@ -127,6 +137,118 @@ static bool file_mentions(const struct starter *s, const char *name, const char 
 	return found;
 }
 
+/* --- the machine ---------------------------------------------------- */
+
+/* init writes only what will pass here: a task for a tool that a run
+ * cannot find, or a test runner the project's Python cannot import,
+ * would fail its first run. What it leaves out it says, with how to add
+ * it, on a "left out: " line of the summary (main shows those on stderr;
+ * the written file keeps them in its opening comment). */
+static void left_out(struct starter *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void left_out(struct starter *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_addstr(s->summary, "left out: ");
+	va_start(ap, fmt);
+	strbuf_vaddf(s->summary, fmt, ap);
+	va_end(ap);
+	strbuf_addch(s->summary, '\n');
+	s->left_out++;
+}
+
+/* The PATH a task is run with: squad's own (a task's env inherits it),
+ * or the workers' default when squad has none. */
+static const char *run_path(void)
+{
+	const char *path = getenv("PATH");
+
+	return path ? path : WORKER_DEFAULT_PATH;
+}
+
+/* Will a run find PROGRAM? The lookup a worker makes (worker.c), on the
+ * PATH a task gets. */
+static bool on_path(const char *program)
+{
+	struct strbuf found = STRBUF_INIT;
+	bool ok = worker_search_path(program, run_path(), &found) == 0;
+
+	strbuf_release(&found);
+	return ok;
+}
+
+/* The python3 a task's `python3 -m ...` would run, or NULL. */
+static const char *find_python(struct starter *s)
+{
+	if (!s->python_looked_up) {
+		struct strbuf found = STRBUF_INIT;
+
+		s->python_looked_up = true;
+		if (worker_search_path("python3", run_path(), &found) == 0)
+			s->python = strbuf_detach(&found, NULL);
+		strbuf_release(&found);
+	}
+	return s->python;
+}
+
+/* An import that has not ended by then is taken as a failure (a hang
+ * guard: importing pytest takes well under a second). */
+#define IMPORT_TIMEOUT_MS 60000
+
+/* Can the python3 a task would run import MODULE? `python3 -c 'import
+ * MODULE'` is started as a task is (spawner.h: the same exec, no shell,
+ * stdin from /dev/null), in the project's folder and with squad's
+ * environment, and its exit status says. Output is thrown away. False
+ * when there is no python3, it cannot be started, or it is still
+ * running after IMPORT_TIMEOUT_MS (it is then killed). */
+static bool python_imports(struct starter *s, const char *module)
+{
+	extern char **environ;
+	const char *python = find_python(s);
+	struct command cmd = COMMAND_INIT;
+	struct spawner sp;
+	struct strbuf err = STRBUF_INIT;
+	int devnull = -1, status = 0, waited = 0;
+	bool ok = false;
+	pid_t pid, got;
+
+	if (!python)
+		return false;
+	if (spawner_init(&sp, &err) < 0) {
+		strbuf_release(&err);
+		return false;
+	}
+	cmd.cwd = realpath(s->dir && *s->dir ? s->dir : ".", NULL);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (!cmd.cwd || devnull < 0)
+		goto out;
+	strvec_push(&cmd.argv, "python3");
+	strvec_push(&cmd.argv, "-c");
+	strvec_pushf(&cmd.argv, "import %s", module);
+	for (char **e = environ; *e; e++)
+		strvec_push(&cmd.env, *e);
+	if (spawner_start(&sp, &cmd, python, devnull, devnull, &pid, NULL))
+		goto out;
+	while ((got = waitpid(pid, &status, WNOHANG)) == 0 || (got < 0 && errno == EINTR)) {
+		if (waited >= IMPORT_TIMEOUT_MS) {
+			kill(-pid, SIGKILL); /* its process group: see spawner.h */
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			goto out;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		waited += 10;
+	}
+	ok = got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+out:
+	if (devnull >= 0)
+		close(devnull);
+	command_release(&cmd);
+	spawner_release(&sp);
+	strbuf_release(&err);
+	return ok;
+}
+
 /* --- tasks ----------------------------------------------------------- */
 
 /* A name squad accepts and that needs no quoting in a command line (so
@@ -176,6 +298,7 @@ static struct starter_task *add_task(struct starter *s, const char *prefix, cons
 	t->run = run;
 	t->section = section;
 	strvec_init(&t->inputs);
+	strvec_init(&t->outputs);
 	strvec_init(&t->needs);
 	return t;
 }
@@ -187,11 +310,13 @@ static void starter_release(struct starter *s)
 		free(s->tasks[i].desc);
 		free(s->tasks[i].run);
 		strvec_clear(&s->tasks[i].inputs);
+		strvec_clear(&s->tasks[i].outputs);
 		strvec_clear(&s->tasks[i].needs);
 	}
 	free(s->tasks);
 	strvec_clear(&s->skills);
 	free(s->target);
+	free(s->python);
 }
 
 /* Is `name` a test or a check (not a fix, a watch or a snapshot update)? */
@@ -440,19 +565,6 @@ out:
 
 /* --- Python ------------------------------------------------------------ */
 
-/* Will a run find PROGRAM? The lookup a worker makes (worker.c), on
- * squad's own PATH: a task for a tool that is not there would fail its
- * first run with "command not found". */
-static bool on_path(const char *program)
-{
-	const char *path = getenv("PATH");
-	struct strbuf found = STRBUF_INIT;
-	bool ok = worker_search_path(program, path ? path : WORKER_DEFAULT_PATH, &found) == 0;
-
-	strbuf_release(&found);
-	return ok;
-}
-
 /* Does FOLDER hold a pytest file (test_*.py, *_test.py, conftest.py)? */
 static bool has_pytest_files(const struct starter *s, const char *folder)
 {
@@ -473,6 +585,59 @@ static bool has_pytest_files(const struct starter *s, const char *folder)
 	return found;
 }
 
+/* Does FOLDER hold a test*.py file that uses unittest (the files
+ * `python3 -m unittest discover` finds, and can run without pytest)? */
+static bool has_unittest_files(const struct starter *s, const char *folder)
+{
+	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	path_in(&path, s->dir, folder);
+	if ((d = opendir(path.buf))) {
+		while (!found && (e = readdir(d))) {
+			if (!starts_with(e->d_name, "test") || !ends_with(e->d_name, ".py"))
+				continue;
+			strbuf_reset(&name);
+			strbuf_addf(&name, "%s/%s", folder, e->d_name);
+			found = file_mentions(s, name.buf, "unittest");
+		}
+		closedir(d);
+	}
+	strbuf_release(&path);
+	strbuf_release(&name);
+	return found;
+}
+
+/* The unittest command for the project's unittest-style tests, or NULL.
+ * A tests/ folder without __init__.py is not a package: discovery starts
+ * in it (the project's folder is still on sys.path, through -m); with
+ * one, from the top (-t .), so that its relative imports work. */
+static char *unittest_command(const struct starter *s)
+{
+	static const char *const folders[] = { "tests", "test", NULL };
+	struct strbuf init = STRBUF_INIT;
+	char *cmd = NULL;
+
+	for (size_t i = 0; folders[i] && !cmd; i++) {
+		if (!has_unittest_files(s, folders[i]))
+			continue;
+		strbuf_reset(&init);
+		strbuf_addf(&init, "%s/__init__.py", folders[i]);
+		bool package = has(s, init.buf, false);
+
+		strbuf_reset(&init);
+		strbuf_addf(&init, "python3 -m unittest discover -s %s%s", folders[i],
+			    package ? " -t ." : "");
+		cmd = strbuf_detach(&init, NULL);
+	}
+	if (!cmd && has_unittest_files(s, "."))
+		cmd = xstrdup("python3 -m unittest discover");
+	strbuf_release(&init);
+	return cmd;
+}
+
 static void detect_python(struct starter *s)
 {
 	static const char *const configs[] = {
@@ -481,7 +646,8 @@ static void detect_python(struct starter *s)
 	};
 	struct strvec inputs = STRVEC_INIT, found = STRVEC_INIT;
 	struct starter_task *t;
-	const char *pytest = NULL, *linter = NULL;
+	const char *pytest = NULL, *linter = NULL, *python;
+	char *unittest = NULL;
 	size_t first = s->nr;
 
 	if (has(s, "pytest.ini", false))
@@ -511,15 +677,40 @@ static void detect_python(struct starter *s)
 
 	strvec_push(&inputs, "**/*.py");
 	push_existing(s, &inputs, configs, false);
+	python = find_python(s);
 
 	if (linter && !strcmp(linter, "ruff") && !on_path("ruff")) {
-		/* main prints "left out:" lines on stderr */
-		strbuf_addstr(s->summary, "left out: a ruff lint task: ruff is configured here but "
-			      "not on PATH; install it (pipx install ruff) and add "
-			      "'lint: { run: ruff check ., inputs: [\"**/*.py\"] }'\n");
+		left_out(s, "a ruff lint task: ruff is configured here but not on PATH; install it "
+			 "(pipx install ruff) and add "
+			 "'lint: { run: ruff check ., inputs: [\"**/*.py\"] }'");
 		linter = NULL;
-		if (!pytest)
-			goto out;
+	} else if (linter && !strcmp(linter, "flake8") && !python_imports(s, "flake8")) {
+		/* run as `python3 -m flake8`: the project's Python must have it */
+		left_out(s, "a flake8 lint task: flake8 is configured here but %s%s cannot import it; "
+			 "install it (python3 -m pip install flake8) and add "
+			 "'lint: { run: python3 -m flake8, inputs: [\"**/*.py\"] }'",
+			 python ? "python3 on PATH, " : "there is no python3 on PATH",
+			 python ? python : "");
+		linter = NULL;
+	}
+	if (pytest && !python_imports(s, "pytest")) {
+		/* `python3 -m pytest` would fail: the tests written for unittest
+		 * still run without it, the others wait for pytest */
+		unittest = unittest_command(s);
+		if (!python)
+			left_out(s, "the Python tests: there is no python3 on PATH; install Python 3 "
+				 "with pytest, then add 'test: { run: python3 -m pytest -q }'");
+		else if (unittest)
+			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest, so the "
+				 "tests run with unittest; to run them with pytest, install it "
+				 "(python3 -m pip install pytest) and change the task's run to "
+				 "'python3 -m pytest -q', its expect to '(\\d+ passed)'", python);
+		else
+			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest; install it "
+				 "(python3 -m pip install pytest) and add a task 'test' with run 'python3 -m "
+				 "pytest -q' and expect '(\\d+ passed)'", python);
+		if (!python || !unittest)
+			pytest = NULL;
 	}
 	if (linter) {
 		t = add_task(s, "py", "lint", "Python",
@@ -529,7 +720,16 @@ static void detect_python(struct starter *s)
 		copy_inputs(&t->inputs, &inputs);
 		strvec_pushf(&found, "%s (task %s)", linter, t->name);
 	}
-	if (pytest) {
+	if (pytest && unittest) {
+		t = add_task(s, "py", "test", "Python", unittest);
+		unittest = NULL;
+		t->desc = xstrdup("Python tests (unittest: no pytest here)");
+		/* "Ran 3 tests in 0.001s" then "OK": none found is not a pass */
+		t->expect = "^(Ran [1-9]\\d* tests?) in ";
+		t->check = true;
+		copy_inputs(&t->inputs, &inputs);
+		strvec_pushf(&found, "unittest (task %s), for the tests of %s", t->name, pytest);
+	} else if (pytest) {
 		t = add_task(s, "py", "test", "Python", xstrdup("python3 -m pytest -q"));
 		t->desc = xstrdup("Python tests (pytest)");
 		t->expect = "(\\d+ passed)";
@@ -537,12 +737,15 @@ static void detect_python(struct starter *s)
 		copy_inputs(&t->inputs, &inputs);
 		strvec_pushf(&found, "pytest (task %s), from %s", t->name, pytest);
 	}
+	if (!found.nr)
+		goto out;
 	share_inputs(s, first, "py-inputs");
 	strbuf_addstr(s->summary, "Python: ");
 	for (size_t i = 0; i < found.nr; i++)
 		strbuf_addf(s->summary, "%s%s", i ? "; " : "", found.v[i]);
 	strbuf_addch(s->summary, '\n');
 out:
+	free(unittest);
 	strvec_clear(&inputs);
 	strvec_clear(&found);
 }
@@ -1062,7 +1265,7 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 	const char *section = NULL;
 
 	strbuf_addstr(out, "# Squadfile: the tasks of this project, for squad. Written by 'squad init'\n");
-	if (s->nr) {
+	if (s->nr || s->left_out) {
 		strbuf_addstr(out, "# from what it found here:\n");
 		add_comment(out, "#   ", summary);
 	} else {
@@ -1119,7 +1322,9 @@ void init_generate(const char *dir, struct strbuf *text, struct strbuf *summary)
 	detect_go(&s);
 	detect_make(&s);
 	detect_skills(&s);
-	if (!s.nr)
+	if (!s.nr && s.left_out)
+		strbuf_addstr(&found, "no task that would pass here: wrote an example to edit\n");
+	else if (!s.nr)
 		strbuf_addstr(&found, "no tool recognised: wrote an example to edit\n");
 	choose_default(&s);
 	render(&s, found.buf, text);

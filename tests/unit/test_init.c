@@ -23,9 +23,33 @@ static char root[256];
 
 static char *saved_path;
 
-/* init writes a ruff task only when ruff is on PATH: a stand-in is */
+/* init writes a task only for a tool a run finds on PATH, and a Python
+ * test or lint task only when python3 can import its runner: stand-ins
+ * for each. The python3 stand-in imports every module but those named
+ * in $SQUAD_TEST_NO_MODULES (tests/e2e/init.bats asks a real python3). */
+static const char python_stand_in[] =
+	"#!/bin/sh\n"
+	"for m in $SQUAD_TEST_NO_MODULES; do [ \"$2\" = \"import $m\" ] && exit 1; done\n"
+	"exit 0\n";
+
+static void write_program(const char *bin, const char *name, const char *text)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&path, "%s/%s", bin, name);
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+	strbuf_release(&path);
+}
+
 static int setup(void **state)
 {
+	static const char *const tools[] = {
+		"ruff", "npm", "pnpm", "yarn", "bun", "make", "cargo", "go", NULL,
+	};
 	struct strbuf path = STRBUF_INIT;
 	char bin[300];
 
@@ -34,11 +58,12 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(root));
 	snprintf(bin, sizeof(bin), "%s-bin", root);
 	assert_int_equal(mkdir(bin, 0777), 0);
-	strbuf_addf(&path, "%s/ruff", bin);
-	assert_int_equal(close(open(path.buf, O_WRONLY | O_CREAT, 0755)), 0);
+	for (size_t i = 0; tools[i]; i++)
+		write_program(bin, tools[i], "#!/bin/sh\nexit 0\n");
+	write_program(bin, "python3", python_stand_in);
+	unsetenv("SQUAD_TEST_NO_MODULES");
 	if (!saved_path)
 		saved_path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	strbuf_reset(&path);
 	strbuf_addf(&path, "%s:%s", bin, saved_path);
 	setenv("PATH", path.buf, 1);
 	strbuf_release(&path);
