@@ -42,6 +42,7 @@ struct starter_task {
 	bool check;             /* a test or a lint: joins the default target */
 	bool from_make;         /* make's checks join the default only alone */
 	bool build;             /* builds: the default's fallback */
+	bool install;           /* installs what the others need: never the default */
 	const char *anchor;     /* inputs written as &ANCHOR [...], or NULL */
 	const char *alias;      /* inputs written as *ALIAS, or NULL */
 };
@@ -388,15 +389,70 @@ static void copy_inputs(struct strvec *to, const struct strvec *from)
 		strvec_push(to, from->v[i]);
 }
 
-/* The tasks from `first` on were given the same inputs: write them once,
- * under a YAML anchor, and refer to it from the others. */
+static bool same_list(const struct strvec *a, const struct strvec *b)
+{
+	if (a->nr != b->nr)
+		return false;
+	for (size_t i = 0; i < a->nr; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* Tasks from `first` on that were given the same inputs (a build's differ:
+ * no tests in them): the list is written once, under a YAML anchor on the
+ * first that has it, and the others refer to it. */
 static void share_inputs(struct starter *s, size_t first, const char *anchor)
 {
-	if (s->nr < first + 2 || !s->tasks[first].inputs.nr)
-		return;
-	s->tasks[first].anchor = anchor;
-	for (size_t i = first + 1; i < s->nr; i++)
-		s->tasks[i].alias = anchor;
+	for (size_t i = first; i < s->nr; i++) {
+		struct starter_task *t = &s->tasks[i];
+		bool shared = false;
+
+		if (!t->inputs.nr || t->alias)
+			continue;
+		for (size_t j = i + 1; j < s->nr; j++)
+			if (same_list(&t->inputs, &s->tasks[j].inputs)) {
+				s->tasks[j].alias = anchor;
+				shared = true;
+			}
+		if (shared) {
+			t->anchor = anchor;
+			return;
+		}
+	}
+}
+
+/* JavaScript's test files (a.test.js, a.spec.ts, a_test.js), which no
+ * build reads: pushed as exclusions to a build's inputs. */
+static void exclude_tests(struct strvec *inputs)
+{
+	static const char *const tests[] = {
+		"!**/*.test.*", "!**/*.spec.*", "!**/*_test.*", NULL,
+	};
+
+	for (size_t i = 0; tests[i]; i++)
+		strvec_push(inputs, tests[i]);
+}
+
+/* A folder a configuration names as where a build writes, made relative
+ * and plain ("./dist/" -> "dist"), into `out`; false for one that is not
+ * inside the project or not a plain path. */
+static bool output_folder(const char *given, size_t len, struct strbuf *out)
+{
+	strbuf_reset(out);
+	while (len >= 2 && !strncmp(given, "./", 2)) {
+		given += 2;
+		len -= 2;
+	}
+	while (len && given[len - 1] == '/')
+		len--;
+	if (!len || given[0] == '/' || len > 200)
+		return false;
+	strbuf_add(out, given, len);
+	for (const char *p = out->buf; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.@+/-", *p))
+			return false;
+	return strcmp(out->buf, ".") && !strstr(out->buf, "..") && !strstr(out->buf, "//");
 }
 
 /* --- package.json ------------------------------------------------------ */
@@ -443,6 +499,134 @@ static bool npm_long_running(const char *name, const char *cmd)
 	       strstr(cmd, "--watch") != NULL;
 }
 
+/* Is `word` in `cmd` as a whole word (blank, start or end around it)? */
+static const char *find_word(const char *cmd, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(cmd, word); p; p = strstr(p + 1, word))
+		if ((p == cmd || isspace((unsigned char)p[-1])) &&
+		    (!p[n] || isspace((unsigned char)p[n]) || p[n] == '='))
+			return p;
+	return NULL;
+}
+
+/* The string value of "key" in a JSON-with-comments file (tsconfig.json
+ * allows comments, which a JSON reader refuses): the text between the
+ * quotes after `"key":`. Returns false when it is not there. */
+static bool loose_json_string(const char *text, const char *key, struct strbuf *out)
+{
+	struct strbuf quoted = STRBUF_INIT;
+	const char *p, *end;
+	bool ok = false;
+
+	strbuf_addf(&quoted, "\"%s\"", key);
+	if ((p = strstr(text, quoted.buf))) {
+		p += quoted.len;
+		p += strspn(p, " \t\r\n");
+		if (*p == ':') {
+			p++;
+			p += strspn(p, " \t\r\n");
+			if (*p == '"' && (end = strchr(p + 1, '"'))) {
+				strbuf_reset(out);
+				strbuf_add(out, p + 1, (size_t)(end - p - 1));
+				ok = true;
+			}
+		}
+	}
+	strbuf_release(&quoted);
+	return ok;
+}
+
+/* Where a build script writes, as its configuration says, in `out` (a
+ * folder or file relative to the project) and what said it in *from:
+ * its command's --outDir/--out-dir/--outdir/--dist-dir/--outfile,
+ * tsconfig.json's outDir when it runs tsc, its tool's fixed default
+ * (vite, webpack, parcel: dist; next: .next), or the folder of
+ * package.json's main when that is dist/, build/ or out/. False when
+ * none does: the task then has no outputs. */
+static bool npm_build_output(const struct starter *s, const char *cmd, json_t *package,
+			     struct strbuf *out, const char **from)
+{
+	static const char *const flags[] = {
+		"--outDir", "--out-dir", "--outdir", "--dist-dir", "--outfile", NULL,
+	};
+	static const char *const built[] = { "dist", "build", "out", NULL };
+	struct strbuf text = STRBUF_INIT, value = STRBUF_INIT;
+	const char *main_file = json_string_value(json_object_get(package, "main"));
+	bool ok = false;
+
+	for (size_t i = 0; flags[i] && !ok; i++) {
+		const char *p = find_word(cmd, flags[i]);
+
+		if (!p)
+			continue;
+		p += strlen(flags[i]);
+		p += *p == '=' ? 1 : strspn(p, " \t");
+		ok = output_folder(p, strcspn(p, " \t\"'&;|)"), out);
+		*from = "its command";
+	}
+	if (!ok && find_word(cmd, "tsc") && read_small(s, "tsconfig.json", &text) == 0 &&
+	    loose_json_string(text.buf, "outDir", &value)) {
+		ok = output_folder(value.buf, value.len, out);
+		*from = "tsconfig.json";
+	}
+	if (!ok && ((find_word(cmd, "vite") && find_word(cmd, "build")) || find_word(cmd, "webpack") ||
+		    (find_word(cmd, "parcel") && find_word(cmd, "build")))) {
+		ok = output_folder("dist", 4, out);
+		*from = "its tool's default";
+	} else if (!ok && find_word(cmd, "next") && find_word(cmd, "build")) {
+		ok = output_folder(".next", 5, out);
+		*from = "its tool's default";
+	}
+	if (!ok && main_file) {
+		for (size_t i = 0; built[i] && !ok; i++) {
+			size_t n = strlen(built[i]);
+			const char *f = starts_with(main_file, "./") ? main_file + 2 : main_file;
+
+			if (!strncmp(f, built[i], n) && f[n] == '/') {
+				ok = output_folder(built[i], n, out);
+				*from = "package.json's main";
+			}
+		}
+	}
+	strbuf_release(&text);
+	strbuf_release(&value);
+	return ok;
+}
+
+/* The command that installs a project's dependencies with `runner`, as
+ * its lock file says: `npm ci` installs exactly the lock file (and
+ * fails when it disagrees with package.json); without one, `npm
+ * install` writes it. */
+static const char *npm_install_command(const struct starter *s, const char *runner)
+{
+	if (!strcmp(runner, "pnpm"))
+		return "pnpm install --frozen-lockfile";
+	if (!strcmp(runner, "yarn"))
+		return "yarn install --frozen-lockfile";
+	if (!strcmp(runner, "bun"))
+		return "bun install --frozen-lockfile";
+	return has(s, "package-lock.json", false) ? "npm ci" : "npm install";
+}
+
+/* Does package.json list any dependency, so that installing fills
+ * node_modules? (With none, npm writes no node_modules at all.) */
+static bool npm_has_dependencies(json_t *package)
+{
+	static const char *const keys[] = {
+		"dependencies", "devDependencies", "optionalDependencies", "peerDependencies", NULL,
+	};
+
+	for (size_t i = 0; keys[i]; i++) {
+		json_t *deps = json_object_get(package, keys[i]);
+
+		if (json_is_object(deps) && json_object_size(deps))
+			return true;
+	}
+	return false;
+}
+
 static void detect_npm(struct starter *s)
 {
 	static const char *const src_dirs[] = {
@@ -451,12 +635,16 @@ static void detect_npm(struct starter *s)
 	static const char *const lock_files[] = {
 		"package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", NULL,
 	};
-	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf notes = STRBUF_INIT;
 	struct strvec inputs = STRVEC_INIT, taken = STRVEC_INIT, servers = STRVEC_INIT;
-	const char *runner = "npm", *key;
+	const char *runner = "npm", *key, *from = NULL;
+	struct starter_task *install;
+	char *install_name = NULL;
 	json_t *root = NULL, *scripts, *value;
 	json_error_t jerr;
 	size_t count = 0, first;
+	bool usable;
 
 	if (!has(s, "package.json", false))
 		return;
@@ -511,6 +699,21 @@ static void detect_npm(struct starter *s)
 		}
 	}
 
+	/* the tasks, when the runner is there to run them */
+	usable = on_path(runner);
+	if (usable) {
+		install = add_task(s, runner, "install", "package.json scripts",
+				   xstrdup(npm_install_command(s, runner)));
+		install->desc = xstrdup("the dependencies, as package.json and its lock file say");
+		install->install = true;
+		strvec_push(&install->inputs, "package.json");
+		for (size_t i = 0; lock_files[i]; i++)
+			if (has(s, lock_files[i], false))
+				strvec_push(&install->inputs, lock_files[i]);
+		if (npm_has_dependencies(root))
+			strvec_push(&install->outputs, "node_modules");
+		install_name = xstrdup(install->name);
+	}
 	first = s->nr;
 	json_object_foreach(scripts, key, value) {
 		const char *cmd = json_string_value(value);
@@ -528,6 +731,11 @@ static void detect_npm(struct starter *s)
 		}
 		if (!plain_name(key) || count == MAX_PER_SOURCE)
 			continue;
+		count++;
+		if (!usable) {
+			strvec_push(&taken, key);
+			continue;
+		}
 		strbuf_reset(&line);
 		strbuf_addf(&line, "%s run %s", runner, key);
 		t = add_task(s, runner, key, "package.json scripts", strbuf_detach(&line, NULL));
@@ -536,12 +744,50 @@ static void detect_npm(struct starter *s)
 		if (t->check)
 			t->expect = npm_expect(cmd);
 		t->build = starts_with(key, "build");
-		copy_inputs(&t->inputs, &inputs);
+		strvec_push(&t->needs, install_name);
 		strvec_push(&taken, t->name);
-		count++;
+		if (!t->build) {
+			copy_inputs(&t->inputs, &inputs);
+			continue;
+		}
+		/* a build reads the code, not the tests, and not what it writes */
+		if (npm_build_output(s, cmd, root, &out, &from)) {
+			strvec_push(&t->outputs, out.buf);
+			strbuf_addf(&notes, "package.json: task %s writes %s (from %s)\n", t->name,
+				    out.buf, from);
+		} else {
+			strbuf_addf(&notes, "package.json: task %s has no outputs: neither its command, "
+				    "tsconfig.json nor package.json's main says where it writes; add "
+				    "'outputs: [FOLDER]' so that squad runs it again when they are gone\n",
+				    t->name);
+		}
+		for (size_t i = 0; i < inputs.nr; i++) {
+			const char *in = inputs.v[i];
+			size_t n = strcspn(in, "/");
+
+			if (in[n] == '/' && ((n == 4 && starts_with(in, "test")) ||
+					     (n == 5 && starts_with(in, "tests")) ||
+					     (n == 9 && starts_with(in, "__tests__")) ||
+					     (t->outputs.nr && n == out.len && starts_with(in, out.buf))))
+				continue;
+			strvec_push(&t->inputs, in);
+		}
+		if (t->inputs.nr)
+			exclude_tests(&t->inputs);
 	}
 
 	share_inputs(s, first, "npm-inputs");
+	if (!usable) {
+		if (taken.nr) {
+			strbuf_reset(&line);
+			add_names(&line, &taken);
+			left_out(s, "the package.json scripts (%s): %s is not on PATH; install it, "
+				 "then run 'squad init' again in a new folder or add a task per script, "
+				 "such as '%s: { run: %s run %s }'",
+				 line.buf, runner, taken.v[0], runner, taken.v[0]);
+		}
+		goto out;
+	}
 	strbuf_addf(s->summary, "package.json: %zu script%s as tasks run with %s", taken.nr,
 		    taken.nr == 1 ? "" : "s", runner);
 	if (taken.nr) {
@@ -549,18 +795,23 @@ static void detect_npm(struct starter *s)
 		add_names(s->summary, &taken);
 		strbuf_addch(s->summary, ')');
 	}
+	strbuf_addf(s->summary, ", after task %s (%s)", install_name, npm_install_command(s, runner));
 	if (servers.nr) {
 		strbuf_addstr(s->summary, "; left out, as they keep running: ");
 		add_names(s->summary, &servers);
 	}
 	strbuf_addch(s->summary, '\n');
+	strbuf_add(s->summary, notes.buf, notes.len);
 out:
 	json_decref(root);
+	free(install_name);
 	strvec_clear(&inputs);
 	strvec_clear(&taken);
 	strvec_clear(&servers);
 	strbuf_release(&path);
 	strbuf_release(&line);
+	strbuf_release(&out);
+	strbuf_release(&notes);
 }
 
 /* --- Python ------------------------------------------------------------ */
@@ -752,18 +1003,33 @@ out:
 
 /* --- Cargo and Go ---------------------------------------------------- */
 
-/* Two tasks, build and test, for a toolchain that has both verbs. */
+/* A toolchain's two tasks, build and test. A build reads no test file
+ * (`build_inputs`, the test's inputs with the tests excluded) and writes
+ * `output` (NULL: nothing it keeps). When `tool` is not on PATH, neither
+ * is written: they are left out, with how to add them. */
 static void add_build_and_test(struct starter *s, const char *tool, const char *section,
-			       const char *build, const char *test, const struct strvec *inputs)
+			       const char *build, const char *test, const struct strvec *inputs,
+			       const struct strvec *build_inputs, const char *output)
 {
 	size_t first = s->nr;
 	struct starter_task *t;
 
+	if (!on_path(tool)) {
+		left_out(s, "the %s tasks (%s, %s): %s is not on PATH; install it, then add "
+			 "'build: { run: %s }' and 'test: { run: %s }'", section, build, test, tool,
+			 build, test);
+		return;
+	}
 	t = add_task(s, tool, "build", section, xstrdup(build));
 	t->desc = xstrdup(build);
 	t->build = true;
-	copy_inputs(&t->inputs, inputs);
-	strbuf_addf(s->summary, "%s: %s (task %s)", section, build, t->name);
+	copy_inputs(&t->inputs, build_inputs);
+	if (output)
+		strvec_push(&t->outputs, output);
+	strbuf_addf(s->summary, "%s: %s (task %s", section, build, t->name);
+	if (output)
+		strbuf_addf(s->summary, ", writes %s", output);
+	strbuf_addch(s->summary, ')');
 	t = add_task(s, tool, "test", section, xstrdup(test));
 	t->desc = xstrdup(test);
 	t->check = true;
@@ -777,7 +1043,7 @@ static void add_build_and_test(struct starter *s, const char *tool, const char *
 
 static void detect_cargo(struct starter *s)
 {
-	struct strvec inputs = STRVEC_INIT;
+	struct strvec inputs = STRVEC_INIT, build = STRVEC_INIT;
 
 	if (!has(s, "Cargo.toml", false))
 		return;
@@ -785,13 +1051,21 @@ static void detect_cargo(struct starter *s)
 	strvec_push(&inputs, "**/Cargo.toml");
 	if (has(s, "Cargo.lock", false))
 		strvec_push(&inputs, "Cargo.lock");
-	add_build_and_test(s, "cargo", "Cargo.toml", "cargo build", "cargo test", &inputs);
+	copy_inputs(&build, &inputs);
+	/* integration tests (tests/ beside each Cargo.toml), which
+	 * cargo build does not compile */
+	strvec_push(&build, "!**/tests/**");
+	/* cargo build writes target/debug, unless told to write elsewhere */
+	add_build_and_test(s, "cargo", "Cargo.toml", "cargo build", "cargo test", &inputs, &build,
+			   getenv("CARGO_TARGET_DIR") || has(s, ".cargo/config.toml", false) ||
+			   has(s, ".cargo/config", false) ? NULL : "target/debug");
 	strvec_clear(&inputs);
+	strvec_clear(&build);
 }
 
 static void detect_go(struct starter *s)
 {
-	struct strvec inputs = STRVEC_INIT;
+	struct strvec inputs = STRVEC_INIT, build = STRVEC_INIT;
 
 	if (!has(s, "go.mod", false))
 		return;
@@ -799,8 +1073,13 @@ static void detect_go(struct starter *s)
 	strvec_push(&inputs, "go.mod");
 	if (has(s, "go.sum", false))
 		strvec_push(&inputs, "go.sum");
-	add_build_and_test(s, "go", "go.mod", "go build ./...", "go test ./...", &inputs);
+	copy_inputs(&build, &inputs);
+	strvec_push(&build, "!**/*_test.go");
+	/* `go build ./...` of several packages compiles them and keeps nothing */
+	add_build_and_test(s, "go", "go.mod", "go build ./...", "go test ./...", &inputs, &build,
+			   NULL);
 	strvec_clear(&inputs);
+	strvec_clear(&build);
 }
 
 /* --- Makefile ------------------------------------------------------------ */
@@ -950,6 +1229,7 @@ static void detect_make(struct starter *s)
 	struct strbuf text = STRBUF_INIT;
 	const char *makefile = NULL, *build = NULL;
 	size_t first = s->nr;
+	bool usable;
 
 	/* the file GNU make itself would read */
 	for (size_t i = 0; makefiles[i] && !makefile; i++)
@@ -958,6 +1238,7 @@ static void detect_make(struct starter *s)
 	if (!makefile)
 		return;
 	make_rules_read(&mr, text.buf);
+	usable = on_path("make");
 
 	for (size_t i = 0; i < mr.targets.nr; i++) {
 		const char *name = mr.targets.v[i];
@@ -974,6 +1255,10 @@ static void detect_make(struct starter *s)
 		}
 		if (taken.nr == MAX_PER_SOURCE)
 			break;
+		if (!usable) {
+			strvec_push(&taken, name);
+			continue;
+		}
 		strbuf_addf(&run, "make %s", name);
 		t = add_task(s, "make", name, makefile, strbuf_detach(&run, NULL));
 		if (*mr.descs.v[i])
@@ -992,6 +1277,18 @@ static void detect_make(struct starter *s)
 		if (!s->tasks[i].build)
 			strvec_push(&s->tasks[i].needs, build);
 
+	if (!usable) {
+		if (taken.nr) {
+			struct strbuf names = STRBUF_INIT;
+
+			add_names(&names, &taken);
+			left_out(s, "the %s's targets (%s): make is not on PATH; install it "
+				 "(apt-get install make), then add a task per target, such as "
+				 "'%s: { run: make %s }'", makefile, names.buf, taken.v[0], taken.v[0]);
+			strbuf_release(&names);
+		}
+		goto out;
+	}
 	strbuf_addf(s->summary, "%s: %zu target%s as tasks run with make", makefile, taken.nr,
 		    taken.nr == 1 ? "" : "s");
 	if (taken.nr) {
@@ -1004,6 +1301,13 @@ static void detect_make(struct starter *s)
 		add_names(s->summary, &left);
 	}
 	strbuf_addch(s->summary, '\n');
+	/* make knows which of its files are up to date, squad does not */
+	if (build)
+		strbuf_addf(s->summary, "%s: no inputs or outputs: task %s runs make each time, "
+			    "which rebuilds only what changed; to let squad skip it, add the "
+			    "files it reads as 'inputs' and those it writes as 'outputs'\n",
+			    makefile, build);
+out:
 	strvec_clear(&mr.targets);
 	strvec_clear(&mr.descs);
 	strvec_clear(&mr.phony);
@@ -1192,6 +1496,11 @@ static void render_task(struct strbuf *out, const struct starter_task *t)
 		add_list(out, &t->inputs, true, 12 + (t->anchor ? strlen(t->anchor) + 2 : 0), 6);
 		strbuf_addch(out, '\n');
 	}
+	if (t->outputs.nr) {
+		strbuf_addstr(out, "    outputs: ");
+		add_list(out, &t->outputs, true, 13, 6);
+		strbuf_addch(out, '\n');
+	}
 }
 
 static const char example_tasks[] =
@@ -1246,6 +1555,9 @@ static void choose_default(struct starter *s)
 			    kinds[k] == MAKE_CHECKS ? t->check : t->build)
 				strvec_push(&defaults, t->name);
 		}
+	for (size_t i = 0; i < s->nr && !defaults.nr; i++)
+		if (!s->tasks[i].install)
+			strvec_push(&defaults, s->tasks[i].name);
 	if (!defaults.nr && s->nr)
 		strvec_push(&defaults, s->tasks[0].name);
 	if (defaults.nr > 1) {
