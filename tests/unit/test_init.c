@@ -311,6 +311,163 @@ static void python_without_tests_is_not_pytest(void **state)
 	squadfile_release(&sf);
 }
 
+/* python3 on PATH cannot import pytest: unittest-style tests run with
+ * unittest, pytest-style ones get no task; both say why. */
+static void python_without_pytest(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+	const struct task *t;
+
+	(void)state;
+	setenv("SQUAD_TEST_NO_MODULES", "pytest flake8", 1);
+	write_file("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.pytest.ini_options]\n");
+	write_file("tests/test_core.py", "import unittest\n\nclass T(unittest.TestCase):\n"
+		   "    def test_a(self):\n        pass\n");
+	write_file("tests/__init__.py", "");
+	init_and_load(&sf, &summary);
+	t = task(&sf, "test");
+	assert_string_equal(t->run, "python3 -m unittest discover -s tests -t .");
+	assert_string_equal(t->expect, "^(Ran [1-9]\\d* tests?) in ");
+	assert_non_null(strstr(summary.buf, "left out: a pytest task: python3 on PATH, "));
+	assert_non_null(strstr(summary.buf, "cannot import pytest, so the tests run with unittest"));
+	assert_non_null(strstr(written(), "#   left out: a pytest task"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+	unsetenv("SQUAD_TEST_NO_MODULES");
+}
+
+static void python_without_pytest_and_pytest_style_tests(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+
+	(void)state;
+	setenv("SQUAD_TEST_NO_MODULES", "pytest flake8", 1);
+	write_file("test/test_core.py", "def test_a():\n    assert True\n");
+	write_file(".flake8", "[flake8]\n");
+	init_and_load(&sf, &summary);
+	assert_no_task(&sf, "test");
+	assert_no_task(&sf, "lint");
+	assert_default(&sf, "hello");
+	assert_non_null(strstr(summary.buf, "cannot import pytest; install it (python3 -m pip "
+					    "install pytest) and add a task 'test'"));
+	assert_non_null(strstr(summary.buf, "left out: a flake8 lint task: flake8 is configured "
+					    "here but python3 on PATH, "));
+	assert_non_null(strstr(summary.buf, "no task that would pass here"));
+	assert_null(strstr(written(), "found no tool it knows"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+	unsetenv("SQUAD_TEST_NO_MODULES");
+}
+
+/* Without the tools on PATH: no task for any of them, each left out. */
+static void tools_not_on_path(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT, empty = STRBUF_INIT;
+
+	(void)state;
+	strbuf_addf(&empty, "%s/tests", root); /* a folder with no program */
+	write_file("tests/x", "");
+	setenv("PATH", empty.buf, 1);
+	write_file("package.json", "{\"scripts\": {\"test\": \"jest\"}}");
+	write_file("tests/test_a.py", "def test_a():\n    pass\n");
+	write_file("Makefile", "all:\n\ttrue\n");
+	write_file("Cargo.toml", "[package]\nname = \"x\"\n");
+	write_file("go.mod", "module m\n");
+	init_and_load(&sf, &summary);
+	assert_int_equal(sf.nr_tasks, 1);
+	task(&sf, "hello");
+	assert_non_null(strstr(summary.buf, "left out: the package.json scripts (test): npm is "
+					    "not on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the Python tests: there is no python3 on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the Makefile's targets (all): make is not on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the Cargo.toml tasks (cargo build, cargo "
+					    "test): cargo is not on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the go.mod tasks (go build ./..., go test "
+					    "./...): go is not on PATH"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+	strbuf_release(&empty);
+}
+
+/* The install task every script needs, and a build's inputs and outputs. */
+static void node_install_and_build_outputs(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+	const struct task *t;
+
+	(void)state;
+	write_file("package.json",
+		   "{\"name\": \"app\", \"main\": \"./build/index.js\", \"scripts\": {"
+		   "\"build\": \"esbuild src/index.ts --bundle --outdir=out\","
+		   "\"build:types\": \"tsc -p .\", \"build:docs\": \"typedoc\","
+		   "\"build:lib\": \"babel src --out-dir lib\", \"test\": \"jest\"},"
+		   "\"dependencies\": {\"left-pad\": \"1\"}}");
+	write_file("package-lock.json", "{}");
+	write_file("src/index.ts", "");
+	write_file("lib/keep.js", "");
+	write_file("test/a.test.ts", "");
+	write_file("tsconfig.json", "/* outDir below */ {\"compilerOptions\": {\"outDir\": \"types/\"}}");
+	init_and_load(&sf, &summary);
+
+	t = task(&sf, "install");
+	assert_string_equal(t->run, "npm ci");
+	assert_int_equal(t->inputs.nr, 2);
+	assert_string_equal(t->inputs.v[0], "package.json");
+	assert_string_equal(t->inputs.v[1], "package-lock.json");
+	assert_int_equal(t->outputs.nr, 1);
+	assert_string_equal(t->outputs.v[0], "node_modules");
+	assert_int_equal(t->needs.nr, 0);
+	for (size_t i = 0; i < sf.nr_tasks; i++)
+		if (sf.tasks[i].run && strcmp(sf.tasks[i].name, "install")) {
+			assert_int_equal(sf.tasks[i].needs.nr, 1);
+			assert_string_equal(sf.tasks[i].needs.v[0], "install");
+		}
+
+	assert_string_equal(task(&sf, "build")->outputs.v[0], "out");
+	assert_string_equal(task(&sf, "build:types")->outputs.v[0], "types");
+	assert_string_equal(task(&sf, "build:lib")->outputs.v[0], "lib");
+	/* typedoc: only package.json's main says, ./build/ */
+	assert_string_equal(task(&sf, "build:docs")->outputs.v[0], "build");
+
+	/* a build reads no tests, and not what it writes */
+	t = task(&sf, "build:lib");
+	assert_true(strvec_find(&t->inputs, "src/**") >= 0);
+	assert_true(strvec_find(&t->inputs, "lib/**") < 0);
+	assert_true(strvec_find(&t->inputs, "test/**") < 0);
+	assert_true(strvec_find(&t->inputs, "!**/*.test.*") >= 0);
+	assert_true(strvec_find(&task(&sf, "build")->inputs, "lib/**") >= 0);
+	t = task(&sf, "test");
+	assert_true(strvec_find(&t->inputs, "test/**") >= 0);
+	assert_true(strvec_find(&t->inputs, "!**/*.test.*") < 0);
+	assert_true(t->outputs.nr == 0);
+	assert_non_null(strstr(summary.buf, "after task install (npm ci)"));
+	assert_non_null(strstr(summary.buf, "task build:types writes types (from tsconfig.json)"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+}
+
+static void node_build_without_outputs_says_so(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+
+	(void)state;
+	write_file("package.json", "{\"scripts\": {\"build\": \"node make.js\"}}");
+	init_and_load(&sf, &summary);
+	assert_string_equal(task(&sf, "install")->run, "npm install");
+	assert_int_equal(task(&sf, "install")->outputs.nr, 0); /* no dependencies: no node_modules */
+	assert_int_equal(task(&sf, "build")->outputs.nr, 0);
+	assert_default(&sf, "build");
+	assert_non_null(strstr(summary.buf, "task build has no outputs: neither its command, "
+					    "tsconfig.json nor package.json's main says where it writes"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+}
+
 static void makefile_rules(void **state)
 {
 	struct squadfile sf;
@@ -579,6 +736,11 @@ int main(void)
 		T(python_pyproject),
 		T(python_tests_folder_and_flake8),
 		T(python_without_tests_is_not_pytest),
+		T(python_without_pytest),
+		T(python_without_pytest_and_pytest_style_tests),
+		T(tools_not_on_path),
+		T(node_install_and_build_outputs),
+		T(node_build_without_outputs_says_so),
 		T(makefile_rules),
 		T(makefile_without_phony_and_beside_another_tool),
 		T(cargo),
