@@ -945,23 +945,33 @@ static void detect_python(struct starter *s)
 		linter = NULL;
 	}
 	if (pytest && !python_imports(s, "pytest")) {
+		struct strbuf program = STRBUF_INIT, aside = STRBUF_INIT;
+
 		/* `python3 -m pytest` would fail: the tests written for unittest
-		 * still run without it, the others wait for pytest */
+		 * still run without it, the others wait for pytest. A pytest
+		 * program on PATH runs with another Python (its own shebang),
+		 * which may not have what the project imports: it is named, not
+		 * used. */
 		unittest = unittest_command(s);
+		if (worker_search_path("pytest", run_path(), &program) == 0)
+			strbuf_addf(&aside, " (the pytest program on PATH, %s, runs another Python)",
+				    program.buf);
 		if (!python)
 			left_out(s, "the Python tests: there is no python3 on PATH; install Python 3 "
 				 "with pytest, then add 'test: { run: python3 -m pytest -q }'");
 		else if (unittest)
-			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest, so the "
+			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest%s, so the "
 				 "tests run with unittest; to run them with pytest, install it "
 				 "(python3 -m pip install pytest) and change the task's run to "
-				 "'python3 -m pytest -q', its expect to '(\\d+ passed)'", python);
+				 "'python3 -m pytest -q', its expect to '(\\d+ passed)'", python, aside.buf);
 		else
-			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest; install it "
+			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest%s; install it "
 				 "(python3 -m pip install pytest) and add a task 'test' with run 'python3 -m "
-				 "pytest -q' and expect '(\\d+ passed)'", python);
+				 "pytest -q' and expect '(\\d+ passed)'", python, aside.buf);
 		if (!python || !unittest)
 			pytest = NULL;
+		strbuf_release(&program);
+		strbuf_release(&aside);
 	}
 	if (linter) {
 		t = add_task(s, "py", "lint", "Python",
