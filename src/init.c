@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1631,10 +1632,39 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 	render_skill_example(out, s, s->target);
 }
 
+/* YAML takes only printable Unicode, in UTF-8 (YAML 1.1, 5.1): a byte
+ * that is not part of valid UTF-8, or a character outside tab, newline,
+ * CR, U+0020-U+007E, U+0085, U+00A0-U+D7FF, U+E000-U+FFFD and past
+ * U+FFFF, which a desc or a comment may take from the folder's files,
+ * becomes '?', so that what init writes always loads. */
+static void yaml_printable(struct strbuf *text)
+{
+	struct strbuf out = STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)text->buf, *end = p + text->len;
+
+	while (p < end) {
+		uint32_t cp = 0;
+		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
+
+		if (n && (cp == '\t' || cp == '\n' || cp == '\r' || (cp >= 0x20 && cp <= 0x7e) ||
+			  cp == 0x85 || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+			  cp >= 0x10000)) {
+			strbuf_add(&out, p, n);
+			p += n;
+		} else {
+			strbuf_addch(&out, '?');
+			p += n ? n : 1;
+		}
+	}
+	strbuf_reset(text);
+	strbuf_add(text, out.buf, out.len);
+	strbuf_release(&out);
+}
+
 void init_generate(const char *dir, struct strbuf *text, struct strbuf *summary)
 {
 	struct starter s = { .dir = dir };
-	struct strbuf found = STRBUF_INIT;
+	struct strbuf found = STRBUF_INIT, written = STRBUF_INIT;
 
 	strvec_init(&s.skills);
 	s.summary = &found;
@@ -1649,8 +1679,11 @@ void init_generate(const char *dir, struct strbuf *text, struct strbuf *summary)
 	else if (!s.nr)
 		strbuf_addstr(&found, "no tool recognised: wrote an example to edit\n");
 	choose_default(&s);
-	render(&s, found.buf, text);
+	render(&s, found.buf, &written);
+	yaml_printable(&written);
+	strbuf_add(text, written.buf, written.len);
 	strbuf_add(summary, found.buf, found.len);
+	strbuf_release(&written);
 	strbuf_release(&found);
 	starter_release(&s);
 }
