@@ -1634,9 +1634,11 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 
 /* YAML takes only printable Unicode, in UTF-8 (YAML 1.1, 5.1): a byte
  * that is not part of valid UTF-8, or a character outside tab, newline,
- * CR, U+0020-U+007E, U+0085, U+00A0-U+D7FF, U+E000-U+FFFD and past
- * U+FFFF, which a desc or a comment may take from the folder's files,
- * becomes '?', so that what init writes always loads. */
+ * CR, U+0020-U+007E, U+00A0-U+D7FF, U+E000-U+FFFD and past U+FFFF, which
+ * a desc or a comment may take from the folder's files, becomes '?', so
+ * that what init writes always loads. So do YAML 1.1's other line
+ * breaks (U+0085, U+2028, U+2029): one would end a comment early, or
+ * fold a desc. */
 static void yaml_printable(struct strbuf *text)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -1647,8 +1649,8 @@ static void yaml_printable(struct strbuf *text)
 		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
 
 		if (n && (cp == '\t' || cp == '\n' || cp == '\r' || (cp >= 0x20 && cp <= 0x7e) ||
-			  cp == 0x85 || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
-			  cp >= 0x10000)) {
+			  (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
+			  (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000)) {
 			strbuf_add(&out, p, n);
 			p += n;
 		} else {

@@ -476,6 +476,22 @@ static void node_build_without_outputs_says_so(void **state)
 	strbuf_release(&summary);
 }
 
+/* Bytes from the folder's files that YAML does not take (not UTF-8, a
+ * control character) become '?': what init writes still loads. */
+static void text_that_is_not_yaml_printable(void **state)
+{
+	struct squadfile sf;
+
+	(void)state;
+	write_file("Makefile", ".PHONY: all\nall: ## builds \xa0 it\x7f\x1b[0m \xc2\x85 \xe2\x80\xa8 "
+		   "\xc3\xa9\n\ttrue\n");
+	init_and_load(&sf, NULL);
+	/* a desc is double-quoted: control characters go in escaped */
+	assert_string_equal(task(&sf, "all")->desc, "builds ? it\x7f\x1b[0m ? ? \xc3\xa9");
+	assert_non_null(strstr(written(), "desc: \"builds ? it\\x7f\\x1b[0m"));
+	squadfile_release(&sf);
+}
+
 static void makefile_rules(void **state)
 {
 	struct squadfile sf;
@@ -747,6 +763,7 @@ int main(void)
 		T(python_without_pytest),
 		T(python_without_pytest_and_pytest_style_tests),
 		T(tools_not_on_path),
+		T(text_that_is_not_yaml_printable),
 		T(node_install_and_build_outputs),
 		T(node_build_without_outputs_says_so),
 		T(makefile_rules),
