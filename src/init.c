@@ -1014,6 +1014,41 @@ out:
 
 /* --- Cargo and Go ---------------------------------------------------- */
 
+/* Does FOLDER, or a folder under it down to `depth` levels, hold a file
+ * whose name ends in `suffix`? Hidden folders, vendor/ and testdata/ are
+ * not looked into (go test skips them too). */
+static bool has_file_ending(const struct starter *s, const char *folder, const char *suffix,
+			    int depth)
+{
+	struct strbuf path = STRBUF_INIT, sub = STRBUF_INIT;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	path_in(&path, s->dir, folder);
+	if (!(d = opendir(path.buf))) {
+		strbuf_release(&path);
+		return false;
+	}
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "vendor") ||
+		    !strcmp(e->d_name, "testdata"))
+			continue;
+		strbuf_reset(&sub);
+		if (strcmp(folder, "."))
+			strbuf_addf(&sub, "%s/", folder);
+		strbuf_addstr(&sub, e->d_name);
+		if (ends_with(e->d_name, suffix) && has(s, sub.buf, false))
+			found = true;
+		else if (depth > 0 && has(s, sub.buf, true))
+			found = has_file_ending(s, sub.buf, suffix, depth - 1);
+	}
+	closedir(d);
+	strbuf_release(&path);
+	strbuf_release(&sub);
+	return found;
+}
+
 /* A toolchain's two tasks, build and test. A build reads no test file
  * (`build_inputs`, the test's inputs with the tests excluded) and writes
  * `output` (NULL: nothing it keeps). When `tool` is not on PATH, neither
@@ -1044,9 +1079,14 @@ static void add_build_and_test(struct starter *s, const char *tool, const char *
 	t = add_task(s, tool, "test", section, xstrdup(test));
 	t->desc = xstrdup(test);
 	t->check = true;
-	/* cargo's "test result: ok. 3 passed; 0 failed; ..." per target */
+	/* cargo's "test result: ok. 3 passed; 0 failed; ..." per target;
+	 * go's "ok  <TAB>example.com/m<TAB>0.003s" per package with tests
+	 * (one without says "[no test files]": a module with no test
+	 * file at all gets no expect, so that it still passes) */
 	if (!strcmp(tool, "cargo"))
 		t->expect = "^(test result: ok\\. \\d+ passed)";
+	else if (!strcmp(tool, "go") && has_file_ending(s, ".", "_test.go", 4))
+		t->expect = "^(ok\\s+\\S+)";
 	copy_inputs(&t->inputs, inputs);
 	strbuf_addf(s->summary, ", %s (task %s)\n", test, t->name);
 	share_inputs(s, first, !strcmp(tool, "go") ? "go-inputs" : "cargo-inputs");

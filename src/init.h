@@ -20,7 +20,8 @@
  *                   cleans, deploys or serves)
  *   Cargo.toml      cargo build (outputs target/debug), cargo test
  *                   (expect: "test result: ok")
- *   go.mod          go build ./..., go test ./...
+ *   go.mod          go build ./..., go test ./... (expect: "ok <package>",
+ *                   when the module has a _test.go file)
  *
  * It writes only what will pass on this machine: a tool a run would not
  * find on PATH (worker_search_path(), the workers' own lookup) gets no

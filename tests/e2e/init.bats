@@ -390,3 +390,29 @@ no_pytest_python() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"test result: ok. 1 passed"* ]]
 }
+
+@test "init: a go module's test gets an expect that go's real summary matches, and squad passes" {
+	command -v go >/dev/null || skip "no go on this machine"
+	export GOCACHE=$BATS_TEST_TMPDIR/gocache GOPATH=$BATS_TEST_TMPDIR/gopath GOFLAGS=-mod=mod
+	mkdir -p proj/sub
+	cd proj
+	printf 'module example.com/m\n\ngo 1.19\n' > go.mod
+	printf 'package m\n\nfunc Add(a, b int) int { return a + b }\n' > m.go
+	printf 'package m\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal("1 + 2")\n\t}\n}\n' > m_test.go
+	printf 'package sub\n\nfunc X() {}\n' > sub/x.go
+	run "$SQUAD" init
+	[ "$status" -eq 0 ]
+	grep -qF "expect: '^(ok\\s+\\S+)'" Squadfile
+	run "$SQUAD" build test
+	[ "$status" -eq 0 ]
+	[[ $output == *"test   ok"*"ok  "*"example.com/m"* ]]
+	# a test file is not the build's: changing one leaves it up to date
+	echo '// more' >> m_test.go
+	run "$SQUAD" build
+	[ "$status" -eq 0 ]
+	[[ $output == *"up to date build ("* ]]
+	# and a failing test fails the task
+	sed -i 's/Add(1, 2) != 3/Add(1, 2) != 4/' m_test.go
+	run "$SQUAD" test
+	[ "$status" -eq 1 ]
+}

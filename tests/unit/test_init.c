@@ -587,6 +587,16 @@ static void cargo(void **state)
 	squadfile_release(&sf);
 }
 
+/* Remove the Squadfile init wrote, to run it again. */
+static void remove_squadfile(void)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s/Squadfile", root);
+	assert_int_equal(unlink(path.buf), 0);
+	strbuf_release(&path);
+}
+
 static void go_module(void **state)
 {
 	struct squadfile sf;
@@ -597,7 +607,23 @@ static void go_module(void **state)
 	assert_string_equal(task(&sf, "build")->run, "go build ./...");
 	assert_string_equal(task(&sf, "test")->run, "go test ./...");
 	assert_true(strvec_find(&task(&sf, "test")->inputs, "go.mod") >= 0);
+	assert_null(task(&sf, "test")->expect); /* no test file: "[no test files]" only */
+	assert_true(strvec_find(&task(&sf, "build")->inputs, "!**/*_test.go") >= 0);
+	assert_int_equal(task(&sf, "build")->outputs.nr, 0);
 	assert_default(&sf, "test");
+	squadfile_release(&sf);
+
+	/* a test file two folders down (not in vendor/ or testdata/) */
+	write_file("vendor/x/a_test.go", "package x\n");
+	write_file("testdata/a_test.go", "package x\n");
+	remove_squadfile();
+	init_and_load(&sf, NULL);
+	assert_null(task(&sf, "test")->expect);
+	squadfile_release(&sf);
+	write_file("internal/calc/calc_test.go", "package calc\n");
+	remove_squadfile();
+	init_and_load(&sf, NULL);
+	assert_string_equal(task(&sf, "test")->expect, "^(ok\\s+\\S+)");
 	squadfile_release(&sf);
 }
 
