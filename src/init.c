@@ -200,9 +200,12 @@ static const char *find_python(struct starter *s)
 /* Can the python3 a task would run import MODULE? `python3 -c 'import
  * MODULE'` is started as a task is (spawner.h: the same exec, no shell,
  * stdin from /dev/null), in the project's folder and with squad's
- * environment, and its exit status says. Output is thrown away. False
- * when there is no python3, it cannot be started, or it is still
- * running after IMPORT_TIMEOUT_MS (it is then killed). */
+ * environment, and its exit status says. The folder matters: a version
+ * manager's shim (pyenv reads .python-version) chooses the interpreter
+ * by it, and `python3 -m MODULE` finds what the folder holds first, as
+ * this import does (so it runs nothing the task would not). Output is
+ * thrown away. False when there is no python3, it cannot be started,
+ * or it is still running after IMPORT_TIMEOUT_MS (it is then killed). */
 static bool python_imports(struct starter *s, const char *module)
 {
 	extern char **environ;
