@@ -1371,8 +1371,16 @@ int mcp_main(const struct mcp_options *mo)
 	}
 	read_more(&s);
 	uv_run(s.loop, UV_RUN_DEFAULT);
-	/* a read of stdin may still wait in the thread pool: the process
-	 * ends here, so the loop is not closed */
 	jsonrpc_reader_release(&s.in);
+	/* A signal ended the server while a read of stdin still waits in
+	 * the thread pool (the client holds stdin open). libuv's exit-time
+	 * destructor joins the pool's threads, so a normal exit would wait
+	 * for the client forever: end here. Nothing is buffered (the
+	 * protocol's lines go out with write(2)). */
+	if (s.reading) {
+		fflush(NULL);
+		_exit(0);
+	}
+	/* the loop is not closed: the process ends with it */
 	return 0;
 }

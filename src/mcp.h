@@ -28,8 +28,9 @@
  * records them as interrupted, as after Ctrl-C), SIGKILL 10 s later if
  * it is still there; a cancelled call gets no response, as the
  * specification asks. When stdin ends (the client went away) or squad
- * mcp gets SIGTERM/SIGINT, every child is stopped the same way and the
- * server exits once they are gone: nothing is left behind.
+ * mcp gets SIGTERM, SIGINT or SIGHUP (stdin still open or not), every
+ * child is stopped the same way and the server exits once they are
+ * gone: nothing is left behind.
  *
  * Results are bounded: no string longer than MCP_STRING_MAX, at most
  * MCP_RESULT_MAX bytes in all (the tasks that went well are left out
