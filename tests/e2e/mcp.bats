@@ -50,16 +50,17 @@ raw() {
 # stays open until its answer to id 1 came; everything it said before
 # and with that answer in $output
 raw_call() {
-	local line answers=""
+	local line answers="" pid
 
 	coproc MCP { exec "$SQUAD" mcp; }
+	pid=$MCP_PID # (bash unsets MCP_PID once the server has ended)
 	printf '%s\n' "$1" >&"${MCP[1]}"
 	while IFS= read -r -t 60 line <&"${MCP[0]}"; do
 		answers+="$line"$'\n'
 		[ "$(jq -r '.id // empty' <<< "$line")" = 1 ] && break
 	done
 	exec {MCP[1]}>&-
-	wait "$MCP_PID"
+	wait "$pid"
 	output=${answers%$'\n'}
 }
 
