@@ -19,9 +19,10 @@
  *   status    the tool calls this server is running now, with progress
  *
  * Each call that does work runs squad itself as a child (`squad --json
- * run ...`, `squad exec --json`, `squad list --json`, ...) in a session
- * and process group of its own, so several calls run at once and none
- * of them shares state with the server. While a run or an exec goes on,
+ * run ...`, `squad exec --json`, `squad list --json`, ...), started
+ * through spawner.h (vfork) in a process group of its own without a
+ * controlling terminal, so several calls run at once and none of them
+ * shares state with the server. While a run or an exec goes on,
  * each task that finishes becomes a notifications/progress message when
  * the client sent a progressToken. notifications/cancelled for a call
  * sends SIGTERM to its child's group (squad then stops its tasks and
