@@ -8,6 +8,9 @@ SQUAD_SRC=$(realpath "$SQUAD_SRC")
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	export NO_COLOR=1
+	# the result cache's local folder is the test's own: a result one
+	# test stored never answers another's
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache
 }
 
 # end_leftovers: in a test's teardown, kill what it left running on
