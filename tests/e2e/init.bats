@@ -5,7 +5,7 @@ load helpers
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
-	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # the test's own result cache
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # see helpers.bash
 	export NO_COLOR=1
 	# until main.c runs 'squad init', tests/unit/test_init.c covers init_squadfile()
 	"$SQUAD" --help | grep -q 'squad init' ||
