@@ -418,11 +418,10 @@ static char *json_str(json_t *obj, const char *name)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* The metadata: one line of JSON, then the log's bytes. */
-static int parse_meta(const struct strbuf *meta, const char *key, struct cache_hit *hit,
-		      struct strbuf *why)
+int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_hit *hit,
+		    struct strbuf *why)
 {
-	const char *nl = memchr(meta->buf, '\n', meta->len);
+	const char *nl = memchr(meta, '\n', len);
 	json_t *j;
 	int ret = -1;
 
@@ -430,7 +429,7 @@ static int parse_meta(const struct strbuf *meta, const char *key, struct cache_h
 		strbuf_addstr(why, "its metadata is malformed");
 		return -1;
 	}
-	j = json_loadb(meta->buf, (size_t)(nl - meta->buf), 0, NULL);
+	j = json_loadb(meta, (size_t)(nl - meta), 0, NULL);
 	if (!json_is_object(j) ||
 	    json_integer_value(json_object_get(j, "version")) != META_VERSION) {
 		strbuf_addstr(why, "its metadata is malformed or of another version");
@@ -446,7 +445,7 @@ static int parse_meta(const struct strbuf *meta, const char *key, struct cache_h
 	hit->log_cut = json_is_true(json_object_get(j, "log_cut"));
 	hit->summary = json_str(j, "summary");
 	hit->answer = json_str(j, "answer");
-	strbuf_add(&hit->log, nl + 1, meta->len - (size_t)(nl - meta->buf) - 1);
+	strbuf_add(&hit->log, nl + 1, len - (size_t)(nl - meta) - 1);
 	ret = 0;
 out:
 	json_decref(j);
@@ -468,7 +467,7 @@ static int take(struct cachestep *c, size_t n, const char *where, const struct s
 		return -1;
 	}
 	if (artifact_unpack(body->buf, body->len, c->sf->root, MAX_UNPACK, &meta, &why) < 0 ||
-	    parse_meta(&meta, key, hit, &why) < 0) {
+	    cache_meta_read(meta.buf, meta.len, key, hit, &why) < 0) {
 		strbuf_addf(notice, "cache: the %s entry of task '%s' cannot be used: %s; the "
 			    "task runs\n", where, name, why.buf);
 		cache_hit_release(hit);

@@ -92,6 +92,13 @@ struct cache_hit {
 
 void cache_hit_release(struct cache_hit *hit);
 
+/* Read an entry's metadata (artifact.h's ARTIFACT_META: one line of
+ * JSON, then the log's bytes), `len` bytes from anywhere, into `hit`
+ * (released by the caller either way). The entry must say it was
+ * stored under `key`. 0, or -1 with the reason in why. */
+int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_hit *hit,
+		    struct strbuf *why);
+
 /* Look task n up (the local folder, then the shared store, which a hit
  * then also fills the local folder from). On a hit, the outputs are
  * restored under the Squadfile's folder and 1 is returned with `hit`
