@@ -262,6 +262,11 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 	strbuf_release(&text);
 }
 
+const char *cachestep_key(const struct cachestep *c, size_t n)
+{
+	return c->keys[n];
+}
+
 bool cachestep_serves(const struct cachestep *c, size_t n)
 {
 	return c && c->cacheable && c->cacheable[n] && !c->o.no_read;

@@ -71,6 +71,10 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 /* Compute the keys of `plan`'s tasks (the plan must outlive c). */
 void cachestep_plan(struct cachestep *c, const struct plan *plan);
 
+/* Task n's key (64 hex digits), once planned; "" for a task outside
+ * the plan. */
+const char *cachestep_key(const struct cachestep *c, size_t n);
+
 /* Should task n be looked up before it runs? (cacheable, and -B unset) */
 bool cachestep_serves(const struct cachestep *c, size_t n);
 
