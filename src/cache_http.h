@@ -33,7 +33,9 @@ enum cache_http_result {
 	CACHE_HTTP_HIT = 1,    /* 200 */
 };
 
-/* Once per process, before any request (curl_global_init). 0 or -1. */
+/* Before any request, from one thread (later calls are free): loads
+ * libcurl (dlopen) and runs curl_global_init. 0, or -1 when libcurl
+ * cannot be had. */
 int cache_http_init(void);
 
 /* GET the artifact `hash` into `body` (at most max_bytes; 0: no bound),

@@ -233,17 +233,32 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 	size_t nr = sf->nr_tasks;
 	struct strbuf text = STRBUF_INIT;
 	const char **deps = xcalloc(nr + 1, sizeof(char *));
+	bool *need = xcalloc(nr + 1, sizeof(bool));
 
 	c->plan = plan;
 	c->keys = xcalloc(nr + 1, sizeof(*c->keys));
 	c->defs = xcalloc(nr + 1, sizeof(*c->defs));
 	c->cacheable = xcalloc(nr + 1, sizeof(bool));
+	/* Only the keys a lookup or a store can use: of the tasks that will
+	 * run, and of what they need. A no-op run (everything up to date)
+	 * hashes nothing. Dependents come after their dependencies in the
+	 * order: walk it back. */
+	for (size_t i = plan->nr_order; i-- > 0;) {
+		size_t n = (size_t)plan->order[i];
+
+		need[n] = need[n] || c->o.every_key || plan->action[n] == PLAN_RUN;
+		if (need[n])
+			for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
+				need[g->deps[e]] = true;
+	}
 	/* the order has dependencies first: their keys are ready */
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		size_t n = (size_t)plan->order[i], nr_deps = 0;
 		const struct task *t = &sf->tasks[n];
 		bool deps_in = true;
 
+		if (!need[n])
+			continue;
 		strbuf_reset(&text);
 		worker_describe_declared(sf, t, worker_of(c, t), &text);
 		for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++) {
@@ -259,6 +274,7 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 				  !t->skills.nr && deps_in;
 	}
 	free(deps);
+	free(need);
 	strbuf_release(&text);
 }
 

@@ -55,6 +55,8 @@ struct cachestep_options {
 	bool write;           /* --cache-write: upload to the shared store */
 	bool no_read;         /* -B: take nothing from the cache (still store) */
 	long worker_override; /* --worker: the worker every task runs on, or -1 */
+	bool every_key;       /* key every planned task, not only those that
+			       * will run and their needs (squad explain) */
 };
 
 struct cachestep;
@@ -68,7 +70,8 @@ struct cachestep;
 int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 		   const struct cachestep_options *o, struct strbuf *err);
 
-/* Compute the keys of `plan`'s tasks (the plan must outlive c). */
+/* Compute the keys of `plan`'s tasks (the plan must outlive c): of
+ * those that will run and what they need, or every one (every_key). */
 void cachestep_plan(struct cachestep *c, const struct plan *plan);
 
 /* Task n's key (64 hex digits), once planned; "" for a task outside

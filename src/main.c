@@ -600,9 +600,10 @@ static void cache_notice(void *data, const char *lines)
 /* The result cache for `plan`, keys computed; NULL when it is off, or
  * (*failed set, said) when its settings cannot work. */
 static struct cachestep *open_cache(const struct options *o, const struct squadfile *sf,
-				    const struct plan *plan, long worker_override, bool *failed)
+				    const struct plan *plan, long worker_override, bool every_key,
+				    bool *failed)
 {
-	struct cachestep_options co = { o->cache_write, o->force, worker_override };
+	struct cachestep_options co = { o->cache_write, o->force, worker_override, every_key };
 	struct cachestep *c = NULL;
 	struct strbuf err = STRBUF_INIT;
 
@@ -730,7 +731,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		strbuf_release(&list);
 	}
 	if (!o->dry_run) {
-		cache = open_cache(o, sf, &plan, ro.worker_override, &cache_failed);
+		cache = open_cache(o, sf, &plan, ro.worker_override, false, &cache_failed);
 		if (cache_failed) {
 			ret = EXIT_USAGE;
 			goto out;
@@ -1000,7 +1001,7 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	} else {
 		size_t n = (size_t)squadfile_find_task(sf, args->v[0]);
 		bool cache_failed;
-		struct cachestep *cache = open_cache(o, sf, &plan, -1, &cache_failed);
+		struct cachestep *cache = open_cache(o, sf, &plan, -1, true, &cache_failed);
 
 		explain_task(&out, &plan, have_state ? &st : NULL, skills, n,
 			     o->jobs ? o->jobs : cpu_count());

@@ -69,7 +69,7 @@ static void unload(struct model *m)
 
 static struct cachestep *open_ok(const struct model *m)
 {
-	struct cachestep_options o = { false, false, -1 };
+	struct cachestep_options o = { false, false, -1, true };
 	struct cachestep *c = NULL;
 	struct strbuf err = STRBUF_INIT;
 
@@ -153,7 +153,7 @@ static void test_keys_are_the_same_anywhere(void **unused)
 
 static void test_settings(void **unused)
 {
-	struct cachestep_options o = { false, false, -1 };
+	struct cachestep_options o = { false, false, -1, true };
 	struct cachestep *c = NULL;
 	struct strbuf err = STRBUF_INIT;
 	struct model m;
