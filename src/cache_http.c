@@ -160,13 +160,17 @@ static long request(const struct cache_remote *r, const char *method, const char
 		    const void *body, size_t len, const char *tag, long duration_ms,
 		    struct reply *rp, struct strbuf *err)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = cache_http_init() < 0 ? NULL : curl_easy_init();
 	struct curl_slist *headers = NULL;
 	struct strbuf url = STRBUF_INIT, h = STRBUF_INIT;
 	char curl_err[CURL_ERROR_SIZE] = "";
 	long status = -1;
 	CURLcode cc;
 
+	if (loaded != 1) {
+		strbuf_addstr(err, "cannot load libcurl (libcurl.so.4)");
+		return -1;
+	}
 	if (!c) {
 		strbuf_addstr(err, "cannot start an HTTP request");
 		return -1;

@@ -58,6 +58,7 @@ struct cachestep {
 	pthread_mutex_t lock;       /* guards the flags below */
 	bool remote_down;           /* said once; not asked again */
 	bool local_failed;          /* said once */
+	bool local_grew;            /* something was put: evict at the end */
 };
 
 const char *cache_source_name(enum cache_source s)
@@ -203,10 +204,6 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 	if (!c->dir && c->remote == REMOTE_NONE) {
 		cachestep_free(c);
 		return 0;
-	}
-	if (c->remote == REMOTE_HTTP && cache_http_init() < 0) {
-		strbuf_addstr(err, "cannot start libcurl");
-		goto fail;
 	}
 	json_object_seed(0); /* before any thread makes an object */
 	*out = c;
@@ -422,6 +419,18 @@ static bool signed_ok(const struct cachestep *c, const char *key, const struct s
 	       cache_verify(c->sign_key, c->sign_len, key, c->team, body->buf, body->len, tag);
 }
 
+/* Into the local folder; its bound is kept once, when the run is over
+ * (cachestep_free): an eviction scans the whole folder, and a run of
+ * 200 hits would scan it 200 times. */
+static int local_put(struct cachestep *c, const char *key, const struct strbuf *body,
+		     const char *tag, struct strbuf *err)
+{
+	pthread_mutex_lock(&c->lock);
+	c->local_grew = true;
+	pthread_mutex_unlock(&c->lock);
+	return cache_dir_put(c->dir, key, body->buf, body->len, tag, 0, err);
+}
+
 /* --- a hit ---------------------------------------------------------- */
 
 void cache_hit_release(struct cache_hit *hit)
@@ -529,8 +538,7 @@ int cachestep_fetch(struct cachestep *c, size_t n, struct cache_hit *hit,
 		ret = 1;
 		/* the next run on this machine finds it here */
 		strbuf_reset(&err);
-		if (c->dir && cache_dir_put(c->dir, key, body.buf, body.len, tag, c->max_bytes,
-					    &err) < 0)
+		if (c->dir && local_put(c, key, &body, tag, &err) < 0)
 			local_failed(c, err.buf, notice);
 	}
 out:
@@ -764,8 +772,7 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 		goto out;
 	}
 	tag = sign(c, key, &body);
-	if (c->dir && cache_dir_put(c->dir, key, body.buf, body.len, tag, c->max_bytes,
-				    &err) < 0)
+	if (c->dir && local_put(c, key, &body, tag, &err) < 0)
 		local_failed(c, err.buf, notice);
 	remote_put(c, key, &body, tag, res->duration_ms, notice);
 
@@ -777,7 +784,7 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	latest_key(t, latest);
 	tag = sign(c, latest, &man);
 	strbuf_reset(&err);
-	if (c->dir && cache_dir_put(c->dir, latest, man.buf, man.len, tag, 0, &err) < 0)
+	if (c->dir && local_put(c, latest, &man, tag, &err) < 0)
 		local_failed(c, err.buf, notice);
 	remote_put(c, latest, &man, tag, 0, notice);
 	ret = 0;
@@ -991,6 +998,14 @@ void cachestep_free(struct cachestep *c)
 {
 	if (!c)
 		return;
+	if (c->dir && c->local_grew) {
+		struct strbuf ignored = STRBUF_INIT;
+
+		/* a folder over its bound costs disk, not correctness: the
+		 * next run tries again */
+		cache_dir_evict(c->dir, c->max_bytes, &ignored);
+		strbuf_release(&ignored);
+	}
 	free(c->dir);
 	free(c->url);
 	if (c->token)

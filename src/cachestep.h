@@ -137,6 +137,8 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
  * entry. For `squad explain`. */
 void cachestep_explain(struct cachestep *c, size_t n, struct strbuf *out);
 
+/* Keeps the local folder within its bound (LRU) when the run added to
+ * it, then frees c. */
 void cachestep_free(struct cachestep *c);
 
 #endif

@@ -256,6 +256,33 @@ static void test_store_and_restore(void **unused)
 	strbuf_release(&got);
 }
 
+/* The local folder's bound holds once the run is over. */
+static void test_bound_kept_at_the_end(void **unused)
+{
+	struct model m;
+	struct cachestep *c;
+	struct cache_result res = { 0, 1, false, NULL, NULL, NULL };
+	struct strbuf notice = STRBUF_INIT;
+	char path[600];
+	size_t build;
+	struct stat st;
+
+	(void)unused;
+	setenv("SQUAD_CACHE_MAX_SIZE", "100", 1);
+	load(&m, "b", PROJECT);
+	c = open_ok(&m);
+	build = (size_t)squadfile_find_task(&m.sf, "build");
+	scratch_write_old("b/out", "more than a hundred bytes once packed, with its metadata");
+	assert_int_equal(cachestep_store(c, build, &res, &notice), 0);
+	snprintf(path, sizeof(path), "%s/xdg/squad/v1/%s", root, cachestep_key(c, build));
+	assert_int_equal(stat(path, &st), 0); /* kept while the run goes on */
+	cachestep_free(c);
+	assert_int_equal(stat(path, &st), -1);
+	unsetenv("SQUAD_CACHE_MAX_SIZE");
+	unload(&m);
+	strbuf_release(&notice);
+}
+
 static void test_meta_read(void **unused)
 {
 	static const char good[] = "{\"version\":1,\"key\":\"k\",\"exit_code\":0,"
@@ -288,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys_are_the_same_anywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_and_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_kept_at_the_end, setup, teardown),
 		cmocka_unit_test(test_meta_read),
 	};
 
