@@ -164,6 +164,15 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 	url = url_env ? xstrdup(url_env) : sc->url && !sc->off ? setting(sf, sc->url) : NULL;
 	if (url && *url) {
 		if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
+			const char *host = strstr(url, "://") + 3;
+
+			/* the URL is shown in warnings: it must carry no secret */
+			if (memchr(host, '@', strcspn(host, "/?#"))) {
+				strbuf_addf(err, "%s must not carry a user or password (it is shown "
+					    "in warnings): give the token in SQUAD_CACHE_TOKEN",
+					    url_env ? "SQUAD_CACHE_URL" : "cache.url");
+				goto fail;
+			}
 			c->remote = REMOTE_HTTP;
 			c->url = url;
 		} else if (strstr(url, "://")) {

@@ -533,6 +533,10 @@ Y
 	run env SQUAD_CACHE_URL=ftp://example.org/x "$SQUAD" a
 	[ "$status" -eq 2 ]
 	[[ $output == *"SQUAD_CACHE_URL must be an http:// or https:// URL or a folder"* ]]
+	run env SQUAD_CACHE_URL=https://someone:pass-71c2@cache.example.org "$SQUAD" a
+	[ "$status" -eq 2 ]
+	[[ $output == *"SQUAD_CACHE_URL must not carry a user or password"* ]]
+	[[ $output != *pass-71c2* ]]
 }
 
 @test "a signing key named in the Squadfile but not set stops the run before anything runs" {
