@@ -24,7 +24,7 @@ static struct {
 	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
 	CURLcode (*easy_perform)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
 	char *(*easy_escape)(CURL *, const char *, int);
 	void (*free)(void *);
@@ -38,7 +38,7 @@ static struct {
 #define curl_easy_setopt curl.easy_setopt
 #define curl_easy_perform curl.easy_perform
 #define curl_easy_getinfo curl.easy_getinfo
-#define curl_easy_cleanup curl.easy_cleanup
+#define curl_easy_reset curl.easy_reset
 #define curl_easy_strerror curl.easy_strerror
 #define curl_easy_escape curl.easy_escape
 #define curl_free curl.free
@@ -63,7 +63,7 @@ static void load(void)
 	SYM(easy_setopt, "curl_easy_setopt");
 	SYM(easy_perform, "curl_easy_perform");
 	SYM(easy_getinfo, "curl_easy_getinfo");
-	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(easy_reset, "curl_easy_reset");
 	SYM(easy_strerror, "curl_easy_strerror");
 	SYM(easy_escape, "curl_easy_escape");
 	SYM(free, "curl_free");
@@ -154,13 +154,27 @@ static int artifact_url(CURL *c, const struct cache_remote *r, const char *hash,
 	return 0;
 }
 
+/* One easy handle per thread, kept: its connections stay open between
+ * requests to the same server (keep-alive). Reset to no options for
+ * each request. Freed when the process ends. */
+static __thread CURL *kept;
+
+static CURL *handle(void)
+{
+	if (kept)
+		curl_easy_reset(kept);
+	else
+		kept = curl_easy_init();
+	return kept;
+}
+
 /* One request. `method`: "GET", "HEAD" or "PUT". Returns the HTTP
  * status, or -1 with the reason in err. */
 static long request(const struct cache_remote *r, const char *method, const char *hash,
 		    const void *body, size_t len, const char *tag, long duration_ms,
 		    struct reply *rp, struct strbuf *err)
 {
-	CURL *c = cache_http_init() < 0 ? NULL : curl_easy_init();
+	CURL *c = cache_http_init() < 0 ? NULL : handle();
 	struct curl_slist *headers = NULL;
 	struct strbuf url = STRBUF_INIT, h = STRBUF_INIT;
 	char curl_err[CURL_ERROR_SIZE] = "";
@@ -228,7 +242,6 @@ static long request(const struct cache_remote *r, const char *method, const char
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 out:
 	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
 	strbuf_release(&url);
 	strbuf_release(&h);
 	return status;

@@ -31,6 +31,8 @@
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
+/* libuv's pool size when the cache starts it (see cache_queue()) */
+#define CACHE_LOOKUPS_AT_ONCE "16"
 
 /* A binary max-heap of ready tasks, by critical-path priority. */
 struct ready_heap {
@@ -105,6 +107,7 @@ struct runner {
 	long *acp_reserved;       /* per task: requests charged at admission */
 	bool guard_tried;
 	unsigned cache_lookups;   /* on libuv's pool: tasks that may yet run */
+	bool pool_started;        /* libuv's pool has had its first work */
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
 	struct strmap old_logs;      /* their index */
 	uv_signal_t sig[3];
@@ -531,6 +534,24 @@ static void cache_queue(struct runner *r, struct cache_work *w)
 	strbuf_init(&w->found.log, 0);
 	if (!w->store)
 		r->cache_lookups++;
+	if (!r->pool_started) {
+		/* lookups wait on a server, not a CPU: more at once than
+		 * libuv's 4. Its pool reads the variable once, when the first
+		 * work starts it, and tasks must not inherit it (node is
+		 * libuv too): set around that first call only. */
+		bool set = !getenv("UV_THREADPOOL_SIZE");
+
+		if (set)
+			setenv("UV_THREADPOOL_SIZE", CACHE_LOOKUPS_AT_ONCE, 1);
+		r->pool_started = true;
+		if (uv_queue_work(&r->loop, &w->req, cache_work, cache_work_done) < 0) {
+			cache_work(&w->req);
+			cache_work_done(&w->req, 0);
+		}
+		if (set)
+			unsetenv("UV_THREADPOOL_SIZE");
+		return;
+	}
 	if (uv_queue_work(&r->loop, &w->req, cache_work, cache_work_done) < 0) {
 		/* no pool: here, then */
 		cache_work(&w->req);
