@@ -391,7 +391,8 @@ static bool wants_output(const struct report *rep, const struct task_result *res
 		return res->status != TASK_UP_TO_DATE || rep->replay;
 	case OUTPUT_FAILED:
 		return task_status_failed(res->status);
-	case OUTPUT_PREFIXED: /* streamed already */
+	case OUTPUT_PREFIXED: /* streamed already, unless restored from the cache */
+		return res->cached != NULL;
 	case OUTPUT_QUIET:
 		return false;
 	}

@@ -427,6 +427,10 @@ Y
 	[ "$status" -eq 0 ]
 	[[ $output == *"cached (local) gen"* ]]
 	[[ $output == *"generating"* ]]
+	# prefixed output streams what runs; a hit's log is shown whole
+	rm -rf .squad out lib.o report.txt
+	run "$SQUAD" --output prefixed
+	[[ $output == *"cached (local) gen"*"generating"* ]]
 	cd ..
 	[ "$(runs gen)" = 1 ]
 	[ -L one/out/link ]
