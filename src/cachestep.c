@@ -50,6 +50,7 @@ struct cachestep {
 	char *url;                  /* REMOTE_HTTP: the server; REMOTE_DIR: the folder */
 	char *token, *team;         /* the token is never printed */
 	bool write;                 /* upload to the shared store */
+	long total_ms;              /* a request's bound (SQUAD_CACHE_TIMEOUT) */
 	unsigned char *sign_key;    /* never printed; NULL: nothing signed or checked */
 	size_t sign_len;
 	char (*keys)[CACHE_KEY_HEX + 1];
@@ -158,6 +159,18 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 			goto fail;
 		}
 		c->max_bytes = (unsigned long long)n;
+	}
+
+	c->total_ms = TOTAL_MS;
+	if ((v = env_value("SQUAD_CACHE_TIMEOUT"))) {
+		long ms = squadfile_parse_duration(v);
+
+		if (ms <= 0) {
+			strbuf_addf(err, "SQUAD_CACHE_TIMEOUT must be a duration such as '5s' or "
+				    "'500ms', not '%s'", v);
+			goto fail;
+		}
+		c->total_ms = ms;
 	}
 
 	/* the shared store: SQUAD_CACHE_URL, else cache.url */
@@ -353,8 +366,8 @@ static void remote_of(const struct cachestep *c, struct cache_remote *r)
 	r->url = c->url;
 	r->token = c->token;
 	r->team = c->team;
-	r->connect_ms = CONNECT_MS;
-	r->total_ms = TOTAL_MS;
+	r->total_ms = c->total_ms;
+	r->connect_ms = CONNECT_MS < c->total_ms ? CONNECT_MS : c->total_ms;
 }
 
 /* Get `key` from the shared store: 1, 0 (none) or -1 (said, and the

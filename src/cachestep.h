@@ -65,7 +65,8 @@ struct cachestep;
  * or *out NULL when the cache is off (`cache: false`, SQUAD_CACHE=off,
  * or no folder and no URL); -1 with the reason in err for a setting
  * that cannot work (SQUAD_CACHE_URL neither http(s) nor a path, a
- * signing key variable named but not set, a bad SQUAD_CACHE_MAX_SIZE).
+ * signing key variable named but not set, a bad SQUAD_CACHE_MAX_SIZE or
+ * SQUAD_CACHE_TIMEOUT, a URL with a user or password).
  * Reads the environment, so call it before starting threads. */
 int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 		   const struct cachestep_options *o, struct strbuf *err);

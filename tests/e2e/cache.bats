@@ -348,6 +348,28 @@ Y
 	[ "$status" -eq 1 ]
 }
 
+@test "a server that never answers: each request bounded (SQUAD_CACHE_TIMEOUT), said once, the tasks run" {
+	make_repo
+	# accepts connections, never says a word
+	node -e 'const fs = require("fs"), s = require("net").createServer(() => {});
+		s.listen(0, "127.0.0.1", () => { fs.writeFileSync("silent.tmp", String(s.address().port));
+		fs.renameSync("silent.tmp", "silent.port"); });' &
+	echo $! > silent.pid
+	wait_for silent.port
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" \
+		SQUAD_CACHE_URL="http://127.0.0.1:$(cat ../silent.port)" SQUAD_CACHE_TIMEOUT=1s "$SQUAD"
+	[ "$status" -eq 0 ]
+	[[ $output == *"4 ok"* ]]
+	[ "$(grep -c 'squad: warning: cache: ' <<< "$stderr")" = 1 ]
+	[[ $stderr == *"imed out"* ]]
+	cd ..
+	[ "$(runs lib)" = 1 ]
+	run env SQUAD_CACHE_TIMEOUT=soon "$SQUAD" -C two
+	[ "$status" -eq 2 ]
+	[[ $output == *"SQUAD_CACHE_TIMEOUT must be a duration"* ]]
+}
+
 @test "a wrong token: said once without the token, the tasks run" {
 	start_cache
 	make_repo
