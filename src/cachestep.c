@@ -102,17 +102,18 @@ static char *setting(const struct squadfile *sf, const char *text)
 	return strbuf_detach(&out, NULL);
 }
 
-/* A folder as an absolute path: tasks run in other folders, and the
- * pool's threads with them. */
-static char *absolute(const char *path)
+/* A folder as an absolute path: relative to `base` (the Squadfile's
+ * folder for a setting written there), else to the current folder (for
+ * one from the environment). */
+static char *absolute(const char *path, const char *base)
 {
 	struct strbuf out = STRBUF_INIT;
 	char *cwd;
 
 	if (path[0] == '/')
 		return xstrdup(path);
-	cwd = getcwd(NULL, 0);
-	strbuf_addf(&out, "%s/%s", cwd ? cwd : ".", path);
+	cwd = base ? NULL : getcwd(NULL, 0);
+	strbuf_addf(&out, "%s/%s", base ? base : cwd ? cwd : ".", path);
 	free(cwd);
 	return strbuf_detach(&out, NULL);
 }
@@ -138,7 +139,7 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 		char *d = dir_env ? xstrdup(dir_env) : setting(sf, sc->dir);
 
 		if (!is_off(d))
-			c->dir = absolute(d);
+			c->dir = absolute(d, dir_env ? NULL : sf->root);
 		free(d);
 	} else if (!sc->off) {
 		struct strbuf d = STRBUF_INIT, ignored = STRBUF_INIT;
@@ -195,7 +196,7 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 			goto fail;
 		} else {
 			c->remote = REMOTE_DIR;
-			c->url = absolute(url);
+			c->url = absolute(url, url_env ? NULL : sf->root);
 			free(url);
 		}
 		url = NULL;

@@ -536,6 +536,23 @@ Y
 	[[ $output == *"cached (remote) lib"* ]]
 }
 
+@test "a relative cache.url or cache.dir is the Squadfile's folder's, wherever squad runs from" {
+	make_repo
+	cat >> one/Squadfile <<'Y'
+cache:
+  url: ../shared-rel
+  write: true
+  dir: .local-cache
+Y
+	mkdir elsewhere
+	cd elsewhere
+	"$SQUAD" -f ../one/Squadfile > /dev/null
+	cd ..
+	[ -n "$(ls shared-rel/v1)" ]
+	[ -n "$(ls one/.local-cache/v1)" ]
+	[ ! -e elsewhere/.local-cache ]
+}
+
 @test "bad cache settings: FILE:LINE:COL in the Squadfile, and a bad SQUAD_CACHE_URL" {
 	squadfile <<'Y'
 version: 1
