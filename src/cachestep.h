@@ -8,7 +8,7 @@
  *      folder (the default, read-write, bounded with LRU eviction) and
  *      a shared one, a Turborepo Remote Cache API server or a folder
  *      (read-only unless write is set);
- *   2. cachestep_plan() once the plan is built: every task's key;
+ *   2. cachestep_plan() once the plan is built: the keys;
  *   3. per ready task, cachestep_fetch() when cachestep_serves(); per
  *      task that succeeded, cachestep_store(). Both may run on other
  *      threads at once (run.c calls them on libuv's pool);
@@ -31,6 +31,9 @@
  * notice for the user; a down remote is said once and not asked again
  * in this run. Notices name the store's URL or folder, never the token
  * or the signing key (neither is ever printed).
+ *
+ * Agent tasks: the answer is stored, and its tool calls as its log has
+ * them; usage (tokens, requests) is not, as results do not carry it yet.
  */
 #ifndef SQUAD_CACHESTEP_H
 #define SQUAD_CACHESTEP_H
