@@ -159,6 +159,14 @@ same_outputs() {
 	[ "$(jq -r 'select(.event == "finish" and .task == "test") | .cached' <<< "$output")" = remote ]
 	[ "$(jq -r 'select(.event == "finish" and .task == "test") | .status' <<< "$output")" = ok ]
 	[ "$(jq -r 'select(.event == "finish" and .task == "lib") | .summary' <<< "$output")" = "building lib" ]
+	# every event, the hits' included, follows the events' schema
+	printf '%s\n' "$output" > events.ndjson
+	mkdir ev
+	split -l1 -d -a3 --additional-suffix=.json events.ndjson ev/e
+	local f
+	for f in ev/*.json; do
+		validate_json "$SQUAD_SRC/grammar/events.schema.json" "$f"
+	done
 	same_outputs
 	# the log is replayed: the human report shows it under the hit
 	cd two
