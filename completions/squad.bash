@@ -153,7 +153,7 @@ _squad() {
 		_squad_value "${_squad_words[${#_squad_words[@]} - 1]}" "" "$cur"
 	elif [[ $cur == -* ]]; then
 		_squad_add "" "$cur" --file --directory --jobs --keep-going --dry-run --quiet \
-			--verbose --staged --changed --stash --force --replay --json --junit --shard --output \
+			--verbose --staged --changed --stash --force --replay --cache-write --json --junit --shard --output \
 			--worker --strict-skills --color --no-wait --format --help --version
 		case $sub in
 		list) _squad_add "" "$cur" --names --json ;;

@@ -134,6 +134,7 @@ complete -c squad -l staged -d 'Run only tasks whose inputs match paths staged f
 complete -c squad -l changed -d 'Run only tasks whose inputs differ from REF (--changed=REF, default HEAD)'
 complete -c squad -s B -l force -d 'Run every task, even those up to date'
 complete -c squad -l replay -d 'Print the last output of tasks that are up to date'
+complete -c squad -l cache-write -d 'Store results in the shared cache too'
 complete -c squad -l no-wait -d 'When another squad runs here, exit 1 instead of waiting'
 complete -c squad -l stash -d 'Run on exactly what is staged: set unstaged changes and untracked files aside'
 complete -c squad -l json -d 'Events as JSON lines on stdout (--json=output: with task output)'

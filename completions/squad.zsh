@@ -50,6 +50,7 @@ _squad() {
     '(--staged)--changed=-[run only tasks whose inputs differ from REF (default HEAD)]::git revision:_squad_refs' \
     '(-B --force)'{-B,--force}'[run every task, even those up to date]' \
     '--replay[print the last output of tasks that are up to date]' \
+    '--cache-write[store results in the shared cache too]' \
     '--no-wait[when another squad runs here, exit 1 instead of waiting]' \
     '--stash[run on exactly what is staged: set unstaged changes and untracked files aside]' \
     '--json=-[events as JSON lines on stdout]::with:(output)' \

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cachestep.h"
 #include "ci.h"
 #include "completion.h"
 #include "diag.h"
@@ -119,6 +120,8 @@ static const char usage_text[] =
 "      --no-wait         when another squad runs here, exit 1 at once instead\n"
 "                        of waiting for it to finish\n"
 "      --replay          print the last output of tasks that are up to date\n"
+"      --cache-write     store results in the shared cache too (SQUAD_CACHE_URL;\n"
+"                        SQUAD_CACHE_WRITE=1 says the same)\n"
 "      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
 "                        stderr); =output adds each task's output to the events\n"
 "      --junit FILE      also write a JUnit XML report to FILE, for CI (a device\n"
@@ -177,6 +180,7 @@ enum long_only {
 	OPT_STAGED,
 	OPT_CHANGED,
 	OPT_REPLAY,
+	OPT_CACHE_WRITE,
 	OPT_TARGET,
 	OPT_NAMES,
 	OPT_OUTPUT,
@@ -231,6 +235,7 @@ struct options {
 	bool merge;           /* handoff --merge FILE...: the shards' manifests as one */
 	const char *out;      /* ci -o FILE */
 	unsigned shards;      /* ci --shards N; 0: a job per task */
+	bool cache_write;     /* --cache-write: upload to the shared cache */
 };
 
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
@@ -604,6 +609,40 @@ static int shard_plan(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* What the cache has to say, one warning a line, on stderr: the human
+ * report may be stdout's, and --json's events are. */
+static void cache_notice(void *data, const char *lines)
+{
+	(void)data;
+	while (*lines) {
+		size_t len = strcspn(lines, "\n");
+
+		fprintf(stderr, "squad: warning: %.*s\n", (int)len, lines);
+		lines += len + (lines[len] == '\n');
+	}
+}
+
+/* The result cache for `plan`, keys computed; NULL when it is off, or
+ * (*failed set, said) when its settings cannot work. */
+static struct cachestep *open_cache(const struct options *o, const struct squadfile *sf,
+				    const struct plan *plan, long worker_override, bool every_key,
+				    bool *failed)
+{
+	struct cachestep_options co = { o->cache_write, o->force, worker_override, every_key };
+	struct cachestep *c = NULL;
+	struct strbuf err = STRBUF_INIT;
+
+	*failed = false;
+	if (cachestep_open(&c, sf, &co, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		*failed = true;
+	} else if (c) {
+		cachestep_plan(c, plan);
+	}
+	strbuf_release(&err);
+	return c;
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
 		   const struct skills *skills, const struct strvec *targets)
 {
@@ -630,6 +669,8 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 	struct strbuf shard_line = STRBUF_INIT;
 	struct strvec run_targets = STRVEC_INIT; /* a shard's plan has its own */
+	struct cachestep *cache = NULL;
+	bool cache_failed;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&ro, 0, sizeof(ro));
@@ -717,6 +758,15 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ro.changed_file = changed_file.buf;
 		strbuf_release(&list);
 	}
+	if (!o->dry_run) {
+		cache = open_cache(o, sf, &plan, ro.worker_override, false, &cache_failed);
+		if (cache_failed) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		ro.cache = cache;
+		ro.cache_notice = cache_notice;
+	}
 	if (o->json)
 		jr = json_reporter_new(stdout, &plan, o->json_output);
 	if (o->dry_run) {
@@ -793,6 +843,7 @@ out:
 	}
 	stash_release(&stash);
 	json_reporter_free(jr);
+	cachestep_free(cache);
 	if (results)
 		run_results_release(results, sf->nr_tasks);
 	free(results);
@@ -1057,9 +1108,15 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else {
-		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]),
+		size_t n = (size_t)squadfile_find_task(sf, args->v[0]);
+		bool cache_failed;
+		struct cachestep *cache = open_cache(o, sf, &plan, -1, true, &cache_failed);
+
+		explain_task(&out, &plan, have_state ? &st : NULL, skills, n,
 			     o->jobs ? o->jobs : cpu_count());
+		if (cache)
+			cachestep_explain(cache, n, &out);
+		cachestep_free(cache);
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);
@@ -1269,6 +1326,7 @@ int main(int argc, char **argv)
 		{ "changed", optional_argument, NULL, OPT_CHANGED },
 		{ "force", no_argument, NULL, 'B' },
 		{ "replay", no_argument, NULL, OPT_REPLAY },
+		{ "cache-write", no_argument, NULL, OPT_CACHE_WRITE },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
@@ -1427,6 +1485,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REPLAY:
 			o.replay = true;
+			break;
+		case OPT_CACHE_WRITE:
+			o.cache_write = true;
 			break;
 		case OPT_NAMES:
 			o.names = true;

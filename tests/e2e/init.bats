@@ -5,6 +5,7 @@ load helpers
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # see helpers.bash
 	export NO_COLOR=1
 	# npm never reaches a registry here: the projects have no dependencies
 	export npm_config_registry=http://127.0.0.1:9/ npm_config_audit=false \

@@ -16,6 +16,7 @@ setup_file() {
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # see helpers.bash
 	export NO_COLOR=1 SQUAD
 	[ -d "$NODE_PATH/@modelcontextprotocol/sdk" ] ||
 		{ echo "the MCP SDK could not be installed from npm" >&2; return 1; }
