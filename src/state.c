@@ -759,6 +759,22 @@ static void task_file_name(const char *task, const char *ext, struct strbuf *nam
 	strbuf_addstr(name, ext);
 }
 
+void state_task_file_name(const char *task, const char *ext, struct strbuf *name)
+{
+	task_file_name(task, ext, name);
+}
+
+int state_open_changes(const struct state *st, bool create, struct strbuf *err)
+{
+	struct strbuf shown = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&shown, "%s/" STATE_CHANGES_DIR, st->dir);
+	fd = state_open_folder(st->dir_fd, STATE_CHANGES_DIR, shown.buf, create, err);
+	strbuf_release(&shown);
+	return fd;
+}
+
 void state_log_path(const struct state *st, const char *task, struct strbuf *path)
 {
 	strbuf_addf(path, "%s/logs/", st->dir);

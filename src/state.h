@@ -141,6 +141,17 @@ bool state_wants_compaction(const struct state *st);
 /* Release everything and drop the lock. */
 void state_close(struct state *st);
 
+/* The file name of `task` in a folder of .squad (logs/, changes/):
+ * as state_log_path() names a log, ending in `ext`; appended to `name`. */
+void state_task_file_name(const char *task, const char *ext, struct strbuf *name);
+
+/* .squad/changes/, where the patches of isolated tasks are kept
+ * (changes.h): opened never through a symlink, made first when `create`.
+ * Returns its fd (close it), or -1 with the reason in err (errno ENOENT:
+ * there is none). Its path, for messages, is st->dir + "/changes". */
+#define STATE_CHANGES_DIR "changes"
+int state_open_changes(const struct state *st, bool create, struct strbuf *err);
+
 /* Path of the log of `task` in .squad/logs/, appended to `path`, for
  * messages and for reading back. The file name is the task name with
  * every byte outside [A-Za-z0-9._-] (and a leading '.') written as %XX,
