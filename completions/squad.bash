@@ -168,11 +168,11 @@ _squad() {
 	else
 		case $sub in
 		'')
-			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec mcp
+			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec mcp diff apply
 			_squad_tasks "" "$cur" ;;
 		hook) if ((!nargs)); then _squad_add "" "$cur" install uninstall; fi ;;
 		completion) if ((!nargs)); then _squad_add "" "$cur" bash zsh fish; fi ;;
-		explain | done) if ((!nargs)); then _squad_tasks "" "$cur"; fi ;;
+		explain | done | diff | apply) if ((!nargs)); then _squad_tasks "" "$cur"; fi ;;
 		list | handoff | init | exec | mcp) ;;
 		*) _squad_tasks "" "$cur" ;; # run, graph, or a task: more tasks
 		esac

@@ -88,6 +88,8 @@ _squad() {
         "explain:why a task will or won't run"
         'exec:run ad-hoc tasks (--run, --prompt, or a list on stdin)'
         'mcp:serve squad as MCP tools on stdio (Claude Code)'
+        'diff:the change an isolated task left, as a patch'
+        "apply:apply an isolated task's kept change to your tree"
       )
       _describe -t subcommands 'subcommand' subcommands && ret=0
       _squad_tasks && ret=0
@@ -98,7 +100,7 @@ _squad() {
           _wanted actions expl 'action' compadd install uninstall && ret=0 ;;
         (completion) [[ ${#line} -le 2 ]] &&
           _wanted shells expl 'shell' compadd bash zsh fish && ret=0 ;;
-        (explain|done) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
+        (explain|done|diff|apply) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
         (list|handoff|init|exec|mcp) ;;
         (*) _squad_tasks && ret=0 ;;
       esac
