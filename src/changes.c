@@ -1,6 +1,8 @@
 /* changes.c - an isolated task's worktree and patch; see changes.h. */
 #include "changes.h"
+#include "glob.h"
 #include "outcome.h"
+#include "plan.h"
 #include "util/strmap.h"
 #include "util/xalloc.h"
 
@@ -9,6 +11,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,6 +58,134 @@ static char *map_into(const char *path, const char *top, const char *dir)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Copy the file `rel` (a regular file or a symlink) from the tree
+ * `from` to `to` (both ending in '/'), its folders made, its mode kept. */
+static int copy_file(const char *from, const char *to, const char *rel, const struct stat *sb)
+{
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
+	char buf[65536];
+	int in = -1, out = -1, rc = -1;
+	ssize_t n;
+
+	strbuf_addf(&src, "%s%s", from, rel);
+	strbuf_addf(&dst, "%s%s", to, rel);
+	for (char *slash = dst.buf + strlen(to); (slash = strchr(slash, '/')); slash++) {
+		*slash = '\0';
+		if (mkdir(dst.buf, 0777) < 0 && errno != EEXIST) {
+			*slash = '/';
+			goto out;
+		}
+		*slash = '/';
+	}
+	if (S_ISLNK(sb->st_mode)) {
+		char target[PATH_MAX];
+
+		n = readlink(src.buf, target, sizeof(target) - 1);
+		if (n >= 0) {
+			target[n] = '\0';
+			rc = symlink(target, dst.buf);
+		}
+		goto out;
+	}
+	in = open(src.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	out = in < 0 ? -1 : open(dst.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				 sb->st_mode & 07777);
+	if (out < 0)
+		goto out;
+	while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && write(out, buf, (size_t)n) != n)
+			goto out;
+	rc = n < 0 ? -1 : 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0)
+		rc = -1;
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return rc;
+}
+
+/* Copy into the worktree `to` the files under `rel` (a folder of the
+ * user's tree `from`, "" or ending in '/') that `gs` matches and the
+ * worktree lacks: a need's outputs that git ignores. .git and .squad
+ * are not entered. Returns how many could not be copied. */
+static int copy_matching(const char *from, const char *to, struct strbuf *rel,
+			 const struct globset *gs)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	size_t len = rel->len;
+	int failed = 0;
+	DIR *d;
+
+	strbuf_addf(&path, "%s%s", from, rel->buf);
+	d = opendir(path.buf);
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
+			continue;
+		strbuf_addstr(rel, de->d_name);
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s", from, rel->buf);
+		if (lstat(path.buf, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			strbuf_addch(rel, '/');
+			failed += copy_matching(from, to, rel, gs);
+		} else if ((S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode)) && globset_match(gs, rel->buf)) {
+			struct stat there;
+
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s%s", to, rel->buf);
+			if (lstat(path.buf, &there) < 0 && errno == ENOENT &&
+			    copy_file(from, to, rel->buf, &sb) < 0)
+				failed++;
+		}
+		strbuf_setlen(rel, len);
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&path);
+	return failed;
+}
+
+/* The outputs of the tasks `t` needs are in its worktree too: those git
+ * ignores (a build's dist/) are not in the snapshot, so they are copied
+ * from the user's tree. `top` is the user's tree (real, no trailing '/'),
+ * `prefix` the Squadfile's folder from there ("" or ending in '/'). */
+static int copy_need_outputs(struct change *c, const struct squadfile *sf, const struct task *t,
+			     const char *top, const char *prefix, struct strbuf *err)
+{
+	struct strbuf from = STRBUF_INIT, rel = STRBUF_INIT;
+	int failed = 0;
+
+	strbuf_addf(&from, "%s/", top);
+	for (size_t i = 0; i < t->needs.nr; i++) {
+		long d = squadfile_find_task(sf, t->needs.v[i]);
+		struct strbuf base = STRBUF_INIT, gerr = STRBUF_INIT;
+		struct globset *gs;
+
+		if (d < 0 || !sf->tasks[d].outputs.nr)
+			continue;
+		plan_task_base(sf, &sf->tasks[d], prefix, &base);
+		gs = globset_new(&sf->tasks[d].outputs, base.buf, &gerr);
+		if (gs) {
+			strbuf_reset(&rel);
+			strbuf_addstr(&rel, globset_prefix(gs));
+			failed += copy_matching(from.buf, c->iso.dir, &rel, gs);
+			globset_free(gs);
+		}
+		strbuf_release(&base);
+		strbuf_release(&gerr);
+	}
+	if (failed)
+		strbuf_addf(err, "%d of the outputs of its needs could not be copied into its "
+			    "worktree", failed);
+	strbuf_release(&from);
+	strbuf_release(&rel);
+	return failed ? -1 : 0;
+}
+
 int change_begin(struct change *c, const struct squadfile *sf, const struct task *t,
 		 const char *state_dir, struct strbuf *err)
 {
@@ -85,6 +216,16 @@ int change_begin(struct change *c, const struct squadfile *sf, const struct task
 			goto out;
 		}
 		c->task_view.dir = c->dir_view;
+	}
+	{
+		struct strbuf prefix = STRBUF_INIT;
+
+		if (root[strlen(top)])
+			strbuf_addf(&prefix, "%s/", root + strlen(top) + 1);
+		ret = copy_need_outputs(c, sf, t, top, prefix.buf, err);
+		strbuf_release(&prefix);
+		if (ret < 0)
+			goto out;
 	}
 	ret = 0;
 out:

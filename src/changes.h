@@ -63,7 +63,8 @@ void change_ledger_release(struct change_ledger *l);
 
 /* Make a worktree for an attempt of `t` (of `sf`) under `state_dir`, and
  * the views. The task's folder (its dir, else the Squadfile's) must be
- * inside the working tree. Returns 0, or -1 with the reason in err
+ * inside the working tree. The outputs of the tasks it needs that git
+ * ignores (not in the snapshot) are copied in from the user's tree. Returns 0, or -1 with the reason in err
  * (nothing made). */
 int change_begin(struct change *c, const struct squadfile *sf, const struct task *t,
 		 const char *state_dir, struct strbuf *err);

@@ -359,7 +359,13 @@ static json_t *review_entry(const struct handoff_context *ctx, size_t n)
 	json_object_set_new(o, "run", t->run_argv.nr ? written_list(sf, &t->run_argv)
 						     : written(sf, t->run));
 	json_object_set_new(o, "worker", json_string(sf->workers[t->worker].name));
-	strbuf_addstr(&dir, sf->root);
+	/* as the task's own folder is named in the other entries */
+	if (t->dir && t->dir[0] == '/')
+		strbuf_addstr(&dir, t->dir);
+	else if (t->dir)
+		strbuf_addf(&dir, "%s/%s", sf->root, t->dir);
+	else
+		strbuf_addstr(&dir, sf->root);
 	json_object_set_new(o, "dir", written(sf, dir.buf));
 	json_object_set_new(o, "inputs", written_list(sf, &t->inputs));
 	json_object_set_new(o, "needs", json_array());

@@ -83,6 +83,10 @@ tasks:
   after: { run: "cat a.txt b.py > seen.out", needs: [fmt-txt, fmt-py], isolate: none }
 Y
 	echo seen.out > .git/info/exclude
+	run "$SQUAD" -n after
+	[ "$status" -eq 0 ]
+	[[ $output == *"fmt-txt"*"(in a worktree; changes: apply)"* ]]
+	[[ $output != *"cat a.txt b.py > seen.out  (in a worktree"* ]]
 	# the user: an unstaged edit to a line of a.txt the formatter leaves,
 	# a staged edit, an untracked file
 	sed -i 's/^seven$/seven (mine)/' a.txt
@@ -338,6 +342,25 @@ Y
 	[[ $(sed -n 2p pkg/where.txt) == "$PWD/.squad/worktrees/"* ]]
 }
 
+@test "the outputs of its needs that git ignores are in the worktree too" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  build: { run: "mkdir -p dist && echo built > dist/app.txt", outputs: [dist] }
+  use: { run: "cat dist/app.txt > used.txt", needs: build, isolate: worktree }
+Y
+	echo dist/ > .gitignore
+	git add .gitignore && git commit -qm ignore
+	run "$SQUAD" use
+	[ "$status" -eq 0 ]
+	[ "$(cat used.txt)" = built ]
+	# the copy is no change of the task's: only used.txt is in its patch
+	run "$SQUAD" diff use
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^diff --git' <<<"$output")" -eq 1 ]
+	[[ $output == *"b/used.txt"* ]]
+}
+
 @test "outside a git repository an isolated task fails at once, saying why" {
 	rm -rf .git
 	squadfile <<'Y'
@@ -382,6 +405,36 @@ Y
 	[ "$status" -eq 2 ]
 	[[ $output == *"Squadfile:3:30: error: isolate must be 'worktree'"* ]]
 	[[ $output == *"Squadfile:4:30: error: task 'b' sets changes: but does not run isolated"*"add 'isolate: worktree'"* ]]
+}
+
+# --- agents -------------------------------------------------------------------
+
+@test "acp (fake agent): an isolated agent writes inside its worktree only, never in the user's tree" {
+	repo_with_files <<Y
+version: 1
+workers:
+  fake: { command: [python3, "$SQUAD_SRC/tests/e2e/fake-acp-agent.py"], protocol: acp, timeout: 30s }
+defaults: { worker: fake, isolate: worktree }
+tasks:
+  in: { prompt: "write made.txt" }
+  out: { prompt: "write $PWD/escaped.txt" }
+  peek: { prompt: "read $PWD/a.txt" }
+Y
+	run "$SQUAD" -k in out peek
+	[ "$status" -eq 0 ]
+	# a relative path is the session's: written in the worktree, so
+	# it is in the patch, not in the user's tree
+	[ ! -e made.txt ]
+	[ ! -e escaped.txt ]
+	grep -q "allowed fs/write_text_file '$PWD/.squad/worktrees/[0-9]*-[0-9]*/made.txt'" .squad/logs/in.log
+	grep -q "denied fs/write_text_file '$PWD/escaped.txt': outside the project" .squad/logs/out.log
+	grep -q "denied fs/read_text_file '$PWD/a.txt': outside the project" .squad/logs/peek.log
+	run "$SQUAD" diff in
+	[ "$status" -eq 0 ]
+	[[ $output == *"b/made.txt"*"+agent"* ]]
+	run "$SQUAD" apply in
+	[ "$status" -eq 0 ]
+	[ "$(cat made.txt)" = agent ]
 }
 
 # --- an agent: the real Qwen Code CLI over ACP --------------------------------
