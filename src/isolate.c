@@ -535,6 +535,57 @@ static int remove_entry(const char *top, const char *rel)
 	return rc;
 }
 
+/* The tree a patch is applied to: the index as it is, with each path
+ * the patch names as it is on disk now (left out when nothing, or a
+ * folder, is there). The patch reads those paths only, so this is what
+ * the user sees where it matters, without snapshot_tree()'s walk of the
+ * whole working tree. The index is changed in memory only. */
+static int tree_at_paths(git_repository *repo, const char *top, git_diff *diff, git_oid *tree,
+			 struct strbuf *err)
+{
+	struct strvec paths = STRVEC_INIT;
+	struct strbuf full = STRBUF_INIT;
+	git_index *index = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++)
+		push_paths(&paths, git_diff_get_delta(diff, i));
+	if (git_repository_index(&index, repo) < 0) {
+		gitinfo_error(err, "cannot read the index");
+		goto out;
+	}
+	if (git_index_has_conflicts(index)) {
+		strbuf_addstr(err, "the index has merge conflicts: resolve them first");
+		goto out;
+	}
+	for (size_t i = 0; i < paths.nr; i++) {
+		struct stat sb;
+
+		strbuf_reset(&full);
+		strbuf_addf(&full, "%s%s", top, paths.v[i]);
+		if (lstat(full.buf, &sb) == 0 && (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode))) {
+			if (git_index_add_bypath(index, paths.v[i]) < 0) {
+				gitinfo_error(err, "cannot read the working tree");
+				goto out;
+			}
+		} else if (git_index_get_bypath(index, paths.v[i], 0) &&
+			   git_index_remove_bypath(index, paths.v[i]) < 0) {
+			gitinfo_error(err, "cannot read the working tree");
+			goto out;
+		}
+	}
+	if (git_index_write_tree(tree, index) < 0) {
+		gitinfo_error(err, "cannot read the working tree");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_index_free(index);
+	strvec_clear(&paths);
+	strbuf_release(&full);
+	return rc;
+}
+
 int isolate_apply(const char *path, const char *patch, size_t len, struct strvec *touched,
 		  struct strvec *conflicts, struct strbuf *err)
 {
@@ -558,7 +609,8 @@ int isolate_apply(const char *path, const char *patch, size_t len, struct strvec
 	n = git_diff_num_deltas(diff);
 	/* the patch applied in memory to what the user has now, staged,
 	 * unstaged and untracked: either all of it applies or none */
-	if (snapshot_tree(repo, &tree_id, err) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0) {
+	if (tree_at_paths(repo, top, diff, &tree_id, err) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0) {
 		if (!err->len)
 			gitinfo_error(err, "cannot read the working tree");
 		goto out;
