@@ -289,17 +289,16 @@ void change_release(struct change *c)
 static int write_kept(const struct state *st, const char *task, const char *ext,
 		      const char *data, size_t len, struct strbuf *err)
 {
-	struct strbuf name = STRBUF_INIT, shown = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT;
 	int fd = state_open_changes(st, true, err), ret = -1;
 
 	if (fd < 0)
 		return -1;
 	state_task_file_name(task, ext, &name);
-	strbuf_addf(&shown, "%s/" STATE_CHANGES_DIR, st->dir);
-	ret = state_write_at(fd, shown.buf, name.buf, data, len, err);
+	/* its temp file in .squad/, where a killed squad's are cleared */
+	ret = state_write_sub(st, fd, STATE_CHANGES_DIR, name.buf, data, len, err);
 	close(fd);
 	strbuf_release(&name);
-	strbuf_release(&shown);
 	return ret;
 }
 

@@ -1018,6 +1018,26 @@ int state_write_at(int dir_fd, const char *dir_shown, const char *name, const ch
 	return ret;
 }
 
+int state_write_sub(const struct state *st, int dir_fd, const char *sub, const char *name,
+		    const char *data, size_t len, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, shown = STRBUF_INIT, shown_tmp = STRBUF_INIT;
+	struct target t = { dir_fd, name, NULL, st->dir_fd, NULL, NULL };
+	int ret;
+
+	strbuf_addf(&tmp, "%s.%s.tmp.%ld", sub, name, (long)getpid());
+	strbuf_addf(&shown, "%s/%s/%s", st->dir, sub, name);
+	strbuf_addf(&shown_tmp, "%s/%s", st->dir, tmp.buf);
+	t.shown = shown.buf;
+	t.tmp = tmp.buf;
+	t.shown_tmp = shown_tmp.buf;
+	ret = write_at(&t, false, data, len, err);
+	strbuf_release(&tmp);
+	strbuf_release(&shown);
+	strbuf_release(&shown_tmp);
+	return ret;
+}
+
 int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err)
 {

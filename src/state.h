@@ -13,8 +13,9 @@
  * or `squad done`. The kernel drops it when that process dies, so a kill
  * -9 never leaves a stale lock behind.
  *
- * Only this module, handoff and stash (.squad/stash/, .squad/kept/)
- * write under .squad/. Every file this module writes under it is opened
+ * Only this module, handoff, stash (.squad/stash/, .squad/kept/),
+ * changes (.squad/changes/, through this module) and isolate
+ * (.squad/worktrees/) write under .squad/. Every file this module writes under it is opened
  * relative to the fds of .squad/, logs/ and inputs/ that state_open()
  * takes and holds until state_close() (openat(), O_NOFOLLOW,
  * renameat()): a task that swaps .squad or .squad/logs for a symlink
@@ -224,6 +225,13 @@ int state_write_in(const struct state *st, const char *name, const char *data, s
  * (shown in messages as `dir_shown`). */
 int state_write_at(int dir_fd, const char *dir_shown, const char *name, const char *data,
 		   size_t len, struct strbuf *err);
+
+/* Write `data` to `name` in the folder `sub` of .squad/, held by
+ * `dir_fd` (changes/), atomically by a temp file in .squad/ itself
+ * (SUB.NAME.tmp.PID, which state_lock() clears when a killed squad left
+ * it, as state_save_inputs() does). Returns 0, or -1 (reason in err). */
+int state_write_sub(const struct state *st, int dir_fd, const char *sub, const char *name,
+		    const char *data, size_t len, struct strbuf *err);
 
 /* Open the folder `name` in `at` (an fd, or AT_FDCWD for a path; shown
  * in messages as `shown`), never through a symlink; with `create`, make
