@@ -170,11 +170,11 @@ _squad() {
 	else
 		case $sub in
 		'')
-			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec mcp ci
+			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec mcp ci diff apply
 			_squad_tasks "" "$cur" ;;
 		hook) if ((!nargs)); then _squad_add "" "$cur" install uninstall; fi ;;
 		completion) if ((!nargs)); then _squad_add "" "$cur" bash zsh fish; fi ;;
-		explain | done) if ((!nargs)); then _squad_tasks "" "$cur"; fi ;;
+		explain | done | diff | apply) if ((!nargs)); then _squad_tasks "" "$cur"; fi ;;
 		ci) if ((!nargs)); then _squad_add "" "$cur" github gitlab; else _squad_tasks "" "$cur"; fi ;;
 		handoff) _squad_files "" "$cur" ;; # --merge FILE...
 		list | init | exec | mcp) ;;

@@ -63,14 +63,14 @@ end
 
 # Where task names are wanted: before any subcommand (squad TASK), after
 # run and graph (and a task: more of them), and as the one argument of
-# explain and done.
+# explain, done, diff and apply.
 function __squad_wants_task
     set -l sub (__squad_subcommand)
     or return 0
     switch $sub
         case list handoff hook init completion exec mcp
             return 1
-        case explain done
+        case explain done diff apply
             test (__squad_arguments) -eq 0
         case ci
             test (__squad_arguments) -ge 1
@@ -115,6 +115,8 @@ complete -c squad -n 'not __squad_subcommand' -a explain -d "Why a task will or 
 complete -c squad -n 'not __squad_subcommand' -a exec -d 'Run ad-hoc tasks (--run, --prompt, or a list on stdin)'
 complete -c squad -n 'not __squad_subcommand' -a mcp -d 'Serve squad as MCP tools on stdio (Claude Code)'
 complete -c squad -n 'not __squad_subcommand' -a ci -d 'A CI workflow for GitHub Actions or GitLab CI'
+complete -c squad -n 'not __squad_subcommand' -a diff -d "The change an isolated task left, as a patch"
+complete -c squad -n 'not __squad_subcommand' -a apply -d "Apply an isolated task's kept change to your tree"
 
 # task names
 complete -c squad -n __squad_wants_task -a '(__squad_tasks)' -d Task

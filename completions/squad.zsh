@@ -93,6 +93,8 @@ _squad() {
         'exec:run ad-hoc tasks (--run, --prompt, or a list on stdin)'
         'mcp:serve squad as MCP tools on stdio (Claude Code)'
         'ci:a CI workflow for GitHub Actions or GitLab CI'
+        'diff:the change an isolated task left, as a patch'
+        "apply:apply an isolated task's kept change to your tree"
       )
       _describe -t subcommands 'subcommand' subcommands && ret=0
       _squad_tasks && ret=0
@@ -103,7 +105,7 @@ _squad() {
           _wanted actions expl 'action' compadd install uninstall && ret=0 ;;
         (completion) [[ ${#line} -le 2 ]] &&
           _wanted shells expl 'shell' compadd bash zsh fish && ret=0 ;;
-        (explain|done) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
+        (explain|done|diff|apply) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
         (ci) if [[ ${#line} -le 2 ]]; then
           _wanted engines expl 'CI engine' compadd github gitlab && ret=0
         else

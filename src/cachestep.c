@@ -76,6 +76,12 @@ static const char *env_value(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* Does the task hand back a change (changes: apply or review)? */
+static bool keeps_change(const struct task *t)
+{
+	return t->isolation == ISOLATION_WORKTREE && t->changes != CHANGES_DISCARD;
+}
+
 static bool is_off(const char *v)
 {
 	return v && (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false") ||
@@ -290,8 +296,10 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 		cache_key(text.buf, text.len, sf->root,
 			  plan->inputs && plan->inputs[n].len ? plan->inputs[n].buf : NULL,
 			  deps, nr_deps, c->keys[n]);
+		/* an isolated task's result is a change to the tree, which an
+		 * entry does not carry: a hit would drop it */
 		c->cacheable[n] = (t->run || t->run_argv.nr || t->prompt) && t->inputs.nr &&
-				  !t->skills.nr && deps_in;
+				  !t->skills.nr && deps_in && !keeps_change(t);
 	}
 	free(deps);
 	free(need);
@@ -983,7 +991,9 @@ void cachestep_explain(struct cachestep *c, size_t n, struct strbuf *out)
 		strbuf_addf(out, "  cache: not cached (%s)\n",
 			    !(t->run || t->run_argv.nr || t->prompt) ? "it does no work of its own"
 			    : t->skills.nr ? "the tactician's" : !t->inputs.nr
-			    ? "it declares no inputs" : "a need of it is not in the plan");
+			    ? "it declares no inputs" : keeps_change(t)
+			    ? "its result is a change to your tree (isolate: worktree)"
+			    : "a need of it is not in the plan");
 		return;
 	}
 	s = where_is(c, c->keys[n], &notice);

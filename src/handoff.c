@@ -1,5 +1,6 @@
 /* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
 #include "handoff.h"
+#include "changes.h"
 #include "util/tail.h"
 #include "expand.h"
 #include "util/xalloc.h"
@@ -334,6 +335,102 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 	return o;
 }
 
+/* A `review` entry: the kept patch of an isolated task (changes.h),
+ * from what .squad/changes/ holds for it; NULL when it cannot be read. */
+static json_t *review_entry(const struct handoff_context *ctx, size_t n)
+{
+	const struct squadfile *sf = ctx->sf;
+	const struct task *t = &sf->tasks[n];
+	const struct task_record *rec = state_get(ctx->st, t->name);
+	struct strbuf text = STRBUF_INIT, patch = STRBUF_INIT, cmd = STRBUF_INIT, dir = STRBUF_INIT;
+	struct strbuf ignored = STRBUF_INIT;
+	json_t *o = NULL, *review = NULL, *change;
+	const char *fp = ctx->plan->in[n] ? plan_fingerprint(ctx->plan, n) : NULL;
+	const char *reason, *diffstat;
+
+	if (changes_read_review(ctx->st, t->name, &text, &ignored) != 0 ||
+	    !(review = json_loadb(text.buf, text.len, 0, NULL)) || !json_is_object(review))
+		goto out;
+	if ((!fp || !*fp) && rec && rec->fingerprint)
+		fp = rec->fingerprint;
+	strbuf_addf(&patch, "%s/" STATE_CHANGES_DIR "/", ctx->st->dir);
+	state_task_file_name(t->name, ".patch", &patch);
+	reason = string_or(json_object_get(review, "reason"), "changes: review");
+	diffstat = string_or(json_object_get(review, "diffstat"), "");
+
+	o = json_object();
+	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "kind", json_string("review"));
+	json_object_set_new(o, "desc", plain(t->desc));
+	json_object_set_new(o, "skills", json_array());
+	json_object_set_new(o, "prompt", written(sf, t->prompt));
+	json_object_set_new(o, "run", t->run_argv.nr ? written_list(sf, &t->run_argv)
+						     : written(sf, t->run));
+	json_object_set_new(o, "worker", json_string(sf->workers[t->worker].name));
+	/* as the task's own folder is named in the other entries */
+	if (t->dir && t->dir[0] == '/')
+		strbuf_addstr(&dir, t->dir);
+	else if (t->dir)
+		strbuf_addf(&dir, "%s/%s", sf->root, t->dir);
+	else
+		strbuf_addstr(&dir, sf->root);
+	json_object_set_new(o, "dir", written(sf, dir.buf));
+	json_object_set_new(o, "inputs", written_list(sf, &t->inputs));
+	json_object_set_new(o, "needs", json_array());
+	json_object_set_new(o, "blocks", json_array());
+	json_object_set_new(o, "fingerprint", json_string(fp && *fp ? fp
+					: "0000000000000000000000000000000000000000"));
+	change = json_object();
+	json_object_set_new(change, "patch", plain(patch.buf));
+	json_object_set_new(change, "diffstat", plain(diffstat));
+	json_object_set_new(change, "files", json_integer(json_integer_value(
+					  json_object_get(review, "files"))));
+	json_object_set_new(change, "reason", plain(reason));
+	json_object_set_new(change, "answer", plain(json_string_value(
+					  json_object_get(review, "answer"))));
+	if (!ctx->adhoc) {
+		squad_call(&cmd, ctx);
+		strbuf_addstr(&cmd, " apply ");
+		strbuf_add_shell_quoted(&cmd, t->name);
+	}
+	json_object_set_new(change, "apply_command", json_string(cmd.buf));
+	json_object_set_new(o, "change", change);
+	strbuf_reset(&cmd);
+	if (!ctx->adhoc) {
+		squad_call(&cmd, ctx);
+		strbuf_addstr(&cmd, " done ");
+		strbuf_add_shell_quoted(&cmd, t->name);
+	}
+	json_object_set_new(o, "done_command", json_string(cmd.buf));
+
+	strbuf_reset(&text);
+	strbuf_addf(&text, "Task '%s' ran in a worktree of its own and its change waits for "
+		    "your review (%s). The patch is %s (change.diffstat sums it up",
+		    t->name, reason, patch.buf);
+	if (json_string_value(json_object_get(review, "answer")))
+		strbuf_addstr(&text, "; the agent's answer is change.answer");
+	strbuf_addstr(&text, "). Read it, and judge whether it does what the task asked.");
+	if (ctx->adhoc)
+		strbuf_addstr(&text, " Apply it with git apply if it is right.");
+	else
+		strbuf_addf(&text, " If it is right, apply it to the working tree with:\n  %s\n"
+			    "(it never overwrites an edit of yours: when it does not apply, "
+			    "nothing is written). If it is not, discard it with:\n  %s --failed\n"
+			    "Either clears this entry; '%s' alone clears it and keeps the patch.",
+			    json_string_value(json_object_get(change, "apply_command")),
+			    cmd.buf, cmd.buf);
+	strbuf_utf8_sanitize(&text);
+	json_object_set_new(o, "instruction", json_string(text.buf));
+out:
+	json_decref(review);
+	strbuf_release(&ignored);
+	strbuf_release(&text);
+	strbuf_release(&patch);
+	strbuf_release(&cmd);
+	strbuf_release(&dir);
+	return o;
+}
+
 /* Written (or removed) by the fd of .squad/ held since state_open(): a
  * task that swapped .squad for a symlink cannot send it elsewhere. */
 static int write_manifest(const struct state *st, json_t *manifest, struct strbuf *err)
@@ -415,6 +512,18 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 
 		if (task_status_for_tactician(ctx->results[n].status))
 			json_array_append_new(tasks, entry(ctx, n));
+	}
+	{
+		/* kept changes wait for review whether this run ran them or not */
+		bool *reviews = ctx->st ? changes_reviews(ctx->st, ctx->sf) : NULL;
+
+		for (size_t n = 0; reviews && n < ctx->sf->nr_tasks; n++) {
+			json_t *e = reviews[n] ? review_entry(ctx, n) : NULL;
+
+			if (e)
+				json_array_append_new(tasks, e);
+		}
+		free(reviews);
 	}
 	count = (int)json_array_size(tasks);
 	json_object_set_new(manifest, "tasks", tasks);
@@ -511,6 +620,15 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 		ret = 1;
 		goto out;
 	}
+	if (!strcmp(string_or(json_object_get(json_array_get(tasks, found), "kind"), ""),
+		    "review")) {
+		/* no mark: the task did run; --failed discards its patch */
+		if (changes_drop(st, task, failed, err) < 0)
+			goto out;
+		json_array_remove(tasks, found);
+		ret = write_manifest(st, manifest, err) < 0 ? -1 : 2;
+		goto out;
+	}
 	rec.task = (char *)task;
 	rec.status = failed ? RECORD_DONE_FAILED : RECORD_DONE;
 	rec.exit_code = failed ? 1 : 0;
@@ -523,6 +641,29 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
 	json_array_remove(tasks, found);
 	ret = write_manifest(st, manifest, err);
 out:
+	json_decref(manifest);
+	return ret;
+}
+
+int handoff_forget(struct state *st, const char *task, struct strbuf *err)
+{
+	bool missing;
+	json_t *manifest = read_manifest(st->dir, err, &missing), *tasks, *e;
+	size_t i;
+	int ret = 0;
+
+	if (missing)
+		return 0;
+	if (!manifest)
+		return -1;
+	tasks = json_object_get(manifest, "tasks");
+	json_array_foreach(tasks, i, e)
+		if (!strcmp(name_of(e, ""), task) &&
+		    !strcmp(string_or(json_object_get(e, "kind"), ""), "review")) {
+			json_array_remove(tasks, i);
+			ret = write_manifest(st, manifest, err);
+			break;
+		}
 	json_decref(manifest);
 	return ret;
 }

@@ -3,7 +3,9 @@
  * After a run, every task left to the tactician becomes an entry of the
  * manifest: a skill-tagged task whose dependencies succeeded ("skill"),
  * or a task that still failed after its retries and may escalate
- * ("escalation"). Each entry carries what the tactician needs to act
+ * ("escalation"); and every isolated task whose change waits in
+ * .squad/changes/ for review ("review", with the patch's path, its
+ * diffstat and the agent's answer under `change`). Each entry carries what the tactician needs to act
  * without asking: the task as written, its skills' SKILL.md paths, the
  * results of the tasks it needs (logs by path, a summary line, an
  * agent's answer), what waits behind it, and a self-contained
@@ -61,6 +63,13 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err);
  * are), -1 on error. */
 int handoff_done(struct state *st, const char *task, bool failed, const char *note,
 		 struct strbuf *err);
+
+/* A `review` entry (an isolated task's kept change, changes.h) is no
+ * mark: handoff_done() on one drops its review (and with `failed` its
+ * patch) and the entry, writes nothing into the state, and returns 2.
+ * handoff_forget() drops the review entry of `task` from the manifest
+ * (after `squad apply`), if there is one. Returns 0 or -1 (err). */
+int handoff_forget(struct state *st, const char *task, struct strbuf *err);
 
 /* Take back the tactician's mark on `task` (lock held): the task is as
  * it was before `squad done`, and the next run hands it off (a skill

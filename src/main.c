@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cachestep.h"
+#include "changes.h"
 #include "ci.h"
 #include "completion.h"
 #include "diag.h"
@@ -79,6 +80,10 @@ static const char usage_text[] =
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
 "       squad done TASK --undo            take that mark back\n"
+"       squad diff TASK                   the change an isolated task (isolate: worktree)\n"
+"                                         left, as a patch\n"
+"       squad apply TASK                  apply that change to your tree (never over your\n"
+"                                         own edits: all of it, or nothing)\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running\n"
 "                                         'squad --staged --stash'\n"
@@ -154,6 +159,11 @@ static const char usage_text[] =
 "back with 'squad done'. A skill task is settled by that; an escalated task\n"
 "is not: 'done' means \"fixed, check again\", so the next run runs it again\n"
 "(a prompt's note may stand in as its answer when it meets 'expect').\n"
+"\n"
+"Tasks with isolate: worktree run in a git worktree of their own; their change\n"
+"is applied (changes: apply, the shell's default), kept for review (review,\n"
+"an agent's default: 'squad diff', then 'squad apply' or 'squad done --failed')\n"
+"or discarded (discard).\n"
 "\n"
 "exit codes:\n"
 "  0    every task done\n"
@@ -952,7 +962,18 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 		rc = handoff_undo(&st, args->v[0], &err);
 	else
 		rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
-	if (rc == 0) {
+	if (rc == 2) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_add_printable(&name, args->v[0]);
+		if (o->failed)
+			printf("squad: discarded the change of %s\n", name.buf);
+		else
+			printf("squad: cleared the review of %s; its patch stays ('squad diff %s')\n",
+			       name.buf, name.buf);
+		strbuf_release(&name);
+		ret = EXIT_OK;
+	} else if (rc == 0) {
 		long n = squadfile_find_task(sf, args->v[0]);
 		const struct task *t = &sf->tasks[n];
 		struct strbuf name = STRBUF_INIT;
@@ -1021,6 +1042,72 @@ static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf
 	strbuf_release(&json);
 	strbuf_release(&err);
 	return n < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* squad diff TASK, squad apply TASK: an isolated task's kept change. */
+static int cmd_change(const struct options *o, const struct squadfile *sf, bool apply,
+		      const struct strvec *args)
+{
+	struct strbuf dir = STRBUF_INIT, patch = STRBUF_INIT, err = STRBUF_INIT,
+		      name = STRBUF_INIT;
+	struct strvec touched = STRVEC_INIT, conflicts = STRVEC_INIT;
+	struct state st;
+	int rc, ret = EXIT_FAILED;
+
+	if (args->nr != 1)
+		return usage_error("'squad %s' takes one task name", apply ? "apply" : "diff");
+	strbuf_add_printable(&name, args->v[0]);
+	if (squadfile_find_task(sf, args->v[0]) < 0) {
+		ret = usage_error("no task '%s' in %s", name.buf, o->file);
+		strbuf_release(&name);
+		return ret;
+	}
+	if (!apply) {
+		strbuf_addf(&dir, "%s/.squad", sf->root);
+		rc = changes_read(dir.buf, args->v[0], &patch, NULL, &err);
+		if (rc == 0 && fwrite(patch.buf, 1, patch.len, stdout) == patch.len)
+			ret = EXIT_OK;
+	} else {
+		if (open_state(&st, sf, o) < 0)
+			goto out;
+		rc = changes_apply(&st, sf->root, args->v[0], &touched, &conflicts, &err);
+		if (rc == 0 && handoff_forget(&st, args->v[0], &err) < 0)
+			rc = -1;
+		state_close(&st);
+		if (rc == 0) {
+			printf("squad: applied the change of %s to your tree (%zu path%s):", name.buf,
+			       touched.nr, touched.nr == 1 ? "" : "s");
+			for (size_t i = 0; i < touched.nr; i++) {
+				strbuf_reset(&patch);
+				strbuf_add_printable(&patch, touched.v[i]);
+				printf(" %s", patch.buf);
+			}
+			printf("\n");
+			ret = EXIT_OK;
+		} else if (rc == 1) {
+			strbuf_addstr(&err, "; nothing was written. Conflicts in:");
+			for (size_t i = 0; i < conflicts.nr; i++) {
+				strbuf_addch(&err, ' ');
+				strbuf_add_printable(&err, conflicts.v[i]);
+			}
+			rc = -1;
+		}
+		if (rc == 2)
+			rc = 1;
+	}
+	if (rc == 1)
+		fprintf(stderr, "squad: task '%s' has no kept change (only a task with "
+			"'isolate: worktree' that changed something leaves one)\n", name.buf);
+	else if (rc < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+out:
+	strvec_clear(&touched);
+	strvec_clear(&conflicts);
+	strbuf_release(&dir);
+	strbuf_release(&patch);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	return ret;
 }
 
 static int cmd_handoff(const struct options *o, const struct squadfile *sf)
@@ -1534,7 +1621,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		static const char *const commands[] = {
 			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", "mcp", "ci", NULL,
+			"completion", "exec", "mcp", "ci", "diff", "apply", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -1615,6 +1702,8 @@ int main(int argc, char **argv)
 		ret = cmd_graph(&o, &sf, &g, &targets);
 	} else if (command && !strcmp(command, "done")) {
 		ret = cmd_done(&o, &sf, &targets);
+	} else if (command && (!strcmp(command, "diff") || !strcmp(command, "apply"))) {
+		ret = cmd_change(&o, &sf, !strcmp(command, "apply"), &targets);
 	} else if (command && !strcmp(command, "explain")) {
 		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
 	} else if (command && !strcmp(command, "ci")) {

@@ -809,6 +809,8 @@ void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 		strbuf_reset(&shown);
 		if (plan->recheck[n])
 			fputs("  (done mark: runs again to check)", out);
+		if (t->isolation == ISOLATION_WORKTREE)
+			fprintf(out, "  (in a worktree; changes: %s)", squadfile_changes_name(t->changes));
 		fputc('\n', out);
 	}
 	dry_run_limits(out, plan, jobs);

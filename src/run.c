@@ -3,6 +3,7 @@
 #include "agentpool.h"
 #include "budget.h"
 #include "cachestep.h"
+#include "changes.h"
 #include "guard.h"
 #include "outcome.h"
 #include "spawner.h"
@@ -108,6 +109,8 @@ struct runner {
 	bool guard_tried;
 	unsigned cache_lookups;   /* on libuv's pool: tasks that may yet run */
 	bool pool_started;        /* libuv's pool has had its first work */
+	struct change **changes;  /* per isolated task, made at its first attempt */
+	struct change_ledger ledger; /* what applied changes wrote, and whose */
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
 	struct strmap old_logs;      /* their index */
 	uv_signal_t sig[3];
@@ -731,9 +734,85 @@ static void close_task_files(struct runner *r, size_t task)
 	r->log_fds[task] = r->out_fds[task] = -1;
 }
 
+/* --- isolate: worktree (changes.h) -------------------------------- */
+
+/* The Squadfile and task an attempt of `task` is built from: views into
+ * its worktree while one exists. */
+static void task_view(const struct runner *r, size_t task, const struct squadfile **sf,
+		      const struct task **t)
+{
+	const struct change *c = r->changes ? r->changes[task] : NULL;
+
+	*sf = c && c->active ? &c->sf_view : r->sf;
+	*t = c && c->active ? &c->task_view : &r->sf->tasks[task];
+}
+
+/* An attempt of an isolated task starts in a worktree of its own. */
+static int isolate_attempt(struct runner *r, size_t task, struct strbuf *why)
+{
+	struct change **c = &r->changes[task];
+
+	if (!r->st) {
+		strbuf_addstr(why, "cannot run isolated without squad's state folder");
+		return -1;
+	}
+	if (!*c) {
+		*c = xmalloc(sizeof(**c));
+		**c = (struct change)CHANGE_INIT;
+	}
+	{
+		struct strbuf err = STRBUF_INIT;
+		int rc = change_begin(*c, r->sf, &r->sf->tasks[task], r->st->dir, &err);
+
+		if (rc < 0)
+			strbuf_addf(why, "cannot run isolated: %s", err.buf);
+		strbuf_release(&err);
+		return rc;
+	}
+}
+
+/* The attempt is over: its change taken, its worktree removed. */
+static void isolate_attempt_end(struct runner *r, size_t task, struct attempt *a)
+{
+	struct change *c = r->changes ? r->changes[task] : NULL;
+	struct strbuf err = STRBUF_INIT;
+
+	if (c && c->active && change_end(c, &err) < 0) {
+		log_line(r, task, "cannot take its change: %s", err.buf);
+		a->change_error = c->error;
+	}
+	strbuf_release(&err);
+}
+
+/* The task is over: its change applied, kept or dropped, before anything
+ * behind it starts (so that it sees an applied change). */
+static void isolate_settle(struct runner *r, size_t task, enum task_status status)
+{
+	struct change *c = r->changes ? r->changes[task] : NULL;
+	struct strbuf log = STRBUF_INIT, err = STRBUF_INIT;
+
+	if (!c)
+		return;
+	change_abort(c); /* an attempt that never started */
+	if (change_settle(c, r->st, r->sf->root, &r->sf->tasks[task], status, r->res[task].answer,
+			  &r->ledger, &log, &err) < 0) {
+		if (r->status == 0)
+			strbuf_addstr(r->err, err.buf);
+		r->status = -1;
+	}
+	strbuf_rtrim(&log);
+	if (log.len)
+		log_write(r, task, log.buf, log.len);
+	if (log.len)
+		log_write(r, task, "\n", 1);
+	strbuf_release(&log);
+	strbuf_release(&err);
+}
+
 /* The task is over with `status`, as outcome_decide() said. */
 static void finish_task(struct runner *r, size_t task, enum task_status status)
 {
+	isolate_settle(r, task, status);
 	r->res[task].duration_ms = (long)((uv_hrtime() - r->started_at[task]) / 1000000);
 	if (status == TASK_OK || task_status_failed(status))
 		summarize(r, task);
@@ -1105,6 +1184,7 @@ static void job_complete(struct job *job)
 		a.rate_limited = rate_limited(r, task, &a);
 	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
 		a.expect = check_expect(r, task);
+	isolate_attempt_end(r, task, &a);
 	decide(r, task, &a);
 	free(agent_why);
 	start_ready(r);
@@ -1274,6 +1354,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 							    o->error ? strlen(o->error) : 0);
 	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
 		a.expect = check_expect(r, task);
+	isolate_attempt_end(r, task, &a);
 	decide(r, task, &a);
 	strbuf_release(&text);
 	strbuf_release(&err);
@@ -1284,7 +1365,8 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
  * with the reason in why (nothing started). */
 static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf *why)
 {
-	const struct task *t = &r->sf->tasks[task];
+	const struct squadfile *sf;
+	const struct task *t;
 	const struct worker *w = worker_of(r, task);
 	struct command cmd = COMMAND_INIT;
 	struct strbuf prompt = STRBUF_INIT;
@@ -1294,8 +1376,9 @@ static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf
 	char *cwd = NULL;
 	int rc, ret = -1;
 
+	task_view(r, task, &sf, &t);
 	if (worker_build_agent(&cmd, r->sf, w, why) < 0 ||
-	    worker_build_prompt(&prompt, &cwd, r->sf, t, w, changed_for(r, task), why) < 0)
+	    worker_build_prompt(&prompt, &cwd, sf, t, w, changed_for(r, task), why) < 0)
 		goto out;
 	rc = worker_find_program(&r->programs, &cmd, &program);
 	if (rc) {
@@ -1313,7 +1396,9 @@ static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf
 	job.cwd = cwd;
 	job.prompt = prompt.buf;
 	job.timeout_ms = timeout_of(r, task);
-	job.policy.root = r->sf->root;
+	/* an isolated agent edits inside its worktree, nowhere else */
+	job.policy.root = sf->root == r->sf->root ? r->sf->root
+		: r->changes[task]->iso.dir;
 	job.policy.commands = &t->allow_commands;
 	job.policy.any_command = t->any_command;
 	rc = agent_pool_run(&r->agents, &r->spawner, &job, &step);
@@ -1374,15 +1459,23 @@ static int start_attempt(struct runner *r, size_t task)
 		log_line(r, task, "attempt %u of %u", res->attempts - res->rate_limited,
 			 t->retries + 1);
 	mark_attempt_start(r, task);
+	if (t->isolation == ISOLATION_WORKTREE && isolate_attempt(r, task, &why) < 0)
+		goto fail;
 	if (!w->is_shell && w->protocol == WORKER_ACP) {
 		if (start_acp(r, task, reserved, &why) < 0)
 			goto fail;
 		strbuf_release(&why);
 		return 0;
 	}
-	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
-				 r->opts->changed_file, &why) < 0)
-		goto fail;
+	{
+		const struct squadfile *sf;
+		const struct task *view;
+
+		task_view(r, task, &sf, &view);
+		if (worker_build_command(&cmd, sf, view, w, changed_for(r, task),
+					 r->opts->changed_file, &why) < 0)
+			goto fail;
+	}
 	rc = worker_find_program(&r->programs, &cmd, &program);
 	if (rc && !w->is_shell) {
 		spawn_failure(r, task, &cmd, rc, SPAWN_EXEC, &why);
@@ -1443,6 +1536,8 @@ static int start_attempt(struct runner *r, size_t task)
 	return 0;
 
 fail:
+	if (r->changes && r->changes[task])
+		change_abort(r->changes[task]);
 	if (api_dir)
 		rmdir(api_dir);
 	free(api_dir);
@@ -1609,8 +1704,14 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		r.default_rate_re = regex_compile(outcome_rate_limit_pattern, &e, &off);
 		strbuf_release(&e);
 	}
-	if (st)
+	if (st) {
 		list_old_logs(&r);
+		/* worktrees a squad killed by SIGKILL left (the lock is held) */
+		isolate_sweep(st->dir);
+	}
+	for (size_t i = 0; i < nr && !r.changes; i++)
+		if (r.sf->tasks[i].isolation == ISOLATION_WORKTREE)
+			r.changes = xcalloc(nr + 1, sizeof(*r.changes));
 	for (size_t i = 0; i < nr; i++) {
 		r.log_fds[i] = r.out_fds[i] = -1;
 		results[i].cause = -1;
@@ -1712,6 +1813,13 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	program_cache_release(&r.programs);
 	strmap_release(&r.old_logs);
 	strvec_clear(&r.old_log_names);
+	for (size_t i = 0; r.changes && i < nr; i++)
+		if (r.changes[i]) {
+			change_release(r.changes[i]);
+			free(r.changes[i]);
+		}
+	free(r.changes);
+	change_ledger_release(&r.ledger);
 	free(r.pending);
 	free(r.log_fds);
 	free(r.out_fds);

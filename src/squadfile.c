@@ -36,14 +36,16 @@ static const char *const top_keys[] = {
 };
 static const char *const task_keys[] = {
 	"desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
-	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands", NULL,
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands",
+	"isolate", "changes", NULL,
 };
 static const char *const defaults_keys[] = {
-	"worker", "timeout", "retries", "escalate", "env", NULL,
+	"worker", "timeout", "retries", "escalate", "env", "isolate", "changes", NULL,
 };
 static const char *const worker_keys[] = {
 	"command", "env", "slots", "timeout", "output", "daily_limit",
-	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol", NULL,
+	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol",
+	"isolate", "changes", NULL,
 };
 static const char *const rule_keys[] = { "match", "skill", NULL };
 static const char *const cache_keys[] = {
@@ -120,6 +122,8 @@ struct loader {
 	unsigned default_retries;
 	bool default_escalate;
 	struct strvec default_env;
+	enum task_isolation default_isolation;
+	enum task_changes default_changes;
 	/* per task, until workers are known: */
 	char **task_worker_names;
 	struct mark *task_worker_marks;
@@ -704,6 +708,63 @@ static struct regex *compile_at(struct loader *l, const struct node *n, const ch
 	return re;
 }
 
+/* --- isolate: and changes: ---------------------------------------- */
+
+static const char *const isolation_names[] = { "", "none", "worktree", NULL };
+static const char *const changes_names[] = { "", "apply", "review", "discard", NULL };
+
+const char *squadfile_isolation_name(enum task_isolation i)
+{
+	return isolation_names[i];
+}
+
+const char *squadfile_changes_name(enum task_changes c)
+{
+	return changes_names[c];
+}
+
+/* The value of `isolate:` at `v` into *dst. Returns 0, or -1 (reported). */
+static int get_isolation(struct loader *l, const struct node *v, const char *what,
+			 enum task_isolation *dst)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	if (want_scalar(l, v, what))
+		return -1;
+	for (int i = 1; isolation_names[i]; i++)
+		if (!strcmp(scalar(v), isolation_names[i])) {
+			*dst = (enum task_isolation)i;
+			return 0;
+		}
+	strbuf_addf(&msg, "%s must be 'worktree' (the task runs in a git worktree of its "
+		    "own, its change handed back as a patch) or 'none', not '%s'", what, scalar(v));
+	diag_add_suggestion(&msg, scalar(v), isolation_names + 1, -1);
+	diag_error(l->diags, mark_of(v), "%s", msg.buf);
+	strbuf_release(&msg);
+	return -1;
+}
+
+/* The value of `changes:` at `v` into *dst. Returns 0, or -1 (reported). */
+static int get_changes(struct loader *l, const struct node *v, const char *what,
+		       enum task_changes *dst)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	if (want_scalar(l, v, what))
+		return -1;
+	for (int i = 1; changes_names[i]; i++)
+		if (!strcmp(scalar(v), changes_names[i])) {
+			*dst = (enum task_changes)i;
+			return 0;
+		}
+	strbuf_addf(&msg, "%s must be 'apply' (into your tree when the task succeeds), "
+		    "'review' (kept for 'squad apply') or 'discard', not '%s'", what, scalar(v));
+	diag_add_suggestion(&msg, scalar(v), changes_names + 1, -1);
+	diag_error(l->diags, mark_of(v), "%s", msg.buf);
+	strbuf_release(&msg);
+	return -1;
+}
+
 /* --- defaults ------------------------------------------------------ */
 
 static void defaults_pair(struct loader *l, const char *key, struct node *k,
@@ -725,6 +786,10 @@ static void defaults_pair(struct loader *l, const char *key, struct node *k,
 		get_bool(l, v, "defaults.escalate", &l->default_escalate);
 	} else if (!strcmp(key, "env")) {
 		get_env(l, v, "defaults.env", &l->default_env, true);
+	} else if (!strcmp(key, "isolate")) {
+		get_isolation(l, v, "defaults.isolate", &l->default_isolation);
+	} else if (!strcmp(key, "changes")) {
+		get_changes(l, v, "defaults.changes", &l->default_changes);
 	}
 }
 
@@ -806,10 +871,15 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 
 	(void)k;
 	strbuf_addf(&what, "workers.%s.%s", w->name, key);
-	if (w->is_shell && strcmp(key, "slots") && strcmp(key, "timeout") && strcmp(key, "env")) {
+	if (w->is_shell && strcmp(key, "slots") && strcmp(key, "timeout") && strcmp(key, "env") &&
+	    strcmp(key, "isolate") && strcmp(key, "changes")) {
 		diag_error(l->diags, mark_of(k), "the built-in shell worker takes only "
-			   "'slots', 'timeout' and 'env'%s", !strcmp(key, "command")
-			   ? ": give tasks a 'run:' instead" : "");
+			   "'slots', 'timeout', 'env', 'isolate' and 'changes'%s",
+			   !strcmp(key, "command") ? ": give tasks a 'run:' instead" : "");
+	} else if (!strcmp(key, "isolate")) {
+		get_isolation(l, v, what.buf, &w->isolation);
+	} else if (!strcmp(key, "changes")) {
+		get_changes(l, v, what.buf, &w->changes);
 	} else if (!strcmp(key, "command")) {
 		struct strvec argv = STRVEC_INIT;
 
@@ -1116,6 +1186,11 @@ static void task_pair(struct loader *l, const char *key, struct node *k,
 						   "folder; or 'any' alone)", c);
 			}
 		}
+	} else if (!strcmp(key, "isolate")) {
+		get_isolation(l, v, "isolate", &t->isolation);
+	} else if (!strcmp(key, "changes")) {
+		if (!get_changes(l, v, "changes", &t->changes))
+			t->changes_mark = mark_of(v);
 	}
 }
 
@@ -1194,7 +1269,8 @@ static void get_tasks(struct loader *l, struct node *n)
 /* The known keys of a task given as an item of a list: its name is one. */
 static const char *const list_task_keys[] = {
 	"name", "desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
-	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands", NULL,
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands",
+	"isolate", "changes", NULL,
 };
 
 /* Tasks as a list: each item a task's map with an optional `name`, or a
@@ -1428,6 +1504,27 @@ static long default_worker(struct loader *l)
 }
 
 /* Checks that need the whole file. */
+/* A task's isolate: and changes:, its own, else its worker's, else the
+ * defaults'; see squadfile.h for what nothing set means. */
+static void resolve_isolation(struct loader *l, struct task *t)
+{
+	const struct worker *w = &l->sf->workers[t->worker];
+
+	if (!t->isolation)
+		t->isolation = w->isolation ? w->isolation : l->default_isolation;
+	if (!t->isolation)
+		t->isolation = ISOLATION_NONE;
+	if (!t->changes)
+		t->changes = w->changes ? w->changes : l->default_changes;
+	if (!t->changes)
+		t->changes = w->is_shell ? CHANGES_APPLY : CHANGES_REVIEW;
+	/* on the task itself it is a mistake; from defaults it is not */
+	if (t->changes_mark.line && t->isolation == ISOLATION_NONE)
+		diag_error(l->diags, t->changes_mark, "task '%s' sets changes: but does not "
+			   "run isolated, so its edits are made in your tree directly: add "
+			   "'isolate: worktree' to the task", t->name);
+}
+
 static void resolve(struct loader *l, struct node *dflt)
 {
 	struct squadfile *sf = l->sf;
@@ -1469,6 +1566,7 @@ static void resolve(struct loader *l, struct node *dflt)
 			t->worker = t->prompt && !t->run && !t->run_argv.nr
 				? (size_t)squadfile_find_worker(sf, "qwen") : 0;
 		}
+		resolve_isolation(l, t);
 		if (sf->workers[t->worker].is_shell && t->prompt && !t->run &&
 		    !t->run_argv.nr && (wname || dw >= 0) && !unknown_worker)
 			diag_error(l->diags, wname ? l->task_worker_marks[i] : t->mark,

@@ -371,6 +371,11 @@ static void describe(const struct squadfile *sf, const struct task *task,
 	add_field(out, "worker.output", output);
 	add_field(out, "worker.prompt_template", worker->prompt_template ? worker->prompt_template : "");
 	add_field(out, "worker.model", worker->model ? worker->model : "");
+	if (task->isolation == ISOLATION_WORKTREE) {
+		/* where its edits land is part of what it does */
+		add_field(out, "isolate", squadfile_isolation_name(task->isolation));
+		add_field(out, "changes", squadfile_changes_name(task->changes));
+	}
 	if (worker->protocol == WORKER_ACP) {
 		/* the policy decides what the agent may do: part of the work */
 		add_field(out, "worker.protocol", "acp");

@@ -469,6 +469,33 @@ Y
 	[ -n "$(ls "$XDG_CACHE_HOME"/squad/v1)" ]
 }
 
+@test "an isolated task that hands back a change is not cached: a hit would drop the change" {
+	mkdir one two
+	for d in one two; do
+		(cd $d && git init -q && printf 'messy\n' > a.txt && cat > Squadfile <<'Y'
+version: 1
+default: fmt
+tasks:
+  fmt:
+    isolate: worktree
+    changes: apply
+    run: echo fmt >> ${CANARY}/fmt; printf 'tidy\n' > a.txt
+    inputs: [a.txt]
+Y
+		git add -A && git -c user.name=t -c user.email=t@example.com commit -qm init)
+	done
+	(cd one && "$SQUAD" > /dev/null)
+	cd two
+	run "$SQUAD" explain fmt
+	[[ $output == *"cache: not cached (its result is a change to your tree"* ]]
+	run "$SQUAD"
+	[ "$status" -eq 0 ]
+	[[ $output != *"cached ("* ]]
+	[ "$(cat a.txt)" = tidy ]
+	cd ..
+	[ "$(runs fmt)" = 2 ]
+}
+
 @test "a failed task is not cached: a red test never turns green" {
 	git init -q .
 	echo x > in.txt
