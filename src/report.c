@@ -518,7 +518,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 
 struct run_observer report_observer(struct report *rep)
 {
-	struct run_observer obs = { on_started, on_finished, NULL, rep };
+	struct run_observer obs = { on_started, on_finished, NULL, rep, NULL };
 
 	if (rep->live || rep->output == OUTPUT_PREFIXED)
 		obs.tick = on_tick;

@@ -1066,7 +1066,32 @@ static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 		 tool->title ? " " : "", tool->title ? tool->title : "",
 		 tool->status ? tool->status : "pending", tool->detail ? " (" : "",
 		 tool->detail ? tool->detail : "", tool->detail ? ")" : "");
-	(void)r;
+	if (r->obs->tool) {
+		struct task_tool t = {
+			.id = tool->id, .kind = tool->kind, .title = tool->title,
+			.target = tool->detail, .status = tool->status,
+			.decision = tool->decision,
+		};
+
+		r->obs->tool(r->obs->data, task, &t);
+	}
+}
+
+/* The tool calls and usage of a turn go into the task's result. */
+static void acp_keep(struct task_result *res, const struct agent_outcome *o)
+{
+	for (size_t i = 0; i < o->nr_tools; i++) {
+		const struct acp_tool *tool = &o->tools[i];
+		struct task_tool t = {
+			.id = tool->id, .kind = tool->kind, .title = tool->title,
+			.target = tool->detail, .status = tool->status,
+			.decision = tool->decision,
+		};
+
+		task_result_add_tool(res, &t);
+	}
+	task_usage_add(&res->usage, o->requests, o->input_tokens, o->output_tokens,
+		       o->total_tokens);
 }
 
 /* A turn of an agent is over: what it means, as for a process. */
@@ -1082,6 +1107,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 
 	job_released(r, task);
 	r->acp_reserved[task] = 0;
+	acp_keep(res, o);
 	res->exit_code = a.end == ATTEMPT_EXITED ? a.exit_code : -1;
 	res->term_signal = 0;
 	if (a.end == ATTEMPT_NOT_STARTED && a.start_error)
@@ -1612,5 +1638,6 @@ void run_results_release(struct task_result *results, size_t nr)
 		free(results[i].answer);
 		free(results[i].reason);
 		free(results[i].note);
+		task_result_release_tools(&results[i]);
 	}
 }
