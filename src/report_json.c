@@ -99,22 +99,9 @@ json_t *report_json_usage_by_worker(const struct task_result *results, const int
 {
 	struct task_usage *sums = xcalloc(nr + 1, sizeof(*sums));
 	const char **names = xcalloc(nr + 1, sizeof(*names));
-	size_t nr_names = 0;
+	size_t nr_names = result_usage_by_worker(results, order, nr, names, sums);
 	json_t *o = json_object();
 
-	/* a handful of workers: a linear search is enough */
-	for (size_t i = 0; i < nr; i++) {
-		const struct task_result *res = &results[order[i]];
-		size_t w;
-
-		if (!res->usage.known || !res->worker)
-			continue;
-		for (w = 0; w < nr_names && strcmp(names[w], res->worker); w++)
-			;
-		if (w == nr_names)
-			names[nr_names++] = res->worker;
-		task_usage_merge(&sums[w], &res->usage);
-	}
 	for (size_t w = 0; w < nr_names; w++)
 		json_object_set_new(o, names[w], report_json_usage(&sums[w]));
 	free(sums);

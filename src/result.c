@@ -133,3 +133,24 @@ void task_result_release_tools(struct task_result *res)
 	res->tools = NULL;
 	res->nr_tools = res->tools_omitted = 0;
 }
+
+size_t result_usage_by_worker(const struct task_result *results, const int *order, size_t nr,
+			      const char **names, struct task_usage *sums)
+{
+	size_t nr_names = 0;
+
+	/* a handful of workers: a linear search is enough */
+	for (size_t i = 0; i < nr; i++) {
+		const struct task_result *res = &results[order[i]];
+		size_t w;
+
+		if (!res->usage.known || !res->worker)
+			continue;
+		for (w = 0; w < nr_names && strcmp(names[w], res->worker); w++)
+			;
+		if (w == nr_names)
+			names[nr_names++] = res->worker;
+		task_usage_merge(&sums[w], &res->usage);
+	}
+	return nr_names;
+}

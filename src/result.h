@@ -119,4 +119,11 @@ void task_result_add_tool(struct task_result *res, const struct task_tool *tool)
 /* Free what task_result_add_tool() kept. */
 void task_result_release_tools(struct task_result *res);
 
+/* Usage per worker over the tasks `order` (`nr` indexes of `results`),
+ * in the order the workers first appear: fills names[] (borrowed from
+ * the results) and sums[] (each at least `nr` long, sums zeroed by the
+ * caller) and returns how many workers reported some usage. */
+size_t result_usage_by_worker(const struct task_result *results, const int *order, size_t nr,
+			      const char **names, struct task_usage *sums);
+
 #endif

@@ -700,6 +700,8 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	} else if (ar.verdict == AGENT_OK) {
 		set_str(&res->summary, NULL);
 	}
+	task_usage_add(&res->usage, ar.requests, ar.input_tokens, ar.output_tokens,
+		       ar.total_tokens);
 	/* what the call used, against what it was charged when admitted; a
 	 * call that never said, or was cut short, keeps at least its charge */
 	used = ar.requests >= 0 ? ar.requests : job->reserved;
