@@ -629,6 +629,18 @@ static void unlink_job(struct runner *r, struct job *job)
 		job->next->prev = job->prev;
 }
 
+/* The tokens a call reported, into its worker's daily_tokens count. */
+static void charge_tokens(struct runner *r, size_t task, const struct worker *w, long input,
+			  long output, long total)
+{
+	struct strbuf err = STRBUF_INIT;
+	long tokens = budget_call_tokens(input, output, total);
+
+	if (w->daily_tokens && tokens > 0 && budget_add_tokens(w->name, tokens, &err) < 0)
+		log_line(r, task, "%s", err.buf);
+	strbuf_release(&err);
+}
+
 /* An agent's stdout: its answer goes into the result (and the log, so
  * the log tells the whole story); worker.c's verdict on it (with its
  * stderr and its request log) into `a`, its words into `*why` (to free,
@@ -710,6 +722,7 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	if (job->reserved && used != job->reserved &&
 	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
+	charge_tokens(r, task, w, ar.input_tokens, ar.output_tokens, ar.total_tokens);
 	agent_result_release(&ar);
 	strbuf_release(&out);
 	strbuf_release(&tail);
@@ -1132,6 +1145,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 		used = 0;
 	if (reserved && used != reserved && budget_settle(w->name, used - reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
+	charge_tokens(r, task, w, o->input_tokens, o->output_tokens, o->total_tokens);
 	if (a.end == ATTEMPT_EXITED)
 		a.rate_limited = outcome_reads_rate_limited(re, !a.exit_code && !a.agent_failed,
 							    res->answer, o->error,
@@ -1217,6 +1231,11 @@ static int start_attempt(struct runner *r, size_t task)
 	if (!r->started_at[task])
 		r->started_at[task] = uv_hrtime();
 	res->worker = w->name;
+	/* tokens are known only after a call: a call starts while today's
+	 * are under daily_tokens (budget.h) */
+	if (!w->is_shell && w->daily_tokens &&
+	    budget_check_tokens(w->name, w->daily_tokens, &used, &why) != BUDGET_GRANTED)
+		goto fail;
 	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
 		long estimate = worker_request_estimate(w);
 

@@ -42,7 +42,7 @@ static const char *const defaults_keys[] = {
 	"worker", "timeout", "retries", "escalate", "env", NULL,
 };
 static const char *const worker_keys[] = {
-	"command", "env", "slots", "timeout", "output", "daily_limit",
+	"command", "env", "slots", "timeout", "output", "daily_limit", "daily_tokens",
 	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol", NULL,
 };
 static const char *const rule_keys[] = { "match", "skill", NULL };
@@ -856,6 +856,8 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 		}
 	} else if (!strcmp(key, "daily_limit")) {
 		get_count(l, v, what.buf, 100000000, &w->daily_limit);
+	} else if (!strcmp(key, "daily_tokens")) {
+		get_count(l, v, what.buf, 1000000000000L, &w->daily_tokens);
 	} else if (!strcmp(key, "per_minute")) {
 		get_count(l, v, what.buf, 100000000, &w->per_minute);
 	} else if (!strcmp(key, "rate_limit_pattern")) {

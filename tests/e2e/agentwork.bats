@@ -155,6 +155,61 @@ events_valid() {
 	[[ $stderr == *"fake: 1 request, 10 tokens in, 5 out"* ]]
 }
 
+# --- daily_tokens -------------------------------------------------------------
+
+@test "agentwork: daily_tokens counts what calls used, across runs; once spent, the agent is not asked" {
+	export XDG_STATE_HOME=$PWD/state FAKE_ACP_LOG=$PWD/starts
+	squadfile_fake '  a: { prompt: "pid" }
+  b: { prompt: "pid" }
+  c: { prompt: "pid", escalate: true }'
+	sed -i 's/^    timeout: 30s$/    timeout: 30s\n    daily_tokens: 20/' Squadfile
+	# each answer of the fake agent reports 15 tokens
+	run "$SQUAD" a
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.fake.tokens' state/squad/budget.json)" -eq 15 ]
+	# 15 of 20: still under, so b starts, and passes the limit
+	run "$SQUAD" b
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.fake.tokens' state/squad/budget.json)" -eq 30 ]
+	starts=$(wc -l < starts)
+	run "$SQUAD" c
+	# escalated, and still a failure: the budget row of the failure model
+	[ "$status" -eq 1 ]
+	[[ $output == *"budget exhausted: worker 'fake' has used 30 of its daily_tokens of 20 tokens today"* ]]
+	[[ $output == *"the count is kept in '$PWD/state/squad/budget.json'"* ]]
+	[ "$(wc -l < starts)" -eq "$starts" ]
+	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = escalation ]
+	[[ $(jq -r '.tasks[0].failure.reason' .squad/handoff.json) == "budget exhausted: worker 'fake' has used 30 of its daily_tokens"* ]]
+	# the requests are a budget of their own, untouched
+	[ "$(jq -r '.fake.requests' state/squad/budget.json)" = 0 ]
+}
+
+@test "agentwork: an injected spent token budget fails the task at once, also in --json and exec" {
+	export XDG_STATE_HOME=$PWD/state FAKE_ACP_LOG=$PWD/starts
+	mkdir -p state/squad
+	printf '{"fake": {"day": "%s", "requests": 0, "tokens": 1e300, "recent": []}}\n' "$(date +%F)" \
+		> state/squad/budget.json
+	squadfile_fake '  a: { prompt: "pid" }'
+	sed -i 's/^    timeout: 30s$/    timeout: 30s\n    daily_tokens: 1000000/' Squadfile
+	run --separate-stderr "$SQUAD" --json a
+	[ "$status" -eq 1 ]
+	[ ! -e starts ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.event == "finish") | .status')" = failed ]
+	[[ $(printf '%s\n' "$output" | jq -r 'select(.event == "finish") | .reason') == "budget exhausted: worker 'fake' has used 9223372036854775807 of its daily_tokens of 1000000 tokens today"* ]]
+	run --separate-stderr "$SQUAD" exec --json --worker fake --prompt pid <&-
+	[ "$status" -eq 1 ]
+	[[ $(jq -r '.tasks[0].reason' <<<"$output") == "budget exhausted: worker 'fake'"* ]]
+	[ ! -e starts ]
+}
+
+@test "agentwork: daily_tokens out of range is FILE:LINE:COL" {
+	squadfile_fake '  a: { prompt: "pid" }'
+	sed -i 's/^    timeout: 30s$/    timeout: 30s\n    daily_tokens: lots/' Squadfile
+	run "$SQUAD" -n
+	[ "$status" -eq 2 ]
+	[[ $output == *"Squadfile:8:19: error: workers.fake.daily_tokens must be a whole number from 0 to 1000000000000, not 'lots'"* ]]
+}
+
 # --- the real Qwen Code CLI -------------------------------------------------
 
 @test "qwen acp: a real tool call is a tool event and in the manifest; usage in the summary" {
@@ -210,4 +265,21 @@ Y
 	validate_json "$SQUAD_SRC/grammar/exec.schema.json" out.json
 	[ "$(jq -r '.tasks[0].usage.output_tokens' out.json)" -gt 0 ]
 	[ "$(jq -r '.usage["qwen-oneshot"].requests' out.json)" -ge 1 ]
+}
+
+@test "qwen acp: daily_tokens counts the tokens qwen reported; once spent, qwen is not asked" {
+	script '{"rules": [{"match": "hello", "reply": "hi"}]}'
+	squadfile_qwen '  first: { prompt: "hello one" }
+  second: { prompt: "hello two", escalate: true }'
+	sed -i 's/^    timeout: 90s$/    timeout: 90s\n    daily_tokens: 1/' Squadfile
+	run "$SQUAD" first
+	[ "$status" -eq 0 ]
+	spent=$(jq -r '.qwen.tokens' "$XDG_STATE_HOME/squad/budget.json")
+	[ "$spent" -gt 1 ]
+	used=$(stat_of chat_requests)
+	run "$SQUAD" second
+	[ "$status" -eq 1 ]
+	[[ $output == *"budget exhausted: worker 'qwen' has used $spent of its daily_tokens of 1 tokens today"* ]]
+	[ "$(stat_of chat_requests)" -eq "$used" ]
+	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = escalation ]
 }
