@@ -1073,6 +1073,17 @@ static void acp_log(void *data, size_t task, const char *line)
 	strbuf_release(&sb);
 }
 
+/* An ACP tool call as the result keeps it (strings borrowed). */
+static struct task_tool tool_of(const struct acp_tool *tool)
+{
+	struct task_tool t = {
+		.id = tool->id, .kind = tool->kind, .title = tool->title,
+		.target = tool->detail, .status = tool->status, .decision = tool->decision,
+	};
+
+	return t;
+}
+
 static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 {
 	struct runner *r = data;
@@ -1082,11 +1093,7 @@ static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 		 tool->status ? tool->status : "pending", tool->detail ? " (" : "",
 		 tool->detail ? tool->detail : "", tool->detail ? ")" : "");
 	if (r->obs->tool) {
-		struct task_tool t = {
-			.id = tool->id, .kind = tool->kind, .title = tool->title,
-			.target = tool->detail, .status = tool->status,
-			.decision = tool->decision,
-		};
+		struct task_tool t = tool_of(tool);
 
 		r->obs->tool(r->obs->data, task, &t);
 	}
@@ -1096,12 +1103,7 @@ static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 static void acp_keep(struct task_result *res, const struct agent_outcome *o)
 {
 	for (size_t i = 0; i < o->nr_tools; i++) {
-		const struct acp_tool *tool = &o->tools[i];
-		struct task_tool t = {
-			.id = tool->id, .kind = tool->kind, .title = tool->title,
-			.target = tool->detail, .status = tool->status,
-			.decision = tool->decision,
-		};
+		struct task_tool t = tool_of(&o->tools[i]);
 
 		task_result_add_tool(res, &t);
 	}
