@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ci.h"
 #include "completion.h"
 #include "diag.h"
 #include "exec.h"
@@ -70,6 +71,10 @@ static const char usage_text[] =
 "                                         Squadfile's task grammar); a result block, or\n"
 "                                         --json one JSON document; see 'squad exec' below\n"
 "       squad handoff [--json]            what waits for the tactician\n"
+"       squad handoff --merge [--json] FILE...\n"
+"                                         the manifests of a run's shards (--shard K/N)\n"
+"                                         as the single run's, into .squad/handoff.json\n"
+"                                         (or on stdout with --json)\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
 "       squad done TASK --undo            take that mark back\n"
@@ -81,6 +86,12 @@ static const char usage_text[] =
 "                                         for Claude Code and other MCP clients\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
 "       squad completion bash|zsh|fish    print a shell completion script\n"
+"       squad ci github|gitlab [--shards N] [-o FILE] [TARGET...]\n"
+"                                         a CI workflow for the targets' tasks: a job per\n"
+"                                         task, 'needs:' as in the DAG, each running\n"
+"                                         'squad run TASK' (the result cache makes its\n"
+"                                         needs hits); or --shards N jobs of --shard K/N\n"
+"                                         (1: one job); JUnit, logs and manifest kept\n"
 "\n"
 "options:\n"
 "  -f, --file FILE       read FILE instead of ./Squadfile\n"
@@ -115,6 +126,10 @@ static const char usage_text[] =
 "      --shard K/N       run shard K of N: the selected tasks split in N parts,\n"
 "                        balanced by recorded durations; a shard runs what its\n"
 "                        own tasks need too (-n shows the shard)\n"
+"      --merge           squad handoff: merge the manifests given (see above)\n"
+"      --shards N        squad ci: N shard jobs instead of a job per task\n"
+"  -o, --output-file FILE\n"
+"                        squad ci: write the workflow to FILE (atomically)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured); tasks\n"
@@ -172,6 +187,9 @@ enum long_only {
 	OPT_NAME,
 	OPT_STASH,
 	OPT_SHARD,
+	OPT_MERGE,
+	OPT_OUT,
+	OPT_SHARDS,
 };
 
 enum selection {
@@ -210,6 +228,9 @@ struct options {
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
 	bool file_given;      /* -f */
 	bool stash;           /* --stash: run on the index's version of the tree */
+	bool merge;           /* handoff --merge FILE...: the shards' manifests as one */
+	const char *out;      /* ci -o FILE */
+	unsigned shards;      /* ci --shards N; 0: a job per task */
 };
 
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
@@ -345,7 +366,8 @@ static bool peek_state(struct state *st, const struct squadfile *sf)
  * written. */
 static int hand_off(const struct options *o, const struct squadfile *sf,
 		    const struct plan *plan, const struct task_result *results,
-		    const struct skills *skills, const struct state *st, FILE *human)
+		    const struct skills *skills, const struct state *st, FILE *human,
+		    const struct strvec *run_targets)
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
@@ -372,6 +394,9 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 	ctx.skills = skills;
 	ctx.git = &git;
 	ctx.st = st;
+	ctx.run_targets = run_targets;
+	ctx.shard_k = o->shard_k;
+	ctx.shard_n = o->shard_n;
 	entries = handoff_write(&ctx, &err);
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -614,6 +639,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 	struct strbuf shard_line = STRBUF_INIT;
+	struct strvec run_targets = STRVEC_INIT; /* a shard's plan has its own */
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&ro, 0, sizeof(ro));
@@ -664,6 +690,8 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	for (size_t i = 0; i < plan.targets.nr; i++)
+		strvec_push(&run_targets, plan.targets.v[i]);
 	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
@@ -746,7 +774,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	report_summary(&rep, results, wall, interrupted);
 	/* after an interrupt too: what was decided (an escalation, a skill
 	 * task reached) is kept for the tactician */
-	entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	entries = hand_off(o, sf, &plan, results, skills, &st, human, &run_targets);
 	squad_failed |= entries < 0;
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
@@ -787,6 +815,7 @@ out:
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
 	strbuf_release(&shard_line);
+	strvec_clear(&run_targets);
 	strbuf_release(&err);
 	return ret;
 }
@@ -914,6 +943,46 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* squad handoff --merge FILE...: the shards' manifests as one run's
+ * (handoff.h), into .squad/handoff.json (lock held), or with --json on
+ * stdout only. */
+static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf,
+			     const struct graph *g, const struct strvec *files)
+{
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	struct state st;
+	char *path;
+	int n;
+
+	if (!files->nr)
+		return usage_error("'squad handoff --merge' wants the manifests to merge "
+				   "(the shards' handoff.json files)");
+	path = realpath(o->file, NULL); /* as a run's manifest names it */
+	if (!o->json && open_state(&st, sf, o) < 0) {
+		free(path);
+		return EXIT_FAILED;
+	}
+	n = handoff_merge(sf, g, path ? path : o->file, files, o->json ? NULL : &st, &json,
+			  &err);
+	if (n < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	else if (o->json)
+		fputs(json.buf, stdout);
+	else if (n)
+		printf("squad: merged %zu manifest%s: %d %s for the tactician "
+		       "('squad handoff' lists them, %s/handoff.json)\n", files->nr,
+		       files->nr == 1 ? "" : "s", n, n == 1 ? "task waits" : "tasks wait", st.dir);
+	else
+		printf("squad: merged %zu manifest%s: nothing waits for the tactician\n",
+		       files->nr, files->nr == 1 ? "" : "s");
+	if (!o->json)
+		state_close(&st);
+	free(path);
+	strbuf_release(&json);
+	strbuf_release(&err);
+	return n < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 {
 	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
@@ -932,6 +1001,46 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 	strbuf_release(&out);
 	strbuf_release(&err);
 	return rc < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* squad ci github|gitlab [TARGET...]: the engine's workflow (ci.h) for
+ * the targets' tasks, on stdout or into -o FILE (atomically). */
+static int cmd_ci(const struct options *o, struct squadfile *sf, struct graph *g,
+		  const struct strvec *args)
+{
+	struct ci_options co = {
+		.shards = o->shards, .file = o->file_given ? o->file : NULL,
+		.directory = o->directory,
+	};
+	struct strvec targets = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct plan plan;
+	int ret = EXIT_OK;
+
+	if (!args->nr || ci_parse_engine(args->v[0], &co.engine) < 0)
+		return usage_error("usage: squad ci github|gitlab [--shards N] [-o FILE] "
+				   "[TARGET...]");
+	for (size_t i = 1; i < args->nr; i++)
+		strvec_push(&targets, args->v[i]);
+	co.targets = &targets;
+	memset(&plan, 0, sizeof(plan));
+	if (plan_build(&plan, sf, g, NULL, &targets, NULL, &err) < 0 ||
+	    ci_write(&plan, &co, &out, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+	} else if (o->out) {
+		if (state_write_file(o->out, out.buf, out.len, &err) < 0) {
+			fprintf(stderr, "squad: %s\n", err.buf);
+			ret = EXIT_FAILED;
+		}
+	} else {
+		fputs(out.buf, stdout);
+	}
+	plan_release(&plan);
+	strvec_clear(&targets);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
 }
 
 /* Plan TASK as a run would, but read the state without taking the lock:
@@ -1181,6 +1290,9 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "output-file", required_argument, NULL, OPT_OUT },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -1203,7 +1315,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "__guard"))
 		return guard_main() ? usage_error("'__guard' is squad's own; 'squad run __guard' "
 						  "runs a task of that name") : EXIT_OK;
-	while ((c = getopt_long(argc, argv, "f:C:j:knqvhB", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:C:j:knqvhBo:", longopts, NULL)) != -1) {
 		char *end;
 		long n;
 
@@ -1297,6 +1409,23 @@ int main(int argc, char **argv)
 				return usage_error("--shard wants K/N with 1 <= K <= N <= 1000, "
 						   "not '%s'", optarg);
 			break;
+		case OPT_MERGE:
+			o.merge = true;
+			break;
+		case 'o':
+			if (!*optarg)
+				return usage_error("-o wants a file name");
+			o.out = optarg;
+			break;
+		case OPT_SHARDS:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			/* GitLab's parallel: goes to 200, GitHub's matrix to 256 */
+			if (*end || errno || n < 1 || n > 200)
+				return usage_error("--shards wants a number from 1 to 200, not '%s'",
+						   optarg);
+			o.shards = (unsigned)n;
+			break;
 		case OPT_STAGED:
 			o.select = SELECT_STAGED;
 			break;
@@ -1355,7 +1484,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		static const char *const commands[] = {
 			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", "mcp", NULL,
+			"completion", "exec", "mcp", "ci", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -1373,6 +1502,13 @@ int main(int argc, char **argv)
 			return usage_error("--run, --prompt and --name are for 'squad exec'");
 		}
 
+	if ((o.out || o.shards || o.merge) &&
+	    (!command || strcmp(command, o.merge ? "handoff" : "ci"))) {
+		strvec_clear(&targets);
+		free(self);
+		return usage_error(o.merge ? "--merge is for 'squad handoff'"
+				   : "-o and --shards are for 'squad ci'");
+	}
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
 		strvec_clear(&targets);
@@ -1431,10 +1567,14 @@ int main(int argc, char **argv)
 		ret = cmd_done(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "explain")) {
 		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
+	} else if (command && !strcmp(command, "ci")) {
+		ret = cmd_ci(&o, &sf, &g, &targets);
 	} else if (command && !strcmp(command, "hook")) {
 		ret = cmd_hook(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {
-		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
+		ret = o.merge ? cmd_handoff_merge(&o, &sf, &g, &targets)
+		      : targets.nr ? usage_error("'squad handoff' takes no task names; "
+						 "--merge takes manifests") : cmd_handoff(&o, &sf);
 	} else {
 		ret = cmd_run(&o, &sf, &g, &skills, &targets);
 	}
