@@ -1,6 +1,7 @@
 /* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
 #include "handoff.h"
 #include "changes.h"
+#include "report_json.h"
 #include "util/tail.h"
 #include "expand.h"
 #include "util/xalloc.h"
@@ -121,6 +122,18 @@ static json_t *blocks_of(const struct handoff_context *ctx, size_t task)
 	return a;
 }
 
+/* What an agent did for a task that ran on one: its tool calls (the
+ * last RESULT_MAX_TOOLS) and usage, so the tactician can see the work
+ * before trusting the answer. Nothing for a task that made no call and
+ * reported no usage. */
+static void add_agent_work(json_t *o, const struct task_result *res)
+{
+	if (!res->nr_tools && !res->tools_omitted && !res->usage.known)
+		return;
+	json_object_set_new(o, "tools", report_json_tools(res));
+	json_object_set_new(o, "usage", report_json_usage(&res->usage));
+}
+
 static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct strbuf *evidence)
 {
 	const struct graph *g = ctx->plan->graph;
@@ -142,6 +155,7 @@ static json_t *needs_of(const struct handoff_context *ctx, size_t task, struct s
 		json_object_set_new(o, "summary", plain(res->summary));
 		json_object_set_new(o, "answer", plain(answer));
 		free(answer);
+		add_agent_work(o, res);
 		json_array_append_new(a, o);
 
 		strbuf_addf(evidence, "\n- %s: %s", ctx->sf->tasks[d].name,
@@ -278,6 +292,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 		json_object_set_new(failure, "log", plain(res->log_path));
 		json_object_set_new(failure, "log_tail", log_tail(res->log_path));
 		json_object_set_new(o, "failure", failure);
+		add_agent_work(o, res);
 
 		/* a spent budget escalates a task before its first attempt */
 		if (res->attempts)

@@ -456,6 +456,16 @@ static void pair_finished(void *data, size_t task, const struct task_result *res
 	p->second.finished(p->second.data, task, res);
 }
 
+static void pair_tool(void *data, size_t task, const struct task_tool *tool)
+{
+	struct observer_pair *p = data;
+
+	if (p->first.tool)
+		p->first.tool(p->first.data, task, tool);
+	if (p->second.tool)
+		p->second.tool(p->second.data, task, tool);
+}
+
 /* What the plan needs from git and the file system: the changed paths
  * when selecting, the files when a task has inputs. */
 static int plan_options(const struct options *o, const struct squadfile *sf,
@@ -806,6 +816,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		pair.second = json_reporter_observer(jr);
 		obs.started = pair_started;
 		obs.finished = pair_finished;
+		obs.tool = pair_tool;
 		obs.tick = pair.first.tick || pair.second.tick ? pair_tick : NULL;
 		obs.data = &pair;
 	}

@@ -735,6 +735,8 @@ static json_t *run_result(struct call *c, bool *is_error)
 		json_object_set(r, "counts", json_object_get(c->summary, "counts"));
 		json_object_set(r, "wall_ms", json_object_get(c->summary, "wall_ms"));
 		json_object_set(r, "interrupted", json_object_get(c->summary, "interrupted"));
+		/* what the agents used, per worker (each task's is in tasks[]) */
+		json_object_set(r, "usage", json_object_get(c->summary, "usage"));
 	}
 	if (c->handoff) {
 		json_object_set(r, "manifest", json_object_get(c->handoff, "manifest"));

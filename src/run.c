@@ -872,6 +872,18 @@ static void unlink_job(struct runner *r, struct job *job)
 		job->next->prev = job->prev;
 }
 
+/* The tokens a call reported, into its worker's daily_tokens count. */
+static void charge_tokens(struct runner *r, size_t task, const struct worker *w, long input,
+			  long output, long total)
+{
+	struct strbuf err = STRBUF_INIT;
+	long tokens = budget_call_tokens(input, output, total);
+
+	if (w->daily_tokens && tokens > 0 && budget_add_tokens(w->name, tokens, &err) < 0)
+		log_line(r, task, "%s", err.buf);
+	strbuf_release(&err);
+}
+
 /* An agent's stdout: its answer goes into the result (and the log, so
  * the log tells the whole story); worker.c's verdict on it (with its
  * stderr and its request log) into `a`, its words into `*why` (to free,
@@ -943,6 +955,8 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	} else if (ar.verdict == AGENT_OK) {
 		set_str(&res->summary, NULL);
 	}
+	task_usage_add(&res->usage, ar.requests, ar.input_tokens, ar.output_tokens,
+		       ar.total_tokens);
 	/* what the call used, against what it was charged when admitted; a
 	 * call that never said, or was cut short, keeps at least its charge */
 	used = ar.requests >= 0 ? ar.requests : job->reserved;
@@ -951,6 +965,7 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	if (job->reserved && used != job->reserved &&
 	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
+	charge_tokens(r, task, w, ar.input_tokens, ar.output_tokens, ar.total_tokens);
 	agent_result_release(&ar);
 	strbuf_release(&out);
 	strbuf_release(&tail);
@@ -1302,6 +1317,17 @@ static void acp_log(void *data, size_t task, const char *line)
 	strbuf_release(&sb);
 }
 
+/* An ACP tool call as the result keeps it (strings borrowed). */
+static struct task_tool tool_of(const struct acp_tool *tool)
+{
+	struct task_tool t = {
+		.id = tool->id, .kind = tool->kind, .title = tool->title,
+		.target = tool->detail, .status = tool->status, .decision = tool->decision,
+	};
+
+	return t;
+}
+
 static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 {
 	struct runner *r = data;
@@ -1310,7 +1336,23 @@ static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 		 tool->title ? " " : "", tool->title ? tool->title : "",
 		 tool->status ? tool->status : "pending", tool->detail ? " (" : "",
 		 tool->detail ? tool->detail : "", tool->detail ? ")" : "");
-	(void)r;
+	if (r->obs->tool) {
+		struct task_tool t = tool_of(tool);
+
+		r->obs->tool(r->obs->data, task, &t);
+	}
+}
+
+/* The tool calls and usage of a turn go into the task's result. */
+static void acp_keep(struct task_result *res, const struct agent_outcome *o)
+{
+	for (size_t i = 0; i < o->nr_tools; i++) {
+		struct task_tool t = tool_of(&o->tools[i]);
+
+		task_result_add_tool(res, &t);
+	}
+	task_usage_add(&res->usage, o->requests, o->input_tokens, o->output_tokens,
+		       o->total_tokens);
 }
 
 /* A turn of an agent is over: what it means, as for a process. */
@@ -1326,6 +1368,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 
 	job_released(r, task);
 	r->acp_reserved[task] = 0;
+	acp_keep(res, o);
 	res->exit_code = a.end == ATTEMPT_EXITED ? a.exit_code : -1;
 	res->term_signal = 0;
 	if (a.end == ATTEMPT_NOT_STARTED && a.start_error)
@@ -1348,6 +1391,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 		used = 0;
 	if (reserved && used != reserved && budget_settle(w->name, used - reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
+	charge_tokens(r, task, w, o->input_tokens, o->output_tokens, o->total_tokens);
 	if (a.end == ATTEMPT_EXITED)
 		a.rate_limited = outcome_reads_rate_limited(re, !a.exit_code && !a.agent_failed,
 							    res->answer, o->error,
@@ -1438,6 +1482,11 @@ static int start_attempt(struct runner *r, size_t task)
 	if (!r->started_at[task])
 		r->started_at[task] = uv_hrtime();
 	res->worker = w->name;
+	/* tokens are known only after a call: a call starts while today's
+	 * are under daily_tokens (budget.h) */
+	if (!w->is_shell && w->daily_tokens &&
+	    budget_check_tokens(w->name, w->daily_tokens, &used, &why) != BUDGET_GRANTED)
+		goto fail;
 	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
 		long estimate = worker_request_estimate(w);
 
@@ -1884,5 +1933,6 @@ void run_results_release(struct task_result *results, size_t nr)
 		free(results[i].answer);
 		free(results[i].reason);
 		free(results[i].note);
+		task_result_release_tools(&results[i]);
 	}
 }

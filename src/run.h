@@ -66,6 +66,9 @@ struct run_observer {
 	 * streamed output) */
 	void (*tick)(void *data);
 	void *data;
+	/* when not NULL: an agent's tool call for `task` began or changed
+	 * (the same id may come again, the last time in its final state) */
+	void (*tool)(void *data, size_t task, const struct task_tool *tool);
 };
 
 /* Run `plan`. `st` gets a record per finished task (journal appends);

@@ -43,7 +43,7 @@ static const char *const defaults_keys[] = {
 	"worker", "timeout", "retries", "escalate", "env", "isolate", "changes", NULL,
 };
 static const char *const worker_keys[] = {
-	"command", "env", "slots", "timeout", "output", "daily_limit",
+	"command", "env", "slots", "timeout", "output", "daily_limit", "daily_tokens",
 	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol",
 	"isolate", "changes", NULL,
 };
@@ -929,6 +929,8 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 		}
 	} else if (!strcmp(key, "daily_limit")) {
 		get_count(l, v, what.buf, 100000000, &w->daily_limit);
+	} else if (!strcmp(key, "daily_tokens")) {
+		get_count(l, v, what.buf, 1000000000000L, &w->daily_tokens);
 	} else if (!strcmp(key, "per_minute")) {
 		get_count(l, v, what.buf, 100000000, &w->per_minute);
 	} else if (!strcmp(key, "rate_limit_pattern")) {

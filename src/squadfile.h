@@ -71,6 +71,7 @@ struct worker {
 				 * WORKER_AGENT_TIMEOUT_MS for agents */
 	enum worker_output output;
 	long daily_limit;       /* requests per day; 0 = unlimited */
+	long daily_tokens;      /* model tokens per day; 0 = unlimited */
 	long per_minute;        /* requests per minute; 0 = unlimited */
 	char *rate_limit_pattern; /* PCRE2 as written; NULL = the default */
 	struct regex *rate_limit_re; /* compiled; NULL for shell */

@@ -498,6 +498,7 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 
 	memset(res, 0, sizeof(*res));
 	res->requests = -1;
+	res->input_tokens = res->output_tokens = res->total_tokens = -1;
 	/* stdout may carry a line of noise before the array */
 	while (len && *out != '[') {
 		const char *nl = memchr(out, '\n', len);
@@ -550,6 +551,21 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 					res->requests = count >= INT_MAX - res->requests
 						? INT_MAX : res->requests + (long)count;
 			}
+		}
+	}
+	{
+		/* usage: input_tokens, output_tokens, total_tokens; another
+		 * program's numbers: a negative one is unknown */
+		json_t *usage = json_object_get(result, "usage");
+		static const char *const keys[] = { "input_tokens", "output_tokens", "total_tokens" };
+		long *dst[] = { &res->input_tokens, &res->output_tokens, &res->total_tokens };
+
+		for (size_t k = 0; k < 3; k++) {
+			json_t *n = json_object_get(usage, keys[k]);
+
+			if (json_is_integer(n) && json_integer_value(n) >= 0)
+				*dst[k] = json_integer_value(n) > LONG_MAX ? LONG_MAX
+					: (long)json_integer_value(n);
 		}
 	}
 	if (res->is_error) {

@@ -146,6 +146,8 @@ struct agent_result {
 	bool is_error;     /* the agent itself reported failure */
 	char *answer;      /* final text, or NULL */
 	long requests;     /* model requests the call made; -1 = unknown */
+	/* tokens the call used (the result's usage); -1 = unknown */
+	long input_tokens, output_tokens, total_tokens;
 	char *error;       /* why it failed, when it did */
 	enum agent_verdict verdict; /* set by worker_judge_agent() */
 	bool cut_short;    /* stopped in the middle (killed, or at its wall

@@ -157,6 +157,9 @@ init_line() {
 	[ "$(jq -r .result.structuredContent.handoff_entries <<< "$output")" = 1 ]
 	[ "$(jq -r .result.structuredContent.manifest <<< "$output")" = "$PWD/.squad/handoff.json" ]
 	[ "$(jq -r '.result.structuredContent.counts.ok' <<< "$output")" = 2 ]
+	# usage per worker: shell tasks used no model
+	[ "$(jq -c '.result.structuredContent.usage' <<< "$output")" = '{}' ]
+	[ "$(jq -r '.result.structuredContent.tasks[] | select(.task == "unit") | .usage.requests' <<< "$output")" = null ]
 	# what needs the tactician comes first
 	[ "$(jq -r '.result.structuredContent.tasks[0].task' <<< "$output")" = review ]
 	[ "$(jq -r '.result.structuredContent.tasks[] | select(.task == "unit") | .log' <<< "$output")" = "$PWD/.squad/logs/unit.log" ]
