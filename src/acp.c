@@ -447,11 +447,22 @@ static void on_permission(struct acp_agent *a, struct jsonrpc_message *m)
 	strbuf_release(&why);
 }
 
+/* A path of the agent's: a relative one (ACP's are absolute) is taken
+ * from the session's folder, as the policy judges it, never from squad's
+ * own cwd (for an isolated task, the user's tree). */
+static const char *in_session(const struct acp_agent *a, const char *path, struct strbuf *full)
+{
+	if (!path || path[0] == '/' || !a->cwd)
+		return path;
+	strbuf_addf(full, "%s/%s", a->cwd, path);
+	return full->buf;
+}
+
 static void on_read(struct acp_agent *a, struct jsonrpc_message *m)
 {
-	const char *path = str_of(m->params, "path");
+	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT, full = STRBUF_INIT;
+	const char *path = in_session(a, str_of(m->params, "path"), &full);
 	json_t *line = json_object_get(m->params, "line"), *limit = json_object_get(m->params, "limit");
-	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT;
 	int fd;
 
 	if (!path || !ask(a, ACP_READ, "fs/read_text_file", path, &why)) {
@@ -495,6 +506,7 @@ static void on_read(struct acp_agent *a, struct jsonrpc_message *m)
 out:
 	strbuf_release(&why);
 	strbuf_release(&text);
+	strbuf_release(&full);
 }
 
 /* The whole file written beside itself and renamed over it: a reader
@@ -539,9 +551,9 @@ out:
 
 static void on_write(struct acp_agent *a, struct jsonrpc_message *m)
 {
-	const char *path = str_of(m->params, "path");
+	struct strbuf why = STRBUF_INIT, full = STRBUF_INIT;
+	const char *path = in_session(a, str_of(m->params, "path"), &full);
 	json_t *content = json_object_get(m->params, "content");
-	struct strbuf why = STRBUF_INIT;
 
 	if (!path || !json_is_string(content) || !ask(a, ACP_EDIT, "fs/write_text_file", path, &why)) {
 		send_error(a, m->id, ACP_DENIED, why.len ? why.buf : "no path or content given");
@@ -553,6 +565,7 @@ static void on_write(struct acp_agent *a, struct jsonrpc_message *m)
 			send_result(a, m->id, json_null());
 	}
 	strbuf_release(&why);
+	strbuf_release(&full);
 }
 
 static void on_request(struct acp_agent *a, struct jsonrpc_message *m)

@@ -150,6 +150,7 @@ static enum budget_answer with_budget(const char *worker, budget_fn fn, void *da
 		entry = json_object();
 		json_object_set_new(entry, "day", json_string(day));
 		json_object_set_new(entry, "requests", json_integer(0));
+		json_object_set_new(entry, "tokens", json_integer(0));
 		json_object_set_new(entry, "recent", json_array());
 		json_object_set(all, worker, entry);
 		json_decref(entry);
@@ -198,6 +199,24 @@ static json_t *recent_times(json_t *entry, long long now, long long *oldest)
 	return kept;
 }
 
+/* Today's tokens (daily_tokens), within range as any count of the file,
+ * and written back as a whole number (it was read as a real). */
+static long tokens_of(json_t *entry)
+{
+	long tokens = (long)number_within(json_object_get(entry, "tokens"), 0, LONG_MAX);
+
+	json_object_set_new(entry, "tokens", json_integer(tokens));
+	return tokens;
+}
+
+/* A call that charges requests leaves the tokens as whole as it found
+ * them. */
+static void keep_tokens_whole(json_t *entry)
+{
+	if (json_object_get(entry, "tokens"))
+		tokens_of(entry);
+}
+
 static enum budget_answer do_reserve(json_t *entry, void *data)
 {
 	struct reserve *r = data;
@@ -205,6 +224,7 @@ static enum budget_answer do_reserve(json_t *entry, void *data)
 	long long now = now_ms(), oldest;
 	json_t *kept = recent_times(entry, now, &oldest);
 
+	keep_tokens_whole(entry);
 	/* written back as a whole number even when nothing is charged (it
 	 * was read as a real) */
 	json_object_set_new(entry, "requests", json_integer(requests));
@@ -270,6 +290,72 @@ enum budget_answer budget_reserve(const char *worker, long daily_limit, long per
 	return answer;
 }
 
+struct tokens {
+	long limit, add;
+	long *used;
+};
+
+static enum budget_answer do_check_tokens(json_t *entry, void *data)
+{
+	struct tokens *t = data;
+
+	*t->used = tokens_of(entry);
+	/* the requests are written back as read: whole */
+	json_object_set_new(entry, "requests", json_integer((long)number_within(
+		json_object_get(entry, "requests"), 0, LONG_MAX)));
+	return *t->used >= t->limit ? BUDGET_EXHAUSTED : BUDGET_GRANTED;
+}
+
+enum budget_answer budget_check_tokens(const char *worker, long daily_tokens, long *used,
+				       struct strbuf *err)
+{
+	struct tokens t = { daily_tokens, 0, used };
+	enum budget_answer answer;
+
+	*used = 0;
+	answer = with_budget(worker, do_check_tokens, &t, err);
+	if (answer == BUDGET_EXHAUSTED) {
+		struct strbuf path = STRBUF_INIT;
+
+		budget_path(&path);
+		strbuf_addf(err, "budget exhausted: worker '%s' has used %ld of its daily_tokens "
+			    "of %ld tokens today; ", worker, *used, daily_tokens);
+		add_reset_time(err);
+		strbuf_addf(err, "; the count is kept in '%s'", path.buf);
+		strbuf_release(&path);
+	}
+	return answer;
+}
+
+static enum budget_answer do_add_tokens(json_t *entry, void *data)
+{
+	struct tokens *t = data;
+
+	json_object_set_new(entry, "tokens", json_integer(add_requests(tokens_of(entry), t->add)));
+	json_object_set_new(entry, "requests", json_integer((long)number_within(
+		json_object_get(entry, "requests"), 0, LONG_MAX)));
+	return BUDGET_GRANTED;
+}
+
+int budget_add_tokens(const char *worker, long tokens, struct strbuf *err)
+{
+	long ignored;
+	struct tokens t = { 0, tokens, &ignored };
+
+	if (tokens <= 0)
+		return 0;
+	return with_budget(worker, do_add_tokens, &t, err) == BUDGET_ERROR ? -1 : 0;
+}
+
+long budget_call_tokens(long input, long output, long total)
+{
+	if (total >= 0)
+		return total;
+	if (input < 0 && output < 0)
+		return -1;
+	return add_requests(input < 0 ? 0 : input, output < 0 ? 0 : output);
+}
+
 static enum budget_answer do_settle(json_t *entry, void *data)
 {
 	long delta = *(long *)data;
@@ -277,6 +363,7 @@ static enum budget_answer do_settle(json_t *entry, void *data)
 	long long now = now_ms(), oldest;
 	json_t *recent = recent_times(entry, now, &oldest);
 
+	keep_tokens_whole(entry);
 	if (delta > 0) {
 		requests = add_requests(requests, delta);
 		/* the requests count in this minute too (a bounded list: a

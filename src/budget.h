@@ -1,4 +1,5 @@
-/* budget.h - request budgets of agent workers, shared by every squad.
+/* budget.h - request (and token) budgets of agent workers, shared by
+ * every squad.
  *
  * A worker's `daily_limit` and `per_minute` count model requests, per
  * worker name, in $XDG_STATE_HOME/squad/budget.json (default
@@ -43,6 +44,29 @@ void budget_path(struct strbuf *path);
  * how long until the last minute has room. */
 enum budget_answer budget_reserve(const char *worker, long daily_limit, long per_minute,
 				  long *count, long *wait_ms, long *used, struct strbuf *err);
+
+/* A worker's `daily_tokens` caps the model tokens its calls use in a
+ * day, kept in the same file beside the requests. A call's tokens are
+ * known only when it ends, so none are reserved: a call is admitted while
+ * today's count is under the limit, and what it used is added when it
+ * ends (budget_add_tokens()). The last call admitted may pass the limit;
+ * the next is refused. */
+
+/* May a call of `worker` start under `daily_tokens` (> 0)? BUDGET_GRANTED
+ * or BUDGET_EXHAUSTED (then `*used` is today's count, and err holds the
+ * whole message: "budget exhausted: worker 'W' has used N of its
+ * daily_tokens of M tokens today", when it resets and the file's path),
+ * or BUDGET_ERROR with the reason in err. */
+enum budget_answer budget_check_tokens(const char *worker, long daily_tokens, long *used,
+				       struct strbuf *err);
+
+/* Add `tokens` (> 0) a call of `worker` used to today's count. Returns
+ * 0, or -1 with the reason in err. */
+int budget_add_tokens(const char *worker, long tokens, struct strbuf *err);
+
+/* The tokens a call is charged from what it reported (each -1 when
+ * unknown): its total, else its input plus its output, else -1. */
+long budget_call_tokens(long input, long output, long total);
 
 /* Settle a call: add `delta` requests (what it used beyond its
  * reservation), or give back -delta when it used less; the count never

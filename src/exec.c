@@ -402,9 +402,13 @@ static void print_json(const struct plan *plan, const struct task_result *result
 		json_object_set_new(task, "reason",
 				    report_json_text(reason_of(sf, res, &reason)));
 		json_object_set_new(task, "log", report_json_text(res->log_path));
+		json_object_set_new(task, "tools", report_json_tools(res));
+		json_object_set_new(task, "usage", report_json_usage(&res->usage));
 		json_array_append_new(tasks, task);
 	}
 	json_object_set_new(doc, "tasks", tasks);
+	json_object_set_new(doc, "usage", report_json_usage_by_worker(results, plan->order,
+								      plan->nr_order));
 	json_object_set_new(doc, "handoff", entries > 0 ? manifest_entries(manifest)
 			    : json_array());
 	text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));

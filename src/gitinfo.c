@@ -218,6 +218,30 @@ static int open_repo(git_repository **repo, const char *path, struct strbuf *err
 	return 0;
 }
 
+int gitinfo_open_worktree(git_repository **repo, const char *path, struct strbuf *err)
+{
+	gitinfo_global_init();
+	if (git_repository_open_ext(repo, path, 0, NULL) < 0) {
+		strbuf_addf(err, "'%s' is not in a git repository", path);
+		return -1;
+	}
+	if (git_repository_is_bare(*repo)) {
+		strbuf_addf(err, "'%s' is in a bare repository: no working tree", path);
+		git_repository_free(*repo);
+		*repo = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int gitinfo_error(struct strbuf *err, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
+	return -1;
+}
+
 /* The index the commit takes: git names it for a hook in
  * $GIT_INDEX_FILE (git commit -a stages into a temporary one). */
 static int commit_index(git_index **index, git_repository *repo)

@@ -120,6 +120,17 @@ void gitinfo_tree_close(struct gitinfo_tree *t);
 int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
 		      struct strbuf *workdir, struct strbuf *err);
 
+/* For isolate.c, the one other module that calls libgit2 (worktrees and
+ * patches): the repository whose working tree holds `path`, libgit2 set
+ * up first. Returns 0 with *repo set (git_repository_free() it), or -1
+ * with the reason in err: "'PATH' is not in a git repository", or in a
+ * bare one (no working tree). */
+struct git_repository;
+int gitinfo_open_worktree(struct git_repository **repo, const char *path, struct strbuf *err);
+
+/* Append "`what`: libgit2's last message" to err. Returns -1. */
+int gitinfo_error(struct strbuf *err, const char *what);
+
 /* libgit2's global set-up, once per process. */
 void gitinfo_global_init(void);
 /* Also frees what gitinfo_preload() opened and nothing took. */

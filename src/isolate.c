@@ -15,15 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Append libgit2's last message after `what`; returns -1. */
-static int git_failed(struct strbuf *err, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	strbuf_addf(err, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
-	return -1;
-}
-
 /* Remove `name` under `dfd` and everything in it; symlinks are removed,
  * never followed. A folder a task made read-only is made writable
  * first: it is squad's to remove. */
@@ -110,7 +101,7 @@ static int snapshot_tree(git_repository *repo, git_oid *tree, struct strbuf *err
 	int rc = -1;
 
 	if (git_repository_index(&index, repo) < 0) {
-		git_failed(err, "cannot read the index");
+		gitinfo_error(err, "cannot read the index");
 		goto out;
 	}
 	if (git_index_has_conflicts(index)) {
@@ -120,7 +111,7 @@ static int snapshot_tree(git_repository *repo, git_oid *tree, struct strbuf *err
 	if (git_index_update_all(index, NULL, NULL, NULL) < 0 ||
 	    git_index_add_all(index, NULL, GIT_INDEX_ADD_DEFAULT, NULL, NULL) < 0 ||
 	    git_index_write_tree(tree, index) < 0) {
-		git_failed(err, "cannot take a snapshot of the working tree");
+		gitinfo_error(err, "cannot take a snapshot of the working tree");
 		goto out;
 	}
 	rc = 0;
@@ -140,22 +131,6 @@ static int write_small_file(const char *path, const char *text, struct strbuf *e
 	return 0;
 }
 
-static int open_repo(git_repository **repo, const char *path, struct strbuf *err)
-{
-	gitinfo_global_init();
-	if (git_repository_open_ext(repo, path, 0, NULL) < 0) {
-		strbuf_addf(err, "'%s' is not in a git repository", path);
-		return -1;
-	}
-	if (git_repository_is_bare(*repo)) {
-		strbuf_addf(err, "'%s' is in a bare repository: no working tree", path);
-		git_repository_free(*repo);
-		*repo = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 int isolate_create(struct isolate *iso, const char *path, const char *state_dir,
 		   struct strbuf *err)
 {
@@ -170,26 +145,26 @@ int isolate_create(struct isolate *iso, const char *path, const char *state_dir,
 	size_t len;
 	int rc = -1;
 
-	if (open_repo(&repo, path, err) < 0)
+	if (gitinfo_open_worktree(&repo, path, err) < 0)
 		return -1;
 	iso->top = xstrdup(git_repository_workdir(repo));
 	if (snapshot_tree(repo, &tree_id, err) < 0)
 		goto out;
 	if (git_tree_lookup(&tree, repo, &tree_id) < 0 ||
 	    git_signature_new(&sig, "squad", "squad@localhost", (git_time_t)time(NULL), 0) < 0) {
-		git_failed(err, "cannot write the snapshot");
+		gitinfo_error(err, "cannot write the snapshot");
 		goto out;
 	}
 	/* an unborn branch has no parent */
 	if (git_reference_name_to_id(&head_id, repo, "HEAD") == 0 &&
 	    git_commit_lookup(&parent, repo, &head_id) < 0) {
-		git_failed(err, "cannot read HEAD");
+		gitinfo_error(err, "cannot read HEAD");
 		goto out;
 	}
 	if (git_commit_create(&commit_id, repo, NULL, sig, sig, NULL,
 			      "squad: the working tree, for an isolated task\n", tree,
 			      parent ? 1 : 0, (const git_commit **)&parent) < 0) {
-		git_failed(err, "cannot write the snapshot");
+		gitinfo_error(err, "cannot write the snapshot");
 		goto out;
 	}
 	git_oid_tostr(iso->base, sizeof(iso->base), &commit_id);
@@ -241,7 +216,7 @@ int isolate_create(struct isolate *iso, const char *path, const char *state_dir,
 	if (git_repository_open(&wrepo, iso->dir) < 0 ||
 	    git_commit_lookup(&commit, wrepo, &commit_id) < 0 ||
 	    git_checkout_tree(wrepo, (const git_object *)commit, &co) < 0) {
-		git_failed(err, "cannot check the worktree out");
+		gitinfo_error(err, "cannot check the worktree out");
 		goto out;
 	}
 	rc = 0;
@@ -284,7 +259,7 @@ static int diff_trees(git_diff **diff, git_repository *repo, const char *base,
 	    git_commit_tree(&old, commit) < 0 || git_tree_lookup(&new, repo, tree_id) < 0 ||
 	    git_diff_tree_to_tree(diff, repo, old, new, &o) < 0 ||
 	    git_diff_find_similar(*diff, &f) < 0) {
-		git_failed(err, "cannot compare the worktree with its snapshot");
+		gitinfo_error(err, "cannot compare the worktree with its snapshot");
 		goto out;
 	}
 	rc = 0;
@@ -312,7 +287,7 @@ int isolate_change(const struct isolate *iso, struct strbuf *patch, struct strbu
 		return -1;
 	}
 	if (git_repository_open(&repo, iso->dir) < 0) {
-		git_failed(err, "cannot open the worktree");
+		gitinfo_error(err, "cannot open the worktree");
 		return -1;
 	}
 	if (snapshot_tree(repo, &tree, err) < 0 || diff_trees(&diff, repo, iso->base, &tree, err) < 0)
@@ -320,7 +295,7 @@ int isolate_change(const struct isolate *iso, struct strbuf *patch, struct strbu
 	n = git_diff_num_deltas(diff);
 	if (n) {
 		if (git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH) < 0) {
-			git_failed(err, "cannot write the patch");
+			gitinfo_error(err, "cannot write the patch");
 			goto out;
 		}
 		strbuf_add(patch, buf.ptr, buf.size);
@@ -328,7 +303,7 @@ int isolate_change(const struct isolate *iso, struct strbuf *patch, struct strbu
 		if (stat) {
 			if (git_diff_get_stats(&stats, diff) < 0 ||
 			    git_diff_stats_to_buf(&buf, stats, GIT_DIFF_STATS_FULL, 72) < 0) {
-				git_failed(err, "cannot count the change");
+				gitinfo_error(err, "cannot count the change");
 				goto out;
 			}
 			strbuf_add(stat, buf.ptr, buf.size);
@@ -394,7 +369,7 @@ int isolate_patch_paths(const char *patch, size_t len, struct strvec *paths, str
 
 	gitinfo_global_init();
 	if (git_diff_from_buffer(&diff, patch, len) < 0)
-		return git_failed(err, "not a patch");
+		return gitinfo_error(err, "not a patch");
 	for (size_t i = 0; i < git_diff_num_deltas(diff); i++)
 		push_paths(paths, git_diff_get_delta(diff, i));
 	git_diff_free(diff);
@@ -484,7 +459,7 @@ static int write_entry(git_repository *repo, const git_index_entry *entry, const
 
 	strbuf_addf(&path, "%s%s", top, entry->path);
 	if (git_blob_lookup(&blob, repo, &entry->id) < 0) {
-		git_failed(err, "cannot read the patched file");
+		gitinfo_error(err, "cannot read the patched file");
 		goto out;
 	}
 	data = git_blob_rawcontent(blob);
@@ -560,6 +535,57 @@ static int remove_entry(const char *top, const char *rel)
 	return rc;
 }
 
+/* The tree a patch is applied to: the index as it is, with each path
+ * the patch names as it is on disk now (left out when nothing, or a
+ * folder, is there). The patch reads those paths only, so this is what
+ * the user sees where it matters, without snapshot_tree()'s walk of the
+ * whole working tree. The index is changed in memory only. */
+static int tree_at_paths(git_repository *repo, const char *top, git_diff *diff, git_oid *tree,
+			 struct strbuf *err)
+{
+	struct strvec paths = STRVEC_INIT;
+	struct strbuf full = STRBUF_INIT;
+	git_index *index = NULL;
+	int rc = -1;
+
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++)
+		push_paths(&paths, git_diff_get_delta(diff, i));
+	if (git_repository_index(&index, repo) < 0) {
+		gitinfo_error(err, "cannot read the index");
+		goto out;
+	}
+	if (git_index_has_conflicts(index)) {
+		strbuf_addstr(err, "the index has merge conflicts: resolve them first");
+		goto out;
+	}
+	for (size_t i = 0; i < paths.nr; i++) {
+		struct stat sb;
+
+		strbuf_reset(&full);
+		strbuf_addf(&full, "%s%s", top, paths.v[i]);
+		if (lstat(full.buf, &sb) == 0 && (S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode))) {
+			if (git_index_add_bypath(index, paths.v[i]) < 0) {
+				gitinfo_error(err, "cannot read the working tree");
+				goto out;
+			}
+		} else if (git_index_get_bypath(index, paths.v[i], 0) &&
+			   git_index_remove_bypath(index, paths.v[i]) < 0) {
+			gitinfo_error(err, "cannot read the working tree");
+			goto out;
+		}
+	}
+	if (git_index_write_tree(tree, index) < 0) {
+		gitinfo_error(err, "cannot read the working tree");
+		goto out;
+	}
+	rc = 0;
+out:
+	git_index_free(index);
+	strvec_clear(&paths);
+	strbuf_release(&full);
+	return rc;
+}
+
 int isolate_apply(const char *path, const char *patch, size_t len, struct strvec *touched,
 		  struct strvec *conflicts, struct strbuf *err)
 {
@@ -573,19 +599,20 @@ int isolate_apply(const char *path, const char *patch, size_t len, struct strvec
 	size_t n;
 	int rc = -1;
 
-	if (open_repo(&repo, path, err) < 0)
+	if (gitinfo_open_worktree(&repo, path, err) < 0)
 		return -1;
 	top = git_repository_workdir(repo);
 	if (git_diff_from_buffer(&diff, patch, len) < 0) {
-		git_failed(err, "not a patch");
+		gitinfo_error(err, "not a patch");
 		goto out;
 	}
 	n = git_diff_num_deltas(diff);
 	/* the patch applied in memory to what the user has now, staged,
 	 * unstaged and untracked: either all of it applies or none */
-	if (snapshot_tree(repo, &tree_id, err) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0) {
+	if (tree_at_paths(repo, top, diff, &tree_id, err) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0) {
 		if (!err->len)
-			git_failed(err, "cannot read the working tree");
+			gitinfo_error(err, "cannot read the working tree");
 		goto out;
 	}
 	if (git_apply_to_tree(&post, repo, tree, diff, NULL) < 0) {
@@ -593,7 +620,7 @@ int isolate_apply(const char *path, const char *patch, size_t len, struct strvec
 		git_index *one = NULL;
 		struct one_delta od = { 0, 0 };
 
-		git_failed(err, "the patch does not apply to the working tree as it is");
+		gitinfo_error(err, "the patch does not apply to the working tree as it is");
 		git_apply_options_init(&ao, GIT_APPLY_OPTIONS_VERSION);
 		ao.delta_cb = only_delta;
 		ao.payload = &od;

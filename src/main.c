@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cachestep.h"
+#include "changes.h"
+#include "ci.h"
 #include "completion.h"
 #include "diag.h"
 #include "exec.h"
@@ -70,9 +73,17 @@ static const char usage_text[] =
 "                                         Squadfile's task grammar); a result block, or\n"
 "                                         --json one JSON document; see 'squad exec' below\n"
 "       squad handoff [--json]            what waits for the tactician\n"
+"       squad handoff --merge [--json] FILE...\n"
+"                                         the manifests of a run's shards (--shard K/N)\n"
+"                                         as the single run's, into .squad/handoff.json\n"
+"                                         (or on stdout with --json)\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
 "       squad done TASK --undo            take that mark back\n"
+"       squad diff TASK                   the change an isolated task (isolate: worktree)\n"
+"                                         left, as a patch\n"
+"       squad apply TASK                  apply that change to your tree (never over your\n"
+"                                         own edits: all of it, or nothing)\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running\n"
 "                                         'squad --staged --stash'\n"
@@ -81,6 +92,12 @@ static const char usage_text[] =
 "                                         for Claude Code and other MCP clients\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
 "       squad completion bash|zsh|fish    print a shell completion script\n"
+"       squad ci github|gitlab [--shards N] [-o FILE] [TARGET...]\n"
+"                                         a CI workflow for the targets' tasks: a job per\n"
+"                                         task, 'needs:' as in the DAG, each running\n"
+"                                         'squad run TASK' (the result cache makes its\n"
+"                                         needs hits); or --shards N jobs of --shard K/N\n"
+"                                         (1: one job); JUnit, logs and manifest kept\n"
 "\n"
 "options:\n"
 "  -f, --file FILE       read FILE instead of ./Squadfile\n"
@@ -108,6 +125,8 @@ static const char usage_text[] =
 "      --no-wait         when another squad runs here, exit 1 at once instead\n"
 "                        of waiting for it to finish\n"
 "      --replay          print the last output of tasks that are up to date\n"
+"      --cache-write     store results in the shared cache too (SQUAD_CACHE_URL;\n"
+"                        SQUAD_CACHE_WRITE=1 says the same)\n"
 "      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
 "                        stderr); =output adds each task's output to the events\n"
 "      --junit FILE      also write a JUnit XML report to FILE, for CI (a device\n"
@@ -115,6 +134,10 @@ static const char usage_text[] =
 "      --shard K/N       run shard K of N: the selected tasks split in N parts,\n"
 "                        balanced by recorded durations; a shard runs what its\n"
 "                        own tasks need too (-n shows the shard)\n"
+"      --merge           squad handoff: merge the manifests given (see above)\n"
+"      --shards N        squad ci: N shard jobs instead of a job per task\n"
+"  -o, --output-file FILE\n"
+"                        squad ci: write the workflow to FILE (atomically)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured); tasks\n"
@@ -147,6 +170,11 @@ static const char usage_text[] =
 "('allow_commands: [pytest, ruff]', or 'any'); each decision is in the\n"
 "task's log. See squadfile(5).\n"
 "\n"
+"Tasks with isolate: worktree run in a git worktree of their own; their change\n"
+"is applied (changes: apply, the shell's default), kept for review (review,\n"
+"an agent's default: 'squad diff', then 'squad apply' or 'squad done --failed')\n"
+"or discarded (discard).\n"
+"\n"
 "exit codes:\n"
 "  0    every task done\n"
 "  1    a task failed or timed out, escalated or not; or squad could not\n"
@@ -172,6 +200,7 @@ enum long_only {
 	OPT_STAGED,
 	OPT_CHANGED,
 	OPT_REPLAY,
+	OPT_CACHE_WRITE,
 	OPT_TARGET,
 	OPT_NAMES,
 	OPT_OUTPUT,
@@ -182,6 +211,9 @@ enum long_only {
 	OPT_NAME,
 	OPT_STASH,
 	OPT_SHARD,
+	OPT_MERGE,
+	OPT_OUT,
+	OPT_SHARDS,
 };
 
 enum selection {
@@ -220,6 +252,10 @@ struct options {
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
 	bool file_given;      /* -f */
 	bool stash;           /* --stash: run on the index's version of the tree */
+	bool merge;           /* handoff --merge FILE...: the shards' manifests as one */
+	const char *out;      /* ci -o FILE */
+	unsigned shards;      /* ci --shards N; 0: a job per task */
+	bool cache_write;     /* --cache-write: upload to the shared cache */
 };
 
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
@@ -355,7 +391,8 @@ static bool peek_state(struct state *st, const struct squadfile *sf)
  * written. */
 static int hand_off(const struct options *o, const struct squadfile *sf,
 		    const struct plan *plan, const struct task_result *results,
-		    const struct skills *skills, const struct state *st, FILE *human)
+		    const struct skills *skills, const struct state *st, FILE *human,
+		    const struct strvec *run_targets)
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
@@ -382,6 +419,9 @@ static int hand_off(const struct options *o, const struct squadfile *sf,
 	ctx.skills = skills;
 	ctx.git = &git;
 	ctx.st = st;
+	ctx.run_targets = run_targets;
+	ctx.shard_k = o->shard_k;
+	ctx.shard_n = o->shard_n;
 	entries = handoff_write(&ctx, &err);
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -424,6 +464,16 @@ static void pair_finished(void *data, size_t task, const struct task_result *res
 
 	p->first.finished(p->first.data, task, res);
 	p->second.finished(p->second.data, task, res);
+}
+
+static void pair_tool(void *data, size_t task, const struct task_tool *tool)
+{
+	struct observer_pair *p = data;
+
+	if (p->first.tool)
+		p->first.tool(p->first.data, task, tool);
+	if (p->second.tool)
+		p->second.tool(p->second.data, task, tool);
 }
 
 /* What the plan needs from git and the file system: the changed paths
@@ -589,6 +639,40 @@ static int shard_plan(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* What the cache has to say, one warning a line, on stderr: the human
+ * report may be stdout's, and --json's events are. */
+static void cache_notice(void *data, const char *lines)
+{
+	(void)data;
+	while (*lines) {
+		size_t len = strcspn(lines, "\n");
+
+		fprintf(stderr, "squad: warning: %.*s\n", (int)len, lines);
+		lines += len + (lines[len] == '\n');
+	}
+}
+
+/* The result cache for `plan`, keys computed; NULL when it is off, or
+ * (*failed set, said) when its settings cannot work. */
+static struct cachestep *open_cache(const struct options *o, const struct squadfile *sf,
+				    const struct plan *plan, long worker_override, bool every_key,
+				    bool *failed)
+{
+	struct cachestep_options co = { o->cache_write, o->force, worker_override, every_key };
+	struct cachestep *c = NULL;
+	struct strbuf err = STRBUF_INIT;
+
+	*failed = false;
+	if (cachestep_open(&c, sf, &co, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		*failed = true;
+	} else if (c) {
+		cachestep_plan(c, plan);
+	}
+	strbuf_release(&err);
+	return c;
+}
+
 static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
 		   const struct skills *skills, const struct strvec *targets)
 {
@@ -614,6 +698,9 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 	struct strbuf shard_line = STRBUF_INIT;
+	struct strvec run_targets = STRVEC_INIT; /* a shard's plan has its own */
+	struct cachestep *cache = NULL;
+	bool cache_failed;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&ro, 0, sizeof(ro));
@@ -664,6 +751,8 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	for (size_t i = 0; i < plan.targets.nr; i++)
+		strvec_push(&run_targets, plan.targets.v[i]);
 	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
@@ -699,6 +788,15 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		ro.changed_file = changed_file.buf;
 		strbuf_release(&list);
 	}
+	if (!o->dry_run) {
+		cache = open_cache(o, sf, &plan, ro.worker_override, false, &cache_failed);
+		if (cache_failed) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		ro.cache = cache;
+		ro.cache_notice = cache_notice;
+	}
 	if (o->json)
 		jr = json_reporter_new(stdout, &plan, o->json_output);
 	if (o->dry_run) {
@@ -728,6 +826,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 		pair.second = json_reporter_observer(jr);
 		obs.started = pair_started;
 		obs.finished = pair_finished;
+		obs.tool = pair_tool;
 		obs.tick = pair.first.tick || pair.second.tick ? pair_tick : NULL;
 		obs.data = &pair;
 	}
@@ -745,7 +844,7 @@ static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *
 	report_summary(&rep, results, wall, interrupted);
 	/* after an interrupt too: what was decided (an escalation, a skill
 	 * task reached) is kept for the tactician */
-	entries = hand_off(o, sf, &plan, results, skills, &st, human);
+	entries = hand_off(o, sf, &plan, results, skills, &st, human, &run_targets);
 	squad_failed |= entries < 0;
 	if (jr && entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
@@ -775,6 +874,7 @@ out:
 	}
 	stash_release(&stash);
 	json_reporter_free(jr);
+	cachestep_free(cache);
 	if (results)
 		run_results_release(results, sf->nr_tasks);
 	free(results);
@@ -786,6 +886,7 @@ out:
 	strbuf_release(&prefix);
 	strbuf_release(&changed_file);
 	strbuf_release(&shard_line);
+	strvec_clear(&run_targets);
 	strbuf_release(&err);
 	return ret;
 }
@@ -882,7 +983,18 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 		rc = handoff_undo(&st, args->v[0], &err);
 	else
 		rc = handoff_done(&st, args->v[0], o->failed, note.len ? note.buf : NULL, &err);
-	if (rc == 0) {
+	if (rc == 2) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_add_printable(&name, args->v[0]);
+		if (o->failed)
+			printf("squad: discarded the change of %s\n", name.buf);
+		else
+			printf("squad: cleared the review of %s; its patch stays ('squad diff %s')\n",
+			       name.buf, name.buf);
+		strbuf_release(&name);
+		ret = EXIT_OK;
+	} else if (rc == 0) {
 		long n = squadfile_find_task(sf, args->v[0]);
 		const struct task *t = &sf->tasks[n];
 		struct strbuf name = STRBUF_INIT;
@@ -913,6 +1025,112 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* squad handoff --merge FILE...: the shards' manifests as one run's
+ * (handoff.h), into .squad/handoff.json (lock held), or with --json on
+ * stdout only. */
+static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf,
+			     const struct graph *g, const struct strvec *files)
+{
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	struct state st;
+	char *path;
+	int n;
+
+	if (!files->nr)
+		return usage_error("'squad handoff --merge' wants the manifests to merge "
+				   "(the shards' handoff.json files)");
+	path = realpath(o->file, NULL); /* as a run's manifest names it */
+	if (!o->json && open_state(&st, sf, o) < 0) {
+		free(path);
+		return EXIT_FAILED;
+	}
+	n = handoff_merge(sf, g, path ? path : o->file, files, o->json ? NULL : &st, &json,
+			  &err);
+	if (n < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	else if (o->json)
+		fputs(json.buf, stdout);
+	else if (n)
+		printf("squad: merged %zu manifest%s: %d %s for the tactician "
+		       "('squad handoff' lists them, %s/handoff.json)\n", files->nr,
+		       files->nr == 1 ? "" : "s", n, n == 1 ? "task waits" : "tasks wait", st.dir);
+	else
+		printf("squad: merged %zu manifest%s: nothing waits for the tactician\n",
+		       files->nr, files->nr == 1 ? "" : "s");
+	if (!o->json)
+		state_close(&st);
+	free(path);
+	strbuf_release(&json);
+	strbuf_release(&err);
+	return n < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* squad diff TASK, squad apply TASK: an isolated task's kept change. */
+static int cmd_change(const struct options *o, const struct squadfile *sf, bool apply,
+		      const struct strvec *args)
+{
+	struct strbuf dir = STRBUF_INIT, patch = STRBUF_INIT, err = STRBUF_INIT,
+		      name = STRBUF_INIT;
+	struct strvec touched = STRVEC_INIT, conflicts = STRVEC_INIT;
+	struct state st;
+	int rc, ret = EXIT_FAILED;
+
+	if (args->nr != 1)
+		return usage_error("'squad %s' takes one task name", apply ? "apply" : "diff");
+	strbuf_add_printable(&name, args->v[0]);
+	if (squadfile_find_task(sf, args->v[0]) < 0) {
+		ret = usage_error("no task '%s' in %s", name.buf, o->file);
+		strbuf_release(&name);
+		return ret;
+	}
+	if (!apply) {
+		strbuf_addf(&dir, "%s/.squad", sf->root);
+		rc = changes_read(dir.buf, args->v[0], &patch, NULL, &err);
+		if (rc == 0 && fwrite(patch.buf, 1, patch.len, stdout) == patch.len)
+			ret = EXIT_OK;
+	} else {
+		if (open_state(&st, sf, o) < 0)
+			goto out;
+		rc = changes_apply(&st, sf->root, args->v[0], &touched, &conflicts, &err);
+		if (rc == 0 && handoff_forget(&st, args->v[0], &err) < 0)
+			rc = -1;
+		state_close(&st);
+		if (rc == 0) {
+			printf("squad: applied the change of %s to your tree (%zu path%s):", name.buf,
+			       touched.nr, touched.nr == 1 ? "" : "s");
+			for (size_t i = 0; i < touched.nr; i++) {
+				strbuf_reset(&patch);
+				strbuf_add_printable(&patch, touched.v[i]);
+				printf(" %s", patch.buf);
+			}
+			printf("\n");
+			ret = EXIT_OK;
+		} else if (rc == 1) {
+			strbuf_addstr(&err, "; nothing was written. Conflicts in:");
+			for (size_t i = 0; i < conflicts.nr; i++) {
+				strbuf_addch(&err, ' ');
+				strbuf_add_printable(&err, conflicts.v[i]);
+			}
+			rc = -1;
+		}
+		if (rc == 2)
+			rc = 1;
+	}
+	if (rc == 1)
+		fprintf(stderr, "squad: task '%s' has no kept change (only a task with "
+			"'isolate: worktree' that changed something leaves one)\n", name.buf);
+	else if (rc < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+out:
+	strvec_clear(&touched);
+	strvec_clear(&conflicts);
+	strbuf_release(&dir);
+	strbuf_release(&patch);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	return ret;
+}
+
 static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 {
 	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
@@ -931,6 +1149,46 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 	strbuf_release(&out);
 	strbuf_release(&err);
 	return rc < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* squad ci github|gitlab [TARGET...]: the engine's workflow (ci.h) for
+ * the targets' tasks, on stdout or into -o FILE (atomically). */
+static int cmd_ci(const struct options *o, struct squadfile *sf, struct graph *g,
+		  const struct strvec *args)
+{
+	struct ci_options co = {
+		.shards = o->shards, .file = o->file_given ? o->file : NULL,
+		.directory = o->directory,
+	};
+	struct strvec targets = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct plan plan;
+	int ret = EXIT_OK;
+
+	if (!args->nr || ci_parse_engine(args->v[0], &co.engine) < 0)
+		return usage_error("usage: squad ci github|gitlab [--shards N] [-o FILE] "
+				   "[TARGET...]");
+	for (size_t i = 1; i < args->nr; i++)
+		strvec_push(&targets, args->v[i]);
+	co.targets = &targets;
+	memset(&plan, 0, sizeof(plan));
+	if (plan_build(&plan, sf, g, NULL, &targets, NULL, &err) < 0 ||
+	    ci_write(&plan, &co, &out, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+	} else if (o->out) {
+		if (state_write_file(o->out, out.buf, out.len, &err) < 0) {
+			fprintf(stderr, "squad: %s\n", err.buf);
+			ret = EXIT_FAILED;
+		}
+	} else {
+		fputs(out.buf, stdout);
+	}
+	plan_release(&plan);
+	strvec_clear(&targets);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
 }
 
 /* Plan TASK as a run would, but read the state without taking the lock:
@@ -958,9 +1216,15 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else {
-		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]),
+		size_t n = (size_t)squadfile_find_task(sf, args->v[0]);
+		bool cache_failed;
+		struct cachestep *cache = open_cache(o, sf, &plan, -1, true, &cache_failed);
+
+		explain_task(&out, &plan, have_state ? &st : NULL, skills, n,
 			     o->jobs ? o->jobs : cpu_count());
+		if (cache)
+			cachestep_explain(cache, n, &out);
+		cachestep_free(cache);
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);
@@ -1170,6 +1434,7 @@ int main(int argc, char **argv)
 		{ "changed", optional_argument, NULL, OPT_CHANGED },
 		{ "force", no_argument, NULL, 'B' },
 		{ "replay", no_argument, NULL, OPT_REPLAY },
+		{ "cache-write", no_argument, NULL, OPT_CACHE_WRITE },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
@@ -1180,6 +1445,9 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "output-file", required_argument, NULL, OPT_OUT },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -1202,7 +1470,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "__guard"))
 		return guard_main() ? usage_error("'__guard' is squad's own; 'squad run __guard' "
 						  "runs a task of that name") : EXIT_OK;
-	while ((c = getopt_long(argc, argv, "f:C:j:knqvhB", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:C:j:knqvhBo:", longopts, NULL)) != -1) {
 		char *end;
 		long n;
 
@@ -1296,6 +1564,23 @@ int main(int argc, char **argv)
 				return usage_error("--shard wants K/N with 1 <= K <= N <= 1000, "
 						   "not '%s'", optarg);
 			break;
+		case OPT_MERGE:
+			o.merge = true;
+			break;
+		case 'o':
+			if (!*optarg)
+				return usage_error("-o wants a file name");
+			o.out = optarg;
+			break;
+		case OPT_SHARDS:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			/* GitLab's parallel: goes to 200, GitHub's matrix to 256 */
+			if (*end || errno || n < 1 || n > 200)
+				return usage_error("--shards wants a number from 1 to 200, not '%s'",
+						   optarg);
+			o.shards = (unsigned)n;
+			break;
 		case OPT_STAGED:
 			o.select = SELECT_STAGED;
 			break;
@@ -1308,6 +1593,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REPLAY:
 			o.replay = true;
+			break;
+		case OPT_CACHE_WRITE:
+			o.cache_write = true;
 			break;
 		case OPT_NAMES:
 			o.names = true;
@@ -1354,7 +1642,7 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		static const char *const commands[] = {
 			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", "mcp", NULL,
+			"completion", "exec", "mcp", "ci", "diff", "apply", NULL,
 		};
 
 		for (int i = 0; commands[i]; i++)
@@ -1372,6 +1660,13 @@ int main(int argc, char **argv)
 			return usage_error("--run, --prompt and --name are for 'squad exec'");
 		}
 
+	if ((o.out || o.shards || o.merge) &&
+	    (!command || strcmp(command, o.merge ? "handoff" : "ci"))) {
+		strvec_clear(&targets);
+		free(self);
+		return usage_error(o.merge ? "--merge is for 'squad handoff'"
+				   : "-o and --shards are for 'squad ci'");
+	}
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
 		strvec_clear(&targets);
@@ -1428,12 +1723,18 @@ int main(int argc, char **argv)
 		ret = cmd_graph(&o, &sf, &g, &targets);
 	} else if (command && !strcmp(command, "done")) {
 		ret = cmd_done(&o, &sf, &targets);
+	} else if (command && (!strcmp(command, "diff") || !strcmp(command, "apply"))) {
+		ret = cmd_change(&o, &sf, !strcmp(command, "apply"), &targets);
 	} else if (command && !strcmp(command, "explain")) {
 		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
+	} else if (command && !strcmp(command, "ci")) {
+		ret = cmd_ci(&o, &sf, &g, &targets);
 	} else if (command && !strcmp(command, "hook")) {
 		ret = cmd_hook(&o, &sf, &targets);
 	} else if (command && !strcmp(command, "handoff")) {
-		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
+		ret = o.merge ? cmd_handoff_merge(&o, &sf, &g, &targets)
+		      : targets.nr ? usage_error("'squad handoff' takes no task names; "
+						 "--merge takes manifests") : cmd_handoff(&o, &sf);
 	} else {
 		ret = cmd_run(&o, &sf, &g, &skills, &targets);
 	}

@@ -1,6 +1,7 @@
 /* outcome.c - the failure model: one attempt judged; see outcome.h. */
 #include "outcome.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 const char outcome_rate_limit_pattern[] =
@@ -9,12 +10,15 @@ const char outcome_rate_limit_pattern[] =
 	"resource[_ ]exhausted";
 
 /* How this attempt ended, before retries are weighed; reason filled. */
-static enum task_status judge(const struct attempt *a, struct strbuf *reason)
+static enum task_status judge(const struct attempt *a, struct strbuf *reason, bool *final)
 {
 	switch (a->end) {
 	case ATTEMPT_INTERRUPTED:
 		return TASK_INTERRUPTED;
 	case ATTEMPT_NOT_STARTED:
+		/* another try finds the same missing program, the same
+		 * spent budget, the same folder outside the repository */
+		*final = true;
 		strbuf_addstr(reason, a->start_error ? a->start_error : "could not start");
 		return TASK_FAILED;
 	case ATTEMPT_TIMED_OUT:
@@ -51,6 +55,14 @@ static enum task_status judge(const struct attempt *a, struct strbuf *reason)
 		strbuf_addstr(reason, "the output does not match 'expect'");
 		return TASK_FAILED;
 	}
+	if (a->change_error) {
+		/* the work is done but lost: a success would hide that;
+		 * another try meets the same broken repository or disk */
+		*final = true;
+		strbuf_addf(reason, "its change could not be taken from its worktree: %s",
+			    a->change_error);
+		return TASK_FAILED;
+	}
 	return TASK_OK;
 }
 
@@ -85,11 +97,12 @@ void outcome_decide(const struct attempt *a, const struct attempt_history *h,
 		    struct outcome *o)
 {
 	enum task_status status;
+	bool final = false;
 
 	strbuf_reset(&o->reason);
 	o->delay_ms = 0;
 	o->next = OUTCOME_FINISH;
-	status = judge(a, &o->reason);
+	status = judge(a, &o->reason, &final);
 	o->status = status;
 	if (status == TASK_INTERRUPTED)
 		return;
@@ -105,11 +118,8 @@ void outcome_decide(const struct attempt *a, const struct attempt_history *h,
 	}
 	if (status == TASK_OK)
 		return;
-	if (a->end == ATTEMPT_NOT_STARTED) {
-		/* another try finds the same missing program, the same
-		 * spent budget: no retry */
+	if (final)
 		goto failed;
-	}
 	if (!h->stopping && h->attempts - h->rate_limited <= h->retries) {
 		o->next = OUTCOME_RETRY;
 		return;
@@ -122,6 +132,18 @@ failed:
 void outcome_release(struct outcome *o)
 {
 	strbuf_release(&o->reason);
+}
+
+enum change_fate outcome_change(enum task_changes wanted, enum task_status status,
+				bool conflicted)
+{
+	if (wanted == CHANGES_DISCARD)
+		return CHANGE_DISCARD;
+	if (status != TASK_OK)
+		return CHANGE_KEEP;
+	if (wanted == CHANGES_APPLY && !conflicted)
+		return CHANGE_APPLY;
+	return CHANGE_REVIEW;
 }
 
 bool outcome_reads_rate_limited(const struct regex *re, bool succeeded, const char *answer,

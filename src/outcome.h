@@ -19,6 +19,7 @@
 
 #include "regex.h"
 #include "result.h"
+#include "squadfile.h"
 #include "util/strbuf.h"
 
 /* Rate-limited attempts are not counted against `retries`; they wait
@@ -64,6 +65,8 @@ struct attempt {
 				    * answered until then, when known */
 	bool rate_limited;         /* its output reads as a rate limit */
 	const char *start_error;   /* ATTEMPT_NOT_STARTED: why, or NULL */
+	const char *change_error;  /* an isolated task whose change could not
+				    * be taken (isolate.h): why, or NULL */
 };
 
 /* The task's side: its policy and what came before. */
@@ -102,6 +105,22 @@ void outcome_decide(const struct attempt *a, const struct attempt_history *h,
 		    struct outcome *o);
 
 void outcome_release(struct outcome *o);
+
+/* What becomes of the patch of an isolated task (changes.h). */
+enum change_fate {
+	CHANGE_APPLY,   /* applied to the user's tree */
+	CHANGE_REVIEW,  /* kept, with a review entry for the tactician */
+	CHANGE_KEEP,    /* kept (squad diff, squad apply), nothing else */
+	CHANGE_DISCARD, /* thrown away */
+};
+
+/* The fate of the patch of a task that finished with `status` and
+ * wants `wanted` (changes:). `conflicted`: an apply was tried and the
+ * patch did not apply to the user's tree as it is (or could not be
+ * written); it never overwrites, it turns into a review. A failed,
+ * timed out or interrupted task's patch is kept, never applied. */
+enum change_fate outcome_change(enum task_changes wanted, enum task_status status,
+				bool conflicted);
 
 /* Does an attempt's output read as a rate limit by `re`? `answer` is an
  * agent's final text (or NULL), `output` its other output. When the

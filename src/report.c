@@ -391,7 +391,8 @@ static bool wants_output(const struct report *rep, const struct task_result *res
 		return res->status != TASK_UP_TO_DATE || rep->replay;
 	case OUTPUT_FAILED:
 		return task_status_failed(res->status);
-	case OUTPUT_PREFIXED: /* streamed already */
+	case OUTPUT_PREFIXED: /* streamed already, unless restored from the cache */
+		return res->cached != NULL;
 	case OUTPUT_QUIET:
 		return false;
 	}
@@ -439,11 +440,18 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	default:
 		c = C_YELLOW;
 	}
-	strbuf_addf(&line, "[%zu/%zu] %s%s%s %s", rep->finished, rep->total,
+	strbuf_addf(&line, "[%zu/%zu] %s%s%s%s%s %s", rep->finished, rep->total,
 		    paint(rep, c), res->status == TASK_TIMED_OUT ? "TIMED OUT"
-				   : res->status == TASK_FAILED ? "FAILED" : task_status_name(res->status),
+				   : res->status == TASK_FAILED ? "FAILED"
+				   : res->cached ? "cached (" : task_status_name(res->status),
+		    res->cached ? res->cached : "", res->cached ? ")" : "",
 		    paint(rep, C_RESET), name);
-	switch (res->status) {
+	if (res->cached) {
+		/* restored, not run: what the run that made it took */
+		strbuf_addstr(&line, " (ran ");
+		format_duration(&line, res->duration_ms);
+		strbuf_addstr(&line, " where it was stored)");
+	} else switch (res->status) {
 	case TASK_OK:
 	case TASK_FAILED:
 	case TASK_TIMED_OUT:
@@ -518,7 +526,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 
 struct run_observer report_observer(struct report *rep)
 {
-	struct run_observer obs = { on_started, on_finished, NULL, rep };
+	struct run_observer obs = { on_started, on_finished, NULL, rep, NULL };
 
 	if (rep->live || rep->output == OUTPUT_PREFIXED)
 		obs.tick = on_tick;
@@ -601,6 +609,66 @@ static void summary_table(struct report *rep, const struct task_result *results)
 	fputc('\n', rep->out);
 }
 
+/* 950 -> "950", 12345 -> "12.3k", 2500000 -> "2.5M" */
+static void add_count(struct strbuf *sb, long n)
+{
+	if (n < 1000)
+		strbuf_addf(sb, "%ld", n);
+	else if (n < 999950)
+		strbuf_addf(sb, "%.1fk", (double)n / 1e3);
+	else
+		strbuf_addf(sb, "%.1fM", (double)n / 1e6);
+}
+
+void report_usage_text(struct strbuf *sb, const char *worker, const struct task_usage *u)
+{
+	strbuf_addf(sb, "%s: ", worker);
+	if (u->known & USAGE_REQUESTS) {
+		add_count(sb, u->requests);
+		strbuf_addstr(sb, u->requests == 1 ? " request" : " requests");
+	} else {
+		strbuf_addstr(sb, "requests unknown");
+	}
+	if (u->known & (USAGE_INPUT | USAGE_OUTPUT)) {
+		if (u->known & USAGE_INPUT) {
+			strbuf_addstr(sb, ", ");
+			add_count(sb, u->input_tokens);
+			strbuf_addstr(sb, " tokens in");
+		}
+		if (u->known & USAGE_OUTPUT) {
+			strbuf_addstr(sb, ", ");
+			add_count(sb, u->output_tokens);
+			strbuf_addstr(sb, u->known & USAGE_INPUT ? " out" : " tokens out");
+		}
+	} else if (u->known & USAGE_TOTAL) {
+		strbuf_addstr(sb, ", ");
+		add_count(sb, u->total_tokens);
+		strbuf_addstr(sb, " tokens");
+	} else {
+		strbuf_addstr(sb, ", tokens unknown");
+	}
+}
+
+/* One line per worker whose tasks reported usage. */
+static void usage_lines(struct report *rep, const struct task_result *results)
+{
+	const struct plan *plan = rep->plan;
+	struct task_usage *sums = xcalloc(plan->nr_order + 1, sizeof(*sums));
+	const char **names = xcalloc(plan->nr_order + 1, sizeof(*names));
+	size_t nr = result_usage_by_worker(results, plan->order, plan->nr_order, names, sums);
+	struct strbuf line = STRBUF_INIT;
+
+	for (size_t w = 0; w < nr; w++) {
+		strbuf_reset(&line);
+		report_usage_text(&line, names[w], &sums[w]);
+		put_printable(rep->out, line.buf);
+		fputc('\n', rep->out);
+	}
+	strbuf_release(&line);
+	free(sums);
+	free(names);
+}
+
 void report_summary(struct report *rep, const struct task_result *results,
 		    double wall_seconds, bool interrupted)
 {
@@ -619,11 +687,13 @@ void report_summary(struct report *rep, const struct task_result *results,
 		{ TASK_BLOCKED, "waiting behind a hand-off" },
 	};
 	const char *sep = "";
+	size_t cached = 0;
 
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 
 		counts[results[n].status]++;
+		cached += results[n].cached != NULL;
 		if (results[n].attempts)
 			ran[nr_ran++] = n;
 	}
@@ -635,6 +705,8 @@ void report_summary(struct report *rep, const struct task_result *results,
 		if (!counts[parts[i].s])
 			continue;
 		strbuf_addf(&line, "%s%zu %s", sep, counts[parts[i].s], parts[i].word);
+		if (parts[i].s == TASK_OK && cached)
+			strbuf_addf(&line, " (%zu from the cache)", cached);
 		sep = ", ";
 	}
 	if (!*sep)
@@ -652,6 +724,8 @@ void report_summary(struct report *rep, const struct task_result *results,
 		}
 		fprintf(rep->out, "%s\n", line.buf);
 	}
+	if (rep->level > REPORT_QUIET)
+		usage_lines(rep, results);
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		const struct task_result *res = &results[plan->order[i]];
 
@@ -797,6 +871,8 @@ void report_dry_run(FILE *out, const struct plan *plan, unsigned jobs)
 		strbuf_reset(&shown);
 		if (plan->recheck[n])
 			fputs("  (done mark: runs again to check)", out);
+		if (t->isolation == ISOLATION_WORKTREE)
+			fprintf(out, "  (in a worktree; changes: %s)", squadfile_changes_name(t->changes));
 		fputc('\n', out);
 	}
 	dry_run_limits(out, plan, jobs);

@@ -82,7 +82,14 @@ bool report_can_redraw(FILE *out);
 /* Seconds from `start` (CLOCK_MONOTONIC) to now. */
 double report_seconds_since(const struct timespec *start);
 
-/* Counts, wall time, the slowest tasks, the failures with their logs. */
+/* One worker's usage for a person, appended to `sb`:
+ * "qwen: 8 requests, 12.3k tokens in, 1.1k out". A number nobody
+ * reported is left out ("tokens unknown" when no token count is known,
+ * "requests unknown" likewise), never shown as 0. */
+void report_usage_text(struct strbuf *sb, const char *worker, const struct task_usage *u);
+
+/* Counts, wall time, the slowest tasks, usage per worker that used a
+ * model, the failures with their logs. */
 void report_summary(struct report *rep, const struct task_result *results,
 		    double wall_seconds, bool interrupted);
 

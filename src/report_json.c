@@ -54,6 +54,61 @@ json_t *report_json_text(const char *text)
 	return text ? text_n(text, strlen(text)) : json_null();
 }
 
+json_t *report_json_tool(const struct task_tool *tool)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", report_json_text(tool->id));
+	json_object_set_new(o, "kind", report_json_text(tool->kind));
+	json_object_set_new(o, "title", report_json_text(tool->title));
+	json_object_set_new(o, "target", report_json_text(tool->target));
+	json_object_set_new(o, "status", report_json_text(tool->status));
+	json_object_set_new(o, "decision", report_json_text(tool->decision));
+	return o;
+}
+
+json_t *report_json_tools(const struct task_result *res)
+{
+	json_t *o = json_object(), *calls = json_array();
+
+	for (size_t i = 0; i < res->nr_tools; i++)
+		json_array_append_new(calls, report_json_tool(&res->tools[i]));
+	json_object_set_new(o, "calls", calls);
+	json_object_set_new(o, "omitted", json_integer((json_int_t)res->tools_omitted));
+	return o;
+}
+
+static json_t *known(const struct task_usage *u, unsigned bit, long value)
+{
+	return u->known & bit ? json_integer(value) : json_null();
+}
+
+json_t *report_json_usage(const struct task_usage *u)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "requests", known(u, USAGE_REQUESTS, u->requests));
+	json_object_set_new(o, "input_tokens", known(u, USAGE_INPUT, u->input_tokens));
+	json_object_set_new(o, "output_tokens", known(u, USAGE_OUTPUT, u->output_tokens));
+	json_object_set_new(o, "total_tokens", known(u, USAGE_TOTAL, u->total_tokens));
+	return o;
+}
+
+json_t *report_json_usage_by_worker(const struct task_result *results, const int *order,
+				    size_t nr)
+{
+	struct task_usage *sums = xcalloc(nr + 1, sizeof(*sums));
+	const char **names = xcalloc(nr + 1, sizeof(*names));
+	size_t nr_names = result_usage_by_worker(results, order, nr, names, sums);
+	json_t *o = json_object();
+
+	for (size_t w = 0; w < nr_names; w++)
+		json_object_set_new(o, names[w], report_json_usage(&sums[w]));
+	free(sums);
+	free(names);
+	return o;
+}
+
 static const char *task_name(const struct json_reporter *jr, size_t task)
 {
 	return jr->plan->sf->tasks[task].name;
@@ -178,7 +233,7 @@ static void emit_output(struct json_reporter *jr, size_t task, const struct task
 	int fd;
 
 	/* an up-to-date task has a log, but of an earlier run */
-	if (!res->attempts || !res->log_path || !res->output_bytes)
+	if ((!res->attempts && !res->cached) || !res->log_path || !res->output_bytes)
 		return;
 	fd = open(res->log_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -203,7 +258,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 {
 	struct json_reporter *jr = data;
 	json_t *fields = json_object();
-	bool ran = res->attempts > 0;
+	bool ran = res->attempts > 0 || res->cached; /* a hit: the stored run's */
 
 	if (jr->with_output)
 		emit_output(jr, task, res);
@@ -224,14 +279,29 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "log", report_json_text(res->log_path));
 	json_object_set_new(fields, "output_bytes", json_integer((json_int_t)res->output_bytes));
 	json_object_set_new(fields, "log_cut", json_boolean(res->log_cut));
+	json_object_set_new(fields, "cached", res->cached ? json_string(res->cached) : json_null());
+	json_object_set_new(fields, "tools", report_json_tools(res));
+	json_object_set_new(fields, "usage", report_json_usage(&res->usage));
 	json_object_set_new(fields, "cause", res->cause >= 0 && (size_t)res->cause < jr->plan->sf->nr_tasks
 			    ? report_json_text(task_name(jr, (size_t)res->cause)) : json_null());
 	emit(jr, "finish", fields);
 }
 
+static void on_tool(void *data, size_t task, const struct task_tool *tool)
+{
+	struct json_reporter *jr = data;
+	json_t *fields = json_object();
+	json_t *call = report_json_tool(tool);
+
+	json_object_set_new(fields, "task", report_json_text(task_name(jr, task)));
+	json_object_update(fields, call);
+	json_decref(call);
+	emit(jr, "tool", fields);
+}
+
 struct run_observer json_reporter_observer(struct json_reporter *jr)
 {
-	struct run_observer obs = { on_started, on_finished, NULL, jr };
+	struct run_observer obs = { on_started, on_finished, NULL, jr, on_tool };
 
 	return obs;
 }
@@ -286,5 +356,7 @@ void json_reporter_summary(struct json_reporter *jr, const struct task_result *r
 					? (json_int_t)(wall_seconds * 1000 + 0.5) : 0));
 	json_object_set_new(fields, "interrupted", json_boolean(interrupted));
 	json_object_set_new(fields, "exit_code", json_integer(exit_code));
+	json_object_set_new(fields, "usage", report_json_usage_by_worker(results, plan->order,
+									 plan->nr_order));
 	emit(jr, "summary", fields);
 }

@@ -10,9 +10,12 @@
  *   retry     a later attempt begins (attempt > 1)
  *   output    only with --json=output: the end of the log of a task that
  *             ran and printed, at most 64 KiB, right before its finish
- *   finish    once per task of the plan, with its final result
+ *   tool      an agent's tool call began or changed (ACP workers)
+ *   finish    once per task of the plan, with its final result, its
+ *             tool calls and usage
  *   handoff   after the run: the manifest and how many tasks wait in it
- *   summary   last: counts per status, wall time, exit code
+ *   summary   last: counts per status, wall time, exit code, usage
+ *             per worker
  *
  * Every string is made valid UTF-8 first (bytes that are not become '?').
  * Commands are not part of any event: expanded, they can hold values
@@ -70,6 +73,25 @@ void json_reporter_summary(struct json_reporter *jr, const struct task_result *r
 
 /* `text` as a JSON string, made valid UTF-8 first; null for NULL. */
 json_t *report_json_text(const char *text);
+
+/* A tool call as JSON: {id, kind, title, target, status, decision},
+ * each a string or null. The same shape in the tool event, exec's
+ * result and the manifest. */
+json_t *report_json_tool(const struct task_tool *tool);
+
+/* A task's tool calls: {calls: [the last RESULT_MAX_TOOLS], omitted: N
+ * earlier ones left out}. */
+json_t *report_json_tools(const struct task_result *res);
+
+/* Usage as JSON: {requests, input_tokens, output_tokens, total_tokens},
+ * each an integer, or null when unknown (never 0 for unknown). */
+json_t *report_json_usage(const struct task_usage *u);
+
+/* Usage per worker over the tasks of `order` (`nr` indexes into
+ * `results`): {worker name: usage}, only the workers of tasks that
+ * reported some usage. */
+json_t *report_json_usage_by_worker(const struct task_result *results, const int *order,
+				    size_t nr);
 
 /* Free the reporter (NULL is fine). Everything was flushed already. */
 void json_reporter_free(struct json_reporter *jr);

@@ -50,6 +50,42 @@ struct task_result;
 int result_exit_code(const struct task_result *results, const int *order, size_t nr,
 		     bool interrupted, bool squad_failed);
 
+/* At most this many tool calls are kept per task: the last ones. */
+#define RESULT_MAX_TOOLS 50
+
+/* One tool call an agent made for a task (acp.h reports them), in its
+ * last known state. Strings owned, NULL when the agent gave none. */
+struct task_tool {
+	char *id;
+	char *kind;     /* read, edit, execute, search, fetch, ... */
+	char *title;
+	char *target;   /* the command, or the path */
+	char *status;   /* pending, in_progress, completed, failed */
+	char *decision; /* squad's answer to its permission request, or NULL */
+};
+
+/* Which numbers of a struct task_usage are known: a number nobody
+ * reported stays unknown, never 0. */
+enum usage_known {
+	USAGE_REQUESTS = 1 << 0,
+	USAGE_INPUT = 1 << 1,
+	USAGE_OUTPUT = 1 << 2,
+	USAGE_TOTAL = 1 << 3,
+};
+
+/* What a task (or a worker, summed) used of its models. Zeroed, it
+ * knows nothing. */
+struct task_usage {
+	long requests, input_tokens, output_tokens, total_tokens;
+	unsigned known; /* enum usage_known bits */
+};
+
+/* Add what one call reported (each -1 when it did not say) to `u`:
+ * a number reported once is known from then on. Sums stop at LONG_MAX. */
+void task_usage_add(struct task_usage *u, long requests, long input, long output, long total);
+/* Add all that `from` knows to `to`. */
+void task_usage_merge(struct task_usage *to, const struct task_usage *from);
+
 struct task_result {
 	enum task_status status;
 	int exit_code;          /* of the last attempt; -1 if none or a signal */
@@ -69,6 +105,28 @@ struct task_result {
 	 * is partly or wholly lost, whatever its status; kept in the state,
 	 * so an up-to-date task's replay says so too */
 	bool log_cut;
+	/* restored from the cache, not run: "local" or "remote" (static
+	 * strings), else NULL; its status is then TASK_OK */
+	const char *cached;
+	/* an agent's tool calls over every attempt, the last RESULT_MAX_TOOLS
+	 * (task_result_add_tool()), and how many earlier ones were dropped */
+	struct task_tool *tools;
+	size_t nr_tools, tools_omitted;
+	struct task_usage usage; /* over every attempt */
 };
+
+/* Keep a copy of a tool call of `res` (strings copied; any may be
+ * NULL): appended, the oldest dropped past RESULT_MAX_TOOLS. */
+void task_result_add_tool(struct task_result *res, const struct task_tool *tool);
+
+/* Free what task_result_add_tool() kept. */
+void task_result_release_tools(struct task_result *res);
+
+/* Usage per worker over the tasks `order` (`nr` indexes of `results`),
+ * in the order the workers first appear: fills names[] (borrowed from
+ * the results) and sums[] (each at least `nr` long, sums zeroed by the
+ * caller) and returns how many workers reported some usage. */
+size_t result_usage_by_worker(const struct task_result *results, const int *order, size_t nr,
+			      const char **names, struct task_usage *sums);
 
 #endif

@@ -2,6 +2,8 @@
 #include "run.h"
 #include "agentpool.h"
 #include "budget.h"
+#include "cachestep.h"
+#include "changes.h"
 #include "guard.h"
 #include "outcome.h"
 #include "spawner.h"
@@ -30,6 +32,8 @@
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
+/* libuv's pool size when the cache starts it (see cache_queue()) */
+#define CACHE_LOOKUPS_AT_ONCE "16"
 
 /* A binary max-heap of ready tasks, by critical-path priority. */
 struct ready_heap {
@@ -103,6 +107,10 @@ struct runner {
 	struct agent_pool agents; /* warm ACP agents (protocol: acp) */
 	long *acp_reserved;       /* per task: requests charged at admission */
 	bool guard_tried;
+	unsigned cache_lookups;   /* on libuv's pool: tasks that may yet run */
+	bool pool_started;        /* libuv's pool has had its first work */
+	struct change **changes;  /* per isolated task, made at its first attempt */
+	struct change_ledger ledger; /* what applied changes wrote, and whose */
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
 	struct strmap old_logs;      /* their index */
 	uv_signal_t sig[3];
@@ -428,6 +436,160 @@ static void up_to_date(struct runner *r, size_t task)
 	settle(r, task, TASK_UP_TO_DATE);
 }
 
+/* --- the result cache (cachestep.h) -------------------------------- */
+
+/* A lookup or a store on libuv's pool: the cache's stores may be a
+ * server, and the loop must not wait on them. */
+struct cache_work {
+	uv_work_t req;
+	struct runner *r;
+	size_t task;
+	bool store;
+	int hit;
+	struct cache_hit found;
+	struct cache_result result; /* a store's; the strings below */
+	char *summary, *answer, *log_path;
+	struct strbuf notice;
+};
+
+static void record(struct runner *r, size_t task);
+static void start_ready(struct runner *r);
+
+static void cache_tell(struct runner *r, struct strbuf *notice)
+{
+	if (notice->len && r->opts->cache_notice)
+		r->opts->cache_notice(r->opts->cache_notice_data, notice->buf);
+}
+
+static void cache_work(uv_work_t *req)
+{
+	struct cache_work *w = req->data;
+
+	if (w->store)
+		cachestep_store(w->r->opts->cache, w->task, &w->result, &w->notice);
+	else
+		w->hit = cachestep_fetch(w->r->opts->cache, w->task, &w->found, &w->notice);
+}
+
+/* A hit: the outputs are back; the log is the task's log again, its
+ * result stands, and it is recorded as a success of this run's
+ * definition and inputs (the next run finds it up to date). */
+static void restored(struct runner *r, size_t task, struct cache_hit *h)
+{
+	struct task_result *res = &r->res[task];
+	const char *name = r->sf->tasks[task].name;
+	struct strbuf path = STRBUF_INIT;
+
+	res->worker = worker_of(r, task)->name;
+	res->exit_code = h->exit_code;
+	res->duration_ms = h->duration_ms;
+	res->log_cut = h->log_cut;
+	res->cached = cache_source_name(h->source);
+	set_str(&res->summary, h->summary);
+	set_str(&res->answer, h->answer);
+	h->summary = h->answer = NULL;
+	if (h->log.len) {
+		log_write(r, task, h->log.buf, h->log.len);
+		if (r->log_fds[task] >= 0) {
+			res->output_bytes = h->log.len;
+			close(r->log_fds[task]);
+		}
+		r->log_fds[task] = -1;
+	} else if (r->st) {
+		/* silent when stored: an older log would mislead */
+		state_log_path(r->st, name, &path);
+		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
+			state_unlink_log(r->st, strrchr(path.buf, '/') + 1);
+	}
+	strbuf_release(&path);
+	res->status = TASK_OK;
+	record(r, task);
+	settle(r, task, TASK_OK);
+}
+
+static void cache_work_done(uv_work_t *req, int status)
+{
+	struct cache_work *w = req->data;
+	struct runner *r = w->r;
+
+	cache_tell(r, &w->notice);
+	if (!w->store) {
+		r->cache_lookups--;
+		if (status == 0 && w->hit == 1)
+			restored(r, w->task, &w->found);
+		else
+			heap_push(r, &r->ready[worker_index(r, w->task)], (int)w->task);
+		start_ready(r);
+	}
+	cache_hit_release(&w->found);
+	strbuf_release(&w->notice);
+	free(w->summary);
+	free(w->answer);
+	free(w->log_path);
+	free(w);
+}
+
+static void cache_queue(struct runner *r, struct cache_work *w)
+{
+	w->req.data = w;
+	w->r = r;
+	strbuf_init(&w->notice, 0);
+	strbuf_init(&w->found.log, 0);
+	if (!w->store)
+		r->cache_lookups++;
+	if (!r->pool_started) {
+		/* lookups wait on a server, not a CPU: more at once than
+		 * libuv's 4. Its pool reads the variable once, when the first
+		 * work starts it, and tasks must not inherit it (node is
+		 * libuv too): set around that first call only. */
+		bool set = !getenv("UV_THREADPOOL_SIZE");
+
+		if (set)
+			setenv("UV_THREADPOOL_SIZE", CACHE_LOOKUPS_AT_ONCE, 1);
+		r->pool_started = true;
+		if (uv_queue_work(&r->loop, &w->req, cache_work, cache_work_done) < 0) {
+			cache_work(&w->req);
+			cache_work_done(&w->req, 0);
+		}
+		if (set)
+			unsetenv("UV_THREADPOOL_SIZE");
+		return;
+	}
+	if (uv_queue_work(&r->loop, &w->req, cache_work, cache_work_done) < 0) {
+		/* no pool: here, then */
+		cache_work(&w->req);
+		cache_work_done(&w->req, 0);
+	}
+}
+
+static void cache_lookup(struct runner *r, size_t task)
+{
+	struct cache_work *w = xcalloc(1, sizeof(*w));
+
+	w->task = task;
+	cache_queue(r, w);
+}
+
+/* A success: stored as the task left it (its outputs are read now). */
+static void cache_store(struct runner *r, size_t task)
+{
+	const struct task_result *res = &r->res[task];
+	struct cache_work *w = xcalloc(1, sizeof(*w));
+
+	w->task = task;
+	w->store = true;
+	w->summary = res->summary ? xstrdup(res->summary) : NULL;
+	w->answer = res->answer ? xstrdup(res->answer) : NULL;
+	w->log_path = res->log_path ? xstrdup(res->log_path) : NULL;
+	w->result.exit_code = res->exit_code;
+	w->result.duration_ms = res->duration_ms;
+	w->result.log_cut = res->log_cut;
+	w->result.summary = w->summary;
+	w->result.answer = w->answer;
+	w->result.log_path = w->log_path;
+	cache_queue(r, w);
+}
+
 static void became_ready(struct runner *r, size_t task)
 {
 	const struct task *t = &r->sf->tasks[task];
@@ -445,6 +607,8 @@ static void became_ready(struct runner *r, size_t task)
 	case PLAN_RUN:
 		if (!t->run && !t->run_argv.nr && !t->prompt)
 			settle(r, task, TASK_OK); /* a group: done when its needs are */
+		else if (cachestep_serves(r->opts->cache, task))
+			cache_lookup(r, task); /* queued or settled when it is back */
 		else
 			heap_push(r, &r->ready[worker_index(r, task)], (int)task);
 		break;
@@ -570,15 +734,94 @@ static void close_task_files(struct runner *r, size_t task)
 	r->log_fds[task] = r->out_fds[task] = -1;
 }
 
+/* --- isolate: worktree (changes.h) -------------------------------- */
+
+/* The Squadfile and task an attempt of `task` is built from: views into
+ * its worktree while one exists. */
+static void task_view(const struct runner *r, size_t task, const struct squadfile **sf,
+		      const struct task **t)
+{
+	const struct change *c = r->changes ? r->changes[task] : NULL;
+
+	*sf = c && c->active ? &c->sf_view : r->sf;
+	*t = c && c->active ? &c->task_view : &r->sf->tasks[task];
+}
+
+/* An attempt of an isolated task starts in a worktree of its own. */
+static int isolate_attempt(struct runner *r, size_t task, struct strbuf *why)
+{
+	struct change **c = &r->changes[task];
+
+	if (!r->st) {
+		strbuf_addstr(why, "cannot run isolated without squad's state folder");
+		return -1;
+	}
+	if (!*c) {
+		*c = xmalloc(sizeof(**c));
+		**c = (struct change)CHANGE_INIT;
+	}
+	{
+		struct strbuf err = STRBUF_INIT;
+		int rc = change_begin(*c, r->sf, &r->sf->tasks[task], r->st->dir, &err);
+
+		if (rc < 0)
+			strbuf_addf(why, "cannot run isolated: %s", err.buf);
+		strbuf_release(&err);
+		return rc;
+	}
+}
+
+/* The attempt is over: its change taken, its worktree removed. */
+static void isolate_attempt_end(struct runner *r, size_t task, struct attempt *a)
+{
+	struct change *c = r->changes ? r->changes[task] : NULL;
+	struct strbuf err = STRBUF_INIT;
+
+	if (c && c->active && change_end(c, &err) < 0) {
+		log_line(r, task, "cannot take its change: %s", err.buf);
+		a->change_error = c->error;
+	}
+	strbuf_release(&err);
+}
+
+/* The task is over: its change applied, kept or dropped, before anything
+ * behind it starts (so that it sees an applied change). */
+static void isolate_settle(struct runner *r, size_t task, enum task_status status)
+{
+	struct change *c = r->changes ? r->changes[task] : NULL;
+	struct strbuf log = STRBUF_INIT, err = STRBUF_INIT;
+
+	if (!c)
+		return;
+	change_abort(c); /* an attempt that never started */
+	if (change_settle(c, r->st, r->sf->root, &r->sf->tasks[task], status, r->res[task].answer,
+			  &r->ledger, &log, &err) < 0) {
+		if (r->status == 0)
+			strbuf_addstr(r->err, err.buf);
+		r->status = -1;
+	}
+	strbuf_rtrim(&log);
+	if (log.len)
+		log_write(r, task, log.buf, log.len);
+	if (log.len)
+		log_write(r, task, "\n", 1);
+	strbuf_release(&log);
+	strbuf_release(&err);
+}
+
 /* The task is over with `status`, as outcome_decide() said. */
 static void finish_task(struct runner *r, size_t task, enum task_status status)
 {
+	isolate_settle(r, task, status);
 	r->res[task].duration_ms = (long)((uv_hrtime() - r->started_at[task]) / 1000000);
 	if (status == TASK_OK || task_status_failed(status))
 		summarize(r, task);
 	close_task_files(r, task);
 	r->res[task].status = status;
 	record(r, task);
+	/* only a success: a red test never comes back green */
+	if (status == TASK_OK && cachestep_keeps(r->opts->cache, task))
+		cache_store(r, task);
 	settle(r, task, status);
 }
 
@@ -627,6 +870,18 @@ static void unlink_job(struct runner *r, struct job *job)
 		r->jobs = job->next;
 	if (job->next)
 		job->next->prev = job->prev;
+}
+
+/* The tokens a call reported, into its worker's daily_tokens count. */
+static void charge_tokens(struct runner *r, size_t task, const struct worker *w, long input,
+			  long output, long total)
+{
+	struct strbuf err = STRBUF_INIT;
+	long tokens = budget_call_tokens(input, output, total);
+
+	if (w->daily_tokens && tokens > 0 && budget_add_tokens(w->name, tokens, &err) < 0)
+		log_line(r, task, "%s", err.buf);
+	strbuf_release(&err);
 }
 
 /* An agent's stdout: its answer goes into the result (and the log, so
@@ -700,6 +955,8 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	} else if (ar.verdict == AGENT_OK) {
 		set_str(&res->summary, NULL);
 	}
+	task_usage_add(&res->usage, ar.requests, ar.input_tokens, ar.output_tokens,
+		       ar.total_tokens);
 	/* what the call used, against what it was charged when admitted; a
 	 * call that never said, or was cut short, keeps at least its charge */
 	used = ar.requests >= 0 ? ar.requests : job->reserved;
@@ -708,6 +965,7 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	if (job->reserved && used != job->reserved &&
 	    budget_settle(w->name, used - job->reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
+	charge_tokens(r, task, w, ar.input_tokens, ar.output_tokens, ar.total_tokens);
 	agent_result_release(&ar);
 	strbuf_release(&out);
 	strbuf_release(&tail);
@@ -941,6 +1199,7 @@ static void job_complete(struct job *job)
 		a.rate_limited = rate_limited(r, task, &a);
 	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
 		a.expect = check_expect(r, task);
+	isolate_attempt_end(r, task, &a);
 	decide(r, task, &a);
 	free(agent_why);
 	start_ready(r);
@@ -1058,6 +1317,17 @@ static void acp_log(void *data, size_t task, const char *line)
 	strbuf_release(&sb);
 }
 
+/* An ACP tool call as the result keeps it (strings borrowed). */
+static struct task_tool tool_of(const struct acp_tool *tool)
+{
+	struct task_tool t = {
+		.id = tool->id, .kind = tool->kind, .title = tool->title,
+		.target = tool->detail, .status = tool->status, .decision = tool->decision,
+	};
+
+	return t;
+}
+
 static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 {
 	struct runner *r = data;
@@ -1066,7 +1336,23 @@ static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 		 tool->title ? " " : "", tool->title ? tool->title : "",
 		 tool->status ? tool->status : "pending", tool->detail ? " (" : "",
 		 tool->detail ? tool->detail : "", tool->detail ? ")" : "");
-	(void)r;
+	if (r->obs->tool) {
+		struct task_tool t = tool_of(tool);
+
+		r->obs->tool(r->obs->data, task, &t);
+	}
+}
+
+/* The tool calls and usage of a turn go into the task's result. */
+static void acp_keep(struct task_result *res, const struct agent_outcome *o)
+{
+	for (size_t i = 0; i < o->nr_tools; i++) {
+		struct task_tool t = tool_of(&o->tools[i]);
+
+		task_result_add_tool(res, &t);
+	}
+	task_usage_add(&res->usage, o->requests, o->input_tokens, o->output_tokens,
+		       o->total_tokens);
 }
 
 /* A turn of an agent is over: what it means, as for a process. */
@@ -1082,6 +1368,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 
 	job_released(r, task);
 	r->acp_reserved[task] = 0;
+	acp_keep(res, o);
 	res->exit_code = a.end == ATTEMPT_EXITED ? a.exit_code : -1;
 	res->term_signal = 0;
 	if (a.end == ATTEMPT_NOT_STARTED && a.start_error)
@@ -1104,12 +1391,14 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 		used = 0;
 	if (reserved && used != reserved && budget_settle(w->name, used - reserved, &err) < 0)
 		log_line(r, task, "%s", err.buf);
+	charge_tokens(r, task, w, o->input_tokens, o->output_tokens, o->total_tokens);
 	if (a.end == ATTEMPT_EXITED)
 		a.rate_limited = outcome_reads_rate_limited(re, !a.exit_code && !a.agent_failed,
 							    res->answer, o->error,
 							    o->error ? strlen(o->error) : 0);
 	if (a.end == ATTEMPT_EXITED && !a.exit_code && !a.agent_failed && !a.rate_limited)
 		a.expect = check_expect(r, task);
+	isolate_attempt_end(r, task, &a);
 	decide(r, task, &a);
 	strbuf_release(&text);
 	strbuf_release(&err);
@@ -1120,7 +1409,8 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
  * with the reason in why (nothing started). */
 static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf *why)
 {
-	const struct task *t = &r->sf->tasks[task];
+	const struct squadfile *sf;
+	const struct task *t;
 	const struct worker *w = worker_of(r, task);
 	struct command cmd = COMMAND_INIT;
 	struct strbuf prompt = STRBUF_INIT;
@@ -1130,8 +1420,9 @@ static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf
 	char *cwd = NULL;
 	int rc, ret = -1;
 
+	task_view(r, task, &sf, &t);
 	if (worker_build_agent(&cmd, r->sf, w, why) < 0 ||
-	    worker_build_prompt(&prompt, &cwd, r->sf, t, w, changed_for(r, task), why) < 0)
+	    worker_build_prompt(&prompt, &cwd, sf, t, w, changed_for(r, task), why) < 0)
 		goto out;
 	rc = worker_find_program(&r->programs, &cmd, &program);
 	if (rc) {
@@ -1149,7 +1440,9 @@ static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf
 	job.cwd = cwd;
 	job.prompt = prompt.buf;
 	job.timeout_ms = timeout_of(r, task);
-	job.policy.root = r->sf->root;
+	/* an isolated agent edits inside its worktree, nowhere else */
+	job.policy.root = sf->root == r->sf->root ? r->sf->root
+		: r->changes[task]->iso.dir;
 	job.policy.commands = &t->allow_commands;
 	job.policy.any_command = t->any_command;
 	rc = agent_pool_run(&r->agents, &r->spawner, &job, &step);
@@ -1189,6 +1482,11 @@ static int start_attempt(struct runner *r, size_t task)
 	if (!r->started_at[task])
 		r->started_at[task] = uv_hrtime();
 	res->worker = w->name;
+	/* tokens are known only after a call: a call starts while today's
+	 * are under daily_tokens (budget.h) */
+	if (!w->is_shell && w->daily_tokens &&
+	    budget_check_tokens(w->name, w->daily_tokens, &used, &why) != BUDGET_GRANTED)
+		goto fail;
 	if (!w->is_shell && (w->daily_limit || w->per_minute)) {
 		long estimate = worker_request_estimate(w);
 
@@ -1210,15 +1508,23 @@ static int start_attempt(struct runner *r, size_t task)
 		log_line(r, task, "attempt %u of %u", res->attempts - res->rate_limited,
 			 t->retries + 1);
 	mark_attempt_start(r, task);
+	if (t->isolation == ISOLATION_WORKTREE && isolate_attempt(r, task, &why) < 0)
+		goto fail;
 	if (!w->is_shell && w->protocol == WORKER_ACP) {
 		if (start_acp(r, task, reserved, &why) < 0)
 			goto fail;
 		strbuf_release(&why);
 		return 0;
 	}
-	if (worker_build_command(&cmd, r->sf, t, w, changed_for(r, task),
-				 r->opts->changed_file, &why) < 0)
-		goto fail;
+	{
+		const struct squadfile *sf;
+		const struct task *view;
+
+		task_view(r, task, &sf, &view);
+		if (worker_build_command(&cmd, sf, view, w, changed_for(r, task),
+					 r->opts->changed_file, &why) < 0)
+			goto fail;
+	}
 	rc = worker_find_program(&r->programs, &cmd, &program);
 	if (rc && !w->is_shell) {
 		spawn_failure(r, task, &cmd, rc, SPAWN_EXEC, &why);
@@ -1279,6 +1585,8 @@ static int start_attempt(struct runner *r, size_t task)
 	return 0;
 
 fail:
+	if (r->changes && r->changes[task])
+		change_abort(r->changes[task]);
 	if (api_dir)
 		rmdir(api_dir);
 	free(api_dir);
@@ -1318,7 +1626,7 @@ static void start_ready(struct runner *r)
 	}
 	/* nothing runs and nothing waits: no task can come any more, so the
 	 * warm agents go (and the loop can end) */
-	if (!r->running && !r->delays)
+	if (!r->running && !r->delays && !r->cache_lookups)
 		agent_pool_shutdown(&r->agents);
 }
 
@@ -1445,8 +1753,14 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 		r.default_rate_re = regex_compile(outcome_rate_limit_pattern, &e, &off);
 		strbuf_release(&e);
 	}
-	if (st)
+	if (st) {
 		list_old_logs(&r);
+		/* worktrees a squad killed by SIGKILL left (the lock is held) */
+		isolate_sweep(st->dir);
+	}
+	for (size_t i = 0; i < nr && !r.changes; i++)
+		if (r.sf->tasks[i].isolation == ISOLATION_WORKTREE)
+			r.changes = xcalloc(nr + 1, sizeof(*r.changes));
 	for (size_t i = 0; i < nr; i++) {
 		r.log_fds[i] = r.out_fds[i] = -1;
 		results[i].cause = -1;
@@ -1548,6 +1862,13 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	program_cache_release(&r.programs);
 	strmap_release(&r.old_logs);
 	strvec_clear(&r.old_log_names);
+	for (size_t i = 0; r.changes && i < nr; i++)
+		if (r.changes[i]) {
+			change_release(r.changes[i]);
+			free(r.changes[i]);
+		}
+	free(r.changes);
+	change_ledger_release(&r.ledger);
 	free(r.pending);
 	free(r.log_fds);
 	free(r.out_fds);
@@ -1612,5 +1933,6 @@ void run_results_release(struct task_result *results, size_t nr)
 		free(results[i].answer);
 		free(results[i].reason);
 		free(results[i].note);
+		task_result_release_tools(&results[i]);
 	}
 }

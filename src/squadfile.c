@@ -32,20 +32,25 @@ static const char *const squad_var_names[] = {
 
 static const char *const top_keys[] = {
 	"version", "vars", "defaults", "default", "tasks", "workers",
-	"routing", "skills_dir", NULL,
+	"routing", "skills_dir", "cache", NULL,
 };
 static const char *const task_keys[] = {
 	"desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
-	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands", NULL,
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands",
+	"isolate", "changes", NULL,
 };
 static const char *const defaults_keys[] = {
-	"worker", "timeout", "retries", "escalate", "env", NULL,
+	"worker", "timeout", "retries", "escalate", "env", "isolate", "changes", NULL,
 };
 static const char *const worker_keys[] = {
-	"command", "env", "slots", "timeout", "output", "daily_limit",
-	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol", NULL,
+	"command", "env", "slots", "timeout", "output", "daily_limit", "daily_tokens",
+	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol",
+	"isolate", "changes", NULL,
 };
 static const char *const rule_keys[] = { "match", "skill", NULL };
+static const char *const cache_keys[] = {
+	"url", "team", "token_env", "signing_key_env", "write", "dir", "max_size", NULL,
+};
 
 /* The document as squad keeps it: libyaml's node shapes, read by the
  * same names below, in 40 bytes a node where libyaml's take 96 (a
@@ -117,6 +122,8 @@ struct loader {
 	unsigned default_retries;
 	bool default_escalate;
 	struct strvec default_env;
+	enum task_isolation default_isolation;
+	enum task_changes default_changes;
 	/* per task, until workers are known: */
 	char **task_worker_names;
 	struct mark *task_worker_marks;
@@ -718,6 +725,63 @@ static struct regex *compile_at(struct loader *l, const struct node *n, const ch
 	return re;
 }
 
+/* --- isolate: and changes: ---------------------------------------- */
+
+static const char *const isolation_names[] = { "", "none", "worktree", NULL };
+static const char *const changes_names[] = { "", "apply", "review", "discard", NULL };
+
+const char *squadfile_isolation_name(enum task_isolation i)
+{
+	return isolation_names[i];
+}
+
+const char *squadfile_changes_name(enum task_changes c)
+{
+	return changes_names[c];
+}
+
+/* The value of `isolate:` at `v` into *dst. Returns 0, or -1 (reported). */
+static int get_isolation(struct loader *l, const struct node *v, const char *what,
+			 enum task_isolation *dst)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	if (want_scalar(l, v, what))
+		return -1;
+	for (int i = 1; isolation_names[i]; i++)
+		if (!strcmp(scalar(v), isolation_names[i])) {
+			*dst = (enum task_isolation)i;
+			return 0;
+		}
+	strbuf_addf(&msg, "%s must be 'worktree' (the task runs in a git worktree of its "
+		    "own, its change handed back as a patch) or 'none', not '%s'", what, scalar(v));
+	diag_add_suggestion(&msg, scalar(v), isolation_names + 1, -1);
+	diag_error(l->diags, mark_of(v), "%s", msg.buf);
+	strbuf_release(&msg);
+	return -1;
+}
+
+/* The value of `changes:` at `v` into *dst. Returns 0, or -1 (reported). */
+static int get_changes(struct loader *l, const struct node *v, const char *what,
+		       enum task_changes *dst)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	if (want_scalar(l, v, what))
+		return -1;
+	for (int i = 1; changes_names[i]; i++)
+		if (!strcmp(scalar(v), changes_names[i])) {
+			*dst = (enum task_changes)i;
+			return 0;
+		}
+	strbuf_addf(&msg, "%s must be 'apply' (into your tree when the task succeeds), "
+		    "'review' (kept for 'squad apply') or 'discard', not '%s'", what, scalar(v));
+	diag_add_suggestion(&msg, scalar(v), changes_names + 1, -1);
+	diag_error(l->diags, mark_of(v), "%s", msg.buf);
+	strbuf_release(&msg);
+	return -1;
+}
+
 /* --- defaults ------------------------------------------------------ */
 
 static void defaults_pair(struct loader *l, const char *key, struct node *k,
@@ -739,6 +803,10 @@ static void defaults_pair(struct loader *l, const char *key, struct node *k,
 		get_bool(l, v, "defaults.escalate", &l->default_escalate);
 	} else if (!strcmp(key, "env")) {
 		get_env(l, v, "defaults.env", &l->default_env, true);
+	} else if (!strcmp(key, "isolate")) {
+		get_isolation(l, v, "defaults.isolate", &l->default_isolation);
+	} else if (!strcmp(key, "changes")) {
+		get_changes(l, v, "defaults.changes", &l->default_changes);
 	}
 }
 
@@ -837,10 +905,15 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 
 	(void)k;
 	strbuf_addf(&what, "workers.%s.%s", w->name, key);
-	if (w->is_shell && strcmp(key, "slots") && strcmp(key, "timeout") && strcmp(key, "env")) {
+	if (w->is_shell && strcmp(key, "slots") && strcmp(key, "timeout") && strcmp(key, "env") &&
+	    strcmp(key, "isolate") && strcmp(key, "changes")) {
 		diag_error(l->diags, mark_of(k), "the built-in shell worker takes only "
-			   "'slots', 'timeout' and 'env'%s", !strcmp(key, "command")
-			   ? ": give tasks a 'run:' instead" : "");
+			   "'slots', 'timeout', 'env', 'isolate' and 'changes'%s",
+			   !strcmp(key, "command") ? ": give tasks a 'run:' instead" : "");
+	} else if (!strcmp(key, "isolate")) {
+		get_isolation(l, v, what.buf, &w->isolation);
+	} else if (!strcmp(key, "changes")) {
+		get_changes(l, v, what.buf, &w->changes);
 	} else if (!strcmp(key, "command")) {
 		struct strvec argv = STRVEC_INIT;
 
@@ -899,6 +972,8 @@ static void worker_pair(struct loader *l, const char *key, struct node *k,
 		}
 	} else if (!strcmp(key, "daily_limit")) {
 		get_count(l, v, what.buf, 100000000, &w->daily_limit);
+	} else if (!strcmp(key, "daily_tokens")) {
+		get_count(l, v, what.buf, 1000000000000L, &w->daily_tokens);
 	} else if (!strcmp(key, "per_minute")) {
 		get_count(l, v, what.buf, 100000000, &w->per_minute);
 	} else if (!strcmp(key, "rate_limit_pattern")) {
@@ -1156,6 +1231,11 @@ static void task_pair(struct loader *l, const char *key, struct node *k,
 						   "folder; or 'any' alone)", c);
 			}
 		}
+	} else if (!strcmp(key, "isolate")) {
+		get_isolation(l, v, "isolate", &t->isolation);
+	} else if (!strcmp(key, "changes")) {
+		if (!get_changes(l, v, "changes", &t->changes))
+			t->changes_mark = mark_of(v);
 	}
 }
 
@@ -1234,7 +1314,8 @@ static void get_tasks(struct loader *l, struct node *n)
 /* The known keys of a task given as an item of a list: its name is one. */
 static const char *const list_task_keys[] = {
 	"name", "desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
-	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands", NULL,
+	"timeout", "retries", "escalate", "expect", "inputs", "outputs", "allow_commands",
+	"isolate", "changes", NULL,
 };
 
 /* Tasks as a list: each item a task's map with an optional `name`, or a
@@ -1292,6 +1373,114 @@ static void get_task_list(struct loader *l, struct node *n)
 	strbuf_release(&auto_name);
 }
 
+/* --- cache -------------------------------------------------------- */
+
+long long squadfile_parse_size(const char *text)
+{
+	static const struct { const char *unit; long long bytes; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "KB", 1000LL }, { "MB", 1000000LL },
+		{ "GB", 1000000000LL }, { "TB", 1000000000000LL }, { "KiB", 1LL << 10 },
+		{ "MiB", 1LL << 20 }, { "GiB", 1LL << 30 }, { "TiB", 1LL << 40 },
+	};
+	long long v = 0;
+	const char *p = text;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (v > 1000000000000LL)
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	while (*p == ' ')
+		p++;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(p, units[i].unit))
+			return v > (1LL << 62) / units[i].bytes ? -1 : v * units[i].bytes;
+	return -1;
+}
+
+/* Names a variable: the token and the signing key are never written in
+ * a Squadfile, only where to find them. */
+static void get_var_name(struct loader *l, struct node *v, const char *what, char **dst)
+{
+	const char *s;
+
+	if (get_string(l, v, what, dst) < 0 || !*dst)
+		return;
+	s = *dst;
+	for (const char *p = s; *p; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (p > s && *p >= '0' && *p <= '9'))) {
+			diag_error(l->diags, mark_of(v), "%s must name an environment variable "
+				   "(letters, digits, '_'), not '%s': the secret itself is never "
+				   "written in a Squadfile", what, s);
+			free(*dst);
+			*dst = NULL;
+			return;
+		}
+	if (!*s) {
+		diag_error(l->diags, mark_of(v), "%s must name an environment variable", what);
+		free(*dst);
+		*dst = NULL;
+	}
+}
+
+static void cache_pair(struct loader *l, const char *key, struct node *k, struct node *v,
+		       void *data)
+{
+	struct squadfile_cache *c = &l->sf->cache;
+	bool b;
+
+	(void)k;
+	(void)data;
+	if (!strcmp(key, "url")) {
+		get_string(l, v, "cache.url", &c->url);
+	} else if (!strcmp(key, "team")) {
+		get_string(l, v, "cache.team", &c->team);
+	} else if (!strcmp(key, "token_env")) {
+		get_var_name(l, v, "cache.token_env", &c->token_env);
+	} else if (!strcmp(key, "signing_key_env")) {
+		get_var_name(l, v, "cache.signing_key_env", &c->signing_key_env);
+	} else if (!strcmp(key, "write")) {
+		if (!get_bool(l, v, "cache.write", &b))
+			c->write = b;
+	} else if (!strcmp(key, "dir")) {
+		if (v->type == YAML_SCALAR_NODE && (!strcmp(scalar(v), "false") ||
+						    !strcmp(scalar(v), "off")))
+			c->dir = xstrdup("off");
+		else
+			get_string(l, v, "cache.dir", &c->dir);
+	} else if (!strcmp(key, "max_size")) {
+		long long n;
+
+		if (want_scalar(l, v, "cache.max_size") < 0)
+			return;
+		n = squadfile_parse_size(scalar(v));
+		if (n <= 0)
+			diag_error(l->diags, mark_of(v), "cache.max_size must be a size such as "
+				   "'10GB' or '512MiB', not '%s'", scalar(v));
+		else
+			c->max_bytes = (unsigned long long)n;
+	}
+}
+
+/* `cache:` is a map of settings, or false for no cache at all. */
+static void get_cache(struct loader *l, struct node *v)
+{
+	bool on;
+
+	if (is_null(v))
+		return;
+	if (v->type == YAML_SCALAR_NODE) {
+		if (!get_bool(l, v, "cache", &on))
+			l->sf->cache.off = !on;
+		return;
+	}
+	if (want_map(l, v, "cache"))
+		walk_map(l, v, "cache", cache_keys, cache_pair, NULL);
+}
+
 /* --- top level ----------------------------------------------------- */
 
 struct top {
@@ -1312,6 +1501,8 @@ static void top_pair(struct loader *l, const char *key, struct node *k,
 				   v->type == YAML_SCALAR_NODE ? scalar(v) : "?");
 	} else if (!strcmp(key, "skills_dir")) {
 		get_string(l, v, "skills_dir", &l->sf->skills_dir);
+	} else if (!strcmp(key, "cache")) {
+		get_cache(l, v);
 	} else if (!strcmp(key, "tasks")) {
 		top->tasks = v;
 	} else if (!strcmp(key, "defaults")) {
@@ -1358,6 +1549,27 @@ static long default_worker(struct loader *l)
 }
 
 /* Checks that need the whole file. */
+/* A task's isolate: and changes:, its own, else its worker's, else the
+ * defaults'; see squadfile.h for what nothing set means. */
+static void resolve_isolation(struct loader *l, struct task *t)
+{
+	const struct worker *w = &l->sf->workers[t->worker];
+
+	if (!t->isolation)
+		t->isolation = w->isolation ? w->isolation : l->default_isolation;
+	if (!t->isolation)
+		t->isolation = ISOLATION_NONE;
+	if (!t->changes)
+		t->changes = w->changes ? w->changes : l->default_changes;
+	if (!t->changes)
+		t->changes = w->is_shell ? CHANGES_APPLY : CHANGES_REVIEW;
+	/* on the task itself it is a mistake; from defaults it is not */
+	if (t->changes_mark.line && t->isolation == ISOLATION_NONE)
+		diag_error(l->diags, t->changes_mark, "task '%s' sets changes: but does not "
+			   "run isolated, so its edits are made in your tree directly: add "
+			   "'isolate: worktree' to the task", t->name);
+}
+
 static void resolve(struct loader *l, struct node *dflt)
 {
 	struct squadfile *sf = l->sf;
@@ -1399,6 +1611,7 @@ static void resolve(struct loader *l, struct node *dflt)
 			t->worker = t->prompt && !t->run && !t->run_argv.nr
 				? (size_t)squadfile_find_worker(sf, "qwen") : 0;
 		}
+		resolve_isolation(l, t);
 		if (sf->workers[t->worker].is_shell && t->prompt && !t->run &&
 		    !t->run_argv.nr && (wname || dw >= 0) && !unknown_worker)
 			diag_error(l->diags, wname ? l->task_worker_marks[i] : t->mark,
@@ -1808,6 +2021,7 @@ static void loader_init(struct loader *l, struct squadfile *sf, const char *path
 	memset(l, 0, sizeof(*l));
 	sf->path = xstrdup(path);
 	sf->root = squadfile_folder(path);
+	sf->cache.write = -1;
 	strvec_init(&sf->vars);
 	strvec_init(&sf->env_vars);
 	strvec_init(&sf->default_targets);
@@ -1990,6 +2204,11 @@ void squadfile_release(struct squadfile *sf)
 	strvec_clear(&sf->default_targets);
 	strmap_release(&sf->task_index);
 	free(sf->skills_dir);
+	free(sf->cache.url);
+	free(sf->cache.team);
+	free(sf->cache.token_env);
+	free(sf->cache.signing_key_env);
+	free(sf->cache.dir);
 	free(sf->path);
 	free(sf->root);
 	memset(sf, 0, sizeof(*sf));

@@ -35,6 +35,25 @@ enum worker_protocol {
 	WORKER_ACP,     /* the Agent Client Protocol (acp.h): warm processes, a session per task */
 };
 
+/* Where a task runs (isolate:). UNSET only while the Squadfile is read:
+ * the task's own setting, else its worker's, else defaults', else none. */
+enum task_isolation {
+	ISOLATION_UNSET,
+	ISOLATION_NONE,     /* in the user's tree */
+	ISOLATION_WORKTREE, /* in a worktree of its own (isolate.h) */
+};
+
+/* What becomes of an isolated task's change (changes:); UNSET as above.
+ * When nothing sets it: apply for the shell worker (a formatter's fix
+ * lands in the tree, as pre-commit and lefthook leave it), review for an
+ * agent (an agent's edit is a proposal for the tactician). */
+enum task_changes {
+	CHANGES_UNSET,
+	CHANGES_APPLY,   /* applied to the user's tree on success */
+	CHANGES_REVIEW,  /* kept, and a hand-off entry for the tactician */
+	CHANGES_DISCARD, /* thrown away: the task is a check */
+};
+
 /* An agent worker's timeout when its definition sets none: an agent
  * waits on the network, and a provider that keeps failing must not hang
  * the run (qwen alone retries a 429 for about an hour). */
@@ -52,6 +71,7 @@ struct worker {
 				 * WORKER_AGENT_TIMEOUT_MS for agents */
 	enum worker_output output;
 	long daily_limit;       /* requests per day; 0 = unlimited */
+	long daily_tokens;      /* model tokens per day; 0 = unlimited */
 	long per_minute;        /* requests per minute; 0 = unlimited */
 	char *rate_limit_pattern; /* PCRE2 as written; NULL = the default */
 	struct regex *rate_limit_re; /* compiled; NULL for shell */
@@ -60,6 +80,8 @@ struct worker {
 	enum worker_protocol protocol;
 	bool protocol_set;      /* written in the Squadfile (else a `command`
 				 * given makes a built-in worker one-shot) */
+	enum task_isolation isolation; /* its tasks' default, or UNSET */
+	enum task_changes changes;     /* its tasks' default, or UNSET */
 };
 
 /* A routing rule: tasks whose name, run or prompt match get `skill`. */
@@ -97,6 +119,22 @@ struct task {
 	 * sets any_command */
 	struct strvec allow_commands;
 	bool any_command;
+	enum task_isolation isolation; /* never UNSET once loaded */
+	enum task_changes changes;     /* never UNSET once loaded */
+	struct mark changes_mark;      /* where the task sets changes: (line 0: not) */
+};
+
+/* The `cache:` key (cachestep.h resolves it, the environment winning).
+ * Strings are as written; NULL when not given. */
+struct squadfile_cache {
+	bool off;               /* `cache: false`: no cache at all */
+	char *url;              /* http(s):// Turborepo API, or a shared folder */
+	char *team;             /* teamId */
+	char *token_env;        /* the NAME of the variable holding the token */
+	char *signing_key_env;  /* the NAME of the variable holding the signing key */
+	int write;              /* upload to `url`: -1 not said, 0 or 1 */
+	char *dir;              /* the local folder; "off": none */
+	unsigned long long max_bytes; /* the local folder's bound; 0: the default */
 };
 
 struct squadfile {
@@ -112,6 +150,7 @@ struct squadfile {
 	struct route_rule *rules;
 	size_t nr_rules;
 	char *skills_dir;       /* as written, or NULL for the default */
+	struct squadfile_cache cache;
 	struct strmap task_index; /* name -> index into tasks */
 };
 
@@ -130,6 +169,9 @@ void squadfile_release(struct squadfile *sf);
  * nothing to the environment: what squad may expand in a text it shows
  * or stores, where a value from the environment (a secret) must not go. */
 void squadfile_written_vars(const struct squadfile *sf, struct strvec *vars);
+
+/* "10GB", "512MiB", "2000000" (bytes) as bytes: -1 when not a size. */
+long long squadfile_parse_size(const char *text);
 
 /* Read the model of an ad-hoc run (`squad exec`): the Squadfile at
  * `path`, when `have_file`, gives its vars, defaults, workers, routing
@@ -163,6 +205,10 @@ long squadfile_find_worker(const struct squadfile *sf, const char *name);
 /* Parse a duration: "90s", "10m", "1h30m", "250ms", or bare seconds.
  * Returns milliseconds, or -1 when `text` is not a duration. */
 long squadfile_parse_duration(const char *text);
+
+/* "none"/"worktree", "apply"/"review"/"discard": as written. */
+const char *squadfile_isolation_name(enum task_isolation i);
+const char *squadfile_changes_name(enum task_changes c);
 
 /* Is `name` acceptable as a task name? Returns NULL, or why not. */
 const char *squadfile_check_name(const char *name);

@@ -759,6 +759,22 @@ static void task_file_name(const char *task, const char *ext, struct strbuf *nam
 	strbuf_addstr(name, ext);
 }
 
+void state_task_file_name(const char *task, const char *ext, struct strbuf *name)
+{
+	task_file_name(task, ext, name);
+}
+
+int state_open_changes(const struct state *st, bool create, struct strbuf *err)
+{
+	struct strbuf shown = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&shown, "%s/" STATE_CHANGES_DIR, st->dir);
+	fd = state_open_folder(st->dir_fd, STATE_CHANGES_DIR, shown.buf, create, err);
+	strbuf_release(&shown);
+	return fd;
+}
+
 void state_log_path(const struct state *st, const char *task, struct strbuf *path)
 {
 	strbuf_addf(path, "%s/logs/", st->dir);
@@ -992,6 +1008,26 @@ int state_write_at(int dir_fd, const char *dir_shown, const char *name, const ch
 	strbuf_addf(&tmp, "%s.tmp.%ld", name, (long)getpid());
 	strbuf_addf(&shown, "%s/%s", dir_shown, name);
 	strbuf_addf(&shown_tmp, "%s/%s", dir_shown, tmp.buf);
+	t.shown = shown.buf;
+	t.tmp = tmp.buf;
+	t.shown_tmp = shown_tmp.buf;
+	ret = write_at(&t, false, data, len, err);
+	strbuf_release(&tmp);
+	strbuf_release(&shown);
+	strbuf_release(&shown_tmp);
+	return ret;
+}
+
+int state_write_sub(const struct state *st, int dir_fd, const char *sub, const char *name,
+		    const char *data, size_t len, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT, shown = STRBUF_INIT, shown_tmp = STRBUF_INIT;
+	struct target t = { dir_fd, name, NULL, st->dir_fd, NULL, NULL };
+	int ret;
+
+	strbuf_addf(&tmp, "%s.%s.tmp.%ld", sub, name, (long)getpid());
+	strbuf_addf(&shown, "%s/%s/%s", st->dir, sub, name);
+	strbuf_addf(&shown_tmp, "%s/%s", st->dir, tmp.buf);
 	t.shown = shown.buf;
 	t.tmp = tmp.buf;
 	t.shown_tmp = shown_tmp.buf;

@@ -13,8 +13,9 @@
  * or `squad done`. The kernel drops it when that process dies, so a kill
  * -9 never leaves a stale lock behind.
  *
- * Only this module, handoff and stash (.squad/stash/, .squad/kept/)
- * write under .squad/. Every file this module writes under it is opened
+ * Only this module, handoff, stash (.squad/stash/, .squad/kept/),
+ * changes (.squad/changes/, through this module) and isolate
+ * (.squad/worktrees/) write under .squad/. Every file this module writes under it is opened
  * relative to the fds of .squad/, logs/ and inputs/ that state_open()
  * takes and holds until state_close() (openat(), O_NOFOLLOW,
  * renameat()): a task that swaps .squad or .squad/logs for a symlink
@@ -141,6 +142,17 @@ bool state_wants_compaction(const struct state *st);
 /* Release everything and drop the lock. */
 void state_close(struct state *st);
 
+/* The file name of `task` in a folder of .squad (logs/, changes/):
+ * as state_log_path() names a log, ending in `ext`; appended to `name`. */
+void state_task_file_name(const char *task, const char *ext, struct strbuf *name);
+
+/* .squad/changes/, where the patches of isolated tasks are kept
+ * (changes.h): opened never through a symlink, made first when `create`.
+ * Returns its fd (close it), or -1 with the reason in err (errno ENOENT:
+ * there is none). Its path, for messages, is st->dir + "/changes". */
+#define STATE_CHANGES_DIR "changes"
+int state_open_changes(const struct state *st, bool create, struct strbuf *err);
+
 /* Path of the log of `task` in .squad/logs/, appended to `path`, for
  * messages and for reading back. The file name is the task name with
  * every byte outside [A-Za-z0-9._-] (and a leading '.') written as %XX,
@@ -213,6 +225,13 @@ int state_write_in(const struct state *st, const char *name, const char *data, s
  * (shown in messages as `dir_shown`). */
 int state_write_at(int dir_fd, const char *dir_shown, const char *name, const char *data,
 		   size_t len, struct strbuf *err);
+
+/* Write `data` to `name` in the folder `sub` of .squad/, held by
+ * `dir_fd` (changes/), atomically by a temp file in .squad/ itself
+ * (SUB.NAME.tmp.PID, which state_lock() clears when a killed squad left
+ * it, as state_save_inputs() does). Returns 0, or -1 (reason in err). */
+int state_write_sub(const struct state *st, int dir_fd, const char *sub, const char *name,
+		    const char *data, size_t len, struct strbuf *err);
 
 /* Open the folder `name` in `at` (an fd, or AT_FDCWD for a path; shown
  * in messages as `shown`), never through a symlink; with `create`, make

@@ -331,15 +331,25 @@ static void describe_list(struct strbuf *out, const char *key, const struct strv
 	}
 }
 
-void worker_describe(const struct squadfile *sf, const struct task *task,
-		     const struct worker *worker, struct strbuf *out)
+static void describe(const struct squadfile *sf, const struct task *task,
+		     const struct worker *worker, bool declared, struct strbuf *out)
 {
-	struct strvec own = STRVEC_INIT, one = STRVEC_INIT;
+	struct strvec own = STRVEC_INIT, one = STRVEC_INIT, written = STRVEC_INIT;
 	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
 	char output[16];
 
 	push_var(&own, "SQUAD_TASK=", task->name);
-	push_var(&own, "SQUAD_ROOT=", sf->root);
+	if (declared) {
+		/* only what the Squadfile itself says: ${HOME} stays ${HOME},
+		 * and the root a token, on every machine */
+		squadfile_written_vars(sf, &written);
+		scope.vars = &written;
+		scope.environ = false;
+		scope.keep_unknown = true;
+		push_var(&own, "SQUAD_ROOT=", "${SQUAD_ROOT}");
+	} else {
+		push_var(&own, "SQUAD_ROOT=", sf->root);
+	}
 	/* NUL-separated key=value fields: no field can forge another */
 	add_field(out, "task", task->name);
 #define ONE(key, value) \
@@ -361,12 +371,30 @@ void worker_describe(const struct squadfile *sf, const struct task *task,
 	add_field(out, "worker.output", output);
 	add_field(out, "worker.prompt_template", worker->prompt_template ? worker->prompt_template : "");
 	add_field(out, "worker.model", worker->model ? worker->model : "");
+	if (task->isolation == ISOLATION_WORKTREE) {
+		/* where its edits land is part of what it does */
+		add_field(out, "isolate", squadfile_isolation_name(task->isolation));
+		add_field(out, "changes", squadfile_changes_name(task->changes));
+	}
 	if (worker->protocol == WORKER_ACP) {
 		/* the policy decides what the agent may do: part of the work */
 		add_field(out, "worker.protocol", "acp");
 		describe_list(out, "allow_command", &task->allow_commands, NULL);
 	}
 	strvec_clear(&own);
+	strvec_clear(&written);
+}
+
+void worker_describe(const struct squadfile *sf, const struct task *task,
+		     const struct worker *worker, struct strbuf *out)
+{
+	describe(sf, task, worker, false, out);
+}
+
+void worker_describe_declared(const struct squadfile *sf, const struct task *task,
+			      const struct worker *worker, struct strbuf *out)
+{
+	describe(sf, task, worker, true, out);
 }
 
 void command_release(struct command *cmd)
@@ -470,6 +498,7 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 
 	memset(res, 0, sizeof(*res));
 	res->requests = -1;
+	res->input_tokens = res->output_tokens = res->total_tokens = -1;
 	/* stdout may carry a line of noise before the array */
 	while (len && *out != '[') {
 		const char *nl = memchr(out, '\n', len);
@@ -522,6 +551,21 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 					res->requests = count >= INT_MAX - res->requests
 						? INT_MAX : res->requests + (long)count;
 			}
+		}
+	}
+	{
+		/* usage: input_tokens, output_tokens, total_tokens; another
+		 * program's numbers: a negative one is unknown */
+		json_t *usage = json_object_get(result, "usage");
+		static const char *const keys[] = { "input_tokens", "output_tokens", "total_tokens" };
+		long *dst[] = { &res->input_tokens, &res->output_tokens, &res->total_tokens };
+
+		for (size_t k = 0; k < 3; k++) {
+			json_t *n = json_object_get(usage, keys[k]);
+
+			if (json_is_integer(n) && json_integer_value(n) >= 0)
+				*dst[k] = json_integer_value(n) > LONG_MAX ? LONG_MAX
+					: (long)json_integer_value(n);
 		}
 	}
 	if (res->is_error) {

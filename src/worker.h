@@ -79,6 +79,13 @@ void worker_show_command(struct command *cmd, const struct squadfile *sf,
 void worker_describe(const struct squadfile *sf, const struct task *task,
 		     const struct worker *worker, struct strbuf *out);
 
+/* The same text from declared values only, for the shared cache's key
+ * (cachestep.h): the Squadfile's own vars are expanded, every other
+ * ${NAME} (the environment's: $HOME, a token) stays as written, and
+ * ${SQUAD_ROOT} too. Equal on every machine for the same Squadfile. */
+void worker_describe_declared(const struct squadfile *sf, const struct task *task,
+			      const struct worker *worker, struct strbuf *out);
+
 /* Programs found on PATH by name, as a shell's hash table keeps them:
  * a run of 2,000 tasks looks `true` up once, not 2,000 times. An entry
  * holds for the PATH it was found on. */
@@ -139,6 +146,8 @@ struct agent_result {
 	bool is_error;     /* the agent itself reported failure */
 	char *answer;      /* final text, or NULL */
 	long requests;     /* model requests the call made; -1 = unknown */
+	/* tokens the call used (the result's usage); -1 = unknown */
+	long input_tokens, output_tokens, total_tokens;
 	char *error;       /* why it failed, when it did */
 	enum agent_verdict verdict; /* set by worker_judge_agent() */
 	bool cut_short;    /* stopped in the middle (killed, or at its wall

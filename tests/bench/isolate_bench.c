@@ -1,12 +1,14 @@
 /* isolate_bench.c - the cost of one isolated task's worktree on a real
  * repository: isolate_create(), then (after one file is changed in it)
- * isolate_change() and isolate_remove(). Prints the best of RUNS in ms:
- * "create MS change MS remove MS". Built as bench_isolate (not part of
+ * isolate_change() and isolate_remove(), then isolate_apply() of the
+ * patch to the user's tree (undone after). Prints the best of RUNS in ms:
+ * "create MS change MS remove MS apply MS". Built as bench_isolate (not part of
  * the test suite); tests/bench/worktree.sh runs it beside git's own
  * commands. Usage: bench_isolate REPO STATE_DIR RUNS */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gitinfo.h"
 #include "isolate.h"
@@ -21,7 +23,7 @@ static double now_ms(void)
 
 int main(int argc, char **argv)
 {
-	double best[3] = { 1e18, 1e18, 1e18 };
+	double best[4] = { 1e18, 1e18, 1e18, 1e18 };
 	int runs;
 
 	if (argc != 4 || (runs = atoi(argv[3])) < 1) {
@@ -31,7 +33,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < runs; i++) {
 		struct isolate iso = ISOLATE_INIT;
 		struct strbuf err = STRBUF_INIT, patch = STRBUF_INIT;
-		double t0, t1, t1b, t2, t3;
+		double t0, t1, t1b, t2, t3, t4;
 		char path[4096];
 		FILE *f;
 
@@ -55,16 +57,26 @@ int main(int argc, char **argv)
 		t2 = now_ms();
 		isolate_remove(&iso, &err);
 		t3 = now_ms();
+		if (isolate_apply(argv[1], patch.buf, patch.len, NULL, NULL, &err) != 0) {
+			fprintf(stderr, "bench_isolate: the patch does not apply: %s\n", err.buf);
+			return 1;
+		}
+		t4 = now_ms();
+		snprintf(path, sizeof(path), "%s/changed.txt", argv[1]);
+		unlink(path);
 		if (t1 - t0 < best[0])
 			best[0] = t1 - t0;
 		if (t2 - t1b < best[1])
 			best[1] = t2 - t1b;
 		if (t3 - t2 < best[2])
 			best[2] = t3 - t2;
+		if (t4 - t3 < best[3])
+			best[3] = t4 - t3;
 		strbuf_release(&err);
 		strbuf_release(&patch);
 	}
-	printf("create %.1f change %.1f remove %.1f\n", best[0], best[1], best[2]);
+	printf("create %.1f change %.1f remove %.1f apply %.1f\n", best[0], best[1], best[2],
+	       best[3]);
 	gitinfo_global_shutdown();
 	return 0;
 }

@@ -23,7 +23,8 @@
 #                in a plain folder and in a git repository
 #   5 agents     8 prompt tasks on the qwen CLI against the mock server
 #   6 exec       squad exec of 4 trivial shell tasks vs the same 4 commands
-#                with & and wait in sh
+#                with & and wait in sh; and the same 4 tasks as one MCP
+#                `exec` round trip to a running `squad mcp` (exec_mcp.py)
 #   7 acp        tests/bench/acp.sh: 8 prompts at slots 4 on warm ACP qwen
 #                agents vs one-shot qwen, against the ideal, with CPU seconds
 #
@@ -288,6 +289,16 @@ case_exec() {
 		add exec.squad "" "$SQUAD exec -q -j4 --run /bin/true --run /bin/true --run /bin/true --run /bin/true"
 	fi
 	bench $((RUNS_FAST * 2)) 1
+	# one MCP exec round trip, request to result, against sh timed by the
+	# same client (exec_mcp.py: it takes turns itself)
+	if [ $HAVE_SQUAD = 1 ]; then
+		mkdir -p "$W/exec-mcp"
+		cd "$W/exec-mcp"
+		say "  exec.mcp: an MCP exec call of the same 4 tasks to squad mcp, vs sh"
+		if ! python3 "$HERE/exec_mcp.py" "$SQUAD" "$RES" $((RUNS_FAST * 2)) 2 2>"$RES/exec-mcp.err"; then
+			say "  exec.mcp: FAILED ($(head -1 "$RES/exec-mcp.err" | cut -c1-160))"
+		fi
+	fi
 }
 
 # --- 7. acp: warm ACP agents against one-shot qwen -------------------------------

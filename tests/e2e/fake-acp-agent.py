@@ -16,6 +16,9 @@ it. What a turn does is chosen by the prompt's first word:
   ratelimit     answers session/prompt with a JSON-RPC error "429 Too Many Requests"
   refuse        ends the turn with stopReason refusal
   tool CMD...   asks permission to run CMD; runs it (argv, no shell) if allowed
+  tools N       reports N read tool calls (no permission asked), then answers
+  fail CMD...   asks permission to run CMD, then answers with a JSON-RPC error
+  quiet         answers without reporting any usage
   write PATH    asks squad to write PATH (fs/write_text_file)
   read PATH     asks squad to read PATH (fs/read_text_file), answers with it
   anything else answers "echo: PROMPT"
@@ -120,6 +123,32 @@ def prompt(rid, session, text):
             "options": [{"optionId": "allow", "name": "Allow", "kind": "allow_once"},
                         {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]},
             decided)
+    elif word == "tools":
+        for i in range(int(rest)):
+            call = {"toolCallId": "r%d" % i, "title": "Read file %d" % i, "kind": "read",
+                    "status": "pending", "locations": [{"path": "file%d.txt" % i}]}
+            update(session, dict(call, sessionUpdate="tool_call"))
+            update(session, {"sessionUpdate": "tool_call_update", "toolCallId": "r%d" % i,
+                             "status": "completed"})
+        say(session, "read %s files" % rest)
+        end(rid)
+    elif word == "fail":
+        call = {"toolCallId": "f1", "title": "Run " + rest, "kind": "execute",
+                "status": "pending", "rawInput": {"command": rest}}
+        update(session, dict(call, sessionUpdate="tool_call"))
+
+        def refused(msg):
+            update(session, {"sessionUpdate": "tool_call_update", "toolCallId": "f1",
+                             "status": "failed"})
+            send({"id": rid, "error": {"code": -32603, "message": "gave up: the command was refused"}})
+        request("session/request_permission", {
+            "sessionId": session, "toolCall": call,
+            "options": [{"optionId": "allow", "name": "Allow", "kind": "allow_once"},
+                        {"optionId": "reject", "name": "Reject", "kind": "reject_once"}]},
+            refused)
+    elif word == "quiet":
+        say(session, "said nothing of usage", usage=False)
+        end(rid)
     elif word == "write":
         def written(msg):
             say(session, "written" if "result" in msg else "refused: " + msg["error"]["message"])

@@ -43,7 +43,7 @@ page_text() {
 	text=$(page_text squadfile.5)
 	for key in desc run prompt needs skills worker dir env timeout retries escalate expect inputs outputs \
 		version tasks vars defaults default workers routing skills_dir \
-		command slots output prompt_template model daily_limit per_minute rate_limit_pattern \
+		command slots output prompt_template model daily_limit daily_tokens per_minute rate_limit_pattern \
 		protocol allow_commands; do
 		grep -qE "^\.[A-Z]+ (.*[ \"])?$key([ \"]|\$)" <<<"$text" ||
 			{ echo "squadfile.5 lacks $key" >&2; return 1; }

@@ -3,7 +3,8 @@
  * The input is an agent's stdout, byte for byte (a JSON array of events,
  * maybe after lines of noise). worker_parse_qwen_json() must never crash
  * or leak, and what it returns must hold together: an error is set
- * exactly when it failed, requests is -1 or counted, and the reason
+ * exactly when it failed, requests and tokens are -1 or counted (never
+ * below), and the reason
  * worker_exit_reason() gives for a failure is a string. The same bytes
  * are then judged by worker_judge_agent() as both stdout and the stderr
  * that may end in qwen's `{"error":{...}}`, with the first byte as the
@@ -28,6 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* unparsed: a reason, and nothing else */
 	if (res.parsed && res.is_error && !res.error)
 		abort(); /* a failure always says why */
+	if (res.requests < -1 || res.input_tokens < -1 || res.output_tokens < -1 ||
+	    res.total_tokens < -1)
+		abort(); /* unknown is -1; another program's negative count is unknown */
+	if (!res.parsed && (res.input_tokens != -1 || res.output_tokens != -1 ||
+			    res.total_tokens != -1))
+		abort();
 	if (res.answer)
 		(void)strlen(res.answer);
 	reason = worker_exit_reason(&qwen, size ? data[0] : 0, res.error);

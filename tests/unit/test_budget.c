@@ -375,6 +375,94 @@ static void test_another_day_starts_over(void **state)
 	strbuf_release(&err);
 }
 
+/* daily_tokens: a call starts while today's tokens are under the limit;
+ * what it used is added when it ends, beside the requests, which it
+ * leaves as they were. */
+static void test_tokens_counted_and_exhausted(void **state)
+{
+	struct strbuf err = STRBUF_INIT;
+	long used = -1;
+	json_t *w;
+
+	(void)state;
+	/* nothing yet: granted */
+	write_budget("0", "[]");
+	assert_int_equal(budget_check_tokens("w", 1000, &used, &err), BUDGET_GRANTED);
+	assert_int_equal(used, 0);
+	assert_int_equal(budget_add_tokens("w", 600, &err), 0);
+	assert_int_equal(budget_check_tokens("w", 1000, &used, &err), BUDGET_GRANTED);
+	assert_int_equal(used, 600);
+	/* the last call admitted may pass the limit; the next is refused */
+	assert_int_equal(budget_add_tokens("w", 700, &err), 0);
+	strbuf_reset(&err);
+	assert_int_equal(budget_check_tokens("w", 1000, &used, &err), BUDGET_EXHAUSTED);
+	assert_int_equal(used, 1300);
+	assert_non_null(strstr(err.buf, "budget exhausted: worker 'w' has used 1300 of its "
+				"daily_tokens of 1000 tokens today; it resets at midnight"));
+	assert_non_null(strstr(err.buf, file));
+	/* tokens and requests are apart */
+	w = entry_now();
+	assert_int_equal(json_integer_value(json_object_get(w, "tokens")), 1300);
+	assert_int_equal(json_integer_value(json_object_get(w, "requests")), 0);
+	json_decref(w);
+	/* a request budget leaves the tokens whole */
+	{
+		long count = 1, wait_ms;
+
+		assert_int_equal(budget_reserve("w", 10, 0, &count, &wait_ms, &used, &err),
+				 BUDGET_GRANTED);
+		assert_int_equal(requests_now(), 1);
+		w = entry_now();
+		assert_true(json_is_integer(json_object_get(w, "tokens")));
+		assert_int_equal(json_integer_value(json_object_get(w, "tokens")), 1300);
+		json_decref(w);
+	}
+	strbuf_release(&err);
+}
+
+/* A token count edited by hand is kept in range: past LONG_MAX spends
+ * any limit, a negative one is 0; sums stop at the top. */
+static void test_tokens_of_any_size(void **state)
+{
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+	char day[16];
+	long used;
+
+	(void)state;
+	today(day);
+	strbuf_addf(&text, "{\"w\": {\"day\": \"%s\", \"requests\": 0, \"tokens\": 1e300, "
+		    "\"recent\": []}}", day);
+	write_raw(text.buf);
+	assert_int_equal(budget_check_tokens("w", 1000000, &used, &err), BUDGET_EXHAUSTED);
+	assert_int_equal(used, LONG_MAX);
+	assert_int_equal(budget_add_tokens("w", 5, &err), 0);
+	assert_int_equal(budget_check_tokens("w", 1000000, &used, &err), BUDGET_EXHAUSTED);
+	assert_int_equal(used, LONG_MAX);
+	strbuf_reset(&text);
+	strbuf_addf(&text, "{\"w\": {\"day\": \"%s\", \"requests\": 0, \"tokens\": -7, "
+		    "\"recent\": []}}", day);
+	write_raw(text.buf);
+	assert_int_equal(budget_check_tokens("w", 1, &used, &err), BUDGET_GRANTED);
+	assert_int_equal(used, 0);
+	/* another day's tokens are not today's */
+	write_raw("{\"w\": {\"day\": \"2001-01-01\", \"requests\": 5, \"tokens\": 99999, "
+		  "\"recent\": []}}");
+	assert_int_equal(budget_check_tokens("w", 100, &used, &err), BUDGET_GRANTED);
+	assert_int_equal(used, 0);
+	strbuf_release(&err);
+	strbuf_release(&text);
+}
+
+static void test_call_tokens(void **state)
+{
+	(void)state;
+	assert_int_equal(budget_call_tokens(10, 5, 20), 20);
+	assert_int_equal(budget_call_tokens(10, 5, -1), 15);
+	assert_int_equal(budget_call_tokens(-1, 5, -1), 5);
+	assert_int_equal(budget_call_tokens(-1, -1, -1), -1);
+	assert_int_equal(budget_call_tokens(LONG_MAX, 5, -1), LONG_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +477,9 @@ int main(void)
 		cmocka_unit_test(test_settle_up_and_down),
 		cmocka_unit_test(test_per_minute_counts_requests),
 		cmocka_unit_test(test_another_day_starts_over),
+		cmocka_unit_test(test_tokens_counted_and_exhausted),
+		cmocka_unit_test(test_tokens_of_any_size),
+		cmocka_unit_test(test_call_tokens),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -294,6 +294,42 @@ static void reads_rate_limits(void **state)
 	strbuf_release(&err);
 }
 
+/* An isolated task whose change could not be taken: its work is lost,
+ * so it failed, and another try meets the same repository. */
+static void lost_change_fails_without_retry(void **state)
+{
+	struct attempt a = exited(0);
+	struct attempt_history h = history(3, true);
+	struct outcome o = OUTCOME_INIT;
+
+	(void)state;
+	a.change_error = "cannot read the index";
+	outcome_decide(&a, &h, &o);
+	assert_int_equal(o.next, OUTCOME_FINISH);
+	assert_int_equal(o.status, TASK_ESCALATED);
+	assert_non_null(strstr(o.reason.buf, "cannot read the index"));
+	/* a failure of its own is judged first, and retried as always */
+	a.exit_code = 1;
+	h.escalate = false;
+	outcome_decide(&a, &h, &o);
+	assert_int_equal(o.next, OUTCOME_RETRY);
+	outcome_release(&o);
+}
+
+/* The fate of an isolated task's patch, row by row. */
+static void change_fates(void **state)
+{
+	(void)state;
+	assert_int_equal(outcome_change(CHANGES_APPLY, TASK_OK, false), CHANGE_APPLY);
+	assert_int_equal(outcome_change(CHANGES_APPLY, TASK_OK, true), CHANGE_REVIEW);
+	assert_int_equal(outcome_change(CHANGES_REVIEW, TASK_OK, false), CHANGE_REVIEW);
+	assert_int_equal(outcome_change(CHANGES_DISCARD, TASK_OK, false), CHANGE_DISCARD);
+	assert_int_equal(outcome_change(CHANGES_APPLY, TASK_FAILED, false), CHANGE_KEEP);
+	assert_int_equal(outcome_change(CHANGES_REVIEW, TASK_TIMED_OUT, false), CHANGE_KEEP);
+	assert_int_equal(outcome_change(CHANGES_APPLY, TASK_INTERRUPTED, false), CHANGE_KEEP);
+	assert_int_equal(outcome_change(CHANGES_DISCARD, TASK_FAILED, false), CHANGE_DISCARD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +345,8 @@ int main(void)
 		cmocka_unit_test(rate_limit_never_waits_past_the_timeout),
 		cmocka_unit_test(retries_count_only_real_failures),
 		cmocka_unit_test(reads_rate_limits),
+		cmocka_unit_test(lost_change_fails_without_retry),
+		cmocka_unit_test(change_fates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -204,6 +205,8 @@ static bool valid(json_t *s, json_t *v, const char *where, struct strbuf *why)
 			struct strbuf sub_where = STRBUF_INIT;
 			bool ok;
 
+			if (!p && json_is_object(json_object_get(s, "additionalProperties")))
+				p = json_object_get(s, "additionalProperties");
 			if (!p) {
 				if (json_is_false(json_object_get(s, "additionalProperties"))) {
 					strbuf_addf(why, "%s: '%s' not allowed\n", where, key);
@@ -311,6 +314,17 @@ static void fake_results(struct fixture *fx)
 	r->status = TASK_OK, r->attempts = 1, r->duration_ms = 42, r->worker = "shell";
 	r->summary = xstrdup("fine");
 	set_log(r, "good.log", "fine\n", 5);
+	{
+		/* an agent's tool call, as run.c keeps it; and usage whose
+		 * input tokens nobody reported */
+		struct task_tool t = { .id = "c1", .kind = "execute", .title = "Run ls",
+				       .target = "ls -la", .status = "completed",
+				       .decision = "allowed: 'ls' is in allow_commands" };
+
+		task_result_add_tool(r, &t);
+		task_usage_add(&r->usage, 2, -1, 40, -1);
+		task_usage_add(&r->usage, 1, -1, 2, 100);
+	}
 
 	while (big.len < BIG_LOG_BYTES - 1)
 		strbuf_addstr(&big, "\xc3\xa9");
@@ -357,6 +371,8 @@ static void report_run(struct fixture *fx, bool with_output)
 	obs.started(obs.data, (size_t)find(fx, "big"), 1, &cmd);
 	obs.started(obs.data, (size_t)find(fx, "bad"), 1, &cmd);
 	obs.started(obs.data, (size_t)find(fx, "bad"), 2, &cmd);
+	if (fx->results[find(fx, "good")].nr_tools)
+		obs.tool(obs.data, (size_t)find(fx, "good"), &fx->results[find(fx, "good")].tools[0]);
 	for (size_t i = 0; i < fx->plan.nr_order; i++) {
 		int n = fx->plan.order[i];
 
@@ -459,6 +475,89 @@ static void events_follow_the_schema(void **state)
 	/* the command is nobody's business: it may hold secrets */
 	assert_null(strstr(fx.buf, "hunter2"));
 	release(&fx);
+}
+
+static void tool_calls_and_usage_are_events(void **state)
+{
+	struct fixture fx;
+	json_t *e, *calls, *usage;
+
+	(void)state;
+	load(&fx);
+	fake_results(&fx);
+	report_run(&fx, false);
+	parse_events(&fx);
+	/* live: a tool event, before the task's finish */
+	e = find_event(&fx, "tool", "good", 0);
+	assert_non_null(e);
+	assert_string_equal(str(e, "kind"), "execute");
+	assert_string_equal(str(e, "target"), "ls -la");
+	assert_string_equal(str(e, "status"), "completed");
+	assert_string_equal(str(e, "decision"), "allowed: 'ls' is in allow_commands");
+	assert_null(find_event(&fx, "tool", "bad", 0));
+	/* kept: in its finish */
+	e = find_event(&fx, "finish", "good", 0);
+	calls = json_object_get(json_object_get(e, "tools"), "calls");
+	assert_int_equal(json_array_size(calls), 1);
+	assert_string_equal(str(json_array_get(calls, 0), "title"), "Run ls");
+	assert_int_equal(num(json_object_get(e, "tools"), "omitted"), 0);
+	usage = json_object_get(e, "usage");
+	assert_int_equal(num(usage, "requests"), 3);
+	assert_int_equal(num(usage, "output_tokens"), 42);
+	assert_int_equal(num(usage, "total_tokens"), 100);
+	/* nobody said: unknown, not 0 */
+	assert_true(json_is_null(json_object_get(usage, "input_tokens")));
+	/* a shell task knows nothing of models */
+	usage = json_object_get(find_event(&fx, "finish", "bad", 0), "usage");
+	assert_true(json_is_null(json_object_get(usage, "requests")));
+	/* per worker in the summary, only workers that reported usage */
+	usage = json_object_get(find_event(&fx, "summary", NULL, 0), "usage");
+	assert_int_equal(json_object_size(usage), 1);
+	assert_int_equal(num(json_object_get(usage, "shell"), "requests"), 3);
+	release(&fx);
+}
+
+static void tool_calls_are_bounded(void **state)
+{
+	struct task_result res = { 0 };
+	char id[16];
+
+	(void)state;
+	for (int i = 0; i < RESULT_MAX_TOOLS + 10; i++) {
+		struct task_tool t = { .id = id, .kind = "read" };
+
+		snprintf(id, sizeof(id), "c%d", i);
+		task_result_add_tool(&res, &t);
+	}
+	/* the last ones are kept: what the agent ended up doing */
+	assert_int_equal(res.nr_tools, RESULT_MAX_TOOLS);
+	assert_int_equal(res.tools_omitted, 10);
+	assert_string_equal(res.tools[0].id, "c10");
+	assert_string_equal(res.tools[RESULT_MAX_TOOLS - 1].id, "c59");
+	assert_null(res.tools[0].title);
+	task_result_release_tools(&res);
+	assert_int_equal(res.nr_tools, 0);
+}
+
+static void usage_adds_up_what_is_known(void **state)
+{
+	struct task_usage u = { 0 }, w = { 0 };
+
+	(void)state;
+	assert_int_equal(u.known, 0);
+	task_usage_add(&u, -1, -1, -1, -1);
+	assert_int_equal(u.known, 0);
+	task_usage_add(&u, 0, 10, -1, -1);
+	assert_int_equal(u.known, USAGE_REQUESTS | USAGE_INPUT);
+	assert_int_equal(u.requests, 0);
+	task_usage_add(&u, LONG_MAX, 5, -1, -1);
+	assert_int_equal(u.requests, LONG_MAX);
+	assert_int_equal(u.input_tokens, 15);
+	task_usage_merge(&w, &u);
+	task_usage_merge(&w, &u);
+	assert_int_equal(w.known, USAGE_REQUESTS | USAGE_INPUT);
+	assert_int_equal(w.input_tokens, 30);
+	assert_int_equal(w.requests, LONG_MAX);
 }
 
 static void the_validator_rejects_what_the_schema_does(void **state)
@@ -655,6 +754,9 @@ int main(void)
 		cmocka_unit_test(events_follow_the_schema),
 		cmocka_unit_test(the_validator_rejects_what_the_schema_does),
 		cmocka_unit_test(events_carry_the_fields),
+		cmocka_unit_test(tool_calls_and_usage_are_events),
+		cmocka_unit_test(tool_calls_are_bounded),
+		cmocka_unit_test(usage_adds_up_what_is_known),
 		cmocka_unit_test(output_is_opt_in_and_bounded),
 		cmocka_unit_test(a_nul_in_the_output_cannot_cut_the_line),
 	};

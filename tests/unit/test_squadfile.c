@@ -1204,6 +1204,41 @@ static void adhoc_errors_are_marked_where_they_are(void **state)
 	strbuf_release(&task_out);
 }
 
+/* isolate: and changes:, the task's own, else its worker's, else the
+ * defaults'; unset, apply on the shell and review on an agent. */
+static void isolation_precedence(void **state)
+{
+	struct squadfile sf;
+
+	(void)state;
+	load_ok(&sf, "version: 1\n"
+		"defaults: {isolate: worktree, changes: discard}\n"
+		"workers:\n"
+		"  shell: {changes: apply}\n"
+		"  bot: {command: [bot, \"{prompt}\"], isolate: none}\n"
+		"tasks:\n"
+		"  fmt: ruff format .\n"
+		"  own: {run: make, isolate: none}\n"
+		"  ask: {prompt: hi, worker: bot}\n"
+		"  asked: {prompt: hi, worker: bot, isolate: worktree, changes: review}\n"
+		"  agent: {prompt: hi}\n");
+	assert_int_equal(sf.tasks[0].isolation, ISOLATION_WORKTREE);
+	assert_int_equal(sf.tasks[0].changes, CHANGES_APPLY);
+	assert_int_equal(sf.tasks[1].isolation, ISOLATION_NONE);
+	assert_int_equal(sf.tasks[2].isolation, ISOLATION_NONE);
+	assert_int_equal(sf.tasks[2].changes, CHANGES_DISCARD);
+	assert_int_equal(sf.tasks[3].isolation, ISOLATION_WORKTREE);
+	assert_int_equal(sf.tasks[3].changes, CHANGES_REVIEW);
+	assert_int_equal(sf.tasks[4].isolation, ISOLATION_WORKTREE);
+	assert_int_equal(sf.tasks[4].changes, CHANGES_DISCARD);
+	squadfile_release(&sf);
+	load_ok(&sf, "version: 1\ntasks:\n  a: make\n  b: {prompt: hi, isolate: worktree}\n");
+	assert_int_equal(sf.tasks[0].isolation, ISOLATION_NONE);
+	assert_int_equal(sf.tasks[0].changes, CHANGES_APPLY);
+	assert_int_equal(sf.tasks[1].changes, CHANGES_REVIEW);
+	squadfile_release(&sf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1221,6 +1256,7 @@ int main(void)
 		cmocka_unit_test(unknown_variable_that_is_no_typo_is_kept),
 		cmocka_unit_test(bad_duration),
 		cmocka_unit_test(parse_duration),
+		cmocka_unit_test(isolation_precedence),
 		cmocka_unit_test(bad_retries),
 		cmocka_unit_test(task_with_nothing_to_do),
 		cmocka_unit_test(invalid_regex_in_expect_has_its_column),

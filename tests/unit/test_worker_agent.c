@@ -281,6 +281,39 @@ static void test_bound_agent(void **state)
 	command_release(&cmd);
 }
 
+/* qwen's -o json result carries its usage and stats: requests summed
+ * over models, tokens as given; what it leaves out stays unknown. */
+static void test_usage(void **state)
+{
+	struct agent_result res;
+	static const char out[] = "[{\"type\":\"result\",\"is_error\":false,\"result\":\"hi\","
+		"\"usage\":{\"input_tokens\":1200,\"output_tokens\":34,\"total_tokens\":1234},"
+		"\"stats\":{\"models\":{\"a\":{\"api\":{\"totalRequests\":2}},"
+		"\"b\":{\"api\":{\"totalRequests\":1}}}}}]";
+
+	(void)state;
+	worker_parse_qwen_json(out, sizeof(out) - 1, &res);
+	assert_true(res.parsed);
+	assert_int_equal(res.requests, 3);
+	assert_int_equal(res.input_tokens, 1200);
+	assert_int_equal(res.output_tokens, 34);
+	assert_int_equal(res.total_tokens, 1234);
+	agent_result_release(&res);
+	/* no usage, a negative count, a string: unknown, never 0 */
+	{
+		static const char bad[] = "[{\"type\":\"result\",\"result\":\"hi\",\"usage\":"
+					  "{\"input_tokens\":-5,\"output_tokens\":\"7\"}}]";
+
+		worker_parse_qwen_json(bad, sizeof(bad) - 1, &res);
+		assert_true(res.parsed);
+		assert_int_equal(res.requests, -1);
+		assert_int_equal(res.input_tokens, -1);
+		assert_int_equal(res.output_tokens, -1);
+		assert_int_equal(res.total_tokens, -1);
+		agent_result_release(&res);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_killed_at_timeout),
 		cmocka_unit_test(test_results),
 		cmocka_unit_test(test_bound_agent),
+		cmocka_unit_test(test_usage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

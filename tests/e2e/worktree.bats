@@ -1,0 +1,485 @@
+#!/usr/bin/env bats
+# Isolated tasks (isolate: worktree, changes: apply|review|discard), in
+# real git repositories made with the git CLI: formatters that rewrite
+# files in parallel, each in a worktree of its own, their changes handed
+# back as patches; a user's staged, unstaged and untracked edits never
+# lost, byte for byte, also after kill -9 of squad; binary files, renames,
+# deletions and modes; conflicts, named with both tasks; squad diff,
+# squad apply, squad done --failed; and an agent (the real Qwen Code CLI
+# over ACP, against the scripted model server on 127.0.0.1) whose tool
+# call writes a file in its worktree.
+bats_require_minimum_version 1.5.0
+load helpers
+load qwen_helpers
+
+git() { command git -c user.email=t@example.com -c user.name=t -c init.defaultBranch=main "$@"; }
+
+# Plain tests need no model server: qwen_helpers' setup() is for the
+# agent test only.
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+	export NO_COLOR=1
+	mkdir -p repo
+	cd repo || return 1
+}
+
+teardown() {
+	end_leftovers
+	if [ -n "${SERVER:-}" ]; then
+		kill "$SERVER" 2>/dev/null || true
+		wait "$SERVER" 2>/dev/null || true
+	fi
+}
+
+# repo_with_files: a repository with a few committed files and the
+# Squadfile from stdin committed too
+repo_with_files() {
+	git init -q .
+	printf 'one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n' > a.txt
+	printf 'x=1\ny=2\n' > b.py
+	printf 'staged base\n' > c.txt
+	printf 'e\n' > e.txt
+	printf 'f\n' > f.txt
+	cat > Squadfile
+	git add -A
+	git commit -qm base
+}
+
+# user_state FILE: what the user has, to compare byte for byte: the
+# unstaged and staged diffs, the status, and every file's hash
+user_state() {
+	{
+		git diff --binary
+		echo '=== staged'
+		git diff --cached --binary
+		echo '=== status'
+		git status --porcelain=v1 -uall
+		echo '=== files'
+		find . -path ./.git -prune -o -path ./.squad -prune -o -type f -print0 |
+			sort -z | xargs -0 sha256sum
+	} > "$1"
+}
+
+# no_worktrees: nothing is left under .squad/worktrees/
+no_worktrees() {
+	local left
+	left=$(ls -A .squad/worktrees 2>/dev/null)
+	[ -z "$left" ] || { echo "left in .squad/worktrees: $left"; return 1; }
+}
+
+# barrier NAME OTHER: mark NAME started, then wait (at most 20 s, a hang
+# guard) until OTHER started too: both tasks run at the same time
+barrier_cmd() {
+	echo "touch '$BATS_TEST_TMPDIR/$1.started'; for i in \$(seq 400); do [ -e '$BATS_TEST_TMPDIR/$2.started' ] && break; sleep 0.05; done"
+}
+
+@test "two formatters in parallel on disjoint files: both applied, the user's edits kept, the index untouched" {
+	repo_with_files <<Y
+version: 1
+defaults: { isolate: worktree }
+tasks:
+  fmt-txt: "$(barrier_cmd txt py); sed -i 's/^two\$/TWO/' a.txt"
+  fmt-py: "$(barrier_cmd py txt); python3 -c \"import re,pathlib; p=pathlib.Path('b.py'); p.write_text(re.sub(r'(\\\\w)=(\\\\w)', r'\\\\1 = \\\\2', p.read_text()))\""
+  after: { run: "cat a.txt b.py > seen.out", needs: [fmt-txt, fmt-py], isolate: none }
+Y
+	echo seen.out > .git/info/exclude
+	run "$SQUAD" -n after
+	[ "$status" -eq 0 ]
+	[[ $output == *"fmt-txt"*"(in a worktree; changes: apply)"* ]]
+	[[ $output != *"cat a.txt b.py > seen.out  (in a worktree"* ]]
+	# the user: an unstaged edit to a line of a.txt the formatter leaves,
+	# a staged edit, an untracked file
+	sed -i 's/^seven$/seven (mine)/' a.txt
+	echo 'staged edit' >> c.txt
+	git add c.txt
+	echo untracked > mine.txt
+	git diff --cached --binary > staged.before
+	run "$SQUAD" -j2 after
+	[ "$status" -eq 0 ]
+	[ -e "$BATS_TEST_TMPDIR/txt.started" ]
+	[ -e "$BATS_TEST_TMPDIR/py.started" ]
+	[ "$(cat a.txt)" = "$(printf 'one\nTWO\nthree\nfour\nfive\nsix\nseven (mine)\neight')" ]
+	[ "$(cat b.py)" = "$(printf 'x = 1\ny = 2')" ]
+	[ "$(cat mine.txt)" = untracked ]
+	git diff --cached --binary > staged.after
+	cmp staged.before staged.after
+	# the task behind them saw both changes
+	grep -qx TWO seen.out
+	grep -qx 'x = 1' seen.out
+	grep -q "its change is applied to your tree: 1 file" .squad/logs/fmt-txt.log
+	no_worktrees
+	# applied changes wait for no one
+	[ ! -e .squad/handoff.json ]
+}
+
+@test "two formatters on the same lines: one applies, the other is a conflict naming both tasks, neither half-applied" {
+	repo_with_files <<Y
+version: 1
+defaults: { isolate: worktree }
+tasks:
+  left: "$(barrier_cmd left right); sed -i 's/^two\$/LEFT/' a.txt; echo left >> e.txt"
+  right: "$(barrier_cmd right left); sed -i 's/^two\$/RIGHT/' a.txt; echo right >> f.txt"
+Y
+	run "$SQUAD" -j2 left right
+	[ "$status" -eq 0 ]
+	# whichever finished first is applied whole, the other not at all
+	if grep -qx LEFT a.txt; then won=left lost=right; else won=right lost=left; fi
+	grep -qx "$(echo "$won" | tr a-z A-Z)" a.txt
+	[ "$(grep -c -e LEFT -e RIGHT a.txt)" -eq 1 ]
+	if [ "$won" = left ]; then
+		[ "$(cat e.txt)" = "$(printf 'e\nleft')" ]
+		[ "$(cat f.txt)" = f ]
+	else
+		[ "$(cat f.txt)" = "$(printf 'f\nright')" ]
+		[ "$(cat e.txt)" = e ]
+	fi
+	# the loser names the path and the winner, and waits for review
+	grep -q "'a.txt' was changed by task '$won'" ".squad/logs/$lost.log"
+	run "$SQUAD" handoff --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.tasks[0].name' <<<"$output")" = "$lost" ]
+	[ "$(jq -r '.tasks[0].kind' <<<"$output")" = review ]
+	[[ $(jq -r '.tasks[0].change.reason' <<<"$output") == *"changed by task '$won'"* ]]
+	validate_json "$SQUAD_SRC/grammar/handoff.schema.json" .squad/handoff.json
+	# and its patch still holds both of its files
+	run "$SQUAD" diff "$lost"
+	[ "$status" -eq 0 ]
+	[[ $output == *"diff --git a/a.txt b/a.txt"* ]]
+	[[ $output == *"+$(echo "$lost" | tr a-z A-Z)"* ]]
+	no_worktrees
+}
+
+@test "a user's staged, unstaged and untracked edits survive kill -9 of squad mid-task; the next run sweeps the worktree" {
+	repo_with_files <<Y
+version: 1
+tasks:
+  slow: { run: "sed -i 's/^one\$/ONE/' a.txt; touch '$BATS_TEST_TMPDIR/slow.started'; sleep 60", isolate: worktree }
+  quick: { run: "true", isolate: worktree }
+Y
+	sed -i 's/^three$/three (mine)/' a.txt
+	echo 'staged edit' >> c.txt
+	git add c.txt
+	echo 'then unstaged' >> c.txt
+	printf '\000\001binary mine' > mine.bin
+	user_state ../before
+	"$SQUAD" slow > ../squad.out 2>&1 &
+	echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+	wait_for "$BATS_TEST_TMPDIR/slow.started"
+	# the task works in its worktree, not in the user's tree
+	[ -n "$(ls -A .squad/worktrees)" ]
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+	user_state ../after.kill
+	diff ../before ../after.kill
+	# the next run (another task) removes the dead squad's worktree
+	run "$SQUAD" quick
+	[ "$status" -eq 0 ]
+	no_worktrees
+	user_state ../after.next
+	diff ../before ../after.next
+}
+
+@test "binary files, renames, deletions, new files and modes come back in the patch, and apply as git would" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  change: { run: ./change.sh, isolate: worktree }
+  review: { run: ./change.sh, isolate: worktree, changes: review }
+Y
+	printf '\000\001\002 old binary\377' > data.bin
+	printf 'to be renamed\nline 2\nline 3\nline 4\n' > old-name.txt
+	printf 'to be deleted\n' > gone.txt
+	printf '#!/bin/sh\necho hi\n' > tool.sh
+	cat > change.sh <<'S'
+#!/bin/sh
+printf '\000\003 new binary\376\000' > data.bin
+mv old-name.txt new-name.txt
+rm gone.txt
+chmod +x tool.sh
+mkdir -p sub && printf 'fresh\n' > sub/new.txt
+S
+	chmod +x change.sh
+	git add -A
+	git commit -qm files
+	# what the change makes, done by hand in a copy
+	cp -a . "$BATS_TEST_TMPDIR/ref"
+	(cd "$BATS_TEST_TMPDIR/ref" && ./change.sh)
+	run "$SQUAD" change
+	[ "$status" -eq 0 ]
+	diff -r --exclude=.git --exclude=.squad "$BATS_TEST_TMPDIR/ref" .
+	[ -x tool.sh ]
+	[ ! -e gone.txt ]
+	[ ! -e old-name.txt ]
+	# the kept patch is git's own: binary, a rename, a mode change
+	run "$SQUAD" diff change
+	[ "$status" -eq 0 ]
+	[[ $output == *"GIT binary patch"* ]]
+	[[ $output == *"rename from old-name.txt"* ]]
+	[[ $output == *"old mode 100644"*"new mode 100755"* ]]
+	[[ $output == *"deleted file mode 100644"* ]]
+	# the same, kept for review, then applied by squad apply
+	git reset -q --hard
+	git clean -qfd
+	run "$SQUAD" review
+	[ "$status" -eq 0 ]
+	cmp data.bin <(git show HEAD:data.bin)
+	run "$SQUAD" apply review
+	[ "$status" -eq 0 ]
+	diff -r --exclude=.git --exclude=.squad "$BATS_TEST_TMPDIR/ref" .
+	# and git itself takes the patch squad kept
+	git reset -q --hard
+	git clean -qfd
+	"$SQUAD" diff review > review.patch
+	git apply --check review.patch
+}
+
+@test "squad diff, squad apply and squad done --failed on a change kept for review" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  fix: { run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review }
+  other: { run: "sed -i 's/^f$/F/' f.txt", isolate: worktree, changes: review }
+  none: "true"
+Y
+	run "$SQUAD" fix other
+	[ "$status" -eq 0 ]
+	# nothing in the user's tree yet
+	grep -qx four a.txt
+	run "$SQUAD" handoff --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.tasks[].name] | join(",")' <<<"$output")" = fix,other ]
+	[ "$(jq -r '.tasks[0].change.files' <<<"$output")" = 1 ]
+	[[ $(jq -r '.tasks[0].change.diffstat' <<<"$output") == *"a.txt"* ]]
+	run "$SQUAD" diff fix
+	[ "$status" -eq 0 ]
+	[[ $output == *"-four"*"+FOUR"* ]]
+	# an edit of the user's on those very lines: refused, nothing written
+	sed -i 's/^four$/four (mine)/' a.txt
+	sha256sum a.txt > a.sum
+	run "$SQUAD" apply fix
+	[ "$status" -eq 1 ]
+	[[ $output == *"nothing was written"*"a.txt"* ]]
+	sha256sum -c a.sum
+	git checkout -q a.txt
+	run "$SQUAD" apply fix
+	[ "$status" -eq 0 ]
+	grep -qx FOUR a.txt
+	[ "$(jq -r '[.tasks[].name] | join(",")' .squad/handoff.json)" = other ]
+	# done --failed discards the other one: patch and entry
+	run "$SQUAD" done other --failed
+	[ "$status" -eq 0 ]
+	[[ $output == *"discarded the change of other"* ]]
+	[ ! -e .squad/handoff.json ]
+	grep -qx f f.txt
+	run "$SQUAD" diff other
+	[ "$status" -eq 1 ]
+	[[ $output == *"no kept change"* ]]
+	# a later run that finds the task up to date leaves no entry behind
+	run "$SQUAD" none
+	[ "$status" -eq 0 ]
+	[ ! -e .squad/handoff.json ]
+	run "$SQUAD" diff none
+	[ "$status" -eq 1 ]
+}
+
+@test "a review entry stays in the manifest across runs of other tasks until it is dealt with" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  fix: { run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review }
+  none: "true"
+Y
+	run "$SQUAD" fix
+	[ "$status" -eq 0 ]
+	run "$SQUAD" none
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.tasks[0].name' .squad/handoff.json)" = fix ]
+	run "$SQUAD" done fix
+	[ "$status" -eq 0 ]
+	[[ $output == *"cleared the review of fix"* ]]
+	[ ! -e .squad/handoff.json ]
+	# the patch stays for squad diff
+	run "$SQUAD" diff fix
+	[ "$status" -eq 0 ]
+}
+
+@test "changes: discard throws the edits away; a failed task's change is kept, not applied" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  check: { run: "sed -i 's/^one$/ONE/' a.txt", isolate: worktree, changes: discard }
+  broken: { run: "sed -i 's/^two$/TWO/' a.txt; exit 3", isolate: worktree }
+Y
+	run "$SQUAD" -k check broken
+	[ "$status" -eq 1 ]
+	[ "$(git status --porcelain)" = "" ]
+	run "$SQUAD" diff check
+	[ "$status" -eq 1 ]
+	grep -q "kept, not applied, as the task did not succeed" .squad/logs/broken.log
+	run "$SQUAD" diff broken
+	[ "$status" -eq 0 ]
+	[[ $output == *"+TWO"* ]]
+	[ ! -e .squad/handoff.json ]
+	run "$SQUAD" apply broken
+	[ "$status" -eq 0 ]
+	grep -qx TWO a.txt
+	no_worktrees
+}
+
+@test "a task's dir is the same folder inside its worktree; SQUAD_ROOT points into it" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  sub: { run: "pwd > where.txt; echo \"$SQUAD_ROOT\" >> where.txt", dir: pkg, isolate: worktree }
+Y
+	mkdir pkg && echo keep > pkg/.keep
+	git add -A && git commit -qm pkg
+	run "$SQUAD" sub
+	[ "$status" -eq 0 ]
+	# made in the worktree, at pkg/, then applied here
+	[ -e pkg/where.txt ]
+	[[ $(sed -n 1p pkg/where.txt) == "$PWD/.squad/worktrees/"*/pkg ]]
+	[[ $(sed -n 2p pkg/where.txt) == "$PWD/.squad/worktrees/"* ]]
+}
+
+@test "the outputs of its needs that git ignores are in the worktree too" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  build: { run: "mkdir -p dist && echo built > dist/app.txt", outputs: [dist] }
+  use: { run: "cat dist/app.txt > used.txt", needs: build, isolate: worktree }
+Y
+	echo dist/ > .gitignore
+	git add .gitignore && git commit -qm ignore
+	run "$SQUAD" use
+	[ "$status" -eq 0 ]
+	[ "$(cat used.txt)" = built ]
+	# the copy is no change of the task's: only used.txt is in its patch
+	run "$SQUAD" diff use
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^diff --git' <<<"$output")" -eq 1 ]
+	[[ $output == *"b/used.txt"* ]]
+}
+
+@test "outside a git repository an isolated task fails at once, saying why" {
+	rm -rf .git
+	squadfile <<'Y'
+version: 1
+tasks:
+  fmt: { run: "true", isolate: worktree, retries: 2 }
+Y
+	run "$SQUAD" fmt
+	[ "$status" -eq 1 ]
+	grep -q "cannot run isolated: .* is not in a git repository" .squad/logs/fmt.log
+	[ "$(grep -c 'attempt' .squad/logs/fmt.log)" -eq 0 ]
+}
+
+@test "an interrupted isolated task: worktree removed, its change kept, not applied" {
+	repo_with_files <<Y
+version: 1
+tasks:
+  slow: { run: "sed -i 's/^one\$/ONE/' a.txt; touch '$BATS_TEST_TMPDIR/slow.started'; sleep 60", isolate: worktree }
+Y
+	"$SQUAD" slow > ../squad.out 2>&1 &
+	echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+	wait_for "$BATS_TEST_TMPDIR/slow.started"
+	kill -TERM "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	rc=0
+	wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || rc=$?
+	[ "$rc" -eq 130 ]
+	no_worktrees
+	grep -qx one a.txt
+	run "$SQUAD" diff slow
+	[ "$status" -eq 0 ]
+	[[ $output == *"+ONE"* ]]
+}
+
+@test "bad isolate and changes values are refused at their line and column" {
+	squadfile <<'Y'
+version: 1
+tasks:
+  a: { run: "true", isolate: yes }
+  b: { run: "true", changes: review }
+Y
+	run "$SQUAD" -n
+	[ "$status" -eq 2 ]
+	[[ $output == *"Squadfile:3:30: error: isolate must be 'worktree'"* ]]
+	[[ $output == *"Squadfile:4:30: error: task 'b' sets changes: but does not run isolated"*"add 'isolate: worktree'"* ]]
+}
+
+# --- agents -------------------------------------------------------------------
+
+@test "acp (fake agent): an isolated agent writes inside its worktree only, never in the user's tree" {
+	repo_with_files <<Y
+version: 1
+workers:
+  fake: { command: [python3, "$SQUAD_SRC/tests/e2e/fake-acp-agent.py"], protocol: acp, timeout: 30s }
+defaults: { worker: fake, isolate: worktree }
+tasks:
+  in: { prompt: "write made.txt" }
+  out: { prompt: "write $PWD/escaped.txt" }
+  peek: { prompt: "read $PWD/a.txt" }
+Y
+	run "$SQUAD" -k in out peek
+	[ "$status" -eq 0 ]
+	# a relative path is the session's: written in the worktree, so
+	# it is in the patch, not in the user's tree
+	[ ! -e made.txt ]
+	[ ! -e escaped.txt ]
+	grep -q "allowed fs/write_text_file '$PWD/.squad/worktrees/[0-9]*-[0-9]*/made.txt'" .squad/logs/in.log
+	grep -q "denied fs/write_text_file '$PWD/escaped.txt': outside the project" .squad/logs/out.log
+	grep -q "denied fs/read_text_file '$PWD/a.txt': outside the project" .squad/logs/peek.log
+	run "$SQUAD" diff in
+	[ "$status" -eq 0 ]
+	[[ $output == *"b/made.txt"*"+agent"* ]]
+	run "$SQUAD" apply in
+	[ "$status" -eq 0 ]
+	[ "$(cat made.txt)" = agent ]
+}
+
+# --- an agent: the real Qwen Code CLI over ACP --------------------------------
+
+@test "qwen acp: an isolated agent's tool call writes in its worktree; its patch is a review entry, and squad apply applies it" {
+	QWEN_BIN=$("$SQUAD_SRC/tests/qwen/install.sh" "$QWEN_DIR" | tail -1)
+	[ -x "$QWEN_BIN" ]
+	export HOME=$BATS_TEST_TMPDIR/home XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
+	"$SQUAD_SRC/tests/qwen/write-settings.sh" "$HOME"
+	unset QWEN_HOME QWEN_CODE_UNATTENDED_RETRY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy \
+		OPENAI_API_KEY OPENAI_BASE_URL OPENAI_MODEL
+	export NO_PROXY=127.0.0.1,localhost
+	echo '{"rules": [{"match": "marker", "tool_call": "touch agent-was-here.txt", "then": "Created the marker."}]}' > ../script.json
+	node "$SQUAD_SRC/tests/qwen/mock-server.js" --port-file ../port --script ../script.json \
+		--log ../requests.log > ../server.out 2>&1 &
+	SERVER=$!
+	wait_for ../port
+	repo_with_files <<Y
+version: 1
+workers:
+  qwen:
+    command: ["$QWEN_BIN", --acp, --auth-type, openai]
+    protocol: acp
+    env: { OPENAI_BASE_URL: "http://127.0.0.1:$(cat ../port)/v1", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+tasks:
+  act: { prompt: "create the marker file", allow_commands: [touch], isolate: worktree }
+Y
+	run "$SQUAD" act
+	[ "$status" -eq 0 ]
+	grep -q "allowed execute 'touch agent-was-here.txt'" .squad/logs/act.log
+	# written in the worktree, not in the user's tree
+	[ ! -e agent-was-here.txt ]
+	no_worktrees
+	run "$SQUAD" handoff --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.tasks[0].kind' <<<"$output")" = review ]
+	[ "$(jq -r '.tasks[0].worker' <<<"$output")" = qwen ]
+	[ "$(jq -r '.tasks[0].change.answer' <<<"$output")" = "Created the marker." ]
+	[[ $(jq -r '.tasks[0].change.diffstat' <<<"$output") == *"agent-was-here.txt"* ]]
+	validate_json "$SQUAD_SRC/grammar/handoff.schema.json" .squad/handoff.json
+	run "$SQUAD" apply act
+	[ "$status" -eq 0 ]
+	[ -e agent-was-here.txt ]
+	[ ! -e .squad/handoff.json ]
+}
