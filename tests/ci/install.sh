@@ -16,22 +16,13 @@ set -eu
 ACTION_VALIDATOR_VERSION=${ACTION_VALIDATOR_VERSION:-0.6.0}
 GITLAB_CI_LOCAL_VERSION=${GITLAB_CI_LOCAL_VERSION:-4.60.1}
 
-die() {
-    echo "install.sh: $*" >&2
-    exit 1
-}
+# shellcheck source=tests/npm-pin.sh
+. "$(dirname "$0")/../npm-pin.sh"
 
 [ $# -eq 2 ] || { echo "usage: install.sh validator|gitlab DEST_DIR" >&2; exit 2; }
 what=$1
 dest=$2
-command -v npm >/dev/null 2>&1 || die "npm not found in PATH"
-command -v node >/dev/null 2>&1 || die "node not found in PATH"
-mkdir -p "$dest" || die "cannot create $dest"
-dest=$(cd "$dest" && pwd)
-
-# bats files run side by side: one install at a time, the others wait
-exec 9>"$dest/.install.lock" || die "cannot open $dest/.install.lock"
-flock 9 || die "cannot lock $dest/.install.lock"
+npm_pin_open "$dest"
 
 case $what in
 validator)
@@ -59,19 +50,5 @@ gitlab)
     ;;
 esac
 
-if [ "$(have || true)" = "$want" ] && [ -x "$out" ]; then
-    echo "$out"
-    exit 0
-fi
-log=$(mktemp "${TMPDIR:-/tmp}/ci-install.XXXXXX")
 # shellcheck disable=SC2086 # two package names for the validator
-if ! npm install --prefix "$dest" --no-audit --no-fund --no-update-notifier \
-        --save-exact $pkgs >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "npm install of $pkgs into $dest failed"
-fi
-rm -f "$log"
-got=$(have || true)
-[ "$got" = "$want" ] || die "after npm install, $what reports version '$got'"
-echo "$out"
+npm_pin "$want" "$out" $pkgs

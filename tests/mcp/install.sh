@@ -15,22 +15,13 @@ set -eu
 MCP_SDK_VERSION=${MCP_SDK_VERSION:-1.32.2}
 CLAUDE_VERSION=${CLAUDE_VERSION:-2.1.332}
 
-die() {
-    echo "install.sh: $*" >&2
-    exit 1
-}
+# shellcheck source=tests/npm-pin.sh
+. "$(dirname "$0")/../npm-pin.sh"
 
 [ $# -eq 2 ] || { echo "usage: install.sh sdk|claude DEST_DIR" >&2; exit 2; }
 what=$1
 dest=$2
-command -v npm >/dev/null 2>&1 || die "npm not found in PATH"
-command -v node >/dev/null 2>&1 || die "node not found in PATH"
-mkdir -p "$dest" || die "cannot create $dest"
-dest=$(cd "$dest" && pwd)
-
-# bats files run side by side: one install at a time, the others wait
-exec 9>"$dest/.install.lock" || die "cannot open $dest/.install.lock"
-flock 9 || die "cannot lock $dest/.install.lock"
+npm_pin_open "$dest"
 
 case $what in
 sdk)
@@ -55,20 +46,6 @@ claude)
     ;;
 esac
 
-if [ "$(have || true)" = "$want" ]; then
-    echo "$out"
-    exit 0
-fi
-log=$(mktemp "${TMPDIR:-/tmp}/mcp-install.XXXXXX")
 # (npm warns that Claude Code declares node >= 22 when npm runs on node
 # 20: what is installed is a native binary, run without node)
-if ! npm install --prefix "$dest" --no-audit --no-fund --no-update-notifier \
-        --save-exact "$pkg" >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "npm install of $pkg into $dest failed"
-fi
-rm -f "$log"
-got=$(have || true)
-[ "$got" = "$want" ] || die "after npm install, $pkg reports version '$got'"
-echo "$out"
+npm_pin "$want" "$out" "$pkg"

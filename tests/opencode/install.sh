@@ -9,37 +9,13 @@ set -eu
 
 OPENCODE_VERSION=${OPENCODE_VERSION:-1.18.33}
 
-die() {
-    echo "install.sh: $*" >&2
-    exit 1
-}
+# shellcheck source=tests/npm-pin.sh
+. "$(dirname "$0")/../npm-pin.sh"
 
 [ $# -eq 1 ] || { echo "usage: install.sh DEST_DIR" >&2; exit 2; }
-command -v npm >/dev/null 2>&1 || die "npm not found in PATH"
-mkdir -p "$1" || die "cannot create $1"
-dest=$(cd "$1" && pwd)
-bin=$dest/node_modules/.bin/opencode
+npm_pin_open "$1"
+have() {
+    HOME=$dest "$dest/node_modules/.bin/opencode" --version 2>/dev/null | tail -n 1
+}
 
-exec 9>"$dest/.install.lock" || die "cannot open $dest/.install.lock"
-flock 9 || die "cannot lock $dest/.install.lock"
-
-if [ -x "$bin" ]; then
-    have=$(HOME=$dest "$bin" --version 2>/dev/null | tail -n 1 || true)
-    if [ "$have" = "$OPENCODE_VERSION" ]; then
-        echo "$bin"
-        exit 0
-    fi
-fi
-log=$(mktemp "${TMPDIR:-/tmp}/opencode-install.XXXXXX")
-if ! npm install --prefix "$dest" --no-audit --no-fund --no-update-notifier \
-        --save-exact "opencode-ai@$OPENCODE_VERSION" >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "npm install of opencode-ai@$OPENCODE_VERSION into $dest failed"
-fi
-rm -f "$log"
-[ -x "$bin" ] || die "npm succeeded but $bin is missing"
-have=$(HOME=$dest "$bin" --version 2>/dev/null | tail -n 1 || true)
-[ "$have" = "$OPENCODE_VERSION" ] ||
-    die "$bin --version printed '$have', expected $OPENCODE_VERSION"
-echo "$bin"
+npm_pin "$OPENCODE_VERSION" "$dest/node_modules/.bin/opencode" "opencode-ai@$OPENCODE_VERSION"

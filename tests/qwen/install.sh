@@ -18,16 +18,13 @@ set -eu
 QWEN_VERSION=${QWEN_VERSION:-0.24.4}
 NODE_VERSION=${NODE_VERSION:-22.23.5}
 
-die() {
-    echo "install.sh: $*" >&2
-    exit 1
-}
+# shellcheck source=tests/npm-pin.sh
+. "$(dirname "$0")/../npm-pin.sh"
 
 [ $# -eq 1 ] || { echo "usage: install.sh DEST_DIR" >&2; exit 2; }
 dest=$1
 
-command -v node >/dev/null 2>&1 || die "node not found in PATH (npm needs one)"
-command -v npm >/dev/null 2>&1 || die "npm not found in PATH"
+npm_pin_open "$dest"
 node_major=$(node -p 'process.versions.node.split(".")[0]') ||
     die "cannot run node"
 
@@ -63,15 +60,8 @@ fi
 # Quiet install; npm's own messages go to stderr only on failure. (npm
 # warns that qwen wants node >= 22 when npm itself runs on node 20: the
 # CLI is run with node_bin, never with npm's node.)
-log=$(mktemp "${TMPDIR:-/tmp}/qwen-install.XXXXXX")
 # shellcheck disable=SC2086 # two package specs
-if ! npm install --prefix "$dest" --no-audit --no-fund --no-update-notifier \
-        --save-exact $pkgs >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "npm install of $pkgs into $dest failed"
-fi
-rm -f "$log"
+npm_pin_install $pkgs
 
 entry=$dest/node_modules/@qwen-code/qwen-code/cli-entry.js
 [ -f "$entry" ] || die "npm succeeded but $entry is missing"
