@@ -212,6 +212,14 @@ struct options {
 	bool stash;           /* --stash: run on the index's version of the tree */
 };
 
+/* What a command works on: the Squadfile loaded, checked and graphed,
+ * its skills resolved. Only for commands marked CMD_SQUADFILE. */
+struct model {
+	struct squadfile sf;
+	struct graph g;
+	struct skills skills;
+};
+
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
  * that an early return leaves nothing behind */
 static struct strvec exec_items = STRVEC_INIT;
@@ -579,9 +587,11 @@ static int shard_plan(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
-static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
-		   const struct skills *skills, const struct strvec *targets)
+static int cmd_run(const struct options *o, struct model *m, const struct strvec *targets)
 {
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
+	const struct skills *skills = &m->skills;
 	struct state st;
 	struct stash stash = STASH_INIT;
 	struct plan plan;
@@ -780,9 +790,24 @@ out:
 	return ret;
 }
 
-static int cmd_graph(const struct options *o, struct squadfile *sf, struct graph *g,
-		     const struct strvec *targets)
+static int cmd_list(const struct options *o, struct model *m, const struct strvec *args)
 {
+	if (args->nr)
+		return usage_error("'squad list' takes no arguments (got '%s')", args->v[0]);
+	if (o->names)
+		for (size_t i = 0; i < m->sf.nr_tasks; i++)
+			puts(m->sf.tasks[i].name);
+	else if (o->json)
+		report_list_json(stdout, &m->sf);
+	else
+		report_list(stdout, &m->sf);
+	return EXIT_OK;
+}
+
+static int cmd_graph(const struct options *o, struct model *m, const struct strvec *targets)
+{
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
 	struct plan plan;
 	struct strbuf err = STRBUF_INIT;
 	struct strvec all = STRVEC_INIT;
@@ -829,9 +854,9 @@ static int read_note_file(const char *path, struct strbuf *note)
 	return ret;
 }
 
-static int cmd_done(const struct options *o, const struct squadfile *sf,
-		    const struct strvec *args)
+static int cmd_done(const struct options *o, struct model *m, const struct strvec *args)
 {
+	const struct squadfile *sf = &m->sf;
 	struct state st;
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
 	int ret = EXIT_USAGE, rc;
@@ -903,12 +928,14 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
-static int cmd_handoff(const struct options *o, const struct squadfile *sf)
+static int cmd_handoff(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int rc;
 
-	strbuf_addf(&dir, "%s/.squad", sf->root);
+	if (args->nr)
+		return usage_error("'squad handoff' takes no task names");
+	strbuf_addf(&dir, "%s/.squad", m->sf.root);
 	rc = handoff_show(dir.buf, o->json, &out, &err);
 	if (rc == 1 && !o->json)
 		printf("nothing waits for the tactician\n");
@@ -925,9 +952,11 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 
 /* Plan TASK as a run would, but read the state without taking the lock:
  * explaining never waits for a run, nor disturbs one. */
-static int cmd_explain(const struct options *o, struct squadfile *sf, struct graph *g,
-		       const struct skills *skills, const struct strvec *args)
+static int cmd_explain(const struct options *o, struct model *m, const struct strvec *args)
 {
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
+	const struct skills *skills = &m->skills;
 	struct state st;
 	struct plan plan;
 	struct plan_options po;
@@ -963,9 +992,9 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	return ret;
 }
 
-static int cmd_hook(const struct options *o, const struct squadfile *sf,
-		    const struct strvec *args)
+static int cmd_hook(const struct options *o, struct model *m, const struct strvec *args)
 {
+	const struct squadfile *sf = &m->sf;
 	struct strbuf where = STRBUF_INIT, err = STRBUF_INIT;
 	char *squadfile = realpath(o->file, NULL);
 	const char *target = o->target;
@@ -1014,10 +1043,11 @@ static int cmd_hook(const struct options *o, const struct squadfile *sf,
 
 /* squad init: a starter ./Squadfile (after -C) from what the folder
  * holds; with -n, print it instead. */
-static int cmd_init(const struct options *o, const struct strvec *args)
+static int cmd_init(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct strbuf path = STRBUF_INIT, summary = STRBUF_INIT, err = STRBUF_INIT;
 	int rc;
+	(void)m; /* no Squadfile: init writes one */
 
 	if (args->nr)
 		return usage_error("'squad init' takes no arguments (got '%s'); "
@@ -1058,7 +1088,7 @@ static int cmd_init(const struct options *o, const struct strvec *args)
 }
 
 /* squad exec: ad-hoc tasks (exec.h). */
-static int cmd_exec(const struct options *o, const struct strvec *args)
+static int cmd_exec(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct exec_options eo = {
 		.file = o->file, .file_given = o->file_given, .items = &exec_items,
@@ -1067,6 +1097,7 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 		.color = o->color, .json = o->json, .strict_skills = o->strict_skills,
 		.squad_command = o->squad_command,
 	};
+	(void)m; /* exec loads its own model (exec.h) */
 
 	if (args->nr)
 		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
@@ -1083,11 +1114,12 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 
 /* squad mcp: the MCP server (mcp.h). Its children are squad itself,
  * found through /proc/self/exe (argv[0] may be a bare name). */
-static int cmd_mcp(const struct options *o, const struct strvec *args)
+static int cmd_mcp(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct mcp_options mo = { .version = SQUAD_VERSION };
 	char *exe = realpath("/proc/self/exe", NULL);
 	int ret;
+	(void)m; /* each tool call's squad child loads the Squadfile */
 
 	if (args->nr)
 		return usage_error("'squad mcp' takes no arguments (got '%s'); the client "
@@ -1104,9 +1136,11 @@ static int cmd_mcp(const struct options *o, const struct strvec *args)
 }
 
 /* squad completion SHELL: the completion script, built in. */
-static int cmd_completion(const struct strvec *args)
+static int cmd_completion(const struct options *o, struct model *m, const struct strvec *args)
 {
 	const char *script = args->nr == 1 ? completion_script(args->v[0]) : NULL;
+	(void)o;
+	(void)m;
 
 	if (!script)
 		return usage_error("usage: squad completion bash|zsh|fish");
@@ -1133,6 +1167,86 @@ static int check_stdout(int ret)
 	fprintf(stderr, "squad: cannot write to standard output%s%s\n", errnum ? ": " : "",
 		errnum ? strerror(errnum) : "");
 	return ret == EXIT_OK || ret == EXIT_HANDOFF ? EXIT_FAILED : ret;
+}
+
+/* How main() prepares for a command (bit values of struct subcommand's
+ * flags). */
+enum command_flags {
+	CMD_SQUADFILE = 1 << 0,  /* load, check and graph the Squadfile first; a
+				  * bad one is a usage error before the command */
+	CMD_PRELOAD = 1 << 1,    /* start libgit2's set-up and the index read
+				  * beside the Squadfile's parse (not with --stash:
+				  * the files change under it before the walk) */
+	CMD_EXEC_ITEMS = 1 << 2, /* takes --run, --prompt and --name */
+	CMD_SIGPIPE = 1 << 3,    /* a reader that goes away ends squad (it runs
+				  * no task that must not be cut short) */
+	CMD_OWN_STDOUT = 1 << 4, /* judges its stdout itself: no check_stdout() */
+};
+
+typedef int command_fn(const struct options *o, struct model *m, const struct strvec *args);
+
+/* squad's subcommands, as git.c's table: a command is a row. `m` is NULL
+ * for a command without CMD_SQUADFILE. The first row is also what runs
+ * when the first argument names no command (`squad TARGET...`). */
+static const struct subcommand {
+	const char *name;
+	command_fn *fn;
+	unsigned flags; /* enum command_flags */
+} commands[] = {
+	{ "run",        cmd_run,        CMD_SQUADFILE | CMD_PRELOAD },
+	{ "list",       cmd_list,       CMD_SQUADFILE },
+	{ "graph",      cmd_graph,      CMD_SQUADFILE },
+	{ "explain",    cmd_explain,    CMD_SQUADFILE },
+	{ "done",       cmd_done,       CMD_SQUADFILE },
+	{ "handoff",    cmd_handoff,    CMD_SQUADFILE },
+	{ "hook",       cmd_hook,       CMD_SQUADFILE },
+	{ "exec",       cmd_exec,       CMD_EXEC_ITEMS | CMD_OWN_STDOUT },
+	{ "mcp",        cmd_mcp,        CMD_OWN_STDOUT },
+	{ "init",       cmd_init,       CMD_SIGPIPE },
+	{ "completion", cmd_completion, CMD_SIGPIPE },
+};
+
+/* The command `name` names, or NULL. */
+static const struct subcommand *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Prepare what `cmd` asks for, call it, and judge its stdout. */
+static int run_command(const struct subcommand *cmd, const struct options *o,
+		       const struct strvec *args)
+{
+	struct model model = { .skills = SKILLS_INIT };
+	struct model *m = cmd->flags & CMD_SQUADFILE ? &model : NULL;
+	int ret;
+
+	/* a reader that goes away (squad --json | head) must not kill squad
+	 * while its tasks run; libuv gives children default dispositions */
+	if (!(cmd->flags & CMD_SIGPIPE))
+		signal(SIGPIPE, SIG_IGN);
+	if ((cmd->flags & CMD_PRELOAD) && !o->stash) {
+		/* a run lists its inputs' files: in a repository, libgit2's
+		 * set-up and the index read go on beside the parse */
+		char *folder = squadfile_folder(o->file);
+
+		inputs_preload(folder);
+		free(folder);
+	}
+	if (m) {
+		ret = load(&m->sf, &m->g, &m->skills, o);
+		if (!ret)
+			ret = cmd->fn(o, m, args);
+		route_skills_release(&m->skills);
+		inputs_shutdown();
+		graph_release(&m->g);
+		squadfile_release(&m->sf);
+	} else {
+		ret = cmd->fn(o, NULL, args);
+	}
+	return cmd->flags & CMD_OWN_STDOUT ? ret : check_stdout(ret);
 }
 
 int main(int argc, char **argv)
@@ -1173,12 +1287,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
-	struct skills skills = SKILLS_INIT;
 	char *self;
-	struct squadfile sf;
-	struct graph g;
 	struct strvec targets = STRVEC_INIT;
-	const char *command = NULL;
+	const struct subcommand *command;
 	int c, ret, fd;
 
 	/* 0, 1 and 2 open, as a task's spawn expects: started with one
@@ -1341,98 +1452,25 @@ int main(int argc, char **argv)
 	self = strchr(argv[0], '/') ? realpath(argv[0], NULL) : NULL;
 	o.squad_command = self ? self : "squad";
 
-	if (optind < argc) {
-		static const char *const commands[] = {
-			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", "mcp", NULL,
-		};
-
-		for (int i = 0; commands[i]; i++)
-			if (!strcmp(argv[optind], commands[i]))
-				command = commands[i];
-		if (command)
-			optind++;
-	}
+	if (optind < argc && (command = find_command(argv[optind])))
+		optind++;
+	else
+		command = &commands[0];
 	for (int i = optind; i < argc; i++)
 		strvec_push(&targets, argv[i]);
-	for (size_t i = 0; i < exec_items.nr && (!command || strcmp(command, "exec")); i++)
+	for (size_t i = 0; i < exec_items.nr && !(command->flags & CMD_EXEC_ITEMS); i++)
 		if (strncmp(exec_items.v[i], EXEC_ITEM_WORKER, strlen(EXEC_ITEM_WORKER))) {
-			strvec_clear(&targets);
-			free(self);
-			return usage_error("--run, --prompt and --name are for 'squad exec'");
+			ret = usage_error("--run, --prompt and --name are for 'squad exec'");
+			goto out;
 		}
-
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
-		strvec_clear(&targets);
-		free(self);
-		return EXIT_USAGE;
-	}
-
-	/* these two need no Squadfile */
-	if (command && (!strcmp(command, "init") || !strcmp(command, "completion"))) {
-		ret = !strcmp(command, "init") ? cmd_init(&o, &targets) : cmd_completion(&targets);
-		strvec_clear(&targets);
-		free(self);
-		return check_stdout(ret);
-	}
-
-	/* a reader that goes away (squad --json | head) must not kill squad
-	 * while its tasks run; libuv gives children default dispositions */
-	signal(SIGPIPE, SIG_IGN);
-	if (command && !strcmp(command, "mcp")) {
-		ret = cmd_mcp(&o, &targets);
-		strvec_clear(&targets);
-		free(self);
-		return ret;
-	}
-	if (command && !strcmp(command, "exec")) {
-		ret = cmd_exec(&o, &targets);
-		strvec_clear(&targets);
-		free(self);
-		return ret;
-	}
-	if (!command && !o.stash) {
-		/* a run lists its inputs' files: in a repository, libgit2's
-		 * set-up and the index read go on beside the parse (not
-		 * with --stash: the files change under it before the walk) */
-		char *folder = squadfile_folder(o.file);
-
-		inputs_preload(folder);
-		free(folder);
-	}
-	ret = load(&sf, &g, &skills, &o);
-	if (ret)
+		ret = EXIT_USAGE;
 		goto out;
-	if (command && !strcmp(command, "list")) {
-		if (targets.nr)
-			ret = usage_error("'squad list' takes no arguments (got '%s')", targets.v[0]);
-		else if (o.names)
-			for (size_t i = 0; i < sf.nr_tasks; i++)
-				puts(sf.tasks[i].name);
-		else if (o.json)
-			report_list_json(stdout, &sf);
-		else
-			report_list(stdout, &sf);
-	} else if (command && !strcmp(command, "graph")) {
-		ret = cmd_graph(&o, &sf, &g, &targets);
-	} else if (command && !strcmp(command, "done")) {
-		ret = cmd_done(&o, &sf, &targets);
-	} else if (command && !strcmp(command, "explain")) {
-		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
-	} else if (command && !strcmp(command, "hook")) {
-		ret = cmd_hook(&o, &sf, &targets);
-	} else if (command && !strcmp(command, "handoff")) {
-		ret = targets.nr ? usage_error("'squad handoff' takes no task names") : cmd_handoff(&o, &sf);
-	} else {
-		ret = cmd_run(&o, &sf, &g, &skills, &targets);
 	}
+	ret = run_command(command, &o, &targets);
 out:
-	route_skills_release(&skills);
-	inputs_shutdown();
 	free(self);
-	graph_release(&g);
-	squadfile_release(&sf);
 	strvec_clear(&targets);
-	return check_stdout(ret);
+	return ret;
 }
