@@ -1,8 +1,9 @@
 /* main.c - squad's command line: options, subcommands, exit codes.
  *
- * Everything here is parsing argv and calling the pipeline in order:
- * squadfile -> graph -> plan -> run -> report. Errors from the modules
- * come back as values and are printed here, once.
+ * Everything here is parsing argv and dispatching through one table of
+ * subcommands (commands[], as git.c's): a run, from the state to its
+ * exit status, is build.c's; the other commands call their modules.
+ * Errors from the modules come back as values and are printed here, once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,16 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "completion.h"
 #include "diag.h"
 #include "exec.h"
-#include "gitinfo.h"
 #include "explain.h"
-#include "filecache.h"
 #include "inputs.h"
 #include "mcp.h"
 #include "graph.h"
@@ -31,13 +29,9 @@
 #include "init.h"
 #include "plan.h"
 #include "report.h"
-#include "report_json.h"
-#include "report_junit.h"
 #include "route.h"
-#include "run.h"
 #include "shard.h"
 #include "squadfile.h"
-#include "stash.h"
 #include "state.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -45,17 +39,6 @@
 #ifndef SQUAD_VERSION
 #define SQUAD_VERSION "0.1.0"
 #endif
-
-enum exit_code {
-	EXIT_OK = 0,          /* every task done */
-	EXIT_FAILED = 1,      /* a task failed or timed out, escalated or not; or squad could not
-			       * keep .squad/ (a full disk), or a report it was asked
-			       * for (stdout, --junit) could not be written, or
-			       * --no-wait found it busy */
-	EXIT_USAGE = 2,       /* bad command line or Squadfile */
-	EXIT_HANDOFF = 3,     /* nothing failed; skill tasks wait for the tactician */
-	EXIT_INTERRUPTED = 130,
-};
 
 static const char usage_text[] =
 "usage: squad [options] [TARGET...]       run TARGETs (default: the Squadfile's 'default')\n"
@@ -174,12 +157,6 @@ enum long_only {
 	OPT_SHARD,
 };
 
-enum selection {
-	SELECT_ALL,     /* the targets' whole closure */
-	SELECT_STAGED,  /* tasks whose inputs the index changes */
-	SELECT_CHANGED, /* tasks whose inputs differ from a revision */
-};
-
 struct options {
 	const char *file;
 	const char *directory;
@@ -199,7 +176,7 @@ struct options {
 	const char *junit;    /* --junit FILE */
 	unsigned shard_k, shard_n; /* --shard K/N; shard_n 0: no shard */
 	const char *squad_command; /* how the tactician calls squad back */
-	enum selection select;
+	enum build_selection select;
 	const char *changed_ref;
 	bool force;           /* -B; for 'hook install': replace a foreign hook */
 	bool replay;
@@ -245,26 +222,6 @@ static unsigned cpu_count(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-/* The colour the tasks are told of, through the environment they
- * inherit from squad: squad's output not a terminal (or --color never)
- * means NO_COLOR=1 and a dumb TERM, so that logs and CI output carry no
- * escape codes; --color always means FORCE_COLOR and CLICOLOR_FORCE. On a
- * terminal in auto mode nothing changes. A task's own `env` is added
- * after this and wins. */
-static void tell_tasks_colour(int setting, FILE *out)
-{
-	if (setting == 0 || (setting < 0 && !isatty(fileno(out)))) {
-		setenv("NO_COLOR", "1", 1);
-		setenv("TERM", "dumb", 1);
-		unsetenv("FORCE_COLOR");
-		unsetenv("CLICOLOR_FORCE");
-	} else if (setting > 0) {
-		setenv("FORCE_COLOR", "1", 1);
-		setenv("CLICOLOR_FORCE", "1", 1);
-		unsetenv("NO_COLOR");
-	}
-}
-
 /* Load, check and graph the Squadfile; print diagnostics. Returns 0 or
  * EXIT_USAGE. */
 static int load(struct squadfile *sf, struct graph *g, struct skills *skills,
@@ -291,503 +248,38 @@ static int load(struct squadfile *sf, struct graph *g, struct skills *skills,
 	return ret;
 }
 
-/* Open .squad and take its lock: wait for another squad to finish, or
- * with --no-wait, fail at once. Returns 0, or -1 after saying why (and
- * releasing st). */
-static int open_state(struct state *st, const struct squadfile *sf, const struct options *o)
+/* A run's settings from the command line's (build.h). */
+static void build_options_of(const struct options *o, struct build_options *bo)
 {
-	struct strbuf err = STRBUF_INIT;
-	int rc;
-
-	if (state_open(st, sf->root, &err) < 0)
-		goto fail;
-	rc = state_lock(st, false, &err);
-	if (rc == 1 && o->no_wait) {
-		strbuf_addf(&err, "another squad is running in %s (it holds %s/lock); "
-			    "not waiting for it (--no-wait)", sf->root, st->dir);
-		goto fail;
-	}
-	if (rc == 1) {
-		fprintf(stderr, "squad: waiting for another squad in %s to finish...\n", sf->root);
-		rc = state_lock(st, true, &err);
-	}
-	if (rc < 0 || state_load(st, &err) < 0)
-		goto fail;
-	/* a torn last line would swallow the first line this run appends:
-	 * rewrite an unkempt journal before appending to it */
-	if (st->unkempt && state_compact(st, &err) < 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "squad: %s\n", err.buf);
-	strbuf_release(&err);
-	state_close(st);
-	return -1;
-}
-
-/* The state as it is, for -n: read without the lock (the journal is
- * appended a line at a time and replaced by rename, so what is read is
- * whole), and never created. Returns whether there is one. */
-static bool peek_state(struct state *st, const struct squadfile *sf)
-{
-	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
-	struct stat sb;
-	bool ok = false;
-
-	strbuf_addf(&path, "%s/.squad/state", sf->root);
-	if (lstat(path.buf, &sb) == 0) {
-		ok = state_open(st, sf->root, &err) == 0 && state_load(st, &err) == 0;
-		if (!ok) {
-			fprintf(stderr, "squad: warning: %s; planning as if nothing had run\n",
-				err.buf);
-			state_close(st);
-		}
-	}
-	strbuf_release(&err);
-	strbuf_release(&path);
-	return ok;
-}
-
-/* Write (or remove) the manifest after a run; say where it is, to
- * `human`. Returns how many tasks wait in it, or -1 if it could not be
- * written. */
-static int hand_off(const struct options *o, const struct squadfile *sf,
-		    const struct plan *plan, const struct task_result *results,
-		    const struct skills *skills, const struct state *st, FILE *human)
-{
-	struct gitinfo git;
-	struct strbuf err = STRBUF_INIT;
-	struct handoff_context ctx = { 0 };
-	char *path = realpath(o->file, NULL);
-	int entries;
-
-	bool waiting = false;
-
-	for (size_t i = 0; i < plan->nr_order && !waiting; i++)
-		waiting = task_status_for_tactician(results[plan->order[i]].status);
-	memset(&git, 0, sizeof(git));
-	/* the git context costs a walk of the working tree: only for a manifest */
-	if (waiting && gitinfo_read(&git, sf->root, &err) < 0) {
-		/* the manifest is still useful without its git section */
-		fprintf(stderr, "squad: %s\n", err.buf);
-		strbuf_reset(&err);
-	}
-	ctx.sf = sf;
-	ctx.squadfile_path = path ? path : o->file;
-	ctx.squad_command = o->squad_command;
-	ctx.plan = plan;
-	ctx.results = results;
-	ctx.skills = skills;
-	ctx.git = &git;
-	ctx.st = st;
-	entries = handoff_write(&ctx, &err);
-	if (entries < 0)
-		fprintf(stderr, "squad: %s\n", err.buf);
-	else if (entries > 0)
-		fprintf(human, "squad: %d %s for the tactician: 'squad handoff' lists them "
-			"(%s/handoff.json)\n", entries, entries == 1 ? "task waits" : "tasks wait",
-			st->dir);
-	gitinfo_release(&git);
-	strbuf_release(&err);
-	free(path);
-	return entries;
-}
-
-/* Both reporters watch one run: the person's and the --json one. */
-struct observer_pair {
-	struct run_observer first, second;
-};
-
-static void pair_started(void *data, size_t task, unsigned attempt, const struct command *cmd)
-{
-	struct observer_pair *p = data;
-
-	p->first.started(p->first.data, task, attempt, cmd);
-	p->second.started(p->second.data, task, attempt, cmd);
-}
-
-static void pair_tick(void *data)
-{
-	struct observer_pair *p = data;
-
-	if (p->first.tick)
-		p->first.tick(p->first.data);
-	if (p->second.tick)
-		p->second.tick(p->second.data);
-}
-
-static void pair_finished(void *data, size_t task, const struct task_result *res)
-{
-	struct observer_pair *p = data;
-
-	p->first.finished(p->first.data, task, res);
-	p->second.finished(p->second.data, task, res);
-}
-
-/* What the plan needs from git and the file system: the changed paths
- * when selecting, the files when a task has inputs. */
-static int plan_options(const struct options *o, const struct squadfile *sf,
-			const struct state *st, struct plan_options *po, struct inputs *files,
-			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
-{
-	bool any_inputs = false;
-	struct strbuf root = STRBUF_INIT, top = STRBUF_INIT;
-	struct strvec roots = STRVEC_INIT;
-	struct filecache cache = FILECACHE_INIT;
-	int ret;
-
-	memset(po, 0, sizeof(*po));
-	po->force = o->force;
-	po->dry_run = o->dry_run;
-	if (o->select == SELECT_STAGED && gitinfo_staged(sf->root, changed, err) < 0)
-		return -1;
-	if (o->select == SELECT_CHANGED &&
-	    gitinfo_changed(sf->root, o->changed_ref ? o->changed_ref : "HEAD", changed, err) < 0)
-		return -1;
-	if (o->select != SELECT_ALL)
-		po->changed = changed;
-	for (size_t i = 0; i < sf->nr_tasks; i++)
-		any_inputs |= sf->tasks[i].inputs.nr > 0;
-	if (!any_inputs)
-		return 0;
-	/* inputs are relative to the Squadfile; files to the top of the tree */
-	inputs_workdir(sf->root, &top);
-	strbuf_addf(&root, "%s/", sf->root);
-	if (!strncmp(root.buf, top.buf, top.len))
-		strbuf_addstr(prefix, root.buf + top.len);
-	po->files_prefix = prefix->buf;
-	/* a dry run without a state has nothing to compare the files with
-	 * (--changed still selects: by the paths git gives, and the prefix) */
-	if (o->dry_run && !st) {
-		strbuf_release(&root);
-		strbuf_release(&top);
-		return 0;
-	}
-	plan_input_roots(sf, prefix->buf, &roots);
-	if (st) {
-		strbuf_reset(&root);
-		strbuf_addf(&root, "%s/files", st->dir);
-		filecache_load(&cache, root.buf);
-	}
-	ret = inputs_list(files, sf->root, &roots, &cache, err);
-	if (!ret)
-		filecache_apply(&cache, &files->files);
-	filecache_release(&cache);
-	po->files = &files->files;
-	strbuf_release(&root);
-	strbuf_release(&top);
-	strvec_clear(&roots);
-	return ret;
-}
-
-/* Each line of `notes` on stderr, as squad's. */
-static void print_notes(const struct strbuf *notes)
-{
-	for (const char *line = notes->buf; *line; ) {
-		const char *end = strchrnul(line, '\n');
-
-		fprintf(stderr, "squad: %.*s\n", (int)(end - line), line);
-		line = *end ? end + 1 : end;
-	}
-}
-
-/* Put back what a squad cut short had set aside (stash.h), and say so.
- * Returns -1 when it could not: no run may set aside anything over it. */
-static int recover_stash(const struct state *st)
-{
-	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
-	int n = stash_recover(st->dir, &notes, &err);
-
-	print_notes(&notes);
-	if (n < 0)
-		fprintf(stderr, "squad: an interrupted 'squad --stash' set files aside and they "
-			"cannot be put back: %s\n", err.buf);
-	else if (n > 0)
-		fprintf(stderr, "squad: put back %d unstaged change%s and untracked file%s that "
-			"an interrupted 'squad --stash' had set aside in %s/stash\n", n,
-			n == 1 ? "" : "s", n == 1 ? "" : "s", st->dir);
-	strbuf_release(&notes);
-	strbuf_release(&err);
-	return n < 0 ? -1 : 0;
-}
-
-/* Put back what --stash set aside: failing to is squad's failure (the
- * next run tries again), a signal meanwhile an interrupt. */
-static void put_back(struct stash *stash, bool *interrupted, bool *squad_failed)
-{
-	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = stash_restore(stash, &notes, &err);
-
-	print_notes(&notes);
-	if (rc < 0) {
-		fprintf(stderr, "squad: %s; the next squad run here puts the rest back\n", err.buf);
-		*squad_failed = true;
-	}
-	*interrupted |= rc == 1;
-	strbuf_release(&notes);
-	strbuf_release(&err);
-}
-
-/* --shard K/N: keep of the selection (plan) only shard K's own tasks
- * and what they need, planned again with them as the targets. The split
- * is shard.h's, weighted by the durations in the state (a task never
- * recorded weighs the mean of the known ones, 1 when none is), so every
- * shard agrees on it only when they all see the same state: a fresh
- * checkout in CI, or the same .squad restored everywhere. The line that
- * says what the shard owns goes to `line`. */
-static int shard_plan(const struct options *o, const struct squadfile *sf,
-		      const struct graph *g, const struct state *st, struct plan *plan,
-		      const struct plan_options *po, struct strbuf *line, struct strbuf *err)
-{
-	size_t nr = sf->nr_tasks, nr_own = 0;
-	double *weight = xcalloc(nr + 1, sizeof(double));
-	unsigned *owner = xcalloc(nr + 1, sizeof(unsigned));
-	struct strvec own = STRVEC_INIT;
-	int *work = xmalloc((nr + 1) * sizeof(int));
-	size_t nr_work = 0;
-	int ret = 0;
-
-	plan_task_weights(plan, st, weight);
-	/* a group (needs only) does nothing itself and, as a shard's own,
-	 * would drag its whole closure there: groups are no shard's own */
-	for (size_t i = 0; i < plan->nr_order; i++) {
-		const struct task *t = &sf->tasks[plan->order[i]];
-
-		if (t->run || t->run_argv.nr || t->prompt || t->skills.nr)
-			work[nr_work++] = plan->order[i];
-	}
-	shard_split(work, nr_work, weight, o->shard_n, owner);
-	strbuf_addf(line, "squad: shard %u/%u owns", o->shard_k, o->shard_n);
-	for (size_t i = 0; i < nr_work; i++) {
-		int n = work[i];
-
-		if (owner[n] != o->shard_k - 1)
-			continue;
-		strvec_push(&own, sf->tasks[n].name);
-		strbuf_addstr(line, nr_own++ ? ", " : " ");
-		strbuf_add_printable(line, sf->tasks[n].name);
-	}
-	if (!nr_own)
-		strbuf_addstr(line, " no task");
-	strbuf_addf(line, " (%zu of %zu)%s\n", nr_own, nr_work,
-		    nr_own ? "; it runs what they need too" : "");
-	if (nr_own) {
-		plan_release(plan);
-		ret = plan_build(plan, sf, g, st, &own, po, err);
-	} else {
-		/* nothing of its own: an empty plan (no targets would mean
-		 * the Squadfile's default ones) */
-		memset(plan->in, 0, (nr + 1) * sizeof(bool));
-		plan->nr_order = 0;
-	}
-	strvec_clear(&own);
-	free(work);
-	free(owner);
-	free(weight);
-	return ret;
+	memset(bo, 0, sizeof(*bo));
+	bo->file = o->file;
+	bo->jobs = o->jobs ? o->jobs : cpu_count();
+	bo->keep_going = o->keep_going;
+	bo->dry_run = o->dry_run;
+	bo->force = o->force;
+	bo->replay = o->replay;
+	bo->no_wait = o->no_wait;
+	bo->stash = o->stash;
+	bo->select = o->select;
+	bo->changed_ref = o->changed_ref;
+	bo->shard_k = o->shard_k;
+	bo->shard_n = o->shard_n;
+	bo->worker = o->worker;
+	bo->level = o->level;
+	bo->output = o->output;
+	bo->color = o->color;
+	bo->json = o->json;
+	bo->json_output = o->json_output;
+	bo->junit = o->junit;
+	bo->squad_command = o->squad_command;
 }
 
 static int cmd_run(const struct options *o, struct model *m, const struct strvec *targets)
 {
-	struct squadfile *sf = &m->sf;
-	struct graph *g = &m->g;
-	const struct skills *skills = &m->skills;
-	struct state st;
-	struct stash stash = STASH_INIT;
-	struct plan plan;
-	struct strbuf err = STRBUF_INIT;
-	struct task_result *results = NULL;
-	struct run_options ro;
-	struct report rep;
-	struct run_observer obs;
-	struct observer_pair pair;
-	struct json_reporter *jr = NULL;
-	FILE *human = o->json ? stderr : stdout; /* stdout is the events' */
-	double wall;
-	int entries = -1;
-	struct timespec start;
-	bool interrupted = false, have_state = false;
-	bool squad_failed = false; /* a log, the state or the manifest not written */
-	int ret = EXIT_OK;
-	struct plan_options po;
-	struct inputs files = { 0 };
-	struct strvec changed = STRVEC_INIT;
-	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
-	struct strbuf shard_line = STRBUF_INIT;
+	struct build_options bo;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	memset(&ro, 0, sizeof(ro));
-	ro.jobs = o->jobs ? o->jobs : cpu_count();
-	ro.keep_going = o->keep_going;
-	ro.worker_override = -1;
-	ro.verbose = o->level == REPORT_VERBOSE;
-	ro.replay = o->replay;
-	ro.guard = true;
-	if (o->worker) {
-		ro.worker_override = squadfile_find_worker(sf, o->worker);
-		if (ro.worker_override < 0)
-			return usage_error("unknown worker '%s' for --worker", o->worker);
-	}
-
-	if (!o->dry_run) {
-		if (open_state(&st, sf, o) < 0)
-			return EXIT_FAILED;
-		if (recover_stash(&st) < 0) {
-			state_close(&st);
-			return EXIT_FAILED;
-		}
-		/* before the plan: it looks at the files the tasks will see */
-		if (o->stash && (ret = stash_save(&stash, st.dir, sf->root, &err)) != 0) {
-			if (ret < 0)
-				fprintf(stderr, "squad: %s\n", err.buf);
-			strbuf_release(&err);
-			stash_release(&stash);
-			state_close(&st);
-			return ret < 0 ? EXIT_FAILED : EXIT_INTERRUPTED;
-		}
-		have_state = true;
-	} else {
-		have_state = peek_state(&st, sf);
-		strbuf_addf(&err, "%s/.squad/stash/manifest", sf->root);
-		if (access(err.buf, F_OK) == 0)
-			fprintf(stderr, "squad: warning: files are set aside in %s/.squad/stash (a "
-				"'squad --stash' runs, or was cut short: then the next run, not "
-				"-n, puts them back); this plan sees the tree without them\n",
-				sf->root);
-		strbuf_reset(&err);
-	}
-	memset(&plan, 0, sizeof(plan));
-	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
-			 &err) < 0 ||
-	    plan_build(&plan, sf, g, have_state ? &st : NULL, targets, &po, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (!o->dry_run) {
-		/* ids hashed, folders read, git's decisions asked for this
-		 * plan: kept for the next run (a cache, so failing to write
-		 * it costs time, not correctness) */
-		struct strbuf path = STRBUF_INIT, stamp = STRBUF_INIT;
-
-		strbuf_addf(&path, "%s/files", st.dir);
-		strbuf_addf(&stamp, "%s/git", st.dir);
-		if (inputs_save(&files, path.buf, stamp.buf, &err) < 0)
-			fprintf(stderr, "squad: warning: %s\n", err.buf);
-		strbuf_reset(&err);
-		strbuf_release(&path);
-		strbuf_release(&stamp);
-	}
-	if (po.changed && !o->dry_run) {
-		/* $SQUAD_CHANGED: the changed paths, NUL-separated */
-		struct strbuf list = STRBUF_INIT;
-
-		for (size_t i = 0; i < changed.nr; i++)
-			strbuf_add(&list, changed.v[i], strlen(changed.v[i]) + 1);
-		strbuf_addf(&changed_file, "%s/changed", st.dir);
-		if (state_write_in(&st, "changed", list.buf, list.len, &err) < 0) {
-			fprintf(stderr, "squad: %s\n", err.buf);
-			strbuf_release(&list);
-			ret = EXIT_FAILED;
-			goto out;
-		}
-		ro.changed_file = changed_file.buf;
-		strbuf_release(&list);
-	}
-	if (o->json)
-		jr = json_reporter_new(stdout, &plan, o->json_output);
-	if (o->dry_run) {
-		if (jr) {
-			json_reporter_plan(jr); /* -n --json: the plan event alone */
-		} else {
-			fputs(shard_line.buf, stdout);
-			report_dry_run(stdout, &plan, ro.jobs);
-		}
-		goto out;
-	}
-	if (o->level != REPORT_QUIET)
-		fputs(shard_line.buf, human);
-
-	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
-	report_init(&rep, human, sf, &plan, o->level, report_want_color(o->color, human));
-	rep.replay = o->replay;
-	rep.output = o->output;
-	rep.results = results;
-	/* the status line is redrawn in place: only on a terminal that can */
-	rep.live = report_can_redraw(human);
-	tell_tasks_colour(o->color, human);
-	obs = report_observer(&rep);
-	if (jr) {
-		json_reporter_plan(jr);
-		pair.first = obs;
-		pair.second = json_reporter_observer(jr);
-		obs.started = pair_started;
-		obs.finished = pair_finished;
-		obs.tick = pair.first.tick || pair.second.tick ? pair_tick : NULL;
-		obs.data = &pair;
-	}
-	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		squad_failed = true;
-	}
-	strbuf_reset(&err);
-	put_back(&stash, &interrupted, &squad_failed);
-	if (state_wants_compaction(&st) && state_compact(&st, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		squad_failed = true;
-	}
-	wall = report_seconds_since(&start);
-	report_summary(&rep, results, wall, interrupted);
-	/* after an interrupt too: what was decided (an escalation, a skill
-	 * task reached) is kept for the tactician */
-	entries = hand_off(o, sf, &plan, results, skills, &st, human);
-	squad_failed |= entries < 0;
-	if (jr && entries >= 0) {
-		struct strbuf manifest = STRBUF_INIT;
-
-		strbuf_addf(&manifest, "%s/handoff.json", st.dir);
-		json_reporter_handoff(jr, manifest.buf, entries);
-		strbuf_release(&manifest);
-	}
-
-	ret = result_exit_code(results, plan.order, plan.nr_order, interrupted, squad_failed);
-	/* written even after an interrupt: CI shows what did run */
-	if (o->junit && junit_write(o->junit, &plan, results, wall, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		if (ret == EXIT_OK || ret == EXIT_HANDOFF)
-			ret = EXIT_FAILED; /* CI asked for a report it will not find */
-	}
-	if (jr)
-		json_reporter_summary(jr, results, wall, interrupted, ret);
-	report_release(&rep);
-out:
-	if (stash.active) {
-		bool stopped = false, failed_back = false;
-
-		put_back(&stash, &stopped, &failed_back);
-		if (failed_back && ret == EXIT_OK)
-			ret = EXIT_FAILED;
-	}
-	stash_release(&stash);
-	json_reporter_free(jr);
-	if (results)
-		run_results_release(results, sf->nr_tasks);
-	free(results);
-	plan_release(&plan);
-	if (have_state)
-		state_close(&st);
-	inputs_release(&files);
-	strvec_clear(&changed);
-	strbuf_release(&prefix);
-	strbuf_release(&changed_file);
-	strbuf_release(&shard_line);
-	strbuf_release(&err);
-	return ret;
+	build_options_of(o, &bo);
+	return build_main(&bo, &m->sf, &m->g, &m->skills, targets);
 }
 
 static int cmd_list(const struct options *o, struct model *m, const struct strvec *args)
@@ -889,7 +381,7 @@ static int cmd_done(const struct options *o, struct model *m, const struct strve
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);
-	if (open_state(&st, sf, o) < 0) {
+	if (build_open_state(&st, sf->root, o->no_wait) < 0) {
 		strbuf_release(&note);
 		return EXIT_FAILED;
 	}
@@ -959,6 +451,7 @@ static int cmd_explain(const struct options *o, struct model *m, const struct st
 	const struct skills *skills = &m->skills;
 	struct state st;
 	struct plan plan;
+	struct build_options bo;
 	struct plan_options po;
 	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
@@ -971,8 +464,9 @@ static int cmd_explain(const struct options *o, struct model *m, const struct st
 	have_state = state_open(&st, sf->root, &err) == 0 && state_load(&st, &err) == 0;
 	strbuf_reset(&err);
 	memset(&plan, 0, sizeof(plan));
-	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
-			 &err) < 0 ||
+	build_options_of(o, &bo);
+	if (build_plan_options(&bo, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
+			       &err) < 0 ||
 	    plan_build(&plan, sf, g, have_state ? &st : NULL, args, &po, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
@@ -1102,7 +596,7 @@ static int cmd_exec(const struct options *o, struct model *m, const struct strve
 	if (args->nr)
 		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
 				   "with --run or --prompt, or on standard input", args->v[0]);
-	if (o->select != SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
+	if (o->select != BUILD_SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
 	    o->no_wait || o->stash || o->shard_n)
 		return usage_error("'squad exec' runs every task it is given, in a folder of "
 				   "its own: --staged, --changed, -B, --replay, --junit, "
@@ -1124,7 +618,7 @@ static int cmd_mcp(const struct options *o, struct model *m, const struct strvec
 	if (args->nr)
 		return usage_error("'squad mcp' takes no arguments (got '%s'); the client "
 				   "gives targets in its tool calls", args->v[0]);
-	if (o->dry_run || o->json || o->select != SELECT_ALL || o->force || o->junit ||
+	if (o->dry_run || o->json || o->select != BUILD_SELECT_ALL || o->force || o->junit ||
 	    o->worker || o->jobs || o->keep_going)
 		return usage_error("'squad mcp' takes only -f and -C; the rest are arguments "
 				   "of its tools");
@@ -1398,10 +892,10 @@ int main(int argc, char **argv)
 						   "not '%s'", optarg);
 			break;
 		case OPT_STAGED:
-			o.select = SELECT_STAGED;
+			o.select = BUILD_SELECT_STAGED;
 			break;
 		case OPT_CHANGED:
-			o.select = SELECT_CHANGED;
+			o.select = BUILD_SELECT_CHANGED;
 			o.changed_ref = optarg;
 			break;
 		case 'B':
