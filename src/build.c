@@ -80,7 +80,7 @@ static bool peek_state(struct state *st, const struct squadfile *sf)
 	struct stat sb;
 	bool ok = false;
 
-	strbuf_addf(&path, "%s/.squad/state", sf->root);
+	state_root_path(&path, sf->root, STATE_JOURNAL);
 	if (lstat(path.buf, &sb) == 0) {
 		ok = state_open(st, sf->root, &err) == 0 && state_load(st, &err) == 0;
 		if (!ok) {
@@ -209,7 +209,7 @@ int build_plan_options(const struct build_options *o, const struct squadfile *sf
 	plan_input_roots(sf, prefix->buf, &roots);
 	if (st) {
 		strbuf_reset(&root);
-		strbuf_addf(&root, "%s/files", st->dir);
+		state_path(st, STATE_FILES, &root);
 		filecache_load(&cache, root.buf);
 	}
 	ret = inputs_list(files, sf->root, &roots, &cache, err);
@@ -247,7 +247,7 @@ static int recover_stash(const struct state *st)
 			"cannot be put back: %s\n", err.buf);
 	else if (n > 0)
 		fprintf(stderr, "squad: put back %d unstaged change%s and untracked file%s that "
-			"an interrupted 'squad --stash' had set aside in %s/stash\n", n,
+			"an interrupted 'squad --stash' had set aside in %s/" STATE_STASH "\n", n,
 			n == 1 ? "" : "s", n == 1 ? "" : "s", st->dir);
 	strbuf_release(&notes);
 	strbuf_release(&err);
@@ -390,7 +390,7 @@ int build_execute(struct build *b)
 	if (b->jr && b->entries >= 0) {
 		struct strbuf manifest = STRBUF_INIT;
 
-		strbuf_addf(&manifest, "%s/handoff.json", b->st->dir);
+		state_path(b->st, STATE_HANDOFF, &manifest);
 		json_reporter_handoff(b->jr, manifest.buf, b->entries);
 		strbuf_release(&manifest);
 	}
@@ -430,16 +430,16 @@ static int keep_for_tasks(const struct state *st, const struct inputs *files,
 	struct strbuf list = STRBUF_INIT;
 	int ret = 0;
 
-	strbuf_addf(&path, "%s/files", st->dir);
-	strbuf_addf(&stamp, "%s/git", st->dir);
+	state_path(st, STATE_FILES, &path);
+	state_path(st, STATE_GIT, &stamp);
 	if (inputs_save(files, path.buf, stamp.buf, &err) < 0)
 		fprintf(stderr, "squad: warning: %s\n", err.buf);
 	strbuf_reset(&err);
 	if (changed) {
 		for (size_t i = 0; i < changed->nr; i++)
 			strbuf_add(&list, changed->v[i], strlen(changed->v[i]) + 1);
-		strbuf_addf(changed_file, "%s/changed", st->dir);
-		if (state_write_in(st, "changed", list.buf, list.len, &err) < 0) {
+		state_path(st, STATE_CHANGED, changed_file);
+		if (state_write_in(st, STATE_CHANGED, list.buf, list.len, &err) < 0) {
 			fprintf(stderr, "squad: %s\n", err.buf);
 			ret = -1;
 		}
@@ -498,12 +498,12 @@ int build_main(const struct build_options *o, struct squadfile *sf, struct graph
 		have_state = true;
 	} else {
 		have_state = peek_state(&st, sf);
-		strbuf_addf(&err, "%s/.squad/stash/manifest", sf->root);
+		state_root_path(&err, sf->root, STATE_STASH "/" STATE_STASH_MANIFEST);
 		if (access(err.buf, F_OK) == 0)
-			fprintf(stderr, "squad: warning: files are set aside in %s/.squad/stash (a "
-				"'squad --stash' runs, or was cut short: then the next run, not "
-				"-n, puts them back); this plan sees the tree without them\n",
-				sf->root);
+			fprintf(stderr, "squad: warning: files are set aside in %s/" STATE_DIR_NAME
+				"/" STATE_STASH " (a 'squad --stash' runs, or was cut short: then "
+				"the next run, not -n, puts them back); this plan sees the tree "
+				"without them\n", sf->root);
 		strbuf_reset(&err);
 	}
 	memset(&plan, 0, sizeof(plan));

@@ -218,7 +218,7 @@ static int open_exec_state(struct state *st, const char *root, struct strbuf *er
 		state_close(&top);
 		goto out;
 	}
-	strbuf_addf(&dir, "%s/exec", top.dir);
+	state_path(&top, STATE_EXEC, &dir);
 	state_close(&top);
 	if (ensure_folder(dir.buf, err) < 0)
 		goto out;
@@ -306,7 +306,7 @@ static void prune(const char *exec_dir)
 		struct strbuf lock = STRBUF_INIT;
 		int fd;
 
-		strbuf_addf(&lock, "%s/%s/lock", exec_dir, names.v[i]);
+		strbuf_addf(&lock, "%s/%s/" STATE_LOCK, exec_dir, names.v[i]);
 		fd = open(lock.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
 			remove_tree(dirfd(d), names.v[i], 3);
@@ -522,7 +522,7 @@ static int run(const struct exec_options *eo, const struct squadfile *sf,
 		return EXEC_FAILED;
 	}
 	ret = build_execute(&b);
-	strbuf_addf(&manifest, "%s/handoff.json", st.dir);
+	state_path(&st, STATE_HANDOFF, &manifest);
 	if (eo->json)
 		print_json(plan, b.results, st.dir, manifest.buf, b.entries, b.wall,
 			   b.interrupted, ret);

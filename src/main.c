@@ -427,7 +427,7 @@ static int cmd_handoff(const struct options *o, struct model *m, const struct st
 
 	if (args->nr)
 		return usage_error("'squad handoff' takes no task names");
-	strbuf_addf(&dir, "%s/.squad", m->sf.root);
+	state_root_path(&dir, m->sf.root, NULL);
 	rc = handoff_show(dir.buf, o->json, &out, &err);
 	if (rc == 1 && !o->json)
 		printf("nothing waits for the tactician\n");

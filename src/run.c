@@ -246,7 +246,7 @@ static int ensure_log(struct runner *r, size_t task)
 		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
 	/* read back later for `expect` and the summary line; by the fd of
 	 * logs/ held since the start, which a task cannot swap */
-	fd = state_open_log(r->st, r->sf->tasks[task].name, ".log",
+	fd = state_open_log(r->st, r->sf->tasks[task].name, STATE_LOG_EXT,
 			    O_RDWR | O_CREAT | O_APPEND | (res->log_path ? 0 : O_TRUNC), &path);
 	if (fd >= 0) {
 		r->log_fds[task] = fd;
@@ -954,7 +954,7 @@ static int open_agent_out(struct runner *r, size_t task)
 	 * stderr so that it parses: TASK.out beside TASK.log */
 	if (!r->st)
 		return -1;
-	fd = state_open_log(r->st, r->sf->tasks[task].name, ".out", O_RDWR | O_CREAT | O_TRUNC,
+	fd = state_open_log(r->st, r->sf->tasks[task].name, STATE_OUT_EXT, O_RDWR | O_CREAT | O_TRUNC,
 			    NULL);
 	if (fd < 0)
 		return -1;
