@@ -62,7 +62,6 @@ enum build_selection {
 
 /* A run's settings, from the command line. */
 struct build_options {
-	const char *file;          /* the Squadfile's path, as given */
 	unsigned jobs;             /* -j, >= 1 */
 	bool keep_going;           /* -k */
 	bool dry_run;              /* -n: plan, print, run and write nothing */

@@ -505,7 +505,7 @@ static int run(const struct exec_options *eo, const struct squadfile *sf,
 	struct state st;
 	struct strbuf err = STRBUF_INIT, manifest = STRBUF_INIT, exec_dir = STRBUF_INIT;
 	struct build_options bo = {
-		.file = eo->file, .jobs = eo->jobs, .keep_going = eo->keep_going,
+		.jobs = eo->jobs, .keep_going = eo->keep_going,
 		.level = eo->level, .output = eo->output, .color = eo->color,
 		.squad_command = eo->squad_command,
 	};

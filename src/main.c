@@ -252,7 +252,6 @@ static int load(struct squadfile *sf, struct graph *g, struct skills *skills,
 static void build_options_of(const struct options *o, struct build_options *bo)
 {
 	memset(bo, 0, sizeof(*bo));
-	bo->file = o->file;
 	bo->jobs = o->jobs ? o->jobs : cpu_count();
 	bo->keep_going = o->keep_going;
 	bo->dry_run = o->dry_run;
