@@ -74,7 +74,7 @@ _squad_files() {
 _squad_value() {
 	local opt=$1 prefix=$2 cur=$3 ref
 	case $opt in
-	-f | --file | --junit | --note-file) _squad_files "$prefix" "$cur" ;;
+	-f | --file | --junit | --note-file | -o | --output-file) _squad_files "$prefix" "$cur" ;;
 	-C | --directory) _squad_files "$prefix" "$cur" -d ;;
 	--color) _squad_add "$prefix" "$cur" auto always never ;;
 	--output) _squad_add "$prefix" "$cur" grouped prefixed failed quiet ;;
@@ -86,7 +86,7 @@ _squad_value() {
 			_squad_add "$prefix" "$cur" "$ref"
 		done < <(git for-each-ref --format='%(refname:short)' refs/heads refs/tags \
 			refs/remotes 2>/dev/null; echo HEAD) ;;
-	-j | --jobs | --worker | --note | --run | --prompt | --name) ;;
+	-j | --jobs | --worker | --note | --run | --prompt | --name | --shards) ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -97,7 +97,7 @@ _squad_takes_value() {
 	case $1 in
 	-f | --file | -C | --directory | -j | --jobs | --worker | --color | --output | \
 		--junit | --note | --note-file | --target | --format | --run | --prompt | --name | \
-		--shard) return 0 ;;
+		--shard | --shards | -o | --output-file) return 0 ;;
 	esac
 	return 1
 }
@@ -153,7 +153,7 @@ _squad() {
 		_squad_value "${_squad_words[${#_squad_words[@]} - 1]}" "" "$cur"
 	elif [[ $cur == -* ]]; then
 		_squad_add "" "$cur" --file --directory --jobs --keep-going --dry-run --quiet \
-			--verbose --staged --changed --stash --force --replay --json --junit --shard --output \
+			--verbose --staged --changed --stash --force --replay --cache-write --json --junit --shard --output \
 			--worker --strict-skills --color --no-wait --format --help --version
 		case $sub in
 		list) _squad_add "" "$cur" --names --json ;;
@@ -161,6 +161,8 @@ _squad() {
 		done) _squad_add "" "$cur" --failed --note --note-file --undo ;;
 		hook) _squad_add "" "$cur" --target ;;
 		exec) _squad_add "" "$cur" --run --prompt --name ;;
+		handoff) _squad_add "" "$cur" --merge ;;
+		ci) _squad_add "" "$cur" --shards --output-file ;;
 		esac
 		if [[ $cur == - ]]; then
 			_squad_add "" "$cur" -f -C -j -k -n -q -v -B -h
@@ -168,12 +170,14 @@ _squad() {
 	else
 		case $sub in
 		'')
-			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec mcp
+			_squad_add "" "$cur" run list graph handoff 'done' hook init completion explain exec mcp ci
 			_squad_tasks "" "$cur" ;;
 		hook) if ((!nargs)); then _squad_add "" "$cur" install uninstall; fi ;;
 		completion) if ((!nargs)); then _squad_add "" "$cur" bash zsh fish; fi ;;
 		explain | done) if ((!nargs)); then _squad_tasks "" "$cur"; fi ;;
-		list | handoff | init | exec | mcp) ;;
+		ci) if ((!nargs)); then _squad_add "" "$cur" github gitlab; else _squad_tasks "" "$cur"; fi ;;
+		handoff) _squad_files "" "$cur" ;; # --merge FILE...
+		list | init | exec | mcp) ;;
 		*) _squad_tasks "" "$cur" ;; # run, graph, or a task: more tasks
 		esac
 	fi

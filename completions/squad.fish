@@ -24,7 +24,7 @@ function __squad_subcommand
             continue
         end
         switch $token
-            case -f --file -C --directory -j --jobs --worker --color --output --junit --shard --note --note-file --target
+            case -f --file -C --directory -j --jobs --worker --color --output --junit --shard --shards -o --output-file --note --note-file --target
                 set skip 1
             case '-*'
             case '*'
@@ -51,7 +51,7 @@ function __squad_arguments
             continue
         end
         switch $token
-            case -f --file -C --directory -j --jobs --worker --color --output --junit --shard --note --note-file --target
+            case -f --file -C --directory -j --jobs --worker --color --output --junit --shard --shards -o --output-file --note --note-file --target
                 set skip 1
             case '-*'
             case '*'
@@ -72,6 +72,8 @@ function __squad_wants_task
             return 1
         case explain done
             test (__squad_arguments) -eq 0
+        case ci
+            test (__squad_arguments) -ge 1
         case '*'
             return 0
     end
@@ -112,11 +114,13 @@ complete -c squad -n 'not __squad_subcommand' -a completion -d 'Print a completi
 complete -c squad -n 'not __squad_subcommand' -a explain -d "Why a task will or won't run"
 complete -c squad -n 'not __squad_subcommand' -a exec -d 'Run ad-hoc tasks (--run, --prompt, or a list on stdin)'
 complete -c squad -n 'not __squad_subcommand' -a mcp -d 'Serve squad as MCP tools on stdio (Claude Code)'
+complete -c squad -n 'not __squad_subcommand' -a ci -d 'A CI workflow for GitHub Actions or GitLab CI'
 
 # task names
 complete -c squad -n __squad_wants_task -a '(__squad_tasks)' -d Task
 complete -c squad -n '__squad_subcommand_is hook; and test (__squad_arguments) -eq 0' -a 'install uninstall'
 complete -c squad -n '__squad_subcommand_is completion; and test (__squad_arguments) -eq 0' -a 'bash zsh fish'
+complete -c squad -n '__squad_subcommand_is ci; and test (__squad_arguments) -eq 0' -a 'github gitlab'
 
 # options
 complete -c squad -s f -l file -r -F -d 'Read FILE instead of ./Squadfile'
@@ -130,6 +134,7 @@ complete -c squad -l staged -d 'Run only tasks whose inputs match paths staged f
 complete -c squad -l changed -d 'Run only tasks whose inputs differ from REF (--changed=REF, default HEAD)'
 complete -c squad -s B -l force -d 'Run every task, even those up to date'
 complete -c squad -l replay -d 'Print the last output of tasks that are up to date'
+complete -c squad -l cache-write -d 'Store results in the shared cache too'
 complete -c squad -l no-wait -d 'When another squad runs here, exit 1 instead of waiting'
 complete -c squad -l stash -d 'Run on exactly what is staged: set unstaged changes and untracked files aside'
 complete -c squad -l json -d 'Events as JSON lines on stdout (--json=output: with task output)'
@@ -150,4 +155,7 @@ complete -c squad -n '__squad_subcommand_is done' -l failed -d 'Record the task 
 complete -c squad -n '__squad_subcommand_is done' -l note -x -d "The tactician's note"
 complete -c squad -n '__squad_subcommand_is done' -l note-file -r -F -d 'Read the note from FILE'
 complete -c squad -n '__squad_subcommand_is done' -l undo -d 'Take back the mark on the task'
+complete -c squad -n '__squad_subcommand_is handoff' -l merge -F -d "Merge the shards' manifests (FILE...)"
+complete -c squad -n '__squad_subcommand_is ci' -l shards -x -d 'N jobs of squad --shard K/N'
+complete -c squad -n '__squad_subcommand_is ci' -s o -l output-file -r -F -d 'Write the workflow to FILE'
 complete -c squad -n '__squad_subcommand_is hook' -l target -x -a '(__squad_tasks)' -d 'The target the hook runs'

@@ -50,11 +50,15 @@ _squad() {
     '(--staged)--changed=-[run only tasks whose inputs differ from REF (default HEAD)]::git revision:_squad_refs' \
     '(-B --force)'{-B,--force}'[run every task, even those up to date]' \
     '--replay[print the last output of tasks that are up to date]' \
+    '--cache-write[store results in the shared cache too]' \
     '--no-wait[when another squad runs here, exit 1 instead of waiting]' \
     '--stash[run on exactly what is staged: set unstaged changes and untracked files aside]' \
     '--json=-[events as JSON lines on stdout]::with:(output)' \
     '--junit=[also write a JUnit XML report to FILE]:JUnit report:_files' \
     '--shard=[run shard K of N of the selected tasks]:K/N' \
+    "--merge[handoff: merge the shards' manifests]" \
+    '--shards=[ci: N jobs of squad --shard K/N]:number of shards' \
+    '(-o --output-file)'{-o+,--output-file=}'[ci: write the workflow to FILE]:workflow file:_files' \
     '--output=[how the output of tasks is shown]:output:(grouped prefixed failed quiet)' \
     '--format=[squad graph: the format of the graph]:format:(dot mermaid)' \
     '--worker=[run every skill-free task on worker NAME]:worker' \
@@ -88,6 +92,7 @@ _squad() {
         "explain:why a task will or won't run"
         'exec:run ad-hoc tasks (--run, --prompt, or a list on stdin)'
         'mcp:serve squad as MCP tools on stdio (Claude Code)'
+        'ci:a CI workflow for GitHub Actions or GitLab CI'
       )
       _describe -t subcommands 'subcommand' subcommands && ret=0
       _squad_tasks && ret=0
@@ -99,7 +104,13 @@ _squad() {
         (completion) [[ ${#line} -le 2 ]] &&
           _wanted shells expl 'shell' compadd bash zsh fish && ret=0 ;;
         (explain|done) [[ ${#line} -le 2 ]] && _squad_tasks && ret=0 ;;
-        (list|handoff|init|exec|mcp) ;;
+        (ci) if [[ ${#line} -le 2 ]]; then
+          _wanted engines expl 'CI engine' compadd github gitlab && ret=0
+        else
+          _squad_tasks && ret=0
+        fi ;;
+        (handoff) _files && ret=0 ;;
+        (list|init|exec|mcp) ;;
         (*) _squad_tasks && ret=0 ;;
       esac
       ;;

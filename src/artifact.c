@@ -3,6 +3,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,119 @@
 #include <unistd.h>
 
 #include "util/xalloc.h"
+
+/* libarchive, opened on first use: linked, it and what it links (libxml2,
+ * ICU, libstdc++...) would cost every squad start some milliseconds,
+ * and most runs never pack or unpack. The functions this file calls,
+ * typed as archive.h declares them. */
+#define ARCHIVE_FUNCTIONS(X) \
+	X(archive_entry_filetype) \
+	X(archive_entry_free) \
+	X(archive_entry_hardlink) \
+	X(archive_entry_new) \
+	X(archive_entry_pathname) \
+	X(archive_entry_perm) \
+	X(archive_entry_set_filetype) \
+	X(archive_entry_set_gid) \
+	X(archive_entry_set_pathname) \
+	X(archive_entry_set_perm) \
+	X(archive_entry_set_size) \
+	X(archive_entry_set_symlink) \
+	X(archive_entry_set_uid) \
+	X(archive_entry_size) \
+	X(archive_error_string) \
+	X(archive_read_data) \
+	X(archive_read_data_block) \
+	X(archive_read_free) \
+	X(archive_read_new) \
+	X(archive_read_next_header) \
+	X(archive_read_open_memory) \
+	X(archive_read_support_filter_zstd) \
+	X(archive_read_support_format_tar) \
+	X(archive_write_add_filter_zstd) \
+	X(archive_write_close) \
+	X(archive_write_data) \
+	X(archive_write_data_block) \
+	X(archive_write_disk_new) \
+	X(archive_write_disk_set_options) \
+	X(archive_write_finish_entry) \
+	X(archive_write_free) \
+	X(archive_write_header) \
+	X(archive_write_new) \
+	X(archive_write_open) \
+	X(archive_write_set_bytes_in_last_block) \
+	X(archive_write_set_format_pax_restricted) \
+
+static struct {
+#define DECLARE(name) __typeof__(&name) name;
+	ARCHIVE_FUNCTIONS(DECLARE)
+#undef DECLARE
+} la;
+
+static int la_loaded = -1; /* 0 failed, 1 loaded */
+static pthread_once_t la_once = PTHREAD_ONCE_INIT;
+
+static void la_load(void)
+{
+	void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+
+	la_loaded = 0;
+	if (!h)
+		return;
+#define FIND(name) \
+	if (!(*(void **)&la.name = dlsym(h, #name))) \
+		return;
+	ARCHIVE_FUNCTIONS(FIND)
+#undef FIND
+	la_loaded = 1; /* the handle is kept for the process */
+}
+
+/* 0, or -1 with the reason in err. */
+static int la_ready(struct strbuf *err)
+{
+	pthread_once(&la_once, la_load);
+	if (la_loaded == 1)
+		return 0;
+	strbuf_addstr(err, "cannot load libarchive (libarchive.so.13)");
+	return -1;
+}
+
+#define archive_entry_filetype la.archive_entry_filetype
+#define archive_entry_free la.archive_entry_free
+#define archive_entry_hardlink la.archive_entry_hardlink
+#define archive_entry_new la.archive_entry_new
+#define archive_entry_pathname la.archive_entry_pathname
+#define archive_entry_perm la.archive_entry_perm
+#define archive_entry_set_filetype la.archive_entry_set_filetype
+#define archive_entry_set_gid la.archive_entry_set_gid
+#define archive_entry_set_pathname la.archive_entry_set_pathname
+#define archive_entry_set_perm la.archive_entry_set_perm
+#define archive_entry_set_size la.archive_entry_set_size
+#define archive_entry_set_symlink la.archive_entry_set_symlink
+#define archive_entry_set_uid la.archive_entry_set_uid
+#define archive_entry_size la.archive_entry_size
+#define archive_error_string la.archive_error_string
+#define archive_read_data la.archive_read_data
+#define archive_read_data_block la.archive_read_data_block
+#define archive_read_free la.archive_read_free
+#define archive_read_new la.archive_read_new
+#define archive_read_next_header la.archive_read_next_header
+#define archive_read_open_memory la.archive_read_open_memory
+#define archive_read_support_filter_zstd la.archive_read_support_filter_zstd
+#define archive_read_support_format_tar la.archive_read_support_format_tar
+#define archive_write_add_filter_zstd la.archive_write_add_filter_zstd
+#define archive_write_close la.archive_write_close
+#define archive_write_data la.archive_write_data
+#define archive_write_data_block la.archive_write_data_block
+#define archive_write_disk_new la.archive_write_disk_new
+#define archive_write_disk_set_options la.archive_write_disk_set_options
+#define archive_write_finish_entry la.archive_write_finish_entry
+#define archive_write_free la.archive_write_free
+#define archive_write_header la.archive_write_header
+#define archive_write_new la.archive_write_new
+#define archive_write_open la.archive_write_open
+#define archive_write_set_bytes_in_last_block la.archive_write_set_bytes_in_last_block
+#define archive_write_set_format_pax_restricted la.archive_write_set_format_pax_restricted
 
 #define MAX_NAME 4096
 #define MAX_META (64u << 20) /* a log larger than this is not cached */
@@ -179,8 +294,8 @@ out:
 	return rc;
 }
 
-int artifact_pack(const char *root, const struct strvec *paths, const void *meta,
-		  size_t meta_len, struct strbuf *out, struct strbuf *err)
+static int pack(const char *root, const struct strvec *paths, const void *meta,
+		size_t meta_len, struct strbuf *out, struct strbuf *err)
 {
 	struct packer p = { archive_write_new(), out, root, err };
 	struct archive_entry *e;
@@ -259,8 +374,14 @@ static int through_link(const char *real, const char *rel)
 	return found;
 }
 
-int artifact_unpack(const void *data, size_t len, const char *root, uint64_t max_bytes,
-		    struct strbuf *meta, struct strbuf *err)
+int artifact_pack(const char *root, const struct strvec *paths, const void *meta,
+		  size_t meta_len, struct strbuf *out, struct strbuf *err)
+{
+	return la_ready(err) < 0 ? -1 : pack(root, paths, meta, meta_len, out, err);
+}
+
+static int unpack(const void *data, size_t len, const char *root, uint64_t max_bytes,
+		  struct strbuf *meta, struct strbuf *err)
 {
 	struct archive *a = archive_read_new();
 	struct archive *disk = archive_write_disk_new();
@@ -392,4 +513,10 @@ out:
 		archive_read_free(a);
 	free(real);
 	return rc;
+}
+
+int artifact_unpack(const void *data, size_t len, const char *root, uint64_t max_bytes,
+		    struct strbuf *meta, struct strbuf *err)
+{
+	return la_ready(err) < 0 ? -1 : unpack(data, len, root, max_bytes, meta, err);
 }

@@ -125,6 +125,9 @@ static int hand_off(const struct build *b)
 	ctx.git = b->adhoc ? NULL : &git;
 	ctx.st = b->st;
 	ctx.adhoc = b->adhoc;
+	ctx.run_targets = b->run_targets;
+	ctx.shard_k = b->opts->shard_k;
+	ctx.shard_n = b->opts->shard_n;
 	entries = handoff_write(&ctx, &err);
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
@@ -330,6 +333,38 @@ static int shard_plan(const struct build_options *o, const struct squadfile *sf,
 	return ret;
 }
 
+/* What the cache has to say, one warning a line, on stderr: the human
+ * report may be stdout's, and --json's events are. */
+static void cache_notice(void *data, const char *lines)
+{
+	(void)data;
+	while (*lines) {
+		size_t len = strcspn(lines, "\n");
+
+		fprintf(stderr, "squad: warning: %.*s\n", (int)len, lines);
+		lines += len + (lines[len] == '\n');
+	}
+}
+
+struct cachestep *build_open_cache(const struct build_options *o, const struct squadfile *sf,
+				   const struct plan *plan, long worker_override, bool every_key,
+				   bool *failed)
+{
+	struct cachestep_options co = { o->cache_write, o->force, worker_override, every_key };
+	struct cachestep *c = NULL;
+	struct strbuf err = STRBUF_INIT;
+
+	*failed = false;
+	if (cachestep_open(&c, sf, &co, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		*failed = true;
+	} else if (c) {
+		cachestep_plan(c, plan);
+	}
+	strbuf_release(&err);
+	return c;
+}
+
 int build_execute(struct build *b)
 {
 	const struct build_options *o = b->opts;
@@ -349,6 +384,9 @@ int build_execute(struct build *b)
 	ro.replay = o->replay;
 	ro.guard = true;
 	ro.changed_file = b->changed_file;
+	ro.cache = b->cache;
+	if (b->cache)
+		ro.cache_notice = cache_notice;
 	b->interrupted = false;
 	b->results = xcalloc(b->sf->nr_tasks + 1, sizeof(*b->results));
 	report_init(&rep, b->human, b->sf, b->plan, o->level,
@@ -467,6 +505,8 @@ int build_main(const struct build_options *o, struct squadfile *sf, struct graph
 	struct strvec changed = STRVEC_INIT;
 	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
 	struct strbuf shard_line = STRBUF_INIT;
+	struct strvec run_targets = STRVEC_INIT; /* a shard's plan has its own */
+	bool cache_failed;
 
 	clock_gettime(CLOCK_MONOTONIC, &b.start);
 	b.human = o->json ? stderr : stdout; /* stdout is the events' */
@@ -514,6 +554,9 @@ int build_main(const struct build_options *o, struct squadfile *sf, struct graph
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	for (size_t i = 0; i < plan.targets.nr; i++)
+		strvec_push(&run_targets, plan.targets.v[i]);
+	b.run_targets = &run_targets;
 	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
@@ -526,6 +569,13 @@ int build_main(const struct build_options *o, struct squadfile *sf, struct graph
 	}
 	if (changed_file.len)
 		b.changed_file = changed_file.buf;
+	if (!o->dry_run) {
+		b.cache = build_open_cache(o, sf, &plan, b.worker_override, false, &cache_failed);
+		if (cache_failed) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (o->json)
 		b.jr = json_reporter_new(stdout, &plan, o->json_output);
 	if (o->dry_run) {
@@ -551,6 +601,8 @@ out:
 	stash_release(&stash);
 	json_reporter_free(b.jr);
 	build_release(&b);
+	cachestep_free(b.cache);
+	strvec_clear(&run_targets);
 	plan_release(&plan);
 	if (have_state)
 		state_close(&st);

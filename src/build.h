@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "cachestep.h"
 #include "graph.h"
 #include "inputs.h"
 #include "plan.h"
@@ -69,6 +70,7 @@ struct build_options {
 	bool replay;               /* --replay */
 	bool no_wait;              /* another squad holds the lock: fail at once */
 	bool stash;                /* --stash */
+	bool cache_write;          /* --cache-write: upload to the shared cache */
 	enum build_selection select;
 	const char *changed_ref;   /* --changed=REF; NULL: HEAD */
 	unsigned shard_k, shard_n; /* --shard K/N; shard_n 0: no shard */
@@ -97,6 +99,9 @@ struct build {
 	struct timespec start;     /* CLOCK_MONOTONIC, when squad started */
 	long worker_override;      /* a worker's index, or -1 */
 	const char *changed_file;  /* $SQUAD_CHANGED, or NULL */
+	struct cachestep *cache;   /* the result cache (cachestep.h), or NULL */
+	const struct strvec *run_targets; /* the run's targets, for the manifest of a
+				    * shard (its plan has its own); NULL: the plan's */
 	bool adhoc;                /* squad exec's: no git section in the manifest,
 				    * its path told by the caller */
 	/* set by build_execute() */
@@ -118,6 +123,13 @@ int build_execute(struct build *b);
 
 /* Free what build_execute() set. */
 void build_release(struct build *b);
+
+/* The result cache for `plan`, keys computed; NULL when it is off, or
+ * (*failed set, said on stderr) when its settings cannot work. With
+ * `every_key`, keys for every task (explain), not only those that run. */
+struct cachestep *build_open_cache(const struct build_options *bo, const struct squadfile *sf,
+				   const struct plan *plan, long worker_override, bool every_key,
+				   bool *failed);
 
 /* Open `root`'s .squad and take its lock: wait for another squad to
  * finish, or with `no_wait`, fail at once. Returns 0, or -1 after saying

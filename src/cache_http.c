@@ -3,17 +3,81 @@
 #include "cache_http.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* plain functions, not curl.h's type-checking macros: they are called
+ * through the pointers below */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include "util/xalloc.h"
 
+/* libcurl, opened on first use (CMakeLists.txt says why it is not
+ * linked): the few functions this file calls. */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_reset)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} curl;
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_init curl.easy_init
+#define curl_easy_setopt curl.easy_setopt
+#define curl_easy_perform curl.easy_perform
+#define curl_easy_getinfo curl.easy_getinfo
+#define curl_easy_reset curl.easy_reset
+#define curl_easy_strerror curl.easy_strerror
+#define curl_easy_escape curl.easy_escape
+#define curl_free curl.free
+#define curl_slist_append curl.slist_append
+#define curl_slist_free_all curl.slist_free_all
+
+static int loaded = -1; /* -1 not tried, 0 failed, 1 loaded */
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+static void load(void)
+{
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+	loaded = 0;
+	if (!h)
+		return;
+#define SYM(field, name) \
+	if (!(*(void **)&curl.field = dlsym(h, name))) \
+		return;
+	SYM(global_init, "curl_global_init");
+	SYM(easy_init, "curl_easy_init");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_reset, "curl_easy_reset");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(easy_escape, "curl_easy_escape");
+	SYM(free, "curl_free");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+#undef SYM
+	/* the handle is kept: libcurl stays loaded for the process */
+	loaded = curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 int cache_http_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	pthread_once(&load_once, load);
+	return loaded == 1 ? 0 : -1;
 }
 
 struct reply {
@@ -90,19 +154,37 @@ static int artifact_url(CURL *c, const struct cache_remote *r, const char *hash,
 	return 0;
 }
 
+/* One easy handle per thread, kept: its connections stay open between
+ * requests to the same server (keep-alive). Reset to no options for
+ * each request. Freed when the process ends. */
+static __thread CURL *kept;
+
+static CURL *handle(void)
+{
+	if (kept)
+		curl_easy_reset(kept);
+	else
+		kept = curl_easy_init();
+	return kept;
+}
+
 /* One request. `method`: "GET", "HEAD" or "PUT". Returns the HTTP
  * status, or -1 with the reason in err. */
 static long request(const struct cache_remote *r, const char *method, const char *hash,
 		    const void *body, size_t len, const char *tag, long duration_ms,
 		    struct reply *rp, struct strbuf *err)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = cache_http_init() < 0 ? NULL : handle();
 	struct curl_slist *headers = NULL;
 	struct strbuf url = STRBUF_INIT, h = STRBUF_INIT;
 	char curl_err[CURL_ERROR_SIZE] = "";
 	long status = -1;
 	CURLcode cc;
 
+	if (loaded != 1) {
+		strbuf_addstr(err, "cannot load libcurl (libcurl.so.4)");
+		return -1;
+	}
 	if (!c) {
 		strbuf_addstr(err, "cannot start an HTTP request");
 		return -1;
@@ -160,7 +242,6 @@ static long request(const struct cache_remote *r, const char *method, const char
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 out:
 	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
 	strbuf_release(&url);
 	strbuf_release(&h);
 	return status;

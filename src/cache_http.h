@@ -33,7 +33,11 @@ enum cache_http_result {
 	CACHE_HTTP_HIT = 1,    /* 200 */
 };
 
-/* Once per process, before any request (curl_global_init). 0 or -1. */
+/* Loads libcurl (dlopen) and runs curl_global_init, once per process
+ * whatever the thread (libcurl >= 7.84 makes that safe); the first
+ * request does it, so a run that asks nothing never loads libcurl.
+ * 0, or -1 when libcurl cannot be had (then every request fails with
+ * CACHE_HTTP_ERROR, its reason saying so). */
 int cache_http_init(void);
 
 /* GET the artifact `hash` into `body` (at most max_bytes; 0: no bound),

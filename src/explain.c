@@ -180,6 +180,9 @@ static void add_reason(struct strbuf *out, const struct plan *plan, const struct
 		strbuf_addstr(out, "  why: it has not run before\n");
 	} else if (rec->status != RECORD_OK) {
 		strbuf_addf(out, "  why: its last run failed (exit %d, %s)\n", rec->exit_code, when);
+	} else if (rec->log_cut) {
+		strbuf_addf(out, "  why: its last log was cut short (%s): squad could not write all "
+			    "of its output, so it runs again\n", when);
 	} else if (plan->missing_output[n] >= 0) {
 		strbuf_addf(out, "  why: its output '%s' is missing\n",
 			    t->outputs.v[plan->missing_output[n]]);

@@ -185,6 +185,23 @@ static json_t *skills_of(const struct handoff_context *ctx, const struct task *t
 	return a;
 }
 
+/* The instruction's last sentence: what waits behind the task (none
+ * when `blocks` is empty). handoff_merge() rewrites it, so it is made
+ * here only. */
+static void add_waiting(struct strbuf *text, const json_t *blocks, bool adhoc)
+{
+	size_t i;
+	json_t *b;
+
+	if (!json_array_size(blocks))
+		return;
+	strbuf_addstr(text, " Waiting behind it:");
+	json_array_foreach(blocks, i, b)
+		strbuf_addf(text, "%s %s", i ? "," : "", json_string_value(b));
+	strbuf_addstr(text, adhoc ? "; they were not run."
+		      : "; the next squad run continues with them.");
+}
+
 static json_t *entry(const struct handoff_context *ctx, size_t n)
 {
 	const struct squadfile *sf = ctx->sf;
@@ -307,16 +324,7 @@ static json_t *entry(const struct handoff_context *ctx, size_t n)
 		/* a red never turns green by a word */
 		strbuf_addstr(&text, " Reporting it done means \"fixed, check again\": the "
 			      "next run runs it again, and only its real result counts.");
-	if (json_array_size(blocks)) {
-		size_t i;
-		json_t *b;
-
-		strbuf_addstr(&text, " Waiting behind it:");
-		json_array_foreach(blocks, i, b)
-			strbuf_addf(&text, "%s %s", i ? "," : "", json_string_value(b));
-		strbuf_addstr(&text, ctx->adhoc ? "; they were not run."
-			      : "; the next squad run continues with them.");
-	}
+	add_waiting(&text, blocks, ctx->adhoc);
 	strbuf_utf8_sanitize(&text);
 	json_object_set_new(o, "instruction", json_string(text.buf));
 	strbuf_release(&text);
@@ -366,19 +374,31 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 	{
 		json_t *targets = json_array();
 		struct strbuf resume = STRBUF_INIT;
+		const struct strvec *names = ctx->run_targets ? ctx->run_targets
+							      : &ctx->plan->targets;
 
 		if (!ctx->adhoc)
 			squad_call(&resume, ctx);
-		for (size_t i = 0; i < ctx->plan->targets.nr; i++) {
-			json_array_append_new(targets, json_string(ctx->plan->targets.v[i]));
+		/* a shard resumes as that shard */
+		if (!ctx->adhoc && ctx->shard_n)
+			strbuf_addf(&resume, " --shard %u/%u", ctx->shard_k, ctx->shard_n);
+		for (size_t i = 0; i < names->nr; i++) {
+			json_array_append_new(targets, json_string(names->v[i]));
 			if (ctx->adhoc)
 				continue;
 			strbuf_addch(&resume, ' ');
-			strbuf_add_shell_quoted(&resume, ctx->plan->targets.v[i]);
+			strbuf_add_shell_quoted(&resume, names->v[i]);
 		}
 		json_object_set_new(manifest, "targets", targets);
 		json_object_set_new(manifest, "resume_command", json_string(resume.buf));
 		strbuf_release(&resume);
+		if (ctx->shard_n) {
+			json_t *shard = json_object();
+
+			json_object_set_new(shard, "index", json_integer(ctx->shard_k));
+			json_object_set_new(shard, "count", json_integer(ctx->shard_n));
+			json_object_set_new(manifest, "shard", shard);
+		}
 	}
 	if (ctx->git && ctx->git->in_repo) {
 		json_t *git = json_object();
@@ -626,4 +646,387 @@ int handoff_show_manifest(const char *path, const char *text, size_t len, bool j
 	show(path, manifest, json, out);
 	json_decref(manifest);
 	return 0;
+}
+
+/* --- handoff_merge(): the shards' manifests as one run's --- */
+
+/* A manifest is a few KiB a task; anything past this is not one. */
+#define MERGE_MAX_BYTES (64u << 20)
+
+struct merge_source {
+	const char *path;
+	json_t *manifest;
+	unsigned index, count; /* its "shard"; count 0: not a shard's */
+};
+
+/* Read the manifest at `path` (a file the user named: symlinks are
+ * followed) into src. Returns 0, or -1 with the reason in err. */
+static int merge_load(struct merge_source *src, const char *path, struct strbuf *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	json_t *shard;
+	int ret = -1;
+
+	src->path = path;
+	if (fd < 0 || strbuf_read_fd(&text, fd, MERGE_MAX_BYTES) < 0) {
+		strbuf_addf(err, "cannot read '%s': %s", path,
+			    errno == EFBIG ? "too large for a manifest" : strerror(errno));
+		goto out;
+	}
+	src->manifest = parse_manifest(path, text.buf, text.len, err);
+	if (!src->manifest)
+		goto out;
+	shard = json_object_get(src->manifest, "shard");
+	if (shard) {
+		json_int_t k = json_integer_value(json_object_get(shard, "index"));
+		json_int_t n = json_integer_value(json_object_get(shard, "count"));
+
+		if (k < 1 || n < k || n > 1000) {
+			strbuf_addf(err, "'%s': its \"shard\" is not an index and a count "
+				    "(1 <= index <= count <= 1000)", path);
+			goto out;
+		}
+		src->index = (unsigned)k;
+		src->count = (unsigned)n;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&text);
+	return ret;
+}
+
+/* `text` with every `from` that ends a path (followed by the end, '/',
+ * a blank or punctuation, not by more of a name) written `to`. */
+static void replace_path(struct strbuf *out, const char *text, const char *from,
+			 const char *to)
+{
+	size_t len = strlen(from);
+	const char *hit;
+
+	while ((hit = strstr(text, from))) {
+		char next = hit[len];
+		bool ends = !next || strchr("/ \t\n.,;:)'\"", next);
+
+		strbuf_add(out, text, (size_t)(hit - text));
+		strbuf_addstr(out, ends ? to : from);
+		text = hit + len;
+	}
+	strbuf_addstr(out, text);
+}
+
+/* Every string in `v` (a manifest, in place) with the paths of `from`'s
+ * Squadfile and folder as those of `to`'s. */
+static void relocate(json_t *v, const char *from_file, const char *from_root,
+		     const char *to_file, const char *to_root)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	void *tmp;
+
+	if (json_is_object(v)) {
+		json_object_foreach_safe(v, tmp, key, item)
+			if (json_is_string(item)) {
+				struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+				replace_path(&a, json_string_value(item), from_file, to_file);
+				replace_path(&b, a.buf, from_root, to_root);
+				json_object_set_new(v, key, json_string(b.buf));
+				strbuf_release(&a);
+				strbuf_release(&b);
+			} else {
+				relocate(item, from_file, from_root, to_file, to_root);
+			}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			if (json_is_string(item)) {
+				struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+				replace_path(&a, json_string_value(item), from_file, to_file);
+				replace_path(&b, a.buf, from_root, to_root);
+				json_array_set_new(v, i, json_string(b.buf));
+				strbuf_release(&a);
+				strbuf_release(&b);
+			} else {
+				relocate(item, from_file, from_root, to_file, to_root);
+			}
+	}
+}
+
+/* A shard ran in a folder of its own (CI runners give each job one):
+ * its manifest told as if it had run beside `squadfile`, where the
+ * merge is, so that the paths it names (the Squadfile, the task's
+ * folder, `squad done`'s -f) are this checkout's. */
+static void merge_relocate(struct merge_source *src, const char *squadfile)
+{
+	/* a copy: the manifest's own string is replaced on the way */
+	char *from = xstrdup(string_or(json_object_get(src->manifest, "squadfile"), ""));
+	char *from_root, *to_root;
+
+	if (!*from || !strcmp(from, squadfile) || !strchr(from, '/')) {
+		free(from);
+		return;
+	}
+	from_root = xstrndup(from, (size_t)(strrchr(from, '/') - from));
+	to_root = xstrndup(squadfile, (size_t)(strrchr(squadfile, '/') - squadfile));
+	relocate(src->manifest, from, from_root, squadfile, to_root);
+	free(from);
+	free(from_root);
+	free(to_root);
+}
+
+/* Do a and b come from one run? Same Squadfile, targets, commit, and
+ * shards of the same split, each once. */
+static int merge_check_pair(const struct merge_source *a, const struct merge_source *b,
+			    struct strbuf *err)
+{
+	static const char *const same[] = { "squadfile", "targets" };
+	json_t *ga = json_object_get(a->manifest, "git"), *gb = json_object_get(b->manifest, "git");
+
+	for (size_t i = 0; i < ARRAY_SIZE(same); i++)
+		if (!json_equal(json_object_get(a->manifest, same[i]),
+				json_object_get(b->manifest, same[i]))) {
+			strbuf_addf(err, "'%s' and '%s' are not from one run: their \"%s\" "
+				    "differ", a->path, b->path, same[i]);
+			return -1;
+		}
+	if (ga && gb && !json_equal(json_object_get(ga, "head"), json_object_get(gb, "head"))) {
+		strbuf_addf(err, "'%s' and '%s' are not from one run: they ran on different "
+			    "commits", a->path, b->path);
+		return -1;
+	}
+	if (a->count != b->count) {
+		strbuf_addf(err, "'%s' and '%s' are not shards of one split (%s)", a->path,
+			    b->path, !a->count || !b->count ? "one is no shard's"
+			    : "different shard counts");
+		return -1;
+	}
+	if (a->count && a->index == b->index) {
+		strbuf_addf(err, "'%s' and '%s' are both shard %u/%u", a->path, b->path,
+			    a->index, a->count);
+		return -1;
+	}
+	return 0;
+}
+
+/* A task that does something itself; a group (needs only) is no
+ * shard's own (see main.c's shard_plan), so no shard may have seen it. */
+static bool does_work(const struct task *t)
+{
+	return t->run || t->run_argv.nr || t->prompt || t->skills.nr;
+}
+
+/* The single run's resume_command from a shard's: the " --shard K/N"
+ * squad wrote before the targets taken out. Returns 0, or -1 when the
+ * command is not what squad writes. */
+static int merge_resume(const struct merge_source *src, const json_t *targets,
+			struct strbuf *out, struct strbuf *err)
+{
+	const char *resume = string_or(json_object_get(src->manifest, "resume_command"), "");
+	struct strbuf tail = STRBUF_INIT, shard = STRBUF_INIT;
+	size_t len = strlen(resume), i;
+	json_t *t;
+	int ret = -1;
+
+	json_array_foreach(targets, i, t) {
+		strbuf_addch(&tail, ' ');
+		strbuf_add_shell_quoted(&tail, string_or(t, ""));
+	}
+	if (!src->count) {
+		strbuf_addstr(out, resume);
+		ret = 0;
+		goto out;
+	}
+	strbuf_addf(&shard, " --shard %u/%u%s", src->index, src->count, tail.buf);
+	if (len >= shard.len && !strcmp(resume + len - shard.len, shard.buf)) {
+		strbuf_add(out, resume, len - shard.len);
+		strbuf_add(out, tail.buf, tail.len);
+		ret = 0;
+	} else {
+		strbuf_addf(err, "'%s': its resume_command is not one squad writes for "
+			    "shard %u/%u", src->path, src->index, src->count);
+	}
+out:
+	strbuf_release(&tail);
+	strbuf_release(&shard);
+	return ret;
+}
+
+/* The merged entry of task n: the first copy, its blocks those of the
+ * single run and its instruction's last sentence told again. A shard
+ * saw only what waits behind n in its own part of the DAG (the closure
+ * of its own tasks): the union over its copies holds every task that
+ * does work and waits behind n; the groups no shard ran are found in
+ * the graph, as a group behind a waiting task waits too. The order is
+ * blocks_of()'s: breadth first over the dependents, as the graph has
+ * them. */
+static json_t *merge_entry(const struct squadfile *sf, const struct plan *plan,
+			   size_t n, json_t *const *copies, size_t nr_copies,
+			   const char *const *paths, struct strbuf *err)
+{
+	const struct graph *g = plan->graph;
+	size_t nr = sf->nr_tasks, head = 0, tail = 0;
+	bool *behind = xcalloc(nr + 1, sizeof(bool)), *seen = xcalloc(nr + 1, sizeof(bool));
+	int *queue = xmalloc((nr + 1) * sizeof(int));
+	json_t *e = json_deep_copy(copies[0]), *blocks = json_array(), *b;
+	struct strbuf old = STRBUF_INIT, text = STRBUF_INIT;
+	const char *instruction = string_or(json_object_get(e, "instruction"), "");
+	size_t i;
+
+	for (size_t c = 0; c < nr_copies; c++)
+		json_array_foreach(json_object_get(copies[c], "blocks"), i, b) {
+			long d = squadfile_find_task(sf, string_or(b, ""));
+
+			if (d < 0) {
+				strbuf_addf(err, "'%s': a task waits behind '%s' that the "
+					    "Squadfile has not: ", paths[c], sf->tasks[n].name);
+				strbuf_add_printable(err, string_or(b, "?"));
+				goto fail;
+			}
+			behind[d] = true;
+		}
+	queue[tail++] = (int)n;
+	seen[n] = true;
+	while (head < tail) {
+		int t = queue[head++];
+
+		for (size_t r = g->rdep_start[t]; r < g->rdep_start[t + 1]; r++) {
+			int d = g->rdeps[r];
+
+			if (seen[d] || !plan->in[d] || (!behind[d] && does_work(&sf->tasks[d])))
+				continue;
+			seen[d] = true;
+			queue[tail++] = d;
+			json_array_append_new(blocks, json_string(sf->tasks[d].name));
+		}
+	}
+	add_waiting(&old, json_object_get(e, "blocks"), false);
+	if (strlen(instruction) < old.len ||
+	    strcmp(instruction + strlen(instruction) - old.len, old.buf)) {
+		strbuf_addf(err, "'%s': the instruction of '%s' is not one squad writes",
+			    paths[0], sf->tasks[n].name);
+		goto fail;
+	}
+	strbuf_add(&text, instruction, strlen(instruction) - old.len);
+	add_waiting(&text, blocks, false);
+	json_object_set_new(e, "instruction", json_string(text.buf));
+	json_object_set_new(e, "blocks", blocks);
+	blocks = NULL;
+	goto out;
+fail:
+	json_decref(e);
+	e = NULL;
+out:
+	json_decref(blocks);
+	strbuf_release(&old);
+	strbuf_release(&text);
+	free(behind);
+	free(seen);
+	free(queue);
+	return e;
+}
+
+int handoff_merge(const struct squadfile *sf, const struct graph *g, const char *squadfile,
+		  const struct strvec *paths, const struct state *st, struct strbuf *json,
+		  struct strbuf *err)
+{
+	struct merge_source *src = xcalloc(paths->nr + 1, sizeof(*src));
+	json_t *manifest = NULL, *tasks = NULL, *first, *e;
+	json_t **copies = xcalloc(paths->nr + 1, sizeof(json_t *));
+	const char **copy_paths = xcalloc(paths->nr + 1, sizeof(char *));
+	struct strvec targets = STRVEC_INIT;
+	struct strbuf resume = STRBUF_INIT;
+	struct plan plan;
+	const char *created = "";
+	int ret = -1;
+	size_t i;
+	char *text;
+
+	memset(&plan, 0, sizeof(plan));
+	if (!paths->nr) {
+		strbuf_addstr(err, "--merge wants the manifests to merge (the shards' handoff.json)");
+		goto out;
+	}
+	for (size_t s = 0; s < paths->nr; s++) {
+		if (merge_load(&src[s], paths->v[s], err) < 0)
+			goto out;
+		if (strchr(squadfile, '/'))
+			merge_relocate(&src[s], squadfile);
+		if (s && merge_check_pair(&src[0], &src[s], err) < 0)
+			goto out;
+		for (size_t t = 1; t < s; t++)
+			if (merge_check_pair(&src[t], &src[s], err) < 0)
+				goto out;
+		if (strcmp(string_or(json_object_get(src[s].manifest, "created"), ""), created) > 0)
+			created = string_or(json_object_get(src[s].manifest, "created"), "");
+	}
+	first = src[0].manifest;
+	json_array_foreach(json_object_get(first, "targets"), i, e)
+		strvec_push(&targets, string_or(e, ""));
+	/* the single run's order: its plan's, which the Squadfile gives */
+	if (plan_build(&plan, sf, g, NULL, &targets, NULL, err) < 0)
+		goto out;
+	if (merge_resume(&src[0], json_object_get(first, "targets"), &resume, err) < 0)
+		goto out;
+	for (size_t s = 0; s < paths->nr; s++)
+		json_array_foreach(json_object_get(src[s].manifest, "tasks"), i, e) {
+			long n = squadfile_find_task(sf, name_of(e, ""));
+
+			if (n < 0 || !plan.in[n]) {
+				strbuf_addf(err, "'%s': '", src[s].path);
+				strbuf_add_printable(err, name_of(e, "?"));
+				strbuf_addstr(err, n < 0 ? "' is not a task of the Squadfile"
+					      : "' is not a task of the run's targets");
+				goto out;
+			}
+		}
+
+	manifest = json_object();
+	tasks = json_array();
+	json_object_set_new(manifest, "version", json_integer(MANIFEST_VERSION));
+	json_object_set_new(manifest, "created", json_string(created));
+	json_object_set(manifest, "squadfile", json_object_get(first, "squadfile"));
+	json_object_set(manifest, "targets", json_object_get(first, "targets"));
+	json_object_set_new(manifest, "resume_command", json_string(resume.buf));
+	if (json_object_get(first, "git"))
+		json_object_set(manifest, "git", json_object_get(first, "git"));
+	json_object_set_new(manifest, "tasks", tasks); /* filled below, in place */
+	for (size_t o = 0; o < plan.nr_order; o++) {
+		size_t n = (size_t)plan.order[o], nr_copies = 0;
+		json_t *merged;
+
+		for (size_t s = 0; s < paths->nr; s++)
+			json_array_foreach(json_object_get(src[s].manifest, "tasks"), i, e)
+				if (!strcmp(name_of(e, ""), sf->tasks[n].name)) {
+					copy_paths[nr_copies] = src[s].path;
+					copies[nr_copies++] = e;
+					break;
+				}
+		if (!nr_copies)
+			continue;
+		merged = merge_entry(sf, &plan, n, copies, nr_copies, copy_paths, err);
+		if (!merged)
+			goto out;
+		json_array_append_new(tasks, merged);
+	}
+	if (st && write_manifest(st, manifest, err) < 0)
+		goto out;
+	text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	strbuf_addf(json, "%s\n", text);
+	free(text);
+	ret = (int)json_array_size(tasks);
+out:
+	for (size_t s = 0; s < paths->nr; s++)
+		json_decref(src[s].manifest);
+	json_decref(manifest);
+	free(src);
+	free(copies);
+	free(copy_paths);
+	plan_release(&plan);
+	strvec_clear(&targets);
+	strbuf_release(&resume);
+	return ret;
 }

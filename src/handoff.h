@@ -39,6 +39,12 @@ struct handoff_context {
 	 * for them (done_command and resume_command are empty), and the
 	 * instruction says so */
 	bool adhoc;
+	/* a shard's run (--shard K/N; shard_n 0: none): the manifest
+	 * names the run's targets, not the shard's own tasks, resumes
+	 * with --shard K/N, and says which shard wrote it ("shard"), so
+	 * that handoff_merge() can put the shards' manifests together */
+	const struct strvec *run_targets; /* NULL: the plan's targets */
+	unsigned shard_k, shard_n;
 };
 
 /* Write the manifest for the run described by `ctx`, or remove it when
@@ -72,5 +78,26 @@ int handoff_show(const char *squad_dir, bool json, struct strbuf *out, struct st
  * 0, or -1 when it is not a manifest this squad reads (reason in err). */
 int handoff_show_manifest(const char *path, const char *text, size_t len, bool json,
 			  struct strbuf *out, struct strbuf *err);
+
+/* Put together the manifests of the shards of one run (`paths`, each
+ * written by a `squad --shard K/N`) as the single run of all of them
+ * would have written it: the same entries in the same order (the plan
+ * of the run's targets in `sf`, the Squadfile the shards ran), a task
+ * handed off by several shards once (the first file's copy), its
+ * `blocks` every task of the run waiting behind it and its instruction
+ * saying so, the run's resume_command (without --shard), and the latest
+ * `created`. A shard that ran in another folder (each CI job has its
+ * own) is told as if it had run beside `squadfile` (this Squadfile's
+ * absolute path, where the merge is): the paths in its strings that
+ * start with its Squadfile's path or folder are rewritten to this one's. A manifest of a run without --shard may be given alone.
+ * With `st`, the result replaces st's manifest (removed when nothing
+ * waits), atomically; either way its JSON text is appended to `json`.
+ * Returns the number of entries, or -1 with the reason in err: a file
+ * that is unreadable or no manifest, manifests of different runs
+ * (Squadfile, targets, commit, shard count), a shard given twice, a
+ * task the Squadfile or the run has not. */
+int handoff_merge(const struct squadfile *sf, const struct graph *g, const char *squadfile,
+		  const struct strvec *paths, const struct state *st, struct strbuf *json,
+		  struct strbuf *err);
 
 #endif

@@ -2,15 +2,22 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "init.h"
+#include "spawner.h"
 #include "squadfile.h"
 #include "state.h"
 #include "util/strvec.h"
@@ -30,11 +37,13 @@ struct starter_task {
 	char *run;
 	const char *expect;     /* a PCRE2 pattern (static), or NULL */
 	struct strvec inputs;
+	struct strvec outputs;
 	struct strvec needs;
 	const char *section;    /* the comment it is listed under (static) */
 	bool check;             /* a test or a lint: joins the default target */
 	bool from_make;         /* make's checks join the default only alone */
 	bool build;             /* builds: the default's fallback */
+	bool install;           /* installs what the others need: never the default */
 	const char *anchor;     /* inputs written as &ANCHOR [...], or NULL */
 	const char *alias;      /* inputs written as *ALIAS, or NULL */
 };
@@ -47,6 +56,9 @@ struct starter {
 	struct strbuf *summary; /* what was found, one line each */
 	char *target;           /* the default target */
 	bool grouped;           /* the last task groups the default's tasks */
+	size_t left_out;        /* "left out: " lines in the summary */
+	bool python_looked_up;  /* python3 was searched for on PATH: */
+	char *python;           /* the file found, or NULL */
 };
 
 /* Subcommands: a task called like one could only be run as `squad run X`. */
@@ -127,6 +139,121 @@ static bool file_mentions(const struct starter *s, const char *name, const char 
 	return found;
 }
 
+/* --- the machine ---------------------------------------------------- */
+
+/* init writes only what will pass here: a task for a tool that a run
+ * cannot find, or a test runner the project's Python cannot import,
+ * would fail its first run. What it leaves out it says, with how to add
+ * it, on a "left out: " line of the summary (main shows those on stderr;
+ * the written file keeps them in its opening comment). */
+static void left_out(struct starter *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void left_out(struct starter *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_addstr(s->summary, "left out: ");
+	va_start(ap, fmt);
+	strbuf_vaddf(s->summary, fmt, ap);
+	va_end(ap);
+	strbuf_addch(s->summary, '\n');
+	s->left_out++;
+}
+
+/* The PATH a task is run with: squad's own (a task's env inherits it),
+ * or the workers' default when squad has none. */
+static const char *run_path(void)
+{
+	const char *path = getenv("PATH");
+
+	return path ? path : WORKER_DEFAULT_PATH;
+}
+
+/* Will a run find PROGRAM? The lookup a worker makes (worker.c), on the
+ * PATH a task gets. */
+static bool on_path(const char *program)
+{
+	struct strbuf found = STRBUF_INIT;
+	bool ok = worker_search_path(program, run_path(), &found) == 0;
+
+	strbuf_release(&found);
+	return ok;
+}
+
+/* The python3 a task's `python3 -m ...` would run, or NULL. */
+static const char *find_python(struct starter *s)
+{
+	if (!s->python_looked_up) {
+		struct strbuf found = STRBUF_INIT;
+
+		s->python_looked_up = true;
+		if (worker_search_path("python3", run_path(), &found) == 0)
+			s->python = strbuf_detach(&found, NULL);
+		strbuf_release(&found);
+	}
+	return s->python;
+}
+
+/* An import that has not ended by then is taken as a failure (a hang
+ * guard: importing pytest takes well under a second). */
+#define IMPORT_TIMEOUT_MS 60000
+
+/* Can the python3 a task would run import MODULE? `python3 -c 'import
+ * MODULE'` is started as a task is (spawner.h: the same exec, no shell,
+ * stdin from /dev/null), in the project's folder and with squad's
+ * environment, and its exit status says. The folder matters: a version
+ * manager's shim (pyenv reads .python-version) chooses the interpreter
+ * by it, and `python3 -m MODULE` finds what the folder holds first, as
+ * this import does (so it runs nothing the task would not). Output is
+ * thrown away. False when there is no python3, it cannot be started,
+ * or it is still running after IMPORT_TIMEOUT_MS (it is then killed). */
+static bool python_imports(struct starter *s, const char *module)
+{
+	extern char **environ;
+	const char *python = find_python(s);
+	struct command cmd = COMMAND_INIT;
+	struct spawner sp;
+	struct strbuf err = STRBUF_INIT;
+	int devnull = -1, status = 0, waited = 0;
+	bool ok = false;
+	pid_t pid, got;
+
+	if (!python)
+		return false;
+	if (spawner_init(&sp, &err) < 0) {
+		strbuf_release(&err);
+		return false;
+	}
+	cmd.cwd = realpath(s->dir && *s->dir ? s->dir : ".", NULL);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (!cmd.cwd || devnull < 0)
+		goto out;
+	strvec_push(&cmd.argv, "python3");
+	strvec_push(&cmd.argv, "-c");
+	strvec_pushf(&cmd.argv, "import %s", module);
+	for (char **e = environ; *e; e++)
+		strvec_push(&cmd.env, *e);
+	if (spawner_start(&sp, &cmd, python, devnull, devnull, &pid, NULL))
+		goto out;
+	while ((got = waitpid(pid, &status, WNOHANG)) == 0 || (got < 0 && errno == EINTR)) {
+		if (waited >= IMPORT_TIMEOUT_MS) {
+			kill(-pid, SIGKILL); /* its process group: see spawner.h */
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			goto out;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		waited += 10;
+	}
+	ok = got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+out:
+	if (devnull >= 0)
+		close(devnull);
+	command_release(&cmd);
+	spawner_release(&sp);
+	strbuf_release(&err);
+	return ok;
+}
+
 /* --- tasks ----------------------------------------------------------- */
 
 /* A name squad accepts and that needs no quoting in a command line (so
@@ -176,6 +303,7 @@ static struct starter_task *add_task(struct starter *s, const char *prefix, cons
 	t->run = run;
 	t->section = section;
 	strvec_init(&t->inputs);
+	strvec_init(&t->outputs);
 	strvec_init(&t->needs);
 	return t;
 }
@@ -187,11 +315,13 @@ static void starter_release(struct starter *s)
 		free(s->tasks[i].desc);
 		free(s->tasks[i].run);
 		strvec_clear(&s->tasks[i].inputs);
+		strvec_clear(&s->tasks[i].outputs);
 		strvec_clear(&s->tasks[i].needs);
 	}
 	free(s->tasks);
 	strvec_clear(&s->skills);
 	free(s->target);
+	free(s->python);
 }
 
 /* Is `name` a test or a check (not a fix, a watch or a snapshot update)? */
@@ -263,15 +393,70 @@ static void copy_inputs(struct strvec *to, const struct strvec *from)
 		strvec_push(to, from->v[i]);
 }
 
-/* The tasks from `first` on were given the same inputs: write them once,
- * under a YAML anchor, and refer to it from the others. */
+static bool same_list(const struct strvec *a, const struct strvec *b)
+{
+	if (a->nr != b->nr)
+		return false;
+	for (size_t i = 0; i < a->nr; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/* Tasks from `first` on that were given the same inputs (a build's differ:
+ * no tests in them): the list is written once, under a YAML anchor on the
+ * first that has it, and the others refer to it. */
 static void share_inputs(struct starter *s, size_t first, const char *anchor)
 {
-	if (s->nr < first + 2 || !s->tasks[first].inputs.nr)
-		return;
-	s->tasks[first].anchor = anchor;
-	for (size_t i = first + 1; i < s->nr; i++)
-		s->tasks[i].alias = anchor;
+	for (size_t i = first; i < s->nr; i++) {
+		struct starter_task *t = &s->tasks[i];
+		bool shared = false;
+
+		if (!t->inputs.nr || t->alias)
+			continue;
+		for (size_t j = i + 1; j < s->nr; j++)
+			if (same_list(&t->inputs, &s->tasks[j].inputs)) {
+				s->tasks[j].alias = anchor;
+				shared = true;
+			}
+		if (shared) {
+			t->anchor = anchor;
+			return;
+		}
+	}
+}
+
+/* JavaScript's test files (a.test.js, a.spec.ts, a_test.js), which no
+ * build reads: pushed as exclusions to a build's inputs. */
+static void exclude_tests(struct strvec *inputs)
+{
+	static const char *const tests[] = {
+		"!**/*.test.*", "!**/*.spec.*", "!**/*_test.*", NULL,
+	};
+
+	for (size_t i = 0; tests[i]; i++)
+		strvec_push(inputs, tests[i]);
+}
+
+/* A folder a configuration names as where a build writes, made relative
+ * and plain ("./dist/" -> "dist"), into `out`; false for one that is not
+ * inside the project or not a plain path. */
+static bool output_folder(const char *given, size_t len, struct strbuf *out)
+{
+	strbuf_reset(out);
+	while (len >= 2 && !strncmp(given, "./", 2)) {
+		given += 2;
+		len -= 2;
+	}
+	while (len && given[len - 1] == '/')
+		len--;
+	if (!len || given[0] == '/' || len > 200)
+		return false;
+	strbuf_add(out, given, len);
+	for (const char *p = out->buf; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.@+/-", *p))
+			return false;
+	return strcmp(out->buf, ".") && !strstr(out->buf, "..") && !strstr(out->buf, "//");
 }
 
 /* --- package.json ------------------------------------------------------ */
@@ -318,6 +503,134 @@ static bool npm_long_running(const char *name, const char *cmd)
 	       strstr(cmd, "--watch") != NULL;
 }
 
+/* Is `word` in `cmd` as a whole word (blank, start or end around it)? */
+static const char *find_word(const char *cmd, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(cmd, word); p; p = strstr(p + 1, word))
+		if ((p == cmd || isspace((unsigned char)p[-1])) &&
+		    (!p[n] || isspace((unsigned char)p[n]) || p[n] == '='))
+			return p;
+	return NULL;
+}
+
+/* The string value of "key" in a JSON-with-comments file (tsconfig.json
+ * allows comments, which a JSON reader refuses): the text between the
+ * quotes after `"key":`. Returns false when it is not there. */
+static bool loose_json_string(const char *text, const char *key, struct strbuf *out)
+{
+	struct strbuf quoted = STRBUF_INIT;
+	const char *p, *end;
+	bool ok = false;
+
+	strbuf_addf(&quoted, "\"%s\"", key);
+	if ((p = strstr(text, quoted.buf))) {
+		p += quoted.len;
+		p += strspn(p, " \t\r\n");
+		if (*p == ':') {
+			p++;
+			p += strspn(p, " \t\r\n");
+			if (*p == '"' && (end = strchr(p + 1, '"'))) {
+				strbuf_reset(out);
+				strbuf_add(out, p + 1, (size_t)(end - p - 1));
+				ok = true;
+			}
+		}
+	}
+	strbuf_release(&quoted);
+	return ok;
+}
+
+/* Where a build script writes, as its configuration says, in `out` (a
+ * folder or file relative to the project) and what said it in *from:
+ * its command's --outDir/--out-dir/--outdir/--dist-dir/--outfile,
+ * tsconfig.json's outDir when it runs tsc, its tool's fixed default
+ * (vite, webpack, parcel: dist; next: .next), or the folder of
+ * package.json's main when that is dist/, build/ or out/. False when
+ * none does: the task then has no outputs. */
+static bool npm_build_output(const struct starter *s, const char *cmd, json_t *package,
+			     struct strbuf *out, const char **from)
+{
+	static const char *const flags[] = {
+		"--outDir", "--out-dir", "--outdir", "--dist-dir", "--outfile", NULL,
+	};
+	static const char *const built[] = { "dist", "build", "out", NULL };
+	struct strbuf text = STRBUF_INIT, value = STRBUF_INIT;
+	const char *main_file = json_string_value(json_object_get(package, "main"));
+	bool ok = false;
+
+	for (size_t i = 0; flags[i] && !ok; i++) {
+		const char *p = find_word(cmd, flags[i]);
+
+		if (!p)
+			continue;
+		p += strlen(flags[i]);
+		p += *p == '=' ? 1 : strspn(p, " \t");
+		ok = output_folder(p, strcspn(p, " \t\"'&;|)"), out);
+		*from = "its command";
+	}
+	if (!ok && find_word(cmd, "tsc") && read_small(s, "tsconfig.json", &text) == 0 &&
+	    loose_json_string(text.buf, "outDir", &value)) {
+		ok = output_folder(value.buf, value.len, out);
+		*from = "tsconfig.json";
+	}
+	if (!ok && ((find_word(cmd, "vite") && find_word(cmd, "build")) || find_word(cmd, "webpack") ||
+		    (find_word(cmd, "parcel") && find_word(cmd, "build")))) {
+		ok = output_folder("dist", 4, out);
+		*from = "its tool's default";
+	} else if (!ok && find_word(cmd, "next") && find_word(cmd, "build")) {
+		ok = output_folder(".next", 5, out);
+		*from = "its tool's default";
+	}
+	if (!ok && main_file) {
+		for (size_t i = 0; built[i] && !ok; i++) {
+			size_t n = strlen(built[i]);
+			const char *f = starts_with(main_file, "./") ? main_file + 2 : main_file;
+
+			if (!strncmp(f, built[i], n) && f[n] == '/') {
+				ok = output_folder(built[i], n, out);
+				*from = "package.json's main";
+			}
+		}
+	}
+	strbuf_release(&text);
+	strbuf_release(&value);
+	return ok;
+}
+
+/* The command that installs a project's dependencies with `runner`, as
+ * its lock file says: `npm ci` installs exactly the lock file (and
+ * fails when it disagrees with package.json); without one, `npm
+ * install` writes it. */
+static const char *npm_install_command(const struct starter *s, const char *runner)
+{
+	if (!strcmp(runner, "pnpm"))
+		return "pnpm install --frozen-lockfile";
+	if (!strcmp(runner, "yarn"))
+		return "yarn install --frozen-lockfile";
+	if (!strcmp(runner, "bun"))
+		return "bun install --frozen-lockfile";
+	return has(s, "package-lock.json", false) ? "npm ci" : "npm install";
+}
+
+/* Does package.json list any dependency, so that installing fills
+ * node_modules? (With none, npm writes no node_modules at all.) */
+static bool npm_has_dependencies(json_t *package)
+{
+	static const char *const keys[] = {
+		"dependencies", "devDependencies", "optionalDependencies", "peerDependencies", NULL,
+	};
+
+	for (size_t i = 0; keys[i]; i++) {
+		json_t *deps = json_object_get(package, keys[i]);
+
+		if (json_is_object(deps) && json_object_size(deps))
+			return true;
+	}
+	return false;
+}
+
 static void detect_npm(struct starter *s)
 {
 	static const char *const src_dirs[] = {
@@ -326,12 +639,16 @@ static void detect_npm(struct starter *s)
 	static const char *const lock_files[] = {
 		"package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", NULL,
 	};
-	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, line = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf notes = STRBUF_INIT;
 	struct strvec inputs = STRVEC_INIT, taken = STRVEC_INIT, servers = STRVEC_INIT;
-	const char *runner = "npm", *key;
+	const char *runner = "npm", *key, *from = NULL;
+	struct starter_task *install;
+	char *install_name = NULL;
 	json_t *root = NULL, *scripts, *value;
 	json_error_t jerr;
 	size_t count = 0, first;
+	bool usable;
 
 	if (!has(s, "package.json", false))
 		return;
@@ -386,6 +703,21 @@ static void detect_npm(struct starter *s)
 		}
 	}
 
+	/* the tasks, when the runner is there to run them */
+	usable = on_path(runner);
+	if (usable) {
+		install = add_task(s, runner, "install", "package.json scripts",
+				   xstrdup(npm_install_command(s, runner)));
+		install->desc = xstrdup("the dependencies, as package.json and its lock file say");
+		install->install = true;
+		strvec_push(&install->inputs, "package.json");
+		for (size_t i = 0; lock_files[i]; i++)
+			if (has(s, lock_files[i], false))
+				strvec_push(&install->inputs, lock_files[i]);
+		if (npm_has_dependencies(root))
+			strvec_push(&install->outputs, "node_modules");
+		install_name = xstrdup(install->name);
+	}
 	first = s->nr;
 	json_object_foreach(scripts, key, value) {
 		const char *cmd = json_string_value(value);
@@ -403,6 +735,11 @@ static void detect_npm(struct starter *s)
 		}
 		if (!plain_name(key) || count == MAX_PER_SOURCE)
 			continue;
+		count++;
+		if (!usable) {
+			strvec_push(&taken, key);
+			continue;
+		}
 		strbuf_reset(&line);
 		strbuf_addf(&line, "%s run %s", runner, key);
 		t = add_task(s, runner, key, "package.json scripts", strbuf_detach(&line, NULL));
@@ -411,12 +748,50 @@ static void detect_npm(struct starter *s)
 		if (t->check)
 			t->expect = npm_expect(cmd);
 		t->build = starts_with(key, "build");
-		copy_inputs(&t->inputs, &inputs);
+		strvec_push(&t->needs, install_name);
 		strvec_push(&taken, t->name);
-		count++;
+		if (!t->build) {
+			copy_inputs(&t->inputs, &inputs);
+			continue;
+		}
+		/* a build reads the code, not the tests, and not what it writes */
+		if (npm_build_output(s, cmd, root, &out, &from)) {
+			strvec_push(&t->outputs, out.buf);
+			strbuf_addf(&notes, "package.json: task %s writes %s (from %s)\n", t->name,
+				    out.buf, from);
+		} else {
+			strbuf_addf(&notes, "package.json: task %s has no outputs: neither its command, "
+				    "tsconfig.json nor package.json's main says where it writes; add "
+				    "'outputs: [FOLDER]' so that squad runs it again when they are gone\n",
+				    t->name);
+		}
+		for (size_t i = 0; i < inputs.nr; i++) {
+			const char *in = inputs.v[i];
+			size_t n = strcspn(in, "/");
+
+			if (in[n] == '/' && ((n == 4 && starts_with(in, "test")) ||
+					     (n == 5 && starts_with(in, "tests")) ||
+					     (n == 9 && starts_with(in, "__tests__")) ||
+					     (t->outputs.nr && n == out.len && starts_with(in, out.buf))))
+				continue;
+			strvec_push(&t->inputs, in);
+		}
+		if (t->inputs.nr)
+			exclude_tests(&t->inputs);
 	}
 
 	share_inputs(s, first, "npm-inputs");
+	if (!usable) {
+		if (taken.nr) {
+			strbuf_reset(&line);
+			add_names(&line, &taken);
+			left_out(s, "the package.json scripts (%s): %s is not on PATH; install it, "
+				 "then run 'squad init' again in a new folder or add a task per script, "
+				 "such as '%s: { run: %s run %s }'",
+				 line.buf, runner, taken.v[0], runner, taken.v[0]);
+		}
+		goto out;
+	}
 	strbuf_addf(s->summary, "package.json: %zu script%s as tasks run with %s", taken.nr,
 		    taken.nr == 1 ? "" : "s", runner);
 	if (taken.nr) {
@@ -424,34 +799,26 @@ static void detect_npm(struct starter *s)
 		add_names(s->summary, &taken);
 		strbuf_addch(s->summary, ')');
 	}
+	strbuf_addf(s->summary, ", after task %s (%s)", install_name, npm_install_command(s, runner));
 	if (servers.nr) {
 		strbuf_addstr(s->summary, "; left out, as they keep running: ");
 		add_names(s->summary, &servers);
 	}
 	strbuf_addch(s->summary, '\n');
+	strbuf_add(s->summary, notes.buf, notes.len);
 out:
 	json_decref(root);
+	free(install_name);
 	strvec_clear(&inputs);
 	strvec_clear(&taken);
 	strvec_clear(&servers);
 	strbuf_release(&path);
 	strbuf_release(&line);
+	strbuf_release(&out);
+	strbuf_release(&notes);
 }
 
 /* --- Python ------------------------------------------------------------ */
-
-/* Will a run find PROGRAM? The lookup a worker makes (worker.c), on
- * squad's own PATH: a task for a tool that is not there would fail its
- * first run with "command not found". */
-static bool on_path(const char *program)
-{
-	const char *path = getenv("PATH");
-	struct strbuf found = STRBUF_INIT;
-	bool ok = worker_search_path(program, path ? path : WORKER_DEFAULT_PATH, &found) == 0;
-
-	strbuf_release(&found);
-	return ok;
-}
 
 /* Does FOLDER hold a pytest file (test_*.py, *_test.py, conftest.py)? */
 static bool has_pytest_files(const struct starter *s, const char *folder)
@@ -473,6 +840,59 @@ static bool has_pytest_files(const struct starter *s, const char *folder)
 	return found;
 }
 
+/* Does FOLDER hold a test*.py file that uses unittest (the files
+ * `python3 -m unittest discover` finds, and can run without pytest)? */
+static bool has_unittest_files(const struct starter *s, const char *folder)
+{
+	struct strbuf path = STRBUF_INIT, name = STRBUF_INIT;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	path_in(&path, s->dir, folder);
+	if ((d = opendir(path.buf))) {
+		while (!found && (e = readdir(d))) {
+			if (!starts_with(e->d_name, "test") || !ends_with(e->d_name, ".py"))
+				continue;
+			strbuf_reset(&name);
+			strbuf_addf(&name, "%s/%s", folder, e->d_name);
+			found = file_mentions(s, name.buf, "unittest");
+		}
+		closedir(d);
+	}
+	strbuf_release(&path);
+	strbuf_release(&name);
+	return found;
+}
+
+/* The unittest command for the project's unittest-style tests, or NULL.
+ * A tests/ folder without __init__.py is not a package: discovery starts
+ * in it (the project's folder is still on sys.path, through -m); with
+ * one, from the top (-t .), so that its relative imports work. */
+static char *unittest_command(const struct starter *s)
+{
+	static const char *const folders[] = { "tests", "test", NULL };
+	struct strbuf init = STRBUF_INIT;
+	char *cmd = NULL;
+
+	for (size_t i = 0; folders[i] && !cmd; i++) {
+		if (!has_unittest_files(s, folders[i]))
+			continue;
+		strbuf_reset(&init);
+		strbuf_addf(&init, "%s/__init__.py", folders[i]);
+		bool package = has(s, init.buf, false);
+
+		strbuf_reset(&init);
+		strbuf_addf(&init, "python3 -m unittest discover -s %s%s", folders[i],
+			    package ? " -t ." : "");
+		cmd = strbuf_detach(&init, NULL);
+	}
+	if (!cmd && has_unittest_files(s, "."))
+		cmd = xstrdup("python3 -m unittest discover");
+	strbuf_release(&init);
+	return cmd;
+}
+
 static void detect_python(struct starter *s)
 {
 	static const char *const configs[] = {
@@ -481,7 +901,8 @@ static void detect_python(struct starter *s)
 	};
 	struct strvec inputs = STRVEC_INIT, found = STRVEC_INIT;
 	struct starter_task *t;
-	const char *pytest = NULL, *linter = NULL;
+	const char *pytest = NULL, *linter = NULL, *python;
+	char *unittest = NULL;
 	size_t first = s->nr;
 
 	if (has(s, "pytest.ini", false))
@@ -511,15 +932,50 @@ static void detect_python(struct starter *s)
 
 	strvec_push(&inputs, "**/*.py");
 	push_existing(s, &inputs, configs, false);
+	python = find_python(s);
 
 	if (linter && !strcmp(linter, "ruff") && !on_path("ruff")) {
-		/* main prints "left out:" lines on stderr */
-		strbuf_addstr(s->summary, "left out: a ruff lint task: ruff is configured here but "
-			      "not on PATH; install it (pipx install ruff) and add "
-			      "'lint: { run: ruff check ., inputs: [\"**/*.py\"] }'\n");
+		left_out(s, "a ruff lint task: ruff is configured here but not on PATH; install it "
+			 "(pipx install ruff) and add "
+			 "'lint: { run: ruff check ., inputs: [\"**/*.py\"] }'");
 		linter = NULL;
-		if (!pytest)
-			goto out;
+	} else if (linter && !strcmp(linter, "flake8") && !python_imports(s, "flake8")) {
+		/* run as `python3 -m flake8`: the project's Python must have it */
+		left_out(s, "a flake8 lint task: flake8 is configured here but %s%s cannot import it; "
+			 "install it (python3 -m pip install flake8) and add "
+			 "'lint: { run: python3 -m flake8, inputs: [\"**/*.py\"] }'",
+			 python ? "python3 on PATH, " : "there is no python3 on PATH",
+			 python ? python : "");
+		linter = NULL;
+	}
+	if (pytest && !python_imports(s, "pytest")) {
+		struct strbuf program = STRBUF_INIT, aside = STRBUF_INIT;
+
+		/* `python3 -m pytest` would fail: the tests written for unittest
+		 * still run without it, the others wait for pytest. A pytest
+		 * program on PATH runs with another Python (its own shebang),
+		 * which may not have what the project imports: it is named, not
+		 * used. */
+		unittest = unittest_command(s);
+		if (worker_search_path("pytest", run_path(), &program) == 0)
+			strbuf_addf(&aside, " (the pytest program on PATH, %s, runs another Python)",
+				    program.buf);
+		if (!python)
+			left_out(s, "the Python tests: there is no python3 on PATH; install Python 3 "
+				 "with pytest, then add 'test: { run: python3 -m pytest -q }'");
+		else if (unittest)
+			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest%s, so the "
+				 "tests run with unittest; to run them with pytest, install it "
+				 "(python3 -m pip install pytest) and change the task's run to "
+				 "'python3 -m pytest -q', its expect to '(\\d+ passed)'", python, aside.buf);
+		else
+			left_out(s, "a pytest task: python3 on PATH, %s, cannot import pytest%s; install it "
+				 "(python3 -m pip install pytest) and add a task 'test' with run 'python3 -m "
+				 "pytest -q' and expect '(\\d+ passed)'", python, aside.buf);
+		if (!python || !unittest)
+			pytest = NULL;
+		strbuf_release(&program);
+		strbuf_release(&aside);
 	}
 	if (linter) {
 		t = add_task(s, "py", "lint", "Python",
@@ -529,7 +985,16 @@ static void detect_python(struct starter *s)
 		copy_inputs(&t->inputs, &inputs);
 		strvec_pushf(&found, "%s (task %s)", linter, t->name);
 	}
-	if (pytest) {
+	if (pytest && unittest) {
+		t = add_task(s, "py", "test", "Python", unittest);
+		unittest = NULL;
+		t->desc = xstrdup("Python tests (unittest: no pytest here)");
+		/* "Ran 3 tests in 0.001s" then "OK": none found is not a pass */
+		t->expect = "^(Ran [1-9]\\d* tests?) in ";
+		t->check = true;
+		copy_inputs(&t->inputs, &inputs);
+		strvec_pushf(&found, "unittest (task %s), for the tests of %s", t->name, pytest);
+	} else if (pytest) {
 		t = add_task(s, "py", "test", "Python", xstrdup("python3 -m pytest -q"));
 		t->desc = xstrdup("Python tests (pytest)");
 		t->expect = "(\\d+ passed)";
@@ -537,36 +1002,94 @@ static void detect_python(struct starter *s)
 		copy_inputs(&t->inputs, &inputs);
 		strvec_pushf(&found, "pytest (task %s), from %s", t->name, pytest);
 	}
+	if (!found.nr)
+		goto out;
 	share_inputs(s, first, "py-inputs");
 	strbuf_addstr(s->summary, "Python: ");
 	for (size_t i = 0; i < found.nr; i++)
 		strbuf_addf(s->summary, "%s%s", i ? "; " : "", found.v[i]);
 	strbuf_addch(s->summary, '\n');
 out:
+	free(unittest);
 	strvec_clear(&inputs);
 	strvec_clear(&found);
 }
 
 /* --- Cargo and Go ---------------------------------------------------- */
 
-/* Two tasks, build and test, for a toolchain that has both verbs. */
+/* Does FOLDER, or a folder under it down to `depth` levels, hold a file
+ * whose name ends in `suffix`? Hidden folders, vendor/ and testdata/ are
+ * not looked into (go test skips them too). */
+static bool has_file_ending(const struct starter *s, const char *folder, const char *suffix,
+			    int depth)
+{
+	struct strbuf path = STRBUF_INIT, sub = STRBUF_INIT;
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	path_in(&path, s->dir, folder);
+	if (!(d = opendir(path.buf))) {
+		strbuf_release(&path);
+		return false;
+	}
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "vendor") ||
+		    !strcmp(e->d_name, "testdata"))
+			continue;
+		strbuf_reset(&sub);
+		if (strcmp(folder, "."))
+			strbuf_addf(&sub, "%s/", folder);
+		strbuf_addstr(&sub, e->d_name);
+		if (ends_with(e->d_name, suffix) && has(s, sub.buf, false))
+			found = true;
+		else if (depth > 0 && has(s, sub.buf, true))
+			found = has_file_ending(s, sub.buf, suffix, depth - 1);
+	}
+	closedir(d);
+	strbuf_release(&path);
+	strbuf_release(&sub);
+	return found;
+}
+
+/* A toolchain's two tasks, build and test. A build reads no test file
+ * (`build_inputs`, the test's inputs with the tests excluded) and writes
+ * `output` (NULL: nothing it keeps). When `tool` is not on PATH, neither
+ * is written: they are left out, with how to add them. */
 static void add_build_and_test(struct starter *s, const char *tool, const char *section,
-			       const char *build, const char *test, const struct strvec *inputs)
+			       const char *build, const char *test, const struct strvec *inputs,
+			       const struct strvec *build_inputs, const char *output)
 {
 	size_t first = s->nr;
 	struct starter_task *t;
 
+	if (!on_path(tool)) {
+		left_out(s, "the %s tasks (%s, %s): %s is not on PATH; install it, then add "
+			 "'build: { run: %s }' and 'test: { run: %s }'", section, build, test, tool,
+			 build, test);
+		return;
+	}
 	t = add_task(s, tool, "build", section, xstrdup(build));
 	t->desc = xstrdup(build);
 	t->build = true;
-	copy_inputs(&t->inputs, inputs);
-	strbuf_addf(s->summary, "%s: %s (task %s)", section, build, t->name);
+	copy_inputs(&t->inputs, build_inputs);
+	if (output)
+		strvec_push(&t->outputs, output);
+	strbuf_addf(s->summary, "%s: %s (task %s", section, build, t->name);
+	if (output)
+		strbuf_addf(s->summary, ", writes %s", output);
+	strbuf_addch(s->summary, ')');
 	t = add_task(s, tool, "test", section, xstrdup(test));
 	t->desc = xstrdup(test);
 	t->check = true;
-	/* cargo's "test result: ok. 3 passed; 0 failed; ..." per target */
+	/* cargo's "test result: ok. 3 passed; 0 failed; ..." per target;
+	 * go's "ok  <TAB>example.com/m<TAB>0.003s" per package with tests
+	 * (one without says "[no test files]": a module with no test
+	 * file at all gets no expect, so that it still passes) */
 	if (!strcmp(tool, "cargo"))
 		t->expect = "^(test result: ok\\. \\d+ passed)";
+	else if (!strcmp(tool, "go") && has_file_ending(s, ".", "_test.go", 4))
+		t->expect = "^(ok\\s+\\S+)";
 	copy_inputs(&t->inputs, inputs);
 	strbuf_addf(s->summary, ", %s (task %s)\n", test, t->name);
 	share_inputs(s, first, !strcmp(tool, "go") ? "go-inputs" : "cargo-inputs");
@@ -574,7 +1097,7 @@ static void add_build_and_test(struct starter *s, const char *tool, const char *
 
 static void detect_cargo(struct starter *s)
 {
-	struct strvec inputs = STRVEC_INIT;
+	struct strvec inputs = STRVEC_INIT, build = STRVEC_INIT;
 
 	if (!has(s, "Cargo.toml", false))
 		return;
@@ -582,13 +1105,21 @@ static void detect_cargo(struct starter *s)
 	strvec_push(&inputs, "**/Cargo.toml");
 	if (has(s, "Cargo.lock", false))
 		strvec_push(&inputs, "Cargo.lock");
-	add_build_and_test(s, "cargo", "Cargo.toml", "cargo build", "cargo test", &inputs);
+	copy_inputs(&build, &inputs);
+	/* integration tests (tests/ beside each Cargo.toml), which
+	 * cargo build does not compile */
+	strvec_push(&build, "!**/tests/**");
+	/* cargo build writes target/debug, unless told to write elsewhere */
+	add_build_and_test(s, "cargo", "Cargo.toml", "cargo build", "cargo test", &inputs, &build,
+			   getenv("CARGO_TARGET_DIR") || has(s, ".cargo/config.toml", false) ||
+			   has(s, ".cargo/config", false) ? NULL : "target/debug");
 	strvec_clear(&inputs);
+	strvec_clear(&build);
 }
 
 static void detect_go(struct starter *s)
 {
-	struct strvec inputs = STRVEC_INIT;
+	struct strvec inputs = STRVEC_INIT, build = STRVEC_INIT;
 
 	if (!has(s, "go.mod", false))
 		return;
@@ -596,8 +1127,13 @@ static void detect_go(struct starter *s)
 	strvec_push(&inputs, "go.mod");
 	if (has(s, "go.sum", false))
 		strvec_push(&inputs, "go.sum");
-	add_build_and_test(s, "go", "go.mod", "go build ./...", "go test ./...", &inputs);
+	copy_inputs(&build, &inputs);
+	strvec_push(&build, "!**/*_test.go");
+	/* `go build ./...` of several packages compiles them and keeps nothing */
+	add_build_and_test(s, "go", "go.mod", "go build ./...", "go test ./...", &inputs, &build,
+			   NULL);
 	strvec_clear(&inputs);
+	strvec_clear(&build);
 }
 
 /* --- Makefile ------------------------------------------------------------ */
@@ -747,6 +1283,7 @@ static void detect_make(struct starter *s)
 	struct strbuf text = STRBUF_INIT;
 	const char *makefile = NULL, *build = NULL;
 	size_t first = s->nr;
+	bool usable;
 
 	/* the file GNU make itself would read */
 	for (size_t i = 0; makefiles[i] && !makefile; i++)
@@ -755,6 +1292,7 @@ static void detect_make(struct starter *s)
 	if (!makefile)
 		return;
 	make_rules_read(&mr, text.buf);
+	usable = on_path("make");
 
 	for (size_t i = 0; i < mr.targets.nr; i++) {
 		const char *name = mr.targets.v[i];
@@ -771,6 +1309,10 @@ static void detect_make(struct starter *s)
 		}
 		if (taken.nr == MAX_PER_SOURCE)
 			break;
+		if (!usable) {
+			strvec_push(&taken, name);
+			continue;
+		}
 		strbuf_addf(&run, "make %s", name);
 		t = add_task(s, "make", name, makefile, strbuf_detach(&run, NULL));
 		if (*mr.descs.v[i])
@@ -789,6 +1331,18 @@ static void detect_make(struct starter *s)
 		if (!s->tasks[i].build)
 			strvec_push(&s->tasks[i].needs, build);
 
+	if (!usable) {
+		if (taken.nr) {
+			struct strbuf names = STRBUF_INIT;
+
+			add_names(&names, &taken);
+			left_out(s, "the %s's targets (%s): make is not on PATH; install it "
+				 "(apt-get install make), then add a task per target, such as "
+				 "'%s: { run: make %s }'", makefile, names.buf, taken.v[0], taken.v[0]);
+			strbuf_release(&names);
+		}
+		goto out;
+	}
 	strbuf_addf(s->summary, "%s: %zu target%s as tasks run with make", makefile, taken.nr,
 		    taken.nr == 1 ? "" : "s");
 	if (taken.nr) {
@@ -801,6 +1355,13 @@ static void detect_make(struct starter *s)
 		add_names(s->summary, &left);
 	}
 	strbuf_addch(s->summary, '\n');
+	/* make knows which of its files are up to date, squad does not */
+	if (build)
+		strbuf_addf(s->summary, "%s: no inputs or outputs: task %s runs make each time, "
+			    "which rebuilds only what changed; to let squad skip it, add the "
+			    "files it reads as 'inputs' and those it writes as 'outputs'\n",
+			    makefile, build);
+out:
 	strvec_clear(&mr.targets);
 	strvec_clear(&mr.descs);
 	strvec_clear(&mr.phony);
@@ -989,6 +1550,11 @@ static void render_task(struct strbuf *out, const struct starter_task *t)
 		add_list(out, &t->inputs, true, 12 + (t->anchor ? strlen(t->anchor) + 2 : 0), 6);
 		strbuf_addch(out, '\n');
 	}
+	if (t->outputs.nr) {
+		strbuf_addstr(out, "    outputs: ");
+		add_list(out, &t->outputs, true, 13, 6);
+		strbuf_addch(out, '\n');
+	}
 }
 
 static const char example_tasks[] =
@@ -1043,6 +1609,9 @@ static void choose_default(struct starter *s)
 			    kinds[k] == MAKE_CHECKS ? t->check : t->build)
 				strvec_push(&defaults, t->name);
 		}
+	for (size_t i = 0; i < s->nr && !defaults.nr; i++)
+		if (!s->tasks[i].install)
+			strvec_push(&defaults, s->tasks[i].name);
 	if (!defaults.nr && s->nr)
 		strvec_push(&defaults, s->tasks[0].name);
 	if (defaults.nr > 1) {
@@ -1062,7 +1631,7 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 	const char *section = NULL;
 
 	strbuf_addstr(out, "# Squadfile: the tasks of this project, for squad. Written by 'squad init'\n");
-	if (s->nr) {
+	if (s->nr || s->left_out) {
 		strbuf_addstr(out, "# from what it found here:\n");
 		add_comment(out, "#   ", summary);
 	} else {
@@ -1106,10 +1675,41 @@ static void render(const struct starter *s, const char *summary, struct strbuf *
 	render_skill_example(out, s, s->target);
 }
 
+/* YAML takes only printable Unicode, in UTF-8 (YAML 1.1, 5.1): a byte
+ * that is not part of valid UTF-8, or a character outside tab, newline,
+ * CR, U+0020-U+007E, U+00A0-U+D7FF, U+E000-U+FFFD and past U+FFFF, which
+ * a desc or a comment may take from the folder's files, becomes '?', so
+ * that what init writes always loads. So do YAML 1.1's other line
+ * breaks (U+0085, U+2028, U+2029): one would end a comment early, or
+ * fold a desc. */
+static void yaml_printable(struct strbuf *text)
+{
+	struct strbuf out = STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)text->buf, *end = p + text->len;
+
+	while (p < end) {
+		uint32_t cp = 0;
+		size_t n = utf8_decode(p, (size_t)(end - p), &cp);
+
+		if (n && (cp == '\t' || cp == '\n' || cp == '\r' || (cp >= 0x20 && cp <= 0x7e) ||
+			  (cp >= 0xa0 && cp <= 0xd7ff && cp != 0x2028 && cp != 0x2029) ||
+			  (cp >= 0xe000 && cp <= 0xfffd) || cp >= 0x10000)) {
+			strbuf_add(&out, p, n);
+			p += n;
+		} else {
+			strbuf_addch(&out, '?');
+			p += n ? n : 1;
+		}
+	}
+	strbuf_reset(text);
+	strbuf_add(text, out.buf, out.len);
+	strbuf_release(&out);
+}
+
 void init_generate(const char *dir, struct strbuf *text, struct strbuf *summary)
 {
 	struct starter s = { .dir = dir };
-	struct strbuf found = STRBUF_INIT;
+	struct strbuf found = STRBUF_INIT, written = STRBUF_INIT;
 
 	strvec_init(&s.skills);
 	s.summary = &found;
@@ -1119,11 +1719,16 @@ void init_generate(const char *dir, struct strbuf *text, struct strbuf *summary)
 	detect_go(&s);
 	detect_make(&s);
 	detect_skills(&s);
-	if (!s.nr)
+	if (!s.nr && s.left_out)
+		strbuf_addstr(&found, "no task that would pass here: wrote an example to edit\n");
+	else if (!s.nr)
 		strbuf_addstr(&found, "no tool recognised: wrote an example to edit\n");
 	choose_default(&s);
-	render(&s, found.buf, text);
+	render(&s, found.buf, &written);
+	yaml_printable(&written);
+	strbuf_add(text, written.buf, written.len);
 	strbuf_add(summary, found.buf, found.len);
+	strbuf_release(&written);
 	strbuf_release(&found);
 	starter_release(&s);
 }

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "cachestep.h"
+#include "ci.h"
 #include "completion.h"
 #include "diag.h"
 #include "exec.h"
@@ -53,6 +55,10 @@ static const char usage_text[] =
 "                                         Squadfile's task grammar); a result block, or\n"
 "                                         --json one JSON document; see 'squad exec' below\n"
 "       squad handoff [--json]            what waits for the tactician\n"
+"       squad handoff --merge [--json] FILE...\n"
+"                                         the manifests of a run's shards (--shard K/N)\n"
+"                                         as the single run's, into .squad/handoff.json\n"
+"                                         (or on stdout with --json)\n"
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
 "       squad done TASK --undo            take that mark back\n"
@@ -64,6 +70,12 @@ static const char usage_text[] =
 "                                         for Claude Code and other MCP clients\n"
 "       squad init                        write a starter Squadfile from what the folder holds\n"
 "       squad completion bash|zsh|fish    print a shell completion script\n"
+"       squad ci github|gitlab [--shards N] [-o FILE] [TARGET...]\n"
+"                                         a CI workflow for the targets' tasks: a job per\n"
+"                                         task, 'needs:' as in the DAG, each running\n"
+"                                         'squad run TASK' (the result cache makes its\n"
+"                                         needs hits); or --shards N jobs of --shard K/N\n"
+"                                         (1: one job); JUnit, logs and manifest kept\n"
 "\n"
 "options:\n"
 "  -f, --file FILE       read FILE instead of ./Squadfile\n"
@@ -91,6 +103,8 @@ static const char usage_text[] =
 "      --no-wait         when another squad runs here, exit 1 at once instead\n"
 "                        of waiting for it to finish\n"
 "      --replay          print the last output of tasks that are up to date\n"
+"      --cache-write     store results in the shared cache too (SQUAD_CACHE_URL;\n"
+"                        SQUAD_CACHE_WRITE=1 says the same)\n"
 "      --json[=output]   events as JSON lines on stdout (the human output goes to\n"
 "                        stderr); =output adds each task's output to the events\n"
 "      --junit FILE      also write a JUnit XML report to FILE, for CI (a device\n"
@@ -98,6 +112,10 @@ static const char usage_text[] =
 "      --shard K/N       run shard K of N: the selected tasks split in N parts,\n"
 "                        balanced by recorded durations; a shard runs what its\n"
 "                        own tasks need too (-n shows the shard)\n"
+"      --merge           squad handoff: merge the manifests given (see above)\n"
+"      --shards N        squad ci: N shard jobs instead of a job per task\n"
+"  -o, --output-file FILE\n"
+"                        squad ci: write the workflow to FILE (atomically)\n"
 "      --worker NAME     run every skill-free task on worker NAME\n"
 "      --strict-skills   a skill without a SKILL.md is an error, not a warning\n"
 "      --color WHEN      auto, always or never (NO_COLOR is honoured); tasks\n"
@@ -155,6 +173,10 @@ enum long_only {
 	OPT_NAME,
 	OPT_STASH,
 	OPT_SHARD,
+	OPT_CACHE_WRITE,
+	OPT_MERGE,
+	OPT_OUT,
+	OPT_SHARDS,
 };
 
 struct options {
@@ -187,6 +209,10 @@ struct options {
 	bool no_wait;         /* another squad holds the lock: fail, do not wait */
 	bool file_given;      /* -f */
 	bool stash;           /* --stash: run on the index's version of the tree */
+	bool merge;           /* handoff --merge FILE...: the shards' manifests as one */
+	const char *out;      /* ci -o FILE */
+	unsigned shards;      /* ci --shards N; 0: a job per task */
+	bool cache_write;     /* --cache-write: upload to the shared cache */
 };
 
 /* What a command works on: the Squadfile loaded, checked and graphed,
@@ -259,6 +285,7 @@ static void build_options_of(const struct options *o, struct build_options *bo)
 	bo->replay = o->replay;
 	bo->no_wait = o->no_wait;
 	bo->stash = o->stash;
+	bo->cache_write = o->cache_write;
 	bo->select = o->select;
 	bo->changed_ref = o->changed_ref;
 	bo->shard_k = o->shard_k;
@@ -419,13 +446,55 @@ static int cmd_done(const struct options *o, struct model *m, const struct strve
 	return ret;
 }
 
+/* squad handoff --merge FILE...: the shards' manifests as one run's
+ * (handoff.h), into .squad/handoff.json (lock held), or with --json on
+ * stdout only. */
+static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf,
+			     const struct graph *g, const struct strvec *files)
+{
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	struct state st;
+	char *path;
+	int n;
+
+	if (!files->nr)
+		return usage_error("'squad handoff --merge' wants the manifests to merge "
+				   "(the shards' handoff.json files)");
+	path = realpath(o->file, NULL); /* as a run's manifest names it */
+	if (!o->json && build_open_state(&st, sf->root, o->no_wait) < 0) {
+		free(path);
+		return EXIT_FAILED;
+	}
+	n = handoff_merge(sf, g, path ? path : o->file, files, o->json ? NULL : &st, &json,
+			  &err);
+	if (n < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	else if (o->json)
+		fputs(json.buf, stdout);
+	else if (n)
+		printf("squad: merged %zu manifest%s: %d %s for the tactician "
+		       "('squad handoff' lists them, %s/handoff.json)\n", files->nr,
+		       files->nr == 1 ? "" : "s", n, n == 1 ? "task waits" : "tasks wait", st.dir);
+	else
+		printf("squad: merged %zu manifest%s: nothing waits for the tactician\n",
+		       files->nr, files->nr == 1 ? "" : "s");
+	if (!o->json)
+		state_close(&st);
+	free(path);
+	strbuf_release(&json);
+	strbuf_release(&err);
+	return n < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 static int cmd_handoff(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int rc;
 
+	if (o->merge)
+		return cmd_handoff_merge(o, &m->sf, &m->g, args);
 	if (args->nr)
-		return usage_error("'squad handoff' takes no task names");
+		return usage_error("'squad handoff' takes no task names; --merge takes manifests");
 	state_root_path(&dir, m->sf.root, NULL);
 	rc = handoff_show(dir.buf, o->json, &out, &err);
 	if (rc == 1 && !o->json)
@@ -439,6 +508,47 @@ static int cmd_handoff(const struct options *o, struct model *m, const struct st
 	strbuf_release(&out);
 	strbuf_release(&err);
 	return rc < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* squad ci github|gitlab [TARGET...]: the engine's workflow (ci.h) for
+ * the targets' tasks, on stdout or into -o FILE (atomically). */
+static int cmd_ci(const struct options *o, struct model *m, const struct strvec *args)
+{
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
+	struct ci_options co = {
+		.shards = o->shards, .file = o->file_given ? o->file : NULL,
+		.directory = o->directory,
+	};
+	struct strvec targets = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct plan plan;
+	int ret = EXIT_OK;
+
+	if (!args->nr || ci_parse_engine(args->v[0], &co.engine) < 0)
+		return usage_error("usage: squad ci github|gitlab [--shards N] [-o FILE] "
+				   "[TARGET...]");
+	for (size_t i = 1; i < args->nr; i++)
+		strvec_push(&targets, args->v[i]);
+	co.targets = &targets;
+	memset(&plan, 0, sizeof(plan));
+	if (plan_build(&plan, sf, g, NULL, &targets, NULL, &err) < 0 ||
+	    ci_write(&plan, &co, &out, &err) < 0) {
+		fprintf(stderr, "squad: %s\n", err.buf);
+		ret = EXIT_USAGE;
+	} else if (o->out) {
+		if (state_write_file(o->out, out.buf, out.len, &err) < 0) {
+			fprintf(stderr, "squad: %s\n", err.buf);
+			ret = EXIT_FAILED;
+		}
+	} else {
+		fputs(out.buf, stdout);
+	}
+	plan_release(&plan);
+	strvec_clear(&targets);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
 }
 
 /* Plan TASK as a run would, but read the state without taking the lock:
@@ -470,9 +580,15 @@ static int cmd_explain(const struct options *o, struct model *m, const struct st
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else {
-		explain_task(&out, &plan, have_state ? &st : NULL, skills,
-			     (size_t)squadfile_find_task(sf, args->v[0]),
+		size_t n = (size_t)squadfile_find_task(sf, args->v[0]);
+		bool cache_failed;
+		struct cachestep *cache = build_open_cache(&bo, sf, &plan, -1, true, &cache_failed);
+
+		explain_task(&out, &plan, have_state ? &st : NULL, skills, n,
 			     o->jobs ? o->jobs : cpu_count());
+		if (cache)
+			cachestep_explain(cache, n, &out);
+		cachestep_free(cache);
 		fputs(out.buf, stdout);
 	}
 	plan_release(&plan);
@@ -692,6 +808,7 @@ static const struct subcommand {
 	{ "explain",    cmd_explain,    CMD_SQUADFILE },
 	{ "done",       cmd_done,       CMD_SQUADFILE },
 	{ "handoff",    cmd_handoff,    CMD_SQUADFILE },
+	{ "ci",         cmd_ci,         CMD_SQUADFILE },
 	{ "hook",       cmd_hook,       CMD_SQUADFILE },
 	{ "exec",       cmd_exec,       CMD_EXEC_ITEMS | CMD_OWN_STDOUT },
 	{ "mcp",        cmd_mcp,        CMD_OWN_STDOUT },
@@ -777,6 +894,10 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "cache-write", no_argument, NULL, OPT_CACHE_WRITE },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "output-file", required_argument, NULL, OPT_OUT },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
@@ -796,7 +917,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "__guard"))
 		return guard_main() ? usage_error("'__guard' is squad's own; 'squad run __guard' "
 						  "runs a task of that name") : EXIT_OK;
-	while ((c = getopt_long(argc, argv, "f:C:j:knqvhB", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:C:j:knqvhBo:", longopts, NULL)) != -1) {
 		char *end;
 		long n;
 
@@ -890,6 +1011,26 @@ int main(int argc, char **argv)
 				return usage_error("--shard wants K/N with 1 <= K <= N <= 1000, "
 						   "not '%s'", optarg);
 			break;
+		case OPT_MERGE:
+			o.merge = true;
+			break;
+		case 'o':
+			if (!*optarg)
+				return usage_error("-o wants a file name");
+			o.out = optarg;
+			break;
+		case OPT_SHARDS:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			/* GitLab's parallel: goes to 200, GitHub's matrix to 256 */
+			if (*end || errno || n < 1 || n > 200)
+				return usage_error("--shards wants a number from 1 to 200, not '%s'",
+						   optarg);
+			o.shards = (unsigned)n;
+			break;
+		case OPT_CACHE_WRITE:
+			o.cache_write = true;
+			break;
 		case OPT_STAGED:
 			o.select = BUILD_SELECT_STAGED;
 			break;
@@ -956,6 +1097,12 @@ int main(int argc, char **argv)
 			ret = usage_error("--run, --prompt and --name are for 'squad exec'");
 			goto out;
 		}
+	if ((o.out || o.shards || o.merge) &&
+	    strcmp(command->name, o.merge ? "handoff" : "ci")) {
+		ret = usage_error(o.merge ? "--merge is for 'squad handoff'"
+				  : "-o and --shards are for 'squad ci'");
+		goto out;
+	}
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
 		ret = EXIT_USAGE;

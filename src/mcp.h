@@ -19,17 +19,19 @@
  *   status    the tool calls this server is running now, with progress
  *
  * Each call that does work runs squad itself as a child (`squad --json
- * run ...`, `squad exec --json`, `squad list --json`, ...) in a session
- * and process group of its own, so several calls run at once and none
- * of them shares state with the server. While a run or an exec goes on,
+ * run ...`, `squad exec --json`, `squad list --json`, ...), started
+ * through spawner.h (vfork) in a process group of its own without a
+ * controlling terminal, so several calls run at once and none of them
+ * shares state with the server. While a run or an exec goes on,
  * each task that finishes becomes a notifications/progress message when
  * the client sent a progressToken. notifications/cancelled for a call
  * sends SIGTERM to its child's group (squad then stops its tasks and
  * records them as interrupted, as after Ctrl-C), SIGKILL 10 s later if
  * it is still there; a cancelled call gets no response, as the
  * specification asks. When stdin ends (the client went away) or squad
- * mcp gets SIGTERM/SIGINT, every child is stopped the same way and the
- * server exits once they are gone: nothing is left behind.
+ * mcp gets SIGTERM, SIGINT or SIGHUP (stdin still open or not), every
+ * child is stopped the same way and the server exits once they are
+ * gone: nothing is left behind.
  *
  * Results are bounded: no string longer than MCP_STRING_MAX, at most
  * MCP_RESULT_MAX bytes in all (the tasks that went well are left out

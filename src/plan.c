@@ -465,9 +465,11 @@ int plan_build(struct plan *plan, const struct squadfile *sf, const struct graph
 				plan->recheck[n] = true;
 			continue;
 		}
-		/* only a task that says what it reads can be known up to date */
+		/* only a task that says what it reads can be known up to date;
+		 * one whose log was cut short runs again, so that what it said
+		 * is whole before it is trusted */
 		if (plan->action[n] != PLAN_RUN || !t->inputs.nr || !opts || !opts->files ||
-		    opts->force || !same || rec->status != RECORD_OK)
+		    opts->force || !same || rec->status != RECORD_OK || rec->log_cut)
 			continue;
 		plan->missing_output[n] = missing_output(plan, opts, (size_t)n);
 		if (plan->missing_output[n] < 0)

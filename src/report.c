@@ -391,7 +391,8 @@ static bool wants_output(const struct report *rep, const struct task_result *res
 		return res->status != TASK_UP_TO_DATE || rep->replay;
 	case OUTPUT_FAILED:
 		return task_status_failed(res->status);
-	case OUTPUT_PREFIXED: /* streamed already */
+	case OUTPUT_PREFIXED: /* streamed already, unless restored from the cache */
+		return res->cached != NULL;
 	case OUTPUT_QUIET:
 		return false;
 	}
@@ -439,11 +440,18 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	default:
 		c = C_YELLOW;
 	}
-	strbuf_addf(&line, "[%zu/%zu] %s%s%s %s", rep->finished, rep->total,
+	strbuf_addf(&line, "[%zu/%zu] %s%s%s%s%s %s", rep->finished, rep->total,
 		    paint(rep, c), res->status == TASK_TIMED_OUT ? "TIMED OUT"
-				   : res->status == TASK_FAILED ? "FAILED" : task_status_name(res->status),
+				   : res->status == TASK_FAILED ? "FAILED"
+				   : res->cached ? "cached (" : task_status_name(res->status),
+		    res->cached ? res->cached : "", res->cached ? ")" : "",
 		    paint(rep, C_RESET), name);
-	switch (res->status) {
+	if (res->cached) {
+		/* restored, not run: what the run that made it took */
+		strbuf_addstr(&line, " (ran ");
+		format_duration(&line, res->duration_ms);
+		strbuf_addstr(&line, " where it was stored)");
+	} else switch (res->status) {
 	case TASK_OK:
 	case TASK_FAILED:
 	case TASK_TIMED_OUT:
@@ -619,11 +627,13 @@ void report_summary(struct report *rep, const struct task_result *results,
 		{ TASK_BLOCKED, "waiting behind a hand-off" },
 	};
 	const char *sep = "";
+	size_t cached = 0;
 
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		int n = plan->order[i];
 
 		counts[results[n].status]++;
+		cached += results[n].cached != NULL;
 		if (results[n].attempts)
 			ran[nr_ran++] = n;
 	}
@@ -635,6 +645,8 @@ void report_summary(struct report *rep, const struct task_result *results,
 		if (!counts[parts[i].s])
 			continue;
 		strbuf_addf(&line, "%s%zu %s", sep, counts[parts[i].s], parts[i].word);
+		if (parts[i].s == TASK_OK && cached)
+			strbuf_addf(&line, " (%zu from the cache)", cached);
 		sep = ", ";
 	}
 	if (!*sep)

@@ -178,7 +178,7 @@ static void emit_output(struct json_reporter *jr, size_t task, const struct task
 	int fd;
 
 	/* an up-to-date task has a log, but of an earlier run */
-	if (!res->attempts || !res->log_path || !res->output_bytes)
+	if ((!res->attempts && !res->cached) || !res->log_path || !res->output_bytes)
 		return;
 	fd = open(res->log_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -203,7 +203,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 {
 	struct json_reporter *jr = data;
 	json_t *fields = json_object();
-	bool ran = res->attempts > 0;
+	bool ran = res->attempts > 0 || res->cached; /* a hit: the stored run's */
 
 	if (jr->with_output)
 		emit_output(jr, task, res);
@@ -224,6 +224,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "log", report_json_text(res->log_path));
 	json_object_set_new(fields, "output_bytes", json_integer((json_int_t)res->output_bytes));
 	json_object_set_new(fields, "log_cut", json_boolean(res->log_cut));
+	json_object_set_new(fields, "cached", res->cached ? json_string(res->cached) : json_null());
 	json_object_set_new(fields, "cause", res->cause >= 0 && (size_t)res->cause < jr->plan->sf->nr_tasks
 			    ? report_json_text(task_name(jr, (size_t)res->cause)) : json_null());
 	emit(jr, "finish", fields);

@@ -69,6 +69,9 @@ struct task_result {
 	 * is partly or wholly lost, whatever its status; kept in the state,
 	 * so an up-to-date task's replay says so too */
 	bool log_cut;
+	/* restored from the cache, not run: "local" or "remote" (static
+	 * strings), else NULL; its status is then TASK_OK */
+	const char *cached;
 };
 
 #endif

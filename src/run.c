@@ -2,6 +2,7 @@
 #include "run.h"
 #include "agentpool.h"
 #include "budget.h"
+#include "cachestep.h"
 #include "guard.h"
 #include "job.h"
 #include "outcome.h"
@@ -27,6 +28,8 @@
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
+/* libuv's pool size when the cache starts it (see cache_queue()) */
+#define CACHE_LOOKUPS_AT_ONCE "16"
 
 /* A binary max-heap of ready tasks, by critical-path priority. */
 struct ready_heap {
@@ -78,6 +81,8 @@ struct runner {
 	struct agent_pool agents; /* warm ACP agents (protocol: acp) */
 	long *acp_reserved;       /* per task: requests charged at admission */
 	bool guard_tried;
+	unsigned cache_lookups;   /* on libuv's pool: tasks that may yet run */
+	bool pool_started;        /* libuv's pool has had its first work */
 	struct strvec old_log_names; /* in .squad/logs/ when the run began */
 	struct strmap old_logs;      /* their index */
 	uv_signal_t sig[3];
@@ -404,6 +409,160 @@ static void up_to_date(struct runner *r, size_t task)
 	settle(r, task, TASK_UP_TO_DATE);
 }
 
+/* --- the result cache (cachestep.h) -------------------------------- */
+
+/* A lookup or a store on libuv's pool: the cache's stores may be a
+ * server, and the loop must not wait on them. */
+struct cache_work {
+	uv_work_t req;
+	struct runner *r;
+	size_t task;
+	bool store;
+	int hit;
+	struct cache_hit found;
+	struct cache_result result; /* a store's; the strings below */
+	char *summary, *answer, *log_path;
+	struct strbuf notice;
+};
+
+static void record(struct runner *r, size_t task);
+static void start_ready(struct runner *r);
+
+static void cache_tell(struct runner *r, struct strbuf *notice)
+{
+	if (notice->len && r->opts->cache_notice)
+		r->opts->cache_notice(r->opts->cache_notice_data, notice->buf);
+}
+
+static void cache_work(uv_work_t *req)
+{
+	struct cache_work *w = req->data;
+
+	if (w->store)
+		cachestep_store(w->r->opts->cache, w->task, &w->result, &w->notice);
+	else
+		w->hit = cachestep_fetch(w->r->opts->cache, w->task, &w->found, &w->notice);
+}
+
+/* A hit: the outputs are back; the log is the task's log again, its
+ * result stands, and it is recorded as a success of this run's
+ * definition and inputs (the next run finds it up to date). */
+static void restored(struct runner *r, size_t task, struct cache_hit *h)
+{
+	struct task_result *res = &r->res[task];
+	const char *name = r->sf->tasks[task].name;
+	struct strbuf path = STRBUF_INIT;
+
+	res->worker = worker_of(r, task)->name;
+	res->exit_code = h->exit_code;
+	res->duration_ms = h->duration_ms;
+	res->log_cut = h->log_cut;
+	res->cached = cache_source_name(h->source);
+	set_str(&res->summary, h->summary);
+	set_str(&res->answer, h->answer);
+	h->summary = h->answer = NULL;
+	if (h->log.len) {
+		log_write(r, task, h->log.buf, h->log.len);
+		if (r->log_fds[task] >= 0) {
+			res->output_bytes = h->log.len;
+			close(r->log_fds[task]);
+		}
+		r->log_fds[task] = -1;
+	} else if (r->st) {
+		/* silent when stored: an older log would mislead */
+		state_log_path(r->st, name, &path);
+		if (strmap_get(&r->old_logs, strrchr(path.buf, '/') + 1) >= 0)
+			state_unlink_log(r->st, strrchr(path.buf, '/') + 1);
+	}
+	strbuf_release(&path);
+	res->status = TASK_OK;
+	record(r, task);
+	settle(r, task, TASK_OK);
+}
+
+static void cache_work_done(uv_work_t *req, int status)
+{
+	struct cache_work *w = req->data;
+	struct runner *r = w->r;
+
+	cache_tell(r, &w->notice);
+	if (!w->store) {
+		r->cache_lookups--;
+		if (status == 0 && w->hit == 1)
+			restored(r, w->task, &w->found);
+		else
+			heap_push(r, &r->ready[worker_index(r, w->task)], (int)w->task);
+		start_ready(r);
+	}
+	cache_hit_release(&w->found);
+	strbuf_release(&w->notice);
+	free(w->summary);
+	free(w->answer);
+	free(w->log_path);
+	free(w);
+}
+
+static void cache_queue(struct runner *r, struct cache_work *w)
+{
+	w->req.data = w;
+	w->r = r;
+	strbuf_init(&w->notice, 0);
+	strbuf_init(&w->found.log, 0);
+	if (!w->store)
+		r->cache_lookups++;
+	if (!r->pool_started) {
+		/* lookups wait on a server, not a CPU: more at once than
+		 * libuv's 4. Its pool reads the variable once, when the first
+		 * work starts it, and tasks must not inherit it (node is
+		 * libuv too): set around that first call only. */
+		bool set = !getenv("UV_THREADPOOL_SIZE");
+
+		if (set)
+			setenv("UV_THREADPOOL_SIZE", CACHE_LOOKUPS_AT_ONCE, 1);
+		r->pool_started = true;
+		if (uv_queue_work(&r->loop, &w->req, cache_work, cache_work_done) < 0) {
+			cache_work(&w->req);
+			cache_work_done(&w->req, 0);
+		}
+		if (set)
+			unsetenv("UV_THREADPOOL_SIZE");
+		return;
+	}
+	if (uv_queue_work(&r->loop, &w->req, cache_work, cache_work_done) < 0) {
+		/* no pool: here, then */
+		cache_work(&w->req);
+		cache_work_done(&w->req, 0);
+	}
+}
+
+static void cache_lookup(struct runner *r, size_t task)
+{
+	struct cache_work *w = xcalloc(1, sizeof(*w));
+
+	w->task = task;
+	cache_queue(r, w);
+}
+
+/* A success: stored as the task left it (its outputs are read now). */
+static void cache_store(struct runner *r, size_t task)
+{
+	const struct task_result *res = &r->res[task];
+	struct cache_work *w = xcalloc(1, sizeof(*w));
+
+	w->task = task;
+	w->store = true;
+	w->summary = res->summary ? xstrdup(res->summary) : NULL;
+	w->answer = res->answer ? xstrdup(res->answer) : NULL;
+	w->log_path = res->log_path ? xstrdup(res->log_path) : NULL;
+	w->result.exit_code = res->exit_code;
+	w->result.duration_ms = res->duration_ms;
+	w->result.log_cut = res->log_cut;
+	w->result.summary = w->summary;
+	w->result.answer = w->answer;
+	w->result.log_path = w->log_path;
+	cache_queue(r, w);
+}
+
 static void became_ready(struct runner *r, size_t task)
 {
 	const struct task *t = &r->sf->tasks[task];
@@ -421,6 +580,8 @@ static void became_ready(struct runner *r, size_t task)
 	case PLAN_RUN:
 		if (!t->run && !t->run_argv.nr && !t->prompt)
 			settle(r, task, TASK_OK); /* a group: done when its needs are */
+		else if (cachestep_serves(r->opts->cache, task))
+			cache_lookup(r, task); /* queued or settled when it is back */
 		else
 			heap_push(r, &r->ready[worker_index(r, task)], (int)task);
 		break;
@@ -555,6 +716,9 @@ static void finish_task(struct runner *r, size_t task, enum task_status status)
 	close_task_files(r, task);
 	r->res[task].status = status;
 	record(r, task);
+	/* only a success: a red test never comes back green */
+	if (status == TASK_OK && cachestep_keeps(r->opts->cache, task))
+		cache_store(r, task);
 	settle(r, task, status);
 }
 
@@ -1203,7 +1367,7 @@ static void start_ready(struct runner *r)
 	}
 	/* nothing runs and nothing waits: no task can come any more, so the
 	 * warm agents go (and the loop can end) */
-	if (!r->running && !r->delays)
+	if (!r->running && !r->delays && !r->cache_lookups)
 		agent_pool_shutdown(&r->agents);
 }
 

@@ -51,6 +51,12 @@ struct run_options {
 	 * very program run as "squad __guard", so only squad's main() may
 	 * ask for one, never a test program that links run.c */
 	bool guard;
+	/* the result cache (cachestep.h), keys planned, or NULL: a task it
+	 * serves is looked up before it would run, and a success stored;
+	 * what it has to say goes to cache_notice */
+	struct cachestep *cache;
+	void (*cache_notice)(void *data, const char *lines);
+	void *cache_notice_data;
 };
 
 struct run_observer {

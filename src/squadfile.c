@@ -32,7 +32,7 @@ static const char *const squad_var_names[] = {
 
 static const char *const top_keys[] = {
 	"version", "vars", "defaults", "default", "tasks", "workers",
-	"routing", "skills_dir", NULL,
+	"routing", "skills_dir", "cache", NULL,
 };
 static const char *const task_keys[] = {
 	"desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",
@@ -46,6 +46,9 @@ static const char *const worker_keys[] = {
 	"per_minute", "rate_limit_pattern", "prompt_template", "model", "protocol", NULL,
 };
 static const char *const rule_keys[] = { "match", "skill", NULL };
+static const char *const cache_keys[] = {
+	"url", "team", "token_env", "signing_key_env", "write", "dir", "max_size", NULL,
+};
 
 /* The document as squad keeps it: libyaml's node shapes, read by the
  * same names below, in 40 bytes a node where libyaml's take 96 (a
@@ -1249,6 +1252,114 @@ static void get_task_list(struct loader *l, struct node *n)
 	strbuf_release(&auto_name);
 }
 
+/* --- cache -------------------------------------------------------- */
+
+long long squadfile_parse_size(const char *text)
+{
+	static const struct { const char *unit; long long bytes; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "KB", 1000LL }, { "MB", 1000000LL },
+		{ "GB", 1000000000LL }, { "TB", 1000000000000LL }, { "KiB", 1LL << 10 },
+		{ "MiB", 1LL << 20 }, { "GiB", 1LL << 30 }, { "TiB", 1LL << 40 },
+	};
+	long long v = 0;
+	const char *p = text;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (v > 1000000000000LL)
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	while (*p == ' ')
+		p++;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcmp(p, units[i].unit))
+			return v > (1LL << 62) / units[i].bytes ? -1 : v * units[i].bytes;
+	return -1;
+}
+
+/* Names a variable: the token and the signing key are never written in
+ * a Squadfile, only where to find them. */
+static void get_var_name(struct loader *l, struct node *v, const char *what, char **dst)
+{
+	const char *s;
+
+	if (get_string(l, v, what, dst) < 0 || !*dst)
+		return;
+	s = *dst;
+	for (const char *p = s; *p; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (p > s && *p >= '0' && *p <= '9'))) {
+			diag_error(l->diags, mark_of(v), "%s must name an environment variable "
+				   "(letters, digits, '_'), not '%s': the secret itself is never "
+				   "written in a Squadfile", what, s);
+			free(*dst);
+			*dst = NULL;
+			return;
+		}
+	if (!*s) {
+		diag_error(l->diags, mark_of(v), "%s must name an environment variable", what);
+		free(*dst);
+		*dst = NULL;
+	}
+}
+
+static void cache_pair(struct loader *l, const char *key, struct node *k, struct node *v,
+		       void *data)
+{
+	struct squadfile_cache *c = &l->sf->cache;
+	bool b;
+
+	(void)k;
+	(void)data;
+	if (!strcmp(key, "url")) {
+		get_string(l, v, "cache.url", &c->url);
+	} else if (!strcmp(key, "team")) {
+		get_string(l, v, "cache.team", &c->team);
+	} else if (!strcmp(key, "token_env")) {
+		get_var_name(l, v, "cache.token_env", &c->token_env);
+	} else if (!strcmp(key, "signing_key_env")) {
+		get_var_name(l, v, "cache.signing_key_env", &c->signing_key_env);
+	} else if (!strcmp(key, "write")) {
+		if (!get_bool(l, v, "cache.write", &b))
+			c->write = b;
+	} else if (!strcmp(key, "dir")) {
+		if (v->type == YAML_SCALAR_NODE && (!strcmp(scalar(v), "false") ||
+						    !strcmp(scalar(v), "off")))
+			c->dir = xstrdup("off");
+		else
+			get_string(l, v, "cache.dir", &c->dir);
+	} else if (!strcmp(key, "max_size")) {
+		long long n;
+
+		if (want_scalar(l, v, "cache.max_size") < 0)
+			return;
+		n = squadfile_parse_size(scalar(v));
+		if (n <= 0)
+			diag_error(l->diags, mark_of(v), "cache.max_size must be a size such as "
+				   "'10GB' or '512MiB', not '%s'", scalar(v));
+		else
+			c->max_bytes = (unsigned long long)n;
+	}
+}
+
+/* `cache:` is a map of settings, or false for no cache at all. */
+static void get_cache(struct loader *l, struct node *v)
+{
+	bool on;
+
+	if (is_null(v))
+		return;
+	if (v->type == YAML_SCALAR_NODE) {
+		if (!get_bool(l, v, "cache", &on))
+			l->sf->cache.off = !on;
+		return;
+	}
+	if (want_map(l, v, "cache"))
+		walk_map(l, v, "cache", cache_keys, cache_pair, NULL);
+}
+
 /* --- top level ----------------------------------------------------- */
 
 struct top {
@@ -1269,6 +1380,8 @@ static void top_pair(struct loader *l, const char *key, struct node *k,
 				   v->type == YAML_SCALAR_NODE ? scalar(v) : "?");
 	} else if (!strcmp(key, "skills_dir")) {
 		get_string(l, v, "skills_dir", &l->sf->skills_dir);
+	} else if (!strcmp(key, "cache")) {
+		get_cache(l, v);
 	} else if (!strcmp(key, "tasks")) {
 		top->tasks = v;
 	} else if (!strcmp(key, "defaults")) {
@@ -1765,6 +1878,7 @@ static void loader_init(struct loader *l, struct squadfile *sf, const char *path
 	memset(l, 0, sizeof(*l));
 	sf->path = xstrdup(path);
 	sf->root = squadfile_folder(path);
+	sf->cache.write = -1;
 	strvec_init(&sf->vars);
 	strvec_init(&sf->env_vars);
 	strvec_init(&sf->default_targets);
@@ -1947,6 +2061,11 @@ void squadfile_release(struct squadfile *sf)
 	strvec_clear(&sf->default_targets);
 	strmap_release(&sf->task_index);
 	free(sf->skills_dir);
+	free(sf->cache.url);
+	free(sf->cache.team);
+	free(sf->cache.token_env);
+	free(sf->cache.signing_key_env);
+	free(sf->cache.dir);
 	free(sf->path);
 	free(sf->root);
 	memset(sf, 0, sizeof(*sf));

@@ -99,6 +99,19 @@ struct task {
 	bool any_command;
 };
 
+/* The `cache:` key (cachestep.h resolves it, the environment winning).
+ * Strings are as written; NULL when not given. */
+struct squadfile_cache {
+	bool off;               /* `cache: false`: no cache at all */
+	char *url;              /* http(s):// Turborepo API, or a shared folder */
+	char *team;             /* teamId */
+	char *token_env;        /* the NAME of the variable holding the token */
+	char *signing_key_env;  /* the NAME of the variable holding the signing key */
+	int write;              /* upload to `url`: -1 not said, 0 or 1 */
+	char *dir;              /* the local folder; "off": none */
+	unsigned long long max_bytes; /* the local folder's bound; 0: the default */
+};
+
 struct squadfile {
 	char *path;             /* as given on the command line */
 	char *root;             /* absolute folder holding the Squadfile */
@@ -112,6 +125,7 @@ struct squadfile {
 	struct route_rule *rules;
 	size_t nr_rules;
 	char *skills_dir;       /* as written, or NULL for the default */
+	struct squadfile_cache cache;
 	struct strmap task_index; /* name -> index into tasks */
 };
 
@@ -130,6 +144,9 @@ void squadfile_release(struct squadfile *sf);
  * nothing to the environment: what squad may expand in a text it shows
  * or stores, where a value from the environment (a secret) must not go. */
 void squadfile_written_vars(const struct squadfile *sf, struct strvec *vars);
+
+/* "10GB", "512MiB", "2000000" (bytes) as bytes: -1 when not a size. */
+long long squadfile_parse_size(const char *text);
 
 /* Read the model of an ad-hoc run (`squad exec`): the Squadfile at
  * `path`, when `have_file`, gives its vars, defaults, workers, routing

@@ -331,15 +331,25 @@ static void describe_list(struct strbuf *out, const char *key, const struct strv
 	}
 }
 
-void worker_describe(const struct squadfile *sf, const struct task *task,
-		     const struct worker *worker, struct strbuf *out)
+static void describe(const struct squadfile *sf, const struct task *task,
+		     const struct worker *worker, bool declared, struct strbuf *out)
 {
-	struct strvec own = STRVEC_INIT, one = STRVEC_INIT;
+	struct strvec own = STRVEC_INIT, one = STRVEC_INIT, written = STRVEC_INIT;
 	struct expand_scope scope = { .own = &own, .vars = &sf->vars, .environ = true };
 	char output[16];
 
 	push_var(&own, "SQUAD_TASK=", task->name);
-	push_var(&own, "SQUAD_ROOT=", sf->root);
+	if (declared) {
+		/* only what the Squadfile itself says: ${HOME} stays ${HOME},
+		 * and the root a token, on every machine */
+		squadfile_written_vars(sf, &written);
+		scope.vars = &written;
+		scope.environ = false;
+		scope.keep_unknown = true;
+		push_var(&own, "SQUAD_ROOT=", "${SQUAD_ROOT}");
+	} else {
+		push_var(&own, "SQUAD_ROOT=", sf->root);
+	}
 	/* NUL-separated key=value fields: no field can forge another */
 	add_field(out, "task", task->name);
 #define ONE(key, value) \
@@ -367,6 +377,19 @@ void worker_describe(const struct squadfile *sf, const struct task *task,
 		describe_list(out, "allow_command", &task->allow_commands, NULL);
 	}
 	strvec_clear(&own);
+	strvec_clear(&written);
+}
+
+void worker_describe(const struct squadfile *sf, const struct task *task,
+		     const struct worker *worker, struct strbuf *out)
+{
+	describe(sf, task, worker, false, out);
+}
+
+void worker_describe_declared(const struct squadfile *sf, const struct task *task,
+			      const struct worker *worker, struct strbuf *out)
+{
+	describe(sf, task, worker, true, out);
 }
 
 void command_release(struct command *cmd)

@@ -79,6 +79,13 @@ void worker_show_command(struct command *cmd, const struct squadfile *sf,
 void worker_describe(const struct squadfile *sf, const struct task *task,
 		     const struct worker *worker, struct strbuf *out);
 
+/* The same text from declared values only, for the shared cache's key
+ * (cachestep.h): the Squadfile's own vars are expanded, every other
+ * ${NAME} (the environment's: $HOME, a token) stays as written, and
+ * ${SQUAD_ROOT} too. Equal on every machine for the same Squadfile. */
+void worker_describe_declared(const struct squadfile *sf, const struct task *task,
+			      const struct worker *worker, struct strbuf *out);
+
 /* Programs found on PATH by name, as a shell's hash table keeps them:
  * a run of 2,000 tasks looks `true` up once, not 2,000 times. An entry
  * holds for the PATH it was found on. */

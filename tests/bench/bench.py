@@ -284,6 +284,15 @@ class Report:
         self.row("exec: 4 x /bin/true, at once", "squad exec", sq, f"{r[0]:.2f}x sh" if r else "")
         self.verdict("exec: squad exec <= 1.5x sh with & and wait", r, 1.5)
         self.verdict("exec: squad exec well under 100 ms", sq[0] * 1000 if sq else None, 50, " ms")
+        # an MCP exec call to a running squad mcp, and sh, timed by the
+        # same client (exec_mcp.py), request to result
+        msh, mcp = load(self.res, "exec.mcp-sh"), load(self.res, "exec.mcp")
+        r = ratio(mcp, msh)
+        self.row("exec: MCP round trip (client)", "sh & wait", msh)
+        self.row("exec: MCP round trip (client)", "squad mcp exec", mcp, f"{r[0]:.2f}x sh" if r else "")
+        self.verdict("exec: an MCP exec round trip <= 1.5x sh with & and wait", r, 1.5)
+        self.verdict("exec: an MCP exec round trip well under 100 ms", mcp[0] * 1000 if mcp else None,
+                     50, " ms")
 
     def print(self):
         head = ("case", "tool", "min s", "median s", "notes")

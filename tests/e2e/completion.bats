@@ -74,7 +74,7 @@ has() { grep -qxF -- "$1" <<<"$output"; }
 	local opt
 	complete_bash squad --
 	for opt in $("$SQUAD" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-		case $opt in --names | --failed | --note | --note-file | --undo | --target | --run | --prompt | --name) continue ;; esac
+		case $opt in --names | --failed | --note | --note-file | --undo | --target | --run | --prompt | --name | --merge | --shards | --output-file) continue ;; esac
 		has "$opt" || { echo "not offered: $opt" >&2; return 1; }
 	done
 }

@@ -8,6 +8,10 @@ SQUAD_SRC=$(realpath "$SQUAD_SRC")
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	export NO_COLOR=1
+	# the result cache (on by default) is cache.bats' subject: elsewhere a
+	# task that must run again (a state made corrupt, -B) would be a hit.
+	# Its local folder is the test's own all the same.
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache
 }
 
 # end_leftovers: in a test's teardown, kill what it left running on

@@ -16,6 +16,7 @@ setup_file() {
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # see helpers.bash
 	export NO_COLOR=1 SQUAD
 	[ -d "$NODE_PATH/@modelcontextprotocol/sdk" ] ||
 		{ echo "the MCP SDK could not be installed from npm" >&2; return 1; }
@@ -50,16 +51,17 @@ raw() {
 # stays open until its answer to id 1 came; everything it said before
 # and with that answer in $output
 raw_call() {
-	local line answers=""
+	local line answers="" pid
 
 	coproc MCP { exec "$SQUAD" mcp; }
+	pid=$MCP_PID # (bash unsets MCP_PID once the server has ended)
 	printf '%s\n' "$1" >&"${MCP[1]}"
 	while IFS= read -r -t 60 line <&"${MCP[0]}"; do
 		answers+="$line"$'\n'
 		[ "$(jq -r '.id // empty' <<< "$line")" = 1 ] && break
 	done
 	exec {MCP[1]}>&-
-	wait "$MCP_PID"
+	wait "$pid"
 	output=${answers%$'\n'}
 }
 
@@ -275,4 +277,69 @@ init_line() {
 	[ "$status" -eq 1 ]
 	run alive "$server"
 	[ "$status" -eq 1 ]
+}
+
+@test "mcp: a line over 4 MiB is an error without an id; the server reads on" {
+	raw "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"%s"}}' "$(head -c 5000000 /dev/zero | tr '\0' a)")" \
+		'{"jsonrpc":"2.0","id":2,"method":"ping"}'
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<< "$output")" -eq 2 ]
+	[ "$(sed -n 1p <<< "$output" | jq -c '[.id, .error.code, .error.message]')" = '[null,-32600,"message too long"]' ]
+	[ "$(sed -n 2p <<< "$output" | jq -c '[.id, .result]')" = '[2,{}]' ]
+}
+
+@test "mcp: a failed task is a result, not a tool error; a squad killed mid-call is one" {
+	raw_call '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"exec","arguments":{"tasks":[{"name":"bad","run":"echo oops; exit 5"}]}}}'
+	[ "$(jq -r '.result.isError // false' <<< "$output")" = false ]
+	[ "$(jq -r .result.structuredContent.exit_code <<< "$output")" = 1 ]
+	[ "$(jq -r '.result.structuredContent.tasks[0] | [.status, .exit_code, .summary] | join(" ")' <<< "$output")" = "failed 5 oops" ]
+	[ "$(cat "$(jq -r '.result.structuredContent.tasks[0].log' <<< "$output")")" = oops ]
+	# the squad child itself dies (its task kills it): squad could not say
+	raw_call '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"exec","arguments":{"tasks":[{"name":"k","run":"kill -9 $PPID"}]}}}'
+	[ "$(jq -r .result.isError <<< "$output")" = true ]
+	[ "$(jq -r .result.structuredContent.error <<< "$output")" = "squad was killed by signal 9" ]
+}
+
+@test "mcp: a long answer is cut in the result, saying so; the log has it whole" {
+	cat >> Squadfile <<-'EOF'
+	workers:
+	  long: { command: [sh, -c, 'head -c 10000 /dev/zero | tr "\0" y', "{prompt}"], output: text }
+	EOF
+	raw_call '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"exec","arguments":{"tasks":[{"name":"k","worker":"long","prompt":"say a lot"}]}}}'
+	[ "$(jq -r .result.structuredContent.tasks[0].status <<< "$output")" = ok ]
+	answer=$(jq -r .result.structuredContent.tasks[0].answer <<< "$output")
+	[ "${#answer}" -lt 4100 ]
+	[[ $answer == *"[... cut by squad mcp: 10000 bytes in all; the log has the rest]" ]]
+	[ "$(tr -cd y < "$(jq -r .result.structuredContent.tasks[0].log <<< "$output")" | wc -c)" -eq 10000 ]
+}
+
+@test "mcp: SIGTERM to the server stops its calls' tasks, and it exits" {
+	coproc MCP { exec "$SQUAD" mcp; }
+	server=$MCP_PID # (bash unsets MCP_PID when it ends)
+	echo "$server" > server.pid
+	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run","arguments":{"targets":["slow"]}}}' >&"${MCP[1]}"
+	wait_for slow.pid 60
+	pid=$(cat slow.pid)
+	kill -TERM "$server"
+	# (its stdin is still open: it must not wait for the client to close it)
+	for _ in $(seq 400); do alive "$server" || break; sleep 0.05; done
+	run alive "$server"
+	[ "$status" -eq 1 ]
+	rc=0
+	wait "$server" || rc=$?
+	[ "$rc" -eq 0 ]
+	for _ in $(seq 400); do alive "$pid" || break; sleep 0.05; done
+	run alive "$pid"
+	[ "$status" -eq 1 ]
+	# the run was stopped as after Ctrl-C: the lock is free
+	run "$SQUAD" --no-wait run lint
+	[ "$status" -eq 0 ]
+}
+
+@test "mcp: a broken Squadfile is the tool's error, with squad's FILE:LINE:COL" {
+	printf 'version: 1\ntasks:\n  lint: { runn: true }\n' > Squadfile
+	raw_call '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run","arguments":{"targets":["lint"]}}}'
+	[ "$(jq -r .result.isError <<< "$output")" = true ]
+	[[ $(jq -r .result.structuredContent.error <<< "$output") == *"Squadfile:3:"*"unknown key 'runn'"* ]]
+	[ "$(jq -r .result.structuredContent.exit_code <<< "$output")" = 2 ]
 }

@@ -50,7 +50,7 @@ RECIPES=(python node fullstack precommit ollama agents)
 }
 
 @test "the CI recipes are YAML that runs squad with --junit and keeps the report" {
-	grep -qF -- '--junit reports/squad.xml' "$SQUAD_SRC/recipes/github-actions/squad.yml"
+	grep -qF -- '--junit squad-junit.xml' "$SQUAD_SRC/recipes/github-actions/squad.yml"
 	grep -qF 'actions/upload-artifact' "$SQUAD_SRC/recipes/github-actions/squad.yml"
 	grep -qF -- '--junit squad-junit.xml' "$SQUAD_SRC/recipes/gitlab-ci/.gitlab-ci.yml"
 	python3 -c 'import yaml' 2>/dev/null || skip "no python3 yaml module to parse them"
@@ -61,7 +61,7 @@ gh = yaml.safe_load(open(root + "/github-actions/squad.yml"))
 steps = gh["jobs"]["squad"]["steps"]
 assert any("--junit" in s.get("run", "") for s in steps), "no squad --junit step"
 upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
-assert upload and "reports/squad.xml" in upload[0]["with"]["path"], "the report is not uploaded"
+assert upload and "squad-junit.xml" in upload[0]["with"]["path"], "the report is not uploaded"
 assert upload[0]["if"] == "always()"
 gl = yaml.safe_load(open(root + "/gitlab-ci/.gitlab-ci.yml"))
 job = gl["squad"]

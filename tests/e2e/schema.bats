@@ -110,7 +110,8 @@ keys_in_schema() {
 	for pair in top_keys:.properties task_keys:.\$defs.taskMap.properties \
 		    defaults_keys:.properties.defaults.properties \
 		    worker_keys:.\$defs.worker.properties \
-		    rule_keys:.properties.routing.items.properties; do
+		    rule_keys:.properties.routing.items.properties \
+		    cache_keys:.\$defs.cache.properties; do
 		array=${pair%%:*} expr=${pair#*:}
 		[ -n "$(keys_in_parser "$array")" ]
 		[ "$(keys_in_parser "$array")" = "$(keys_in_schema "$expr")" ] ||

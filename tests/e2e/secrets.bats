@@ -12,6 +12,7 @@ CANARY=AKIAQZCANARY7731SQUAD
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # see helpers.bash
 	export NO_COLOR=1
 	export SECRET=$CANARY
 	export SECRET_TOOL=no-such-cmd-$CANARY

@@ -13,6 +13,7 @@ DEAD_PID=2147483646
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	export SQUAD_CACHE=off XDG_CACHE_HOME=$BATS_TEST_TMPDIR/.xdg-cache # see helpers.bash
 	export NO_COLOR=1
 	squadfile <<'Y'
 version: 1

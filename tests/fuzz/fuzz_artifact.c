@@ -4,7 +4,8 @@
  * Besides crashes, leaks and time, it checks what the unpacker must
  * hold to whatever the bytes: nothing appears beside the folder it
  * unpacks into (no escape by name, by "..", by a link planted and
- * written through), and on success the result entry was read.
+ * written through), and on success the result entry was read. The
+ * entry's metadata then goes through cache_meta_read(), as a hit's does.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "artifact.h"
+#include "cachestep.h"
 #include "fuzz_common.h"
 #include "util/strbuf.h"
 
@@ -59,6 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0 && err.len)
 		fail("unpacked with an error", err.buf);
 	check_box();
+	if (rc == 0) {
+		struct cache_hit hit = CACHE_HIT_INIT;
+		struct strbuf why = STRBUF_INIT;
+
+		if (cache_meta_read(meta.buf, meta.len, "k", &hit, &why) < 0 && !why.len)
+			fail("metadata refused without a reason", "");
+		cache_hit_release(&hit);
+		strbuf_release(&why);
+	}
 	strbuf_release(&meta);
 	strbuf_release(&err);
 	return 0;

@@ -9,10 +9,16 @@
 // events the way the real API streams them, with the script's step
 // number N, where N is how many assistant turns the request already
 // holds. A step is {"tool": NAME, "input": {...}} (a tool_use block,
-// stop_reason tool_use) or {"text": "..."} (the final answer). Any
-// other request (a side query of Claude Code's) gets the text "ok".
+// stop_reason tool_use) or {"text": "..."} (the final answer). A step
+// may also say {"expect": "TEXT"}: it is given only when TEXT occurs in
+// what the model sees new at that turn (the system prompt and the
+// messages after the last assistant turn, as JSON text); otherwise the
+// answer is the text "unexpected: turn N lacks TEXT", which ends the
+// conversation, so the test sees the script was not followed. Any other
+// request (a side query of Claude Code's) gets the text "ok".
 // LOG gets one JSON line per request: the turn, the tool names offered,
-// the system prompt and the last user message (where tool results are).
+// the system prompt, the last user message (where tool results are) and
+// whether the step's expect was met.
 'use strict';
 
 const fs = require('fs');
@@ -84,13 +90,22 @@ const server = http.createServer((req, res) => {
     const ours = [...scriptTools].every((t) => tools.includes(t));
     const system = Array.isArray(msg.system) ?
       msg.system.map((s) => s.text || '').join('\n') : String(msg.system || '');
+    const step = ours && turn < script.length ? script[turn] : null;
+    let lastAssistant = -1;
+    messages.forEach((m, i) => { if (m.role === 'assistant') lastAssistant = i; });
+    const fresh = system + '\n' + JSON.stringify(messages.slice(lastAssistant + 1));
+    const met = step && step.expect !== undefined ? fresh.includes(step.expect) : null;
     fs.appendFileSync(args.log, JSON.stringify({ turn, ours, tools, system,
-      last: messages.length ? messages[messages.length - 1] : null }) + '\n');
-    if (!ours || turn >= script.length) {
+      last: messages.length ? messages[messages.length - 1] : null, met }) + '\n');
+    if (!step) {
       answer(res, { text: 'ok' });
       return;
     }
-    answer(res, script[turn]);
+    if (met === false) {
+      answer(res, { text: `unexpected: turn ${turn} lacks ${JSON.stringify(step.expect)}` });
+      return;
+    }
+    answer(res, step);
   });
 });
 

@@ -23,9 +23,33 @@ static char root[256];
 
 static char *saved_path;
 
-/* init writes a ruff task only when ruff is on PATH: a stand-in is */
+/* init writes a task only for a tool a run finds on PATH, and a Python
+ * test or lint task only when python3 can import its runner: stand-ins
+ * for each. The python3 stand-in imports every module but those named
+ * in $SQUAD_TEST_NO_MODULES (tests/e2e/init.bats asks a real python3). */
+static const char python_stand_in[] =
+	"#!/bin/sh\n"
+	"for m in $SQUAD_TEST_NO_MODULES; do [ \"$2\" = \"import $m\" ] && exit 1; done\n"
+	"exit 0\n";
+
+static void write_program(const char *bin, const char *name, const char *text)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	strbuf_addf(&path, "%s/%s", bin, name);
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+	strbuf_release(&path);
+}
+
 static int setup(void **state)
 {
+	static const char *const tools[] = {
+		"ruff", "npm", "pnpm", "yarn", "bun", "make", "cargo", "go", NULL,
+	};
 	struct strbuf path = STRBUF_INIT;
 	char bin[300];
 
@@ -34,13 +58,14 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(root));
 	snprintf(bin, sizeof(bin), "%s-bin", root);
 	assert_int_equal(mkdir(bin, 0777), 0);
-	strbuf_addf(&path, "%s/ruff", bin);
-	assert_int_equal(close(open(path.buf, O_WRONLY | O_CREAT, 0755)), 0);
+	for (size_t i = 0; tools[i]; i++)
+		write_program(bin, tools[i], "#!/bin/sh\nexit 0\n");
+	write_program(bin, "python3", python_stand_in);
+	unsetenv("SQUAD_TEST_NO_MODULES");
 	if (!saved_path)
 		saved_path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s:%s", bin, saved_path);
-	setenv("PATH", path.buf, 1);
+	/* only the stand-ins: what the machine has does not change a test */
+	setenv("PATH", bin, 1);
 	strbuf_release(&path);
 	return 0;
 }
@@ -286,6 +311,187 @@ static void python_without_tests_is_not_pytest(void **state)
 	squadfile_release(&sf);
 }
 
+/* python3 on PATH cannot import pytest: unittest-style tests run with
+ * unittest, pytest-style ones get no task; both say why. */
+static void python_without_pytest(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+	const struct task *t;
+
+	(void)state;
+	setenv("SQUAD_TEST_NO_MODULES", "pytest flake8", 1);
+	write_file("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.pytest.ini_options]\n");
+	write_file("tests/test_core.py", "import unittest\n\nclass T(unittest.TestCase):\n"
+		   "    def test_a(self):\n        pass\n");
+	write_file("tests/__init__.py", "");
+	init_and_load(&sf, &summary);
+	t = task(&sf, "test");
+	assert_string_equal(t->run, "python3 -m unittest discover -s tests -t .");
+	assert_string_equal(t->expect, "^(Ran [1-9]\\d* tests?) in ");
+	assert_non_null(strstr(summary.buf, "left out: a pytest task: python3 on PATH, "));
+	assert_non_null(strstr(summary.buf, "cannot import pytest, so the tests run with unittest"));
+	assert_non_null(strstr(written(), "#   left out: a pytest task"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+	unsetenv("SQUAD_TEST_NO_MODULES");
+}
+
+static void python_without_pytest_and_pytest_style_tests(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT, pytest = STRBUF_INIT;
+
+	(void)state;
+	setenv("SQUAD_TEST_NO_MODULES", "pytest flake8", 1);
+	write_file("test/test_core.py", "def test_a():\n    assert True\n");
+	write_file(".flake8", "[flake8]\n");
+	strbuf_addf(&pytest, "%s-bin", root);
+	write_program(pytest.buf, "pytest", "#!/bin/sh\nexit 0\n");
+	init_and_load(&sf, &summary);
+	/* named, not used: it runs another Python's pytest */
+	strbuf_reset(&pytest);
+	strbuf_addf(&pytest, "cannot import pytest (the pytest program on PATH, %s-bin/pytest, "
+		    "runs another Python); install it", root);
+	assert_non_null(strstr(summary.buf, pytest.buf));
+	assert_no_task(&sf, "test");
+	assert_no_task(&sf, "lint");
+	assert_default(&sf, "hello");
+	assert_non_null(strstr(summary.buf, "; install it (python3 -m pip "
+					    "install pytest) and add a task 'test'"));
+	assert_non_null(strstr(summary.buf, "left out: a flake8 lint task: flake8 is configured "
+					    "here but python3 on PATH, "));
+	assert_non_null(strstr(summary.buf, "no task that would pass here"));
+	assert_null(strstr(written(), "found no tool it knows"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+	strbuf_release(&pytest);
+	unsetenv("SQUAD_TEST_NO_MODULES");
+}
+
+/* Without the tools on PATH: no task for any of them, each left out. */
+static void tools_not_on_path(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT, empty = STRBUF_INIT;
+
+	(void)state;
+	strbuf_addf(&empty, "%s/tests", root); /* a folder with no program */
+	write_file("tests/x", "");
+	setenv("PATH", empty.buf, 1);
+	write_file("package.json", "{\"scripts\": {\"test\": \"jest\"}}");
+	write_file("tests/test_a.py", "def test_a():\n    pass\n");
+	write_file("Makefile", "all:\n\ttrue\n");
+	write_file("Cargo.toml", "[package]\nname = \"x\"\n");
+	write_file("go.mod", "module m\n");
+	init_and_load(&sf, &summary);
+	assert_int_equal(sf.nr_tasks, 1);
+	task(&sf, "hello");
+	assert_non_null(strstr(summary.buf, "left out: the package.json scripts (test): npm is "
+					    "not on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the Python tests: there is no python3 on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the Makefile's targets (all): make is not on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the Cargo.toml tasks (cargo build, cargo "
+					    "test): cargo is not on PATH"));
+	assert_non_null(strstr(summary.buf, "left out: the go.mod tasks (go build ./..., go test "
+					    "./...): go is not on PATH"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+	strbuf_release(&empty);
+}
+
+/* The install task every script needs, and a build's inputs and outputs. */
+static void node_install_and_build_outputs(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+	const struct task *t;
+
+	(void)state;
+	write_file("package.json",
+		   "{\"name\": \"app\", \"main\": \"./build/index.js\", \"scripts\": {"
+		   "\"build\": \"esbuild src/index.ts --bundle --outdir=out\","
+		   "\"build:types\": \"tsc -p .\", \"build:docs\": \"typedoc\","
+		   "\"build:lib\": \"babel src --out-dir lib\", \"test\": \"jest\"},"
+		   "\"dependencies\": {\"left-pad\": \"1\"}}");
+	write_file("package-lock.json", "{}");
+	write_file("src/index.ts", "");
+	write_file("lib/keep.js", "");
+	write_file("test/a.test.ts", "");
+	write_file("tsconfig.json", "/* outDir below */ {\"compilerOptions\": {\"outDir\": \"types/\"}}");
+	init_and_load(&sf, &summary);
+
+	t = task(&sf, "install");
+	assert_string_equal(t->run, "npm ci");
+	assert_int_equal(t->inputs.nr, 2);
+	assert_string_equal(t->inputs.v[0], "package.json");
+	assert_string_equal(t->inputs.v[1], "package-lock.json");
+	assert_int_equal(t->outputs.nr, 1);
+	assert_string_equal(t->outputs.v[0], "node_modules");
+	assert_int_equal(t->needs.nr, 0);
+	for (size_t i = 0; i < sf.nr_tasks; i++)
+		if (sf.tasks[i].run && strcmp(sf.tasks[i].name, "install")) {
+			assert_int_equal(sf.tasks[i].needs.nr, 1);
+			assert_string_equal(sf.tasks[i].needs.v[0], "install");
+		}
+
+	assert_string_equal(task(&sf, "build")->outputs.v[0], "out");
+	assert_string_equal(task(&sf, "build:types")->outputs.v[0], "types");
+	assert_string_equal(task(&sf, "build:lib")->outputs.v[0], "lib");
+	/* typedoc: only package.json's main says, ./build/ */
+	assert_string_equal(task(&sf, "build:docs")->outputs.v[0], "build");
+
+	/* a build reads no tests, and not what it writes */
+	t = task(&sf, "build:lib");
+	assert_true(strvec_find(&t->inputs, "src/**") >= 0);
+	assert_true(strvec_find(&t->inputs, "lib/**") < 0);
+	assert_true(strvec_find(&t->inputs, "test/**") < 0);
+	assert_true(strvec_find(&t->inputs, "!**/*.test.*") >= 0);
+	assert_true(strvec_find(&task(&sf, "build")->inputs, "lib/**") >= 0);
+	t = task(&sf, "test");
+	assert_true(strvec_find(&t->inputs, "test/**") >= 0);
+	assert_true(strvec_find(&t->inputs, "!**/*.test.*") < 0);
+	assert_true(t->outputs.nr == 0);
+	assert_non_null(strstr(summary.buf, "after task install (npm ci)"));
+	assert_non_null(strstr(summary.buf, "task build:types writes types (from tsconfig.json)"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+}
+
+static void node_build_without_outputs_says_so(void **state)
+{
+	struct squadfile sf;
+	struct strbuf summary = STRBUF_INIT;
+
+	(void)state;
+	write_file("package.json", "{\"scripts\": {\"build\": \"node make.js\"}}");
+	init_and_load(&sf, &summary);
+	assert_string_equal(task(&sf, "install")->run, "npm install");
+	assert_int_equal(task(&sf, "install")->outputs.nr, 0); /* no dependencies: no node_modules */
+	assert_int_equal(task(&sf, "build")->outputs.nr, 0);
+	assert_default(&sf, "build");
+	assert_non_null(strstr(summary.buf, "task build has no outputs: neither its command, "
+					    "tsconfig.json nor package.json's main says where it writes"));
+	squadfile_release(&sf);
+	strbuf_release(&summary);
+}
+
+/* Bytes from the folder's files that YAML does not take (not UTF-8, a
+ * control character) become '?': what init writes still loads. */
+static void text_that_is_not_yaml_printable(void **state)
+{
+	struct squadfile sf;
+
+	(void)state;
+	write_file("Makefile", ".PHONY: all\nall: ## builds \xa0 it\x7f\x1b[0m \xc2\x85 \xe2\x80\xa8 "
+		   "\xc3\xa9\n\ttrue\n");
+	init_and_load(&sf, NULL);
+	/* a desc is double-quoted: control characters go in escaped */
+	assert_string_equal(task(&sf, "all")->desc, "builds ? it\x7f\x1b[0m ? ? \xc3\xa9");
+	assert_non_null(strstr(written(), "desc: \"builds ? it\\x7f\\x1b[0m"));
+	squadfile_release(&sf);
+}
+
 static void makefile_rules(void **state)
 {
 	struct squadfile sf;
@@ -381,6 +587,16 @@ static void cargo(void **state)
 	squadfile_release(&sf);
 }
 
+/* Remove the Squadfile init wrote, to run it again. */
+static void remove_squadfile(void)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s/Squadfile", root);
+	assert_int_equal(unlink(path.buf), 0);
+	strbuf_release(&path);
+}
+
 static void go_module(void **state)
 {
 	struct squadfile sf;
@@ -391,7 +607,23 @@ static void go_module(void **state)
 	assert_string_equal(task(&sf, "build")->run, "go build ./...");
 	assert_string_equal(task(&sf, "test")->run, "go test ./...");
 	assert_true(strvec_find(&task(&sf, "test")->inputs, "go.mod") >= 0);
+	assert_null(task(&sf, "test")->expect); /* no test file: "[no test files]" only */
+	assert_true(strvec_find(&task(&sf, "build")->inputs, "!**/*_test.go") >= 0);
+	assert_int_equal(task(&sf, "build")->outputs.nr, 0);
 	assert_default(&sf, "test");
+	squadfile_release(&sf);
+
+	/* a test file two folders down (not in vendor/ or testdata/) */
+	write_file("vendor/x/a_test.go", "package x\n");
+	write_file("testdata/a_test.go", "package x\n");
+	remove_squadfile();
+	init_and_load(&sf, NULL);
+	assert_null(task(&sf, "test")->expect);
+	squadfile_release(&sf);
+	write_file("internal/calc/calc_test.go", "package calc\n");
+	remove_squadfile();
+	init_and_load(&sf, NULL);
+	assert_string_equal(task(&sf, "test")->expect, "^(ok\\s+\\S+)");
 	squadfile_release(&sf);
 }
 
@@ -554,6 +786,12 @@ int main(void)
 		T(python_pyproject),
 		T(python_tests_folder_and_flake8),
 		T(python_without_tests_is_not_pytest),
+		T(python_without_pytest),
+		T(python_without_pytest_and_pytest_style_tests),
+		T(tools_not_on_path),
+		T(text_that_is_not_yaml_printable),
+		T(node_install_and_build_outputs),
+		T(node_build_without_outputs_says_so),
 		T(makefile_rules),
 		T(makefile_without_phony_and_beside_another_tool),
 		T(cargo),
