@@ -16,6 +16,7 @@
 
 #include "diag.h"
 #include "graph.h"
+#include "build.h"
 #include "handoff.h"
 #include "plan.h"
 #include "report_json.h"
@@ -217,7 +218,7 @@ static int open_exec_state(struct state *st, const char *root, struct strbuf *er
 		state_close(&top);
 		goto out;
 	}
-	strbuf_addf(&dir, "%s/exec", top.dir);
+	state_path(&top, STATE_EXEC, &dir);
 	state_close(&top);
 	if (ensure_folder(dir.buf, err) < 0)
 		goto out;
@@ -305,7 +306,7 @@ static void prune(const char *exec_dir)
 		struct strbuf lock = STRBUF_INIT;
 		int fd;
 
-		strbuf_addf(&lock, "%s/%s/lock", exec_dir, names.v[i]);
+		strbuf_addf(&lock, "%s/%s/" STATE_LOCK, exec_dir, names.v[i]);
 		fd = open(lock.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
 			remove_tree(dirfd(d), names.v[i], 3);
@@ -499,75 +500,39 @@ static void print_result_block(FILE *out, const struct plan *plan,
 	strbuf_release(&reason);
 }
 
-/* The run itself, once the model and the plan are made. */
+/* The run itself, once the model and the plan are made: in a state
+ * folder of its own, through build_execute(), then the result block. */
 static int run(const struct exec_options *eo, const struct squadfile *sf,
 	       const struct plan *plan, const struct skills *skills, long worker_override,
 	       const struct timespec *start)
 {
-	FILE *human = eo->json ? stderr : stdout;
 	struct state st;
 	struct strbuf err = STRBUF_INIT, manifest = STRBUF_INIT, exec_dir = STRBUF_INIT;
-	struct task_result *results;
-	struct run_options ro;
-	struct report rep;
-	struct run_observer obs;
-	struct handoff_context ctx;
-	char *squadfile = realpath(sf->path, NULL);
-	bool interrupted = false, squad_failed = false;
-	int entries, ret;
-	double wall;
+	struct build_options bo = {
+		.jobs = eo->jobs, .keep_going = eo->keep_going,
+		.level = eo->level, .output = eo->output, .color = eo->color,
+		.squad_command = eo->squad_command,
+	};
+	struct build b = {
+		.opts = &bo, .sf = sf, .plan = plan, .skills = skills, .st = &st,
+		.human = eo->json ? stderr : stdout, .start = *start,
+		.worker_override = worker_override, .adhoc = true,
+	};
+	int ret;
 
 	if (open_exec_state(&st, sf->root, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		strbuf_release(&err);
-		free(squadfile);
 		return EXEC_FAILED;
 	}
-	memset(&ro, 0, sizeof(ro));
-	ro.jobs = eo->jobs;
-	ro.keep_going = eo->keep_going;
-	ro.worker_override = worker_override;
-	ro.verbose = eo->level == REPORT_VERBOSE;
-	ro.guard = true;
-	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
-	report_init(&rep, human, sf, plan, eo->level, report_want_color(eo->color, human));
-	rep.output = eo->output;
-	rep.results = results;
-	rep.live = report_can_redraw(human);
-	obs = report_observer(&rep);
-	if (run_plan(plan, &st, &ro, &obs, results, &interrupted, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		squad_failed = true;
-	}
-	strbuf_reset(&err);
-	wall = report_seconds_since(start);
-	report_summary(&rep, results, wall, interrupted);
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.sf = sf;
-	ctx.squadfile_path = squadfile ? squadfile : sf->path;
-	ctx.squad_command = eo->squad_command;
-	ctx.plan = plan;
-	ctx.results = results;
-	ctx.skills = skills;
-	ctx.st = &st;
-	ctx.adhoc = true;
-	entries = handoff_write(&ctx, &err);
-	if (entries < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		squad_failed = true;
-	}
-	strbuf_addf(&manifest, "%s/handoff.json", st.dir);
-
-	ret = result_exit_code(results, plan->order, plan->nr_order, interrupted, squad_failed);
+	ret = build_execute(&b);
+	state_path(&st, STATE_HANDOFF, &manifest);
 	if (eo->json)
-		print_json(plan, results, st.dir, manifest.buf, entries, wall, interrupted, ret);
+		print_json(plan, b.results, st.dir, manifest.buf, b.entries, b.wall,
+			   b.interrupted, ret);
 	else
-		print_result_block(stdout, plan, results, st.dir, manifest.buf, entries);
-
-	report_release(&rep);
-	run_results_release(results, sf->nr_tasks);
-	free(results);
+		print_result_block(stdout, plan, b.results, st.dir, manifest.buf, b.entries);
+	build_release(&b);
 	/* the parent of this run's folder: older runs' are pruned there */
 	strbuf_addstr(&exec_dir, st.dir);
 	strbuf_setlen(&exec_dir, (size_t)(strrchr(exec_dir.buf, '/') - exec_dir.buf));
@@ -576,7 +541,6 @@ static int run(const struct exec_options *eo, const struct squadfile *sf,
 	strbuf_release(&exec_dir);
 	strbuf_release(&manifest);
 	strbuf_release(&err);
-	free(squadfile);
 	return ret;
 }
 

@@ -9,8 +9,9 @@
  * lends its vars, defaults, workers, routing and skills; its own tasks
  * are not part of the run.
  *
- * The run is the normal pipeline (graph -> plan -> run -> report) with
- * the same slots, budgets and grouped output, but its state is its own:
+ * The run is the normal pipeline (graph -> plan -> run -> report, through
+ * build_execute()) with the same slots, budgets and grouped output, but
+ * its state is its own:
  * .squad/exec/ID/ (ID is "SECONDS-PID") holds its lock, journal, logs and
  * hand-off manifest. It never takes .squad/lock nor writes .squad/state,
  * so it neither waits for nor disturbs a run in the same folder; the

@@ -99,7 +99,7 @@ static bool names_ok(const char *names, size_t len)
 		if (!bare || memchr(name, '/', bare) || (prev && strcmp(prev, name) >= 0) ||
 		    (bare == 1 && name[0] == '.') || (bare == 2 && !memcmp(name, "..", 2)) ||
 		    (bare == 4 && !memcmp(name, ".git", 4)) ||
-		    (bare == 6 && !memcmp(name, ".squad", 6)))
+		    (bare == strlen(STATE_DIR_NAME) && !memcmp(name, STATE_DIR_NAME, bare)))
 			return false;
 		prev = name;
 	}

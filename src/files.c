@@ -1,5 +1,6 @@
 /* files.c - the walk of a folder tree, stat data and blob ids; see files.h. */
 #include "files.h"
+#include "state.h"
 #include "util/strmap.h"
 #include "util/xalloc.h"
 
@@ -242,7 +243,7 @@ static void read_folder(int fd, struct strbuf *out)
 
 			off += de->d_reclen;
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-			    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, ".squad"))
+			    !strcmp(de->d_name, ".git") || !strcmp(de->d_name, STATE_DIR_NAME))
 				continue;
 			if (de->d_type == DT_UNKNOWN)
 				is_dir = fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

@@ -2,6 +2,7 @@
 #include "handoff.h"
 #include "changes.h"
 #include "report_json.h"
+#include "state.h"
 #include "util/tail.h"
 #include "expand.h"
 #include "util/xalloc.h"
@@ -29,7 +30,7 @@ static const char *name_of(const json_t *entry, const char *fallback)
 
 static void manifest_path(const char *squad_dir, struct strbuf *path)
 {
-	strbuf_addf(path, "%s/handoff.json", squad_dir);
+	strbuf_addf(path, "%s/" STATE_HANDOFF, squad_dir);
 }
 
 /* A Squadfile string with its `vars` expanded and nothing else: an
@@ -456,14 +457,14 @@ static int write_manifest(const struct state *st, json_t *manifest, struct strbu
 
 	manifest_path(st->dir, &path);
 	if (!json_array_size(json_object_get(manifest, "tasks"))) {
-		ret = unlinkat(st->dir_fd, "handoff.json", 0) < 0 && errno != ENOENT ? -1 : 0;
+		ret = unlinkat(st->dir_fd, STATE_HANDOFF, 0) < 0 && errno != ENOENT ? -1 : 0;
 		if (ret)
 			strbuf_addf(err, "cannot remove '%s': %s", path.buf, strerror(errno));
 		strbuf_release(&path);
 		return ret;
 	}
 	text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	ret = state_write_in(st, "handoff.json", text, strlen(text), err);
+	ret = state_write_in(st, STATE_HANDOFF, text, strlen(text), err);
 	free(text);
 	strbuf_release(&path);
 	return ret;

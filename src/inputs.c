@@ -4,6 +4,7 @@
 #include "filecache.h"
 #include "gitinfo.h"
 #include "gitstamp.h"
+#include "state.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static struct gitstamp *stamp_that_holds(const char *path, const char *top)
 	struct strbuf file = STRBUF_INIT;
 
 	*gs = (struct gitstamp)GITSTAMP_INIT;
-	strbuf_addf(&file, "%s/.squad/git", path);
+	state_root_path(&file, path, STATE_GIT);
 	if (gitstamp_read(gs, file.buf) < 0 || strcmp(gs->workdir, top) || !gitstamp_holds(gs)) {
 		gitstamp_release(gs);
 		free(gs);

@@ -1,6 +1,7 @@
 /* isolate.c - worktrees of the user's tree, and patches; see isolate.h. */
 #include "isolate.h"
 #include "gitinfo.h"
+#include "state.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -68,7 +69,7 @@ int isolate_sweep(const char *state_dir)
 	DIR *d;
 	int removed = 0;
 
-	strbuf_addf(&dir, "%s/worktrees", state_dir);
+	strbuf_addf(&dir, "%s/" STATE_WORKTREES, state_dir);
 	d = opendir(dir.buf);
 	while (d && (de = readdir(d))) {
 		char *end;
@@ -169,7 +170,7 @@ int isolate_create(struct isolate *iso, const char *path, const char *state_dir,
 	}
 	git_oid_tostr(iso->base, sizeof(iso->base), &commit_id);
 
-	strbuf_addf(&p, "%s/worktrees", state_dir);
+	strbuf_addf(&p, "%s/" STATE_WORKTREES, state_dir);
 	if (mkdir(p.buf, 0777) < 0 && errno != EEXIST) {
 		strbuf_addf(err, "cannot make '%s': %s", p.buf, strerror(errno));
 		goto out;

@@ -1,8 +1,9 @@
 /* main.c - squad's command line: options, subcommands, exit codes.
  *
- * Everything here is parsing argv and calling the pipeline in order:
- * squadfile -> graph -> plan -> run -> report. Errors from the modules
- * come back as values and are printed here, once.
+ * Everything here is parsing argv and dispatching through one table of
+ * subcommands (commands[], as git.c's): a run, from the state to its
+ * exit status, is build.c's; the other commands call their modules.
+ * Errors from the modules come back as values and are printed here, once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,19 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "cachestep.h"
 #include "changes.h"
 #include "ci.h"
 #include "completion.h"
 #include "diag.h"
 #include "exec.h"
-#include "gitinfo.h"
 #include "explain.h"
-#include "filecache.h"
 #include "inputs.h"
 #include "mcp.h"
 #include "graph.h"
@@ -34,13 +32,9 @@
 #include "init.h"
 #include "plan.h"
 #include "report.h"
-#include "report_json.h"
-#include "report_junit.h"
 #include "route.h"
-#include "run.h"
 #include "shard.h"
 #include "squadfile.h"
-#include "stash.h"
 #include "state.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -48,17 +42,6 @@
 #ifndef SQUAD_VERSION
 #define SQUAD_VERSION "0.1.0"
 #endif
-
-enum exit_code {
-	EXIT_OK = 0,          /* every task done */
-	EXIT_FAILED = 1,      /* a task failed or timed out, escalated or not; or squad could not
-			       * keep .squad/ (a full disk), or a report it was asked
-			       * for (stdout, --junit) could not be written, or
-			       * --no-wait found it busy */
-	EXIT_USAGE = 2,       /* bad command line or Squadfile */
-	EXIT_HANDOFF = 3,     /* nothing failed; skill tasks wait for the tactician */
-	EXIT_INTERRUPTED = 130,
-};
 
 static const char usage_text[] =
 "usage: squad [options] [TARGET...]       run TARGETs (default: the Squadfile's 'default')\n"
@@ -200,7 +183,6 @@ enum long_only {
 	OPT_STAGED,
 	OPT_CHANGED,
 	OPT_REPLAY,
-	OPT_CACHE_WRITE,
 	OPT_TARGET,
 	OPT_NAMES,
 	OPT_OUTPUT,
@@ -211,15 +193,10 @@ enum long_only {
 	OPT_NAME,
 	OPT_STASH,
 	OPT_SHARD,
+	OPT_CACHE_WRITE,
 	OPT_MERGE,
 	OPT_OUT,
 	OPT_SHARDS,
-};
-
-enum selection {
-	SELECT_ALL,     /* the targets' whole closure */
-	SELECT_STAGED,  /* tasks whose inputs the index changes */
-	SELECT_CHANGED, /* tasks whose inputs differ from a revision */
 };
 
 struct options {
@@ -241,7 +218,7 @@ struct options {
 	const char *junit;    /* --junit FILE */
 	unsigned shard_k, shard_n; /* --shard K/N; shard_n 0: no shard */
 	const char *squad_command; /* how the tactician calls squad back */
-	enum selection select;
+	enum build_selection select;
 	const char *changed_ref;
 	bool force;           /* -B; for 'hook install': replace a foreign hook */
 	bool replay;
@@ -256,6 +233,14 @@ struct options {
 	const char *out;      /* ci -o FILE */
 	unsigned shards;      /* ci --shards N; 0: a job per task */
 	bool cache_write;     /* --cache-write: upload to the shared cache */
+};
+
+/* What a command works on: the Squadfile loaded, checked and graphed,
+ * its skills resolved. Only for commands marked CMD_SQUADFILE. */
+struct model {
+	struct squadfile sf;
+	struct graph g;
+	struct skills skills;
 };
 
 /* exec's --run, --prompt, --name, --worker, in order (exec.h); static, so
@@ -281,26 +266,6 @@ static unsigned cpu_count(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
-}
-
-/* The colour the tasks are told of, through the environment they
- * inherit from squad: squad's output not a terminal (or --color never)
- * means NO_COLOR=1 and a dumb TERM, so that logs and CI output carry no
- * escape codes; --color always means FORCE_COLOR and CLICOLOR_FORCE. On a
- * terminal in auto mode nothing changes. A task's own `env` is added
- * after this and wins. */
-static void tell_tasks_colour(int setting, FILE *out)
-{
-	if (setting == 0 || (setting < 0 && !isatty(fileno(out)))) {
-		setenv("NO_COLOR", "1", 1);
-		setenv("TERM", "dumb", 1);
-		unsetenv("FORCE_COLOR");
-		unsetenv("CLICOLOR_FORCE");
-	} else if (setting > 0) {
-		setenv("FORCE_COLOR", "1", 1);
-		setenv("CLICOLOR_FORCE", "1", 1);
-		unsetenv("NO_COLOR");
-	}
 }
 
 /* Load, check and graph the Squadfile; print diagnostics. Returns 0 or
@@ -329,571 +294,58 @@ static int load(struct squadfile *sf, struct graph *g, struct skills *skills,
 	return ret;
 }
 
-/* Open .squad and take its lock: wait for another squad to finish, or
- * with --no-wait, fail at once. Returns 0, or -1 after saying why (and
- * releasing st). */
-static int open_state(struct state *st, const struct squadfile *sf, const struct options *o)
+/* A run's settings from the command line's (build.h). */
+static void build_options_of(const struct options *o, struct build_options *bo)
 {
-	struct strbuf err = STRBUF_INIT;
-	int rc;
-
-	if (state_open(st, sf->root, &err) < 0)
-		goto fail;
-	rc = state_lock(st, false, &err);
-	if (rc == 1 && o->no_wait) {
-		strbuf_addf(&err, "another squad is running in %s (it holds %s/lock); "
-			    "not waiting for it (--no-wait)", sf->root, st->dir);
-		goto fail;
-	}
-	if (rc == 1) {
-		fprintf(stderr, "squad: waiting for another squad in %s to finish...\n", sf->root);
-		rc = state_lock(st, true, &err);
-	}
-	if (rc < 0 || state_load(st, &err) < 0)
-		goto fail;
-	/* a torn last line would swallow the first line this run appends:
-	 * rewrite an unkempt journal before appending to it */
-	if (st->unkempt && state_compact(st, &err) < 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "squad: %s\n", err.buf);
-	strbuf_release(&err);
-	state_close(st);
-	return -1;
+	memset(bo, 0, sizeof(*bo));
+	bo->jobs = o->jobs ? o->jobs : cpu_count();
+	bo->keep_going = o->keep_going;
+	bo->dry_run = o->dry_run;
+	bo->force = o->force;
+	bo->replay = o->replay;
+	bo->no_wait = o->no_wait;
+	bo->stash = o->stash;
+	bo->cache_write = o->cache_write;
+	bo->select = o->select;
+	bo->changed_ref = o->changed_ref;
+	bo->shard_k = o->shard_k;
+	bo->shard_n = o->shard_n;
+	bo->worker = o->worker;
+	bo->level = o->level;
+	bo->output = o->output;
+	bo->color = o->color;
+	bo->json = o->json;
+	bo->json_output = o->json_output;
+	bo->junit = o->junit;
+	bo->squad_command = o->squad_command;
 }
 
-/* The state as it is, for -n: read without the lock (the journal is
- * appended a line at a time and replaced by rename, so what is read is
- * whole), and never created. Returns whether there is one. */
-static bool peek_state(struct state *st, const struct squadfile *sf)
+static int cmd_run(const struct options *o, struct model *m, const struct strvec *targets)
 {
-	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
-	struct stat sb;
-	bool ok = false;
+	struct build_options bo;
 
-	strbuf_addf(&path, "%s/.squad/state", sf->root);
-	if (lstat(path.buf, &sb) == 0) {
-		ok = state_open(st, sf->root, &err) == 0 && state_load(st, &err) == 0;
-		if (!ok) {
-			fprintf(stderr, "squad: warning: %s; planning as if nothing had run\n",
-				err.buf);
-			state_close(st);
-		}
-	}
-	strbuf_release(&err);
-	strbuf_release(&path);
-	return ok;
+	build_options_of(o, &bo);
+	return build_main(&bo, &m->sf, &m->g, &m->skills, targets);
 }
 
-/* Write (or remove) the manifest after a run; say where it is, to
- * `human`. Returns how many tasks wait in it, or -1 if it could not be
- * written. */
-static int hand_off(const struct options *o, const struct squadfile *sf,
-		    const struct plan *plan, const struct task_result *results,
-		    const struct skills *skills, const struct state *st, FILE *human,
-		    const struct strvec *run_targets)
+static int cmd_list(const struct options *o, struct model *m, const struct strvec *args)
 {
-	struct gitinfo git;
-	struct strbuf err = STRBUF_INIT;
-	struct handoff_context ctx = { 0 };
-	char *path = realpath(o->file, NULL);
-	int entries;
-
-	bool waiting = false;
-
-	for (size_t i = 0; i < plan->nr_order && !waiting; i++)
-		waiting = task_status_for_tactician(results[plan->order[i]].status);
-	memset(&git, 0, sizeof(git));
-	/* the git context costs a walk of the working tree: only for a manifest */
-	if (waiting && gitinfo_read(&git, sf->root, &err) < 0) {
-		/* the manifest is still useful without its git section */
-		fprintf(stderr, "squad: %s\n", err.buf);
-		strbuf_reset(&err);
-	}
-	ctx.sf = sf;
-	ctx.squadfile_path = path ? path : o->file;
-	ctx.squad_command = o->squad_command;
-	ctx.plan = plan;
-	ctx.results = results;
-	ctx.skills = skills;
-	ctx.git = &git;
-	ctx.st = st;
-	ctx.run_targets = run_targets;
-	ctx.shard_k = o->shard_k;
-	ctx.shard_n = o->shard_n;
-	entries = handoff_write(&ctx, &err);
-	if (entries < 0)
-		fprintf(stderr, "squad: %s\n", err.buf);
-	else if (entries > 0)
-		fprintf(human, "squad: %d %s for the tactician: 'squad handoff' lists them "
-			"(%s/handoff.json)\n", entries, entries == 1 ? "task waits" : "tasks wait",
-			st->dir);
-	gitinfo_release(&git);
-	strbuf_release(&err);
-	free(path);
-	return entries;
+	if (args->nr)
+		return usage_error("'squad list' takes no arguments (got '%s')", args->v[0]);
+	if (o->names)
+		for (size_t i = 0; i < m->sf.nr_tasks; i++)
+			puts(m->sf.tasks[i].name);
+	else if (o->json)
+		report_list_json(stdout, &m->sf);
+	else
+		report_list(stdout, &m->sf);
+	return EXIT_OK;
 }
 
-/* Both reporters watch one run: the person's and the --json one. */
-struct observer_pair {
-	struct run_observer first, second;
-};
-
-static void pair_started(void *data, size_t task, unsigned attempt, const struct command *cmd)
+static int cmd_graph(const struct options *o, struct model *m, const struct strvec *targets)
 {
-	struct observer_pair *p = data;
-
-	p->first.started(p->first.data, task, attempt, cmd);
-	p->second.started(p->second.data, task, attempt, cmd);
-}
-
-static void pair_tick(void *data)
-{
-	struct observer_pair *p = data;
-
-	if (p->first.tick)
-		p->first.tick(p->first.data);
-	if (p->second.tick)
-		p->second.tick(p->second.data);
-}
-
-static void pair_finished(void *data, size_t task, const struct task_result *res)
-{
-	struct observer_pair *p = data;
-
-	p->first.finished(p->first.data, task, res);
-	p->second.finished(p->second.data, task, res);
-}
-
-static void pair_tool(void *data, size_t task, const struct task_tool *tool)
-{
-	struct observer_pair *p = data;
-
-	if (p->first.tool)
-		p->first.tool(p->first.data, task, tool);
-	if (p->second.tool)
-		p->second.tool(p->second.data, task, tool);
-}
-
-/* What the plan needs from git and the file system: the changed paths
- * when selecting, the files when a task has inputs. */
-static int plan_options(const struct options *o, const struct squadfile *sf,
-			const struct state *st, struct plan_options *po, struct inputs *files,
-			struct strvec *changed, struct strbuf *prefix, struct strbuf *err)
-{
-	bool any_inputs = false;
-	struct strbuf root = STRBUF_INIT, top = STRBUF_INIT;
-	struct strvec roots = STRVEC_INIT;
-	struct filecache cache = FILECACHE_INIT;
-	int ret;
-
-	memset(po, 0, sizeof(*po));
-	po->force = o->force;
-	po->dry_run = o->dry_run;
-	if (o->select == SELECT_STAGED && gitinfo_staged(sf->root, changed, err) < 0)
-		return -1;
-	if (o->select == SELECT_CHANGED &&
-	    gitinfo_changed(sf->root, o->changed_ref ? o->changed_ref : "HEAD", changed, err) < 0)
-		return -1;
-	if (o->select != SELECT_ALL)
-		po->changed = changed;
-	for (size_t i = 0; i < sf->nr_tasks; i++)
-		any_inputs |= sf->tasks[i].inputs.nr > 0;
-	if (!any_inputs)
-		return 0;
-	/* inputs are relative to the Squadfile; files to the top of the tree */
-	inputs_workdir(sf->root, &top);
-	strbuf_addf(&root, "%s/", sf->root);
-	if (!strncmp(root.buf, top.buf, top.len))
-		strbuf_addstr(prefix, root.buf + top.len);
-	po->files_prefix = prefix->buf;
-	/* a dry run without a state has nothing to compare the files with
-	 * (--changed still selects: by the paths git gives, and the prefix) */
-	if (o->dry_run && !st) {
-		strbuf_release(&root);
-		strbuf_release(&top);
-		return 0;
-	}
-	plan_input_roots(sf, prefix->buf, &roots);
-	if (st) {
-		strbuf_reset(&root);
-		strbuf_addf(&root, "%s/files", st->dir);
-		filecache_load(&cache, root.buf);
-	}
-	ret = inputs_list(files, sf->root, &roots, &cache, err);
-	if (!ret)
-		filecache_apply(&cache, &files->files);
-	filecache_release(&cache);
-	po->files = &files->files;
-	strbuf_release(&root);
-	strbuf_release(&top);
-	strvec_clear(&roots);
-	return ret;
-}
-
-/* Each line of `notes` on stderr, as squad's. */
-static void print_notes(const struct strbuf *notes)
-{
-	for (const char *line = notes->buf; *line; ) {
-		const char *end = strchrnul(line, '\n');
-
-		fprintf(stderr, "squad: %.*s\n", (int)(end - line), line);
-		line = *end ? end + 1 : end;
-	}
-}
-
-/* Put back what a squad cut short had set aside (stash.h), and say so.
- * Returns -1 when it could not: no run may set aside anything over it. */
-static int recover_stash(const struct state *st)
-{
-	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
-	int n = stash_recover(st->dir, &notes, &err);
-
-	print_notes(&notes);
-	if (n < 0)
-		fprintf(stderr, "squad: an interrupted 'squad --stash' set files aside and they "
-			"cannot be put back: %s\n", err.buf);
-	else if (n > 0)
-		fprintf(stderr, "squad: put back %d unstaged change%s and untracked file%s that "
-			"an interrupted 'squad --stash' had set aside in %s/stash\n", n,
-			n == 1 ? "" : "s", n == 1 ? "" : "s", st->dir);
-	strbuf_release(&notes);
-	strbuf_release(&err);
-	return n < 0 ? -1 : 0;
-}
-
-/* Put back what --stash set aside: failing to is squad's failure (the
- * next run tries again), a signal meanwhile an interrupt. */
-static void put_back(struct stash *stash, bool *interrupted, bool *squad_failed)
-{
-	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
-	int rc = stash_restore(stash, &notes, &err);
-
-	print_notes(&notes);
-	if (rc < 0) {
-		fprintf(stderr, "squad: %s; the next squad run here puts the rest back\n", err.buf);
-		*squad_failed = true;
-	}
-	*interrupted |= rc == 1;
-	strbuf_release(&notes);
-	strbuf_release(&err);
-}
-
-/* --shard K/N: keep of the selection (plan) only shard K's own tasks
- * and what they need, planned again with them as the targets. The split
- * is shard.h's, weighted by the durations in the state (a task never
- * recorded weighs the mean of the known ones, 1 when none is), so every
- * shard agrees on it only when they all see the same state: a fresh
- * checkout in CI, or the same .squad restored everywhere. The line that
- * says what the shard owns goes to `line`. */
-static int shard_plan(const struct options *o, const struct squadfile *sf,
-		      const struct graph *g, const struct state *st, struct plan *plan,
-		      const struct plan_options *po, struct strbuf *line, struct strbuf *err)
-{
-	size_t nr = sf->nr_tasks, nr_own = 0;
-	double *weight = xcalloc(nr + 1, sizeof(double));
-	unsigned *owner = xcalloc(nr + 1, sizeof(unsigned));
-	struct strvec own = STRVEC_INIT;
-	int *work = xmalloc((nr + 1) * sizeof(int));
-	size_t nr_work = 0;
-	int ret = 0;
-
-	plan_task_weights(plan, st, weight);
-	/* a group (needs only) does nothing itself and, as a shard's own,
-	 * would drag its whole closure there: groups are no shard's own */
-	for (size_t i = 0; i < plan->nr_order; i++) {
-		const struct task *t = &sf->tasks[plan->order[i]];
-
-		if (t->run || t->run_argv.nr || t->prompt || t->skills.nr)
-			work[nr_work++] = plan->order[i];
-	}
-	shard_split(work, nr_work, weight, o->shard_n, owner);
-	strbuf_addf(line, "squad: shard %u/%u owns", o->shard_k, o->shard_n);
-	for (size_t i = 0; i < nr_work; i++) {
-		int n = work[i];
-
-		if (owner[n] != o->shard_k - 1)
-			continue;
-		strvec_push(&own, sf->tasks[n].name);
-		strbuf_addstr(line, nr_own++ ? ", " : " ");
-		strbuf_add_printable(line, sf->tasks[n].name);
-	}
-	if (!nr_own)
-		strbuf_addstr(line, " no task");
-	strbuf_addf(line, " (%zu of %zu)%s\n", nr_own, nr_work,
-		    nr_own ? "; it runs what they need too" : "");
-	if (nr_own) {
-		plan_release(plan);
-		ret = plan_build(plan, sf, g, st, &own, po, err);
-	} else {
-		/* nothing of its own: an empty plan (no targets would mean
-		 * the Squadfile's default ones) */
-		memset(plan->in, 0, (nr + 1) * sizeof(bool));
-		plan->nr_order = 0;
-	}
-	strvec_clear(&own);
-	free(work);
-	free(owner);
-	free(weight);
-	return ret;
-}
-
-/* What the cache has to say, one warning a line, on stderr: the human
- * report may be stdout's, and --json's events are. */
-static void cache_notice(void *data, const char *lines)
-{
-	(void)data;
-	while (*lines) {
-		size_t len = strcspn(lines, "\n");
-
-		fprintf(stderr, "squad: warning: %.*s\n", (int)len, lines);
-		lines += len + (lines[len] == '\n');
-	}
-}
-
-/* The result cache for `plan`, keys computed; NULL when it is off, or
- * (*failed set, said) when its settings cannot work. */
-static struct cachestep *open_cache(const struct options *o, const struct squadfile *sf,
-				    const struct plan *plan, long worker_override, bool every_key,
-				    bool *failed)
-{
-	struct cachestep_options co = { o->cache_write, o->force, worker_override, every_key };
-	struct cachestep *c = NULL;
-	struct strbuf err = STRBUF_INIT;
-
-	*failed = false;
-	if (cachestep_open(&c, sf, &co, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		*failed = true;
-	} else if (c) {
-		cachestep_plan(c, plan);
-	}
-	strbuf_release(&err);
-	return c;
-}
-
-static int cmd_run(const struct options *o, struct squadfile *sf, struct graph *g,
-		   const struct skills *skills, const struct strvec *targets)
-{
-	struct state st;
-	struct stash stash = STASH_INIT;
-	struct plan plan;
-	struct strbuf err = STRBUF_INIT;
-	struct task_result *results = NULL;
-	struct run_options ro;
-	struct report rep;
-	struct run_observer obs;
-	struct observer_pair pair;
-	struct json_reporter *jr = NULL;
-	FILE *human = o->json ? stderr : stdout; /* stdout is the events' */
-	double wall;
-	int entries = -1;
-	struct timespec start;
-	bool interrupted = false, have_state = false;
-	bool squad_failed = false; /* a log, the state or the manifest not written */
-	int ret = EXIT_OK;
-	struct plan_options po;
-	struct inputs files = { 0 };
-	struct strvec changed = STRVEC_INIT;
-	struct strbuf prefix = STRBUF_INIT, changed_file = STRBUF_INIT;
-	struct strbuf shard_line = STRBUF_INIT;
-	struct strvec run_targets = STRVEC_INIT; /* a shard's plan has its own */
-	struct cachestep *cache = NULL;
-	bool cache_failed;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	memset(&ro, 0, sizeof(ro));
-	ro.jobs = o->jobs ? o->jobs : cpu_count();
-	ro.keep_going = o->keep_going;
-	ro.worker_override = -1;
-	ro.verbose = o->level == REPORT_VERBOSE;
-	ro.replay = o->replay;
-	ro.guard = true;
-	if (o->worker) {
-		ro.worker_override = squadfile_find_worker(sf, o->worker);
-		if (ro.worker_override < 0)
-			return usage_error("unknown worker '%s' for --worker", o->worker);
-	}
-
-	if (!o->dry_run) {
-		if (open_state(&st, sf, o) < 0)
-			return EXIT_FAILED;
-		if (recover_stash(&st) < 0) {
-			state_close(&st);
-			return EXIT_FAILED;
-		}
-		/* before the plan: it looks at the files the tasks will see */
-		if (o->stash && (ret = stash_save(&stash, st.dir, sf->root, &err)) != 0) {
-			if (ret < 0)
-				fprintf(stderr, "squad: %s\n", err.buf);
-			strbuf_release(&err);
-			stash_release(&stash);
-			state_close(&st);
-			return ret < 0 ? EXIT_FAILED : EXIT_INTERRUPTED;
-		}
-		have_state = true;
-	} else {
-		have_state = peek_state(&st, sf);
-		strbuf_addf(&err, "%s/.squad/stash/manifest", sf->root);
-		if (access(err.buf, F_OK) == 0)
-			fprintf(stderr, "squad: warning: files are set aside in %s/.squad/stash (a "
-				"'squad --stash' runs, or was cut short: then the next run, not "
-				"-n, puts them back); this plan sees the tree without them\n",
-				sf->root);
-		strbuf_reset(&err);
-	}
-	memset(&plan, 0, sizeof(plan));
-	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
-			 &err) < 0 ||
-	    plan_build(&plan, sf, g, have_state ? &st : NULL, targets, &po, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	for (size_t i = 0; i < plan.targets.nr; i++)
-		strvec_push(&run_targets, plan.targets.v[i]);
-	if (o->shard_n && shard_plan(o, sf, g, have_state ? &st : NULL, &plan, &po, &shard_line, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (!o->dry_run) {
-		/* ids hashed, folders read, git's decisions asked for this
-		 * plan: kept for the next run (a cache, so failing to write
-		 * it costs time, not correctness) */
-		struct strbuf path = STRBUF_INIT, stamp = STRBUF_INIT;
-
-		strbuf_addf(&path, "%s/files", st.dir);
-		strbuf_addf(&stamp, "%s/git", st.dir);
-		if (inputs_save(&files, path.buf, stamp.buf, &err) < 0)
-			fprintf(stderr, "squad: warning: %s\n", err.buf);
-		strbuf_reset(&err);
-		strbuf_release(&path);
-		strbuf_release(&stamp);
-	}
-	if (po.changed && !o->dry_run) {
-		/* $SQUAD_CHANGED: the changed paths, NUL-separated */
-		struct strbuf list = STRBUF_INIT;
-
-		for (size_t i = 0; i < changed.nr; i++)
-			strbuf_add(&list, changed.v[i], strlen(changed.v[i]) + 1);
-		strbuf_addf(&changed_file, "%s/changed", st.dir);
-		if (state_write_in(&st, "changed", list.buf, list.len, &err) < 0) {
-			fprintf(stderr, "squad: %s\n", err.buf);
-			strbuf_release(&list);
-			ret = EXIT_FAILED;
-			goto out;
-		}
-		ro.changed_file = changed_file.buf;
-		strbuf_release(&list);
-	}
-	if (!o->dry_run) {
-		cache = open_cache(o, sf, &plan, ro.worker_override, false, &cache_failed);
-		if (cache_failed) {
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		ro.cache = cache;
-		ro.cache_notice = cache_notice;
-	}
-	if (o->json)
-		jr = json_reporter_new(stdout, &plan, o->json_output);
-	if (o->dry_run) {
-		if (jr) {
-			json_reporter_plan(jr); /* -n --json: the plan event alone */
-		} else {
-			fputs(shard_line.buf, stdout);
-			report_dry_run(stdout, &plan, ro.jobs);
-		}
-		goto out;
-	}
-	if (o->level != REPORT_QUIET)
-		fputs(shard_line.buf, human);
-
-	results = xcalloc(sf->nr_tasks + 1, sizeof(*results));
-	report_init(&rep, human, sf, &plan, o->level, report_want_color(o->color, human));
-	rep.replay = o->replay;
-	rep.output = o->output;
-	rep.results = results;
-	/* the status line is redrawn in place: only on a terminal that can */
-	rep.live = report_can_redraw(human);
-	tell_tasks_colour(o->color, human);
-	obs = report_observer(&rep);
-	if (jr) {
-		json_reporter_plan(jr);
-		pair.first = obs;
-		pair.second = json_reporter_observer(jr);
-		obs.started = pair_started;
-		obs.finished = pair_finished;
-		obs.tool = pair_tool;
-		obs.tick = pair.first.tick || pair.second.tick ? pair_tick : NULL;
-		obs.data = &pair;
-	}
-	if (run_plan(&plan, &st, &ro, &obs, results, &interrupted, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		squad_failed = true;
-	}
-	strbuf_reset(&err);
-	put_back(&stash, &interrupted, &squad_failed);
-	if (state_wants_compaction(&st) && state_compact(&st, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		squad_failed = true;
-	}
-	wall = report_seconds_since(&start);
-	report_summary(&rep, results, wall, interrupted);
-	/* after an interrupt too: what was decided (an escalation, a skill
-	 * task reached) is kept for the tactician */
-	entries = hand_off(o, sf, &plan, results, skills, &st, human, &run_targets);
-	squad_failed |= entries < 0;
-	if (jr && entries >= 0) {
-		struct strbuf manifest = STRBUF_INIT;
-
-		strbuf_addf(&manifest, "%s/handoff.json", st.dir);
-		json_reporter_handoff(jr, manifest.buf, entries);
-		strbuf_release(&manifest);
-	}
-
-	ret = result_exit_code(results, plan.order, plan.nr_order, interrupted, squad_failed);
-	/* written even after an interrupt: CI shows what did run */
-	if (o->junit && junit_write(o->junit, &plan, results, wall, &err) < 0) {
-		fprintf(stderr, "squad: %s\n", err.buf);
-		if (ret == EXIT_OK || ret == EXIT_HANDOFF)
-			ret = EXIT_FAILED; /* CI asked for a report it will not find */
-	}
-	if (jr)
-		json_reporter_summary(jr, results, wall, interrupted, ret);
-	report_release(&rep);
-out:
-	if (stash.active) {
-		bool stopped = false, failed_back = false;
-
-		put_back(&stash, &stopped, &failed_back);
-		if (failed_back && ret == EXIT_OK)
-			ret = EXIT_FAILED;
-	}
-	stash_release(&stash);
-	json_reporter_free(jr);
-	cachestep_free(cache);
-	if (results)
-		run_results_release(results, sf->nr_tasks);
-	free(results);
-	plan_release(&plan);
-	if (have_state)
-		state_close(&st);
-	inputs_release(&files);
-	strvec_clear(&changed);
-	strbuf_release(&prefix);
-	strbuf_release(&changed_file);
-	strbuf_release(&shard_line);
-	strvec_clear(&run_targets);
-	strbuf_release(&err);
-	return ret;
-}
-
-static int cmd_graph(const struct options *o, struct squadfile *sf, struct graph *g,
-		     const struct strvec *targets)
-{
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
 	struct plan plan;
 	struct strbuf err = STRBUF_INIT;
 	struct strvec all = STRVEC_INIT;
@@ -940,9 +392,9 @@ static int read_note_file(const char *path, struct strbuf *note)
 	return ret;
 }
 
-static int cmd_done(const struct options *o, const struct squadfile *sf,
-		    const struct strvec *args)
+static int cmd_done(const struct options *o, struct model *m, const struct strvec *args)
 {
+	const struct squadfile *sf = &m->sf;
 	struct state st;
 	struct strbuf err = STRBUF_INIT, note = STRBUF_INIT;
 	int ret = EXIT_USAGE, rc;
@@ -975,7 +427,7 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	if (o->note)
 		strbuf_addstr(&note, o->note);
 	strbuf_utf8_sanitize(&note);
-	if (open_state(&st, sf, o) < 0) {
+	if (build_open_state(&st, sf->root, o->no_wait) < 0) {
 		strbuf_release(&note);
 		return EXIT_FAILED;
 	}
@@ -1025,46 +477,6 @@ static int cmd_done(const struct options *o, const struct squadfile *sf,
 	return ret;
 }
 
-/* squad handoff --merge FILE...: the shards' manifests as one run's
- * (handoff.h), into .squad/handoff.json (lock held), or with --json on
- * stdout only. */
-static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf,
-			     const struct graph *g, const struct strvec *files)
-{
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	struct state st;
-	char *path;
-	int n;
-
-	if (!files->nr)
-		return usage_error("'squad handoff --merge' wants the manifests to merge "
-				   "(the shards' handoff.json files)");
-	path = realpath(o->file, NULL); /* as a run's manifest names it */
-	if (!o->json && open_state(&st, sf, o) < 0) {
-		free(path);
-		return EXIT_FAILED;
-	}
-	n = handoff_merge(sf, g, path ? path : o->file, files, o->json ? NULL : &st, &json,
-			  &err);
-	if (n < 0)
-		fprintf(stderr, "squad: %s\n", err.buf);
-	else if (o->json)
-		fputs(json.buf, stdout);
-	else if (n)
-		printf("squad: merged %zu manifest%s: %d %s for the tactician "
-		       "('squad handoff' lists them, %s/handoff.json)\n", files->nr,
-		       files->nr == 1 ? "" : "s", n, n == 1 ? "task waits" : "tasks wait", st.dir);
-	else
-		printf("squad: merged %zu manifest%s: nothing waits for the tactician\n",
-		       files->nr, files->nr == 1 ? "" : "s");
-	if (!o->json)
-		state_close(&st);
-	free(path);
-	strbuf_release(&json);
-	strbuf_release(&err);
-	return n < 0 ? EXIT_FAILED : EXIT_OK;
-}
-
 /* squad diff TASK, squad apply TASK: an isolated task's kept change. */
 static int cmd_change(const struct options *o, const struct squadfile *sf, bool apply,
 		      const struct strvec *args)
@@ -1089,7 +501,7 @@ static int cmd_change(const struct options *o, const struct squadfile *sf, bool 
 		if (rc == 0 && fwrite(patch.buf, 1, patch.len, stdout) == patch.len)
 			ret = EXIT_OK;
 	} else {
-		if (open_state(&st, sf, o) < 0)
+		if (build_open_state(&st, sf->root, o->no_wait) < 0)
 			goto out;
 		rc = changes_apply(&st, sf->root, args->v[0], &touched, &conflicts, &err);
 		if (rc == 0 && handoff_forget(&st, args->v[0], &err) < 0)
@@ -1131,12 +543,66 @@ out:
 	return ret;
 }
 
-static int cmd_handoff(const struct options *o, const struct squadfile *sf)
+static int cmd_diff(const struct options *o, struct model *m, const struct strvec *args)
+{
+	return cmd_change(o, &m->sf, false, args);
+}
+
+static int cmd_apply(const struct options *o, struct model *m, const struct strvec *args)
+{
+	return cmd_change(o, &m->sf, true, args);
+}
+
+/* squad handoff --merge FILE...: the shards' manifests as one run's
+ * (handoff.h), into .squad/handoff.json (lock held), or with --json on
+ * stdout only. */
+static int cmd_handoff_merge(const struct options *o, const struct squadfile *sf,
+			     const struct graph *g, const struct strvec *files)
+{
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	struct state st;
+	char *path;
+	int n;
+
+	if (!files->nr)
+		return usage_error("'squad handoff --merge' wants the manifests to merge "
+				   "(the shards' handoff.json files)");
+	path = realpath(o->file, NULL); /* as a run's manifest names it */
+	if (!o->json && build_open_state(&st, sf->root, o->no_wait) < 0) {
+		free(path);
+		return EXIT_FAILED;
+	}
+	n = handoff_merge(sf, g, path ? path : o->file, files, o->json ? NULL : &st, &json,
+			  &err);
+	if (n < 0)
+		fprintf(stderr, "squad: %s\n", err.buf);
+	else if (o->json)
+		fputs(json.buf, stdout);
+	else if (n)
+		printf("squad: merged %zu manifest%s: %d %s for the tactician "
+		       "('squad handoff' lists them, %s/handoff.json)\n", files->nr,
+		       files->nr == 1 ? "" : "s", n, n == 1 ? "task waits" : "tasks wait", st.dir);
+	else
+		printf("squad: merged %zu manifest%s: nothing waits for the tactician\n",
+		       files->nr, files->nr == 1 ? "" : "s");
+	if (!o->json)
+		state_close(&st);
+	free(path);
+	strbuf_release(&json);
+	strbuf_release(&err);
+	return n < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int cmd_handoff(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct strbuf dir = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int rc;
 
-	strbuf_addf(&dir, "%s/.squad", sf->root);
+	if (o->merge)
+		return cmd_handoff_merge(o, &m->sf, &m->g, args);
+	if (args->nr)
+		return usage_error("'squad handoff' takes no task names; --merge takes manifests");
+	state_root_path(&dir, m->sf.root, NULL);
 	rc = handoff_show(dir.buf, o->json, &out, &err);
 	if (rc == 1 && !o->json)
 		printf("nothing waits for the tactician\n");
@@ -1153,9 +619,10 @@ static int cmd_handoff(const struct options *o, const struct squadfile *sf)
 
 /* squad ci github|gitlab [TARGET...]: the engine's workflow (ci.h) for
  * the targets' tasks, on stdout or into -o FILE (atomically). */
-static int cmd_ci(const struct options *o, struct squadfile *sf, struct graph *g,
-		  const struct strvec *args)
+static int cmd_ci(const struct options *o, struct model *m, const struct strvec *args)
 {
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
 	struct ci_options co = {
 		.shards = o->shards, .file = o->file_given ? o->file : NULL,
 		.directory = o->directory,
@@ -1193,11 +660,14 @@ static int cmd_ci(const struct options *o, struct squadfile *sf, struct graph *g
 
 /* Plan TASK as a run would, but read the state without taking the lock:
  * explaining never waits for a run, nor disturbs one. */
-static int cmd_explain(const struct options *o, struct squadfile *sf, struct graph *g,
-		       const struct skills *skills, const struct strvec *args)
+static int cmd_explain(const struct options *o, struct model *m, const struct strvec *args)
 {
+	struct squadfile *sf = &m->sf;
+	struct graph *g = &m->g;
+	const struct skills *skills = &m->skills;
 	struct state st;
 	struct plan plan;
+	struct build_options bo;
 	struct plan_options po;
 	struct inputs files = { 0 };
 	struct strvec changed = STRVEC_INIT;
@@ -1210,15 +680,16 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	have_state = state_open(&st, sf->root, &err) == 0 && state_load(&st, &err) == 0;
 	strbuf_reset(&err);
 	memset(&plan, 0, sizeof(plan));
-	if (plan_options(o, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
-			 &err) < 0 ||
+	build_options_of(o, &bo);
+	if (build_plan_options(&bo, sf, have_state ? &st : NULL, &po, &files, &changed, &prefix,
+			       &err) < 0 ||
 	    plan_build(&plan, sf, g, have_state ? &st : NULL, args, &po, &err) < 0) {
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else {
 		size_t n = (size_t)squadfile_find_task(sf, args->v[0]);
 		bool cache_failed;
-		struct cachestep *cache = open_cache(o, sf, &plan, -1, true, &cache_failed);
+		struct cachestep *cache = build_open_cache(&bo, sf, &plan, -1, true, &cache_failed);
 
 		explain_task(&out, &plan, have_state ? &st : NULL, skills, n,
 			     o->jobs ? o->jobs : cpu_count());
@@ -1237,9 +708,9 @@ static int cmd_explain(const struct options *o, struct squadfile *sf, struct gra
 	return ret;
 }
 
-static int cmd_hook(const struct options *o, const struct squadfile *sf,
-		    const struct strvec *args)
+static int cmd_hook(const struct options *o, struct model *m, const struct strvec *args)
 {
+	const struct squadfile *sf = &m->sf;
 	struct strbuf where = STRBUF_INIT, err = STRBUF_INIT;
 	char *squadfile = realpath(o->file, NULL);
 	const char *target = o->target;
@@ -1288,10 +759,11 @@ static int cmd_hook(const struct options *o, const struct squadfile *sf,
 
 /* squad init: a starter ./Squadfile (after -C) from what the folder
  * holds; with -n, print it instead. */
-static int cmd_init(const struct options *o, const struct strvec *args)
+static int cmd_init(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct strbuf path = STRBUF_INIT, summary = STRBUF_INIT, err = STRBUF_INIT;
 	int rc;
+	(void)m; /* no Squadfile: init writes one */
 
 	if (args->nr)
 		return usage_error("'squad init' takes no arguments (got '%s'); "
@@ -1332,7 +804,7 @@ static int cmd_init(const struct options *o, const struct strvec *args)
 }
 
 /* squad exec: ad-hoc tasks (exec.h). */
-static int cmd_exec(const struct options *o, const struct strvec *args)
+static int cmd_exec(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct exec_options eo = {
 		.file = o->file, .file_given = o->file_given, .items = &exec_items,
@@ -1341,11 +813,12 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 		.color = o->color, .json = o->json, .strict_skills = o->strict_skills,
 		.squad_command = o->squad_command,
 	};
+	(void)m; /* exec loads its own model (exec.h) */
 
 	if (args->nr)
 		return usage_error("'squad exec' takes no task names (got '%s'): give tasks "
 				   "with --run or --prompt, or on standard input", args->v[0]);
-	if (o->select != SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
+	if (o->select != BUILD_SELECT_ALL || o->force || o->replay || o->junit || o->json_output ||
 	    o->no_wait || o->stash || o->shard_n)
 		return usage_error("'squad exec' runs every task it is given, in a folder of "
 				   "its own: --staged, --changed, -B, --replay, --junit, "
@@ -1357,16 +830,17 @@ static int cmd_exec(const struct options *o, const struct strvec *args)
 
 /* squad mcp: the MCP server (mcp.h). Its children are squad itself,
  * found through /proc/self/exe (argv[0] may be a bare name). */
-static int cmd_mcp(const struct options *o, const struct strvec *args)
+static int cmd_mcp(const struct options *o, struct model *m, const struct strvec *args)
 {
 	struct mcp_options mo = { .version = SQUAD_VERSION };
 	char *exe = realpath("/proc/self/exe", NULL);
 	int ret;
+	(void)m; /* each tool call's squad child loads the Squadfile */
 
 	if (args->nr)
 		return usage_error("'squad mcp' takes no arguments (got '%s'); the client "
 				   "gives targets in its tool calls", args->v[0]);
-	if (o->dry_run || o->json || o->select != SELECT_ALL || o->force || o->junit ||
+	if (o->dry_run || o->json || o->select != BUILD_SELECT_ALL || o->force || o->junit ||
 	    o->worker || o->jobs || o->keep_going)
 		return usage_error("'squad mcp' takes only -f and -C; the rest are arguments "
 				   "of its tools");
@@ -1378,9 +852,11 @@ static int cmd_mcp(const struct options *o, const struct strvec *args)
 }
 
 /* squad completion SHELL: the completion script, built in. */
-static int cmd_completion(const struct strvec *args)
+static int cmd_completion(const struct options *o, struct model *m, const struct strvec *args)
 {
 	const char *script = args->nr == 1 ? completion_script(args->v[0]) : NULL;
+	(void)o;
+	(void)m;
 
 	if (!script)
 		return usage_error("usage: squad completion bash|zsh|fish");
@@ -1409,6 +885,89 @@ static int check_stdout(int ret)
 	return ret == EXIT_OK || ret == EXIT_HANDOFF ? EXIT_FAILED : ret;
 }
 
+/* How main() prepares for a command (bit values of struct subcommand's
+ * flags). */
+enum command_flags {
+	CMD_SQUADFILE = 1 << 0,  /* load, check and graph the Squadfile first; a
+				  * bad one is a usage error before the command */
+	CMD_PRELOAD = 1 << 1,    /* start libgit2's set-up and the index read
+				  * beside the Squadfile's parse (not with --stash:
+				  * the files change under it before the walk) */
+	CMD_EXEC_ITEMS = 1 << 2, /* takes --run, --prompt and --name */
+	CMD_SIGPIPE = 1 << 3,    /* a reader that goes away ends squad (it runs
+				  * no task that must not be cut short) */
+	CMD_OWN_STDOUT = 1 << 4, /* judges its stdout itself: no check_stdout() */
+};
+
+typedef int command_fn(const struct options *o, struct model *m, const struct strvec *args);
+
+/* squad's subcommands, as git.c's table: a command is a row. `m` is NULL
+ * for a command without CMD_SQUADFILE. The first row is also what runs
+ * when the first argument names no command (`squad TARGET...`). */
+static const struct subcommand {
+	const char *name;
+	command_fn *fn;
+	unsigned flags; /* enum command_flags */
+} commands[] = {
+	{ "run",        cmd_run,        CMD_SQUADFILE | CMD_PRELOAD },
+	{ "list",       cmd_list,       CMD_SQUADFILE },
+	{ "graph",      cmd_graph,      CMD_SQUADFILE },
+	{ "explain",    cmd_explain,    CMD_SQUADFILE },
+	{ "done",       cmd_done,       CMD_SQUADFILE },
+	{ "diff",       cmd_diff,       CMD_SQUADFILE },
+	{ "apply",      cmd_apply,      CMD_SQUADFILE },
+	{ "handoff",    cmd_handoff,    CMD_SQUADFILE },
+	{ "ci",         cmd_ci,         CMD_SQUADFILE },
+	{ "hook",       cmd_hook,       CMD_SQUADFILE },
+	{ "exec",       cmd_exec,       CMD_EXEC_ITEMS | CMD_OWN_STDOUT },
+	{ "mcp",        cmd_mcp,        CMD_OWN_STDOUT },
+	{ "init",       cmd_init,       CMD_SIGPIPE },
+	{ "completion", cmd_completion, CMD_SIGPIPE },
+};
+
+/* The command `name` names, or NULL. */
+static const struct subcommand *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Prepare what `cmd` asks for, call it, and judge its stdout. */
+static int run_command(const struct subcommand *cmd, const struct options *o,
+		       const struct strvec *args)
+{
+	struct model model = { .skills = SKILLS_INIT };
+	struct model *m = cmd->flags & CMD_SQUADFILE ? &model : NULL;
+	int ret;
+
+	/* a reader that goes away (squad --json | head) must not kill squad
+	 * while its tasks run; libuv gives children default dispositions */
+	if (!(cmd->flags & CMD_SIGPIPE))
+		signal(SIGPIPE, SIG_IGN);
+	if ((cmd->flags & CMD_PRELOAD) && !o->stash) {
+		/* a run lists its inputs' files: in a repository, libgit2's
+		 * set-up and the index read go on beside the parse */
+		char *folder = squadfile_folder(o->file);
+
+		inputs_preload(folder);
+		free(folder);
+	}
+	if (m) {
+		ret = load(&m->sf, &m->g, &m->skills, o);
+		if (!ret)
+			ret = cmd->fn(o, m, args);
+		route_skills_release(&m->skills);
+		inputs_shutdown();
+		graph_release(&m->g);
+		squadfile_release(&m->sf);
+	} else {
+		ret = cmd->fn(o, NULL, args);
+	}
+	return cmd->flags & CMD_OWN_STDOUT ? ret : check_stdout(ret);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1434,7 +993,6 @@ int main(int argc, char **argv)
 		{ "changed", optional_argument, NULL, OPT_CHANGED },
 		{ "force", no_argument, NULL, 'B' },
 		{ "replay", no_argument, NULL, OPT_REPLAY },
-		{ "cache-write", no_argument, NULL, OPT_CACHE_WRITE },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
@@ -1445,18 +1003,16 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stash", no_argument, NULL, OPT_STASH },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "cache-write", no_argument, NULL, OPT_CACHE_WRITE },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "output-file", required_argument, NULL, OPT_OUT },
 		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .file = "Squadfile", .level = REPORT_NORMAL, .color = -1 };
-	struct skills skills = SKILLS_INIT;
 	char *self;
-	struct squadfile sf;
-	struct graph g;
 	struct strvec targets = STRVEC_INIT;
-	const char *command = NULL;
+	const struct subcommand *command;
 	int c, ret, fd;
 
 	/* 0, 1 and 2 open, as a task's spawn expects: started with one
@@ -1581,11 +1137,14 @@ int main(int argc, char **argv)
 						   optarg);
 			o.shards = (unsigned)n;
 			break;
+		case OPT_CACHE_WRITE:
+			o.cache_write = true;
+			break;
 		case OPT_STAGED:
-			o.select = SELECT_STAGED;
+			o.select = BUILD_SELECT_STAGED;
 			break;
 		case OPT_CHANGED:
-			o.select = SELECT_CHANGED;
+			o.select = BUILD_SELECT_CHANGED;
 			o.changed_ref = optarg;
 			break;
 		case 'B':
@@ -1593,9 +1152,6 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REPLAY:
 			o.replay = true;
-			break;
-		case OPT_CACHE_WRITE:
-			o.cache_write = true;
 			break;
 		case OPT_NAMES:
 			o.names = true;
@@ -1639,111 +1195,31 @@ int main(int argc, char **argv)
 	self = strchr(argv[0], '/') ? realpath(argv[0], NULL) : NULL;
 	o.squad_command = self ? self : "squad";
 
-	if (optind < argc) {
-		static const char *const commands[] = {
-			"run", "list", "graph", "done", "handoff", "hook", "explain", "init",
-			"completion", "exec", "mcp", "ci", "diff", "apply", NULL,
-		};
-
-		for (int i = 0; commands[i]; i++)
-			if (!strcmp(argv[optind], commands[i]))
-				command = commands[i];
-		if (command)
-			optind++;
-	}
+	if (optind < argc && (command = find_command(argv[optind])))
+		optind++;
+	else
+		command = &commands[0];
 	for (int i = optind; i < argc; i++)
 		strvec_push(&targets, argv[i]);
-	for (size_t i = 0; i < exec_items.nr && (!command || strcmp(command, "exec")); i++)
+	for (size_t i = 0; i < exec_items.nr && !(command->flags & CMD_EXEC_ITEMS); i++)
 		if (strncmp(exec_items.v[i], EXEC_ITEM_WORKER, strlen(EXEC_ITEM_WORKER))) {
-			strvec_clear(&targets);
-			free(self);
-			return usage_error("--run, --prompt and --name are for 'squad exec'");
+			ret = usage_error("--run, --prompt and --name are for 'squad exec'");
+			goto out;
 		}
-
 	if ((o.out || o.shards || o.merge) &&
-	    (!command || strcmp(command, o.merge ? "handoff" : "ci"))) {
-		strvec_clear(&targets);
-		free(self);
-		return usage_error(o.merge ? "--merge is for 'squad handoff'"
-				   : "-o and --shards are for 'squad ci'");
+	    strcmp(command->name, o.merge ? "handoff" : "ci")) {
+		ret = usage_error(o.merge ? "--merge is for 'squad handoff'"
+				  : "-o and --shards are for 'squad ci'");
+		goto out;
 	}
 	if (o.directory && chdir(o.directory) < 0) {
 		fprintf(stderr, "squad: cannot change to '%s': %s\n", o.directory, strerror(errno));
-		strvec_clear(&targets);
-		free(self);
-		return EXIT_USAGE;
-	}
-
-	/* these two need no Squadfile */
-	if (command && (!strcmp(command, "init") || !strcmp(command, "completion"))) {
-		ret = !strcmp(command, "init") ? cmd_init(&o, &targets) : cmd_completion(&targets);
-		strvec_clear(&targets);
-		free(self);
-		return check_stdout(ret);
-	}
-
-	/* a reader that goes away (squad --json | head) must not kill squad
-	 * while its tasks run; libuv gives children default dispositions */
-	signal(SIGPIPE, SIG_IGN);
-	if (command && !strcmp(command, "mcp")) {
-		ret = cmd_mcp(&o, &targets);
-		strvec_clear(&targets);
-		free(self);
-		return ret;
-	}
-	if (command && !strcmp(command, "exec")) {
-		ret = cmd_exec(&o, &targets);
-		strvec_clear(&targets);
-		free(self);
-		return ret;
-	}
-	if (!command && !o.stash) {
-		/* a run lists its inputs' files: in a repository, libgit2's
-		 * set-up and the index read go on beside the parse (not
-		 * with --stash: the files change under it before the walk) */
-		char *folder = squadfile_folder(o.file);
-
-		inputs_preload(folder);
-		free(folder);
-	}
-	ret = load(&sf, &g, &skills, &o);
-	if (ret)
+		ret = EXIT_USAGE;
 		goto out;
-	if (command && !strcmp(command, "list")) {
-		if (targets.nr)
-			ret = usage_error("'squad list' takes no arguments (got '%s')", targets.v[0]);
-		else if (o.names)
-			for (size_t i = 0; i < sf.nr_tasks; i++)
-				puts(sf.tasks[i].name);
-		else if (o.json)
-			report_list_json(stdout, &sf);
-		else
-			report_list(stdout, &sf);
-	} else if (command && !strcmp(command, "graph")) {
-		ret = cmd_graph(&o, &sf, &g, &targets);
-	} else if (command && !strcmp(command, "done")) {
-		ret = cmd_done(&o, &sf, &targets);
-	} else if (command && (!strcmp(command, "diff") || !strcmp(command, "apply"))) {
-		ret = cmd_change(&o, &sf, !strcmp(command, "apply"), &targets);
-	} else if (command && !strcmp(command, "explain")) {
-		ret = cmd_explain(&o, &sf, &g, &skills, &targets);
-	} else if (command && !strcmp(command, "ci")) {
-		ret = cmd_ci(&o, &sf, &g, &targets);
-	} else if (command && !strcmp(command, "hook")) {
-		ret = cmd_hook(&o, &sf, &targets);
-	} else if (command && !strcmp(command, "handoff")) {
-		ret = o.merge ? cmd_handoff_merge(&o, &sf, &g, &targets)
-		      : targets.nr ? usage_error("'squad handoff' takes no task names; "
-						 "--merge takes manifests") : cmd_handoff(&o, &sf);
-	} else {
-		ret = cmd_run(&o, &sf, &g, &skills, &targets);
 	}
+	ret = run_command(command, &o, &targets);
 out:
-	route_skills_release(&skills);
-	inputs_shutdown();
 	free(self);
-	graph_release(&g);
-	squadfile_release(&sf);
 	strvec_clear(&targets);
-	return check_stdout(ret);
+	return ret;
 }

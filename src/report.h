@@ -1,6 +1,6 @@
 /* report.h - what a person sees: task output, status lines, summary,
- * listings. The only module that writes to the terminal (main prints
- * its own usage errors and diagnostics).
+ * listings. The only module that writes to the terminal (main and
+ * build print squad's own usage errors and diagnostics).
  *
  * Task output is printed in one piece when the task ends, under one
  * header line, so that parallel tasks never interleave; or, with

@@ -5,6 +5,7 @@
 #include "cachestep.h"
 #include "changes.h"
 #include "guard.h"
+#include "job.h"
 #include "outcome.h"
 #include "spawner.h"
 #include "util/tail.h"
@@ -25,10 +26,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-/* Between SIGTERM and SIGKILL: time for a test runner to clean up. */
-#define KILL_GRACE_MS 5000
-/* After a task's process exits, how long its output may stay open. */
-#define EOF_GRACE_MS 2000
 /* How much of a log is read back for `expect` and the summary line. */
 #define OUTPUT_SCAN_MAX (1u << 20)
 #define SUMMARY_MAX 200
@@ -42,28 +39,6 @@ struct ready_heap {
 };
 
 struct runner;
-
-/* One attempt of one task, alive from spawn until its three handles are
- * closed (libuv owns them until the close callbacks run). The attempt is
- * over only when both its process has exited and its output pipe has
- * reached EOF, whichever comes second. */
-struct job {
-	pid_t pid;                /* also the id of its process group */
-	uv_timer_t timer;         /* the timeout; after exit, the EOF grace */
-	uv_pipe_t out;            /* the task's stdout+stderr (stderr for agents) */
-	struct runner *r;
-	size_t task;
-	int open_handles;
-	bool timed_out;
-	bool exited;
-	bool eof;
-	bool completed;
-	int64_t exit_status;
-	int term_signal;
-	long reserved;            /* requests charged to the budget at admission */
-	char *api_dir;            /* an agent's request log (worker_bound_agent) */
-	struct job *prev, *next; /* the running list, for signals */
-};
 
 /* A task waiting out a rate limit or a per-minute budget before its
  * next attempt; freed in its timer's close callback. */
@@ -119,7 +94,8 @@ struct runner {
 	uv_timer_t tick_timer;
 	struct strbuf *err;
 	int status;               /* -1 once squad itself failed */
-	/* Every job's output passes through here to its log: on_output
+	struct job_owner job_owner; /* how its jobs report to it (job.h) */
+	/* Every job's output passes through here to its log: job_output()
 	 * consumes each read before the loop makes the next one. */
 	char read_buf[65536];
 };
@@ -254,7 +230,7 @@ static int ensure_log(struct runner *r, size_t task)
 		return r->log_fds[task] >= 0 ? r->log_fds[task] : -1;
 	/* read back later for `expect` and the summary line; by the fd of
 	 * logs/ held since the start, which a task cannot swap */
-	fd = state_open_log(r->st, r->sf->tasks[task].name, ".log",
+	fd = state_open_log(r->st, r->sf->tasks[task].name, STATE_LOG_EXT,
 			    O_RDWR | O_CREAT | O_APPEND | (res->log_path ? 0 : O_TRUNC), &path);
 	if (fd >= 0) {
 		r->log_fds[task] = fd;
@@ -831,37 +807,6 @@ static void start_ready(struct runner *r);
 static int start_attempt(struct runner *r, size_t task);
 static void cannot_start(struct runner *r, size_t task, const char *why);
 
-static void job_closed(uv_handle_t *h)
-{
-	struct job *job = h->data;
-
-	if (--job->open_handles == 0) {
-		free(job->api_dir);
-		free(job);
-	}
-}
-
-static void kill_group(struct job *job, int sig)
-{
-	/* the leader's pid is the group's id (setsid in the child); once it
-	 * has been reaped the id may be reused, so never after that */
-	if (job->pid > 0 && !job->exited)
-		kill(-job->pid, sig);
-}
-
-static void on_timeout(uv_timer_t *timer)
-{
-	struct job *job = timer->data;
-
-	if (!job->timed_out) {
-		job->timed_out = true;
-		kill_group(job, SIGTERM);
-		uv_timer_start(&job->timer, on_timeout, KILL_GRACE_MS, 0);
-	} else {
-		kill_group(job, SIGKILL);
-	}
-}
-
 static void unlink_job(struct runner *r, struct job *job)
 {
 	if (job->prev)
@@ -1041,63 +986,6 @@ static void delay_task(struct runner *r, size_t task, long ms)
 	r->delays = d;
 }
 
-static void job_complete(struct job *job);
-
-static void on_output(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-	struct job *job = stream->data;
-	struct runner *r = job->r;
-
-	if (nread > 0) {
-		log_write(r, job->task, buf->base, (size_t)nread);
-		return;
-	}
-	if (nread == 0)
-		return; /* EAGAIN */
-	/* EOF, or an error that ends the stream the same way */
-	job->eof = true;
-	uv_close((uv_handle_t *)&job->out, job_closed);
-	if (job->exited)
-		job_complete(job);
-}
-
-static void output_buffer(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct job *job = h->data;
-
-	(void)suggested;
-	buf->base = job->r->read_buf;
-	buf->len = sizeof(job->r->read_buf);
-}
-
-/* The process is gone but its pipe is still open: something it started
- * outside its group holds it. Stop reading rather than wait forever. */
-static void on_eof_grace(uv_timer_t *timer)
-{
-	struct job *job = timer->data;
-
-	log_line(job->r, job->task, "the task exited, but something it started still holds "
-		 "its output open; squad stopped reading it");
-	job->eof = true;
-	uv_close((uv_handle_t *)&job->out, job_closed);
-	job_complete(job);
-}
-
-static void job_exited(struct job *job, int64_t exit_status, int term_signal)
-{
-	/* Whatever the task left in its group goes with it. Done before any
-	 * new spawn, so the group id cannot have been reused by then. */
-	kill_group(job, SIGKILL);
-	job->exited = true;
-	job->exit_status = exit_status;
-	job->term_signal = term_signal;
-	uv_timer_stop(&job->timer);
-	if (job->eof)
-		job_complete(job);
-	else
-		uv_timer_start(&job->timer, on_eof_grace, EOF_GRACE_MS, 0);
-}
-
 static long timeout_of(const struct runner *r, size_t task)
 {
 	const struct task *t = &r->sf->tasks[task];
@@ -1159,21 +1047,27 @@ static void cannot_start(struct runner *r, size_t task, const char *why)
 	decide(r, task, &a);
 }
 
-/* Exit and EOF both seen: gather what the attempt did, and decide. */
-static void job_complete(struct job *job)
+/* A job's output goes to its task's log as it comes (job.h). */
+static void job_output(void *data, struct job *job, const char *buf, size_t len)
 {
-	struct runner *r = job->r;
+	log_write(data, job->task, buf, len);
+}
+
+static void job_note(void *data, struct job *job, const char *line)
+{
+	log_line(data, job->task, "%s", line);
+}
+
+/* Exit and EOF both seen: gather what the attempt did, and decide. */
+static void job_complete(void *data, struct job *job)
+{
+	struct runner *r = data;
 	size_t task = job->task;
 	struct task_result *res = &r->res[task];
 	struct attempt a = { 0 };
 	char *agent_why = NULL;
 	bool spent = false;
 
-	if (job->completed)
-		return;
-	job->completed = true;
-	uv_timer_stop(&job->timer);
-	uv_close((uv_handle_t *)&job->timer, job_closed);
 	unlink_job(r, job);
 	job_released(r, task);
 
@@ -1213,7 +1107,7 @@ static int open_agent_out(struct runner *r, size_t task)
 	 * stderr so that it parses: TASK.out beside TASK.log */
 	if (!r->st)
 		return -1;
-	fd = state_open_log(r->st, r->sf->tasks[task].name, ".out", O_RDWR | O_CREAT | O_TRUNC,
+	fd = state_open_log(r->st, r->sf->tasks[task].name, STATE_OUT_EXT, O_RDWR | O_CREAT | O_TRUNC,
 			    NULL);
 	if (fd < 0)
 		return -1;
@@ -1546,7 +1440,6 @@ static int start_attempt(struct runner *r, size_t task)
 		goto fail;
 	}
 	job = xcalloc(1, sizeof(*job));
-	job->r = r;
 	job->task = task;
 	job->reserved = reserved;
 	job->api_dir = api_dir;
@@ -1565,15 +1458,7 @@ static int start_attempt(struct runner *r, size_t task)
 		goto fail;
 	}
 	guard_watch(&r->guard, job->pid);
-	job->open_handles = 2;
-	uv_timer_init(&r->loop, &job->timer);
-	job->timer.data = job;
-	uv_pipe_init(&r->loop, &job->out, 0);
-	job->out.data = job;
-	uv_pipe_open(&job->out, out[0]);
-	uv_read_start((uv_stream_t *)&job->out, output_buffer, on_output);
-	if (timeout_ms > 0)
-		uv_timer_start(&job->timer, on_timeout, (uint64_t)timeout_ms, 0);
+	job_watch(job, &r->loop, &r->job_owner, out[0], timeout_ms);
 	job->next = r->jobs;
 	if (r->jobs)
 		r->jobs->prev = job;
@@ -1652,7 +1537,7 @@ static void list_old_logs(struct runner *r)
 static void kill_all(struct runner *r, int sig)
 {
 	for (struct job *job = r->jobs; job; job = job->next)
-		kill_group(job, sig);
+		job_kill(job, sig);
 }
 
 /* Reap every child that has exited; each is one of the running jobs. */
@@ -1711,7 +1596,7 @@ static void on_signal(uv_signal_t *handle, int signum)
 		 * sent it, then a grace period; an agent's turn is cancelled */
 		kill_all(r, signum);
 		agent_pool_interrupt(&r->agents);
-		uv_timer_start(&r->kill_timer, on_kill_timer, KILL_GRACE_MS, 0);
+		uv_timer_start(&r->kill_timer, on_kill_timer, JOB_KILL_GRACE_MS, 0);
 	} else {
 		kill_all(r, SIGKILL);
 	}
@@ -1768,6 +1653,10 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	}
 
 	uv_loop_init(&r.loop);
+	r.job_owner = (struct job_owner){
+		.output = job_output, .note = job_note, .complete = job_complete, .data = &r,
+		.read_buf = r.read_buf, .read_len = sizeof(r.read_buf),
+	};
 	{
 		static const struct agent_pool_callbacks acp_cb = {
 			.log = acp_log, .tool = acp_tool, .done = acp_done,

@@ -11,10 +11,12 @@
  * first), up to `jobs` at once and each worker's `slots`. Each attempt
  * runs in its own process group (spawner.h), its stdout and stderr going
  * through one pipe, in order, to its log file, which is created on the
- * first byte: a silent task costs no file. An attempt is over when both
- * its exit and EOF are seen. A timeout sends SIGTERM to the group,
- * then SIGKILL 5 s later. When a task's process exits, whatever it left
- * in its group is killed: no task outlives its run, or squad. If squad
+ * first byte: a silent task costs no file. One attempt's process, pipe
+ * and timeout are a job (job.h): over when both its exit and EOF are
+ * seen; a timeout sends SIGTERM to the group, then SIGKILL 5 s later;
+ * when a task's process exits, whatever it left in its group is killed:
+ * no task outlives its run, or squad. This loop judges each attempt
+ * (outcome.h) and starts the next. If squad
  * is killed (SIGKILL, a crash), a guard process (guard.h), started with
  * the first task, ends the groups still running. A guard that cannot start
  * is not an error: the run goes on unguarded, as it would have before.

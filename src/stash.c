@@ -273,7 +273,7 @@ static int write_manifest(const struct stash *s, struct strbuf *err)
 		strbuf_add(&text, e->made_dir ? e->made_dir : "", strlen(e->made_dir ? e->made_dir : "") + 1);
 		strbuf_add(&text, e->path, strlen(e->path) + 1);
 	}
-	ret = state_write_at(s->dir_fd, s->dir, "manifest", text.buf, text.len, err);
+	ret = state_write_at(s->dir_fd, s->dir, STATE_STASH_MANIFEST, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret;
 }
@@ -508,7 +508,7 @@ static int restore_all(struct stash *s, struct strbuf *notes, struct strbuf *err
 	if (failed)
 		return -1;
 	fault("restore-manifest");
-	if (unlinkat(s->dir_fd, "manifest", 0) < 0 && errno != ENOENT) {
+	if (unlinkat(s->dir_fd, STATE_STASH_MANIFEST, 0) < 0 && errno != ENOENT) {
 		strbuf_addf(err, "cannot remove '%s/manifest': %s", s->dir, strerror(errno));
 		return -1;
 	}
@@ -521,9 +521,9 @@ static void set_dirs(struct stash *s, const char *state_dir)
 {
 	struct strbuf path = STRBUF_INIT;
 
-	strbuf_addf(&path, "%s/stash", state_dir);
+	strbuf_addf(&path, "%s/" STATE_STASH, state_dir);
 	s->dir = strbuf_detach(&path, NULL);
-	strbuf_addf(&path, "%s/kept", state_dir);
+	strbuf_addf(&path, "%s/" STATE_KEPT, state_dir);
 	s->kept = strbuf_detach(&path, NULL);
 }
 
@@ -557,7 +557,7 @@ int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *er
 			strbuf_setlen(err, said); /* nothing was set aside */
 		goto out;
 	}
-	if (state_read_at(s.dir_fd, "manifest", &text) < 0) {
+	if (state_read_at(s.dir_fd, STATE_STASH_MANIFEST, &text) < 0) {
 		if (errno != ENOENT) {
 			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
 			ret = -1;

@@ -97,12 +97,24 @@ int state_open_folder(int at, const char *name, const char *shown, bool create,
 	return -1;
 }
 
+void state_root_path(struct strbuf *path, const char *root, const char *name)
+{
+	strbuf_addf(path, "%s/" STATE_DIR_NAME, root);
+	if (name)
+		strbuf_addf(path, "/%s", name);
+}
+
+void state_path(const struct state *st, const char *name, struct strbuf *path)
+{
+	strbuf_addf(path, "%s/%s", st->dir, name);
+}
+
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&dir, "%s/.squad", root);
+	state_root_path(&dir, root, NULL);
 	ret = state_open_dir(st, dir.buf, err);
 	strbuf_release(&dir);
 	return ret;
@@ -130,7 +142,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		const char *sub = i ? "inputs" : "logs";
+		const char *sub = i ? STATE_INPUTS : STATE_LOGS;
 		int *fd = i ? &st->inputs_fd : &st->logs_fd;
 
 		strbuf_reset(&path);
@@ -191,8 +203,8 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 	struct strbuf path = STRBUF_INIT;
 
 	if (st->lock_fd < 0) {
-		strbuf_addf(&path, "%s/lock", st->dir);
-		st->lock_fd = openat(st->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		state_path(st, STATE_LOCK, &path);
+		st->lock_fd = openat(st->dir_fd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 				     0666);
 		if (st->lock_fd < 0) {
 			open_error(err, path.buf, errno);
@@ -501,7 +513,7 @@ int state_load(struct state *st, struct strbuf *err)
 
 	strbuf_addf(&path, "%s/state", st->dir);
 	/* O_NONBLOCK: a FIFO in its place would wait in open() for a reader */
-	st->journal_fd = openat(st->dir_fd, "state", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	st->journal_fd = openat(st->dir_fd, STATE_JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				O_NOFOLLOW | O_NONBLOCK, 0666);
 	if (st->journal_fd < 0) {
 		open_error(err, path.buf, errno);
@@ -512,7 +524,7 @@ int state_load(struct state *st, struct strbuf *err)
 			    "(remove it to start fresh)", path.buf);
 		goto out;
 	}
-	if (state_read_at(st->dir_fd, "state", &text) < 0) {
+	if (state_read_at(st->dir_fd, STATE_JOURNAL, &text) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", path.buf,
 			    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
@@ -683,12 +695,12 @@ int state_compact(struct state *st, struct strbuf *err)
 	int ret;
 
 	state_format(st, &text);
-	ret = state_write_in(st, "state", text.buf, text.len, err);
+	ret = state_write_in(st, STATE_JOURNAL, text.buf, text.len, err);
 	if (!ret) {
 		/* appends must go to the new file from now on */
 		if (st->journal_fd >= 0)
 			close(st->journal_fd);
-		st->journal_fd = openat(st->dir_fd, "state",
+		st->journal_fd = openat(st->dir_fd, STATE_JOURNAL,
 					O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 		st->stale_lines = 0;
 		st->unkempt = false;
@@ -777,8 +789,8 @@ int state_open_changes(const struct state *st, bool create, struct strbuf *err)
 
 void state_log_path(const struct state *st, const char *task, struct strbuf *path)
 {
-	strbuf_addf(path, "%s/logs/", st->dir);
-	task_file_name(task, ".log", path);
+	strbuf_addf(path, "%s/" STATE_LOGS "/", st->dir);
+	task_file_name(task, STATE_LOG_EXT, path);
 }
 
 int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
@@ -789,7 +801,7 @@ int state_open_log(const struct state *st, const char *task, const char *ext, in
 
 	task_file_name(task, ext, &name);
 	if (path)
-		strbuf_addf(path, "%s/logs/%s", st->dir, name.buf);
+		strbuf_addf(path, "%s/" STATE_LOGS "/%s", st->dir, name.buf);
 	fd = openat(st->logs_fd, name.buf, flags | O_CLOEXEC | O_NOFOLLOW, 0666);
 	saved = errno;
 	strbuf_release(&name);
@@ -853,7 +865,7 @@ int state_load_inputs(const struct state *st, const char *task, struct strbuf *l
 	struct strbuf name = STRBUF_INIT;
 	int ret;
 
-	task_file_name(task, ".txt", &name);
+	task_file_name(task, STATE_INPUTS_EXT, &name);
 	ret = state_read_at(st->inputs_fd, name.buf, list);
 	strbuf_release(&name);
 	return ret;
@@ -1046,12 +1058,12 @@ int state_save_inputs(const struct state *st, const char *task, const struct str
 	struct target t = { st->inputs_fd, NULL, NULL, st->dir_fd, NULL, NULL };
 	int ret;
 
-	task_file_name(task, ".txt", &name);
+	task_file_name(task, STATE_INPUTS_EXT, &name);
 	/* the temp file in .squad/ itself, where state_lock() clears what
 	 * a killed squad left: a scan of inputs/ would cost every run a
 	 * readdir of one name per task */
-	strbuf_addf(&tmp, "inputs.%s.tmp.%ld", name.buf, (long)getpid());
-	strbuf_addf(&shown, "%s/inputs/%s", st->dir, name.buf);
+	strbuf_addf(&tmp, STATE_INPUTS ".%s.tmp.%ld", name.buf, (long)getpid());
+	strbuf_addf(&shown, "%s/" STATE_INPUTS "/%s", st->dir, name.buf);
 	strbuf_addf(&shown_tmp, "%s/%s", st->dir, tmp.buf);
 	t.name = name.buf;
 	t.shown = shown.buf;

@@ -13,9 +13,12 @@
  * or `squad done`. The kernel drops it when that process dies, so a kill
  * -9 never leaves a stale lock behind.
  *
+ * Every name under .squad/ is spelled in this header (STATE_*, below);
+ * the modules that keep a file there take its name or path from it.
  * Only this module, handoff, stash (.squad/stash/, .squad/kept/),
  * changes (.squad/changes/, through this module) and isolate
- * (.squad/worktrees/) write under .squad/. Every file this module writes under it is opened
+ * (.squad/worktrees/) write under .squad/ by themselves; build.c has
+ * state write .squad/files, .squad/git and .squad/changed. Every file this module writes under it is opened
  * relative to the fds of .squad/, logs/ and inputs/ that state_open()
  * takes and holds until state_close() (openat(), O_NOFOLLOW,
  * renameat()): a task that swaps .squad or .squad/logs for a symlink
@@ -29,6 +32,27 @@
 
 #include "util/strbuf.h"
 #include "util/strmap.h"
+
+/* Every name under a project's .squad/, spelled here and nowhere else:
+ * a module that reads or writes one of them takes its name (or its path,
+ * state_path()) from this list. */
+#define STATE_DIR_NAME ".squad"       /* in the Squadfile's folder */
+#define STATE_JOURNAL "state"         /* the journal (this module) */
+#define STATE_LOCK "lock"             /* held by the run or `squad done` */
+#define STATE_LOGS "logs"             /* TASK.log, TASK.out (state_open_log()) */
+#define STATE_INPUTS "inputs"         /* TASK.txt: input lists (state_save_inputs()) */
+#define STATE_FILES "files"           /* input files' ids (filecache.h) */
+#define STATE_GIT "git"               /* git's ignore decisions (gitstamp.h) */
+#define STATE_CHANGED "changed"       /* $SQUAD_CHANGED: the changed paths */
+#define STATE_HANDOFF "handoff.json"  /* the manifest (handoff.h) */
+#define STATE_STASH "stash"           /* --stash's folder (stash.h) */
+#define STATE_STASH_MANIFEST "manifest" /* in stash/: what is set aside */
+#define STATE_KEPT "kept"             /* what a stash could not put back (stash.h) */
+#define STATE_WORKTREES "worktrees"   /* isolated tasks' worktrees (isolate.h) */
+#define STATE_EXEC "exec"             /* squad exec's folders, exec/ID (exec.h) */
+#define STATE_LOG_EXT ".log"          /* a task's output, in logs/ */
+#define STATE_OUT_EXT ".out"          /* an agent's stdout, beside its log */
+#define STATE_INPUTS_EXT ".txt"       /* a task's input list, in inputs/ */
 
 enum record_status {
 	RECORD_OK,          /* ran and succeeded */
@@ -139,6 +163,16 @@ int state_compact(struct state *st, struct strbuf *err);
  * a run that changes little does not rewrite it all. */
 bool state_wants_compaction(const struct state *st);
 
+/* The path of `name` (one of the STATE_ names, or NULL for the folder
+ * itself) in the .squad/ of the project at `root`, appended to `path`:
+ * for a file read or named before, or without, a state_open(). */
+void state_root_path(struct strbuf *path, const char *root, const char *name);
+
+/* The path of `name` (one of the STATE_ names, or a path below one) in
+ * st->dir, appended to `path`: for messages and for modules that open it
+ * themselves. */
+void state_path(const struct state *st, const char *name, struct strbuf *path);
+
 /* Release everything and drop the lock. */
 void state_close(struct state *st);
 
@@ -153,7 +187,7 @@ void state_task_file_name(const char *task, const char *ext, struct strbuf *name
 #define STATE_CHANGES_DIR "changes"
 int state_open_changes(const struct state *st, bool create, struct strbuf *err);
 
-/* Path of the log of `task` in .squad/logs/, appended to `path`, for
+/* Path of the log of `task` in .squad/logs/ (TASK.log), appended to `path`, for
  * messages and for reading back. The file name is the task name with
  * every byte outside [A-Za-z0-9._-] (and a leading '.') written as %XX,
  * shortened with a hash when long, so that no name can leave the
@@ -161,8 +195,8 @@ int state_open_changes(const struct state *st, bool create, struct strbuf *err);
 void state_log_path(const struct state *st, const char *task, struct strbuf *path);
 
 /* Open the file of `task` in .squad/logs/ named as state_log_path()
- * names it but ending in `ext` (".log", or ".out" for an agent's
- * stdout), relative to the fd of logs/ held since state_open(). `flags`
+ * names it but ending in `ext` (STATE_LOG_EXT, or STATE_OUT_EXT for
+ * an agent's stdout), relative to the fd of logs/ held since state_open(). `flags`
  * as open()'s (O_CLOEXEC and O_NOFOLLOW are added; mode 0666). Appends
  * its path to `path` unless NULL. Returns the fd, or -1 with errno set
  * (ELOOP: a symlink in its place). */

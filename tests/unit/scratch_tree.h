@@ -1,6 +1,7 @@
 /* scratch_tree.h - a throw-away folder for the unit tests of the
- * git/files layer (test_files.c, test_gitinfo.c, test_inputs.c): each
- * test file keeps its folder's path in `root`. Include after cmocka.h. */
+ * git/files layer (test_files.c, test_gitinfo.c, test_inputs.c) and of
+ * the run (test_run.c, test_report.c): each test file keeps its folder's
+ * path in `root`. Include after cmocka.h. */
 #ifndef SQUAD_TEST_SCRATCH_TREE_H
 #define SQUAD_TEST_SCRATCH_TREE_H
 
@@ -10,6 +11,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "diag.h"
+#include "graph.h"
+#include "squadfile.h"
+#include "util/strbuf.h"
 #include "util/strvec.h"
 
 static char root[256];
@@ -58,6 +63,34 @@ static inline void scratch_folders(const char *name, int nr, struct strvec *root
 		if (roots)
 			strvec_push(roots, path);
 	}
+}
+
+/* root/Squadfile holding `text`, loaded into `sf` and graphed into `g`:
+ * a Squadfile that does not load fails the test, with its diagnostics. */
+static inline void scratch_model(struct squadfile *sf, struct graph *g, const char *text)
+{
+	struct diag_list diags = DIAG_LIST_INIT("Squadfile");
+	char path[sizeof(root) + 16];
+
+	scratch_write_old("Squadfile", text);
+	snprintf(path, sizeof(path), "%s/Squadfile", root);
+	if (squadfile_load(sf, path, &diags) < 0 || graph_build(g, sf, &diags) < 0) {
+		struct strbuf out = STRBUF_INIT;
+
+		diag_format(&diags, &out);
+		fail_msg("%s", out.buf);
+	}
+	diag_list_release(&diags);
+}
+
+/* The index of the task `name` of `sf`; the test fails without one. */
+static inline size_t scratch_task(const struct squadfile *sf, const char *name)
+{
+	long n = squadfile_find_task(sf, name);
+
+	if (n < 0)
+		fail_msg("no task '%s'", name);
+	return (size_t)n;
 }
 
 static inline int scratch_remove(void)

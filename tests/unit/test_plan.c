@@ -50,7 +50,6 @@ static const char squadfile_text[] =
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct diag_list diags = DIAG_LIST_INIT("Squadfile");
 	char path[512];
 
 	assert_non_null(fx);
@@ -63,20 +62,11 @@ static int setup(void **state)
 	assert_int_equal(mkdir(path, 0777), 0);
 	snprintf(path, sizeof(path), "%s/docs", root);
 	assert_int_equal(mkdir(path, 0777), 0);
-	scratch_write_old("Squadfile", squadfile_text);
 	scratch_write_old("src/a.c", "a\n");
 	scratch_write_old("src/b.c", "b\n");
 	scratch_write_old("inc/a.h", "h\n");
 	scratch_write_old("docs/x.md", "doc\n");
-	snprintf(path, sizeof(path), "%s/Squadfile", root);
-	if (squadfile_load(&fx->sf, path, &diags) < 0) {
-		struct strbuf out = STRBUF_INIT;
-
-		diag_format(&diags, &out);
-		fail_msg("%s", out.buf);
-	}
-	assert_int_equal(graph_build(&fx->g, &fx->sf, &diags), 0);
-	diag_list_release(&diags);
+	scratch_model(&fx->sf, &fx->g, squadfile_text);
 	strbuf_init(&fx->err, 0);
 	*state = fx;
 	return 0;
