@@ -273,8 +273,11 @@ Y
 }
 
 @test "qwen acp: an agent killed mid-task fails the task and is replaced" {
-	# the model answers slowly; the agent is killed while it waits
-	script '{"rules": [{"kind": "any", "match": "slow", "reply": "late", "delay_ms": 60000}]}'
+	# the model answers the slow task's turn slowly; the agent is killed
+	# while it waits. Only that one request: qwen's side calls, and the
+	# next agent (whose memory may hold the slow question), get answers
+	# at once, so `after` does not wait on a load-dependent clock
+	script '{"rules": [{"match": "a slow question", "max_matches": 1, "reply": "late", "delay_ms": 60000}]}'
 	squadfile_qwen "    slots: 1" '  slow: { prompt: "a slow question" }
   after: { prompt: "after the crash" }'
 	"$SQUAD" -k slow after > out.txt 2>&1 &
@@ -289,10 +292,12 @@ Y
 	kill -KILL "$pid"
 	st=0
 	wait "$sq" || st=$?
+	# shown only when the test fails
+	cat out.txt .squad/logs/after.log
 	[ "$st" -eq 1 ]
 	grep -q "FAILED slow" out.txt
 	grep -q "the agent died mid-task" .squad/logs/slow.log
-	# the next task still runs (the mock's slow rule may answer it, late)
+	# the next task still runs
 	grep -q "ok after" out.txt
 	# after ran on a new agent
 	[ "$(agent_pids after)" != "$pid" ]
@@ -300,13 +305,20 @@ Y
 }
 
 @test "qwen acp: a hung model server: the task times out, the agent is ended" {
-	script '{"rules": [{"kind": "any", "hang": true}]}'
-	squadfile_qwen "" '  stuck: { prompt: "never answered", timeout: 20s }'
+	# a first task warms the agent, so that the hung task's 20 s start
+	# with its prompt, not with qwen's start-up (seconds under load, when
+	# a timeout before the session would leave nothing to cancel)
+	script '{"rules": [{"match": "never answered", "hang": true}]}'
+	squadfile_qwen "    slots: 1" '  warm: { prompt: "warm up" }
+  stuck: { prompt: "never answered", timeout: 20s, needs: [warm] }'
 	run "$SQUAD" stuck
 	[ "$status" -eq 1 ]
+	[[ $output == *"ok warm"* ]]
 	[[ $output == *"TIMED OUT stuck"* ]]
 	grep -q "session/cancel sent" .squad/logs/stuck.log
-	none_alive $(agent_pids stuck)
+	# the one agent, started for warm, served stuck and is ended
+	[ -n "$(agent_pids warm)" ]
+	none_alive $(agent_pids warm stuck)
 }
 
 @test "qwen acp: a 429 that qwen retries through ends in the answer" {
