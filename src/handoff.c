@@ -862,7 +862,8 @@ static void replace_path(struct strbuf *out, const char *text, const char *from,
 	size_t len = strlen(from);
 	const char *hit;
 
-	while ((hit = strstr(text, from))) {
+	/* "" is in every string: a Squadfile at / has an empty root */
+	while (len && (hit = strstr(text, from))) {
 		char next = hit[len];
 		bool ends = !next || strchr("/ \t\n.,;:)'\"", next);
 
