@@ -44,8 +44,21 @@ async function connect() {
   transport.setProtocolVersion = (v) => { transport.negotiated = v; };
   const client = new Client({ name: 'squad-e2e', version: '1.0.0' }, { capabilities: {} });
   await client.connect(transport);
+  // Progress as the server sent it, read off the wire: the SDK hands a
+  // notification to onprogress a microtask late, and drops it when the
+  // result came in the same read (it forgets the token on the result).
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (message.method === 'notifications/progress') {
+      const { progressToken, ...params } = message.params;
+      wireProgress.push(params);
+    }
+    deliver(message, extra);
+  };
   return { client, transport };
 }
+
+const wireProgress = [];
 
 function waitForFile(file, seconds) {
   return new Promise((resolve, reject) => {
@@ -59,14 +72,15 @@ function waitForFile(file, seconds) {
   });
 }
 
+// one call at a time: the progress on the wire is this call's
 async function call(client, name, args, extra) {
-  const progress = [];
+  wireProgress.length = 0;
   const result = await client.callTool({ name, arguments: args }, undefined, {
-    onprogress: (p) => progress.push(p),
+    onprogress: () => {}, // asks the server for progress
     timeout: 120000,
     ...extra,
   });
-  return { result, progress };
+  return { result, progress: wireProgress.slice() };
 }
 
 async function main() {
