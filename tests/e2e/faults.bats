@@ -150,7 +150,7 @@ gone() {
 }
 
 # Tasks run in sessions of their own, and no process can clean up after
-# its own SIGKILL: squad's guard (src/guard.c) ends them instead, SIGTERM
+# its own SIGKILL: squad's guard (src/job/guard.c) ends them instead, SIGTERM
 # to each task's group, SIGKILL 5 s later to a group still there. (A
 # loud task would die of SIGPIPE anyway; a quiet one would not.)
 @test "a kill -9'd squad leaves no task behind: its guard ends them" {

@@ -68,7 +68,7 @@ invalid() {
 # keys_in_parser ARRAY: the keys in squadfile.c's ARRAY[], sorted
 keys_in_parser() {
 	awk -v name="$1" 'index($0, "static const char *const " name "[] = {") { f = 1 }
-		f { print } f && /};/ { exit }' "$SQUAD_SRC/src/squadfile.c" |
+		f { print } f && /};/ { exit }' "$SQUAD_SRC/src/model/squadfile.c" |
 		grep -o '"[a-z_]*"' | tr -d '"' | LC_ALL=C sort
 }
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acp.h"
-#include "jsonrpc.h"
+#include "agents/acp.h"
+#include "agents/jsonrpc.h"
 
 static int turns;
 

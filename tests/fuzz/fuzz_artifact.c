@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact.h"
-#include "cachestep.h"
+#include "cache/artifact.h"
+#include "cache/cachestep.h"
 #include "fuzz_common.h"
 #include "util/strbuf.h"
 

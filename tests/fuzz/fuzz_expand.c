@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expand.h"
+#include "model/expand.h"
 #include "fuzz_common.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"

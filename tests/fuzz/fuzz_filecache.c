@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filecache.h"
+#include "files/filecache.h"
 #include "fuzz_common.h"
-#include "inputs.h"
+#include "files/inputs.h"
 #include "util/strbuf.h"
 
 static char tree[4200], cache_path[4200];

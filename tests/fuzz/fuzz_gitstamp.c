@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "gitstamp.h"
+#include "files/gitstamp.h"
 #include "util/strbuf.h"
 
 static char stamp_path[4200], out_path[4200], cache_path[4200];

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "glob.h"
+#include "model/glob.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

@@ -19,11 +19,11 @@
 
 #include <jansson.h>
 
-#include "diag.h"
+#include "model/diag.h"
 #include "fuzz_common.h"
-#include "graph.h"
-#include "handoff.h"
-#include "squadfile.h"
+#include "plan/graph.h"
+#include "report/handoff.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "model/diag.h"
 #include "fuzz_common.h"
-#include "graph.h"
-#include "init.h"
-#include "squadfile.h"
+#include "plan/graph.h"
+#include "cmd/init.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 
 static char project[4200], squadfile[4200];

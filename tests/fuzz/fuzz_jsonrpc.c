@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonrpc.h"
+#include "agents/jsonrpc.h"
 #include "util/strbuf.h"
 
 static void fail(const char *what)

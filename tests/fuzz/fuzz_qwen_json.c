@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "squadfile.h"
-#include "worker.h"
+#include "model/squadfile.h"
+#include "job/worker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

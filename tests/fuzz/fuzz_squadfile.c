@@ -13,13 +13,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "diag.h"
+#include "model/diag.h"
 #include "fuzz_common.h"
-#include "graph.h"
-#include "plan.h"
-#include "route.h"
-#include "squadfile.h"
-#include "worker.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "model/route.h"
+#include "model/squadfile.h"
+#include "job/worker.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

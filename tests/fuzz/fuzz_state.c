@@ -39,8 +39,8 @@
 #include <unistd.h>
 
 #include "fuzz_common.h"
-#include "handoff.h"
-#include "state.h"
+#include "report/handoff.h"
+#include "files/state.h"
 #include "util/strbuf.h"
 
 enum {

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "diag.h"
-#include "graph.h"
-#include "squadfile.h"
+#include "model/diag.h"
+#include "plan/graph.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

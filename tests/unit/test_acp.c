@@ -15,7 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "acp.h"
+#include "agents/acp.h"
 #include "util/xalloc.h"
 
 struct seen {

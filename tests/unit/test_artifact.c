@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "artifact.h"
+#include "cache/artifact.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

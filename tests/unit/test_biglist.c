@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "route.h"
-#include "squadfile.h"
+#include "model/diag.h"
+#include "model/route.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

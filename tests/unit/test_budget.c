@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "budget.h"
+#include "job/budget.h"
 #include "util/strbuf.h"
 
 static char root[64];

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "files.h"
+#include "cache/cache.h"
+#include "files/files.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache_dir.h"
+#include "cache/cache_dir.h"
 #include "util/strbuf.h"
 
 static char tmp[256];

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cache_http.h"
+#include "cache/cache_http.h"
 #include "util/strbuf.h"
 
 static int listener = -1;

@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cachestep.h"
-#include "graph.h"
-#include "plan.h"
-#include "squadfile.h"
+#include "cache/cachestep.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 
 #include "scratch_tree.h"

@@ -11,11 +11,11 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "ci.h"
-#include "diag.h"
-#include "graph.h"
-#include "plan.h"
-#include "squadfile.h"
+#include "cmd/ci.h"
+#include "model/diag.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "model/squadfile.h"
 #include "util/xalloc.h"
 
 /* names YAML, a shell or an engine would read as syntax (a task name

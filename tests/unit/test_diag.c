@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "diag.h"
+#include "model/diag.h"
 
 static const char *const task_keys[] = {
 	"desc", "run", "prompt", "needs", "skills", "worker", "dir", "env",

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expand.h"
+#include "model/expand.h"
 
 /* Fresh "NAME=value" lists for each test. */
 struct fixture {

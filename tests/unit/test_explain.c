@@ -10,11 +10,11 @@
 
 #include <string.h>
 
-#include "explain.h"
-#include "graph.h"
-#include "plan.h"
-#include "route.h"
-#include "squadfile.h"
+#include "report/explain.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "model/route.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 
 #include "scratch_tree.h"

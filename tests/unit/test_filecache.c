@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "filecache.h"
-#include "files.h"
+#include "files/filecache.h"
+#include "files/files.h"
 
 static char root[256], cache[300];
 

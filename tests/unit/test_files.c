@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "files.h"
+#include "files/files.h"
 #include "scratch_tree.h"
 
 /* The ids `git hash-object` gives: empty, one line, and more than one

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gitinfo.h"
+#include "files/gitinfo.h"
 #include "scratch_tree.h"
 
 /* `cmd` run by the shell in root. */

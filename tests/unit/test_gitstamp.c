@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gitstamp.h"
+#include "files/gitstamp.h"
 
 static char dir[256];
 static struct timespec future = { (time_t)1 << 40, 0 }, epoch = { 0, 0 };

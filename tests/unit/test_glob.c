@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "glob.h"
+#include "model/glob.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
+#include "plan/graph.h"
 #include "util/xalloc.h"
 
 /* A squadfile made in memory: only what graph reads (names, needs and

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "guard.h"
+#include "job/guard.h"
 #include "util/strbuf.h"
 
 /* A process group of its own, as a task's is, that waits for a signal;

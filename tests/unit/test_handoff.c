@@ -14,14 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gitinfo.h"
-#include "graph.h"
-#include "handoff.h"
-#include "plan.h"
-#include "route.h"
-#include "run.h"
-#include "squadfile.h"
-#include "state.h"
+#include "files/gitinfo.h"
+#include "plan/graph.h"
+#include "report/handoff.h"
+#include "plan/plan.h"
+#include "model/route.h"
+#include "run/run.h"
+#include "model/squadfile.h"
+#include "files/state.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

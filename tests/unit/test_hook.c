@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gitinfo.h"
-#include "hook.h"
-#include "state.h"
+#include "files/gitinfo.h"
+#include "files/hook.h"
+#include "files/state.h"
 #include "util/strbuf.h"
 
 #include "scratch_tree.h"

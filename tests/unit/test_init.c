@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "graph.h"
-#include "init.h"
-#include "squadfile.h"
+#include "plan/graph.h"
+#include "cmd/init.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 
 static char root[256];

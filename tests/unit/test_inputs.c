@@ -16,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filecache.h"
-#include "files.h"
+#include "files/filecache.h"
+#include "files/files.h"
 #include "scratch_tree.h"
-#include "gitinfo.h"
-#include "gitstamp.h"
-#include "inputs.h"
+#include "files/gitinfo.h"
+#include "files/gitstamp.h"
+#include "files/inputs.h"
 
 #define FOLDERS 80
 

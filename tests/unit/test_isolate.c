@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gitinfo.h"
-#include "isolate.h"
+#include "files/gitinfo.h"
+#include "files/isolate.h"
 #include "scratch_tree.h"
 
 static char state_dir[300];

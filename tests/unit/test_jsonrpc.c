@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "jsonrpc.h"
+#include "agents/jsonrpc.h"
 
 /* The next line as a string ("" when none: check the return too). */
 static int next_line(struct jsonrpc_reader *r, char *out, size_t size)

@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "outcome.h"
+#include "job/outcome.h"
 
 /* A task with `retries` that may or may not escalate, on its first
  * attempt, with no timeout. */

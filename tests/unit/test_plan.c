@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph.h"
-#include "inputs.h"
-#include "plan.h"
-#include "squadfile.h"
-#include "state.h"
+#include "plan/graph.h"
+#include "files/inputs.h"
+#include "plan/plan.h"
+#include "model/squadfile.h"
+#include "files/state.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

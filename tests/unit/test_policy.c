@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy.h"
+#include "agents/policy.h"
 
 static char root[64];
 static char dir[128];

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph.h"
-#include "plan.h"
-#include "report.h"
-#include "result.h"
-#include "squadfile.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "report/report.h"
+#include "job/result.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

@@ -16,14 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "graph.h"
-#include "plan.h"
-#include "report_json.h"
-#include "run.h"
-#include "squadfile.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "report/report_json.h"
+#include "run/run.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
-#include "worker.h"
+#include "job/worker.h"
 
 static char root[256];
 static json_t *schema;

@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "graph.h"
-#include "plan.h"
-#include "report_junit.h"
-#include "run.h"
-#include "squadfile.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "report/report_junit.h"
+#include "run/run.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "route.h"
-#include "squadfile.h"
+#include "model/route.h"
+#include "model/squadfile.h"
 
 static char root[256];
 

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph.h"
-#include "plan.h"
-#include "run.h"
-#include "squadfile.h"
-#include "state.h"
+#include "plan/graph.h"
+#include "plan/plan.h"
+#include "run/run.h"
+#include "model/squadfile.h"
+#include "files/state.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
-#include "shard.h"
+#include "plan/graph.h"
+#include "plan/shard.h"
 #include "util/xalloc.h"
 
 /* a fixed generator: the same DAGs on every machine */

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spawner.h"
+#include "job/spawner.h"
 
 extern char **environ;
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "squadfile.h"
+#include "model/squadfile.h"
 #include "util/strbuf.h"
 
 static char root[256];

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "files/state.h"
 #include "util/strbuf.h"
 
 static char root[256];

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "squadfile.h"
-#include "worker.h"
+#include "model/diag.h"
+#include "model/squadfile.h"
+#include "job/worker.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 

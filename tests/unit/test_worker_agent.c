@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "squadfile.h"
-#include "worker.h"
+#include "model/squadfile.h"
+#include "job/worker.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 
