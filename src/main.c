@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd/build.h"
+#include "files/fileio.h"
 #include "cache/cachestep.h"
 #include "run/changes.h"
 #include "cmd/ci.h"
@@ -644,7 +645,7 @@ static int cmd_ci(const struct options *o, struct model *m, const struct strvec 
 		fprintf(stderr, "squad: %s\n", err.buf);
 		ret = EXIT_USAGE;
 	} else if (o->out) {
-		if (state_write_file(o->out, out.buf, out.len, &err) < 0) {
+		if (file_write(o->out, out.buf, out.len, &err) < 0) {
 			fprintf(stderr, "squad: %s\n", err.buf);
 			ret = EXIT_FAILED;
 		}

@@ -1,5 +1,6 @@
 /* cache_dir.c - the result cache in a folder: see cache_dir.h. */
 #include "cache/cache_dir.h"
+#include "files/fileio.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -76,7 +77,7 @@ int cache_dir_get(const char *dir, const char *key, struct strbuf *body, char **
 	if (!key_ok(key, err))
 		return -1;
 	strbuf_addf(&path, "%s/" LAYOUT "/%s", dir, key);
-	if (state_read_file(path.buf, body) < 0) {
+	if (file_read(path.buf, body) < 0) {
 		rc = errno == ENOENT ? 0 : -1;
 		if (rc < 0)
 			strbuf_addf(err, "cannot read %s: %s", path.buf, strerror(errno));
@@ -86,7 +87,7 @@ int cache_dir_get(const char *dir, const char *key, struct strbuf *body, char **
 	/* least recently used: a hit is a use (utimensat: now) */
 	utimensat(AT_FDCWD, path.buf, NULL, AT_SYMLINK_NOFOLLOW);
 	strbuf_addstr(&path, ".tag");
-	if (state_read_file(path.buf, &t) == 0) {
+	if (file_read(path.buf, &t) == 0) {
 		strbuf_rtrim(&t);
 		*tag = strbuf_detach(&t, NULL);
 	}
@@ -111,11 +112,11 @@ int cache_dir_put(const char *dir, const char *key, const void *body, size_t len
 	strbuf_addf(&path, "/%s.tag", key);
 	/* the tag first: a reader that finds the body finds its tag too
 	 * (an old tag beside a new body fails verification: a miss) */
-	if (tag ? state_write_own(path.buf, tag, strlen(tag), err) < 0
+	if (tag ? file_write_own(path.buf, tag, strlen(tag), err) < 0
 		: (unlink(path.buf) < 0 && errno != ENOENT))
 		goto out;
 	strbuf_setlen(&path, path.len - 4);
-	if (state_write_own(path.buf, body, len, err) < 0)
+	if (file_write_own(path.buf, body, len, err) < 0)
 		goto out;
 	rc = 0;
 	if (max_bytes && cache_dir_evict(dir, max_bytes, err) < 0)

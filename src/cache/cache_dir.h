@@ -5,7 +5,7 @@
  *
  * Layout: DIR/v1/KEY holds an artifact's bytes (artifact.h), and
  * DIR/v1/KEY.tag its signature when it has one (cache.h). Each file is
- * written whole by a temp file and a rename (state_write_own()), so a
+ * written whole by a temp file and a rename (file_write_own()), so a
  * reader on any machine sees an old entry or a new one, never half of
  * one; files are read without following symbolic links. A hit touches
  * the entry's time: eviction removes the least recently used first.

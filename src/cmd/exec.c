@@ -1,6 +1,7 @@
 /* exec.c - `squad exec`: ad-hoc tasks on the normal pipeline, in a state
  * folder of their own; see exec.h. */
 #include "cmd/exec.h"
+#include "files/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -324,7 +325,7 @@ static json_t *manifest_entries(const char *path)
 	struct strbuf text = STRBUF_INIT;
 	json_t *manifest = NULL, *tasks = NULL;
 
-	if (state_read_file(path, &text) == 0)
+	if (file_read(path, &text) == 0)
 		manifest = json_loadb(text.buf, text.len, 0, NULL);
 	if (manifest)
 		tasks = json_object_get(manifest, "tasks");

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cmd/init.h"
+#include "files/fileio.h"
 #include "job/spawner.h"
 #include "model/squadfile.h"
 #include "files/state.h"
@@ -1763,7 +1764,7 @@ int init_squadfile(const char *dir, struct strbuf *out_path, struct strbuf *summ
 	 * in the meantime, where rename() would replace it */
 	path_in(&tmp, dir, ".Squadfile.init.");
 	strbuf_addf(&tmp, "%ld", (long)getpid());
-	if (state_write_own(tmp.buf, text.buf, text.len, err) < 0)
+	if (file_write_own(tmp.buf, text.buf, text.len, err) < 0)
 		goto out;
 	if (link(tmp.buf, path.buf) == 0) {
 		ret = 0;

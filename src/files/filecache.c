@@ -13,6 +13,7 @@
  * name with a newline is not kept.
  */
 #include "files/filecache.h"
+#include "files/fileio.h"
 #include "files/state.h"
 #include "util/xalloc.h"
 
@@ -146,7 +147,7 @@ void filecache_load(struct filecache *fc, const char *path)
 	size_t header = strlen(FILECACHE_HEADER);
 	char *line, *nl;
 
-	if (state_read_file(path, &fc->text) < 0 || fc->text.len < header ||
+	if (file_read(path, &fc->text) < 0 || fc->text.len < header ||
 	    memcmp(fc->text.buf, FILECACHE_HEADER, header)) {
 		strbuf_reset(&fc->text);
 		return;
@@ -242,7 +243,7 @@ int filecache_save(const struct file_list *files, const char *path, struct strbu
 		strbuf_addstr(&text, files->paths[i]);
 		strbuf_addch(&text, '\n');
 	}
-	ret = state_write_own(path, text.buf, text.len, err);
+	ret = file_write_own(path, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret;
 }

@@ -1,5 +1,6 @@
 /* gitstamp.c - .squad/git; see gitstamp.h. */
 #include "files/gitstamp.h"
+#include "files/fileio.h"
 #include "files/filecache.h"
 #include "files/state.h"
 #include "util/xalloc.h"
@@ -156,7 +157,7 @@ int gitstamp_read(struct gitstamp *gs, const char *file)
 	char *line, *nl;
 	bool whole = true;
 
-	if (state_read_file(file, &text) < 0 || text.len < header ||
+	if (file_read(file, &text) < 0 || text.len < header ||
 	    memcmp(text.buf, GITSTAMP_HEADER, header)) {
 		strbuf_release(&text);
 		return -1;
@@ -322,7 +323,7 @@ int gitstamp_write(const struct gitstamp *gs, const char *file, const char *cach
 		return 0;
 	}
 	add_stat_line(&text, 'c', &st, cache_file);
-	ret = state_write_own(file, text.buf, text.len, err);
+	ret = file_write_own(file, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret < 0 ? -1 : 1;
 }

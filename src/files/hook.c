@@ -1,5 +1,6 @@
 /* hook.c - the pre-commit hook; see hook.h. */
 #include "files/hook.h"
+#include "files/fileio.h"
 #include "files/gitinfo.h"
 #include "files/state.h"
 #include "util/xalloc.h"
@@ -99,7 +100,7 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 		      "\techo \"squad: the commit waits for the tactician: 'squad handoff' lists "
 		      "what to do; report with 'squad done', then commit again\" >&2\n"
 		      "fi\nexit \"$status\"\n");
-	if (state_write_file(where->buf, script.buf, script.len, err) < 0 ||
+	if (file_write(where->buf, script.buf, script.len, err) < 0 ||
 	    chmod(where->buf, 0755) < 0) {
 		if (!err->len)
 			strbuf_addf(err, "cannot make '%s' executable: %s", where->buf,

@@ -1,5 +1,6 @@
 /* stash.c - unstaged changes set aside for a run and put back; see stash.h. */
 #include "files/stash.h"
+#include "files/fileio.h"
 #include "files/files.h"
 #include "files/gitinfo.h"
 #include "files/state.h"
@@ -248,7 +249,7 @@ static void blob_name(const struct stash *s, size_t i, struct strbuf *name, stru
 static int open_stash_dir(struct stash *s, bool create, struct strbuf *err)
 {
 	if (s->dir_fd < 0)
-		s->dir_fd = state_open_folder(AT_FDCWD, s->dir, s->dir, create, err);
+		s->dir_fd = file_open_folder(AT_FDCWD, s->dir, s->dir, create, err);
 	return s->dir_fd < 0 ? -1 : 0;
 }
 
@@ -273,7 +274,7 @@ static int write_manifest(const struct stash *s, struct strbuf *err)
 		strbuf_add(&text, e->made_dir ? e->made_dir : "", strlen(e->made_dir ? e->made_dir : "") + 1);
 		strbuf_add(&text, e->path, strlen(e->path) + 1);
 	}
-	ret = state_write_at(s->dir_fd, s->dir, STATE_STASH_MANIFEST, text.buf, text.len, err);
+	ret = file_write_at(s->dir_fd, s->dir, STATE_STASH_MANIFEST, text.buf, text.len, err);
 	strbuf_release(&text);
 	return ret;
 }
@@ -391,7 +392,7 @@ static int keep(struct stash *s, size_t i, const char *full, long long stamp,
 	struct stat st;
 
 	if (s->kept_fd < 0 &&
-	    (s->kept_fd = state_open_folder(AT_FDCWD, s->kept, s->kept, true, err)) < 0)
+	    (s->kept_fd = file_open_folder(AT_FDCWD, s->kept, s->kept, true, err)) < 0)
 		return -1;
 	strbuf_addf(&to, "%lld-%zu-%s", stamp, i, base);
 	/* a name of its own: rename() would replace a kept file */
@@ -557,7 +558,7 @@ int stash_recover(const char *state_dir, struct strbuf *notes, struct strbuf *er
 			strbuf_setlen(err, said); /* nothing was set aside */
 		goto out;
 	}
-	if (state_read_at(s.dir_fd, STATE_STASH_MANIFEST, &text) < 0) {
+	if (file_read_at(s.dir_fd, STATE_STASH_MANIFEST, &text) < 0) {
 		if (errno != ENOENT) {
 			strbuf_addf(err, "cannot read '%s': %s", path.buf, strerror(errno));
 			ret = -1;
@@ -651,7 +652,7 @@ static int write_new(const struct stash *s, const char *tmp, const struct strbuf
 		strbuf_addf(err, "cannot create '%s/%s': %s", s->dir, tmp, strerror(errno));
 		return -1;
 	}
-	if (state_write_at(s->dir_fd, s->dir, tmp, data->buf, data->len, err) < 0)
+	if (file_write_at(s->dir_fd, s->dir, tmp, data->buf, data->len, err) < 0)
 		return -1;
 	/* executable as git makes it: x wherever the umask left r */
 	fd = openat(s->dir_fd, tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -1,5 +1,6 @@
 /* state.c - lock, journal and log paths under .squad/; see state.h. */
 #include "files/state.h"
+#include "files/fileio.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -49,52 +50,12 @@ static uint32_t crc32_of(const char *data, size_t len)
 	return crc ^ 0xffffffffu;
 }
 
-/* Why open(path, ... O_NOFOLLOW) failed, in words: ELOOP there means
- * that someone put a symlink in the place of a file of .squad. */
-static void open_error(struct strbuf *err, const char *path, int errnum)
-{
-	if (errnum == ELOOP)
-		strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
-			    "(remove it to start fresh)", path);
-	else if (errnum == ENXIO) /* O_NONBLOCK's answer for a FIFO without reader */
-		strbuf_addf(err, "'%s' is not a regular file; squad will not write to it "
-			    "(remove it to start fresh)", path);
-	else
-		strbuf_addf(err, "cannot open '%s': %s", path, strerror(errnum));
-}
-
 
 void state_init(struct state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = st->journal_fd = -1;
 	st->dir_fd = st->logs_fd = st->inputs_fd = -1;
-}
-
-int state_open_folder(int at, const char *name, const char *shown, bool create,
-		      struct strbuf *err)
-{
-	struct stat sb;
-	int fd, saved;
-
-	if (create && mkdirat(at, name, 0777) < 0 && errno != EEXIST) {
-		saved = errno;
-		strbuf_addf(err, "cannot create '%s': %s", shown, strerror(errno));
-		errno = saved;
-		return -1;
-	}
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	saved = errno;
-	if ((errno == ELOOP || errno == ENOTDIR) && fstatat(at, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		strbuf_addf(err, "'%s' is %s, not a folder; squad will not follow it "
-			    "(remove it to start fresh)", shown,
-			    S_ISLNK(sb.st_mode) ? "a symlink" : "a file");
-	else
-		strbuf_addf(err, "cannot open '%s': %s", shown, strerror(errno));
-	errno = saved;
-	return -1;
 }
 
 void state_root_path(struct strbuf *path, const char *root, const char *name)
@@ -136,7 +97,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 	/* every file of .squad is opened relative to these fds, held for
 	 * the whole run: a task that swaps .squad or logs/ for a symlink
 	 * cannot send a later write out of the project */
-	st->dir_fd = state_open_folder(AT_FDCWD, st->dir, st->dir, false, err);
+	st->dir_fd = file_open_folder(AT_FDCWD, st->dir, st->dir, false, err);
 	if (st->dir_fd < 0)
 		return -1;
 	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
@@ -152,7 +113,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 			strbuf_release(&path);
 			return -1;
 		}
-		*fd = state_open_folder(st->dir_fd, sub, path.buf, false, err);
+		*fd = file_open_folder(st->dir_fd, sub, path.buf, false, err);
 		if (*fd < 0) {
 			strbuf_release(&path);
 			return -1;
@@ -162,7 +123,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 	return 0;
 }
 
-/* Remove the temp files of state_write_file() (NAME.tmp.PID) that a
+/* Remove the temp files of file_write() (NAME.tmp.PID) that a
  * process killed mid-write (kill -9 during compaction) left in .squad/:
  * those whose process is gone. A live process's file is kept: it may be
  * writing it right now. Best effort: a file that stays is only litter. */
@@ -207,7 +168,7 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 		st->lock_fd = openat(st->dir_fd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 				     0666);
 		if (st->lock_fd < 0) {
-			open_error(err, path.buf, errno);
+			file_open_error(err, path.buf, errno);
 			strbuf_release(&path);
 			return -1;
 		}
@@ -516,7 +477,7 @@ int state_load(struct state *st, struct strbuf *err)
 	st->journal_fd = openat(st->dir_fd, STATE_JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 				O_NOFOLLOW | O_NONBLOCK, 0666);
 	if (st->journal_fd < 0) {
-		open_error(err, path.buf, errno);
+		file_open_error(err, path.buf, errno);
 		goto out;
 	}
 	if (fstat(st->journal_fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
@@ -524,7 +485,7 @@ int state_load(struct state *st, struct strbuf *err)
 			    "(remove it to start fresh)", path.buf);
 		goto out;
 	}
-	if (state_read_at(st->dir_fd, STATE_JOURNAL, &text) < 0) {
+	if (file_read_at(st->dir_fd, STATE_JOURNAL, &text) < 0) {
 		strbuf_addf(err, "cannot read '%s': %s", path.buf,
 			    errno == EINVAL ? "not a regular file" : strerror(errno));
 		goto out;
@@ -782,7 +743,7 @@ int state_open_changes(const struct state *st, bool create, struct strbuf *err)
 	int fd;
 
 	strbuf_addf(&shown, "%s/" STATE_CHANGES_DIR, st->dir);
-	fd = state_open_folder(st->dir_fd, STATE_CHANGES_DIR, shown.buf, create, err);
+	fd = file_open_folder(st->dir_fd, STATE_CHANGES_DIR, shown.buf, create, err);
 	strbuf_release(&shown);
 	return fd;
 }
@@ -824,217 +785,28 @@ DIR *state_open_logs(const struct state *st)
 	return d;
 }
 
-int state_read_at(int dir, const char *name, struct strbuf *sb)
-{
-	struct stat st;
-	/* O_NONBLOCK: a FIFO in the place of a file of squad's own would
-	 * wait in open() for a writer; it is refused below */
-	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), ret, saved;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	/* room for the whole file, and for the read() that finds its end */
-	if (st.st_size > 0) {
-		if ((unsigned long long)st.st_size > STATE_MAX_FILE) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		strbuf_grow(sb, (size_t)st.st_size + 4096);
-	}
-	/* EFBIG too when it grew while we read it */
-	ret = strbuf_read_fd(sb, fd, STATE_MAX_FILE);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return ret;
-}
-
-int state_read_file(const char *path, struct strbuf *sb)
-{
-	return state_read_at(AT_FDCWD, path, sb);
-}
-
 int state_load_inputs(const struct state *st, const char *task, struct strbuf *list)
 {
 	struct strbuf name = STRBUF_INIT;
 	int ret;
 
 	task_file_name(task, STATE_INPUTS_EXT, &name);
-	ret = state_read_at(st->inputs_fd, name.buf, list);
+	ret = file_read_at(st->inputs_fd, name.buf, list);
 	strbuf_release(&name);
 	return ret;
-}
-
-/* Write all of data to fd. Returns 0, or -1 with errno set (ENOSPC for
- * a write that wrote nothing). */
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (!n)
-				errno = ENOSPC;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Where a file goes, for write_at(): `name` in the folder `dir` (an fd,
- * or AT_FDCWD with a path), by way of the temp file `tmp` in `tmp_dir`;
- * `shown` and `shown_tmp` name them in messages. */
-struct target {
-	int dir;
-	const char *name, *shown;
-	int tmp_dir;
-	const char *tmp, *shown_tmp;
-};
-
-/* A device or a FIFO the user named is written through, never replaced:
- * opened without O_CREAT and checked again once open, in case it was
- * swapped meanwhile. */
-static int write_through(const struct target *t, const char *data, size_t len,
-			 struct strbuf *err)
-{
-	struct stat sb;
-	int fd = openat(t->dir, t->name, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0) {
-		open_error(err, t->shown, errno);
-		return -1;
-	}
-	if (fstat(fd, &sb) < 0 ||
-	    !(S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISFIFO(sb.st_mode))) {
-		strbuf_addf(err, "'%s' changed while squad opened it; not written", t->shown);
-		close(fd);
-		return -1;
-	}
-	if (write_all(fd, data, len) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", t->shown, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", t->shown, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Write `data` to t->tmp, then rename it over t->name. What is at
- * t->name decides: a regular file (or nothing) is replaced atomically;
- * a symlink is refused (never followed, never replaced); a device or a
- * FIFO is written through when `through`, refused when not (a file of
- * squad's own); a socket or a folder is refused. */
-static int write_at(const struct target *t, bool through, const char *data, size_t len,
-		    struct strbuf *err)
-{
-	struct stat sb;
-	int fd;
-
-	if (fstatat(t->dir, t->name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode)) {
-		bool device = S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) || S_ISFIFO(sb.st_mode);
-
-		if (device && through)
-			return write_through(t, data, len, err);
-		strbuf_addf(err, "'%s' is %s; squad will not %s it", t->shown,
-			    S_ISLNK(sb.st_mode) ? "a symlink" : S_ISDIR(sb.st_mode) ? "a folder"
-			    : S_ISSOCK(sb.st_mode) ? "a socket" : S_ISFIFO(sb.st_mode) ? "a FIFO"
-			    : "a device", S_ISLNK(sb.st_mode) ? "write through" : "replace");
-		return -1;
-	}
-	fd = openat(t->tmp_dir, t->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0666);
-	if (fd < 0) {
-		strbuf_addf(err, "cannot create '%s': %s", t->shown_tmp, strerror(errno));
-		return -1;
-	}
-	if (write_all(fd, data, len) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", t->shown_tmp, strerror(errno));
-		close(fd);
-		unlinkat(t->tmp_dir, t->tmp, 0);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		strbuf_addf(err, "cannot write '%s': %s", t->shown_tmp, strerror(errno));
-		unlinkat(t->tmp_dir, t->tmp, 0);
-		return -1;
-	}
-	if (renameat(t->tmp_dir, t->tmp, t->dir, t->name) < 0) {
-		strbuf_addf(err, "cannot replace '%s': %s", t->shown, strerror(errno));
-		unlinkat(t->tmp_dir, t->tmp, 0);
-		return -1;
-	}
-	return 0;
-}
-
-/* A path's file, by way of PATH.tmp.PID; `through` as write_at()'s. */
-static int write_path(const char *path, bool through, const char *data, size_t len,
-		      struct strbuf *err)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	struct target t = { AT_FDCWD, path, path, AT_FDCWD, NULL, NULL };
-	int ret;
-
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	t.tmp = t.shown_tmp = tmp.buf;
-	ret = write_at(&t, through, data, len, err);
-	strbuf_release(&tmp);
-	return ret;
-}
-
-int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err)
-{
-	return write_path(path, true, data, len, err);
-}
-
-int state_write_own(const char *path, const char *data, size_t len, struct strbuf *err)
-{
-	return write_path(path, false, data, len, err);
 }
 
 int state_write_in(const struct state *st, const char *name, const char *data, size_t len,
 		   struct strbuf *err)
 {
-	return state_write_at(st->dir_fd, st->dir, name, data, len, err);
-}
-
-int state_write_at(int dir_fd, const char *dir_shown, const char *name, const char *data,
-		   size_t len, struct strbuf *err)
-{
-	struct strbuf tmp = STRBUF_INIT, shown = STRBUF_INIT, shown_tmp = STRBUF_INIT;
-	struct target t = { dir_fd, name, NULL, dir_fd, NULL, NULL };
-	int ret;
-
-	strbuf_addf(&tmp, "%s.tmp.%ld", name, (long)getpid());
-	strbuf_addf(&shown, "%s/%s", dir_shown, name);
-	strbuf_addf(&shown_tmp, "%s/%s", dir_shown, tmp.buf);
-	t.shown = shown.buf;
-	t.tmp = tmp.buf;
-	t.shown_tmp = shown_tmp.buf;
-	ret = write_at(&t, false, data, len, err);
-	strbuf_release(&tmp);
-	strbuf_release(&shown);
-	strbuf_release(&shown_tmp);
-	return ret;
+	return file_write_at(st->dir_fd, st->dir, name, data, len, err);
 }
 
 int state_write_sub(const struct state *st, int dir_fd, const char *sub, const char *name,
 		    const char *data, size_t len, struct strbuf *err)
 {
 	struct strbuf tmp = STRBUF_INIT, shown = STRBUF_INIT, shown_tmp = STRBUF_INIT;
-	struct target t = { dir_fd, name, NULL, st->dir_fd, NULL, NULL };
+	struct file_target t = { dir_fd, name, NULL, st->dir_fd, NULL, NULL };
 	int ret;
 
 	strbuf_addf(&tmp, "%s.%s.tmp.%ld", sub, name, (long)getpid());
@@ -1043,7 +815,7 @@ int state_write_sub(const struct state *st, int dir_fd, const char *sub, const c
 	t.shown = shown.buf;
 	t.tmp = tmp.buf;
 	t.shown_tmp = shown_tmp.buf;
-	ret = write_at(&t, false, data, len, err);
+	ret = file_replace(&t, false, data, len, err);
 	strbuf_release(&tmp);
 	strbuf_release(&shown);
 	strbuf_release(&shown_tmp);
@@ -1055,7 +827,7 @@ int state_save_inputs(const struct state *st, const char *task, const struct str
 {
 	struct strbuf name = STRBUF_INIT, tmp = STRBUF_INIT, shown = STRBUF_INIT,
 		      shown_tmp = STRBUF_INIT;
-	struct target t = { st->inputs_fd, NULL, NULL, st->dir_fd, NULL, NULL };
+	struct file_target t = { st->inputs_fd, NULL, NULL, st->dir_fd, NULL, NULL };
 	int ret;
 
 	task_file_name(task, STATE_INPUTS_EXT, &name);
@@ -1069,7 +841,7 @@ int state_save_inputs(const struct state *st, const char *task, const struct str
 	t.shown = shown.buf;
 	t.tmp = tmp.buf;
 	t.shown_tmp = shown_tmp.buf;
-	ret = write_at(&t, false, list->buf, list->len, err);
+	ret = file_replace(&t, false, list->buf, list->len, err);
 	strbuf_release(&name);
 	strbuf_release(&tmp);
 	strbuf_release(&shown);

@@ -89,11 +89,6 @@ struct state {
 	bool unkempt;        /* an unreadable line, or no header: rewrite it */
 };
 
-/* The largest file squad reads back from .squad/ (the journal, the
- * manifest): far above what a run writes, and a bound on what a sparse
- * or hostile file can make squad allocate. */
-#define STATE_MAX_FILE ((size_t)1 << 30)
-
 /* The most bytes of text one record keeps of what came from outside:
  * a note of `squad done` longer than this is refused (main.c), an
  * agent's answer is cut to it when recorded (state_put()). The journal
@@ -119,7 +114,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it
  * and `wait` is false, -1 on error (reason in err). Once it is held,
- * the temp files of state_write_file() (NAME.tmp.PID) and of
+ * the temp files of file_write() (NAME.tmp.PID) and of
  * state_save_inputs() (inputs.NAME.tmp.PID, in .squad/ too) that a
  * process killed mid-write left in .squad/ are removed: those whose PID
  * is no longer alive. */
@@ -219,33 +214,6 @@ int state_save_inputs(const struct state *st, const char *task, const struct str
 		      struct strbuf *err);
 int state_load_inputs(const struct state *st, const char *task, struct strbuf *list);
 
-/* Read the whole of `path`, a file of squad's own, into sb (appending):
- * opened with O_NOFOLLOW, refused when larger than STATE_MAX_FILE.
- * Returns 0, or -1 with errno set (ELOOP: a symlink; EFBIG: too large;
- * EINVAL: not a regular file, a FIFO say, refused without waiting in
- * open()); sb then keeps what it had. */
-int state_read_file(const char *path, struct strbuf *sb);
-
-/* As state_read_file(), for `name` in the folder `dir` (an fd, or
- * AT_FDCWD for a path). */
-int state_read_at(int dir, const char *name, struct strbuf *sb);
-
-/* Write `data` to `path`, a file the user named (a --junit report, the
- * hook, a Squadfile of `squad init`): a regular file (or none) is
- * replaced atomically, by a temp file beside it (PATH.tmp.PID) and a
- * rename; a character or block device or a FIFO is written through
- * (opened without O_CREAT, never replaced; a FIFO waits for its reader
- * as a shell's `>` does); a symlink, a socket or a folder is refused.
- * Returns 0, or -1 (reason in err; a failed write of a device, say a
- * full one, is an error too). */
-int state_write_file(const char *path, const char *data, size_t len, struct strbuf *err);
-
-/* As state_write_file(), for a file of squad's own named by its path
- * (.squad/files, .squad/git, written before any task runs): anything
- * but a regular file in its place is refused, as state_write_in()
- * does. */
-int state_write_own(const char *path, const char *data, size_t len, struct strbuf *err);
-
 /* Write `data` to `name` in .squad/ (a bare name: "handoff.json",
  * "files"), atomically by a temp file in .squad/ (NAME.tmp.PID) and
  * renameat(), relative to the fd state_open() took. Anything but a
@@ -255,24 +223,12 @@ int state_write_own(const char *path, const char *data, size_t len, struct strbu
 int state_write_in(const struct state *st, const char *name, const char *data, size_t len,
 		   struct strbuf *err);
 
-/* As state_write_in(), in any folder of squad's held by `dir_fd`
- * (shown in messages as `dir_shown`). */
-int state_write_at(int dir_fd, const char *dir_shown, const char *name, const char *data,
-		   size_t len, struct strbuf *err);
-
 /* Write `data` to `name` in the folder `sub` of .squad/, held by
  * `dir_fd` (changes/), atomically by a temp file in .squad/ itself
  * (SUB.NAME.tmp.PID, which state_lock() clears when a killed squad left
  * it, as state_save_inputs() does). Returns 0, or -1 (reason in err). */
 int state_write_sub(const struct state *st, int dir_fd, const char *sub, const char *name,
 		    const char *data, size_t len, struct strbuf *err);
-
-/* Open the folder `name` in `at` (an fd, or AT_FDCWD for a path; shown
- * in messages as `shown`), never through a symlink; with `create`, make
- * it first when it is missing. Returns its fd, or -1 with the reason in
- * err and errno kept (ENOENT: it is not there). */
-int state_open_folder(int at, const char *name, const char *shown, bool create,
-		      struct strbuf *err);
 
 const char *record_status_name(enum record_status s);
 

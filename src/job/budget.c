@@ -1,5 +1,6 @@
 /* budget.c - per-worker request budgets in one locked file; see budget.h. */
 #include "job/budget.h"
+#include "files/fileio.h"
 #include "files/state.h"
 #include "util/xalloc.h"
 
@@ -159,7 +160,7 @@ static enum budget_answer with_budget(const char *worker, budget_fn fn, void *da
 	if (answer != BUDGET_ERROR) {
 		char *out = json_dumps(all, JSON_INDENT(1) | JSON_SORT_KEYS);
 
-		if (state_write_file(path.buf, out, strlen(out), err) < 0)
+		if (file_write(path.buf, out, strlen(out), err) < 0)
 			answer = BUDGET_ERROR;
 		free(out);
 	}

@@ -1,5 +1,6 @@
 /* handoff.c - the hand-off manifest and `squad done`; see handoff.h. */
 #include "report/handoff.h"
+#include "files/fileio.h"
 #include "run/changes.h"
 #include "report/report_json.h"
 #include "files/state.h"
@@ -588,7 +589,7 @@ static json_t *read_manifest(const char *squad_dir, struct strbuf *err, bool *mi
 		goto out;
 	/* squad's own file: a symlink in its place is not followed; read
 	 * whole, as jansson's json_loadfd() makes one read() per byte */
-	if (state_read_file(path.buf, &text) < 0) {
+	if (file_read(path.buf, &text) < 0) {
 		if (errno == ELOOP)
 			strbuf_addf(err, "'%s' is a symlink; squad will not follow it "
 				    "(remove it, and run squad again to write a fresh one)",

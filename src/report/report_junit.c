@@ -1,5 +1,6 @@
 /* report_junit.c - JUnit XML of a run; see report_junit.h. */
 #include "report/report_junit.h"
+#include "files/fileio.h"
 #include "util/tail.h"
 #include "files/state.h"
 #include "util/xalloc.h"
@@ -287,7 +288,7 @@ int junit_write(const char *path, const struct plan *plan, const struct task_res
 	int ret;
 
 	junit_format(&xml, plan, results, wall_seconds);
-	ret = state_write_file(path, xml.buf, xml.len, err);
+	ret = file_write(path, xml.buf, xml.len, err);
 	strbuf_release(&xml);
 	return ret;
 }

@@ -1,5 +1,6 @@
 /* changes.c - an isolated task's worktree and patch; see changes.h. */
 #include "run/changes.h"
+#include "files/fileio.h"
 #include "model/glob.h"
 #include "job/outcome.h"
 #include "plan/plan.h"
@@ -488,7 +489,7 @@ static int read_kept(int dir, const char *shown_dir, const char *task, const cha
 	state_task_file_name(task, ext, &name);
 	if (path)
 		strbuf_addf(path, "%s/%s", shown_dir, name.buf);
-	if (state_read_at(dir, name.buf, out) < 0) {
+	if (file_read_at(dir, name.buf, out) < 0) {
 		if (errno == ENOENT) {
 			ret = 1;
 		} else {
@@ -509,7 +510,7 @@ int changes_read(const char *squad_dir, const char *task, struct strbuf *patch,
 	int fd, ret;
 
 	strbuf_addf(&dir, "%s/" STATE_CHANGES_DIR, squad_dir);
-	fd = state_open_folder(AT_FDCWD, dir.buf, dir.buf, false, err);
+	fd = file_open_folder(AT_FDCWD, dir.buf, dir.buf, false, err);
 	if (fd < 0) {
 		ret = errno == ENOENT ? 1 : -1;
 		if (ret == 1)

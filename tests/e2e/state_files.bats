@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # squad's own files under .squad/ in odd conditions: the temp files
-# (NAME.tmp.PID, see state_write_file()) that a squad killed mid-write
+# (NAME.tmp.PID, see file_write()) that a squad killed mid-write
 # leaves behind (a task's input list's too: its temp file is in .squad/),
 # which the next squad to take the lock removes when their process is
 # gone; a journal or manifest too large to be squad's.

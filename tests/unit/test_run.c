@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "plan/graph.h"
+#include "files/fileio.h"
 #include "plan/plan.h"
 #include "run/run.h"
 #include "model/squadfile.h"
@@ -129,7 +130,7 @@ static void assert_file_holds(const char *path, const char *text)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(state_read_file(path, &sb), 0);
+	assert_int_equal(file_read(path, &sb), 0);
 	assert_non_null(strstr(sb.buf, text));
 	strbuf_release(&sb);
 }
