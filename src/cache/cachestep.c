@@ -82,6 +82,16 @@ static bool keeps_change(const struct task *t)
 	return t->isolation == ISOLATION_WORKTREE && t->changes != CHANGES_DISCARD;
 }
 
+/* Can a result of `t` be a cache entry at all, whatever its needs? A
+ * command or a prompt with declared inputs, never a skill task (the
+ * tactician's) nor an isolated task that hands back a change to the
+ * tree, which an entry does not carry: a hit would drop it. */
+static bool may_cache(const struct task *t)
+{
+	return (t->run || t->run_argv.nr || t->prompt) && t->inputs.nr && !t->skills.nr &&
+	       !keeps_change(t);
+}
+
 static bool is_off(const char *v)
 {
 	return v && (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false") ||
@@ -266,13 +276,15 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 	c->defs = xcalloc(nr + 1, sizeof(*c->defs));
 	c->cacheable = xcalloc(nr + 1, sizeof(bool));
 	/* Only the keys a lookup or a store can use: of the tasks that will
-	 * run, and of what they need. A no-op run (everything up to date)
-	 * hashes nothing. Dependents come after their dependencies in the
-	 * order: walk it back. */
+	 * run and can be cached, and of what they need. A no-op run
+	 * (everything up to date, a group of them "run" at the top) hashes
+	 * nothing. Dependents come after their dependencies in the order:
+	 * walk it back. */
 	for (size_t i = plan->nr_order; i-- > 0;) {
 		size_t n = (size_t)plan->order[i];
 
-		need[n] = need[n] || c->o.every_key || plan->action[n] == PLAN_RUN;
+		need[n] = need[n] || c->o.every_key ||
+			  (plan->action[n] == PLAN_RUN && may_cache(&sf->tasks[n]));
 		if (need[n])
 			for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
 				need[g->deps[e]] = true;
@@ -296,10 +308,7 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 		cache_key(text.buf, text.len, sf->root,
 			  plan->inputs && plan->inputs[n].len ? plan->inputs[n].buf : NULL,
 			  deps, nr_deps, c->keys[n]);
-		/* an isolated task's result is a change to the tree, which an
-		 * entry does not carry: a hit would drop it */
-		c->cacheable[n] = (t->run || t->run_argv.nr || t->prompt) && t->inputs.nr &&
-				  !t->skills.nr && deps_in && !keeps_change(t);
+		c->cacheable[n] = may_cache(t) && deps_in;
 	}
 	free(deps);
 	free(need);

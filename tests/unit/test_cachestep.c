@@ -151,6 +151,48 @@ static void test_keys_are_the_same_anywhere(void **unused)
 	unload(&c);
 }
 
+/* A no-op (up-to-date tasks, and a group over them "run" at the top)
+ * hashes no key: keys are made only for what can be looked up or
+ * stored, and for what those need. */
+static void test_no_op_hashes_nothing(void **unused)
+{
+	struct model m;
+	struct cachestep_options o = { false, false, -1, false };
+	struct cachestep *c = NULL;
+	struct strbuf err = STRBUF_INIT;
+	size_t build, test, all;
+
+	(void)unused;
+	load(&m, "noop", "version: 1\n"
+	     "tasks:\n"
+	     "  build: { run: 'cc -o out x.c', inputs: [x.c], outputs: [out] }\n"
+	     "  test: { run: 'true', needs: [build], inputs: [x.c] }\n"
+	     "  all: { needs: [test] }\n");
+	build = (size_t)squadfile_find_task(&m.sf, "build");
+	test = (size_t)squadfile_find_task(&m.sf, "test");
+	all = (size_t)squadfile_find_task(&m.sf, "all");
+	m.plan.action[build] = m.plan.action[test] = PLAN_UP_TO_DATE;
+	assert_int_equal(m.plan.action[all], PLAN_RUN);
+	assert_int_equal(cachestep_open(&c, &m.sf, &o, &err), 0);
+	assert_non_null(c);
+	cachestep_plan(c, &m.plan);
+	assert_string_equal(cachestep_key(c, build), "");
+	assert_string_equal(cachestep_key(c, test), "");
+	assert_string_equal(cachestep_key(c, all), "");
+	cachestep_free(c);
+
+	/* test runs: its key, and build's that it is made of */
+	m.plan.action[test] = PLAN_RUN;
+	assert_int_equal(cachestep_open(&c, &m.sf, &o, &err), 0);
+	cachestep_plan(c, &m.plan);
+	assert_int_equal(strlen(cachestep_key(c, test)), 64);
+	assert_int_equal(strlen(cachestep_key(c, build)), 64);
+	assert_string_equal(cachestep_key(c, all), "");
+	cachestep_free(c);
+	strbuf_release(&err);
+	unload(&m);
+}
+
 static void test_settings(void **unused)
 {
 	struct cachestep_options o = { false, false, -1, true };
@@ -313,6 +355,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_keys_are_the_same_anywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_op_hashes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_and_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_kept_at_the_end, setup, teardown),
