@@ -209,3 +209,20 @@ Y
 	TERM=xterm script -qfec "$SQUAD show" /dev/null > tty.out 2>&1
 	[ "$(cat env.txt)" = "no= term=xterm force= cli=" ]
 }
+
+# --- the quick start ------------------------------------------------------
+
+@test "Squadfile.example: its checks of squad's own tree pass, as the quick start runs them" {
+	export SQUAD_CACHE=off
+	mkdir tree
+	cp -r "$SQUAD_SRC/src" "$SQUAD_SRC/build.sh" "$SQUAD_SRC/Squadfile.example" tree/
+	mkdir tree/.ci
+	cp "$SQUAD_SRC/.ci/run" tree/.ci/
+	cd tree
+	run "$SQUAD" -f Squadfile.example backend-lint frontend-lint explore-spawn explore-shell
+	[ "$status" -eq 0 ]
+	[[ $output == *"squad: 4 ok"* ]]
+	# the exploration found what it looks for (its result goes to the review)
+	grep -q 'kill(' .squad/logs/explore-spawn.log
+	grep -q 'bin/sh' .squad/logs/explore-shell.log
+}
