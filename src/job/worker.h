@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "job/result.h"
 #include "model/squadfile.h"
 #include "util/strmap.h"
 #include "util/strbuf.h"
@@ -154,9 +155,18 @@ struct agent_result {
 			    * time): `requests` may miss the call in flight */
 	char *reason;      /* one line for the escalation entry, or NULL when ok */
 	char *provider;    /* what the provider answered, for the log, or NULL */
+	/* the tool calls its events tell of, in the order made (strings
+	 * owned): each `tool_use` of an assistant message, with the state
+	 * its `tool_result` gives (completed, failed; pending without one)
+	 * and, when the result's permission_denials name it, qwen's own
+	 * refusal as the decision */
+	struct task_tool *tools;
+	size_t nr_tools;
 };
 
-/* Parse qwen's `-o json` output (a JSON array of events). */
+/* Parse qwen's `-o json` output (a JSON array of events): the result
+ * event gives the answer, usage and requests; the tool calls are read
+ * from every event, whether or not a result came. */
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res);
 void agent_result_release(struct agent_result *res);
 

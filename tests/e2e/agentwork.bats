@@ -267,6 +267,61 @@ Y
 	[ "$(jq -r '.usage["qwen-oneshot"].requests' out.json)" -ge 1 ]
 }
 
+@test "qwen one-shot: the tool calls in its -o json reach the log, tool events, the manifest and exec" {
+	script '{"rules": [{"match": "marker", "tool_call": "touch agent-was-here.txt", "then": "Created the marker."},
+	  {"match": "canary", "tool_call": "touch canary.txt", "then": "Could not."}]}'
+	cat > Squadfile <<Y
+version: 1
+workers:
+  # the one-shot preset: yolo runs the command; its default approval mode
+  # (headless: nothing may ask) refuses it
+  qwen-oneshot:
+    command: ["$QWEN_BIN", --approval-mode, yolo, --auth-type, openai, -o, json, "{prompt}"]
+    env: { OPENAI_BASE_URL: "http://127.0.0.1:$PORT/v1", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+  careful:
+    command: ["$QWEN_BIN", --approval-mode, default, --auth-type, openai, -o, json, "{prompt}"]
+    output: qwen-json
+    env: { OPENAI_BASE_URL: "http://127.0.0.1:$PORT/v1", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+tasks:
+  act: { prompt: "create the marker file", worker: qwen-oneshot }
+  refused: { prompt: "create the canary file", worker: careful }
+  review: { skills: [code-review], prompt: "check what they did", needs: [act, refused] }
+Y
+	run --separate-stderr "$SQUAD" --json review
+	[ "$status" -eq 3 ]
+	printf '%s
+' "$output" > events.ndjson
+	events_valid events.ndjson
+	[ -e agent-was-here.txt ]
+	[ ! -e canary.txt ]
+	# the call qwen made, as the ACP path reports one
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .kind' events.ndjson)" = execute ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .target' events.ndjson)" = "touch agent-was-here.txt" ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .title' events.ndjson)" = "touch agent-was-here.txt (scripted command)" ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .status' events.ndjson)" = completed ]
+	[ "$(jq -r 'select(.event == "finish" and .task == "act") | .tools.calls[0].target' events.ndjson)" = "touch agent-was-here.txt" ]
+	grep -q "tool execute touch agent-was-here.txt (scripted command): completed (touch agent-was-here.txt)" .squad/logs/act.log
+	# the one qwen's approval mode refused: failed, with the refusal
+	[ "$(jq -r 'select(.event == "tool" and .task == "refused") | .status' events.ndjson)" = failed ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "refused") | .decision' events.ndjson)" = "denied: qwen's approval mode refused it" ]
+	grep -q "denied execute 'touch canary.txt': qwen's approval mode refused it" .squad/logs/refused.log
+	# the manifest shows the tactician both
+	validate_json "$SQUAD_SRC/grammar/handoff.schema.json" .squad/handoff.json
+	[ "$(jq -r '.tasks[0].needs[] | select(.name == "act") | .tools.calls[0].status' .squad/handoff.json)" = completed ]
+	[ "$(jq -r '.tasks[0].needs[] | select(.name == "refused") | .tools.calls[0].target' .squad/handoff.json)" = "touch canary.txt" ]
+	rm agent-was-here.txt
+	run --separate-stderr "$SQUAD" exec --json --worker qwen-oneshot --prompt "create the marker file again" <&-
+	[ "$status" -eq 0 ]
+	printf '%s
+' "$output" > out.json
+	validate_json "$SQUAD_SRC/grammar/exec.schema.json" out.json
+	[ -e agent-was-here.txt ]
+	[ "$(jq -r '.tasks[0].tools.calls[0].kind' out.json)" = execute ]
+	[ "$(jq -r '.tasks[0].tools.calls[0].status' out.json)" = completed ]
+}
+
 @test "qwen acp: daily_tokens counts the tokens qwen reported; once spent, qwen is not asked" {
 	script '{"rules": [{"match": "hello", "reply": "hi"}]}'
 	squadfile_qwen '  first: { prompt: "hello one" }

@@ -314,10 +314,72 @@ static void test_usage(void **state)
 	}
 }
 
+/* qwen's tool_use blocks become tool calls as the ACP path reports
+ * them; a tool_result ends one, permission_denials name a refusal; a
+ * call without a result stays pending, and a block of another shape is
+ * passed over. */
+static void test_tools(void **state)
+{
+	struct agent_result res;
+	static const char out[] = "[{\"type\":\"system\",\"subtype\":\"init\"},"
+		"{\"type\":\"assistant\",\"message\":{\"content\":["
+		"{\"type\":\"tool_use\",\"id\":\"c0\",\"name\":\"run_shell_command\","
+		"\"input\":{\"command\":\"make test\",\"description\":\"run the tests\"}},"
+		"{\"type\":\"tool_use\",\"id\":\"c1\",\"name\":\"write_file\","
+		"\"input\":{\"file_path\":\"/p/a.c\",\"content\":\"x\"}},"
+		"{\"type\":\"tool_use\",\"id\":\"c2\",\"name\":\"grep_search\","
+		"\"input\":{\"pattern\":\"TODO\"}},"
+		"{\"type\":\"tool_use\",\"id\":\"c3\",\"name\":\"todo_write\",\"input\":7},"
+		"{\"type\":\"text\",\"text\":\"hm\"}, 12]}},"
+		"{\"type\":\"user\",\"message\":{\"content\":["
+		"{\"type\":\"tool_result\",\"tool_use_id\":\"c0\",\"is_error\":false},"
+		"{\"type\":\"tool_result\",\"tool_use_id\":\"c1\",\"is_error\":true},"
+		"{\"type\":\"tool_result\",\"tool_use_id\":\"nope\",\"is_error\":true}]}},"
+		"{\"type\":\"result\",\"is_error\":false,\"result\":\"done\","
+		"\"permission_denials\":[{\"tool_name\":\"write_file\",\"tool_use_id\":\"c1\"}]}]";
+
+	(void)state;
+	worker_parse_qwen_json(out, sizeof(out) - 1, &res);
+	assert_true(res.parsed);
+	assert_int_equal(res.nr_tools, 4);
+	assert_string_equal(res.tools[0].id, "c0");
+	assert_string_equal(res.tools[0].kind, "execute");
+	assert_string_equal(res.tools[0].title, "make test (run the tests)");
+	assert_string_equal(res.tools[0].target, "make test");
+	assert_string_equal(res.tools[0].status, "completed");
+	assert_null(res.tools[0].decision);
+	assert_string_equal(res.tools[1].kind, "edit");
+	assert_string_equal(res.tools[1].target, "/p/a.c");
+	assert_string_equal(res.tools[1].status, "failed");
+	assert_string_equal(res.tools[1].decision, "denied: qwen's approval mode refused it");
+	assert_string_equal(res.tools[2].kind, "search");
+	assert_string_equal(res.tools[2].title, "TODO");
+	assert_null(res.tools[2].target);
+	assert_string_equal(res.tools[2].status, "pending");
+	assert_string_equal(res.tools[3].kind, "other");
+	assert_string_equal(res.tools[3].title, "todo_write");
+	agent_result_release(&res);
+	/* no result event (qwen cut short): the calls made are still told */
+	{
+		static const char cut[] = "[{\"type\":\"assistant\",\"message\":{\"content\":["
+			"{\"type\":\"tool_use\",\"name\":\"read_file\","
+			"\"input\":{\"absolute_path\":\"/p/b.c\"}}]}}]";
+
+		worker_parse_qwen_json(cut, sizeof(cut) - 1, &res);
+		assert_false(res.parsed);
+		assert_int_equal(res.nr_tools, 1);
+		assert_null(res.tools[0].id);
+		assert_string_equal(res.tools[0].kind, "read");
+		assert_string_equal(res.tools[0].target, "/p/b.c");
+		agent_result_release(&res);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_exit_code),
+		cmocka_unit_test(test_tools),
 		cmocka_unit_test(test_rate_limited_until_wall_time),
 		cmocka_unit_test(test_killed_at_timeout),
 		cmocka_unit_test(test_results),
