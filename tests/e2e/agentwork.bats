@@ -202,6 +202,46 @@ events_valid() {
 	[ ! -e starts ]
 }
 
+@test "agentwork: -n and explain show each budget with today's use, and say when one is spent" {
+	export XDG_STATE_HOME=$PWD/state
+	squadfile_fake '  a: { prompt: "pid" }
+  sh: { run: "true", worker: shell }'
+	run "$SQUAD" -n a sh
+	[ "$status" -eq 0 ]
+	# no budget: no line
+	[[ $output != *"budget:"* ]]
+	sed -i 's/^    timeout: 30s$/    timeout: 30s\n    daily_limit: 100\n    per_minute: 10\n    daily_tokens: 5000/' Squadfile
+	mkdir -p state/squad
+	printf '{"fake": {"day": "%s", "requests": 12, "tokens": 340, "recent": []}}\n' "$(date +%F)" \
+		> state/squad/budget.json
+	run "$SQUAD" -n a sh
+	[ "$status" -eq 0 ]
+	[[ $output == *"budget: fake: 12 of its daily_limit of 100 requests and 340 of its daily_tokens of 5000 tokens used today, at most 10 requests a minute (per_minute); it resets at midnight, local time (in "* ]]
+	[[ $output != *"spent"* ]]
+	# the shell worker has none
+	[[ $output != *"budget: shell"* ]]
+	run "$SQUAD" explain a
+	[ "$status" -eq 0 ]
+	[[ $output == *"  budget: worker fake has 12 of its daily_limit of 100 requests and 340 of its daily_tokens of 5000 tokens used today"* ]]
+	# the tokens spent: said, as the run would fail it
+	printf '{"fake": {"day": "%s", "requests": 12, "tokens": 5000, "recent": []}}\n' "$(date +%F)" \
+		> state/squad/budget.json
+	run "$SQUAD" -n a
+	[[ $output == *"5000 of its daily_tokens of 5000 tokens used today"*"; spent: its tasks fail as 'budget exhausted' until then"* ]]
+	run "$SQUAD" explain a
+	[[ $output == *"spent: its tasks fail as 'budget exhausted' until then"* ]]
+	# yesterday's counts are not today's
+	printf '{"fake": {"day": "2001-01-01", "requests": 99, "tokens": 5000, "recent": []}}\n' \
+		> state/squad/budget.json
+	run "$SQUAD" -n a
+	[[ $output == *"budget: fake: 0 of its daily_limit of 100 requests and 0 of its daily_tokens of 5000 tokens used today"* ]]
+	# a file that cannot be read: the limits, and why today's use is unknown
+	echo garbage > state/squad/budget.json
+	run "$SQUAD" -n a
+	[ "$status" -eq 0 ]
+	[[ $output == *"budget: fake: its daily_limit of 100 requests and its daily_tokens of 5000 tokens, at most 10 requests a minute (per_minute); today's use unknown: '$PWD/state/squad/budget.json' is not a budget file"* ]]
+}
+
 @test "agentwork: daily_tokens out of range is FILE:LINE:COL" {
 	squadfile_fake '  a: { prompt: "pid" }'
 	sed -i 's/^    timeout: 30s$/    timeout: 30s\n    daily_tokens: lots/' Squadfile
