@@ -140,6 +140,26 @@ events_valid() {
 	[ "$(jq -r '.tasks[0].needs[0].usage.requests' .squad/handoff.json)" -eq 1 ]
 }
 
+@test "agentwork: squad handoff shows a person each entry's tool calls, the last ones, and how many are not shown" {
+	squadfile_fake '  risky: { prompt: "fail touch canary", escalate: true }
+  gather: { prompt: "tools 60" }
+  review: { skills: [code-review], prompt: "review it", needs: [gather] }'
+	run "$SQUAD" -k risky review
+	[ "$status" -eq 1 ]
+	run "$SQUAD" handoff
+	[ "$status" -eq 0 ]
+	# the escalation's own call: kind, command, status and the refusal
+	[[ $output == *"risky (escalation)"*"  tool calls: 1"*"    execute touch canary: failed (denied: the task allows no commands (allow_commands))"* ]]
+	# the calls of the agent task a skill task waits on: 60 made, the
+	# manifest keeps 50, a person sees the last 8
+	[[ $output == *"review (skill)"*"  tool calls of gather: 60"*"    (52 earlier not shown: see --json and the log)"*"    read file52.txt: completed"* ]]
+	[[ $output == *"    read file59.txt: completed"* ]]
+	[[ $output != *"file51.txt"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c '^    read file')" -eq 8 ]
+	# --json has what the manifest has, uncut
+	[ "$(jq -r '.tasks[] | select(.name == "review") | .needs[0].tools.calls | length' .squad/handoff.json)" -eq 50 ]
+}
+
 @test "agentwork: exec --json gives each task's tool calls and usage, and usage per worker" {
 	squadfile_fake ''
 	run --separate-stderr "$SQUAD" exec --json --prompt "tools 2" --worker shell --run "echo hi" <&-
