@@ -732,6 +732,86 @@ static bool has_arg(const struct strvec *argv, const char *flag)
 	return false;
 }
 
+#define API_DIR_PREFIX "squad-api-"
+
+/* The folder request-log folders are made in: $TMPDIR when absolute. */
+static const char *api_tmpdir(const char *tmp)
+{
+	return tmp && *tmp == '/' ? tmp : "/tmp";
+}
+
+/* The squad that made a request-log folder named `name`
+ * ("squad-api-PID-XXXXXX"), or 0 when the name is not of that shape. */
+static pid_t api_dir_owner(const char *name)
+{
+	const char *p = name + strlen(API_DIR_PREFIX);
+	long pid = 0;
+
+	if (strncmp(name, API_DIR_PREFIX, strlen(API_DIR_PREFIX)) || *p < '1' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		pid = pid * 10 + (*p - '0');
+		if (pid > INT_MAX)
+			return 0;
+	}
+	/* mkdtemp's six characters after the dash */
+	if (*p != '-' || strlen(p + 1) != 6)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* Empty and remove the folder `name` of `parent` (qwen writes only
+ * files in it; one that holds more stays). */
+static void remove_api_dir(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+int worker_sweep_api_dirs(void)
+{
+	int parent = open(api_tmpdir(getenv("TMPDIR")), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	int swept = 0;
+	DIR *d;
+
+	if (parent < 0)
+		return 0;
+	if (!(d = fdopendir(parent))) {
+		close(parent);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		pid_t pid = api_dir_owner(de->d_name);
+		struct stat sb;
+
+		/* only a folder of this user's (mkdtemp made it so), whose
+		 * squad is gone: a running squad's stays, whoever it is */
+		if (!pid || pid == getpid() || fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(sb.st_mode) || sb.st_uid != getuid())
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		remove_api_dir(dirfd(d), de->d_name);
+		swept++;
+	}
+	closedir(d);
+	return swept;
+}
+
 char *worker_bound_agent(struct command *cmd, const struct worker *worker, long timeout_ms)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -768,7 +848,10 @@ char *worker_bound_agent(struct command *cmd, const struct worker *worker, long 
 			     ? (timeout_ms - margin) / 1000 : 1);
 	}
 	if (!has_arg(&cmd->argv, "--openai-logging-dir")) {
-		strbuf_addf(&dir, "%s/squad-api-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+		/* squad's pid in the name: a folder left by a squad that was
+		 * killed (kill -9 gives it no time to remove it) is known as
+		 * squad's, and as no living squad's, by worker_sweep_api_dirs() */
+		strbuf_addf(&dir, "%s/" API_DIR_PREFIX "%ld-XXXXXX", api_tmpdir(tmp), (long)getpid());
 		if (mkdtemp(dir.buf)) {
 			api_dir = strbuf_detach(&dir, NULL);
 			strvec_push(&argv, "--openai-logging");

@@ -78,6 +78,8 @@ struct runner {
 	struct program_cache programs;
 	struct spawner spawner;   /* set up with the first spawn */
 	bool spawner_ready;
+	/* request-log folders of killed squads removed (once a run) */
+	bool api_swept;
 	struct guard guard;       /* ends the tasks if squad is killed */
 	struct agent_pool agents; /* warm ACP agents (protocol: acp) */
 	long *acp_reserved;       /* per task: requests charged at admission */
@@ -1449,8 +1451,14 @@ static int start_attempt(struct runner *r, size_t task)
 	}
 	/* its own retries bounded by its timeout; its request log judged
 	 * with its output (read_agent_output) */
-	if (!w->is_shell && r->out_fds[task] >= 0)
+	if (!w->is_shell && r->out_fds[task] >= 0) {
+		if (!r->api_swept && w->output == WORKER_OUTPUT_QWEN_JSON) {
+			/* what a squad killed with -9 left in TMPDIR */
+			worker_sweep_api_dirs();
+			r->api_swept = true;
+		}
 		api_dir = worker_bound_agent(&cmd, w, timeout_ms);
+	}
 
 	if (ready_to_spawn(r, &why) < 0)
 		goto fail;

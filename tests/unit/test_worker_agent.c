@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "model/squadfile.h"
@@ -375,11 +376,88 @@ static void test_tools(void **state)
 	}
 }
 
+/* A request-log folder is named for squad's pid; the sweep removes,
+ * files and all, only folders of that shape whose squad is gone: not
+ * its own, not a living process's, not a file or a link of that name,
+ * nor a name of another shape. */
+static void test_sweep_api_dirs(void **state)
+{
+	char tmp[] = "/tmp/squad-test-sweep.XXXXXX", path[256], mine[64];
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	struct command cmd;
+	struct stat sb;
+	pid_t dead;
+	char *dir;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	setenv("TMPDIR", tmp, 1);
+	dead = fork();
+	assert_true(dead >= 0);
+	if (!dead)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+
+	/* its own name */
+	{
+		static const char *const argv[] = { "qwen", "-o", "json", "p", NULL };
+
+		command_of(&cmd, argv);
+		dir = worker_bound_agent(&cmd, &qwen, 30000);
+		snprintf(mine, sizeof(mine), "%s/squad-api-%ld-", tmp, (long)getpid());
+		assert_non_null(dir);
+		assert_int_equal(strncmp(dir, mine, strlen(mine)), 0);
+		assert_int_equal(strlen(dir), strlen(mine) + 6);
+		command_release(&cmd);
+	}
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-aBcDeF", tmp, (long)dead);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-aBcDeF/openai-1.json", tmp, (long)dead);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/squad-api-1-aBcDeF", tmp); /* pid 1 lives */
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-short", tmp, (long)dead);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-aBcDeF", tmp);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-fIlE00", tmp, (long)dead);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-lInK00", tmp, (long)dead);
+	assert_int_equal(symlink(tmp, path), 0);
+
+	assert_int_equal(worker_sweep_api_dirs(), 1);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-aBcDeF", tmp, (long)dead);
+	assert_int_not_equal(lstat(path, &sb), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-1-aBcDeF", tmp);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-short", tmp, (long)dead);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-aBcDeF", tmp);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-fIlE00", tmp, (long)dead);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-lInK00", tmp, (long)dead);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_int_equal(worker_sweep_api_dirs(), 0);
+
+	free(dir);
+	snprintf(path, sizeof(path), "rm -rf '%s'", tmp);
+	assert_int_equal(system(path), 0);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_exit_code),
 		cmocka_unit_test(test_tools),
+		cmocka_unit_test(test_sweep_api_dirs),
 		cmocka_unit_test(test_rate_limited_until_wall_time),
 		cmocka_unit_test(test_killed_at_timeout),
 		cmocka_unit_test(test_results),
