@@ -1360,6 +1360,9 @@ static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf
 		: r->changes[task]->iso.dir;
 	job.policy.commands = &t->allow_commands;
 	job.policy.any_command = t->any_command;
+	/* tasks of the worker that wait beyond one for each of its other
+	 * running agents: this agent will serve one of them next */
+	job.preopen = r->ready[job.worker].nr > r->busy[job.worker];
 	rc = agent_pool_run(&r->agents, &r->spawner, &job, &step);
 	if (rc) {
 		spawn_failure(r, task, &cmd, rc, step, why);
