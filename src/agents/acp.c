@@ -53,6 +53,8 @@ struct acp_agent {
 	bool wait_spare;      /* the turn waits for it to be ready */
 	char *next_spare_cwd; /* asked for while the turn waits for the
 			       * spare: opened once that one is taken */
+	long long stale_ids[2]; /* a dropped spare's requests still pending:
+				 * their answers are passed over quietly */
 
 	/* the turn */
 	bool busy;
@@ -230,6 +232,10 @@ static void turn_reset(struct acp_agent *a)
  * one squad no longer waits for, and is passed over). */
 static void drop_spare(struct acp_agent *a)
 {
+	if (a->spare_new_id || a->spare_mode_id) {
+		a->stale_ids[0] = a->spare_new_id;
+		a->stale_ids[1] = a->spare_mode_id;
+	}
 	free(a->spare_cwd);
 	free(a->spare_session);
 	a->spare_cwd = a->spare_session = NULL;
@@ -752,6 +758,10 @@ static void on_answer(struct acp_agent *a, struct jsonrpc_message *m)
 		} else {
 			session_made(a, m->result);
 		}
+	} else if ((a->stale_ids[0] && jsonrpc_id_is(m->id, a->stale_ids[0])) ||
+		   (a->stale_ids[1] && jsonrpc_id_is(m->id, a->stale_ids[1]))) {
+		/* a spare squad no longer wants: the agent keeps it idle */
+		a->stale_ids[jsonrpc_id_is(m->id, a->stale_ids[1])] = 0;
 	} else if (a->spare_new_id && jsonrpc_id_is(m->id, a->spare_new_id)) {
 		spare_made(a, m);
 	} else if (a->spare_mode_id && jsonrpc_id_is(m->id, a->spare_mode_id)) {
