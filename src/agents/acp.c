@@ -45,6 +45,17 @@ struct acp_agent {
 	long long next_id;
 	long long init_id, new_id, mode_id, prompt_id; /* 0 = none pending */
 
+	/* a session opened ahead of the next turn (acp_agent_preopen()),
+	 * so that a turn in the same folder starts with its prompt: */
+	char *spare_cwd;      /* its folder; NULL when there is none */
+	char *spare_session;  /* its id, once session/new answered */
+	long long spare_new_id, spare_mode_id; /* 0 = none pending */
+	bool wait_spare;      /* the turn waits for it to be ready */
+	char *next_spare_cwd; /* asked for while the turn waits for the
+			       * spare: opened once that one is taken */
+	long long stale_ids[2]; /* a dropped spare's requests still pending:
+				 * their answers are passed over quietly */
+
 	/* the turn */
 	bool busy;
 	char *cwd, *prompt, *session;
@@ -211,7 +222,24 @@ static void turn_reset(struct acp_agent *a)
 	a->answer_cut = false;
 	a->in_tok = a->out_tok = a->tot_tok = a->requests = -1;
 	a->new_id = a->mode_id = a->prompt_id = 0;
+	a->wait_spare = false;
+	free(a->next_spare_cwd);
+	a->next_spare_cwd = NULL;
 	a->busy = false;
+}
+
+/* Forget the spare session (an answer still to come for it is then
+ * one squad no longer waits for, and is passed over). */
+static void drop_spare(struct acp_agent *a)
+{
+	if (a->spare_new_id || a->spare_mode_id) {
+		a->stale_ids[0] = a->spare_new_id;
+		a->stale_ids[1] = a->spare_mode_id;
+	}
+	free(a->spare_cwd);
+	free(a->spare_session);
+	a->spare_cwd = a->spare_session = NULL;
+	a->spare_new_id = a->spare_mode_id = 0;
 }
 
 static void end_turn(struct acp_agent *a, enum acp_end end, const char *stop_reason,
@@ -591,48 +619,119 @@ static void on_request(struct acp_agent *a, struct jsonrpc_message *m)
 
 /* --- the agent's answers ------------------------------------------- */
 
+static void open_spare(struct acp_agent *a);
+
 static void send_prompt(struct acp_agent *a)
 {
 	a->prompt_id = send_request(a, "session/prompt",
 				    json_pack("{s:s,s:[{s:s,s:s}]}", "sessionId", a->session,
 					      "prompt", "type", "text", "text", a->prompt));
-	if (!a->prompt_id)
+	if (!a->prompt_id) {
 		die(a, "cannot send the prompt");
+		return;
+	}
+	/* a spare asked for before the prompt went opens now */
+	if (a->spare_cwd && !a->spare_session && !a->spare_new_id && !a->spare_mode_id)
+		open_spare(a);
 }
 
-/* A new session: in the mode that asks before edits and commands, when
- * the agent has one called "default" (qwen starts in "auto", where a
- * classifier approves actions without asking squad). */
-static void session_made(struct acp_agent *a, json_t *result)
+/* Must a session that session/new gave as `result` be put in the mode
+ * that asks before edits and commands? When the agent has one called
+ * "default" and the session is in another (qwen starts in "auto", where
+ * a classifier approves actions without asking squad). */
+static bool needs_default_mode(json_t *result)
 {
-	const char *session = str_of(result, "sessionId");
 	json_t *modes = json_object_get(result, "modes");
 	json_t *available = json_object_get(modes, "availableModes");
 	const char *current = str_of(modes, "currentModeId");
-	bool has_default = false;
 	size_t i;
 	json_t *mode;
+
+	json_array_foreach(available, i, mode) {
+		const char *id = str_of(mode, "id");
+
+		if (id && !strcmp(id, "default"))
+			return current && strcmp(current, "default");
+	}
+	return false;
+}
+
+static long long send_set_mode(struct acp_agent *a, const char *session)
+{
+	return send_request(a, "session/set_mode",
+			    json_pack("{s:s,s:s}", "sessionId", session, "modeId", "default"));
+}
+
+/* A new session for the turn: in the "default" mode, then the prompt. */
+static void session_made(struct acp_agent *a, json_t *result)
+{
+	const char *session = str_of(result, "sessionId");
 
 	if (!session) {
 		end_turn(a, ACP_END_ERROR, NULL, "session/new gave no sessionId");
 		return;
 	}
 	a->session = xstrdup(session);
-	json_array_foreach(available, i, mode) {
-		const char *id = str_of(mode, "id");
-
-		if (id && !strcmp(id, "default"))
-			has_default = true;
-	}
-	if (has_default && current && strcmp(current, "default")) {
-		a->mode_id = send_request(a, "session/set_mode",
-					  json_pack("{s:s,s:s}", "sessionId", a->session,
-						    "modeId", "default"));
+	if (needs_default_mode(result)) {
+		a->mode_id = send_set_mode(a, a->session);
 		if (!a->mode_id)
 			die(a, "cannot set the session's mode");
 		return;
 	}
 	send_prompt(a);
+}
+
+/* The turn's own session/new, as when there is no spare. */
+static void open_session(struct acp_agent *a)
+{
+	a->new_id = send_request(a, "session/new",
+				 json_pack("{s:s,s:[]}", "cwd", a->cwd, "mcpServers"));
+	if (!a->new_id)
+		die(a, "cannot send session/new");
+}
+
+/* The spare session is ready (or failed: then it is dropped): a turn
+ * waiting for it takes it and sends its prompt, or opens its own. */
+static void spare_settled(struct acp_agent *a, bool ok)
+{
+	if (!ok)
+		drop_spare(a);
+	if (!a->wait_spare || !a->busy)
+		return;
+	a->wait_spare = false;
+	if (ok) {
+		a->session = a->spare_session;
+		a->spare_session = NULL;
+		drop_spare(a);
+	}
+	/* the next spare, asked for meanwhile, opens once the prompt has
+	 * gone (send_prompt()) */
+	a->spare_cwd = a->next_spare_cwd;
+	a->next_spare_cwd = NULL;
+	if (ok)
+		send_prompt(a);
+	else
+		open_session(a);
+}
+
+/* session/new's answer for the spare session */
+static void spare_made(struct acp_agent *a, struct jsonrpc_message *m)
+{
+	const char *session = m->kind == JSONRPC_ERROR ? NULL : str_of(m->result, "sessionId");
+
+	a->spare_new_id = 0;
+	if (!session) {
+		spare_settled(a, false);
+		return;
+	}
+	a->spare_session = xstrdup(session);
+	if (needs_default_mode(m->result)) {
+		a->spare_mode_id = send_set_mode(a, a->spare_session);
+		if (!a->spare_mode_id)
+			spare_settled(a, false);
+		return;
+	}
+	spare_settled(a, true);
 }
 
 static void on_answer(struct acp_agent *a, struct jsonrpc_message *m)
@@ -659,6 +758,17 @@ static void on_answer(struct acp_agent *a, struct jsonrpc_message *m)
 		} else {
 			session_made(a, m->result);
 		}
+	} else if ((a->stale_ids[0] && jsonrpc_id_is(m->id, a->stale_ids[0])) ||
+		   (a->stale_ids[1] && jsonrpc_id_is(m->id, a->stale_ids[1]))) {
+		/* a spare squad no longer wants: the agent keeps it idle */
+		a->stale_ids[jsonrpc_id_is(m->id, a->stale_ids[1])] = 0;
+	} else if (a->spare_new_id && jsonrpc_id_is(m->id, a->spare_new_id)) {
+		spare_made(a, m);
+	} else if (a->spare_mode_id && jsonrpc_id_is(m->id, a->spare_mode_id)) {
+		/* a spare that kept the agent's own mode is not used: the
+		 * turn's own session then says so in its task's log */
+		a->spare_mode_id = 0;
+		spare_settled(a, !error);
 	} else if (a->mode_id && jsonrpc_id_is(m->id, a->mode_id)) {
 		a->mode_id = 0;
 		if (error)
@@ -766,6 +876,7 @@ static void close_handle(uv_handle_t *h)
 static void free_agent(struct acp_agent *a)
 {
 	turn_reset(a);
+	drop_spare(a);
 	free(a->tools);
 	jsonrpc_reader_release(&a->reader);
 	jsonrpc_reader_release(&a->err_reader);
@@ -978,13 +1089,44 @@ int acp_agent_prompt(struct acp_agent *a, const char *cwd, const char *prompt)
 	a->busy = true;
 	a->cwd = xstrdup(cwd);
 	a->prompt = xstrdup(prompt);
-	a->new_id = send_request(a, "session/new",
-				 json_pack("{s:s,s:[]}", "cwd", a->cwd, "mcpServers"));
-	if (!a->new_id) {
-		die(a, "cannot send session/new");
-		return -1;
+	if (a->spare_cwd && !strcmp(a->spare_cwd, cwd)) {
+		/* opened for this folder, never prompted: this turn's own,
+		 * now or once it is ready */
+		a->wait_spare = true;
+		if (!a->spare_new_id && !a->spare_mode_id)
+			spare_settled(a, true);
+		return a->state == AGENT_DEAD ? -1 : 0;
 	}
-	return 0;
+	/* one for another folder is not used (the agent keeps it idle) */
+	drop_spare(a);
+	open_session(a);
+	return a->state == AGENT_DEAD ? -1 : 0;
+}
+
+/* Send the spare's session/new (a->spare_cwd is set). */
+static void open_spare(struct acp_agent *a)
+{
+	a->spare_new_id = send_request(a, "session/new",
+				       json_pack("{s:s,s:[]}", "cwd", a->spare_cwd, "mcpServers"));
+	if (!a->spare_new_id)
+		drop_spare(a);
+}
+
+void acp_agent_preopen(struct acp_agent *a, const char *cwd)
+{
+	if (a->state != AGENT_READY || a->stopping)
+		return;
+	if (a->spare_cwd) {
+		/* the turn waits for this one: another after it */
+		if (a->wait_spare && !a->next_spare_cwd)
+			a->next_spare_cwd = xstrdup(cwd);
+		return;
+	}
+	a->spare_cwd = xstrdup(cwd);
+	/* not before the turn's own prompt has gone: that comes first */
+	if (a->busy && !a->prompt_id)
+		return;
+	open_spare(a);
 }
 
 static void on_cancel_grace(uv_timer_t *timer)

@@ -139,6 +139,17 @@ bool acp_agent_is_busy(const struct acp_agent *a);
  * with ACP_END_DIED). */
 int acp_agent_prompt(struct acp_agent *a, const char *cwd, const char *prompt);
 
+/* Open a session in `cwd` ahead of the next turn, while this one runs
+ * (its session/new and session/set_mode cost the agent a few hundred
+ * milliseconds, which it can spend while it waits for its model): the
+ * next acp_agent_prompt() in the same folder then takes it (still a
+ * fresh session, never prompted before) and sends its prompt at once,
+ * or as soon as it is ready. A turn in another folder opens its own and
+ * leaves that one unused. Does nothing when a spare is already there,
+ * or the agent is not ready. If the spare fails, the turn opens its
+ * own, as it would have. */
+void acp_agent_preopen(struct acp_agent *a, const char *cwd);
+
 /* Ask the agent to stop the turn (`session/cancel`); if the turn has not
  * ended `grace_ms` later, kill the group (SIGTERM, then SIGKILL). */
 void acp_agent_cancel(struct acp_agent *a, unsigned grace_ms);

@@ -23,6 +23,7 @@ struct pool_agent {
 	size_t task;
 	char *cwd, *prompt;
 	long timeout_ms;
+	bool preopen;
 	struct task_policy policy;
 	bool timed_out, interrupted;
 
@@ -92,7 +93,8 @@ static void job_not_run(struct pool_agent *pa, enum attempt_end end, const char 
 static void send_prompt(struct pool_agent *pa)
 {
 	pool_log(pa, "squad: asking agent %d (session in %s)", (int)pa->pid, pa->cwd);
-	acp_agent_prompt(pa->acp, pa->cwd, pa->prompt);
+	if (acp_agent_prompt(pa->acp, pa->cwd, pa->prompt) == 0 && pa->preopen)
+		acp_agent_preopen(pa->acp, pa->cwd);
 }
 
 /* --- what the agent tells ------------------------------------------ */
@@ -284,6 +286,7 @@ static void take_job(struct pool_agent *pa, const struct agent_job *job)
 	pa->cwd = xstrdup(job->cwd);
 	pa->prompt = xstrdup(job->prompt);
 	pa->timeout_ms = job->timeout_ms;
+	pa->preopen = job->preopen;
 	pa->policy = job->policy;
 	pa->policy.dir = pa->cwd; /* the job's copy outlives the caller's */
 	pa->timed_out = pa->interrupted = false;

@@ -50,6 +50,11 @@ struct agent_job {
 	const char *prompt;
 	long timeout_ms;             /* 0 = none */
 	struct task_policy policy;   /* borrowed: lives as long as the run */
+	/* more tasks of the worker wait than its other agents will take:
+	 * the agent opens its next session (in this folder) while this
+	 * task's turn runs, so that the next task's prompt goes at once
+	 * (acp_agent_preopen()) */
+	bool preopen;
 };
 
 /* How an attempt ended. Strings valid during the call. */

@@ -387,3 +387,68 @@ int budget_settle(const char *worker, long delta, struct strbuf *err)
 		delta = -LONG_MAX;
 	return with_budget(worker, do_settle, &delta, err) == BUDGET_ERROR ? -1 : 0;
 }
+
+int budget_used_today(const char *worker, long *requests, long *tokens, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	json_t *all, *entry;
+	const char *day;
+	char now[16];
+
+	*requests = *tokens = 0;
+	budget_path(&path);
+	if (load_budget(path.buf, &all, err) < 0) {
+		strbuf_release(&path);
+		return -1;
+	}
+	entry = json_object_get(all, worker);
+	day = json_string_value(json_object_get(entry, "day"));
+	today(now);
+	if (json_is_object(entry) && day && !strcmp(day, now)) {
+		*requests = (long)number_within(json_object_get(entry, "requests"), 0, LONG_MAX);
+		*tokens = (long)number_within(json_object_get(entry, "tokens"), 0, LONG_MAX);
+	}
+	json_decref(all);
+	strbuf_release(&path);
+	return 0;
+}
+
+bool budget_describe(const char *worker, long daily_limit, long per_minute, long daily_tokens,
+		     struct strbuf *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	long requests, tokens;
+	bool known, spent;
+
+	if (!daily_limit && !per_minute && !daily_tokens)
+		return false;
+	known = budget_used_today(worker, &requests, &tokens, &err) == 0;
+	spent = known && ((daily_limit && requests >= daily_limit) ||
+			  (daily_tokens && tokens >= daily_tokens));
+	if (daily_limit) {
+		if (known)
+			strbuf_addf(out, "%ld of ", requests);
+		strbuf_addf(out, "its daily_limit of %ld requests", daily_limit);
+	}
+	if (daily_tokens) {
+		strbuf_addstr(out, daily_limit ? " and " : "");
+		if (known)
+			strbuf_addf(out, "%ld of ", tokens);
+		strbuf_addf(out, "its daily_tokens of %ld tokens", daily_tokens);
+	}
+	if ((daily_limit || daily_tokens) && known)
+		strbuf_addstr(out, " used today");
+	if (per_minute)
+		strbuf_addf(out, "%sat most %ld requests a minute (per_minute)",
+			    daily_limit || daily_tokens ? ", " : "", per_minute);
+	if (!known)
+		strbuf_addf(out, "; today's use unknown: %s", err.buf);
+	if (daily_limit || daily_tokens) {
+		strbuf_addstr(out, "; ");
+		add_reset_time(out);
+	}
+	if (spent)
+		strbuf_addstr(out, "; spent: its tasks fail as 'budget exhausted' until then");
+	strbuf_release(&err);
+	return true;
+}

@@ -23,6 +23,8 @@
 #ifndef SQUAD_BUDGET_H
 #define SQUAD_BUDGET_H
 
+#include <stdbool.h>
+
 #include "util/strbuf.h"
 
 enum budget_answer {
@@ -67,6 +69,21 @@ int budget_add_tokens(const char *worker, long tokens, struct strbuf *err);
 /* The tokens a call is charged from what it reported (each -1 when
  * unknown): its total, else its input plus its output, else -1. */
 long budget_call_tokens(long input, long output, long total);
+
+/* Today's counts of `worker` as the file has them, read without taking
+ * its lock (it is replaced whole): *requests and *tokens, 0 when it has
+ * none for today. Returns 0, or -1 with the reason in err. */
+int budget_used_today(const char *worker, long *requests, long *tokens, struct strbuf *err);
+
+/* Append, for `squad -n` and `squad explain`, a worker's budgets (each
+ * limit 0 = none) with today's use: "12 of its daily_limit of 100
+ * requests and 340 of its daily_tokens of 5000 tokens used today, at
+ * most 10 requests a minute (per_minute); it resets at midnight ...",
+ * "spent" when a limit is reached, and today's use unknown (with why)
+ * when the file cannot be read. Returns false, appending nothing, when
+ * the worker has no budget. */
+bool budget_describe(const char *worker, long daily_limit, long per_minute, long daily_tokens,
+		     struct strbuf *out);
 
 /* Settle a call: add `delta` requests (what it used beyond its
  * reservation), or give back -delta when it used less; the count never

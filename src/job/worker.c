@@ -490,6 +490,129 @@ void program_cache_release(struct program_cache *cache)
 	memset(cache, 0, sizeof(*cache));
 }
 
+/* The ACP kind of one of qwen's tools (as `qwen --acp` reports it), so
+ * that a call reads the same on both paths. */
+static const char *qwen_tool_kind(const char *name)
+{
+	static const struct { const char *name, *kind; } kinds[] = {
+		{ "run_shell_command", "execute" },
+		{ "read_file", "read" }, { "read_many_files", "read" },
+		{ "write_file", "edit" }, { "edit", "edit" }, { "replace", "edit" },
+		{ "notebook_edit", "edit" },
+		{ "grep_search", "search" }, { "glob", "search" },
+		{ "list_directory", "search" }, { "tool_search", "search" },
+		{ "web_fetch", "fetch" }, { "web_search", "fetch" },
+	};
+
+	for (size_t i = 0; name && i < sizeof(kinds) / sizeof(*kinds); i++)
+		if (!strcmp(name, kinds[i].name))
+			return kinds[i].kind;
+	return "other";
+}
+
+static const char *str_field(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static char *dup_field(json_t *obj, const char *key)
+{
+	const char *s = str_field(obj, key);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* The command, or the path, a tool's input is about (the keys acp.c
+ * reads from an ACP call's rawInput). */
+static const char *qwen_tool_target(json_t *input)
+{
+	static const char *const keys[] = {
+		"command", "file_path", "absolute_path", "filePath", "path", "filepath", NULL,
+	};
+
+	for (int i = 0; keys[i]; i++)
+		if (str_field(input, keys[i]))
+			return str_field(input, keys[i]);
+	return NULL;
+}
+
+static struct task_tool *find_qwen_tool(struct agent_result *res, const char *id)
+{
+	for (size_t i = 0; id && i < res->nr_tools; i++)
+		if (res->tools[i].id && !strcmp(res->tools[i].id, id))
+			return &res->tools[i];
+	return NULL;
+}
+
+/* A `tool_use` block: a new call, pending until its result comes. Its
+ * title as qwen's ACP gives it: the command and its description, the
+ * pattern searched for, or else the tool's name. */
+static void add_qwen_tool(struct agent_result *res, size_t *alloc, json_t *block)
+{
+	json_t *input = json_object_get(block, "input");
+	const char *name = str_field(block, "name"), *target = qwen_tool_target(input);
+	const char *descr = str_field(input, "description");
+	struct task_tool *t;
+
+	ALLOC_GROW(res->tools, res->nr_tools + 1, *alloc);
+	t = &res->tools[res->nr_tools++];
+	memset(t, 0, sizeof(*t));
+	t->id = dup_field(block, "id");
+	t->kind = xstrdup(qwen_tool_kind(name));
+	if (str_field(input, "command") && descr) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "%s (%s)", str_field(input, "command"), descr);
+		t->title = strbuf_detach(&sb, NULL);
+	} else if (target) {
+		t->title = xstrdup(target);
+	} else if (str_field(input, "pattern")) {
+		t->title = xstrdup(str_field(input, "pattern"));
+	} else if (name) {
+		t->title = xstrdup(name);
+	}
+	t->target = target ? xstrdup(target) : NULL;
+	t->status = xstrdup("pending");
+}
+
+/* The tool calls of qwen's events: `tool_use` blocks of assistant
+ * messages, `tool_result` blocks (of user messages) that end them, and
+ * the result's permission_denials. */
+static void read_qwen_tools(json_t *events, json_t *result, struct agent_result *res)
+{
+	size_t alloc = 0, i, j;
+	json_t *ev, *block;
+
+	json_array_foreach(events, i, ev) {
+		const char *type = str_field(ev, "type");
+		json_t *content = json_object_get(json_object_get(ev, "message"), "content");
+
+		if (!type || !json_is_array(content))
+			continue;
+		json_array_foreach(content, j, block) {
+			const char *btype = str_field(block, "type");
+			struct task_tool *t;
+
+			if (!btype)
+				continue;
+			if (!strcmp(type, "assistant") && !strcmp(btype, "tool_use")) {
+				add_qwen_tool(res, &alloc, block);
+			} else if (!strcmp(btype, "tool_result") &&
+				   (t = find_qwen_tool(res, str_field(block, "tool_use_id")))) {
+				free(t->status);
+				t->status = xstrdup(json_is_true(json_object_get(block, "is_error"))
+						    ? "failed" : "completed");
+			}
+		}
+	}
+	json_array_foreach(json_object_get(result, "permission_denials"), i, ev) {
+		struct task_tool *t = find_qwen_tool(res, str_field(ev, "tool_use_id"));
+
+		if (t && !t->decision)
+			t->decision = xstrdup("denied: qwen's approval mode refused it");
+	}
+}
+
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res)
 {
 	json_t *events = NULL, *result = NULL;
@@ -519,6 +642,7 @@ void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *re
 		if (type && !strcmp(type, "result"))
 			result = ev;
 	}
+	read_qwen_tools(events, result, res);
 	if (!result) {
 		res->error = xstrdup("the agent's output has no result event");
 		goto out;
@@ -586,6 +710,15 @@ void agent_result_release(struct agent_result *res)
 	free(res->error);
 	free(res->reason);
 	free(res->provider);
+	for (size_t i = 0; i < res->nr_tools; i++) {
+		free(res->tools[i].id);
+		free(res->tools[i].kind);
+		free(res->tools[i].title);
+		free(res->tools[i].target);
+		free(res->tools[i].status);
+		free(res->tools[i].decision);
+	}
+	free(res->tools);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -597,6 +730,86 @@ static bool has_arg(const struct strvec *argv, const char *flag)
 		if (!strncmp(argv->v[i], flag, n) && (!argv->v[i][n] || argv->v[i][n] == '='))
 			return true;
 	return false;
+}
+
+#define API_DIR_PREFIX "squad-api-"
+
+/* The folder request-log folders are made in: $TMPDIR when absolute. */
+static const char *api_tmpdir(const char *tmp)
+{
+	return tmp && *tmp == '/' ? tmp : "/tmp";
+}
+
+/* The squad that made a request-log folder named `name`
+ * ("squad-api-PID-XXXXXX"), or 0 when the name is not of that shape. */
+static pid_t api_dir_owner(const char *name)
+{
+	const char *p = name + strlen(API_DIR_PREFIX);
+	long pid = 0;
+
+	if (strncmp(name, API_DIR_PREFIX, strlen(API_DIR_PREFIX)) || *p < '1' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		pid = pid * 10 + (*p - '0');
+		if (pid > INT_MAX)
+			return 0;
+	}
+	/* mkdtemp's six characters after the dash */
+	if (*p != '-' || strlen(p + 1) != 6)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* Empty and remove the folder `name` of `parent` (qwen writes only
+ * files in it; one that holds more stays). */
+static void remove_api_dir(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+int worker_sweep_api_dirs(void)
+{
+	int parent = open(api_tmpdir(getenv("TMPDIR")), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	int swept = 0;
+	DIR *d;
+
+	if (parent < 0)
+		return 0;
+	if (!(d = fdopendir(parent))) {
+		close(parent);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		pid_t pid = api_dir_owner(de->d_name);
+		struct stat sb;
+
+		/* only a folder of this user's (mkdtemp made it so), whose
+		 * squad is gone: a running squad's stays, whoever it is */
+		if (!pid || pid == getpid() || fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(sb.st_mode) || sb.st_uid != getuid())
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		remove_api_dir(dirfd(d), de->d_name);
+		swept++;
+	}
+	closedir(d);
+	return swept;
 }
 
 char *worker_bound_agent(struct command *cmd, const struct worker *worker, long timeout_ms)
@@ -635,7 +848,10 @@ char *worker_bound_agent(struct command *cmd, const struct worker *worker, long 
 			     ? (timeout_ms - margin) / 1000 : 1);
 	}
 	if (!has_arg(&cmd->argv, "--openai-logging-dir")) {
-		strbuf_addf(&dir, "%s/squad-api-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+		/* squad's pid in the name: a folder left by a squad that was
+		 * killed (kill -9 gives it no time to remove it) is known as
+		 * squad's, and as no living squad's, by worker_sweep_api_dirs() */
+		strbuf_addf(&dir, "%s/" API_DIR_PREFIX "%ld-XXXXXX", api_tmpdir(tmp), (long)getpid());
 		if (mkdtemp(dir.buf)) {
 			api_dir = strbuf_detach(&dir, NULL);
 			strvec_push(&argv, "--openai-logging");

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "job/result.h"
 #include "model/squadfile.h"
 #include "util/strmap.h"
 #include "util/strbuf.h"
@@ -124,12 +125,20 @@ int worker_search_path(const char *prog, const char *path, struct strbuf *found)
  * has it: `--max-wall-time` a little under the timeout (qwen then stops
  * its own retries and exits 55 before squad has to kill it), and
  * `--openai-logging --openai-logging-dir DIR` with DIR a fresh private
- * folder: one file per model call, which tells what the provider
+ * folder (named for squad's pid: worker_sweep_api_dirs()): one file per model call, which tells what the provider
  * answered even when the call never finished. Returns DIR (the caller
  * passes it to worker_judge_agent(), which removes it, and frees it), or
  * NULL when none was made. QWEN_CODE_UNATTENDED_RETRY (retry a 429 for
  * ever) is dropped from any qwen-json worker's environment. */
 char *worker_bound_agent(struct command *cmd, const struct worker *worker, long timeout_ms);
+
+/* The request-log folders worker_bound_agent() makes are named
+ * $TMPDIR/squad-api-PID-XXXXXX, PID the squad that made them, which
+ * removes each when its attempt ends. A squad killed with -9 cannot:
+ * remove every such folder of this user whose squad is no longer
+ * running (with qwen's files in it). A run calls it once, before its
+ * first. Returns how many were removed. */
+int worker_sweep_api_dirs(void);
 
 /* How an agent attempt ended, as squad judges it. */
 enum agent_verdict {
@@ -154,9 +163,18 @@ struct agent_result {
 			    * time): `requests` may miss the call in flight */
 	char *reason;      /* one line for the escalation entry, or NULL when ok */
 	char *provider;    /* what the provider answered, for the log, or NULL */
+	/* the tool calls its events tell of, in the order made (strings
+	 * owned): each `tool_use` of an assistant message, with the state
+	 * its `tool_result` gives (completed, failed; pending without one)
+	 * and, when the result's permission_denials name it, qwen's own
+	 * refusal as the decision */
+	struct task_tool *tools;
+	size_t nr_tools;
 };
 
-/* Parse qwen's `-o json` output (a JSON array of events). */
+/* Parse qwen's `-o json` output (a JSON array of events): the result
+ * event gives the answer, usage and requests; the tool calls are read
+ * from every event, whether or not a result came. */
 void worker_parse_qwen_json(const char *out, size_t len, struct agent_result *res);
 void agent_result_release(struct agent_result *res);
 

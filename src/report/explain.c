@@ -1,5 +1,6 @@
 /* explain.c - why a task will or will not run; see explain.h. */
 #include "report/explain.h"
+#include "job/budget.h"
 #include "run/run.h"
 #include "util/xalloc.h"
 
@@ -221,6 +222,13 @@ static void add_limit(struct strbuf *out, const struct plan *plan, size_t n, uns
 	strbuf_addf(out, "  limit: at most %u of worker %s's tasks at once (%s)\n", limit, w->name,
 		    own ? "its slots; -j does not bound an agent worker with slots"
 		    : limit < jobs ? "its slots, within -j" : "-j, shared with every local process");
+	if (!w->is_shell) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (budget_describe(w->name, w->daily_limit, w->per_minute, w->daily_tokens, &sb))
+			strbuf_addf(out, "  budget: worker %s has %s\n", w->name, sb.buf);
+		strbuf_release(&sb);
+	}
 }
 
 static void explain_text(struct strbuf *out, const struct plan *plan, const struct state *st,

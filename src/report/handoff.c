@@ -726,6 +726,68 @@ static void indent(struct strbuf *out, const char *text, const char *prefix)
 	}
 }
 
+/* At most this many tool calls of a list are shown to a person (the
+ * last ones); --json and the task's log have the rest. */
+#define SHOW_MAX_TOOLS 8
+
+/* One line per tool call of `tools` (a manifest's {calls, omitted}):
+ * "    execute touch x: completed", the command or path rather than the
+ * title when the agent gave one, and squad's decision on a refusal;
+ * under a heading that says whose and how many, and how many are not
+ * shown. Nothing when there are none. */
+static void show_tools(struct strbuf *out, const json_t *tools, const char *whose)
+{
+	json_t *calls = json_object_get(tools, "calls"), *c;
+	json_int_t omitted = json_integer_value(json_object_get(tools, "omitted"));
+	size_t nr = json_array_size(calls), first = nr > SHOW_MAX_TOOLS ? nr - SHOW_MAX_TOOLS : 0;
+	size_t i;
+
+	if (omitted < 0)
+		omitted = 0;
+	if (!nr && !omitted)
+		return;
+	strbuf_addstr(out, "  tool calls");
+	if (whose) {
+		strbuf_addstr(out, " of ");
+		strbuf_add_printable(out, whose);
+	}
+	strbuf_addf(out, ": %lld\n", (long long)nr + (long long)omitted);
+	if (first || omitted)
+		strbuf_addf(out, "    (%lld earlier not shown: see --json and the log)\n",
+			    (long long)first + (long long)omitted);
+	json_array_foreach(calls, i, c) {
+		const char *what = string_or(json_object_get(c, "target"), NULL);
+		const char *decision = string_or(json_object_get(c, "decision"), NULL);
+		struct strbuf line = STRBUF_INIT;
+
+		if (i < first)
+			continue;
+		if (!what)
+			what = string_or(json_object_get(c, "title"), "?");
+		strbuf_addf(&line, "%s %s: %s", string_or(json_object_get(c, "kind"), "call"),
+			    what, string_or(json_object_get(c, "status"), "?"));
+		if (decision && !strncmp(decision, "denied", 6))
+			strbuf_addf(&line, " (%s)", decision);
+		/* a command may be long, or many lines: one line, cut */
+		for (size_t k = 0; k < line.len; k++)
+			if (line.buf[k] == '\n' || line.buf[k] == '\r')
+				line.buf[k] = ' ';
+		if (line.len > 160) {
+			size_t cut = 157;
+
+			/* not inside a UTF-8 character */
+			while (cut && ((unsigned char)line.buf[cut] & 0xC0) == 0x80)
+				cut--;
+			strbuf_setlen(&line, cut);
+			strbuf_addstr(&line, "...");
+		}
+		strbuf_addstr(out, "    ");
+		strbuf_add_printable(out, line.buf);
+		strbuf_addch(out, '\n');
+		strbuf_release(&line);
+	}
+}
+
 /* The manifest for a person or a program; see handoff_show(). */
 static void show(const char *path, json_t *manifest, bool json, struct strbuf *out)
 {
@@ -772,6 +834,11 @@ static void show(const char *path, json_t *manifest, bool json, struct strbuf *o
 			}
 			strbuf_addch(out, '\n');
 		}
+		/* what the agents did: this task's own calls (an escalation),
+		 * and those of the agent tasks it waits on */
+		show_tools(out, json_object_get(e, "tools"), NULL);
+		json_array_foreach(json_object_get(e, "needs"), j, s)
+			show_tools(out, json_object_get(s, "tools"), name_of(s, "?"));
 		indent(out, string_or(json_object_get(e, "instruction"), ""), "  | ");
 	}
 }

@@ -1,5 +1,6 @@
 /* report.c - terminal output; see report.h. */
 #include "report/report.h"
+#include "job/budget.h"
 #include "model/expand.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -796,6 +797,19 @@ static void dry_run_limits(FILE *out, const struct plan *plan, unsigned jobs)
 			: n < jobs ? "its slots, within -j" : "within -j");
 	}
 	fputc('\n', out);
+	/* what each of them may still spend today */
+	for (size_t w = 0; w < sf->nr_workers; w++) {
+		const struct worker *wk = &sf->workers[w];
+		struct strbuf sb = STRBUF_INIT;
+
+		if (used[w] && !wk->is_shell && budget_describe(wk->name, wk->daily_limit,
+								wk->per_minute, wk->daily_tokens, &sb)) {
+			fputs("budget: ", out);
+			put_printable(out, wk->name);
+			fprintf(out, ": %s\n", sb.buf);
+		}
+		strbuf_release(&sb);
+	}
 	free(used);
 }
 

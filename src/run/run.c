@@ -78,6 +78,8 @@ struct runner {
 	struct program_cache programs;
 	struct spawner spawner;   /* set up with the first spawn */
 	bool spawner_ready;
+	/* request-log folders of killed squads removed (once a run) */
+	bool api_swept;
 	struct guard guard;       /* ends the tasks if squad is killed */
 	struct agent_pool agents; /* warm ACP agents (protocol: acp) */
 	long *acp_reserved;       /* per task: requests charged at admission */
@@ -829,6 +831,18 @@ static void charge_tokens(struct runner *r, size_t task, const struct worker *w,
 	strbuf_release(&err);
 }
 
+/* A tool call of an agent, as it began or changed: a line in the task's
+ * log, and a `tool` event for the observer (--json). */
+static void report_tool(struct runner *r, size_t task, const struct task_tool *t)
+{
+	log_line(r, task, "tool %s%s%s: %s%s%s%s", t->kind ? t->kind : "call",
+		 t->title ? " " : "", t->title ? t->title : "",
+		 t->status ? t->status : "pending", t->target ? " (" : "",
+		 t->target ? t->target : "", t->target ? ")" : "");
+	if (r->obs->tool)
+		r->obs->tool(r->obs->data, task, t);
+}
+
 /* An agent's stdout: its answer goes into the result (and the log, so
  * the log tells the whole story); worker.c's verdict on it (with its
  * stderr and its request log) into `a`, its words into `*why` (to free,
@@ -868,6 +882,21 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	at.err_len = tail.len;
 	at.api_dir = job->api_dir;
 	worker_judge_agent(w, &at, &ar);
+	/* the one-shot path learns of its tool calls only at the end: each
+	 * is told once, in its last state, as an ACP turn's are kept */
+	for (size_t i = 0; i < ar.nr_tools; i++) {
+		const struct task_tool *t = &ar.tools[i];
+
+		/* said as the ACP policy says its own (the decision is
+		 * "denied: why") */
+		if (t->decision)
+			log_line(r, task, "%.*s %s%s%s%s%s", (int)strcspn(t->decision, ":"),
+				 t->decision, t->kind, t->target ? " '" : "",
+				 t->target ? t->target : "", t->target ? "'" : "",
+				 t->decision + strcspn(t->decision, ":"));
+		report_tool(r, task, t);
+		task_result_add_tool(res, t);
+	}
 	if (ar.answer) {
 		strbuf_reset(&out);
 		strbuf_addstr(&out, ar.answer);
@@ -1224,17 +1253,9 @@ static struct task_tool tool_of(const struct acp_tool *tool)
 
 static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 {
-	struct runner *r = data;
+	struct task_tool t = tool_of(tool);
 
-	log_line(r, task, "tool %s%s%s: %s%s%s%s", tool->kind ? tool->kind : "call",
-		 tool->title ? " " : "", tool->title ? tool->title : "",
-		 tool->status ? tool->status : "pending", tool->detail ? " (" : "",
-		 tool->detail ? tool->detail : "", tool->detail ? ")" : "");
-	if (r->obs->tool) {
-		struct task_tool t = tool_of(tool);
-
-		r->obs->tool(r->obs->data, task, &t);
-	}
+	report_tool(data, task, &t);
 }
 
 /* The tool calls and usage of a turn go into the task's result. */
@@ -1339,6 +1360,9 @@ static int start_acp(struct runner *r, size_t task, long reserved, struct strbuf
 		: r->changes[task]->iso.dir;
 	job.policy.commands = &t->allow_commands;
 	job.policy.any_command = t->any_command;
+	/* tasks of the worker that wait beyond one for each of its other
+	 * running agents: this agent will serve one of them next */
+	job.preopen = r->ready[job.worker].nr > r->busy[job.worker];
 	rc = agent_pool_run(&r->agents, &r->spawner, &job, &step);
 	if (rc) {
 		spawn_failure(r, task, &cmd, rc, step, why);
@@ -1430,8 +1454,14 @@ static int start_attempt(struct runner *r, size_t task)
 	}
 	/* its own retries bounded by its timeout; its request log judged
 	 * with its output (read_agent_output) */
-	if (!w->is_shell && r->out_fds[task] >= 0)
+	if (!w->is_shell && r->out_fds[task] >= 0) {
+		if (!r->api_swept && w->output == WORKER_OUTPUT_QWEN_JSON) {
+			/* what a squad killed with -9 left in TMPDIR */
+			worker_sweep_api_dirs();
+			r->api_swept = true;
+		}
 		api_dir = worker_bound_agent(&cmd, w, timeout_ms);
+	}
 
 	if (ready_to_spawn(r, &why) < 0)
 		goto fail;

@@ -92,6 +92,28 @@ none_alive() {
 	none_alive "$pid"
 }
 
+@test "acp: with tasks waiting, an agent opens its next session during a turn; each task still gets a fresh one, in its folder" {
+	export FAKE_ACP_LOG=$PWD/starts
+	mkdir sub
+	SLOTS=1 squadfile_fake "" '  a: { prompt: "session" }
+  b: { prompt: "session" }
+  c: { prompt: "session", dir: sub }
+  d: { prompt: "session" }
+  all: { needs: [a, b, c, d] }'
+	run "$SQUAD" all
+	[ "$status" -eq 0 ]
+	[ "$(wc -l < starts)" -eq 1 ]
+	# a opens s1 and, with b waiting, s2 ahead; b takes s2 and opens s3
+	# ahead; c's folder is another: s3 stays unused, c opens s4 (and s5
+	# ahead, in sub); d is in the project again: it opens s6
+	grep -q '"answer":"session s1 in '"$PWD"'"' .squad/state
+	grep -q '"answer":"session s2 in '"$PWD"'"' .squad/state
+	grep -q '"answer":"session s4 in '"$PWD"'/sub"' .squad/state
+	grep -q '"answer":"session s6 in '"$PWD"'"' .squad/state
+	# never a session that had a prompt before
+	! grep -q REUSED .squad/state || false
+}
+
 @test "acp: the answer reaches the summary, the state and the log; the prompt is one message, never a shell's" {
 	squadfile_fake "" "  hi: { prompt: 'hello \$(touch pwned) \`touch pwned2\`' }"
 	run "$SQUAD" hi

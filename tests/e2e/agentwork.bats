@@ -140,6 +140,26 @@ events_valid() {
 	[ "$(jq -r '.tasks[0].needs[0].usage.requests' .squad/handoff.json)" -eq 1 ]
 }
 
+@test "agentwork: squad handoff shows a person each entry's tool calls, the last ones, and how many are not shown" {
+	squadfile_fake '  risky: { prompt: "fail touch canary", escalate: true }
+  gather: { prompt: "tools 60" }
+  review: { skills: [code-review], prompt: "review it", needs: [gather] }'
+	run "$SQUAD" -k risky review
+	[ "$status" -eq 1 ]
+	run "$SQUAD" handoff
+	[ "$status" -eq 0 ]
+	# the escalation's own call: kind, command, status and the refusal
+	[[ $output == *"risky (escalation)"*"  tool calls: 1"*"    execute touch canary: failed (denied: the task allows no commands (allow_commands))"* ]]
+	# the calls of the agent task a skill task waits on: 60 made, the
+	# manifest keeps 50, a person sees the last 8
+	[[ $output == *"review (skill)"*"  tool calls of gather: 60"*"    (52 earlier not shown: see --json and the log)"*"    read file52.txt: completed"* ]]
+	[[ $output == *"    read file59.txt: completed"* ]]
+	[[ $output != *"file51.txt"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c '^    read file')" -eq 8 ]
+	# --json has what the manifest has, uncut
+	[ "$(jq -r '.tasks[] | select(.name == "review") | .needs[0].tools.calls | length' .squad/handoff.json)" -eq 50 ]
+}
+
 @test "agentwork: exec --json gives each task's tool calls and usage, and usage per worker" {
 	squadfile_fake ''
 	run --separate-stderr "$SQUAD" exec --json --prompt "tools 2" --worker shell --run "echo hi" <&-
@@ -200,6 +220,46 @@ events_valid() {
 	[ "$status" -eq 1 ]
 	[[ $(jq -r '.tasks[0].reason' <<<"$output") == "budget exhausted: worker 'fake'"* ]]
 	[ ! -e starts ]
+}
+
+@test "agentwork: -n and explain show each budget with today's use, and say when one is spent" {
+	export XDG_STATE_HOME=$PWD/state
+	squadfile_fake '  a: { prompt: "pid" }
+  sh: { run: "true", worker: shell }'
+	run "$SQUAD" -n a sh
+	[ "$status" -eq 0 ]
+	# no budget: no line
+	[[ $output != *"budget:"* ]]
+	sed -i 's/^    timeout: 30s$/    timeout: 30s\n    daily_limit: 100\n    per_minute: 10\n    daily_tokens: 5000/' Squadfile
+	mkdir -p state/squad
+	printf '{"fake": {"day": "%s", "requests": 12, "tokens": 340, "recent": []}}\n' "$(date +%F)" \
+		> state/squad/budget.json
+	run "$SQUAD" -n a sh
+	[ "$status" -eq 0 ]
+	[[ $output == *"budget: fake: 12 of its daily_limit of 100 requests and 340 of its daily_tokens of 5000 tokens used today, at most 10 requests a minute (per_minute); it resets at midnight, local time (in "* ]]
+	[[ $output != *"spent"* ]]
+	# the shell worker has none
+	[[ $output != *"budget: shell"* ]]
+	run "$SQUAD" explain a
+	[ "$status" -eq 0 ]
+	[[ $output == *"  budget: worker fake has 12 of its daily_limit of 100 requests and 340 of its daily_tokens of 5000 tokens used today"* ]]
+	# the tokens spent: said, as the run would fail it
+	printf '{"fake": {"day": "%s", "requests": 12, "tokens": 5000, "recent": []}}\n' "$(date +%F)" \
+		> state/squad/budget.json
+	run "$SQUAD" -n a
+	[[ $output == *"5000 of its daily_tokens of 5000 tokens used today"*"; spent: its tasks fail as 'budget exhausted' until then"* ]]
+	run "$SQUAD" explain a
+	[[ $output == *"spent: its tasks fail as 'budget exhausted' until then"* ]]
+	# yesterday's counts are not today's
+	printf '{"fake": {"day": "2001-01-01", "requests": 99, "tokens": 5000, "recent": []}}\n' \
+		> state/squad/budget.json
+	run "$SQUAD" -n a
+	[[ $output == *"budget: fake: 0 of its daily_limit of 100 requests and 0 of its daily_tokens of 5000 tokens used today"* ]]
+	# a file that cannot be read: the limits, and why today's use is unknown
+	echo garbage > state/squad/budget.json
+	run "$SQUAD" -n a
+	[ "$status" -eq 0 ]
+	[[ $output == *"budget: fake: its daily_limit of 100 requests and its daily_tokens of 5000 tokens, at most 10 requests a minute (per_minute); today's use unknown: '$PWD/state/squad/budget.json' is not a budget file"* ]]
 }
 
 @test "agentwork: daily_tokens out of range is FILE:LINE:COL" {
@@ -265,6 +325,61 @@ Y
 	validate_json "$SQUAD_SRC/grammar/exec.schema.json" out.json
 	[ "$(jq -r '.tasks[0].usage.output_tokens' out.json)" -gt 0 ]
 	[ "$(jq -r '.usage["qwen-oneshot"].requests' out.json)" -ge 1 ]
+}
+
+@test "qwen one-shot: the tool calls in its -o json reach the log, tool events, the manifest and exec" {
+	script '{"rules": [{"match": "marker", "tool_call": "touch agent-was-here.txt", "then": "Created the marker."},
+	  {"match": "canary", "tool_call": "touch canary.txt", "then": "Could not."}]}'
+	cat > Squadfile <<Y
+version: 1
+workers:
+  # the one-shot preset: yolo runs the command; its default approval mode
+  # (headless: nothing may ask) refuses it
+  qwen-oneshot:
+    command: ["$QWEN_BIN", --approval-mode, yolo, --auth-type, openai, -o, json, "{prompt}"]
+    env: { OPENAI_BASE_URL: "http://127.0.0.1:$PORT/v1", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+  careful:
+    command: ["$QWEN_BIN", --approval-mode, default, --auth-type, openai, -o, json, "{prompt}"]
+    output: qwen-json
+    env: { OPENAI_BASE_URL: "http://127.0.0.1:$PORT/v1", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+tasks:
+  act: { prompt: "create the marker file", worker: qwen-oneshot }
+  refused: { prompt: "create the canary file", worker: careful }
+  review: { skills: [code-review], prompt: "check what they did", needs: [act, refused] }
+Y
+	run --separate-stderr "$SQUAD" --json review
+	[ "$status" -eq 3 ]
+	printf '%s
+' "$output" > events.ndjson
+	events_valid events.ndjson
+	[ -e agent-was-here.txt ]
+	[ ! -e canary.txt ]
+	# the call qwen made, as the ACP path reports one
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .kind' events.ndjson)" = execute ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .target' events.ndjson)" = "touch agent-was-here.txt" ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .title' events.ndjson)" = "touch agent-was-here.txt (scripted command)" ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "act") | .status' events.ndjson)" = completed ]
+	[ "$(jq -r 'select(.event == "finish" and .task == "act") | .tools.calls[0].target' events.ndjson)" = "touch agent-was-here.txt" ]
+	grep -q "tool execute touch agent-was-here.txt (scripted command): completed (touch agent-was-here.txt)" .squad/logs/act.log
+	# the one qwen's approval mode refused: failed, with the refusal
+	[ "$(jq -r 'select(.event == "tool" and .task == "refused") | .status' events.ndjson)" = failed ]
+	[ "$(jq -r 'select(.event == "tool" and .task == "refused") | .decision' events.ndjson)" = "denied: qwen's approval mode refused it" ]
+	grep -q "denied execute 'touch canary.txt': qwen's approval mode refused it" .squad/logs/refused.log
+	# the manifest shows the tactician both
+	validate_json "$SQUAD_SRC/grammar/handoff.schema.json" .squad/handoff.json
+	[ "$(jq -r '.tasks[0].needs[] | select(.name == "act") | .tools.calls[0].status' .squad/handoff.json)" = completed ]
+	[ "$(jq -r '.tasks[0].needs[] | select(.name == "refused") | .tools.calls[0].target' .squad/handoff.json)" = "touch canary.txt" ]
+	rm agent-was-here.txt
+	run --separate-stderr "$SQUAD" exec --json --worker qwen-oneshot --prompt "create the marker file again" <&-
+	[ "$status" -eq 0 ]
+	printf '%s
+' "$output" > out.json
+	validate_json "$SQUAD_SRC/grammar/exec.schema.json" out.json
+	[ -e agent-was-here.txt ]
+	[ "$(jq -r '.tasks[0].tools.calls[0].kind' out.json)" = execute ]
+	[ "$(jq -r '.tasks[0].tools.calls[0].status' out.json)" = completed ]
 }
 
 @test "qwen acp: daily_tokens counts the tokens qwen reported; once spent, qwen is not asked" {

@@ -21,6 +21,8 @@ it. What a turn does is chosen by the prompt's first word:
   quiet         answers without reporting any usage
   write PATH    asks squad to write PATH (fs/write_text_file)
   read PATH     asks squad to read PATH (fs/read_text_file), answers with it
+  session       answers "session ID in CWD", the session and its folder, and
+                "REUSED" when the session had a prompt before
   anything else answers "echo: PROMPT"
 
 FAKE_ACP_LOG (a file): one line "start PID" per process start.
@@ -37,6 +39,8 @@ out = sys.stdout
 pending = {}      # our request id -> callback
 next_id = [100]
 sessions = 0
+cwds = {}         # session id -> its folder
+prompted = set()  # sessions that had a prompt
 
 
 def send(msg):
@@ -161,9 +165,14 @@ def prompt(rid, session, text):
                 else "refused: " + msg["error"]["message"])
             end(rid)
         request("fs/read_text_file", {"sessionId": session, "path": rest}, got)
+    elif word == "session":
+        say(session, "session %s in %s%s" % (session, cwds.get(session, "?"),
+                                             " REUSED" if session in prompted else ""))
+        end(rid)
     else:
         say(session, "echo: " + text)
         end(rid)
+    prompted.add(session)
 
 
 state = {}
@@ -193,6 +202,7 @@ def main():
                                         "authMethods": []}})
         elif method == "session/new":
             sessions += 1
+            cwds["s%d" % sessions] = params.get("cwd", "?")
             send({"id": rid, "result": {"sessionId": "s%d" % sessions}})
         elif method == "session/prompt":
             text = "".join(p.get("text", "") for p in params.get("prompt", []))

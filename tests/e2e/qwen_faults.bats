@@ -213,3 +213,41 @@ Y
 	[ "$(finish_of .attempts)" -eq 1 ]
 	[ "$(stat_of main_requests)" -eq 1 ]
 }
+
+# kill -9 gives squad no time to remove qwen's request-log folder; its
+# name carries squad's pid, so the next run knows it as a dead squad's
+@test "kill -9 of squad: qwen's request-log folder is left, and the next run's first call removes it" {
+	script '{"rules": [{"kind": "any", "hang": true}]}'
+	project "stuck for ever" 'timeout: 90s'
+	"$SQUAD" t > out 2>&1 &
+	local pid=$! dir="" i
+	for ((i = 0; i < 1200; i++)); do
+		[ "$(stat_of hangs)" -ge 1 ] && break
+		sleep 0.05
+	done
+	[ "$(stat_of hangs)" -ge 1 ]
+	dir=$(find "$TMPDIR" -maxdepth 1 -name "squad-api-$pid-??????")
+	[ -d "$dir" ]
+	kill -9 "$pid"
+	wait "$pid" || true
+	# squad's guard ends qwen; the folder stays, with what qwen wrote
+	for ((i = 0; i < 400; i++)); do
+		pgrep -f "$TOKEN" >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -f "$TOKEN" >/dev/null || false
+	[ -d "$dir" ]
+	echo '{}' > "$dir/openai-left-behind.json"
+	# a running squad's folder (this shell stands in for it), and one
+	# whose name says no pid, are not squad's to remove
+	mkdir "$TMPDIR/squad-api-$$-AbCdEf" "$TMPDIR/squad-api-AbCdEf"
+	script '{"rules": [{"kind": "any", "reply": "hi"}]}'
+	project "hello" 'timeout: 90s'
+	run "$SQUAD" t
+	[ "$status" -eq 0 ]
+	[ ! -e "$dir" ]
+	[ -d "$TMPDIR/squad-api-$$-AbCdEf" ]
+	[ -d "$TMPDIR/squad-api-AbCdEf" ]
+	# the run's own folder went as its call ended
+	[ "$(find "$TMPDIR" -maxdepth 1 -name 'squad-api-*' | wc -l)" -eq 2 ]
+}

@@ -8,7 +8,9 @@
  * worker_exit_reason() gives for a failure is a string. The same bytes
  * are then judged by worker_judge_agent() as both stdout and the stderr
  * that may end in qwen's `{"error":{...}}`, with the first byte as the
- * exit code: every verdict but AGENT_OK has a reason.
+ * exit code: every verdict but AGENT_OK has a reason. Every tool call
+ * read from the events has a kind and a status, the status one of
+ * pending, completed, failed, and a decision only for a refusal.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +39,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (res.answer)
 		(void)strlen(res.answer);
+	if (res.nr_tools && !res.tools)
+		abort();
+	for (size_t i = 0; i < res.nr_tools; i++) {
+		const struct task_tool *t = &res.tools[i];
+
+		if (!t->kind || !t->status)
+			abort();
+		if (strcmp(t->status, "pending") && strcmp(t->status, "completed") &&
+		    strcmp(t->status, "failed"))
+			abort();
+		if (t->decision && strncmp(t->decision, "denied: ", 8))
+			abort();
+		if (t->id)
+			(void)strlen(t->id);
+		if (t->title)
+			(void)strlen(t->title);
+		if (t->target)
+			(void)strlen(t->target);
+	}
 	reason = worker_exit_reason(&qwen, size ? data[0] : 0, res.error);
 	(void)strlen(reason);
 	free(reason);

@@ -300,9 +300,105 @@ static void a_prompt_error_ends_the_turn(void **state)
 	acp_agent_free(a);
 }
 
+/* A spare session: opened once the turn's prompt has gone, put in the
+ * asking mode, and taken by the next turn in the same folder, whose
+ * prompt then goes at once; its updates are none of the running turn's;
+ * a turn in another folder opens its own; a spare asked for while the
+ * next turn waits is used as soon as it is ready; one that fails leaves
+ * the turn to open its own. */
+static void a_spare_session_serves_the_next_turn(void **state)
+{
+	struct acp_agent *a = prompted();
+	json_t *m;
+
+	(void)state;
+	acp_agent_preopen(a, "/tmp/work");
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/new");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 5);
+	json_decref(m);
+	/* a second ask while one is there: nothing more */
+	acp_agent_preopen(a, "/tmp/work");
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"sessionId\":\"s2\",\"modes\":"
+		"{\"currentModeId\":\"auto\",\"availableModes\":[{\"id\":\"default\"}]}}}");
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/set_mode");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"),
+							      "sessionId")), "s2");
+	json_decref(m);
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}");
+	/* the spare's chatter is not the turn's */
+	feed(a, "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"s2\","
+		"\"update\":{\"sessionUpdate\":\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":\"X\"}}}}");
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"stopReason\":\"end_turn\"}}");
+	assert_int_equal(seen.turns, 1);
+	assert_string_equal(seen.answer.buf, "");
+	/* the next turn in the same folder: its prompt at once, in s2 */
+	assert_int_equal(acp_agent_prompt(a, "/tmp/work", "next"), 0);
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/prompt");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 7);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"),
+							      "sessionId")), "s2");
+	json_decref(m);
+	/* a spare for this folder (8), a turn in another: it opens its own */
+	acp_agent_preopen(a, "/tmp/work");
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"stopReason\":\"end_turn\"}}");
+	assert_int_equal(seen.turns, 2);
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":{\"sessionId\":\"s3\"}}");
+	assert_int_equal(acp_agent_prompt(a, "/tmp/elsewhere", "there"), 0);
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/new");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"), "cwd")),
+			    "/tmp/elsewhere");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 9);
+	json_decref(m);
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{\"sessionId\":\"s4\"}}");
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/prompt");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"),
+							      "sessionId")), "s4");
+	json_decref(m);
+	/* asked for after the prompt went (11), still pending when the turn
+	 * ends: the next turn waits for it, then prompts in it */
+	acp_agent_preopen(a, "/tmp/elsewhere");
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":10,\"result\":{\"stopReason\":\"end_turn\"}}");
+	assert_int_equal(seen.turns, 3);
+	assert_int_equal(acp_agent_prompt(a, "/tmp/elsewhere", "waiting"), 0);
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/new"); /* the spare's */
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 11);
+	json_decref(m);
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":11,\"result\":{\"sessionId\":\"s5\"}}");
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/prompt");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 12);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"),
+							      "sessionId")), "s5");
+	json_decref(m);
+	/* a spare that fails (13): the next turn opens its own (14) */
+	acp_agent_preopen(a, "/tmp/elsewhere");
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":12,\"result\":{\"stopReason\":\"end_turn\"}}");
+	assert_int_equal(seen.turns, 4);
+	assert_int_equal(acp_agent_prompt(a, "/tmp/elsewhere", "after a failure"), 0);
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":13,\"error\":{\"code\":-32603,\"message\":\"no\"}}");
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/new");
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), 14);
+	json_decref(m);
+	feed(a, "{\"jsonrpc\":\"2.0\",\"id\":14,\"result\":{\"sessionId\":\"s6\"}}");
+	m = last_sent(a);
+	assert_string_equal(method_of(m), "session/prompt");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "params"),
+							      "sessionId")), "s6");
+	json_decref(m);
+	acp_agent_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_spare_session_serves_the_next_turn),
 		cmocka_unit_test(a_plain_answer_with_usage),
 		cmocka_unit_test(a_permission_is_asked_and_answered),
 		cmocka_unit_test(fs_requests_follow_the_policy),

@@ -463,6 +463,43 @@ static void test_call_tokens(void **state)
 	assert_int_equal(budget_call_tokens(LONG_MAX, 5, -1), LONG_MAX);
 }
 
+/* What -n and explain show: the budgets a worker has, today's use, and
+ * "spent" once one is reached; nothing for a worker with none; a count
+ * past every limit (1e300) read as a whole number; reading never writes
+ * the file. */
+static void test_describe(void **state)
+{
+	struct strbuf out = STRBUF_INIT, text = STRBUF_INIT;
+	struct stat before, after;
+	char day[16];
+
+	(void)state;
+	today(day);
+	assert_false(budget_describe("w", 0, 0, 0, &out));
+	assert_int_equal(out.len, 0);
+	strbuf_addf(&text, "{\"w\": {\"day\": \"%s\", \"requests\": 3, \"tokens\": 1e300, "
+		    "\"recent\": []}}", day);
+	write_raw(text.buf);
+	assert_int_equal(stat(file, &before), 0);
+	assert_true(budget_describe("w", 10, 0, 0, &out));
+	assert_non_null(strstr(out.buf, "3 of its daily_limit of 10 requests used today; it resets"));
+	assert_null(strstr(out.buf, "spent"));
+	strbuf_reset(&out);
+	assert_true(budget_describe("w", 0, 5, 100, &out));
+	assert_non_null(strstr(out.buf, "9223372036854775807 of its daily_tokens of 100 tokens used "
+				      "today, at most 5 requests a minute (per_minute)"));
+	assert_non_null(strstr(out.buf, "; spent: "));
+	strbuf_reset(&out);
+	/* per_minute alone: no day to reset */
+	assert_true(budget_describe("w", 0, 5, 0, &out));
+	assert_string_equal(out.buf, "at most 5 requests a minute (per_minute)");
+	assert_int_equal(stat(file, &after), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	assert_int_equal(before.st_mtime, after.st_mtime);
+	strbuf_release(&out);
+	strbuf_release(&text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_tokens_counted_and_exhausted),
 		cmocka_unit_test(test_tokens_of_any_size),
 		cmocka_unit_test(test_call_tokens),
+		cmocka_unit_test(test_describe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "model/squadfile.h"
@@ -314,10 +315,149 @@ static void test_usage(void **state)
 	}
 }
 
+/* qwen's tool_use blocks become tool calls as the ACP path reports
+ * them; a tool_result ends one, permission_denials name a refusal; a
+ * call without a result stays pending, and a block of another shape is
+ * passed over. */
+static void test_tools(void **state)
+{
+	struct agent_result res;
+	static const char out[] = "[{\"type\":\"system\",\"subtype\":\"init\"},"
+		"{\"type\":\"assistant\",\"message\":{\"content\":["
+		"{\"type\":\"tool_use\",\"id\":\"c0\",\"name\":\"run_shell_command\","
+		"\"input\":{\"command\":\"make test\",\"description\":\"run the tests\"}},"
+		"{\"type\":\"tool_use\",\"id\":\"c1\",\"name\":\"write_file\","
+		"\"input\":{\"file_path\":\"/p/a.c\",\"content\":\"x\"}},"
+		"{\"type\":\"tool_use\",\"id\":\"c2\",\"name\":\"grep_search\","
+		"\"input\":{\"pattern\":\"TODO\"}},"
+		"{\"type\":\"tool_use\",\"id\":\"c3\",\"name\":\"todo_write\",\"input\":7},"
+		"{\"type\":\"text\",\"text\":\"hm\"}, 12]}},"
+		"{\"type\":\"user\",\"message\":{\"content\":["
+		"{\"type\":\"tool_result\",\"tool_use_id\":\"c0\",\"is_error\":false},"
+		"{\"type\":\"tool_result\",\"tool_use_id\":\"c1\",\"is_error\":true},"
+		"{\"type\":\"tool_result\",\"tool_use_id\":\"nope\",\"is_error\":true}]}},"
+		"{\"type\":\"result\",\"is_error\":false,\"result\":\"done\","
+		"\"permission_denials\":[{\"tool_name\":\"write_file\",\"tool_use_id\":\"c1\"}]}]";
+
+	(void)state;
+	worker_parse_qwen_json(out, sizeof(out) - 1, &res);
+	assert_true(res.parsed);
+	assert_int_equal(res.nr_tools, 4);
+	assert_string_equal(res.tools[0].id, "c0");
+	assert_string_equal(res.tools[0].kind, "execute");
+	assert_string_equal(res.tools[0].title, "make test (run the tests)");
+	assert_string_equal(res.tools[0].target, "make test");
+	assert_string_equal(res.tools[0].status, "completed");
+	assert_null(res.tools[0].decision);
+	assert_string_equal(res.tools[1].kind, "edit");
+	assert_string_equal(res.tools[1].target, "/p/a.c");
+	assert_string_equal(res.tools[1].status, "failed");
+	assert_string_equal(res.tools[1].decision, "denied: qwen's approval mode refused it");
+	assert_string_equal(res.tools[2].kind, "search");
+	assert_string_equal(res.tools[2].title, "TODO");
+	assert_null(res.tools[2].target);
+	assert_string_equal(res.tools[2].status, "pending");
+	assert_string_equal(res.tools[3].kind, "other");
+	assert_string_equal(res.tools[3].title, "todo_write");
+	agent_result_release(&res);
+	/* no result event (qwen cut short): the calls made are still told */
+	{
+		static const char cut[] = "[{\"type\":\"assistant\",\"message\":{\"content\":["
+			"{\"type\":\"tool_use\",\"name\":\"read_file\","
+			"\"input\":{\"absolute_path\":\"/p/b.c\"}}]}}]";
+
+		worker_parse_qwen_json(cut, sizeof(cut) - 1, &res);
+		assert_false(res.parsed);
+		assert_int_equal(res.nr_tools, 1);
+		assert_null(res.tools[0].id);
+		assert_string_equal(res.tools[0].kind, "read");
+		assert_string_equal(res.tools[0].target, "/p/b.c");
+		agent_result_release(&res);
+	}
+}
+
+/* A request-log folder is named for squad's pid; the sweep removes,
+ * files and all, only folders of that shape whose squad is gone: not
+ * its own, not a living process's, not a file or a link of that name,
+ * nor a name of another shape. */
+static void test_sweep_api_dirs(void **state)
+{
+	char tmp[] = "/tmp/squad-test-sweep.XXXXXX", path[256], mine[64];
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	struct command cmd;
+	struct stat sb;
+	pid_t dead;
+	char *dir;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	setenv("TMPDIR", tmp, 1);
+	dead = fork();
+	assert_true(dead >= 0);
+	if (!dead)
+		_exit(0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+
+	/* its own name */
+	{
+		static const char *const argv[] = { "qwen", "-o", "json", "p", NULL };
+
+		command_of(&cmd, argv);
+		dir = worker_bound_agent(&cmd, &qwen, 30000);
+		snprintf(mine, sizeof(mine), "%s/squad-api-%ld-", tmp, (long)getpid());
+		assert_non_null(dir);
+		assert_int_equal(strncmp(dir, mine, strlen(mine)), 0);
+		assert_int_equal(strlen(dir), strlen(mine) + 6);
+		command_release(&cmd);
+	}
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-aBcDeF", tmp, (long)dead);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-aBcDeF/openai-1.json", tmp, (long)dead);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/squad-api-1-aBcDeF", tmp); /* pid 1 lives */
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-short", tmp, (long)dead);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-aBcDeF", tmp);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-fIlE00", tmp, (long)dead);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-lInK00", tmp, (long)dead);
+	assert_int_equal(symlink(tmp, path), 0);
+
+	assert_int_equal(worker_sweep_api_dirs(), 1);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-aBcDeF", tmp, (long)dead);
+	assert_int_not_equal(lstat(path, &sb), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-1-aBcDeF", tmp);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-short", tmp, (long)dead);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-aBcDeF", tmp);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-fIlE00", tmp, (long)dead);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/squad-api-%ld-lInK00", tmp, (long)dead);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_int_equal(worker_sweep_api_dirs(), 0);
+
+	free(dir);
+	snprintf(path, sizeof(path), "rm -rf '%s'", tmp);
+	assert_int_equal(system(path), 0);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_exit_code),
+		cmocka_unit_test(test_tools),
+		cmocka_unit_test(test_sweep_api_dirs),
 		cmocka_unit_test(test_rate_limited_until_wall_time),
 		cmocka_unit_test(test_killed_at_timeout),
 		cmocka_unit_test(test_results),
