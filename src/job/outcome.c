@@ -51,6 +51,15 @@ static enum task_status judge(const struct attempt *a, struct strbuf *reason, bo
 		strbuf_addstr(reason, a->agent_reason ? a->agent_reason : "the agent failed");
 		return TASK_FAILED;
 	}
+	if (a->refused && a->no_answer) {
+		/* it stopped where it was refused (qwen and opencode end
+		 * the turn there): a success would say the work is done;
+		 * another try asks for the same leave */
+		*final = true;
+		strbuf_addf(reason, "the agent gave no answer after a tool call was refused (%s)",
+			    a->refused);
+		return TASK_FAILED;
+	}
 	if (a->expect == EXPECT_MISSED) {
 		strbuf_addstr(reason, "the output does not match 'expect'");
 		return TASK_FAILED;

@@ -66,7 +66,10 @@ struct attempt {
 	bool rate_limited;         /* its output reads as a rate limit */
 	const char *start_error;   /* ATTEMPT_NOT_STARTED: why, or NULL */
 	const char *change_error;  /* an isolated task whose change could not
-				    * be taken (isolate.h): why, or NULL */
+				    * be taken (isolate.h): why, or NULL */	const char *refused;       /* an agent's tool call refused in this attempt
+				    * (squad's policy, or the CLI's own approval
+				    * mode), in words, or NULL */
+	bool no_answer;            /* an agent ended with no answer text */
 };
 
 /* The task's side: its policy and what came before. */

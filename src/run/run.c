@@ -843,15 +843,38 @@ static void report_tool(struct runner *r, size_t task, const struct task_tool *t
 		r->obs->tool(r->obs->data, task, t);
 }
 
+/* The first tool call of an attempt that was refused (squad's policy,
+ * or the agent CLI's own approval mode: its decision reads "denied:
+ * why"), in words into sb and named by a->refused, for outcome.c. */
+static void note_refused(struct attempt *a, const struct task_tool *t, struct strbuf *sb)
+{
+	const char *target = t->target ? t->target : t->title;
+
+	if (a->refused || !t->decision || strncmp(t->decision, "denied", 6))
+		return;
+	strbuf_addstr(sb, t->kind ? t->kind : "a tool");
+	if (target)
+		strbuf_addf(sb, " '%s'", target);
+	strbuf_addstr(sb, t->decision + 6);
+	a->refused = sb->buf;
+}
+
+/* Is an agent's answer missing, or only blanks? */
+static bool blank(const char *answer)
+{
+	return !answer || !answer[strspn(answer, " \t\r\n")];
+}
+
 /* An agent's stdout: its answer goes into the result (and the log, so
  * the log tells the whole story); worker.c's verdict on it (with its
  * stderr and its request log) into `a`, its words into `*why` (to free,
  * or left NULL); and the requests it made into the worker's budget, for
  * every attempt, killed ones included. `*spent` is set when the agent
  * was rate limited for the whole of its time (it retried until its wall
- * time, or was killed): backing off could only pass its timeout. */
+ * time, or was killed): backing off could only pass its timeout. A
+ * tool call refused goes into `refused` (note_refused()). */
 static void read_agent_output(struct runner *r, struct job *job, struct attempt *a, char **why,
-			      bool *spent)
+			      bool *spent, struct strbuf *refused)
 {
 	size_t task = job->task;
 	const struct worker *w = worker_of(r, task);
@@ -896,7 +919,9 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 				 t->decision + strcspn(t->decision, ":"));
 		report_tool(r, task, t);
 		task_result_add_tool(res, t);
+		note_refused(a, t, refused);
 	}
+	a->no_answer = blank(ar.answer);
 	if (ar.answer) {
 		strbuf_reset(&out);
 		strbuf_addstr(&out, ar.answer);
@@ -1094,6 +1119,7 @@ static void job_complete(void *data, struct job *job)
 	size_t task = job->task;
 	struct task_result *res = &r->res[task];
 	struct attempt a = { 0 };
+	struct strbuf refused = STRBUF_INIT;
 	char *agent_why = NULL;
 	bool spent = false;
 
@@ -1116,7 +1142,7 @@ static void job_complete(void *data, struct job *job)
 		a.end = ATTEMPT_EXITED;
 	}
 	if (!worker_of(r, task)->is_shell)
-		read_agent_output(r, job, &a, &agent_why, &spent);
+		read_agent_output(r, job, &a, &agent_why, &spent, &refused);
 	a.agent_reason = agent_why;
 	if (a.end != ATTEMPT_INTERRUPTED && a.end != ATTEMPT_TIMED_OUT && !spent && !a.rate_limited)
 		a.rate_limited = rate_limited(r, task, &a);
@@ -1125,6 +1151,7 @@ static void job_complete(void *data, struct job *job)
 	isolate_attempt_end(r, task, &a);
 	decide(r, task, &a);
 	free(agent_why);
+	strbuf_release(&refused);
 	start_ready(r);
 }
 
@@ -1258,13 +1285,16 @@ static void acp_tool(void *data, size_t task, const struct acp_tool *tool)
 	report_tool(data, task, &t);
 }
 
-/* The tool calls and usage of a turn go into the task's result. */
-static void acp_keep(struct task_result *res, const struct agent_outcome *o)
+/* The tool calls and usage of a turn go into the task's result, a
+ * refused one into a->refused (note_refused()). */
+static void acp_keep(struct task_result *res, const struct agent_outcome *o, struct attempt *a,
+		     struct strbuf *refused)
 {
 	for (size_t i = 0; i < o->nr_tools; i++) {
 		struct task_tool t = tool_of(&o->tools[i]);
 
 		task_result_add_tool(res, &t);
+		note_refused(a, &t, refused);
 	}
 	task_usage_add(&res->usage, o->requests, o->input_tokens, o->output_tokens,
 		       o->total_tokens);
@@ -1278,12 +1308,13 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 	const struct regex *re = w->rate_limit_re ? w->rate_limit_re : r->default_rate_re;
 	struct task_result *res = &r->res[task];
 	struct attempt a = o->attempt;
-	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT, refused = STRBUF_INIT;
 	long reserved = r->acp_reserved[task], used;
 
 	job_released(r, task);
 	r->acp_reserved[task] = 0;
-	acp_keep(res, o);
+	acp_keep(res, o, &a, &refused);
+	a.no_answer = !o->answered || blank(o->answer);
 	res->exit_code = a.end == ATTEMPT_EXITED ? a.exit_code : -1;
 	res->term_signal = 0;
 	if (a.end == ATTEMPT_NOT_STARTED && a.start_error)
@@ -1317,6 +1348,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 	decide(r, task, &a);
 	strbuf_release(&text);
 	strbuf_release(&err);
+	strbuf_release(&refused);
 	start_ready(r);
 }
 

@@ -287,11 +287,17 @@ Y
 
 @test "qwen acp: a tool call the policy denies does not run" {
 	script '{"rules": [{"match": "canary", "tool_call": "touch canary.txt", "then": "Could not."}]}'
-	squadfile_qwen "" '  act: { prompt: "create the canary file" }'
+	squadfile_qwen "" '  act: { prompt: "create the canary file", escalate: true }'
 	run "$SQUAD" act
-	[ "$status" -eq 0 ]
 	[ ! -e canary.txt ]
 	grep -q "denied execute 'touch canary.txt': the task allows no commands" .squad/logs/act.log
+	# qwen ends its turn where it was refused, with no answer: not done,
+	# never retried (it would ask again), escalated with the refusal
+	[ "$status" -eq 1 ]
+	[[ $output == *"the agent gave no answer after a tool call was refused (execute 'touch canary.txt': the task allows no commands (allow_commands))"* ]]
+	[ "$(grep -c "asking agent" .squad/logs/act.log)" -eq 1 ]
+	[ "$(jq -r '.tasks[0].failure.reason' .squad/handoff.json)" = "the agent gave no answer after a tool call was refused (execute 'touch canary.txt': the task allows no commands (allow_commands))" ]
+	[ "$(jq -r '.tasks[0].tools.calls[] | select(.decision != null) | .decision' .squad/handoff.json)" = "denied: the task allows no commands (allow_commands)" ]
 }
 
 @test "qwen acp: an agent killed mid-task fails the task and is replaced" {

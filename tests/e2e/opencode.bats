@@ -131,11 +131,13 @@ none_alive() {
 	script '{"rules": [{"match": "canary", "tool_call": {"name": "bash", "arguments": {"command": "touch canary.txt", "description": "make the canary"}}, "then": "Could not."}]}'
 	squadfile_opencode "" '  act: { prompt: "create the canary file" }'
 	run "$SQUAD" act
-	[ "$status" -eq 0 ]
 	[ ! -e canary.txt ]
 	grep -q "denied execute 'touch canary.txt': the task allows no commands" .squad/logs/act.log
-	# opencode heard the refusal and ended its turn
+	# opencode heard the refusal and ended its turn with no answer: the
+	# task was not done, and says why
 	grep -q "tool execute touch canary.txt: failed" .squad/logs/act.log
+	[ "$status" -eq 1 ]
+	[[ $output == *"the agent gave no answer after a tool call was refused (execute 'touch canary.txt': the task allows no commands"* ]]
 }
 
 @test "opencode acp: an agent killed mid-task fails the task and is replaced" {

@@ -317,6 +317,37 @@ static void lost_change_fails_without_retry(void **state)
 }
 
 /* The fate of an isolated task's patch, row by row. */
+/* An agent that ends its turn with no answer where one of its tool
+ * calls was refused did not do the task: a failure, not retried (it
+ * would ask for the same leave), escalated when the task says so. An
+ * answer, or no refusal, and it is a success. */
+static void refused_and_silent_fails_without_retry(void **state)
+{
+	struct attempt a = exited(0);
+	struct attempt_history h = history(2, false);
+	struct outcome o = OUTCOME_INIT;
+
+	(void)state;
+	a.refused = "execute 'touch x': the task allows no commands";
+	a.no_answer = true;
+	outcome_decide(&a, &h, &o);
+	assert_int_equal(o.next, OUTCOME_FINISH);
+	assert_int_equal(o.status, TASK_FAILED);
+	assert_string_equal(o.reason.buf, "the agent gave no answer after a tool call was "
+			    "refused (execute 'touch x': the task allows no commands)");
+	h.escalate = true;
+	outcome_decide(&a, &h, &o);
+	assert_int_equal(o.status, TASK_ESCALATED);
+	a.no_answer = false;
+	outcome_decide(&a, &h, &o);
+	assert_int_equal(o.status, TASK_OK);
+	a.no_answer = true;
+	a.refused = NULL;
+	outcome_decide(&a, &h, &o);
+	assert_int_equal(o.status, TASK_OK);
+	outcome_release(&o);
+}
+
 static void change_fates(void **state)
 {
 	(void)state;
@@ -346,6 +377,7 @@ int main(void)
 		cmocka_unit_test(retries_count_only_real_failures),
 		cmocka_unit_test(reads_rate_limits),
 		cmocka_unit_test(lost_change_fails_without_retry),
+		cmocka_unit_test(refused_and_silent_fails_without_retry),
 		cmocka_unit_test(change_fates),
 	};
 
