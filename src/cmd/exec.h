@@ -17,7 +17,8 @@
  * so it neither waits for nor disturbs a run in the same folder; the
  * request budget (budget.h) is one locked file shared by every squad.
  * Only the newest EXEC_KEEP such folders are kept: older ones are
- * removed after a run, unless their exec still runs (holds its lock).
+ * removed while a run goes on (on a thread of their own), unless their
+ * exec still runs (holds its lock).
  *
  * Skill-tagged tasks go into that run's manifest and never run. The
  * run ends with a result block for a model to read (each task's status,
