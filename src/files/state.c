@@ -109,18 +109,30 @@ void state_path(const struct state *st, const char *name, struct strbuf *path)
 	strbuf_addf(path, "%s/%s", st->dir, name);
 }
 
+static int open_dir(struct state *st, const char *dir, bool inputs, struct strbuf *err);
+
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT;
 	int ret;
 
 	state_root_path(&dir, root, NULL);
-	ret = state_open_dir(st, dir.buf, err);
+	ret = open_dir(st, dir.buf, true, err);
 	strbuf_release(&dir);
 	return ret;
 }
 
+/* An exec's folder is new at each run, and its tasks seldom name
+ * inputs: inputs/ waits for the first list saved (state_save_inputs()).
+ * Each folder made is an inode ext4 must find and, when the folder is
+ * pruned, free again: 0.3 ms of a 4-task exec's 3.7. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
+{
+	return open_dir(st, dir, false, err);
+}
+
+/* The folder `dir`, its logs/ and, with `inputs`, its inputs/. */
+static int open_dir(struct state *st, const char *dir, bool inputs, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 	bool created;
@@ -141,7 +153,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 		return -1;
 	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < (inputs ? 2 : 1); i++) {
 		const char *sub = i ? STATE_INPUTS : STATE_LOGS;
 		int *fd = i ? &st->inputs_fd : &st->logs_fd;
 
@@ -1050,14 +1062,25 @@ int state_write_sub(const struct state *st, int dir_fd, const char *sub, const c
 	return ret;
 }
 
-int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+int state_save_inputs(struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err)
 {
 	struct strbuf name = STRBUF_INIT, tmp = STRBUF_INIT, shown = STRBUF_INIT,
 		      shown_tmp = STRBUF_INIT;
-	struct target t = { st->inputs_fd, NULL, NULL, st->dir_fd, NULL, NULL };
+	struct target t = { -1, NULL, NULL, st->dir_fd, NULL, NULL };
 	int ret;
 
+	if (st->inputs_fd < 0) {
+		/* state_open_dir() left it to the first list */
+		strbuf_addf(&shown, "%s/" STATE_INPUTS, st->dir);
+		st->inputs_fd = state_open_folder(st->dir_fd, STATE_INPUTS, shown.buf, true, err);
+		strbuf_reset(&shown);
+		if (st->inputs_fd < 0) {
+			strbuf_release(&shown);
+			return -1;
+		}
+	}
+	t.dir = st->inputs_fd;
 	task_file_name(task, STATE_INPUTS_EXT, &name);
 	/* the temp file in .squad/ itself, where state_lock() clears what
 	 * a killed squad left: a scan of inputs/ would cost every run a

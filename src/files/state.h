@@ -79,7 +79,7 @@ struct state {
 	char *dir;           /* absolute path of .squad, for messages */
 	int dir_fd;          /* .squad/, held from state_open() on */
 	int logs_fd;         /* .squad/logs/ */
-	int inputs_fd;       /* .squad/inputs/ */
+	int inputs_fd;       /* .squad/inputs/ (an exec's: -1 until its first list) */
 	int lock_fd;
 	int journal_fd;
 	struct task_record *records;
@@ -114,7 +114,8 @@ void state_init(struct state *st);
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* state_open() of a state folder at `dir` itself rather than root/.squad:
- * an ad-hoc run's own (.squad/exec/ID, exec.h). */
+ * an ad-hoc run's own (.squad/exec/ID, exec.h). Its inputs/ is made
+ * only when a task first saves an input list (state_save_inputs()). */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it
@@ -215,7 +216,7 @@ DIR *state_open_logs(const struct state *st);
  * with inputs, read by 'squad explain'; written atomically by way of a
  * temp file in .squad/ (see state_lock()). save returns 0 or -1 (err);
  * load returns 0, or -1 when there is none. */
-int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+int state_save_inputs(struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err);
 int state_load_inputs(const struct state *st, const char *task, struct strbuf *list);
 

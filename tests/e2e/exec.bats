@@ -302,3 +302,13 @@ wait_both() {
 	grep -qx '  answer: |' one.out two.out
 	grep -qx '    first line' one.out two.out
 }
+
+@test "exec: an exec's folder has its lock, journal and logs/, and no inputs/" {
+	run "$SQUAD" exec --name plain --run true
+	[ "$status" -eq 0 ]
+	folder=$(ls -d .squad/exec/*)
+	[ -f "$folder/lock" ]
+	grep -q '"task":"plain"' "$folder/state"
+	[ -d "$folder/logs" ]
+	[ ! -e "$folder/inputs" ]
+}
