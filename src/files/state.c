@@ -109,7 +109,7 @@ void state_path(const struct state *st, const char *name, struct strbuf *path)
 	strbuf_addf(path, "%s/%s", st->dir, name);
 }
 
-static int open_dir(struct state *st, const char *dir, bool inputs, struct strbuf *err);
+static int open_dir(struct state *st, const char *dir, bool lazy, struct strbuf *err);
 
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
@@ -117,22 +117,23 @@ int state_open(struct state *st, const char *root, struct strbuf *err)
 	int ret;
 
 	state_root_path(&dir, root, NULL);
-	ret = open_dir(st, dir.buf, true, err);
+	ret = open_dir(st, dir.buf, false, err);
 	strbuf_release(&dir);
 	return ret;
 }
 
-/* An exec's folder is new at each run, and its tasks seldom name
- * inputs: inputs/ waits for the first list saved (state_save_inputs()).
- * Each folder made is an inode ext4 must find and, when the folder is
- * pruned, free again: 0.3 ms of a 4-task exec's 3.7. */
+/* An exec's folder is new at each run, its tasks are often silent and
+ * never save input lists: logs/ waits for the first log (lazy_folder()),
+ * inputs/ for the first list. Each folder made is an inode ext4 must
+ * find and, when the folder is pruned, free again: 0.3 ms of a 4-task
+ * exec's 3.7. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 {
-	return open_dir(st, dir, false, err);
+	return open_dir(st, dir, true, err);
 }
 
-/* The folder `dir`, its logs/ and, with `inputs`, its inputs/. */
-static int open_dir(struct state *st, const char *dir, bool inputs, struct strbuf *err)
+/* The folder `dir`, and unless `lazy` its logs/ and inputs/. */
+static int open_dir(struct state *st, const char *dir, bool lazy, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 	bool created;
@@ -153,7 +154,7 @@ static int open_dir(struct state *st, const char *dir, bool inputs, struct strbu
 		return -1;
 	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
 		return -1;
-	for (int i = 0; i < (inputs ? 2 : 1); i++) {
+	for (int i = 0; i < (lazy ? 0 : 2); i++) {
 		const char *sub = i ? STATE_INPUTS : STATE_LOGS;
 		int *fd = i ? &st->inputs_fd : &st->logs_fd;
 
@@ -805,7 +806,24 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 	task_file_name(task, STATE_LOG_EXT, path);
 }
 
-int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
+/* The fd of logs/ or inputs/ (`sub`) in *fd, made and opened now when
+ * state_open_dir() left it for later: relative to the folder's own fd,
+ * and never through a symlink a task put in its place. Returns the fd,
+ * or -1 with errno (and the reason in err when given). */
+static int lazy_folder(const struct state *st, int *fd, const char *sub, struct strbuf *err)
+{
+	struct strbuf shown = STRBUF_INIT, ignored = STRBUF_INIT;
+
+	if (*fd >= 0 || st->dir_fd < 0)
+		return *fd >= 0 ? *fd : (errno = EBADF, -1);
+	strbuf_addf(&shown, "%s/%s", st->dir, sub);
+	*fd = state_open_folder(st->dir_fd, sub, shown.buf, true, err ? err : &ignored);
+	strbuf_release(&shown);
+	strbuf_release(&ignored);
+	return *fd;
+}
+
+int state_open_log(struct state *st, const char *task, const char *ext, int flags,
 		   struct strbuf *path)
 {
 	struct strbuf name = STRBUF_INIT;
@@ -814,6 +832,12 @@ int state_open_log(const struct state *st, const char *task, const char *ext, in
 	task_file_name(task, ext, &name);
 	if (path)
 		strbuf_addf(path, "%s/" STATE_LOGS "/%s", st->dir, name.buf);
+	if (lazy_folder(st, &st->logs_fd, STATE_LOGS, NULL) < 0) {
+		saved = errno;
+		strbuf_release(&name);
+		errno = saved;
+		return -1;
+	}
 	fd = openat(st->logs_fd, name.buf, flags | O_CLOEXEC | O_NOFOLLOW, 0666);
 	saved = errno;
 	strbuf_release(&name);
@@ -1070,16 +1094,8 @@ int state_save_inputs(struct state *st, const char *task, const struct strbuf *l
 	struct target t = { -1, NULL, NULL, st->dir_fd, NULL, NULL };
 	int ret;
 
-	if (st->inputs_fd < 0) {
-		/* state_open_dir() left it to the first list */
-		strbuf_addf(&shown, "%s/" STATE_INPUTS, st->dir);
-		st->inputs_fd = state_open_folder(st->dir_fd, STATE_INPUTS, shown.buf, true, err);
-		strbuf_reset(&shown);
-		if (st->inputs_fd < 0) {
-			strbuf_release(&shown);
-			return -1;
-		}
-	}
+	if (lazy_folder(st, &st->inputs_fd, STATE_INPUTS, err) < 0)
+		return -1;
 	t.dir = st->inputs_fd;
 	task_file_name(task, STATE_INPUTS_EXT, &name);
 	/* the temp file in .squad/ itself, where state_lock() clears what

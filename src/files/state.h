@@ -78,7 +78,7 @@ struct task_record {
 struct state {
 	char *dir;           /* absolute path of .squad, for messages */
 	int dir_fd;          /* .squad/, held from state_open() on */
-	int logs_fd;         /* .squad/logs/ */
+	int logs_fd;         /* .squad/logs/ (an exec's: -1 until its first log) */
 	int inputs_fd;       /* .squad/inputs/ (an exec's: -1 until its first list) */
 	int lock_fd;
 	int journal_fd;
@@ -114,8 +114,9 @@ void state_init(struct state *st);
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* state_open() of a state folder at `dir` itself rather than root/.squad:
- * an ad-hoc run's own (.squad/exec/ID, exec.h). Its inputs/ is made
- * only when a task first saves an input list (state_save_inputs()). */
+ * an ad-hoc run's own (.squad/exec/ID, exec.h). Its logs/ and inputs/
+ * are made only when first written to (state_open_log(),
+ * state_save_inputs()); until then state_open_logs() finds no log. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it
@@ -197,11 +198,12 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 
 /* Open the file of `task` in .squad/logs/ named as state_log_path()
  * names it but ending in `ext` (STATE_LOG_EXT, or STATE_OUT_EXT for
- * an agent's stdout), relative to the fd of logs/ held since state_open(). `flags`
+ * an agent's stdout), relative to the fd of logs/ held since state_open()
+ * (an exec's logs/ is made by the first call). `flags`
  * as open()'s (O_CLOEXEC and O_NOFOLLOW are added; mode 0666). Appends
  * its path to `path` unless NULL. Returns the fd, or -1 with errno set
  * (ELOOP: a symlink in its place). */
-int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
+int state_open_log(struct state *st, const char *task, const char *ext, int flags,
 		   struct strbuf *path);
 
 /* Remove the file `name` (a bare name, as readdir gives it) from logs/.

@@ -303,12 +303,27 @@ wait_both() {
 	grep -qx '    first line' one.out two.out
 }
 
-@test "exec: an exec's folder has its lock, journal and logs/, and no inputs/" {
+@test "exec: an exec's folder has its lock and journal; logs/ comes with the first log" {
 	run "$SQUAD" exec --name plain --run true
 	[ "$status" -eq 0 ]
 	folder=$(ls -d .squad/exec/*)
 	[ -f "$folder/lock" ]
 	grep -q '"task":"plain"' "$folder/state"
-	[ -d "$folder/logs" ]
+	[[ $output == *"logs: $PWD/$folder/logs/"* ]]
+	[ ! -e "$folder/logs" ]
 	[ ! -e "$folder/inputs" ]
+	rm -r .squad/exec
+	run "$SQUAD" exec --name plain --run true --name says --run 'echo said'
+	[ "$status" -eq 0 ]
+	folder=$(ls -d .squad/exec/*)
+	[ "$(cat "$folder/logs/says.log")" = said ]
+	[ ! -e "$folder/logs/plain.log" ]
+}
+
+@test "exec: a symlink a task puts in the place of logs/ is refused, not followed" {
+	mkdir elsewhere
+	run "$SQUAD" exec --name swap --run 'ln -s "$PWD/elsewhere" "$(ls -d "$PWD"/.squad/exec/*)/logs"; echo out'
+	[ "$status" -eq 1 ]
+	[[ $output == *"the output of 'swap' is lost"* ]]
+	[ -z "$(ls elsewhere)" ]
 }
