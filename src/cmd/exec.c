@@ -290,8 +290,27 @@ static int by_age(const void *a, const void *b)
 	return 0;
 }
 
+/* Does the exec of the folder `name` in `parent` still run? It holds a
+ * flock on its folder (state_open_dir()); one of an older squad, on the
+ * lock file in it. A name that is no folder runs nothing. */
+static bool still_runs(int parent, const char *name)
+{
+	int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd;
+	bool runs;
+
+	if (dfd < 0)
+		return false;
+	runs = flock(dfd, LOCK_EX | LOCK_NB) < 0;
+	if (!runs && (fd = openat(dfd, STATE_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		runs = flock(fd, LOCK_EX | LOCK_NB) < 0;
+		close(fd);
+	}
+	close(dfd); /* and with it the flock taken */
+	return runs;
+}
+
 /* Keep the newest EXEC_KEEP folders of .squad/exec; remove older ones
- * whose exec no longer runs (its lock is free). */
+ * whose exec no longer runs. */
 static void prune(const char *exec_dir)
 {
 	DIR *d = opendir(exec_dir);
@@ -304,18 +323,9 @@ static void prune(const char *exec_dir)
 		if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
 			strvec_push(&names, de->d_name);
 	qsort(names.v, names.nr, sizeof(*names.v), by_age);
-	for (size_t i = 0; i + EXEC_KEEP < names.nr; i++) {
-		struct strbuf lock = STRBUF_INIT;
-		int fd;
-
-		strbuf_addf(&lock, "%s/%s/" STATE_LOCK, exec_dir, names.v[i]);
-		fd = open(lock.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
+	for (size_t i = 0; i + EXEC_KEEP < names.nr; i++)
+		if (!still_runs(dirfd(d), names.v[i]))
 			remove_tree(dirfd(d), names.v[i], 3);
-		if (fd >= 0)
-			close(fd);
-		strbuf_release(&lock);
-	}
 	closedir(d);
 	strvec_clear(&names);
 }

@@ -124,12 +124,15 @@ int state_open(struct state *st, const char *root, struct strbuf *err)
 
 /* An exec's folder is new at each run, its tasks are often silent and
  * never save input lists: logs/ waits for the first log (lazy_folder()),
- * inputs/ for the first list. Each folder made is an inode ext4 must
- * find and, when the folder is pruned, free again: 0.3 ms of a 4-task
- * exec's 3.7. */
+ * inputs/ for the first list, and the folder is its own lock. Each file
+ * or folder made is an inode ext4 must find and, when the folder is
+ * pruned, free again. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 {
-	return open_dir(st, dir, true, err);
+	int ret = open_dir(st, dir, true, err);
+
+	st->lock_is_dir = true;
+	return ret;
 }
 
 /* The folder `dir`, and unless `lazy` its logs/ and inputs/. */
@@ -215,10 +218,16 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 
-	if (st->lock_fd < 0) {
+	if (st->lock_fd < 0 && st->lock_is_dir) {
+		/* a description of its own: the flock is not dir_fd's */
+		state_path(st, ".", &path);
+		st->lock_fd = openat(st->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else if (st->lock_fd < 0) {
 		state_path(st, STATE_LOCK, &path);
 		st->lock_fd = openat(st->dir_fd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 				     0666);
+	}
+	if (path.len) {
 		if (st->lock_fd < 0) {
 			open_error(err, path.buf, errno);
 			strbuf_release(&path);
@@ -231,10 +240,12 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 			continue;
 		if (errno == EWOULDBLOCK)
 			return 1;
-		strbuf_addf(err, "cannot lock '%s/lock': %s", st->dir, strerror(errno));
+		strbuf_addf(err, "cannot lock '%s%s': %s", st->dir,
+			    st->lock_is_dir ? "" : "/" STATE_LOCK, strerror(errno));
 		return -1;
 	}
-	remove_stale_temps(st);
+	if (!st->lock_is_dir)
+		remove_stale_temps(st); /* an exec's folder is new */
 	return 0;
 }
 

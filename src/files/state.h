@@ -80,7 +80,8 @@ struct state {
 	int dir_fd;          /* .squad/, held from state_open() on */
 	int logs_fd;         /* .squad/logs/ (an exec's: -1 until its first log) */
 	int inputs_fd;       /* .squad/inputs/ (an exec's: -1 until its first list) */
-	int lock_fd;
+	int lock_fd;         /* lock, or for an exec's folder the folder itself */
+	bool lock_is_dir;    /* state_open_dir(): no lock file */
 	int journal_fd;
 	struct task_record *records;
 	size_t nr, alloc;
@@ -114,9 +115,11 @@ void state_init(struct state *st);
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* state_open() of a state folder at `dir` itself rather than root/.squad:
- * an ad-hoc run's own (.squad/exec/ID, exec.h). Its logs/ and inputs/
- * are made only when first written to (state_open_log(),
- * state_save_inputs()); until then state_open_logs() finds no log. */
+ * an ad-hoc run's own (.squad/exec/ID, exec.h), new at each run. Its
+ * logs/ and inputs/ are made only when first written to
+ * (state_open_log(), state_save_inputs()); until then state_open_logs()
+ * finds no log. state_lock() locks the folder itself (flock), with no
+ * lock file, and has no stale temp file to clear. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it

@@ -242,6 +242,31 @@ wait_both() {
 	[ -e .squad/exec/100-4 ]
 }
 
+@test "exec: a folder whose exec still runs is not pruned, locked either way" {
+	mkdir -p .squad/exec
+	for i in $(seq 1 22); do
+		mkdir .squad/exec/"100-$i"
+	done
+	touch .squad/exec/100-2/lock
+	# an exec of this squad holds its folder; one of an older squad, the
+	# lock file in it
+	local hold='touch "$0"; i=0; until [ -e release ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i + 1)); done'
+	flock .squad/exec/100-1 sh -c "$hold" held1 &
+	local one=$!
+	flock .squad/exec/100-2/lock sh -c "$hold" held2 &
+	local two=$!
+	wait_for held1
+	wait_for held2
+	run "$SQUAD" exec --run true
+	touch release
+	wait "$one" "$two"
+	[ "$status" -eq 0 ]
+	[ -e .squad/exec/100-1 ]
+	[ -e .squad/exec/100-2 ]
+	[ ! -e .squad/exec/100-3 ]
+	[ -e .squad/exec/100-4 ]
+}
+
 @test "exec: with tasks on stdin, --worker sends every skill-free task to that worker" {
 	squadfile <<-'EOF2'
 	version: 1
@@ -307,7 +332,8 @@ wait_both() {
 	run "$SQUAD" exec --name plain --run true
 	[ "$status" -eq 0 ]
 	folder=$(ls -d .squad/exec/*)
-	[ -f "$folder/lock" ]
+	# the folder is its own lock: no lock file
+	[ ! -e "$folder/lock" ]
 	grep -q '"task":"plain"' "$folder/state"
 	[[ $output == *"logs: $PWD/$folder/logs/"* ]]
 	[ ! -e "$folder/logs" ]
