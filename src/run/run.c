@@ -1799,6 +1799,9 @@ static void *run_thread(void *data)
 	return NULL;
 }
 
+/* Plans up to this size run on the caller's thread (see run_plan()). */
+#define RUN_HERE_MAX 64
+
 /* The loop runs on a thread that has done nothing else. Every exit wakes
  * the spawning thread, and it wants a CPU at once to start the next task.
  * A thread that has run flat out for a while (parsing and planning 20,000
@@ -1809,7 +1812,10 @@ static void *run_thread(void *data)
  * thread leaves the spawner unharmed; a 5 s sleep after it does not
  * help. The caller's thread blocks every signal while it waits, so all
  * of them reach the loop's. If no thread can be had, the run goes on
- * here. */
+ * here; and so does a small plan (RUN_HERE_MAX tasks at most: an exec's),
+ * whose parse and plan took too little CPU to matter, and to which a
+ * thread to start, wake and join (and the malloc arena it makes) is a
+ * cost of its own. */
 int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
 	     const struct run_observer *obs, struct task_result *results,
 	     bool *interrupted, struct strbuf *err)
@@ -1818,7 +1824,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	sigset_t all, old;
 	pthread_t thread;
 
-	if (pthread_create(&thread, NULL, run_thread, &c))
+	if (plan->nr_order <= RUN_HERE_MAX || pthread_create(&thread, NULL, run_thread, &c))
 		return run_here(plan, st, opts, obs, results, interrupted, err);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
