@@ -208,7 +208,8 @@ static int ensure_folder(const char *path, struct strbuf *err)
 }
 
 /* Create this run's folder, .squad/exec/SECONDS-PID, and open its state
- * there, locked. Returns 0, or -1 with the reason in err. */
+ * there, locked, with no journal. Returns 0, or -1 with the reason in
+ * err. */
 static int open_exec_state(struct state *st, const char *root, struct strbuf *err)
 {
 	struct state top;
@@ -235,8 +236,11 @@ static int open_exec_state(struct state *st, const char *root, struct strbuf *er
 		strbuf_setlen(&dir, base);
 		strbuf_addf(&dir, "-%u", n);
 	}
-	if (state_open_dir(st, dir.buf, err) < 0 || state_lock(st, true, err) < 0 ||
-	    state_load(st, err) < 0) {
+	/* Not state_load(): no journal. An exec's records serve its own run
+	 * (the result block, --json and the manifest carry them) and no later
+	 * command reads them; the file was one more inode per exec to make,
+	 * and to free again when the folder is pruned. */
+	if (state_open_dir(st, dir.buf, err) < 0 || state_lock(st, true, err) < 0) {
 		state_close(st);
 		goto out;
 	}

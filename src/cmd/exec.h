@@ -12,8 +12,9 @@
  * The run is the normal pipeline (graph -> plan -> run -> report, through
  * build_execute()) with the same slots, budgets and grouped output, but
  * its state is its own:
- * .squad/exec/ID/ (ID is "SECONDS-PID") holds its journal, logs and
- * hand-off manifest, and is its own lock (a flock on the folder). It
+ * .squad/exec/ID/ (ID is "SECONDS-PID") holds its logs and hand-off
+ * manifest, and is its own lock (a flock on the folder); its records
+ * stay in memory (no journal: nothing reads them after the run). It
  * never takes .squad/lock nor writes .squad/state, so it neither waits
  * for nor disturbs a run in the same folder; the
  * request budget (budget.h) is one locked file shared by every squad.

@@ -710,6 +710,9 @@ void state_format(const struct state *st, struct strbuf *out)
 
 bool state_wants_compaction(const struct state *st)
 {
+	/* no journal (never loaded, as an exec's): nothing to rewrite */
+	if (st->journal_fd < 0)
+		return false;
 	return st->unkempt || (st->stale_lines > 100 && st->stale_lines > st->nr);
 }
 

@@ -149,7 +149,8 @@ void state_format(const struct state *st, struct strbuf *out);
 /* The record of `task`, or NULL. Valid until the next state_put(). */
 const struct task_record *state_get(const struct state *st, const char *task);
 
-/* Record `rec` (copied) in memory and append it to the journal. A text
+/* Record `rec` (copied) in memory and append it to the journal (none
+ * when state_load() was not called, as for an exec: memory only). A text
  * field (summary, answer, note) longer than STATE_MAX_TEXT is kept cut,
  * at a character's end, with a line saying so. Returns 0, or -1 with
  * the reason in err (the memory copy is kept). */

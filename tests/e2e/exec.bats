@@ -328,13 +328,14 @@ wait_both() {
 	grep -qx '    first line' one.out two.out
 }
 
-@test "exec: an exec's folder has its lock and journal; logs/ comes with the first log" {
+@test "exec: an exec's folder is made bare; logs/ comes with the first log" {
 	run "$SQUAD" exec --name plain --run true
 	[ "$status" -eq 0 ]
 	folder=$(ls -d .squad/exec/*)
-	# the folder is its own lock: no lock file
+	# the folder is its own lock, and the records stay in memory
 	[ ! -e "$folder/lock" ]
-	grep -q '"task":"plain"' "$folder/state"
+	[ ! -e "$folder/state" ]
+	[[ $output == *"- task: plain"*"  status: ok"* ]]
 	[[ $output == *"logs: $PWD/$folder/logs/"* ]]
 	[ ! -e "$folder/logs" ]
 	[ ! -e "$folder/inputs" ]
