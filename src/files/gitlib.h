@@ -1,6 +1,6 @@
 /* gitlib.h - libgit2, opened with dlopen() the first time squad needs git.
  *
- * Linked, libgit2 and the 15 libraries it brings (OpenSSL's libcrypto,
+ * Linked, libgit2 and the 13 libraries it brings (OpenSSL's libcrypto,
  * Kerberos, libssh2, mbedTLS...) cost every start of squad about 2 ms in
  * the dynamic loader: more than sh takes to start four commands and wait
  * for them, and more than all the rest of a small `squad exec`. Most
