@@ -12,12 +12,16 @@
  * The run is the normal pipeline (graph -> plan -> run -> report, through
  * build_execute()) with the same slots, budgets and grouped output, but
  * its state is its own:
- * .squad/exec/ID/ (ID is "SECONDS-PID") holds its lock, journal, logs and
- * hand-off manifest. It never takes .squad/lock nor writes .squad/state,
- * so it neither waits for nor disturbs a run in the same folder; the
+ * .squad/exec/ID/ (ID is "SECONDS-PID") holds its logs and hand-off
+ * manifest, and is its own lock (a flock on the folder); its records
+ * stay in memory (no journal: nothing reads them after the run). It
+ * never takes .squad/lock nor writes .squad/state, so it neither waits
+ * for nor disturbs a run in the same folder; the
  * request budget (budget.h) is one locked file shared by every squad.
  * Only the newest EXEC_KEEP such folders are kept: older ones are
- * removed after a run, unless their exec still runs (holds its lock).
+ * removed while a run goes on (on a thread of their own), unless their
+ * exec still runs (holds its folder's lock, or the lock file in it of an
+ * older squad's exec).
  *
  * Skill-tagged tasks go into that run's manifest and never run. The
  * run ends with a result block for a model to read (each task's status,

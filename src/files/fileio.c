@@ -176,7 +176,7 @@ int file_replace(const struct file_target *t, bool through, const char *data, si
 	return 0;
 }
 
-/* A path's file, by way of PATH.tmp.PID; `through` as write_at()'s. */
+/* A path's file, by way of PATH.tmp.PID; `through` as file_replace()'s. */
 static int write_path(const char *path, bool through, const char *data, size_t len,
 		      struct strbuf *err)
 {

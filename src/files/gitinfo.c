@@ -1,12 +1,12 @@
 /* gitinfo.c - libgit2 queries; see gitinfo.h. */
 #include "files/gitinfo.h"
+#include "files/gitlib.h"
 #include "util/strmap.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <git2.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,22 +28,34 @@ static struct preload {
 	struct timespec since; /* coarse clock, before either was read */
 } preload;
 
-static void global_init(void)
+/* Load libgit2 and set it up, once; -1 with the reason in err when it
+ * cannot be loaded. Not thread-safe: the preload's thread, or the main
+ * thread after joining it. */
+static int global_init(struct strbuf *err)
 {
-	if (!initialised)
-		git_libgit2_init();
+	if (initialised)
+		return 0;
+	if (gitlib_load(err) < 0)
+		return -1;
+	git_libgit2_init();
 	initialised = true;
+	return 0;
 }
 
 static void *preload_main(void *data)
 {
 	struct preload *p = data;
+	struct strbuf err = STRBUF_INIT;
 	sigset_t all;
 
 	/* squad's signals are the main thread's to handle */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	global_init();
+	/* without libgit2, the next gitinfo call says so */
+	if (global_init(&err) < 0) {
+		strbuf_release(&err);
+		return NULL;
+	}
 	if (git_repository_open_ext(&p->repo, p->path, 0, NULL) < 0 ||
 	    git_repository_is_bare(p->repo) || git_repository_index(&p->index, p->repo) < 0) {
 		/* gitinfo_tree_open() opens it again, and reports what is wrong */
@@ -85,13 +97,13 @@ static bool take_preloaded(const char *path, git_repository **repo, git_index **
 	return true;
 }
 
-/* libgit2's set-up reads the system's certificates, which a run that
- * never touches git should not pay for: it happens on first use, or on
- * gitinfo_preload()'s thread. */
-void gitinfo_global_init(void)
+/* libgit2's loading and set-up (it reads the system's certificates),
+ * which a run that never touches git should not pay for: they happen on
+ * first use, or on gitinfo_preload()'s thread. */
+int gitinfo_global_init(struct strbuf *err)
 {
 	preload_join();
-	global_init();
+	return global_init(err);
 }
 
 void gitinfo_global_shutdown(void)
@@ -122,9 +134,10 @@ int gitinfo_read(struct gitinfo *gi, const char *path, struct strbuf *err)
 	git_status_options opts;
 	int rc, ret = -1;
 
-	gitinfo_global_init();
 	memset(gi, 0, sizeof(*gi));
 	strvec_init(&gi->dirty);
+	if (gitinfo_global_init(err) < 0)
+		return -1;
 	rc = git_repository_open_ext(&repo, path, 0, NULL);
 	if (rc == GIT_ENOTFOUND)
 		return 0;
@@ -220,7 +233,9 @@ static int open_repo(git_repository **repo, const char *path, struct strbuf *err
 
 int gitinfo_open_worktree(git_repository **repo, const char *path, struct strbuf *err)
 {
-	gitinfo_global_init();
+	*repo = NULL;
+	if (gitinfo_global_init(err) < 0)
+		return -1;
 	if (git_repository_open_ext(repo, path, 0, NULL) < 0) {
 		strbuf_addf(err, "'%s' is not in a git repository", path);
 		return -1;
@@ -316,8 +331,7 @@ int gitinfo_staged(const char *path, struct strvec *paths, struct strbuf *err)
 	git_diff_options opts;
 	int ret = -1;
 
-	gitinfo_global_init();
-	if (open_repo(&repo, path, err) < 0)
+	if (gitinfo_global_init(err) < 0 || open_repo(&repo, path, err) < 0)
 		return -1;
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	if (tree_of(&head, repo, "HEAD", err) < 0)
@@ -345,8 +359,7 @@ int gitinfo_changed(const char *path, const char *ref, struct strvec *paths,
 	git_diff_options opts;
 	int ret = -1;
 
-	gitinfo_global_init();
-	if (open_repo(&repo, path, err) < 0)
+	if (gitinfo_global_init(err) < 0 || open_repo(&repo, path, err) < 0)
 		return -1;
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	opts.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS;
@@ -417,6 +430,7 @@ bool gitinfo_find_top(const char *path, struct strbuf *top)
 
 int gitinfo_workdir(const char *path, struct strbuf *root)
 {
+	struct strbuf err = STRBUF_INIT;
 	git_repository *repo = NULL;
 	int rc = GIT_ENOTFOUND;
 
@@ -425,10 +439,11 @@ int gitinfo_workdir(const char *path, struct strbuf *root)
 		strbuf_addstr(root, git_repository_workdir(preload.repo));
 		return 0;
 	}
-	if (gitinfo_find_top(path, NULL)) {
-		gitinfo_global_init();
+	/* without libgit2, as outside a repository: gitinfo_tree_open(),
+	 * which a walk calls first, reports it */
+	if (gitinfo_find_top(path, NULL) && gitinfo_global_init(&err) == 0)
 		rc = git_repository_open_ext(&repo, path, 0, NULL);
-	}
+	strbuf_release(&err);
 	if (rc == 0 && git_repository_workdir(repo)) {
 		strbuf_addstr(root, git_repository_workdir(repo));
 	} else {
@@ -463,7 +478,8 @@ int gitinfo_tree_open(struct gitinfo_tree **tree, const char *path, struct strbu
 		rc = 0;
 	} else if (gitinfo_find_top(path, NULL)) {
 		clock_gettime(CLOCK_REALTIME_COARSE, &t.since);
-		gitinfo_global_init();
+		if (gitinfo_global_init(err) < 0)
+			return -1;
 		rc = git_repository_open_ext(&t.repo, path, 0, NULL);
 	}
 	if (rc == 0 && git_repository_is_bare(t.repo))
@@ -623,7 +639,8 @@ int gitinfo_unstaged(const char *path, struct gitinfo_unstaged **list, size_t *n
 
 	*list = NULL;
 	*nr = 0;
-	gitinfo_global_init();
+	if (gitinfo_global_init(err) < 0)
+		return -1;
 	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
 		strbuf_addf(err, "'%s' is not in a git repository: --stash sets aside what git "
 			    "has not staged", path);
@@ -694,7 +711,8 @@ int gitinfo_hook_path(const char *path, const char *name, struct strbuf *hook,
 	git_buf hooks = { 0 };
 	int ret = -1;
 
-	gitinfo_global_init();
+	if (gitinfo_global_init(err) < 0)
+		return -1;
 	if (git_repository_open_ext(&repo, path, 0, NULL) < 0) {
 		strbuf_addf(err, "'%s' is not in a git repository", path);
 		return -1;

@@ -131,8 +131,10 @@ int gitinfo_open_worktree(struct git_repository **repo, const char *path, struct
 /* Append "`what`: libgit2's last message" to err. Returns -1. */
 int gitinfo_error(struct strbuf *err, const char *what);
 
-/* libgit2's global set-up, once per process. */
-void gitinfo_global_init(void);
+/* Load libgit2 (gitlib.h) and set it up, once per process. Returns 0,
+ * or -1 with the reason in err when libgit2 cannot be loaded; each
+ * gitinfo call that needs libgit2 does this first, and fails so. */
+int gitinfo_global_init(struct strbuf *err);
 /* Also frees what gitinfo_preload() opened and nothing took. */
 void gitinfo_global_shutdown(void);
 

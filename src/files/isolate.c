@@ -1,13 +1,13 @@
 /* isolate.c - worktrees of the user's tree, and patches; see isolate.h. */
 #include "files/isolate.h"
 #include "files/gitinfo.h"
+#include "files/gitlib.h"
 #include "files/state.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <git2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,7 +282,8 @@ int isolate_change(const struct isolate *iso, struct strbuf *patch, struct strbu
 	int rc = -1;
 	size_t n;
 
-	gitinfo_global_init();
+	if (gitinfo_global_init(err) < 0)
+		return -1;
 	if (!iso->dir) {
 		strbuf_addstr(err, "no worktree");
 		return -1;
@@ -368,7 +369,8 @@ int isolate_patch_paths(const char *patch, size_t len, struct strvec *paths, str
 {
 	git_diff *diff = NULL;
 
-	gitinfo_global_init();
+	if (gitinfo_global_init(err) < 0)
+		return -1;
 	if (git_diff_from_buffer(&diff, patch, len) < 0)
 		return gitinfo_error(err, "not a patch");
 	for (size_t i = 0; i < git_diff_num_deltas(diff); i++)

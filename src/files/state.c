@@ -70,18 +70,34 @@ void state_path(const struct state *st, const char *name, struct strbuf *path)
 	strbuf_addf(path, "%s/%s", st->dir, name);
 }
 
+static int open_dir(struct state *st, const char *dir, bool lazy, struct strbuf *err);
+
 int state_open(struct state *st, const char *root, struct strbuf *err)
 {
 	struct strbuf dir = STRBUF_INIT;
 	int ret;
 
 	state_root_path(&dir, root, NULL);
-	ret = state_open_dir(st, dir.buf, err);
+	ret = open_dir(st, dir.buf, false, err);
 	strbuf_release(&dir);
 	return ret;
 }
 
+/* An exec's folder is new at each run, its tasks are often silent and
+ * never save input lists: logs/ waits for the first log (lazy_folder()),
+ * inputs/ for the first list, and the folder is its own lock. Each file
+ * or folder made is an inode ext4 must find and, when the folder is
+ * pruned, free again. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
+{
+	int ret = open_dir(st, dir, true, err);
+
+	st->lock_is_dir = true;
+	return ret;
+}
+
+/* The folder `dir`, and unless `lazy` its logs/ and inputs/. */
+static int open_dir(struct state *st, const char *dir, bool lazy, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 	bool created;
@@ -102,7 +118,7 @@ int state_open_dir(struct state *st, const char *dir, struct strbuf *err)
 		return -1;
 	if (created && state_write_in(st, ".gitignore", "*\n", 2, err) < 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < (lazy ? 0 : 2); i++) {
 		const char *sub = i ? STATE_INPUTS : STATE_LOGS;
 		int *fd = i ? &st->inputs_fd : &st->logs_fd;
 
@@ -163,10 +179,16 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
 
-	if (st->lock_fd < 0) {
+	if (st->lock_fd < 0 && st->lock_is_dir) {
+		/* a description of its own: the flock is not dir_fd's */
+		state_path(st, ".", &path);
+		st->lock_fd = openat(st->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else if (st->lock_fd < 0) {
 		state_path(st, STATE_LOCK, &path);
 		st->lock_fd = openat(st->dir_fd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 				     0666);
+	}
+	if (path.len) {
 		if (st->lock_fd < 0) {
 			file_open_error(err, path.buf, errno);
 			strbuf_release(&path);
@@ -179,10 +201,12 @@ int state_lock(struct state *st, bool wait, struct strbuf *err)
 			continue;
 		if (errno == EWOULDBLOCK)
 			return 1;
-		strbuf_addf(err, "cannot lock '%s/lock': %s", st->dir, strerror(errno));
+		strbuf_addf(err, "cannot lock '%s%s': %s", st->dir,
+			    st->lock_is_dir ? "" : "/" STATE_LOCK, strerror(errno));
 		return -1;
 	}
-	remove_stale_temps(st);
+	if (!st->lock_is_dir)
+		remove_stale_temps(st); /* an exec's folder is new */
 	return 0;
 }
 
@@ -647,6 +671,9 @@ void state_format(const struct state *st, struct strbuf *out)
 
 bool state_wants_compaction(const struct state *st)
 {
+	/* no journal (never loaded, as an exec's): nothing to rewrite */
+	if (st->journal_fd < 0)
+		return false;
 	return st->unkempt || (st->stale_lines > 100 && st->stale_lines > st->nr);
 }
 
@@ -754,7 +781,24 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 	task_file_name(task, STATE_LOG_EXT, path);
 }
 
-int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
+/* The fd of logs/ or inputs/ (`sub`) in *fd, made and opened now when
+ * state_open_dir() left it for later: relative to the folder's own fd,
+ * and never through a symlink a task put in its place. Returns the fd,
+ * or -1 with errno (and the reason in err when given). */
+static int lazy_folder(const struct state *st, int *fd, const char *sub, struct strbuf *err)
+{
+	struct strbuf shown = STRBUF_INIT, ignored = STRBUF_INIT;
+
+	if (*fd >= 0 || st->dir_fd < 0)
+		return *fd >= 0 ? *fd : (errno = EBADF, -1);
+	strbuf_addf(&shown, "%s/%s", st->dir, sub);
+	*fd = file_open_folder(st->dir_fd, sub, shown.buf, true, err ? err : &ignored);
+	strbuf_release(&shown);
+	strbuf_release(&ignored);
+	return *fd;
+}
+
+int state_open_log(struct state *st, const char *task, const char *ext, int flags,
 		   struct strbuf *path)
 {
 	struct strbuf name = STRBUF_INIT;
@@ -763,6 +807,12 @@ int state_open_log(const struct state *st, const char *task, const char *ext, in
 	task_file_name(task, ext, &name);
 	if (path)
 		strbuf_addf(path, "%s/" STATE_LOGS "/%s", st->dir, name.buf);
+	if (lazy_folder(st, &st->logs_fd, STATE_LOGS, NULL) < 0) {
+		saved = errno;
+		strbuf_release(&name);
+		errno = saved;
+		return -1;
+	}
 	fd = openat(st->logs_fd, name.buf, flags | O_CLOEXEC | O_NOFOLLOW, 0666);
 	saved = errno;
 	strbuf_release(&name);
@@ -822,14 +872,17 @@ int state_write_sub(const struct state *st, int dir_fd, const char *sub, const c
 	return ret;
 }
 
-int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+int state_save_inputs(struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err)
 {
 	struct strbuf name = STRBUF_INIT, tmp = STRBUF_INIT, shown = STRBUF_INIT,
 		      shown_tmp = STRBUF_INIT;
-	struct file_target t = { st->inputs_fd, NULL, NULL, st->dir_fd, NULL, NULL };
+	struct file_target t = { -1, NULL, NULL, st->dir_fd, NULL, NULL };
 	int ret;
 
+	if (lazy_folder(st, &st->inputs_fd, STATE_INPUTS, err) < 0)
+		return -1;
+	t.dir = st->inputs_fd;
 	task_file_name(task, STATE_INPUTS_EXT, &name);
 	/* the temp file in .squad/ itself, where state_lock() clears what
 	 * a killed squad left: a scan of inputs/ would cost every run a

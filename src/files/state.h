@@ -78,9 +78,10 @@ struct task_record {
 struct state {
 	char *dir;           /* absolute path of .squad, for messages */
 	int dir_fd;          /* .squad/, held from state_open() on */
-	int logs_fd;         /* .squad/logs/ */
-	int inputs_fd;       /* .squad/inputs/ */
-	int lock_fd;
+	int logs_fd;         /* .squad/logs/ (an exec's: -1 until its first log) */
+	int inputs_fd;       /* .squad/inputs/ (an exec's: -1 until its first list) */
+	int lock_fd;         /* lock, or for an exec's folder the folder itself */
+	bool lock_is_dir;    /* state_open_dir(): no lock file */
 	int journal_fd;
 	struct task_record *records;
 	size_t nr, alloc;
@@ -109,7 +110,11 @@ void state_init(struct state *st);
 int state_open(struct state *st, const char *root, struct strbuf *err);
 
 /* state_open() of a state folder at `dir` itself rather than root/.squad:
- * an ad-hoc run's own (.squad/exec/ID, exec.h). */
+ * an ad-hoc run's own (.squad/exec/ID, exec.h), new at each run. Its
+ * logs/ and inputs/ are made only when first written to
+ * (state_open_log(), state_save_inputs()); until then state_open_logs()
+ * finds no log. state_lock() locks the folder itself (flock), with no
+ * lock file, and has no stale temp file to clear. */
 int state_open_dir(struct state *st, const char *dir, struct strbuf *err);
 
 /* Take the lock. Returns 0 when held, 1 when another process holds it
@@ -139,7 +144,8 @@ void state_format(const struct state *st, struct strbuf *out);
 /* The record of `task`, or NULL. Valid until the next state_put(). */
 const struct task_record *state_get(const struct state *st, const char *task);
 
-/* Record `rec` (copied) in memory and append it to the journal. A text
+/* Record `rec` (copied) in memory and append it to the journal (none
+ * when state_load() was not called, as for an exec: memory only). A text
  * field (summary, answer, note) longer than STATE_MAX_TEXT is kept cut,
  * at a character's end, with a line saying so. Returns 0, or -1 with
  * the reason in err (the memory copy is kept). */
@@ -191,11 +197,12 @@ void state_log_path(const struct state *st, const char *task, struct strbuf *pat
 
 /* Open the file of `task` in .squad/logs/ named as state_log_path()
  * names it but ending in `ext` (STATE_LOG_EXT, or STATE_OUT_EXT for
- * an agent's stdout), relative to the fd of logs/ held since state_open(). `flags`
+ * an agent's stdout), relative to the fd of logs/ held since state_open()
+ * (an exec's logs/ is made by the first call). `flags`
  * as open()'s (O_CLOEXEC and O_NOFOLLOW are added; mode 0666). Appends
  * its path to `path` unless NULL. Returns the fd, or -1 with errno set
  * (ELOOP: a symlink in its place). */
-int state_open_log(const struct state *st, const char *task, const char *ext, int flags,
+int state_open_log(struct state *st, const char *task, const char *ext, int flags,
 		   struct strbuf *path);
 
 /* Remove the file `name` (a bare name, as readdir gives it) from logs/.
@@ -210,7 +217,7 @@ DIR *state_open_logs(const struct state *st);
  * with inputs, read by 'squad explain'; written atomically by way of a
  * temp file in .squad/ (see state_lock()). save returns 0 or -1 (err);
  * load returns 0, or -1 when there is none. */
-int state_save_inputs(const struct state *st, const char *task, const struct strbuf *list,
+int state_save_inputs(struct state *st, const char *task, const struct strbuf *list,
 		      struct strbuf *err);
 int state_load_inputs(const struct state *st, const char *task, struct strbuf *list);
 

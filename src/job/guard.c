@@ -63,9 +63,13 @@ int guard_start(struct guard *g, struct strbuf *err)
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	/* a session of its own: a Ctrl-C to squad's group is squad's to
-	 * handle, and must not take the guard with it */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+	/* a process group of its own: a Ctrl-C to squad's group is squad's
+	 * to handle, and must not take the guard with it. Not a session: a
+	 * new session builds (and at exit tears down) a scheduling group,
+	 * autogroup, and squad waits for that before its first task starts;
+	 * tasks get a group, not a session, for the same reason (spawner.h) */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
 	rc = posix_spawn(&g->pid, "/proc/self/exe", &actions, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);

@@ -3,8 +3,8 @@
  * Each task runs in a process group of its own (spawner.h), so nothing
  * ends it when squad dies of SIGKILL: no process can clean up after
  * that. The guard does it instead. It is squad itself, started as
- * "squad __guard" (hidden), in a session of its own, so a Ctrl-C to
- * squad's process group does not reach it. Over
+ * "squad __guard" (hidden), in a process group of its own, so a Ctrl-C
+ * to squad's process group does not reach it. Over
  * a pipe, squad tells it which groups it started and which it reaped.
  * When the pipe reaches EOF without squad's stop message, squad is gone:
  * the guard sends SIGTERM to every group still on its list, SIGKILL 5 s

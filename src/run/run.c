@@ -74,7 +74,8 @@ struct runner {
 	bool interrupted;
 	int signals;
 	struct delay *delays;     /* tasks waiting to retry (rate limits) */
-	struct regex *default_rate_re;
+	struct regex *default_rate_re; /* rate_re_of() compiles it */
+	bool default_rate_tried;
 	struct program_cache programs;
 	struct spawner spawner;   /* set up with the first spawn */
 	bool spawner_ready;
@@ -971,16 +972,35 @@ static void read_agent_output(struct runner *r, struct job *job, struct attempt 
 	strbuf_release(&err);
 }
 
+/* The pattern that says an agent of worker `w` was rate limited: its
+ * own, or the default. The default is compiled on first use: with
+ * PCRE2's JIT that is a tenth of a small run's CPU, and a run of shell
+ * tasks never asks. */
+static const struct regex *rate_re_of(struct runner *r, const struct worker *w)
+{
+	if (w->rate_limit_re)
+		return w->rate_limit_re;
+	if (!r->default_rate_tried) {
+		struct strbuf e = STRBUF_INIT;
+		size_t off;
+
+		r->default_rate_tried = true;
+		r->default_rate_re = regex_compile(outcome_rate_limit_pattern, &e, &off);
+		strbuf_release(&e);
+	}
+	return r->default_rate_re;
+}
+
 /* Does this attempt's output say the model was rate limited? */
 static bool rate_limited(struct runner *r, size_t task, const struct attempt *a)
 {
 	const struct worker *w = worker_of(r, task);
-	const struct regex *re = w->rate_limit_re ? w->rate_limit_re : r->default_rate_re;
+	const struct regex *re;
 	struct strbuf text = STRBUF_INIT;
 	bool ok = a->end == ATTEMPT_EXITED && !a->exit_code && !a->agent_failed;
 	bool hit;
 
-	if (w->is_shell || !re)
+	if (w->is_shell || !(re = rate_re_of(r, w)))
 		return false;
 	if (!ok) {
 		tail_read(r->out_fds[task], 0, 65536, &text);
@@ -1305,7 +1325,7 @@ static void acp_done(void *data, size_t task, const struct agent_outcome *o)
 {
 	struct runner *r = data;
 	const struct worker *w = worker_of(r, task);
-	const struct regex *re = w->rate_limit_re ? w->rate_limit_re : r->default_rate_re;
+	const struct regex *re = rate_re_of(r, w);
 	struct task_result *res = &r->res[task];
 	struct attempt a = o->attempt;
 	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT, refused = STRBUF_INIT;
@@ -1693,13 +1713,6 @@ static int run_here(const struct plan *plan, struct state *st, const struct run_
 	r.started_at = xcalloc(nr + 1, sizeof(uint64_t));
 	r.ready = xcalloc(r.sf->nr_workers, sizeof(*r.ready));
 	r.busy = xcalloc(r.sf->nr_workers, sizeof(unsigned));
-	{
-		struct strbuf e = STRBUF_INIT;
-		size_t off;
-
-		r.default_rate_re = regex_compile(outcome_rate_limit_pattern, &e, &off);
-		strbuf_release(&e);
-	}
 	if (st) {
 		list_old_logs(&r);
 		/* worktrees a squad killed by SIGKILL left (the lock is held) */
@@ -1848,6 +1861,9 @@ static void *run_thread(void *data)
 	return NULL;
 }
 
+/* Plans up to this size run on the caller's thread (see run_plan()). */
+#define RUN_HERE_MAX 64
+
 /* The loop runs on a thread that has done nothing else. Every exit wakes
  * the spawning thread, and it wants a CPU at once to start the next task.
  * A thread that has run flat out for a while (parsing and planning 20,000
@@ -1858,7 +1874,10 @@ static void *run_thread(void *data)
  * thread leaves the spawner unharmed; a 5 s sleep after it does not
  * help. The caller's thread blocks every signal while it waits, so all
  * of them reach the loop's. If no thread can be had, the run goes on
- * here. */
+ * here; and so does a small plan (RUN_HERE_MAX tasks at most: an exec's),
+ * whose parse and plan took too little CPU to matter, and to which a
+ * thread to start, wake and join (and the malloc arena it makes) is a
+ * cost of its own. */
 int run_plan(const struct plan *plan, struct state *st, const struct run_options *opts,
 	     const struct run_observer *obs, struct task_result *results,
 	     bool *interrupted, struct strbuf *err)
@@ -1867,7 +1886,7 @@ int run_plan(const struct plan *plan, struct state *st, const struct run_options
 	sigset_t all, old;
 	pthread_t thread;
 
-	if (pthread_create(&thread, NULL, run_thread, &c))
+	if (plan->nr_order <= RUN_HERE_MAX || pthread_create(&thread, NULL, run_thread, &c))
 		return run_here(plan, st, opts, obs, results, interrupted, err);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -242,6 +242,31 @@ wait_both() {
 	[ -e .squad/exec/100-4 ]
 }
 
+@test "exec: a folder whose exec still runs is not pruned, locked either way" {
+	mkdir -p .squad/exec
+	for i in $(seq 1 22); do
+		mkdir .squad/exec/"100-$i"
+	done
+	touch .squad/exec/100-2/lock
+	# an exec of this squad holds its folder; one of an older squad, the
+	# lock file in it
+	local hold='touch "$0"; i=0; until [ -e release ] || [ $i -ge 1200 ]; do sleep 0.05; i=$((i + 1)); done'
+	flock .squad/exec/100-1 sh -c "$hold" held1 &
+	local one=$!
+	flock .squad/exec/100-2/lock sh -c "$hold" held2 &
+	local two=$!
+	wait_for held1
+	wait_for held2
+	run "$SQUAD" exec --run true
+	touch release
+	wait "$one" "$two"
+	[ "$status" -eq 0 ]
+	[ -e .squad/exec/100-1 ]
+	[ -e .squad/exec/100-2 ]
+	[ ! -e .squad/exec/100-3 ]
+	[ -e .squad/exec/100-4 ]
+}
+
 @test "exec: with tasks on stdin, --worker sends every skill-free task to that worker" {
 	squadfile <<-'EOF2'
 	version: 1
@@ -301,4 +326,31 @@ wait_both() {
 	# an agent's answer of several lines is a block under its task
 	grep -qx '  answer: |' one.out two.out
 	grep -qx '    first line' one.out two.out
+}
+
+@test "exec: an exec's folder is made bare; logs/ comes with the first log" {
+	run "$SQUAD" exec --name plain --run true
+	[ "$status" -eq 0 ]
+	folder=$(ls -d .squad/exec/*)
+	# the folder is its own lock, and the records stay in memory
+	[ ! -e "$folder/lock" ]
+	[ ! -e "$folder/state" ]
+	[[ $output == *"- task: plain"*"  status: ok"* ]]
+	[[ $output == *"logs: $PWD/$folder/logs/"* ]]
+	[ ! -e "$folder/logs" ]
+	[ ! -e "$folder/inputs" ]
+	rm -r .squad/exec
+	run "$SQUAD" exec --name plain --run true --name says --run 'echo said'
+	[ "$status" -eq 0 ]
+	folder=$(ls -d .squad/exec/*)
+	[ "$(cat "$folder/logs/says.log")" = said ]
+	[ ! -e "$folder/logs/plain.log" ]
+}
+
+@test "exec: a symlink a task puts in the place of logs/ is refused, not followed" {
+	mkdir elsewhere
+	run "$SQUAD" exec --name swap --run 'ln -s "$PWD/elsewhere" "$(ls -d "$PWD"/.squad/exec/*)/logs"; echo out'
+	[ "$status" -eq 1 ]
+	[[ $output == *"the output of 'swap' is lost"* ]]
+	[ -z "$(ls elsewhere)" ]
 }

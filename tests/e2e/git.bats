@@ -403,3 +403,46 @@ Y
 	[[ $output == *"id: squad"* ]]
 	[[ $output == *"--staged"* ]]
 }
+
+# without_libgit2 CMD...: CMD where libgit2's file reads as empty (a
+# mount namespace of its own, with /dev/null bound over the library), as
+# on a machine where it is missing or broken. squad opens libgit2 with
+# dlopen() only when a command needs git (src/files/gitlib.h).
+without_libgit2() {
+	local lib
+	lib=$(ldconfig -p | awk '/libgit2\.so\.[0-9]/ { print $NF; exit }')
+	unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$(realpath "$lib")" "$@"
+}
+
+@test "without libgit2, a command that needs git fails with why (exit 2); the rest run" {
+	unshare -m true 2>/dev/null || skip "cannot make a mount namespace here (needs root)"
+	mkdir top && cd top
+	repo
+	squadfile <<'Y'
+version: 1
+default: t
+tasks:
+  t: { run: "echo ran", inputs: ["*.c"] }
+Y
+	echo 'int x;' > a.c
+	commit_all
+	run without_libgit2 "$SQUAD" --changed
+	[ "$status" -eq 2 ]
+	[[ $output == *"cannot load libgit2 (libgit2.so."*"): "* ]]
+	# a walk of inputs in a repository asks git what it leaves out
+	run without_libgit2 "$SQUAD" t
+	[ "$status" -eq 2 ]
+	[[ $output == *"cannot load libgit2"* ]]
+	# nothing of git: list, exec, and a run outside a repository
+	run without_libgit2 "$SQUAD" list --names
+	[ "$status" -eq 0 ]
+	[ "$output" = t ]
+	run without_libgit2 "$SQUAD" exec --run 'echo adhoc'
+	[ "$status" -eq 0 ]
+	[[ $output == *"summary: adhoc"* ]]
+	mkdir ../plain && cd ../plain
+	cp ../top/Squadfile ../top/a.c .
+	run without_libgit2 "$SQUAD" t
+	[ "$status" -eq 0 ]
+	[[ $output == *"ran"* ]]
+}

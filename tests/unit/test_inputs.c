@@ -98,7 +98,7 @@ static void test_preloaded_index(void **unused)
 	make_tree(&roots);
 	commit_tree();
 	inputs_preload(root);
-	gitinfo_global_init(); /* waits for the preload */
+	assert_int_equal(gitinfo_global_init(&err), 0); /* waits for the preload */
 	snprintf(cmd, sizeof(cmd), "rm '%s/.git/index'", root);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(inputs_list(&in, root, &roots, NULL, &err), 0);

@@ -171,6 +171,33 @@ static void test_inputs_written_by_way_of_squad_folder(void **unused)
 	strbuf_release(&path);
 }
 
+/* An exec's folder (state_open_dir()) has no inputs/ until a list is
+ * saved: the first save makes it, and the list reads back. */
+static void test_inputs_folder_made_on_first_save(void **unused)
+{
+	struct strbuf err = STRBUF_INIT, list = STRBUF_INIT, path = STRBUF_INIT;
+	struct stat sb;
+	struct state st;
+
+	(void)unused;
+	strbuf_addf(&path, "%s/adhoc", root);
+	assert_int_equal(state_open_dir(&st, path.buf, &err), 0);
+	strbuf_addstr(&path, "/inputs");
+	assert_int_equal(stat(path.buf, &sb), -1);
+	assert_int_equal(state_load_inputs(&st, "t", &list), -1);
+	strbuf_addstr(&list, "src/a.c\t0123\n");
+	assert_int_equal(state_save_inputs(&st, "t", &list, &err), 0);
+	assert_int_equal(stat(path.buf, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	strbuf_reset(&list);
+	assert_int_equal(state_load_inputs(&st, "t", &list), 0);
+	assert_string_equal(list.buf, "src/a.c\t0123\n");
+	state_close(&st);
+	strbuf_release(&err);
+	strbuf_release(&list);
+	strbuf_release(&path);
+}
+
 /* A log cut short is remembered: through the appended line, through
  * compaction, and absent where it was whole. */
 static void test_log_cut_round_trip(void **unused)
@@ -305,6 +332,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fields_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_when_worth_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inputs_written_by_way_of_squad_folder, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_inputs_folder_made_on_first_save, setup,
 						teardown),
 	};
 
