@@ -14,6 +14,7 @@
 #include "cmd/build.h"
 #include "files/gitinfo.h"
 #include "files/filecache.h"
+#include "files/treewrite.h"
 #include "report/handoff.h"
 #include "report/report_junit.h"
 #include "run/run.h"
@@ -40,6 +41,17 @@ static void tell_tasks_colour(int setting, FILE *out)
 	}
 }
 
+void build_recover_applies(const char *squad_dir)
+{
+	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
+
+	if (treewrite_recover(squad_dir, &notes, &err) < 0)
+		fprintf(stderr, "squad: warning: %s\n", err.buf);
+	fputs(notes.buf, stderr);
+	strbuf_release(&notes);
+	strbuf_release(&err);
+}
+
 int build_open_state(struct state *st, const char *root, bool no_wait)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -59,6 +71,7 @@ int build_open_state(struct state *st, const char *root, bool no_wait)
 	}
 	if (rc < 0 || state_load(st, &err) < 0)
 		goto fail;
+	build_recover_applies(st->dir);
 	/* a torn last line would swallow the first line this run appends:
 	 * rewrite an unkempt journal before appending to it */
 	if (st->unkempt && state_compact(st, &err) < 0)

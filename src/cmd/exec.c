@@ -24,6 +24,7 @@
 #include "run/run.h"
 #include "model/squadfile.h"
 #include "files/state.h"
+#include "util/rmtree.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -219,6 +220,8 @@ static int open_exec_state(struct state *st, const char *root, struct strbuf *er
 		goto out;
 	}
 	state_path(&top, STATE_EXEC, &dir);
+	/* an exec's changes: apply is journalled in the project's .squad */
+	build_recover_applies(top.dir);
 	state_close(&top);
 	if (ensure_folder(dir.buf, err) < 0)
 		goto out;
@@ -241,34 +244,6 @@ static int open_exec_state(struct state *st, const char *root, struct strbuf *er
 out:
 	strbuf_release(&dir);
 	return ret;
-}
-
-/* Remove the tree at `name` in the folder `parent`, never following a symlink;
- * `depth` bounds the descent. Best effort. */
-static void remove_tree(int parent, const char *name, int depth)
-{
-	struct stat sb;
-	int fd;
-	DIR *d;
-	struct dirent *de;
-
-	if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return;
-	if (!S_ISDIR(sb.st_mode) || depth <= 0) {
-		unlinkat(parent, name, 0);
-		return;
-	}
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			remove_tree(dirfd(d), de->d_name, depth - 1);
-	closedir(d);
-	unlinkat(parent, name, AT_REMOVEDIR);
 }
 
 /* Folder names are SECONDS-PID[-N]: oldest first, by number. */
@@ -309,7 +284,7 @@ static void prune(const char *exec_dir)
 		strbuf_addf(&lock, "%s/%s/" STATE_LOCK, exec_dir, names.v[i]);
 		fd = open(lock.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
-			remove_tree(dirfd(d), names.v[i], 3);
+			rmtree_at(dirfd(d), names.v[i]);
 		if (fd >= 0)
 			close(fd);
 		strbuf_release(&lock);

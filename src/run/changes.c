@@ -421,7 +421,15 @@ int change_settle(struct change *c, const struct state *st, const char *root,
 	}
 	fate = outcome_change(t->changes, status, false);
 	if (fate == CHANGE_APPLY) {
-		int rc = isolate_apply(root, c->patch.buf, c->patch.len, &touched, &conflicts, &aerr);
+		struct strbuf squad_dir = STRBUF_INIT;
+		int rc;
+
+		/* the project's .squad, an exec's run too: where the next
+		 * squad looks for an apply cut short */
+		state_root_path(&squad_dir, root, NULL);
+		rc = isolate_apply(root, squad_dir.buf, c->patch.buf, c->patch.len, &touched,
+				   &conflicts, &aerr);
+		strbuf_release(&squad_dir);
 
 		if (rc == 0) {
 			for (size_t i = 0; i < touched.nr; i++) {
@@ -582,14 +590,16 @@ bool *changes_reviews(const struct state *st, const struct squadfile *sf)
 int changes_apply(const struct state *st, const char *root, const char *task,
 		  struct strvec *touched, struct strvec *conflicts, struct strbuf *err)
 {
-	struct strbuf patch = STRBUF_INIT;
+	struct strbuf patch = STRBUF_INIT, squad_dir = STRBUF_INIT;
 	int rc = changes_read(st->dir, task, &patch, NULL, err);
 
 	if (rc) {
 		strbuf_release(&patch);
 		return rc == 1 ? 2 : -1;
 	}
-	rc = isolate_apply(root, patch.buf, patch.len, touched, conflicts, err);
+	state_root_path(&squad_dir, root, NULL);
+	rc = isolate_apply(root, squad_dir.buf, patch.buf, patch.len, touched, conflicts, err);
+	strbuf_release(&squad_dir);
 	if (rc == 0 && changes_drop(st, task, false, err) < 0)
 		rc = -1;
 	strbuf_release(&patch);

@@ -233,6 +233,167 @@ S
 	git apply --check review.patch
 }
 
+# change_repo: a repository whose task `review` changes six paths the
+# ways a patch can (binary, rename, deletion, mode, a new file in a new
+# folder), kept for review; `none` does nothing. The user has an
+# unstaged, a staged and an untracked edit besides.
+change_repo() {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  review: { run: ./change.sh, isolate: worktree, changes: review }
+  none: "true"
+Y
+	printf '\000\001\002 old binary\377' > data.bin
+	printf 'to be renamed\nline 2\nline 3\nline 4\n' > old-name.txt
+	printf 'to be deleted\n' > gone.txt
+	printf '#!/bin/sh\necho hi\n' > tool.sh
+	cat > change.sh <<'S'
+#!/bin/sh
+printf '\000\003 new binary\376\000' > data.bin
+mv old-name.txt new-name.txt
+rm gone.txt
+chmod +x tool.sh
+mkdir -p sub && printf 'fresh\n' > sub/new.txt
+S
+	chmod +x change.sh
+	git add -A
+	git commit -qm files
+	sed -i 's/^three$/three (mine)/' a.txt
+	echo 'staged edit' >> c.txt
+	git add c.txt
+	printf '\000\001binary mine' > mine.bin
+}
+
+# tree_state FILE: user_state, and every file's mode, temp files of an
+# apply included (they must not be left)
+tree_state() {
+	user_state "$1"
+	find . -path ./.git -prune -o -path ./.squad -prune -o -printf '%p %M\n' | sort >> "$1"
+}
+
+# files_whole DIR: each file of the tree here is as it was (DIR/before)
+# or as the change makes it (DIR/after), never half written; temp files
+# of the apply aside
+files_whole() {
+	local f sum
+	while IFS= read -r -d '' f; do
+		case $f in *.squad-apply-*) continue ;; esac
+		sum=$(sha256sum "$f")
+		grep -qxF "$sum" "$1/before.sums" || grep -qxF "$sum" "$1/after.sums" ||
+			{ echo "half written: $f"; return 1; }
+	done < <(find . -path ./.git -prune -o -path ./.squad -prune -o -type f -print0)
+}
+
+# wait_stopped PID: until PID stops itself (SIGSTOP: 0) or ends (1); a
+# 20 s hang guard
+wait_stopped() {
+	local i state
+	for ((i = 0; i < 400; i++)); do
+		state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+		[ "$state" = T ] && return 0
+		[ -z "$state" ] || [ "$state" = Z ] && return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "kill -9 at each step of a multi-file squad apply: the next squad leaves the tree exactly before or exactly after, no temp file" {
+	change_repo
+	run "$SQUAD" review
+	[ -s .squad/changes/review.patch ]
+	cd ..
+	cp -a repo pristine
+	# what the change makes, applied whole
+	cp -a pristine ref
+	(cd ref && "$SQUAD" apply review >/dev/null && tree_state ../after &&
+		find . -path ./.git -prune -o -path ./.squad -prune -o -type f -exec sha256sum {} + > ../after.sums)
+	(cd pristine && tree_state ../before &&
+		find . -path ./.git -prune -o -path ./.squad -prune -o -type f -exec sha256sum {} + > ../before.sums)
+	! cmp -s before after || false
+	local n=0 stopped=1 got
+	while [ "$stopped" = 1 ]; do
+		n=$((n + 1))
+		rm -rf work
+		cp -a pristine work
+		cd work
+		SQUAD_TEST_FAULT=apply-stop:$n "$SQUAD" apply review > ../apply.out 2>&1 &
+		echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+		if wait_stopped "$(cat "$BATS_TEST_TMPDIR/squad.pid")"; then
+			kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+			wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+			# killed: every file whole, the journal there
+			files_whole ..
+			[ -n "$(ls -A .squad/applying)" ]
+			# the next squad (a run of another task) finishes or undoes it
+			run "$SQUAD" none
+			[ "$status" -eq 0 ]
+			tree_state ../recovered
+			got=after
+			cmp -s ../recovered ../after || got=before
+			echo "step $n: $got; $output"
+			diff "../$got" ../recovered
+			# up to the mark (1 journal + 4 temp files + the mark = step 6)
+			# nothing of the user's was replaced: undone; from it on, finished
+			[ "$got" = "$( ((n < 6)) && echo before || echo after)" ]
+			[[ $output == *"squad: "*"killed squad"* ]]
+			[ -z "$(ls -A .squad/applying)" ]
+			[ -z "$(find . -name '*.squad-apply-*')" ]
+		else
+			wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+			stopped=0
+			tree_state ../done
+			diff ../after ../done
+		fi
+		cd ..
+	done
+	# journal, 4 temp files, mark, 4 renames, 2 removals, all done: 13
+	[ "$n" -eq 14 ]
+}
+
+@test "a failure at any step of squad apply (a full disk) leaves the tree exactly as it was" {
+	change_repo
+	run "$SQUAD" review
+	[ -s .squad/changes/review.patch ]
+	tree_state ../before
+	for n in 1 2 5 6 7 9 11 12 13; do
+		run env SQUAD_TEST_FAULT=apply-fail:$n "$SQUAD" apply review
+		echo "step $n: $output"
+		[ "$status" -eq 1 ]
+		[[ $output == *"failed on purpose"* ]]
+		tree_state ../failed
+		diff ../before ../failed
+		[ -z "$(ls -A .squad/applying)" ]
+	done
+	# and the patch is still there to apply
+	run "$SQUAD" apply review
+	[ "$status" -eq 0 ]
+}
+
+@test "a killed apply that had written every file is finished by the next squad, but a file the user changed since is left as it is" {
+	change_repo
+	run "$SQUAD" review
+	# stopped at the mark: every temp file written, nothing renamed yet
+	SQUAD_TEST_FAULT=apply-stop:6 "$SQUAD" apply review > ../apply.out 2>&1 &
+	echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+	wait_stopped "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+	# the user edits one of its files before squad runs again
+	echo 'my own edit' >> tool.sh
+	cp tool.sh ../tool.mine
+	run "$SQUAD" none
+	[ "$status" -eq 0 ]
+	[[ $output == *"left 'tool.sh' as it is"* ]]
+	cmp tool.sh ../tool.mine
+	[ ! -x tool.sh ]
+	# the rest is the change
+	[ -e new-name.txt ]
+	[ ! -e old-name.txt ]
+	[ "$(cat sub/new.txt)" = fresh ]
+	[ -z "$(find . -name '*.squad-apply-*')" ]
+}
+
 @test "squad diff, squad apply and squad done --failed on a change kept for review" {
 	repo_with_files <<'Y'
 version: 1
