@@ -110,7 +110,7 @@ static bool peek_state(struct state *st, const struct squadfile *sf)
 /* Write (or remove) the manifest after a run; for a run (not an exec)
  * say where it is, on b->human. Returns how many tasks wait in it, or -1
  * if it could not be written. */
-static int hand_off(const struct build *b)
+static int hand_off(struct build *b)
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
@@ -141,7 +141,7 @@ static int hand_off(const struct build *b)
 	ctx.run_targets = b->run_targets;
 	ctx.shard_k = b->opts->shard_k;
 	ctx.shard_n = b->opts->shard_n;
-	entries = handoff_write(&ctx, &err);
+	entries = handoff_write(&ctx, &b->reviews, &err);
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	else if (entries > 0 && !b->adhoc)
@@ -457,7 +457,8 @@ int build_execute(struct build *b)
 		strbuf_release(&manifest);
 	}
 
-	ret = result_exit_code(b->results, b->plan->order, b->plan->nr_order, b->interrupted,
+	ret = result_exit_code(b->results, b->plan->order, b->plan->nr_order,
+			       b->entries > 0 ? b->reviews : 0, b->interrupted,
 			       squad_failed);
 	/* written even after an interrupt: CI shows what did run */
 	if (o->junit && junit_write(o->junit, b->plan, b->results, b->wall, &err) < 0) {

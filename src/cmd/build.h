@@ -109,6 +109,7 @@ struct build {
 	double wall;               /* seconds since start */
 	bool interrupted;
 	int entries;               /* in the manifest; -1 when it could not be written */
+	size_t reviews;            /* of those, changes kept for review */
 };
 
 /* Run the Squadfile's `targets` (none: its default) as `squad [run]`

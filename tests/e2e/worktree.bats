@@ -60,6 +60,17 @@ user_state() {
 	} > "$1"
 }
 
+# validate_events TEXT: each line of TEXT (squad --json's events) follows
+# grammar/events.schema.json
+validate_events() {
+	local f
+	mkdir -p "$BATS_TEST_TMPDIR/ev"
+	split -l1 -d -a3 --additional-suffix=.json - "$BATS_TEST_TMPDIR/ev/e" <<<"$1"
+	for f in "$BATS_TEST_TMPDIR"/ev/*.json; do
+		validate_json "$SQUAD_SRC/grammar/events.schema.json" "$f" || return 1
+	done
+}
+
 # no_worktrees: nothing is left under .squad/worktrees/
 no_worktrees() {
 	local left
@@ -120,8 +131,9 @@ tasks:
   left: "$(barrier_cmd left right); sed -i 's/^two\$/LEFT/' a.txt; echo left >> e.txt"
   right: "$(barrier_cmd right left); sed -i 's/^two\$/RIGHT/' a.txt; echo right >> f.txt"
 Y
-	run "$SQUAD" -j2 left right
-	[ "$status" -eq 0 ]
+	run --separate-stderr "$SQUAD" -j2 --json left right
+	# the loser's change waits for review: not green, not a failure
+	[ "$status" -eq 3 ]
 	# whichever finished first is applied whole, the other not at all
 	if grep -qx LEFT a.txt; then won=left lost=right; else won=right lost=left; fi
 	grep -qx "$(echo "$won" | tr a-z A-Z)" a.txt
@@ -135,6 +147,13 @@ Y
 	fi
 	# the loser names the path and the winner, and waits for review
 	grep -q "'a.txt' was changed by task '$won'" ".squad/logs/$lost.log"
+	# --json says what became of each change
+	validate_events "$output"
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$won\") | .change.fate" <<<"$output")" = applied ]
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$lost\") | .change.fate" <<<"$output")" = conflict ]
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$lost\") | .change.conflict_with" <<<"$output")" = "$won" ]
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$lost\") | .change.patch" <<<"$output")" = "$PWD/.squad/changes/$lost.patch" ]
+	[ "$(jq -r 'select(.event == "summary") | .changes | "\(.applied) \(.conflict) \(.review)"' <<<"$output")" = "1 1 0" ]
 	run "$SQUAD" handoff --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.tasks[0].name' <<<"$output")" = "$lost" ]
@@ -221,7 +240,7 @@ S
 	git reset -q --hard
 	git clean -qfd
 	run "$SQUAD" review
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	cmp data.bin <(git show HEAD:data.bin)
 	run "$SQUAD" apply review
 	[ "$status" -eq 0 ]
@@ -325,9 +344,10 @@ wait_stopped() {
 			# killed: every file whole, the journal there
 			files_whole ..
 			[ -n "$(ls -A .squad/applying)" ]
-			# the next squad (a run of another task) finishes or undoes it
+			# the next squad (a run of another task) finishes or undoes it;
+			# the review entry of the change still waits (exit 3)
 			run "$SQUAD" none
-			[ "$status" -eq 0 ]
+			[ "$status" -eq 3 ]
 			tree_state ../recovered
 			got=after
 			cmp -s ../recovered ../after || got=before
@@ -383,7 +403,7 @@ wait_stopped() {
 	echo 'my own edit' >> tool.sh
 	cp tool.sh ../tool.mine
 	run "$SQUAD" none
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	[[ $output == *"left 'tool.sh' as it is"* ]]
 	cmp tool.sh ../tool.mine
 	[ ! -x tool.sh ]
@@ -403,7 +423,8 @@ tasks:
   none: "true"
 Y
 	run "$SQUAD" fix other
-	[ "$status" -eq 0 ]
+	# two changes wait for review: not green (exit 3), nothing failed
+	[ "$status" -eq 3 ]
 	# nothing in the user's tree yet
 	grep -qx four a.txt
 	run "$SQUAD" handoff --json
@@ -451,9 +472,10 @@ tasks:
   none: "true"
 Y
 	run "$SQUAD" fix
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
+	# a run of another task is not green either while it waits
 	run "$SQUAD" none
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	[ "$(jq -r '.tasks[0].name' .squad/handoff.json)" = fix ]
 	run "$SQUAD" done fix
 	[ "$status" -eq 0 ]
@@ -462,6 +484,94 @@ Y
 	# the patch stays for squad diff
 	run "$SQUAD" diff fix
 	[ "$status" -eq 0 ]
+}
+
+@test "the pre-commit hook fails while a change waits for review, and passes once it is applied" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  fix: { run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review, inputs: [a.txt] }
+Y
+	"$SQUAD" hook install --target fix
+	echo 'nine' >> a.txt
+	git add a.txt
+	run git commit -qm nine
+	# the change waits for the tactician: the hook exits 3, git commits nothing
+	[ "$status" -eq 1 ]
+	[[ $output == *"the commit waits for the tactician"*"'squad apply'"* ]]
+	[ "$(git log --oneline | wc -l)" -eq 1 ]
+	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = review ]
+	run "$SQUAD" apply fix
+	[ "$status" -eq 0 ]
+	grep -qx FOUR a.txt
+	git add a.txt
+	run git commit -qm nine
+	[ "$status" -eq 0 ]
+	[ "$(git log --oneline | wc -l)" -eq 2 ]
+	[ "$(git show HEAD:a.txt | sed -n 4p)" = FOUR ]
+}
+
+@test "squad exec: an isolated task's change is in --json and the result, and the command printed applies it (squad apply --exec ID)" {
+	repo_with_files <<'Y'
+version: 1
+Y
+	run --separate-stderr "$SQUAD" exec --json <<'T'
+- { name: fix, run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review }
+- { name: fmt, run: "sed -i 's/^y=2$/y = 2/' b.py", isolate: worktree }
+- { name: check, run: "echo made > scratch.txt", isolate: worktree, changes: discard }
+T
+	# fix waits for review: exit 3
+	[ "$status" -eq 3 ]
+	echo "$output" > ../exec.json
+	validate_json "$SQUAD_SRC/grammar/exec.schema.json" ../exec.json
+	[ "$(jq -r '.tasks[] | "\(.name)=\(.change.fate)"' <<<"$output" | paste -sd' ')" = "fix=review fmt=applied check=discarded" ]
+	[ "$(jq -r '.tasks[1].change.apply_command' <<<"$output")" = null ]
+	cmd=$(jq -r '.tasks[0].change.apply_command' <<<"$output")
+	id=$(basename "$(jq -r .folder <<<"$output")")
+	[ "$cmd" = "$SQUAD -C $PWD apply --exec $id fix" ]
+	[ "$(jq -r '.tasks[0].change.patch' <<<"$output")" = "$PWD/.squad/exec/$id/changes/fix.patch" ]
+	# the manifest's review entry names the same command
+	[ "$(jq -r '.handoff[0].change.apply_command' <<<"$output")" = "$cmd" ]
+	grep -qx 'y = 2' b.py
+	grep -qx four a.txt
+	[ ! -e scratch.txt ]
+	# squad diff --exec shows it, from anywhere with -C; a run's own
+	# Squadfile is not needed
+	cd ..
+	run "$SQUAD" -C repo diff --exec "$id" fix
+	[ "$status" -eq 0 ]
+	[[ $output == *"-four"*"+FOUR"* ]]
+	# the printed command applies it (from another folder), and clears
+	# the entry of that exec's manifest
+	run bash -c "$cmd"
+	[ "$status" -eq 0 ]
+	[[ $output == *"applied the change of fix"*"a.txt"* ]]
+	grep -qx FOUR repo/a.txt
+	[ ! -e "repo/.squad/exec/$id/handoff.json" ]
+	# an ID that is not an exec run's is refused, never a path
+	run "$SQUAD" -C repo apply --exec ../.. fix
+	[ "$status" -eq 2 ]
+	run "$SQUAD" -C repo apply --exec 12-34 fix
+	[ "$status" -eq 2 ]
+	[[ $output == *"no squad exec run '12-34' here"* ]]
+	run "$SQUAD" -C repo list --exec "$id"
+	[ "$status" -eq 2 ]
+}
+
+@test "squad exec: the result block names the change and the command that applies it" {
+	repo_with_files <<'Y'
+version: 1
+Y
+	run "$SQUAD" exec <<'T'
+- { name: fix, run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review }
+T
+	[ "$status" -eq 3 ]
+	[[ $output == *"change: review (1 file)"* ]]
+	[[ $output == *"apply: $SQUAD -C $PWD apply --exec "*" fix"* ]]
+	cmd=$(sed -n 's/^  apply: //p' <<<"$output")
+	run bash -c "$cmd"
+	[ "$status" -eq 0 ]
+	grep -qx FOUR a.txt
 }
 
 @test "changes: discard throws the edits away; a failed task's change is kept, not applied" {
@@ -582,7 +692,8 @@ tasks:
   peek: { prompt: "read $PWD/a.txt" }
 Y
 	run "$SQUAD" -k in out peek
-	[ "$status" -eq 0 ]
+	# in's change waits for review
+	[ "$status" -eq 3 ]
 	# a relative path is the session's: written in the worktree, so
 	# it is in the patch, not in the user's tree
 	[ ! -e made.txt ]
@@ -627,7 +738,7 @@ tasks:
   act: { prompt: "create the marker file", allow_commands: [touch], isolate: worktree }
 Y
 	run "$SQUAD" act
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	grep -q "allowed execute 'touch agent-was-here.txt'" .squad/logs/act.log
 	# written in the worktree, not in the user's tree
 	[ ! -e agent-was-here.txt ]
