@@ -436,8 +436,8 @@ out:
 	return rc;
 }
 
-int isolate_apply(const char *path, const char *squad_dir, const char *patch, size_t len,
-		  struct strvec *touched, struct strvec *conflicts, struct strbuf *err)
+int isolate_apply(const char *path, const char *squad_dir, const char *what, const char *patch,
+		  size_t len, struct strvec *touched, struct strvec *conflicts, struct strbuf *err)
 {
 	struct treewrite *tw = NULL;
 	git_repository *repo = NULL;
@@ -499,7 +499,7 @@ int isolate_apply(const char *path, const char *squad_dir, const char *patch, si
 	if (rc == 1)
 		goto out;
 
-	tw = treewrite_begin(squad_dir, top, err);
+	tw = treewrite_begin(squad_dir, top, what, err);
 	if (!tw)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

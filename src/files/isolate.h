@@ -72,14 +72,15 @@ int isolate_remove(struct isolate *iso, struct strbuf *err);
 
 /* Apply the `len` bytes of `patch` (as isolate_change() makes it) to
  * the working tree that holds `path`, journalled under `squad_dir` (the
- * project's .squad, where treewrite_recover() looks). The paths it
+ * project's .squad, where treewrite_recover() looks) as `what`
+ * (treewrite_begin()). The paths it
  * writes (both of a rename) are appended to `touched` (may be NULL).
  * Returns 0 when applied, 1 when it does not apply to the tree as it is
  * (nothing written; the conflicting paths in `conflicts`, may be NULL,
  * and why in err), -1 on another error (reason in err; nothing written,
  * unless err says the originals could not be put back). */
-int isolate_apply(const char *path, const char *squad_dir, const char *patch, size_t len,
-		  struct strvec *touched, struct strvec *conflicts, struct strbuf *err);
+int isolate_apply(const char *path, const char *squad_dir, const char *what, const char *patch,
+		  size_t len, struct strvec *touched, struct strvec *conflicts, struct strbuf *err);
 
 /* The paths a patch changes (both of a rename), appended to `paths`.
  * Returns 0, or -1 when it is not a patch (reason in err). */

@@ -49,6 +49,7 @@ struct treewrite {
 	int dir_fd;            /* the journal folder */
 	int lock_fd;
 	char id[64];           /* PID-N: the journal folder's name */
+	char *what;            /* what is written, in words, or NULL */
 	struct tw_entry *e;
 	size_t nr, alloc;
 	struct strvec made;    /* the folders a commit makes, parents first */
@@ -148,6 +149,11 @@ static void format_journal(const struct treewrite *tw, struct strbuf *out)
 	strbuf_addstr(out, TW_HEADER "\ntop ");
 	add_escaped(out, tw->top);
 	strbuf_addf(out, "\nid %s\n", tw->id);
+	if (tw->what) {
+		strbuf_addstr(out, "what ");
+		add_escaped(out, tw->what);
+		strbuf_addch(out, '\n');
+	}
 	for (size_t i = 0; i < tw->made.nr; i++) {
 		strbuf_addstr(out, "mkdir ");
 		add_escaped(out, tw->made.v[i]);
@@ -189,6 +195,9 @@ static int parse_journal(struct treewrite *tw, char *text)
 			    strchr(line + 3, '%'))
 				return -1;
 			strcpy(tw->id, line + 3);
+		} else if (!strncmp(line, "what ", 5) && !tw->what) {
+			if (!(tw->what = unescape(line + 5)))
+				return -1;
 		} else if (!strncmp(line, "mkdir ", 6)) {
 			if (!(value = unescape(line + 6)) || !safe_rel(value)) {
 				free(value);
@@ -518,7 +527,8 @@ static struct treewrite *treewrite_new(void)
 	return tw;
 }
 
-struct treewrite *treewrite_begin(const char *squad_dir, const char *top, struct strbuf *err)
+struct treewrite *treewrite_begin(const char *squad_dir, const char *top, const char *what,
+				  struct strbuf *err)
 {
 	static unsigned seq; /* writes by this squad */
 	struct treewrite *tw = treewrite_new();
@@ -526,6 +536,7 @@ struct treewrite *treewrite_begin(const char *squad_dir, const char *top, struct
 	int at;
 
 	tw->top = xstrdup(top);
+	tw->what = what ? xstrdup(what) : NULL;
 	strbuf_addf(&path, "%s/" STATE_APPLYING, squad_dir);
 	at = state_open_folder(AT_FDCWD, path.buf, path.buf, true, err);
 	if (at < 0)
@@ -778,6 +789,7 @@ void treewrite_free(struct treewrite *tw)
 	strvec_clear(&tw->made);
 	free(tw->top);
 	free(tw->dir);
+	free(tw->what);
 	free(tw);
 }
 
@@ -828,8 +840,9 @@ static int finish(const struct treewrite *tw, struct strbuf *notes, struct strbu
 		done++;
 	}
 	if (!rc)
-		strbuf_addf(notes, "squad: finished a change a killed squad was applying to %s: "
-			    "%zu of its %zu path%s written now%s\n", tw->top, done, tw->nr,
+		strbuf_addf(notes, "squad: finished %s, which a killed squad was applying to "
+			    "%s: %zu of its %zu path%s written now%s\n",
+			    tw->what ? tw->what : "a change", tw->top, done, tw->nr,
 			    tw->nr == 1 ? "" : "s", left ? ", some left as you changed them" : "");
 	strbuf_release(&path);
 	strbuf_release(&tmp);
@@ -876,7 +889,8 @@ static int recover_one(int at, const char *name, const char *squad_real, struct 
 		if (put_back(tw, err) < 0)
 			goto out;
 		strbuf_addf(notes, "squad: put back your files that a killed squad was "
-			    "changing in %s\n", tw->top);
+			    "changing in %s (applying %s)\n", tw->top,
+			    tw->what ? tw->what : "a change");
 	} else if (has_mark(tw, TW_STAGED)) {
 		if (finish(tw, notes, err) < 0)
 			goto out;
@@ -884,8 +898,9 @@ static int recover_one(int at, const char *name, const char *squad_real, struct 
 		/* killed while writing its temp files: nothing of the user's
 		 * was replaced */
 		remove_temps(tw);
-		strbuf_addf(notes, "squad: undid a change a killed squad had begun to apply to "
-			    "%s: none of it was written\n", tw->top);
+		strbuf_addf(notes, "squad: undid %s, which a killed squad had begun to apply to "
+			    "%s: none of it was written\n", tw->what ? tw->what : "a change",
+			    tw->top);
 	}
 	rmtree_at(at, name);
 	rc = 1;

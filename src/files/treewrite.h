@@ -57,8 +57,11 @@ struct treewrite;
 
 /* Start a write to the working tree `top` (absolute, ending in '/'),
  * journalled under `squad_dir` (a .squad folder; applying/ is made in
- * it). Returns it, or NULL with the reason in err. */
-struct treewrite *treewrite_begin(const char *squad_dir, const char *top, struct strbuf *err);
+ * it). `what` (may be NULL) says in words what is written ("the change
+ * of task 'fmt'"): kept in the journal, for the next squad's notes.
+ * Returns it, or NULL with the reason in err. */
+struct treewrite *treewrite_begin(const char *squad_dir, const char *top, const char *what,
+				  struct strbuf *err);
 
 /* `rel` (relative to the top) is to hold the `len` bytes of `data`
  * (copied; a symlink's target for TREEWRITE_LINK) with `mode`. */

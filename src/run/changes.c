@@ -443,15 +443,19 @@ int change_settle(struct change *c, const struct state *st, const char *root,
 	}
 	fate = outcome_change(t->changes, status, false);
 	if (fate == CHANGE_APPLY) {
-		struct strbuf squad_dir = STRBUF_INIT;
+		struct strbuf squad_dir = STRBUF_INIT, what = STRBUF_INIT;
 		int rc;
 
 		/* the project's .squad, an exec's run too: where the next
 		 * squad looks for an apply cut short */
 		state_root_path(&squad_dir, root, NULL);
-		rc = isolate_apply(root, squad_dir.buf, c->patch.buf, c->patch.len, &touched,
-				   &conflicts, &aerr);
+		strbuf_addstr(&what, "the change of task '");
+		strbuf_add_printable(&what, t->name);
+		strbuf_addch(&what, '\'');
+		rc = isolate_apply(root, squad_dir.buf, what.buf, c->patch.buf, c->patch.len,
+				   &touched, &conflicts, &aerr);
 		strbuf_release(&squad_dir);
+		strbuf_release(&what);
 
 		if (rc == 0) {
 			for (size_t i = 0; i < touched.nr; i++) {
@@ -636,7 +640,7 @@ bool *changes_reviews(const struct state *st, const struct squadfile *sf)
 int changes_apply(const struct state *st, const char *root, const char *task,
 		  struct strvec *touched, struct strvec *conflicts, struct strbuf *err)
 {
-	struct strbuf patch = STRBUF_INIT, squad_dir = STRBUF_INIT;
+	struct strbuf patch = STRBUF_INIT, squad_dir = STRBUF_INIT, what = STRBUF_INIT;
 	int rc = changes_read(st->dir, task, &patch, NULL, err);
 
 	if (rc) {
@@ -644,8 +648,16 @@ int changes_apply(const struct state *st, const char *root, const char *task,
 		return rc == 1 ? 2 : -1;
 	}
 	state_root_path(&squad_dir, root, NULL);
-	rc = isolate_apply(root, squad_dir.buf, patch.buf, patch.len, touched, conflicts, err);
+	/* finished by the next squad, the apply leaves the review behind */
+	strbuf_addstr(&what, "the change of task '");
+	strbuf_add_printable(&what, task);
+	strbuf_addstr(&what, "' ('squad apply'; if its review entry still waits, 'squad done ");
+	strbuf_add_printable(&what, task);
+	strbuf_addstr(&what, "' clears it)");
+	rc = isolate_apply(root, squad_dir.buf, what.buf, patch.buf, patch.len, touched, conflicts,
+			   err);
 	strbuf_release(&squad_dir);
+	strbuf_release(&what);
 	if (rc == 0 && changes_drop(st, task, false, err) < 0)
 		rc = -1;
 	strbuf_release(&patch);

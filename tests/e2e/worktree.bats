@@ -356,7 +356,7 @@ wait_stopped() {
 			# up to the mark (1 journal + 4 temp files + the mark = step 6)
 			# nothing of the user's was replaced: undone; from it on, finished
 			[ "$got" = "$( ((n < 6)) && echo before || echo after)" ]
-			[[ $output == *"squad: "*"killed squad"* ]]
+			[[ $output == *"squad: "*"the change of task 'review' ('squad apply'; if its review entry still waits, 'squad done review' clears it)"*"killed squad"* ]]
 			[ -z "$(ls -A .squad/applying)" ]
 			[ -z "$(find . -name '*.squad-apply-*')" ]
 		else
@@ -369,6 +369,31 @@ wait_stopped() {
 	done
 	# journal, 4 temp files, mark, 4 renames, 2 removals, all done: 13
 	[ "$n" -eq 14 ]
+}
+
+@test "kill -9 while a run applies a task's change (changes: apply): the next run finishes it, naming the task" {
+	change_repo
+	cat >> Squadfile <<'Y'
+  fmt: { run: ./change.sh, isolate: worktree }
+Y
+	git add Squadfile
+	git commit -qm fmt
+	cd ..
+	cp -a repo ref
+	(cd ref && "$SQUAD" fmt >/dev/null && tree_state ../after)
+	cd repo
+	# stopped after two of its four renames: half of the files written
+	SQUAD_TEST_FAULT=apply-stop:8 "$SQUAD" fmt > ../run.out 2>&1 &
+	echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+	wait_stopped "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+	run "$SQUAD" none
+	[ "$status" -eq 0 ]
+	[[ $output == *"finished the change of task 'fmt', which a killed squad was applying"*"4 of its 6 paths written now"* ]]
+	tree_state ../recovered
+	diff ../after ../recovered
+	[ -z "$(ls -A .squad/applying)" ]
 }
 
 @test "a failure at any step of squad apply (a full disk) leaves the tree exactly as it was" {
