@@ -86,7 +86,7 @@ _squad_value() {
 			_squad_add "$prefix" "$cur" "$ref"
 		done < <(git for-each-ref --format='%(refname:short)' refs/heads refs/tags \
 			refs/remotes 2>/dev/null; echo HEAD) ;;
-	-j | --jobs | --worker | --note | --run | --prompt | --name | --shards) ;;
+	-j | --jobs | --worker | --note | --run | --prompt | --name | --shards | --exec) ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -97,7 +97,7 @@ _squad_takes_value() {
 	case $1 in
 	-f | --file | -C | --directory | -j | --jobs | --worker | --color | --output | \
 		--junit | --note | --note-file | --target | --format | --run | --prompt | --name | \
-		--shard | --shards | -o | --output-file) return 0 ;;
+		--shard | --shards | -o | --output-file | --exec) return 0 ;;
 	esac
 	return 1
 }
@@ -162,6 +162,7 @@ _squad() {
 		hook) _squad_add "" "$cur" --target ;;
 		exec) _squad_add "" "$cur" --run --prompt --name ;;
 		handoff) _squad_add "" "$cur" --merge ;;
+		diff | apply) _squad_add "" "$cur" --exec ;;
 		ci) _squad_add "" "$cur" --shards --output-file ;;
 		esac
 		if [[ $cur == - ]]; then

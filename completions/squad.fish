@@ -158,6 +158,8 @@ complete -c squad -n '__squad_subcommand_is done' -l note -x -d "The tactician's
 complete -c squad -n '__squad_subcommand_is done' -l note-file -r -F -d 'Read the note from FILE'
 complete -c squad -n '__squad_subcommand_is done' -l undo -d 'Take back the mark on the task'
 complete -c squad -n '__squad_subcommand_is handoff' -l merge -F -d "Merge the shards' manifests (FILE...)"
+complete -c squad -n '__squad_subcommand_is diff' -l exec -x -d 'The change of a task of that squad exec run (ID)'
+complete -c squad -n '__squad_subcommand_is apply' -l exec -x -d 'The change of a task of that squad exec run (ID)'
 complete -c squad -n '__squad_subcommand_is ci' -l shards -x -d 'N jobs of squad --shard K/N'
 complete -c squad -n '__squad_subcommand_is ci' -s o -l output-file -r -F -d 'Write the workflow to FILE'
 complete -c squad -n '__squad_subcommand_is hook' -l target -x -a '(__squad_tasks)' -d 'The target the hook runs'

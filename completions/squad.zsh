@@ -57,6 +57,7 @@ _squad() {
     '--junit=[also write a JUnit XML report to FILE]:JUnit report:_files' \
     '--shard=[run shard K of N of the selected tasks]:K/N' \
     "--merge[handoff: merge the shards' manifests]" \
+    '--exec=[diff, apply: a task of that squad exec run]:squad exec run ID' \
     '--shards=[ci: N jobs of squad --shard K/N]:number of shards' \
     '(-o --output-file)'{-o+,--output-file=}'[ci: write the workflow to FILE]:workflow file:_files' \
     '--output=[how the output of tasks is shown]:output:(grouped prefixed failed quiet)' \

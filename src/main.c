@@ -65,10 +65,11 @@ static const char usage_text[] =
 "       squad done TASK [--failed] [--note TEXT | --note-file FILE]\n"
 "                                         record the tactician's result for TASK\n"
 "       squad done TASK --undo            take that mark back\n"
-"       squad diff TASK                   the change an isolated task (isolate: worktree)\n"
+"       squad diff [--exec ID] TASK       the change an isolated task (isolate: worktree)\n"
 "                                         left, as a patch\n"
-"       squad apply TASK                  apply that change to your tree (never over your\n"
-"                                         own edits: all of it, or nothing)\n"
+"       squad apply [--exec ID] TASK      apply that change to your tree (never over your\n"
+"                                         own edits: all of it, or nothing, a kill -9\n"
+"                                         too); --exec ID: a task of that squad exec run\n"
 "       squad hook install [--target NAME] [--force] | squad hook uninstall\n"
 "                                         a git pre-commit hook running\n"
 "                                         'squad --staged --stash'\n"
@@ -168,7 +169,8 @@ static const char usage_text[] =
 "       here and --no-wait was given\n"
 "  2    usage error or invalid Squadfile; or libgit2 cannot be loaded\n"
 "       for a command that needs git\n"
-"  3    nothing failed, but skill tasks wait for the tactician\n"
+"  3    nothing failed, but skill tasks or changes for review wait for the\n"
+"       tactician\n"
 "  130  interrupted (SIGINT, SIGTERM)\n"
 "\n"
 "The Squadfile reference is grammar/squadfile.md; see also squad(1).\n";
@@ -201,6 +203,7 @@ enum long_only {
 	OPT_MERGE,
 	OPT_OUT,
 	OPT_SHARDS,
+	OPT_EXEC,
 };
 
 struct options {
@@ -237,6 +240,7 @@ struct options {
 	const char *out;      /* ci -o FILE */
 	unsigned shards;      /* ci --shards N; 0: a job per task */
 	bool cache_write;     /* --cache-write: upload to the shared cache */
+	const char *exec_id;  /* diff/apply --exec ID: a squad exec run's change */
 };
 
 /* What a command works on: the Squadfile loaded, checked and graphed,
@@ -481,7 +485,9 @@ static int cmd_done(const struct options *o, struct model *m, const struct strve
 	return ret;
 }
 
-/* squad diff TASK, squad apply TASK: an isolated task's kept change. */
+/* squad diff TASK, squad apply TASK: an isolated task's kept change;
+ * with --exec ID, of a task of that squad exec run (`sf` is then NULL:
+ * no Squadfile is read, the project is the folder it would be in). */
 static int cmd_change(const struct options *o, const struct squadfile *sf, bool apply,
 		      const struct strvec *args)
 {
@@ -489,25 +495,43 @@ static int cmd_change(const struct options *o, const struct squadfile *sf, bool 
 		      name = STRBUF_INIT;
 	struct strvec touched = STRVEC_INIT, conflicts = STRVEC_INIT;
 	struct state st;
-	int rc, ret = EXIT_FAILED;
+	char *root = sf ? xstrdup(sf->root) : squadfile_folder(o->file);
+	int rc = 0, ret = EXIT_FAILED;
 
-	if (args->nr != 1)
-		return usage_error("'squad %s' takes one task name", apply ? "apply" : "diff");
-	strbuf_add_printable(&name, args->v[0]);
-	if (squadfile_find_task(sf, args->v[0]) < 0) {
-		ret = usage_error("no task '%s' in %s", name.buf, o->file);
-		strbuf_release(&name);
-		return ret;
+	if (args->nr != 1) {
+		ret = usage_error("'squad %s' takes one task name", apply ? "apply" : "diff");
+		goto out;
 	}
+	strbuf_add_printable(&name, args->v[0]);
+	if (sf && squadfile_find_task(sf, args->v[0]) < 0) {
+		ret = usage_error("no task '%s' in %s", name.buf, o->file);
+		goto out;
+	}
+	if (o->exec_id && exec_folder(root, o->exec_id, &dir, &err) < 0) {
+		ret = usage_error("%s", err.buf);
+		goto out;
+	}
+	if (!o->exec_id)
+		state_root_path(&dir, root, NULL);
 	if (!apply) {
-		strbuf_addf(&dir, "%s/.squad", sf->root);
 		rc = changes_read(dir.buf, args->v[0], &patch, NULL, &err);
 		if (rc == 0 && fwrite(patch.buf, 1, patch.len, stdout) == patch.len)
 			ret = EXIT_OK;
 	} else {
-		if (build_open_state(&st, sf->root, o->no_wait) < 0)
+		if (o->exec_id) {
+			/* as every command that opens .squad/: an apply a killed
+			 * squad left is finished or undone first */
+			strbuf_reset(&patch);
+			state_root_path(&patch, root, NULL);
+			build_recover_applies(patch.buf);
+			if (exec_open_folder(&st, dir.buf, &err) < 0) {
+				fprintf(stderr, "squad: %s\n", err.buf);
+				goto out;
+			}
+		} else if (build_open_state(&st, root, o->no_wait) < 0) {
 			goto out;
-		rc = changes_apply(&st, sf->root, args->v[0], &touched, &conflicts, &err);
+		}
+		rc = changes_apply(&st, root, args->v[0], &touched, &conflicts, &err);
 		if (rc == 0 && handoff_forget(&st, args->v[0], &err) < 0)
 			rc = -1;
 		state_close(&st);
@@ -533,11 +557,13 @@ static int cmd_change(const struct options *o, const struct squadfile *sf, bool 
 			rc = 1;
 	}
 	if (rc == 1)
-		fprintf(stderr, "squad: task '%s' has no kept change (only a task with "
-			"'isolate: worktree' that changed something leaves one)\n", name.buf);
+		fprintf(stderr, "squad: task '%s' has no kept change%s (only a task with "
+			"'isolate: worktree' that changed something leaves one)\n", name.buf,
+			o->exec_id ? " in that squad exec run" : "");
 	else if (rc < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 out:
+	free(root);
 	strvec_clear(&touched);
 	strvec_clear(&conflicts);
 	strbuf_release(&dir);
@@ -549,12 +575,12 @@ out:
 
 static int cmd_diff(const struct options *o, struct model *m, const struct strvec *args)
 {
-	return cmd_change(o, &m->sf, false, args);
+	return cmd_change(o, m ? &m->sf : NULL, false, args);
 }
 
 static int cmd_apply(const struct options *o, struct model *m, const struct strvec *args)
 {
-	return cmd_change(o, &m->sf, true, args);
+	return cmd_change(o, m ? &m->sf : NULL, true, args);
 }
 
 /* squad handoff --merge FILE...: the shards' manifests as one run's
@@ -901,6 +927,8 @@ enum command_flags {
 	CMD_SIGPIPE = 1 << 3,    /* a reader that goes away ends squad (it runs
 				  * no task that must not be cut short) */
 	CMD_OWN_STDOUT = 1 << 4, /* judges its stdout itself: no check_stdout() */
+	CMD_EXEC_RUN = 1 << 5,   /* takes --exec ID: then works on that squad exec
+				  * run's folder, and reads no Squadfile */
 };
 
 typedef int command_fn(const struct options *o, struct model *m, const struct strvec *args);
@@ -918,8 +946,8 @@ static const struct subcommand {
 	{ "graph",      cmd_graph,      CMD_SQUADFILE },
 	{ "explain",    cmd_explain,    CMD_SQUADFILE },
 	{ "done",       cmd_done,       CMD_SQUADFILE },
-	{ "diff",       cmd_diff,       CMD_SQUADFILE },
-	{ "apply",      cmd_apply,      CMD_SQUADFILE },
+	{ "diff",       cmd_diff,       CMD_SQUADFILE | CMD_EXEC_RUN },
+	{ "apply",      cmd_apply,      CMD_SQUADFILE | CMD_EXEC_RUN },
 	{ "handoff",    cmd_handoff,    CMD_SQUADFILE },
 	{ "ci",         cmd_ci,         CMD_SQUADFILE },
 	{ "hook",       cmd_hook,       CMD_SQUADFILE },
@@ -943,7 +971,8 @@ static int run_command(const struct subcommand *cmd, const struct options *o,
 		       const struct strvec *args)
 {
 	struct model model = { .skills = SKILLS_INIT };
-	struct model *m = cmd->flags & CMD_SQUADFILE ? &model : NULL;
+	struct model *m = (cmd->flags & CMD_SQUADFILE) &&
+			   !(o->exec_id && (cmd->flags & CMD_EXEC_RUN)) ? &model : NULL;
 	int ret;
 
 	/* a reader that goes away (squad --json | head) must not kill squad
@@ -1002,6 +1031,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		{ "exec", required_argument, NULL, OPT_EXEC },
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "prompt", required_argument, NULL, OPT_PROMPT },
 		{ "name", required_argument, NULL, OPT_NAME },
@@ -1166,6 +1196,9 @@ int main(int argc, char **argv)
 		case OPT_NO_WAIT:
 			o.no_wait = true;
 			break;
+		case OPT_EXEC:
+			o.exec_id = optarg;
+			break;
 		case OPT_STASH:
 			o.stash = true;
 			break;
@@ -1210,6 +1243,10 @@ int main(int argc, char **argv)
 			ret = usage_error("--run, --prompt and --name are for 'squad exec'");
 			goto out;
 		}
+	if (o.exec_id && !(command->flags & CMD_EXEC_RUN)) {
+		ret = usage_error("--exec ID is for 'squad diff' and 'squad apply'");
+		goto out;
+	}
 	if ((o.out || o.shards || o.merge) &&
 	    strcmp(command->name, o.merge ? "handoff" : "ci")) {
 		ret = usage_error(o.merge ? "--merge is for 'squad handoff'"

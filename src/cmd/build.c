@@ -14,6 +14,7 @@
 #include "cmd/build.h"
 #include "files/gitinfo.h"
 #include "files/filecache.h"
+#include "files/treewrite.h"
 #include "report/handoff.h"
 #include "report/report_junit.h"
 #include "run/run.h"
@@ -40,6 +41,17 @@ static void tell_tasks_colour(int setting, FILE *out)
 	}
 }
 
+void build_recover_applies(const char *squad_dir)
+{
+	struct strbuf notes = STRBUF_INIT, err = STRBUF_INIT;
+
+	if (treewrite_recover(squad_dir, &notes, &err) < 0)
+		fprintf(stderr, "squad: warning: %s\n", err.buf);
+	fputs(notes.buf, stderr);
+	strbuf_release(&notes);
+	strbuf_release(&err);
+}
+
 int build_open_state(struct state *st, const char *root, bool no_wait)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -59,6 +71,7 @@ int build_open_state(struct state *st, const char *root, bool no_wait)
 	}
 	if (rc < 0 || state_load(st, &err) < 0)
 		goto fail;
+	build_recover_applies(st->dir);
 	/* a torn last line would swallow the first line this run appends:
 	 * rewrite an unkempt journal before appending to it */
 	if (st->unkempt && state_compact(st, &err) < 0)
@@ -97,7 +110,7 @@ static bool peek_state(struct state *st, const struct squadfile *sf)
 /* Write (or remove) the manifest after a run; for a run (not an exec)
  * say where it is, on b->human. Returns how many tasks wait in it, or -1
  * if it could not be written. */
-static int hand_off(const struct build *b)
+static int hand_off(struct build *b)
 {
 	struct gitinfo git;
 	struct strbuf err = STRBUF_INIT;
@@ -128,7 +141,7 @@ static int hand_off(const struct build *b)
 	ctx.run_targets = b->run_targets;
 	ctx.shard_k = b->opts->shard_k;
 	ctx.shard_n = b->opts->shard_n;
-	entries = handoff_write(&ctx, &err);
+	entries = handoff_write(&ctx, &b->reviews, &err);
 	if (entries < 0)
 		fprintf(stderr, "squad: %s\n", err.buf);
 	else if (entries > 0 && !b->adhoc)
@@ -444,7 +457,8 @@ int build_execute(struct build *b)
 		strbuf_release(&manifest);
 	}
 
-	ret = result_exit_code(b->results, b->plan->order, b->plan->nr_order, b->interrupted,
+	ret = result_exit_code(b->results, b->plan->order, b->plan->nr_order,
+			       b->entries > 0 ? b->reviews : 0, b->interrupted,
 			       squad_failed);
 	/* written even after an interrupt: CI shows what did run */
 	if (o->junit && junit_write(o->junit, b->plan, b->results, b->wall, &err) < 0) {

@@ -109,6 +109,7 @@ struct build {
 	double wall;               /* seconds since start */
 	bool interrupted;
 	int entries;               /* in the manifest; -1 when it could not be written */
+	size_t reviews;            /* of those, changes kept for review */
 };
 
 /* Run the Squadfile's `targets` (none: its default) as `squad [run]`
@@ -132,9 +133,15 @@ struct cachestep *build_open_cache(const struct build_options *bo, const struct 
 				   bool *failed);
 
 /* Open `root`'s .squad and take its lock: wait for another squad to
- * finish, or with `no_wait`, fail at once. Returns 0, or -1 after saying
- * why on stderr (st then released). */
+ * finish, or with `no_wait`, fail at once. An apply to the user's tree
+ * that a killed squad left unfinished is finished or undone then
+ * (build_recover_applies()). Returns 0, or -1 after saying why on
+ * stderr (st then released). */
 int build_open_state(struct state *st, const char *root, bool no_wait);
+
+/* Finish or undo the applies a killed squad left in `squad_dir`
+ * (treewrite_recover()), saying what was done on stderr. */
+void build_recover_applies(const char *squad_dir);
 
 /* What a plan of `sf` needs from git and the file system (for `squad
  * explain`, planning as a run would): the changed paths into `changed`

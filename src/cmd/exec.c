@@ -24,10 +24,12 @@
 #include "report/handoff.h"
 #include "plan/plan.h"
 #include "report/report_json.h"
+#include "job/result.h"
 #include "model/route.h"
 #include "run/run.h"
 #include "model/squadfile.h"
 #include "files/state.h"
+#include "util/rmtree.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -224,6 +226,8 @@ static int open_exec_state(struct state *st, const char *root, struct strbuf *er
 		goto out;
 	}
 	state_path(&top, STATE_EXEC, &dir);
+	/* an exec's changes: apply is journalled in the project's .squad */
+	build_recover_applies(top.dir);
 	state_close(&top);
 	if (ensure_folder(dir.buf, err) < 0)
 		goto out;
@@ -251,32 +255,36 @@ out:
 	return ret;
 }
 
-/* Remove the tree at `name` in the folder `parent`, never following a symlink;
- * `depth` bounds the descent. Best effort. */
-static void remove_tree(int parent, const char *name, int depth)
+int exec_folder(const char *root, const char *id, struct strbuf *dir, struct strbuf *err)
 {
 	struct stat sb;
-	int fd;
-	DIR *d;
-	struct dirent *de;
+	size_t len = dir->len;
 
-	if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return;
-	if (!S_ISDIR(sb.st_mode) || depth <= 0) {
-		unlinkat(parent, name, 0);
-		return;
+	/* digits and dashes: never a path out of .squad/exec */
+	if (!*id || strspn(id, "0123456789-") != strlen(id) || *id == '-') {
+		strbuf_addstr(err, "--exec takes the ID of a squad exec run, SECONDS-PID as its "
+			      "result names it (.squad/exec/ID)");
+		return -1;
 	}
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return;
+	state_root_path(dir, root, STATE_EXEC);
+	strbuf_addf(dir, "/%s", id);
+	if (lstat(dir->buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		strbuf_addf(err, "no squad exec run '%s' here: %s is not a folder (only the "
+			    "newest %d are kept)", id, dir->buf, EXEC_KEEP);
+		strbuf_setlen(dir, len);
+		return -1;
 	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			remove_tree(dirfd(d), de->d_name, depth - 1);
-	closedir(d);
-	unlinkat(parent, name, AT_REMOVEDIR);
+	return 0;
+}
+
+int exec_open_folder(struct state *st, const char *dir, struct strbuf *err)
+{
+	if (state_open_dir(st, dir, err) < 0 || state_lock(st, true, err) < 0 ||
+	    state_load(st, err) < 0) {
+		state_close(st);
+		return -1;
+	}
+	return 0;
 }
 
 /* Folder names are SECONDS-PID[-N]: oldest first, by number. */
@@ -331,7 +339,7 @@ static void prune(const char *exec_dir)
 	qsort(names.v, names.nr, sizeof(*names.v), by_age);
 	for (size_t i = 0; i + EXEC_KEEP < names.nr; i++)
 		if (!still_runs(dirfd(d), names.v[i]))
-			remove_tree(dirfd(d), names.v[i], 3);
+			rmtree_at(dirfd(d), names.v[i]);
 	closedir(d);
 	strvec_clear(&names);
 }
@@ -426,10 +434,34 @@ static const char *reason_of(const struct squadfile *sf, const struct task_resul
 	return sb->len ? sb->buf : NULL;
 }
 
+/* Can `squad apply --exec` apply its change: one kept in the folder? */
+static bool change_appliable(const struct task_result *res)
+{
+	return res->change_patch && (task_change_for_tactician(res->change) ||
+				     res->change == TASK_CHANGE_KEPT);
+}
+
+/* The change of a task as JSON (report_json_change()), with the exact
+ * command that applies it, or null when there is none to apply. */
+static json_t *change_json(const struct exec_options *eo, const struct squadfile *sf,
+			   const char *dir, const char *task, const struct task_result *res)
+{
+	json_t *o = report_json_change(res);
+	struct strbuf cmd = STRBUF_INIT;
+
+	if (!json_is_object(o))
+		return o;
+	if (change_appliable(res))
+		handoff_exec_apply_command(&cmd, eo->squad_command, sf->root, dir, task);
+	json_object_set_new(o, "apply_command", cmd.len ? report_json_text(cmd.buf) : json_null());
+	strbuf_release(&cmd);
+	return o;
+}
+
 /* The --json document: one object for the whole run. */
-static void print_json(const struct plan *plan, const struct task_result *results,
-		       const char *dir, const char *manifest, int entries, double wall,
-		       bool interrupted, int exit_code)
+static void print_json(const struct exec_options *eo, const struct plan *plan,
+		       const struct task_result *results, const char *dir, const char *manifest,
+		       int entries, double wall, bool interrupted, int exit_code)
 {
 	const struct squadfile *sf = plan->sf;
 	json_t *doc = json_object(), *tasks = json_array();
@@ -467,6 +499,7 @@ static void print_json(const struct plan *plan, const struct task_result *result
 		json_object_set_new(task, "log", report_json_text(res->log_path));
 		json_object_set_new(task, "tools", report_json_tools(res));
 		json_object_set_new(task, "usage", report_json_usage(&res->usage));
+		json_object_set_new(task, "change", change_json(eo, sf, dir, t->name, res));
 		json_array_append_new(tasks, task);
 	}
 	json_object_set_new(doc, "tasks", tasks);
@@ -514,9 +547,9 @@ static void add_block(struct strbuf *out, const char *key, const char *text)
 
 /* The result block, for a model to read: a line per task, then what it
  * said and where its log is. */
-static void print_result_block(FILE *out, const struct plan *plan,
-			       const struct task_result *results, const char *dir,
-			       const char *manifest, int entries)
+static void print_result_block(const struct exec_options *eo, FILE *out,
+			       const struct plan *plan, const struct task_result *results,
+			       const char *dir, const char *manifest, int entries)
 {
 	const struct squadfile *sf = plan->sf;
 	struct strbuf sb = STRBUF_INIT, reason = STRBUF_INIT;
@@ -552,6 +585,27 @@ static void print_result_block(FILE *out, const struct plan *plan,
 		add_block(&sb, "answer", res->answer);
 		if (res->log_path)
 			strbuf_addf(&sb, "  log: %s\n", res->log_path);
+		if (task_change_name(res->change)) {
+			strbuf_addf(&sb, "  change: %s", task_change_name(res->change));
+			if (res->change_files)
+				strbuf_addf(&sb, " (%d file%s)", res->change_files,
+					    res->change_files == 1 ? "" : "s");
+			if (res->change_with) {
+				strbuf_addstr(&sb, ", it met the change of ");
+				strbuf_add_printable(&sb, res->change_with);
+			}
+			if (res->change_patch) {
+				strbuf_addstr(&sb, "\n  patch: ");
+				strbuf_add_printable(&sb, res->change_patch);
+			}
+			strbuf_addch(&sb, '\n');
+			if (change_appliable(res)) {
+				strbuf_addstr(&sb, "  apply: ");
+				handoff_exec_apply_command(&sb, eo->squad_command, sf->root, dir,
+							   t->name);
+				strbuf_addch(&sb, '\n');
+			}
+		}
 		if (task_status_for_tactician(res->status) && entries > 0)
 			strbuf_addf(&sb, "  handoff: %s (yours to do; an ad-hoc task takes no "
 				    "'squad done')\n", manifest);
@@ -592,10 +646,10 @@ static int run(const struct exec_options *eo, const struct squadfile *sf,
 	ret = build_execute(&b);
 	state_path(&st, STATE_HANDOFF, &manifest);
 	if (eo->json)
-		print_json(plan, b.results, st.dir, manifest.buf, b.entries, b.wall,
+		print_json(eo, plan, b.results, st.dir, manifest.buf, b.entries, b.wall,
 			   b.interrupted, ret);
 	else
-		print_result_block(stdout, plan, b.results, st.dir, manifest.buf, b.entries);
+		print_result_block(eo, stdout, plan, b.results, st.dir, manifest.buf, b.entries);
 	build_release(&b);
 	pruner_finish(&pruner); /* while this run's folder is still locked */
 	state_close(&st);

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 
 #include "report/report.h"
+#include "util/strbuf.h"
 #include "util/strvec.h"
 
 /* How many .squad/exec/ID folders are kept. */
@@ -62,6 +63,18 @@ struct exec_options {
 	bool strict_skills;
 	const char *squad_command; /* how the tactician calls squad back */
 };
+
+/* The folder of the `squad exec` run `id` (SECONDS-PID[-N], as its
+ * result names it) of the project at `root`, .squad/exec/ID, appended
+ * to `dir`. Returns 0, or -1 (err) when `id` is no such name or there
+ * is no such run. */
+int exec_folder(const char *root, const char *id, struct strbuf *dir, struct strbuf *err);
+
+/* Open the state of that run's folder and take its lock (waiting while
+ * that exec still runs), for `squad apply --exec`. Returns 0, or -1
+ * (err; st released). */
+struct state;
+int exec_open_folder(struct state *st, const char *dir, struct strbuf *err);
 
 /* Does the command line hold tasks (a --run or a --prompt)? */
 bool exec_has_cli_tasks(const struct strvec *items);

@@ -98,7 +98,8 @@ int hook_install(const char *squadfile, const char *squad_command, const char *t
 	strbuf_addstr(&script, "\nstatus=$?\n"
 		      "if [ \"$status\" -eq 3 ]; then\n"
 		      "\techo \"squad: the commit waits for the tactician: 'squad handoff' lists "
-		      "what to do; report with 'squad done', then commit again\" >&2\n"
+		      "what to do; report with 'squad done' (a change for review: 'squad apply' "
+		      "or 'squad done --failed'), then commit again\" >&2\n"
 		      "fi\nexit \"$status\"\n");
 	if (file_write(where->buf, script.buf, script.len, err) < 0 ||
 	    chmod(where->buf, 0755) < 0) {

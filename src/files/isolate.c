@@ -3,6 +3,8 @@
 #include "files/gitinfo.h"
 #include "files/gitlib.h"
 #include "files/state.h"
+#include "files/treewrite.h"
+#include "util/rmtree.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -15,52 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Remove `name` under `dfd` and everything in it; symlinks are removed,
- * never followed. A folder a task made read-only is made writable
- * first: it is squad's to remove. */
-static int remove_tree_at(int dfd, const char *name)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, rc = 0;
-
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM && errno != EACCES)
-		return -1;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	fchmod(fd, 0700);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    remove_tree_at(dirfd(d), de->d_name) < 0)
-			rc = -1;
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
-/* remove_tree_at() of an absolute path, a trailing '/' allowed. */
-static int remove_tree(const char *path)
-{
-	char *p = xstrdup(path);
-	size_t len = strlen(p);
-	int rc;
-
-	while (len > 1 && p[len - 1] == '/')
-		p[--len] = '\0';
-	rc = remove_tree_at(AT_FDCWD, p);
-	free(p);
-	return rc;
-}
 
 int isolate_sweep(const char *state_dir)
 {
@@ -81,7 +37,7 @@ int isolate_sweep(const char *state_dir)
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
 			continue;
-		if (remove_tree_at(dirfd(d), de->d_name) == 0)
+		if (rmtree_at(dirfd(d), de->d_name) == 0)
 			removed++;
 	}
 	if (d)
@@ -324,11 +280,11 @@ int isolate_remove(struct isolate *iso, struct strbuf *err)
 {
 	int rc = 0;
 
-	if (iso->dir && remove_tree(iso->dir) < 0) {
+	if (iso->dir && rmtree(iso->dir) < 0) {
 		strbuf_addf(err, "cannot remove the worktree '%s': %s", iso->dir, strerror(errno));
 		rc = -1;
 	}
-	if (iso->gitdir && remove_tree(iso->gitdir) < 0 && !rc) {
+	if (iso->gitdir && rmtree(iso->gitdir) < 0 && !rc) {
 		strbuf_addf(err, "cannot remove '%s': %s", iso->gitdir, strerror(errno));
 		rc = -1;
 	}
@@ -431,113 +387,6 @@ static bool delta_in_place(git_repository *repo, git_tree *tree, const char *top
 	return still_as_seen(repo, tree, top, d->new_file.path);
 }
 
-static int make_parents(const char *top, const char *rel)
-{
-	struct strbuf p = STRBUF_INIT;
-	const char *slash = rel;
-	int rc = 0;
-
-	while ((slash = strchr(slash, '/'))) {
-		strbuf_setlen(&p, 0);
-		strbuf_addf(&p, "%s%.*s", top, (int)(slash - rel), rel);
-		if (mkdir(p.buf, 0777) < 0 && errno != EEXIST) {
-			rc = -1;
-			break;
-		}
-		slash++;
-	}
-	strbuf_release(&p);
-	return rc;
-}
-
-/* Write `rel` whole: a temp file beside it, renamed into place. */
-static int write_entry(git_repository *repo, const git_index_entry *entry, const char *top,
-		       mode_t mask, struct strbuf *err)
-{
-	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
-	git_blob *blob = NULL;
-	const char *data;
-	size_t size;
-	int fd = -1, rc = -1;
-
-	strbuf_addf(&path, "%s%s", top, entry->path);
-	if (git_blob_lookup(&blob, repo, &entry->id) < 0) {
-		gitinfo_error(err, "cannot read the patched file");
-		goto out;
-	}
-	data = git_blob_rawcontent(blob);
-	size = (size_t)git_blob_rawsize(blob);
-	if (make_parents(top, entry->path) < 0)
-		goto fail;
-	strbuf_addf(&tmp, "%s.squad-apply-XXXXXX", path.buf);
-	fd = mkstemp(tmp.buf);
-	if (fd < 0)
-		goto fail;
-	if (entry->mode == GIT_FILEMODE_LINK) {
-		char *target = xstrndup(data, size);
-
-		close(fd);
-		fd = -1;
-		unlink(tmp.buf);
-		rc = symlink(target, tmp.buf);
-		free(target);
-		if (rc < 0)
-			goto fail;
-		rc = -1;
-	} else {
-		while (size) {
-			ssize_t n = write(fd, data, size);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				goto fail;
-			data += n;
-			size -= (size_t)n;
-		}
-		if (fchmod(fd, (entry->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) & ~mask) <
-		    0 || close(fd) < 0) {
-			fd = -1;
-			goto fail;
-		}
-		fd = -1;
-	}
-	if (rename(tmp.buf, path.buf) < 0)
-		goto fail;
-	rc = 0;
-	goto out;
-fail:
-	strbuf_addf(err, "cannot write '%s': %s", entry->path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len)
-		unlink(tmp.buf);
-out:
-	git_blob_free(blob);
-	strbuf_release(&path);
-	strbuf_release(&tmp);
-	return rc;
-}
-
-/* Remove `rel`, and the folders above it that this leaves empty. */
-static int remove_entry(const char *top, const char *rel)
-{
-	struct strbuf p = STRBUF_INIT;
-	char *slash;
-	int rc = 0;
-
-	strbuf_addf(&p, "%s%s", top, rel);
-	if (unlink(p.buf) < 0 && errno != ENOENT)
-		rc = -1;
-	while (rc == 0 && (slash = strrchr(p.buf + strlen(top), '/'))) {
-		strbuf_setlen(&p, (size_t)(slash - p.buf));
-		if (rmdir(p.buf) < 0)
-			break;
-	}
-	strbuf_release(&p);
-	return rc;
-}
-
 /* The tree a patch is applied to: the index as it is, with each path
  * the patch names as it is on disk now (left out when nothing, or a
  * folder, is there). The patch reads those paths only, so this is what
@@ -589,16 +438,16 @@ out:
 	return rc;
 }
 
-int isolate_apply(const char *path, const char *patch, size_t len, struct strvec *touched,
-		  struct strvec *conflicts, struct strbuf *err)
+int isolate_apply(const char *path, const char *squad_dir, const char *what, const char *patch,
+		  size_t len, struct strvec *touched, struct strvec *conflicts, struct strbuf *err)
 {
+	struct treewrite *tw = NULL;
 	git_repository *repo = NULL;
 	git_diff *diff = NULL;
 	git_tree *tree = NULL;
 	git_index *post = NULL;
 	git_oid tree_id;
 	const char *top;
-	mode_t mask;
 	size_t n;
 	int rc = -1;
 
@@ -652,13 +501,17 @@ int isolate_apply(const char *path, const char *patch, size_t len, struct strvec
 	if (rc == 1)
 		goto out;
 
-	mask = umask(0);
-	umask(mask);
+	tw = treewrite_begin(squad_dir, top, what, err);
+	if (!tw)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 		const git_index_entry *e;
+		git_blob *blob = NULL;
 
 		push_paths(touched, d);
+		if (d->status == GIT_DELTA_DELETED || d->status == GIT_DELTA_RENAMED)
+			treewrite_remove(tw, d->old_file.path);
 		if (d->status == GIT_DELTA_DELETED)
 			continue;
 		e = git_index_get_bypath(post, d->new_file.path, 0);
@@ -666,20 +519,21 @@ int isolate_apply(const char *path, const char *patch, size_t len, struct strvec
 			strbuf_addf(err, "the patched tree has no '%s'", d->new_file.path);
 			goto out;
 		}
-		if (write_entry(repo, e, top, mask, err) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const git_diff_delta *d = git_diff_get_delta(diff, i);
-
-		if ((d->status == GIT_DELTA_DELETED || d->status == GIT_DELTA_RENAMED) &&
-		    remove_entry(top, d->old_file.path) < 0) {
-			strbuf_addf(err, "cannot remove '%s': %s", d->old_file.path, strerror(errno));
+		if (git_blob_lookup(&blob, repo, &e->id) < 0) {
+			gitinfo_error(err, "cannot read the patched file");
 			goto out;
 		}
+		treewrite_put(tw, e->path, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+			      e->mode == GIT_FILEMODE_LINK ? TREEWRITE_LINK
+			      : e->mode == GIT_FILEMODE_BLOB_EXECUTABLE ? TREEWRITE_EXEC
+			      : TREEWRITE_FILE);
+		git_blob_free(blob);
 	}
+	if (treewrite_commit(tw, err) < 0)
+		goto out;
 	rc = 0;
 out:
+	treewrite_free(tw);
 	git_index_free(post);
 	git_tree_free(tree);
 	git_diff_free(diff);

@@ -23,10 +23,11 @@
  * isolate_apply() applies such a patch to the user's tree. It never
  * overwrites an edit of the user's: the patch must apply to the tree as
  * it is now (the user's edits to other lines of a file stay), or nothing
- * is written at all and the paths that conflict are named. Each file is
- * written whole (temp file + rename), so a kill -9 midway leaves every
- * file either as it was or as the patch makes it. The index is not
- * touched: the change shows as unstaged.
+ * is written at all and the paths that conflict are named. The files
+ * are written through treewrite.h: journalled in .squad/applying/, each
+ * written whole and renamed into place, so that a kill -9 midway leaves
+ * the tree as it was or as the patch makes it once the next squad has
+ * started. The index is not touched: the change shows as unstaged.
  */
 #ifndef SQUAD_ISOLATE_H
 #define SQUAD_ISOLATE_H
@@ -70,14 +71,16 @@ int isolate_change(const struct isolate *iso, struct strbuf *patch, struct strbu
 int isolate_remove(struct isolate *iso, struct strbuf *err);
 
 /* Apply the `len` bytes of `patch` (as isolate_change() makes it) to
- * the working tree that holds `path`. The paths it writes (both of a
- * rename) are appended to `touched` (may be NULL). Returns 0 when
- * applied, 1 when it does not apply to the tree as it is (nothing
- * written; the conflicting paths in `conflicts`, may be NULL, and why in
- * err), -1 on another error (reason in err; nothing written, unless the
- * error came while writing: then err names the files not written). */
-int isolate_apply(const char *path, const char *patch, size_t len, struct strvec *touched,
-		  struct strvec *conflicts, struct strbuf *err);
+ * the working tree that holds `path`, journalled under `squad_dir` (the
+ * project's .squad, where treewrite_recover() looks) as `what`
+ * (treewrite_begin()). The paths it
+ * writes (both of a rename) are appended to `touched` (may be NULL).
+ * Returns 0 when applied, 1 when it does not apply to the tree as it is
+ * (nothing written; the conflicting paths in `conflicts`, may be NULL,
+ * and why in err), -1 on another error (reason in err; nothing written,
+ * unless err says the originals could not be put back). */
+int isolate_apply(const char *path, const char *squad_dir, const char *what, const char *patch,
+		  size_t len, struct strvec *touched, struct strvec *conflicts, struct strbuf *err);
 
 /* The paths a patch changes (both of a rename), appended to `paths`.
  * Returns 0, or -1 when it is not a patch (reason in err). */

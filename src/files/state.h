@@ -16,8 +16,8 @@
  * Every name under .squad/ is spelled in this header (STATE_*, below);
  * the modules that keep a file there take its name or path from it.
  * Only this module, handoff, stash (.squad/stash/, .squad/kept/),
- * changes (.squad/changes/, through this module) and isolate
- * (.squad/worktrees/) write under .squad/ by themselves; build.c has
+ * changes (.squad/changes/, through this module), isolate
+ * (.squad/worktrees/) and treewrite (.squad/applying/) write under .squad/ by themselves; build.c has
  * state write .squad/files, .squad/git and .squad/changed. Every file this module writes under it is opened
  * relative to the fds of .squad/, logs/ and inputs/ that state_open()
  * takes and holds until state_close() (openat(), O_NOFOLLOW,
@@ -49,6 +49,7 @@
 #define STATE_STASH_MANIFEST "manifest" /* in stash/: what is set aside */
 #define STATE_KEPT "kept"             /* what a stash could not put back (stash.h) */
 #define STATE_WORKTREES "worktrees"   /* isolated tasks' worktrees (isolate.h) */
+#define STATE_APPLYING "applying"     /* journals of changes being applied (treewrite.h) */
 #define STATE_EXEC "exec"             /* squad exec's folders, exec/ID (exec.h) */
 #define STATE_LOG_EXT ".log"          /* a task's output, in logs/ */
 #define STATE_OUT_EXT ".out"          /* an agent's stdout, beside its log */

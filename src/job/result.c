@@ -42,10 +42,27 @@ bool task_status_for_tactician(enum task_status s)
 	return s == TASK_HANDOFF || s == TASK_ESCALATED;
 }
 
-int result_exit_code(const struct task_result *results, const int *order, size_t nr,
-		     bool interrupted, bool squad_failed)
+const char *task_change_name(enum task_change c)
 {
-	size_t failed = 0, waiting = 0;
+	static const char *const names[] = {
+		[TASK_CHANGE_NONE] = NULL, [TASK_CHANGE_EMPTY] = "empty",
+		[TASK_CHANGE_APPLIED] = "applied", [TASK_CHANGE_REVIEW] = "review",
+		[TASK_CHANGE_CONFLICT] = "conflict", [TASK_CHANGE_KEPT] = "kept",
+		[TASK_CHANGE_DISCARDED] = "discarded",
+	};
+
+	return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : NULL;
+}
+
+bool task_change_for_tactician(enum task_change c)
+{
+	return c == TASK_CHANGE_REVIEW || c == TASK_CHANGE_CONFLICT;
+}
+
+int result_exit_code(const struct task_result *results, const int *order, size_t nr,
+		     size_t reviews, bool interrupted, bool squad_failed)
+{
+	size_t failed = 0, waiting = reviews;
 	int ret;
 
 	for (size_t i = 0; i < nr; i++) {

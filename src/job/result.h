@@ -43,12 +43,14 @@ bool task_status_for_tactician(enum task_status s);
 /* The exit code of a run (squad's, and squad exec's) whose tasks, the
  * `nr` indexes of `order`, ended with `results`: 130 when a signal
  * stopped it, 1 when a task failed, 3 when nothing failed but a task
- * waits for the tactician (or behind one), 0 when all is done. When
- * squad could not keep what the run made (`squad_failed`: a log, the
- * state or the manifest not written), 0 and 3 become 1. */
+ * waits for the tactician (or behind one) or a change waits for review
+ * (`reviews`: the review entries of its manifest, this run's and those
+ * an earlier run left), 0 when all is done. When squad could not keep
+ * what the run made (`squad_failed`: a log, the state or the manifest
+ * not written), 0 and 3 become 1. */
 struct task_result;
 int result_exit_code(const struct task_result *results, const int *order, size_t nr,
-		     bool interrupted, bool squad_failed);
+		     size_t reviews, bool interrupted, bool squad_failed);
 
 /* At most this many tool calls are kept per task: the last ones. */
 #define RESULT_MAX_TOOLS 50
@@ -86,6 +88,23 @@ void task_usage_add(struct task_usage *u, long requests, long input, long output
 /* Add all that `from` knows to `to`. */
 void task_usage_merge(struct task_usage *to, const struct task_usage *from);
 
+/* What became of an isolated task's change in a run (changes.h). */
+enum task_change {
+	TASK_CHANGE_NONE = 0,  /* not isolated, or no change could be taken */
+	TASK_CHANGE_EMPTY,     /* it changed nothing */
+	TASK_CHANGE_APPLIED,   /* applied to the user's tree */
+	TASK_CHANGE_REVIEW,    /* kept, for the tactician (changes: review) */
+	TASK_CHANGE_CONFLICT,  /* an apply met the user's edits or another task's
+				* applied change: kept, for the tactician */
+	TASK_CHANGE_KEPT,      /* kept, not applied: the task did not succeed */
+	TASK_CHANGE_DISCARDED, /* thrown away (changes: discard) */
+};
+
+/* Lower-case word for a change's fate, as in --json; NULL for NONE. */
+const char *task_change_name(enum task_change c);
+/* Does it wait for the tactician (a review entry)? */
+bool task_change_for_tactician(enum task_change c);
+
 struct task_result {
 	enum task_status status;
 	int exit_code;          /* of the last attempt; -1 if none or a signal */
@@ -113,6 +132,12 @@ struct task_result {
 	struct task_tool *tools;
 	size_t nr_tools, tools_omitted;
 	struct task_usage usage; /* over every attempt */
+	/* an isolated task's change, as the run left it */
+	enum task_change change;
+	int change_files;        /* how many paths it changed */
+	char *change_patch;      /* where its patch is kept, or NULL */
+	char *change_with;       /* TASK_CHANGE_CONFLICT: the task whose applied
+				  * change it met, or NULL (the user's edits) */
 };
 
 /* Keep a copy of a tool call of `res` (strings copied; any may be

@@ -94,6 +94,20 @@ static void squad_call(struct strbuf *sb, const struct handoff_context *ctx)
 	strbuf_add_shell_quoted(sb, ctx->squadfile_path);
 }
 
+void handoff_exec_apply_command(struct strbuf *sb, const char *squad_command, const char *root,
+				const char *exec_dir, const char *task)
+{
+	const char *id = strrchr(exec_dir, '/');
+
+	strbuf_add_shell_quoted(sb, squad_command);
+	strbuf_addstr(sb, " -C ");
+	strbuf_add_shell_quoted(sb, root);
+	strbuf_addstr(sb, " apply --exec ");
+	strbuf_add_shell_quoted(sb, id ? id + 1 : exec_dir);
+	strbuf_addch(sb, ' ');
+	strbuf_add_shell_quoted(sb, task);
+}
+
 /* Tasks of this run that wait, directly or not, behind `task`. */
 static json_t *blocks_of(const struct handoff_context *ctx, size_t task)
 {
@@ -409,6 +423,10 @@ static json_t *review_entry(const struct handoff_context *ctx, size_t n)
 		squad_call(&cmd, ctx);
 		strbuf_addstr(&cmd, " apply ");
 		strbuf_add_shell_quoted(&cmd, t->name);
+	} else {
+		/* an exec's change is kept in its own folder */
+		handoff_exec_apply_command(&cmd, ctx->squad_command, sf->root, ctx->st->dir,
+					   t->name);
 	}
 	json_object_set_new(change, "apply_command", json_string(cmd.buf));
 	json_object_set_new(o, "change", change);
@@ -428,7 +446,10 @@ static json_t *review_entry(const struct handoff_context *ctx, size_t n)
 		strbuf_addstr(&text, "; the agent's answer is change.answer");
 	strbuf_addstr(&text, "). Read it, and judge whether it does what the task asked.");
 	if (ctx->adhoc)
-		strbuf_addstr(&text, " Apply it with git apply if it is right.");
+		strbuf_addf(&text, " If it is right, apply it to the working tree with:\n  %s\n"
+			    "(it never overwrites an edit of yours: when it does not apply, "
+			    "nothing is written).",
+			    json_string_value(json_object_get(change, "apply_command")));
 	else
 		strbuf_addf(&text, " If it is right, apply it to the working tree with:\n  %s\n"
 			    "(it never overwrites an edit of yours: when it does not apply, "
@@ -471,7 +492,7 @@ static int write_manifest(const struct state *st, json_t *manifest, struct strbu
 	return ret;
 }
 
-int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
+int handoff_write(const struct handoff_context *ctx, size_t *reviews, struct strbuf *err)
 {
 	json_t *manifest = json_object(), *tasks = json_array();
 	char created[32];
@@ -532,15 +553,20 @@ int handoff_write(const struct handoff_context *ctx, struct strbuf *err)
 	}
 	{
 		/* kept changes wait for review whether this run ran them or not */
-		bool *reviews = ctx->st ? changes_reviews(ctx->st, ctx->sf) : NULL;
+		bool *kept = ctx->st ? changes_reviews(ctx->st, ctx->sf) : NULL;
 
-		for (size_t n = 0; reviews && n < ctx->sf->nr_tasks; n++) {
-			json_t *e = reviews[n] ? review_entry(ctx, n) : NULL;
+		if (reviews)
+			*reviews = 0;
+		for (size_t n = 0; kept && n < ctx->sf->nr_tasks; n++) {
+			json_t *e = kept[n] ? review_entry(ctx, n) : NULL;
 
-			if (e)
+			if (e) {
 				json_array_append_new(tasks, e);
+				if (reviews)
+					++*reviews;
+			}
 		}
-		free(reviews);
+		free(kept);
 	}
 	count = (int)json_array_size(tasks);
 	json_object_set_new(manifest, "tasks", tasks);

@@ -51,8 +51,9 @@ struct handoff_context {
 
 /* Write the manifest for the run described by `ctx`, or remove it when
  * no task waits for the tactician. Returns the number of entries, or -1
- * with the reason in err. */
-int handoff_write(const struct handoff_context *ctx, struct strbuf *err);
+ * with the reason in err; how many of them are changes kept for review
+ * goes to `reviews` (may be NULL). */
+int handoff_write(const struct handoff_context *ctx, size_t *reviews, struct strbuf *err);
 
 /* Record the tactician's result for `task` (lock held): it must be an
  * entry of the manifest. Writes a done mark with `note` into the state,
@@ -70,6 +71,13 @@ int handoff_done(struct state *st, const char *task, bool failed, const char *no
  * handoff_forget() drops the review entry of `task` from the manifest
  * (after `squad apply`), if there is one. Returns 0 or -1 (err). */
 int handoff_forget(struct state *st, const char *task, struct strbuf *err);
+
+/* The command that applies the kept change of `task` of the `squad exec`
+ * run whose folder is `exec_dir` (.squad/exec/ID of the project at
+ * `root`), shell-quoted, appended to sb: SQUAD -C ROOT apply --exec ID
+ * TASK, SQUAD being how the caller calls squad back. */
+void handoff_exec_apply_command(struct strbuf *sb, const char *squad_command, const char *root,
+				const char *exec_dir, const char *task);
 
 /* Take back the tactician's mark on `task` (lock held): the task is as
  * it was before `squad done`, and the next run hands it off (a skill

@@ -78,6 +78,21 @@ json_t *report_json_tools(const struct task_result *res)
 	return o;
 }
 
+json_t *report_json_change(const struct task_result *res)
+{
+	const char *fate = task_change_name(res->change);
+	json_t *o;
+
+	if (!fate)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "fate", json_string(fate));
+	json_object_set_new(o, "files", json_integer(res->change_files));
+	json_object_set_new(o, "patch", report_json_text(res->change_patch));
+	json_object_set_new(o, "conflict_with", report_json_text(res->change_with));
+	return o;
+}
+
 static json_t *known(const struct task_usage *u, unsigned bit, long value)
 {
 	return u->known & bit ? json_integer(value) : json_null();
@@ -282,6 +297,7 @@ static void on_finished(void *data, size_t task, const struct task_result *res)
 	json_object_set_new(fields, "cached", res->cached ? json_string(res->cached) : json_null());
 	json_object_set_new(fields, "tools", report_json_tools(res));
 	json_object_set_new(fields, "usage", report_json_usage(&res->usage));
+	json_object_set_new(fields, "change", report_json_change(res));
 	json_object_set_new(fields, "cause", res->cause >= 0 && (size_t)res->cause < jr->plan->sf->nr_tasks
 			    ? report_json_text(task_name(jr, (size_t)res->cause)) : json_null());
 	emit(jr, "finish", fields);
@@ -351,6 +367,24 @@ void json_reporter_summary(struct json_reporter *jr, const struct task_result *r
 			if (task_status_failed(final_statuses[i]))
 				failed += counts[final_statuses[i]];
 		json_object_set_new(fields, "failed", json_integer((json_int_t)failed));
+	}
+	{
+		/* the isolated tasks' changes per fate, zeros included */
+		static const enum task_change fates[] = {
+			TASK_CHANGE_APPLIED, TASK_CHANGE_REVIEW, TASK_CHANGE_CONFLICT,
+			TASK_CHANGE_KEPT, TASK_CHANGE_DISCARDED, TASK_CHANGE_EMPTY,
+		};
+		json_t *changes = json_object();
+
+		for (size_t f = 0; f < ARRAY_SIZE(fates); f++) {
+			size_t n = 0;
+
+			for (size_t i = 0; i < plan->nr_order; i++)
+				n += results[plan->order[i]].change == fates[f];
+			json_object_set_new(changes, task_change_name(fates[f]),
+					    json_integer((json_int_t)n));
+		}
+		json_object_set_new(fields, "changes", changes);
 	}
 	json_object_set_new(fields, "wall_ms", json_integer(wall_seconds > 0
 					? (json_int_t)(wall_seconds * 1000 + 0.5) : 0));

@@ -83,6 +83,14 @@ json_t *report_json_tool(const struct task_tool *tool);
  * earlier ones left out}. */
 json_t *report_json_tools(const struct task_result *res);
 
+/* What became of an isolated task's change (result.h's task_change):
+ * {fate: applied|review|conflict|kept|discarded|empty, files: N, patch:
+ * the kept patch's path or null, conflict_with: the task whose applied
+ * change a conflict met, or null}; null for a task that is not
+ * isolated or whose change could not be taken. The same shape in the
+ * finish event and exec's result (which adds apply_command). */
+json_t *report_json_change(const struct task_result *res);
+
 /* Usage as JSON: {requests, input_tokens, output_tokens, total_tokens},
  * each an integer, or null when unknown (never 0 for unknown). */
 json_t *report_json_usage(const struct task_usage *u);

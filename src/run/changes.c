@@ -395,34 +395,68 @@ static int count_files(const struct strbuf *stat)
 	return n;
 }
 
+/* The first task of the ledger whose applied change wrote one of the
+ * `conflicts`, or NULL. */
+static const char *conflicting_task(const struct strvec *conflicts,
+				    const struct change_ledger *ledger)
+{
+	for (size_t i = 0; i < conflicts->nr; i++) {
+		long k = strvec_find(&ledger->paths, conflicts->v[i]);
+
+		if (k >= 0)
+			return ledger->tasks.v[k];
+	}
+	return NULL;
+}
+
 int change_settle(struct change *c, const struct state *st, const char *root,
 		  const struct task *t, enum task_status status, const char *answer,
-		  struct change_ledger *ledger, struct strbuf *log, struct strbuf *err)
+		  struct change_ledger *ledger, struct task_result *res, struct strbuf *log,
+		  struct strbuf *err)
 {
 	struct strvec touched = STRVEC_INIT, conflicts = STRVEC_INIT;
 	struct strbuf why = STRBUF_INIT, aerr = STRBUF_INIT, kept = STRBUF_INIT;
+	struct task_result ignored = { .change = TASK_CHANGE_NONE };
 	enum change_fate fate;
 	int files, ret = 0;
 
 	if (!c->ran)
 		return 0;
 	c->ran = false;
+	if (!res)
+		res = &ignored;
+	res->change = TASK_CHANGE_NONE;
 	if (!c->patch.len) {
 		/* no change this time: a patch an earlier run kept is stale */
 		if (st)
 			ret = changes_drop(st, t->name, true, err);
-		if (!c->error)
+		if (!c->error) {
 			strbuf_addstr(log, "squad: no change in its worktree\n");
+			res->change = TASK_CHANGE_EMPTY;
+		}
 		return ret;
 	}
 	files = count_files(&c->stat);
+	res->change_files = files;
 	if (st) {
 		strbuf_addf(&kept, "%s/" STATE_CHANGES_DIR "/", st->dir);
 		state_task_file_name(t->name, ".patch", &kept);
 	}
 	fate = outcome_change(t->changes, status, false);
 	if (fate == CHANGE_APPLY) {
-		int rc = isolate_apply(root, c->patch.buf, c->patch.len, &touched, &conflicts, &aerr);
+		struct strbuf squad_dir = STRBUF_INIT, what = STRBUF_INIT;
+		int rc;
+
+		/* the project's .squad, an exec's run too: where the next
+		 * squad looks for an apply cut short */
+		state_root_path(&squad_dir, root, NULL);
+		strbuf_addstr(&what, "the change of task '");
+		strbuf_add_printable(&what, t->name);
+		strbuf_addch(&what, '\'');
+		rc = isolate_apply(root, squad_dir.buf, what.buf, c->patch.buf, c->patch.len,
+				   &touched, &conflicts, &aerr);
+		strbuf_release(&squad_dir);
+		strbuf_release(&what);
 
 		if (rc == 0) {
 			for (size_t i = 0; i < touched.nr; i++) {
@@ -432,11 +466,35 @@ int change_settle(struct change *c, const struct state *st, const char *root,
 			strbuf_addf(log, "squad: its change is applied to your tree: %d file%s\n",
 				    files, files == 1 ? "" : "s");
 		} else {
+			const char *with = conflicting_task(&conflicts, ledger);
+
 			conflict_reason(&why, &conflicts, ledger, aerr.buf);
 			fate = outcome_change(t->changes, status, true);
+			res->change = TASK_CHANGE_CONFLICT;
+			free(res->change_with);
+			res->change_with = with && res != &ignored ? xstrdup(with) : NULL;
 		}
 	} else if (fate == CHANGE_REVIEW) {
 		strbuf_addstr(&why, "changes: review");
+	}
+	switch (fate) {
+	case CHANGE_APPLY:
+		res->change = TASK_CHANGE_APPLIED;
+		break;
+	case CHANGE_REVIEW:
+		if (res->change != TASK_CHANGE_CONFLICT)
+			res->change = TASK_CHANGE_REVIEW;
+		break;
+	case CHANGE_KEEP:
+		res->change = TASK_CHANGE_KEPT;
+		break;
+	case CHANGE_DISCARD:
+		res->change = TASK_CHANGE_DISCARDED;
+		break;
+	}
+	if (st && fate != CHANGE_DISCARD && res != &ignored) {
+		free(res->change_patch);
+		res->change_patch = xstrdup(kept.buf);
 	}
 	if (!st) {
 		if (fate != CHANGE_APPLY && fate != CHANGE_DISCARD)
@@ -583,14 +641,24 @@ bool *changes_reviews(const struct state *st, const struct squadfile *sf)
 int changes_apply(const struct state *st, const char *root, const char *task,
 		  struct strvec *touched, struct strvec *conflicts, struct strbuf *err)
 {
-	struct strbuf patch = STRBUF_INIT;
+	struct strbuf patch = STRBUF_INIT, squad_dir = STRBUF_INIT, what = STRBUF_INIT;
 	int rc = changes_read(st->dir, task, &patch, NULL, err);
 
 	if (rc) {
 		strbuf_release(&patch);
 		return rc == 1 ? 2 : -1;
 	}
-	rc = isolate_apply(root, patch.buf, patch.len, touched, conflicts, err);
+	state_root_path(&squad_dir, root, NULL);
+	/* finished by the next squad, the apply leaves the review behind */
+	strbuf_addstr(&what, "the change of task '");
+	strbuf_add_printable(&what, task);
+	strbuf_addstr(&what, "' ('squad apply'; if its review entry still waits, 'squad done ");
+	strbuf_add_printable(&what, task);
+	strbuf_addstr(&what, "' clears it)");
+	rc = isolate_apply(root, squad_dir.buf, what.buf, patch.buf, patch.len, touched, conflicts,
+			   err);
+	strbuf_release(&squad_dir);
+	strbuf_release(&what);
 	if (rc == 0 && changes_drop(st, task, false, err) < 0)
 		rc = -1;
 	strbuf_release(&patch);

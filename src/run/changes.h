@@ -80,12 +80,15 @@ void change_abort(struct change *c);
 /* The task `t` is over with `status`: do with its last patch what
  * outcome_change() says. The tree applied to is the one holding
  * `root`; `st` keeps the patch (NULL: nothing is kept); `answer` is an
- * agent's answer (or NULL), for the review entry. What happened is
- * appended to `log`, one line each, for the task's log. Returns 0, or
- * -1 when a patch to keep could not be written (err). */
+ * agent's answer (or NULL), for the review entry. What became of the
+ * change goes into res's change fields (may be NULL; the strings it
+ * sets are the caller's to free), what happened to `log`, one line
+ * each, for the task's log. Returns 0, or -1 when a patch to keep
+ * could not be written (err). */
 int change_settle(struct change *c, const struct state *st, const char *root,
 		  const struct task *t, enum task_status status, const char *answer,
-		  struct change_ledger *ledger, struct strbuf *log, struct strbuf *err);
+		  struct change_ledger *ledger, struct task_result *res, struct strbuf *log,
+		  struct strbuf *err);
 
 void change_release(struct change *c);
 

@@ -774,7 +774,7 @@ static void isolate_settle(struct runner *r, size_t task, enum task_status statu
 		return;
 	change_abort(c); /* an attempt that never started */
 	if (change_settle(c, r->st, r->sf->root, &r->sf->tasks[task], status, r->res[task].answer,
-			  &r->ledger, &log, &err) < 0) {
+			  &r->ledger, &r->res[task], &log, &err) < 0) {
 		if (r->status == 0)
 			strbuf_addstr(r->err, err.buf);
 		r->status = -1;
@@ -1903,6 +1903,8 @@ void run_results_release(struct task_result *results, size_t nr)
 		free(results[i].answer);
 		free(results[i].reason);
 		free(results[i].note);
+		free(results[i].change_patch);
+		free(results[i].change_with);
 		task_result_release_tools(&results[i]);
 	}
 }

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gitinfo.h"
-#include "isolate.h"
+#include "files/gitinfo.h"
+#include "files/isolate.h"
 
 static double now_ms(void)
 {
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		t2 = now_ms();
 		isolate_remove(&iso, &err);
 		t3 = now_ms();
-		if (isolate_apply(argv[1], patch.buf, patch.len, NULL, NULL, &err) != 0) {
+		if (isolate_apply(argv[1], argv[2], NULL, patch.buf, patch.len, NULL, NULL, &err) != 0) {
 			fprintf(stderr, "bench_isolate: the patch does not apply: %s\n", err.buf);
 			return 1;
 		}

@@ -68,13 +68,17 @@ has() { grep -qxF -- "$1" <<<"$output"; }
 	has --name
 	complete_bash squad ex
 	has exec
+	complete_bash squad apply --e
+	has --exec
+	complete_bash squad diff --e
+	has --exec
 }
 
 @test "bash: every long option of --help is offered" {
 	local opt
 	complete_bash squad --
 	for opt in $("$SQUAD" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-		case $opt in --names | --failed | --note | --note-file | --undo | --target | --run | --prompt | --name | --merge | --shards | --output-file) continue ;; esac
+		case $opt in --names | --failed | --note | --note-file | --undo | --target | --run | --prompt | --name | --merge | --shards | --output-file | --exec) continue ;; esac
 		has "$opt" || { echo "not offered: $opt" >&2; return 1; }
 	done
 }

@@ -60,6 +60,17 @@ user_state() {
 	} > "$1"
 }
 
+# validate_events TEXT: each line of TEXT (squad --json's events) follows
+# grammar/events.schema.json
+validate_events() {
+	local f
+	mkdir -p "$BATS_TEST_TMPDIR/ev"
+	split -l1 -d -a3 --additional-suffix=.json - "$BATS_TEST_TMPDIR/ev/e" <<<"$1"
+	for f in "$BATS_TEST_TMPDIR"/ev/*.json; do
+		validate_json "$SQUAD_SRC/grammar/events.schema.json" "$f" || return 1
+	done
+}
+
 # no_worktrees: nothing is left under .squad/worktrees/
 no_worktrees() {
 	local left
@@ -120,8 +131,9 @@ tasks:
   left: "$(barrier_cmd left right); sed -i 's/^two\$/LEFT/' a.txt; echo left >> e.txt"
   right: "$(barrier_cmd right left); sed -i 's/^two\$/RIGHT/' a.txt; echo right >> f.txt"
 Y
-	run "$SQUAD" -j2 left right
-	[ "$status" -eq 0 ]
+	run --separate-stderr "$SQUAD" -j2 --json left right
+	# the loser's change waits for review: not green, not a failure
+	[ "$status" -eq 3 ]
 	# whichever finished first is applied whole, the other not at all
 	if grep -qx LEFT a.txt; then won=left lost=right; else won=right lost=left; fi
 	grep -qx "$(echo "$won" | tr a-z A-Z)" a.txt
@@ -135,6 +147,13 @@ Y
 	fi
 	# the loser names the path and the winner, and waits for review
 	grep -q "'a.txt' was changed by task '$won'" ".squad/logs/$lost.log"
+	# --json says what became of each change
+	validate_events "$output"
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$won\") | .change.fate" <<<"$output")" = applied ]
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$lost\") | .change.fate" <<<"$output")" = conflict ]
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$lost\") | .change.conflict_with" <<<"$output")" = "$won" ]
+	[ "$(jq -r "select(.event == \"finish\" and .task == \"$lost\") | .change.patch" <<<"$output")" = "$PWD/.squad/changes/$lost.patch" ]
+	[ "$(jq -r 'select(.event == "summary") | .changes | "\(.applied) \(.conflict) \(.review)"' <<<"$output")" = "1 1 0" ]
 	run "$SQUAD" handoff --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.tasks[0].name' <<<"$output")" = "$lost" ]
@@ -221,7 +240,7 @@ S
 	git reset -q --hard
 	git clean -qfd
 	run "$SQUAD" review
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	cmp data.bin <(git show HEAD:data.bin)
 	run "$SQUAD" apply review
 	[ "$status" -eq 0 ]
@@ -233,6 +252,193 @@ S
 	git apply --check review.patch
 }
 
+# change_repo: a repository whose task `review` changes six paths the
+# ways a patch can (binary, rename, deletion, mode, a new file in a new
+# folder), kept for review; `none` does nothing. The user has an
+# unstaged, a staged and an untracked edit besides.
+change_repo() {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  review: { run: ./change.sh, isolate: worktree, changes: review }
+  none: "true"
+Y
+	printf '\000\001\002 old binary\377' > data.bin
+	printf 'to be renamed\nline 2\nline 3\nline 4\n' > old-name.txt
+	printf 'to be deleted\n' > gone.txt
+	printf '#!/bin/sh\necho hi\n' > tool.sh
+	cat > change.sh <<'S'
+#!/bin/sh
+printf '\000\003 new binary\376\000' > data.bin
+mv old-name.txt new-name.txt
+rm gone.txt
+chmod +x tool.sh
+mkdir -p sub && printf 'fresh\n' > sub/new.txt
+S
+	chmod +x change.sh
+	git add -A
+	git commit -qm files
+	sed -i 's/^three$/three (mine)/' a.txt
+	echo 'staged edit' >> c.txt
+	git add c.txt
+	printf '\000\001binary mine' > mine.bin
+}
+
+# tree_state FILE: user_state, and every file's mode, temp files of an
+# apply included (they must not be left)
+tree_state() {
+	user_state "$1"
+	find . -path ./.git -prune -o -path ./.squad -prune -o -printf '%p %M\n' | sort >> "$1"
+}
+
+# files_whole DIR: each file of the tree here is as it was (DIR/before)
+# or as the change makes it (DIR/after), never half written; temp files
+# of the apply aside
+files_whole() {
+	local f sum
+	while IFS= read -r -d '' f; do
+		case $f in *.squad-apply-*) continue ;; esac
+		sum=$(sha256sum "$f")
+		grep -qxF "$sum" "$1/before.sums" || grep -qxF "$sum" "$1/after.sums" ||
+			{ echo "half written: $f"; return 1; }
+	done < <(find . -path ./.git -prune -o -path ./.squad -prune -o -type f -print0)
+}
+
+# wait_stopped PID: until PID stops itself (SIGSTOP: 0) or ends (1); a
+# 20 s hang guard
+wait_stopped() {
+	local i state
+	for ((i = 0; i < 400; i++)); do
+		state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+		[ "$state" = T ] && return 0
+		[ -z "$state" ] || [ "$state" = Z ] && return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "kill -9 at each step of a multi-file squad apply: the next squad leaves the tree exactly before or exactly after, no temp file" {
+	change_repo
+	run "$SQUAD" review
+	[ -s .squad/changes/review.patch ]
+	cd ..
+	cp -a repo pristine
+	# what the change makes, applied whole
+	cp -a pristine ref
+	(cd ref && "$SQUAD" apply review >/dev/null && tree_state ../after &&
+		find . -path ./.git -prune -o -path ./.squad -prune -o -type f -exec sha256sum {} + > ../after.sums)
+	(cd pristine && tree_state ../before &&
+		find . -path ./.git -prune -o -path ./.squad -prune -o -type f -exec sha256sum {} + > ../before.sums)
+	! cmp -s before after || false
+	local n=0 stopped=1 got
+	while [ "$stopped" = 1 ]; do
+		n=$((n + 1))
+		rm -rf work
+		cp -a pristine work
+		cd work
+		SQUAD_TEST_FAULT=apply-stop:$n "$SQUAD" apply review > ../apply.out 2>&1 &
+		echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+		if wait_stopped "$(cat "$BATS_TEST_TMPDIR/squad.pid")"; then
+			kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+			wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+			# killed: every file whole, the journal there
+			files_whole ..
+			[ -n "$(ls -A .squad/applying)" ]
+			# the next squad (a run of another task) finishes or undoes it;
+			# the review entry of the change still waits (exit 3)
+			run "$SQUAD" none
+			[ "$status" -eq 3 ]
+			tree_state ../recovered
+			got=after
+			cmp -s ../recovered ../after || got=before
+			echo "step $n: $got; $output"
+			diff "../$got" ../recovered
+			# up to the mark (1 journal + 4 temp files + the mark = step 6)
+			# nothing of the user's was replaced: undone; from it on, finished
+			[ "$got" = "$( ((n < 6)) && echo before || echo after)" ]
+			[[ $output == *"squad: "*"the change of task 'review' ('squad apply'; if its review entry still waits, 'squad done review' clears it)"*"killed squad"* ]]
+			[ -z "$(ls -A .squad/applying)" ]
+			[ -z "$(find . -name '*.squad-apply-*')" ]
+		else
+			wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+			stopped=0
+			tree_state ../done
+			diff ../after ../done
+		fi
+		cd ..
+	done
+	# journal, 4 temp files, mark, 4 renames, 2 removals, all done: 13
+	[ "$n" -eq 14 ]
+}
+
+@test "kill -9 while a run applies a task's change (changes: apply): the next run finishes it, naming the task" {
+	change_repo
+	cat >> Squadfile <<'Y'
+  fmt: { run: ./change.sh, isolate: worktree }
+Y
+	git add Squadfile
+	git commit -qm fmt
+	cd ..
+	cp -a repo ref
+	(cd ref && "$SQUAD" fmt >/dev/null && tree_state ../after)
+	cd repo
+	# stopped after two of its four renames: half of the files written
+	SQUAD_TEST_FAULT=apply-stop:8 "$SQUAD" fmt > ../run.out 2>&1 &
+	echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+	wait_stopped "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+	run "$SQUAD" none
+	[ "$status" -eq 0 ]
+	[[ $output == *"finished the change of task 'fmt', which a killed squad was applying"*"4 of its 6 paths written now"* ]]
+	tree_state ../recovered
+	diff ../after ../recovered
+	[ -z "$(ls -A .squad/applying)" ]
+}
+
+@test "a failure at any step of squad apply (a full disk) leaves the tree exactly as it was" {
+	change_repo
+	run "$SQUAD" review
+	[ -s .squad/changes/review.patch ]
+	tree_state ../before
+	for n in 1 2 5 6 7 9 11 12 13; do
+		run env SQUAD_TEST_FAULT=apply-fail:$n "$SQUAD" apply review
+		echo "step $n: $output"
+		[ "$status" -eq 1 ]
+		[[ $output == *"failed on purpose"* ]]
+		tree_state ../failed
+		diff ../before ../failed
+		[ -z "$(ls -A .squad/applying)" ]
+	done
+	# and the patch is still there to apply
+	run "$SQUAD" apply review
+	[ "$status" -eq 0 ]
+}
+
+@test "a killed apply that had written every file is finished by the next squad, but a file the user changed since is left as it is" {
+	change_repo
+	run "$SQUAD" review
+	# stopped at the mark: every temp file written, nothing renamed yet
+	SQUAD_TEST_FAULT=apply-stop:6 "$SQUAD" apply review > ../apply.out 2>&1 &
+	echo $! > "$BATS_TEST_TMPDIR/squad.pid"
+	wait_stopped "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	kill -9 "$(cat "$BATS_TEST_TMPDIR/squad.pid")"
+	wait "$(cat "$BATS_TEST_TMPDIR/squad.pid")" || true
+	# the user edits one of its files before squad runs again
+	echo 'my own edit' >> tool.sh
+	cp tool.sh ../tool.mine
+	run "$SQUAD" none
+	[ "$status" -eq 3 ]
+	[[ $output == *"left 'tool.sh' as it is"* ]]
+	cmp tool.sh ../tool.mine
+	[ ! -x tool.sh ]
+	# the rest is the change
+	[ -e new-name.txt ]
+	[ ! -e old-name.txt ]
+	[ "$(cat sub/new.txt)" = fresh ]
+	[ -z "$(find . -name '*.squad-apply-*')" ]
+}
+
 @test "squad diff, squad apply and squad done --failed on a change kept for review" {
 	repo_with_files <<'Y'
 version: 1
@@ -242,7 +448,8 @@ tasks:
   none: "true"
 Y
 	run "$SQUAD" fix other
-	[ "$status" -eq 0 ]
+	# two changes wait for review: not green (exit 3), nothing failed
+	[ "$status" -eq 3 ]
 	# nothing in the user's tree yet
 	grep -qx four a.txt
 	run "$SQUAD" handoff --json
@@ -290,9 +497,10 @@ tasks:
   none: "true"
 Y
 	run "$SQUAD" fix
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
+	# a run of another task is not green either while it waits
 	run "$SQUAD" none
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	[ "$(jq -r '.tasks[0].name' .squad/handoff.json)" = fix ]
 	run "$SQUAD" done fix
 	[ "$status" -eq 0 ]
@@ -301,6 +509,94 @@ Y
 	# the patch stays for squad diff
 	run "$SQUAD" diff fix
 	[ "$status" -eq 0 ]
+}
+
+@test "the pre-commit hook fails while a change waits for review, and passes once it is applied" {
+	repo_with_files <<'Y'
+version: 1
+tasks:
+  fix: { run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review, inputs: [a.txt] }
+Y
+	"$SQUAD" hook install --target fix
+	echo 'nine' >> a.txt
+	git add a.txt
+	run git commit -qm nine
+	# the change waits for the tactician: the hook exits 3, git commits nothing
+	[ "$status" -eq 1 ]
+	[[ $output == *"the commit waits for the tactician"*"'squad apply'"* ]]
+	[ "$(git log --oneline | wc -l)" -eq 1 ]
+	[ "$(jq -r '.tasks[0].kind' .squad/handoff.json)" = review ]
+	run "$SQUAD" apply fix
+	[ "$status" -eq 0 ]
+	grep -qx FOUR a.txt
+	git add a.txt
+	run git commit -qm nine
+	[ "$status" -eq 0 ]
+	[ "$(git log --oneline | wc -l)" -eq 2 ]
+	[ "$(git show HEAD:a.txt | sed -n 4p)" = FOUR ]
+}
+
+@test "squad exec: an isolated task's change is in --json and the result, and the command printed applies it (squad apply --exec ID)" {
+	repo_with_files <<'Y'
+version: 1
+Y
+	run --separate-stderr "$SQUAD" exec --json <<'T'
+- { name: fix, run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review }
+- { name: fmt, run: "sed -i 's/^y=2$/y = 2/' b.py", isolate: worktree }
+- { name: check, run: "echo made > scratch.txt", isolate: worktree, changes: discard }
+T
+	# fix waits for review: exit 3
+	[ "$status" -eq 3 ]
+	echo "$output" > ../exec.json
+	validate_json "$SQUAD_SRC/grammar/exec.schema.json" ../exec.json
+	[ "$(jq -r '.tasks[] | "\(.name)=\(.change.fate)"' <<<"$output" | paste -sd' ')" = "fix=review fmt=applied check=discarded" ]
+	[ "$(jq -r '.tasks[1].change.apply_command' <<<"$output")" = null ]
+	cmd=$(jq -r '.tasks[0].change.apply_command' <<<"$output")
+	id=$(basename "$(jq -r .folder <<<"$output")")
+	[ "$cmd" = "$SQUAD -C $PWD apply --exec $id fix" ]
+	[ "$(jq -r '.tasks[0].change.patch' <<<"$output")" = "$PWD/.squad/exec/$id/changes/fix.patch" ]
+	# the manifest's review entry names the same command
+	[ "$(jq -r '.handoff[0].change.apply_command' <<<"$output")" = "$cmd" ]
+	grep -qx 'y = 2' b.py
+	grep -qx four a.txt
+	[ ! -e scratch.txt ]
+	# squad diff --exec shows it, from anywhere with -C; a run's own
+	# Squadfile is not needed
+	cd ..
+	run "$SQUAD" -C repo diff --exec "$id" fix
+	[ "$status" -eq 0 ]
+	[[ $output == *"-four"*"+FOUR"* ]]
+	# the printed command applies it (from another folder), and clears
+	# the entry of that exec's manifest
+	run bash -c "$cmd"
+	[ "$status" -eq 0 ]
+	[[ $output == *"applied the change of fix"*"a.txt"* ]]
+	grep -qx FOUR repo/a.txt
+	[ ! -e "repo/.squad/exec/$id/handoff.json" ]
+	# an ID that is not an exec run's is refused, never a path
+	run "$SQUAD" -C repo apply --exec ../.. fix
+	[ "$status" -eq 2 ]
+	run "$SQUAD" -C repo apply --exec 12-34 fix
+	[ "$status" -eq 2 ]
+	[[ $output == *"no squad exec run '12-34' here"* ]]
+	run "$SQUAD" -C repo list --exec "$id"
+	[ "$status" -eq 2 ]
+}
+
+@test "squad exec: the result block names the change and the command that applies it" {
+	repo_with_files <<'Y'
+version: 1
+Y
+	run "$SQUAD" exec <<'T'
+- { name: fix, run: "sed -i 's/^four$/FOUR/' a.txt", isolate: worktree, changes: review }
+T
+	[ "$status" -eq 3 ]
+	[[ $output == *"change: review (1 file)"* ]]
+	[[ $output == *"apply: $SQUAD -C $PWD apply --exec "*" fix"* ]]
+	cmd=$(sed -n 's/^  apply: //p' <<<"$output")
+	run bash -c "$cmd"
+	[ "$status" -eq 0 ]
+	grep -qx FOUR a.txt
 }
 
 @test "changes: discard throws the edits away; a failed task's change is kept, not applied" {
@@ -421,7 +717,8 @@ tasks:
   peek: { prompt: "read $PWD/a.txt" }
 Y
 	run "$SQUAD" -k in out peek
-	[ "$status" -eq 0 ]
+	# in's change waits for review
+	[ "$status" -eq 3 ]
 	# a relative path is the session's: written in the worktree, so
 	# it is in the patch, not in the user's tree
 	[ ! -e made.txt ]
@@ -466,7 +763,7 @@ tasks:
   act: { prompt: "create the marker file", allow_commands: [touch], isolate: worktree }
 Y
 	run "$SQUAD" act
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 3 ]
 	grep -q "allowed execute 'touch agent-was-here.txt'" .squad/logs/act.log
 	# written in the worktree, not in the user's tree
 	[ ! -e agent-was-here.txt ]

@@ -20,7 +20,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$root/build-fuzz
-all="fuzz_squadfile fuzz_expand fuzz_qwen_json fuzz_state fuzz_glob fuzz_filecache fuzz_gitstamp fuzz_jsonrpc fuzz_artifact fuzz_acp fuzz_handoff_merge fuzz_init"
+all="fuzz_squadfile fuzz_expand fuzz_qwen_json fuzz_state fuzz_glob fuzz_filecache fuzz_gitstamp fuzz_jsonrpc fuzz_artifact fuzz_acp fuzz_handoff_merge fuzz_init fuzz_treewrite"
 CC=${CC:-clang}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-25}
 FUZZ_JOBS=${FUZZ_JOBS:-1}

@@ -208,7 +208,7 @@ static void test_manifest_entries(void **state)
 	struct strbuf want = STRBUF_INIT;
 	const char *instruction, *tail;
 
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 2);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 2);
 	m = load_manifest(fx);
 	assert_int_equal(json_integer_value(json_object_get(m, "version")), 1);
 	assert_string_equal(str(m, "squadfile"), fx->squadfile);
@@ -312,7 +312,7 @@ static void test_atomic_write_refuses_symlinks(void **state)
 	strbuf_reset(&fx->err);
 
 	/* written: refused too, the link and its target untouched */
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), -1);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), -1);
 	assert_non_null(strstr(fx->err.buf, "is a symlink; squad will not write through it"));
 	assert_int_equal(lstat(fx->manifest, &sb), 0);
 	assert_true(S_ISLNK(sb.st_mode));
@@ -339,13 +339,13 @@ static void test_rewrite_is_atomic(void **state)
 	struct dirent *de;
 	int fd;
 
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 2);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 2);
 	assert_int_equal(strbuf_read_file(&before, fx->manifest), 0);
 	fd = open(fx->manifest, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &old_sb), 0);
 	fx->results[find(fx, "flaky")].status = TASK_FAILED;
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 1);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 1);
 	assert_int_equal(stat(fx->manifest, &new_sb), 0);
 	assert_true(old_sb.st_ino != new_sb.st_ino);
 	/* the old file, as it was */
@@ -383,7 +383,7 @@ static void test_done_marks_and_notes(void **state)
 	assert_non_null(strstr(fx->err.buf, "no task waits"));
 	strbuf_reset(&fx->err);
 
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 2);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 2);
 	/* a task that is not waiting: the error lists those that are */
 	assert_int_equal(handoff_done(&fx->st, "build", false, "x", &fx->err), 1);
 	assert_non_null(strstr(fx->err.buf, "'build' is not waiting"));
@@ -437,16 +437,16 @@ static void test_nothing_waits_removes_manifest(void **state)
 	struct fixture *fx = *state;
 	struct strbuf out = STRBUF_INIT;
 
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 2);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 2);
 	assert_int_equal(access(fx->manifest, F_OK), 0);
 	fx->results[find(fx, "review")].status = TASK_DONE;
 	fx->results[find(fx, "flaky")].status = TASK_FAILED;
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 0);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 0);
 	assert_int_equal(access(fx->manifest, F_OK), -1);
 	assert_int_equal(handoff_show(fx->squad_dir, false, &out, &fx->err), 1);
 	assert_int_equal(out.len, 0);
 	/* and again, with no file to remove */
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 0);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 0);
 	assert_int_equal(fx->err.len, 0);
 	strbuf_release(&out);
 }
@@ -464,7 +464,7 @@ static void test_adhoc_and_git(void **state)
 	/* squad stopped before 'further': it does not wait behind review,
 	 * and neither does what is behind it */
 	fx->results[find(fx, "further")].status = TASK_NOT_STARTED;
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 2);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 2);
 	m = load_manifest(fx);
 	assert_string_equal(str(m, "resume_command"), "");
 	assert_string_equal(str(json_object_get(m, "git"), "head"), "0123abcd");
@@ -489,7 +489,7 @@ static void test_show(void **state)
 	json_t *m;
 	char *text;
 
-	assert_int_equal(handoff_write(&fx->ctx, &fx->err), 2);
+	assert_int_equal(handoff_write(&fx->ctx, NULL, &fx->err), 2);
 	assert_int_equal(handoff_show(fx->squad_dir, false, &out, &fx->err), 0);
 	assert_non_null(strstr(out.buf, "2 tasks wait for the tactician ("));
 	assert_non_null(strstr(out.buf, "\nreview (skill)\n  worker: tactician\n  skill: "

@@ -178,7 +178,7 @@ static void test_change_round_trip(void **unused)
 	}
 	in_root("git apply --check .squad/p.patch");
 
-	assert_int_equal(isolate_apply(root, patch.buf, patch.len, &touched, &conflicts, &err), 0);
+	assert_int_equal(isolate_apply(root, state_dir, NULL, patch.buf, patch.len, &touched, &conflicts, &err), 0);
 	assert_string_equal(err.buf, "");
 	assert_int_equal(conflicts.nr, 0);
 	assert_true(strvec_find(&touched, "old.txt") >= 0);
@@ -226,7 +226,7 @@ static void test_apply_never_overwrites_the_user(void **unused)
 	/* the user changes line 5 too, and makes made.txt */
 	in_root("sed -i 's/^5$/FIVE/' a.txt && echo mine > made.txt");
 	read_at(root, "a.txt", &before);
-	assert_int_equal(isolate_apply(root, patch.buf, patch.len, NULL, &conflicts, &err), 1);
+	assert_int_equal(isolate_apply(root, state_dir, NULL, patch.buf, patch.len, NULL, &conflicts, &err), 1);
 	assert_non_null(strstr(err.buf, "does not apply"));
 	assert_true(strvec_find(&conflicts, "a.txt") >= 0);
 	assert_true(strvec_find(&conflicts, "made.txt") >= 0);
@@ -242,7 +242,7 @@ static void test_apply_never_overwrites_the_user(void **unused)
 	in_root("sed -i 's/^FIVE$/5/; s/^1$/ONE/' a.txt && rm made.txt");
 	strbuf_setlen(&err, 0);
 	strvec_clear(&conflicts);
-	assert_int_equal(isolate_apply(root, patch.buf, patch.len, NULL, &conflicts, &err), 0);
+	assert_int_equal(isolate_apply(root, state_dir, NULL, patch.buf, patch.len, NULL, &conflicts, &err), 0);
 	assert_file(root, "a.txt", "ONE\ntwo\n3\n4\nfive\n6\n7\n8\nnine\n10\n");
 	assert_file(root, "new.txt", "fresh\nmore\n");
 
@@ -253,7 +253,7 @@ static void test_apply_never_overwrites_the_user(void **unused)
 	assert_int_equal(isolate_change(&iso, &patch, NULL, &err), 1);
 	assert_int_equal(isolate_remove(&iso, &err), 0);
 	in_root("echo user > keep.log");
-	assert_int_equal(isolate_apply(root, patch.buf, patch.len, NULL, &conflicts, &err), 1);
+	assert_int_equal(isolate_apply(root, state_dir, NULL, patch.buf, patch.len, NULL, &conflicts, &err), 1);
 	assert_file(root, "keep.log", "user\n");
 
 	strvec_clear(&conflicts);
