@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -470,6 +472,18 @@ void cache_hit_release(struct cache_hit *hit)
 	free(hit->answer);
 	strbuf_release(&hit->log);
 	hit->summary = hit->answer = NULL;
+	for (size_t i = 0; i < hit->nr_tools; i++) {
+		free(hit->tools[i].id);
+		free(hit->tools[i].kind);
+		free(hit->tools[i].title);
+		free(hit->tools[i].target);
+		free(hit->tools[i].status);
+		free(hit->tools[i].decision);
+	}
+	free(hit->tools);
+	hit->tools = NULL;
+	hit->nr_tools = hit->tools_omitted = 0;
+	memset(&hit->usage, 0, sizeof(hit->usage));
 }
 
 static char *json_str(json_t *obj, const char *name)
@@ -477,6 +491,58 @@ static char *json_str(json_t *obj, const char *name)
 	const char *s = json_string_value(json_object_get(obj, name));
 
 	return s ? xstrdup(s) : NULL;
+}
+
+/* The stored tool calls: at most RESULT_MAX_TOOLS (an entry from
+ * elsewhere may hold more; the last ones are kept, the rest counted as
+ * omitted, as the result would have), each field a string or absent. */
+static void read_tools(json_t *j, struct cache_hit *hit)
+{
+	json_t *calls = json_object_get(j, "tools");
+	json_int_t omitted = json_integer_value(json_object_get(j, "tools_omitted"));
+	size_t nr = json_array_size(calls), from = 0;
+
+	hit->tools_omitted = omitted > 0 ? (size_t)omitted : 0;
+	if (nr > RESULT_MAX_TOOLS) {
+		from = nr - RESULT_MAX_TOOLS;
+		hit->tools_omitted += from;
+	}
+	if (nr <= from)
+		return;
+	hit->tools = xcalloc(nr - from, sizeof(*hit->tools));
+	for (size_t i = from; i < nr; i++) {
+		json_t *call = json_array_get(calls, i);
+		struct task_tool *t = &hit->tools[hit->nr_tools++];
+
+		t->id = json_str(call, "id");
+		t->kind = json_str(call, "kind");
+		t->title = json_str(call, "title");
+		t->target = json_str(call, "target");
+		t->status = json_str(call, "status");
+		t->decision = json_str(call, "decision");
+	}
+}
+
+/* The stored usage: a number absent or not an integer stays unknown. */
+static void read_usage(json_t *j, struct task_usage *u)
+{
+	json_t *o = json_object_get(j, "usage");
+	static const struct { const char *name; unsigned bit; size_t at; } parts[] = {
+		{ "requests", USAGE_REQUESTS, offsetof(struct task_usage, requests) },
+		{ "input_tokens", USAGE_INPUT, offsetof(struct task_usage, input_tokens) },
+		{ "output_tokens", USAGE_OUTPUT, offsetof(struct task_usage, output_tokens) },
+		{ "total_tokens", USAGE_TOTAL, offsetof(struct task_usage, total_tokens) },
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		json_t *v = json_object_get(o, parts[i].name);
+		json_int_t n = json_integer_value(v);
+
+		if (!json_is_integer(v) || n < 0)
+			continue;
+		*(long *)((char *)u + parts[i].at) = n > LONG_MAX ? LONG_MAX : (long)n;
+		u->known |= parts[i].bit;
+	}
 }
 
 int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_hit *hit,
@@ -506,6 +572,8 @@ int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_
 	hit->log_cut = json_is_true(json_object_get(j, "log_cut"));
 	hit->summary = json_str(j, "summary");
 	hit->answer = json_str(j, "answer");
+	read_tools(j, hit);
+	read_usage(j, &hit->usage);
 	strbuf_add(&hit->log, nl + 1, len - (size_t)(nl - meta) - 1);
 	ret = 0;
 out:
@@ -757,6 +825,52 @@ static char *manifest(const struct cachestep *c, size_t n)
 	return text;
 }
 
+/* A stored string: valid UTF-8 (jansson refuses the rest), or null. */
+static json_t *text_or_null(const char *text)
+{
+	struct strbuf clean = STRBUF_INIT;
+	json_t *v;
+
+	if (!text)
+		return json_null();
+	strbuf_addstr(&clean, text);
+	strbuf_utf8_sanitize(&clean);
+	v = json_string(clean.buf);
+	strbuf_release(&clean);
+	return v;
+}
+
+/* The result's tool calls and usage, as read_tools() and read_usage()
+ * read them back. */
+static void put_agent(json_t *j, const struct cache_result *res)
+{
+	json_t *calls = json_array(), *usage = json_object();
+	const struct task_usage *u = &res->usage;
+
+	for (size_t i = 0; i < res->nr_tools; i++) {
+		const struct task_tool *t = &res->tools[i];
+		json_t *call = json_object();
+
+		json_object_set_new(call, "id", text_or_null(t->id));
+		json_object_set_new(call, "kind", text_or_null(t->kind));
+		json_object_set_new(call, "title", text_or_null(t->title));
+		json_object_set_new(call, "target", text_or_null(t->target));
+		json_object_set_new(call, "status", text_or_null(t->status));
+		json_object_set_new(call, "decision", text_or_null(t->decision));
+		json_array_append_new(calls, call);
+	}
+	json_object_set_new(j, "tools", calls);
+	json_object_set_new(j, "tools_omitted", json_integer((json_int_t)res->tools_omitted));
+#define PART(bit, field) \
+	json_object_set_new(usage, #field, u->known & bit ? json_integer(u->field) : json_null())
+	PART(USAGE_REQUESTS, requests);
+	PART(USAGE_INPUT, input_tokens);
+	PART(USAGE_OUTPUT, output_tokens);
+	PART(USAGE_TOTAL, total_tokens);
+#undef PART
+	json_object_set_new(j, "usage", usage);
+}
+
 static void put_text(json_t *j, const char *name, const char *text)
 {
 	struct strbuf clean = STRBUF_INIT;
@@ -790,6 +904,8 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	json_object_set_new(j, "log_cut", json_boolean(res->log_cut || cut));
 	put_text(j, "summary", res->summary);
 	put_text(j, "answer", res->answer);
+	if (res->nr_tools || res->tools_omitted || res->usage.known)
+		put_agent(j, res);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	strbuf_addstr(&meta, text);

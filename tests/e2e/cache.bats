@@ -446,6 +446,79 @@ Y
 	stop_cache
 }
 
+@test "an agent task's tool calls and usage come back with a hit, marked cached; the hit spends no budget" {
+	QWEN_BIN=$("$SQUAD_SRC/tests/qwen/install.sh" "$QWEN_DIR" | tail -1)
+	[ -x "$QWEN_BIN" ] || { echo "the qwen CLI could not be installed from npm" >&2; false; }
+	export HOME=$BATS_TEST_TMPDIR/home TMPDIR=$BATS_TEST_TMPDIR/tmp NO_PROXY=127.0.0.1,localhost
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	mkdir -p "$TMPDIR"
+	"$SQUAD_SRC/tests/qwen/write-settings.sh" "$HOME"
+	unset QWEN_HOME OPENAI_API_KEY OPENAI_BASE_URL OPENAI_MODEL HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+	echo '{"rules": [{"match": "marker", "tool_call": "touch agent-was-here.txt", "then": "Created the marker."}]}' > script.json
+	node "$SQUAD_SRC/tests/qwen/mock-server.js" --port-file port --script script.json \
+		--log requests.log > model-server.out 2>&1 &
+	echo $! > model.pid
+	wait_for port
+	export MOCK_URL=http://127.0.0.1:$(cat port)/v1
+	start_cache
+	mkdir origin
+	cd origin
+	git init -q
+	echo 'the marker' > question.txt
+	cat > Squadfile <<Y
+version: 1
+workers:
+  qwen:
+    command: ["$QWEN_BIN", --acp, --auth-type, openai]
+    protocol: acp
+    env: { OPENAI_BASE_URL: "\${MOCK_URL}", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+    daily_tokens: 1000000
+tasks:
+  act:
+    prompt: "create the marker file"
+    allow_commands: [touch]
+    inputs: [question.txt]
+    outputs: [agent-was-here.txt]
+Y
+	git add -A
+	git commit -qm init
+	cd ..
+	git clone -q origin one
+	git clone -q origin two
+	use_server
+	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD" --json act) > one.json
+	[ -e one/agent-was-here.txt ]
+	[ "$(jq -r 'select(.event == "finish") | .cached' one.json)" = null ]
+	jq -r 'select(.event == "finish") | .tools.calls[].target' one.json | grep -qx "touch agent-was-here.txt"
+	[ "$(jq -r 'select(.event == "finish") | .usage.input_tokens' one.json)" -gt 0 ]
+	requests=$(curl -s "http://127.0.0.1:$(cat port)/stats" | jq -r .requests)
+	tokens=$(jq -r .qwen.tokens "$XDG_STATE_HOME/squad/budget.json")
+	[ "$tokens" -gt 0 ]
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD" --json act
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > ../two.json
+	cd ..
+	[ -e two/agent-was-here.txt ]
+	# no model request, nothing charged to the day's budget
+	[ "$(curl -s "http://127.0.0.1:$(cat port)/stats" | jq -r .requests)" = "$requests" ]
+	[ "$(jq -r .qwen.tokens "$XDG_STATE_HOME/squad/budget.json")" = "$tokens" ]
+	# the same tool calls and usage as the run that stored it, marked cached
+	[ "$(jq -r 'select(.event == "finish") | .cached' two.json)" = remote ]
+	[ "$(jq -c 'select(.event == "finish") | .tools' two.json)" = "$(jq -c 'select(.event == "finish") | .tools' one.json)" ]
+	[ "$(jq -c 'select(.event == "finish") | .usage' two.json)" = "$(jq -c 'select(.event == "finish") | .usage' one.json)" ]
+	# the summary counts it apart: nothing spent in this run
+	[ "$(jq -c 'select(.event == "summary") | .usage' two.json)" = '{}' ]
+	[ "$(jq -c 'select(.event == "summary") | .cached_usage.qwen' two.json)" = "$(jq -c 'select(.event == "summary") | .usage.qwen' one.json)" ]
+	# and says so in words
+	rm -rf two/.squad "$BATS_TEST_TMPDIR/cache-two"
+	(cd two && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-two "$SQUAD" act) > two.out 2>&1
+	grep -q 'qwen: .* (from the cache: used by the run that stored it, not spent now)' two.out
+	[ "$(curl -s "http://127.0.0.1:$(cat port)/stats" | jq -r .requests)" = "$requests" ]
+	stop_cache
+}
+
 # --- the folder backends --------------------------------------------
 
 @test "the local folder (the default): outputs and log back after they are gone, cached (local)" {
