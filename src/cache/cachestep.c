@@ -38,6 +38,12 @@
  * answer is given up after these. */
 #define CONNECT_MS 2000
 #define TOTAL_MS 20000
+/* Remote hits are fetched all at once, before the first is restored:
+ * this many transfers at a time (curl --parallel's default is 50; a
+ * self-hosted server is one node process), and at most this many bytes
+ * held in memory; what is past it is fetched when its task is ready. */
+#define FETCH_AT_ONCE 16
+#define PREFETCH_MAX ((size_t)1 << 30)
 #define META_VERSION 1
 
 enum remote_kind { REMOTE_NONE, REMOTE_HTTP, REMOTE_DIR };
@@ -62,6 +68,18 @@ struct cachestep {
 	bool remote_down;           /* said once; not asked again */
 	bool local_failed;          /* said once */
 	bool local_grew;            /* something was put: evict at the end */
+	/* the shared server's answers for the whole plan, asked once, by
+	 * the first lookup that reaches the server (prefetch()) */
+	pthread_mutex_t pre_lock;
+	bool pre_done;
+	struct prefetched *pre;     /* per task */
+};
+
+/* What prefetch() learnt of a task's artifact on the server. */
+struct prefetched {
+	enum { PRE_UNKNOWN, PRE_ABSENT, PRE_PRESENT, PRE_FETCHED } state;
+	struct strbuf body;         /* PRE_FETCHED: taken by the lookup */
+	char *tag;
 };
 
 const char *cache_source_name(enum cache_source s)
@@ -141,6 +159,7 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 	c->sf = sf;
 	c->o = *o;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->pre_lock, NULL);
 
 	/* the local folder: SQUAD_CACHE_DIR, cache.dir, else the user's */
 	if (dir_env || (sc->dir && !sc->off)) {
@@ -415,8 +434,12 @@ static int remote_get(struct cachestep *c, const char *key, size_t max, struct s
 	return rc;
 }
 
+/* Put `key` on the shared store. `once`: an artifact, whose bytes a
+ * key decides: not uploaded again when the server has it (HEAD first;
+ * prefetch() may know already). The latest manifest is not `once`: its
+ * key is the task's name, its bytes change. */
 static void remote_put(struct cachestep *c, const char *key, const struct strbuf *body,
-		       const char *tag, long duration_ms, struct strbuf *notice)
+		       const char *tag, long duration_ms, bool once, struct strbuf *notice)
 {
 	struct strbuf err = STRBUF_INIT;
 
@@ -424,10 +447,16 @@ static void remote_put(struct cachestep *c, const char *key, const struct strbuf
 		return;
 	if (c->remote == REMOTE_HTTP) {
 		struct cache_remote r;
+		enum cache_http_result there = CACHE_HTTP_MISS;
 
 		remote_of(c, &r);
-		if (cache_http_put(&r, key, body->buf, body->len, tag, duration_ms, &err) !=
-		    CACHE_HTTP_HIT)
+		if (once)
+			there = cache_http_head(&r, key, &err);
+		if (there == CACHE_HTTP_ERROR)
+			remote_failed(c, err.buf, notice);
+		else if (there == CACHE_HTTP_MISS &&
+			 cache_http_put(&r, key, body->buf, body->len, tag, duration_ms, &err) !=
+			 CACHE_HTTP_HIT)
 			remote_failed(c, err.buf, notice);
 	} else {
 		strbuf_addf(&err, "the shared folder %s: ", c->url);
@@ -609,6 +638,170 @@ out:
 	return ret;
 }
 
+static void swap_bufs(struct strbuf *a, struct strbuf *b)
+{
+	struct strbuf t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Is `key` in the local folder? (a stat: a remote hit is not asked of
+ * the server when the local folder has it) */
+static bool local_has(const struct cachestep *c, const char *key)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	bool has;
+
+	if (!c->dir)
+		return false;
+	strbuf_addf(&path, "%s/v1/%s", c->dir, key);
+	has = lstat(path.buf, &st) == 0 && S_ISREG(st.st_mode);
+	strbuf_release(&path);
+	return has;
+}
+
+/* Ask the server once for every task of the plan that a lookup may
+ * want (to run, served, not in the local folder): which it has (the
+ * batch query, POST /v8/artifacts, or a HEAD each on a server without
+ * it), then every one it has, over one multi handle, many at once.
+ * The first lookup that needs the server does it; the others wait for
+ * it. A server that fails is said once and given up, as in
+ * remote_get(). */
+static void prefetch(struct cachestep *c, struct strbuf *notice)
+{
+	const struct plan *plan = c->plan;
+	size_t nr = c->sf->nr_tasks, nr_want = 0, nr_have = 0;
+	const char **hashes;
+	size_t *task_of;
+	bool *have;
+	struct cache_http_item *items;
+	struct cache_remote r;
+	struct strbuf err = STRBUF_INIT;
+
+	pthread_mutex_lock(&c->pre_lock);
+	if (c->pre_done) {
+		pthread_mutex_unlock(&c->pre_lock);
+		return;
+	}
+	c->pre = xcalloc(nr + 1, sizeof(*c->pre));
+	for (size_t i = 0; i <= nr; i++)
+		strbuf_init(&c->pre[i].body, 0);
+	hashes = xcalloc(nr + 1, sizeof(*hashes));
+	task_of = xcalloc(nr + 1, sizeof(*task_of));
+	have = xcalloc(nr + 1, sizeof(*have));
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		size_t n = (size_t)plan->order[i];
+
+		if (plan->action[n] != PLAN_RUN || !cachestep_serves(c, n) ||
+		    local_has(c, c->keys[n]))
+			continue;
+		task_of[nr_want] = n;
+		hashes[nr_want++] = c->keys[n];
+	}
+	remote_of(c, &r);
+	if (!nr_want || !remote_up(c))
+		goto out;
+	switch (cache_http_query(&r, hashes, nr_want, have, &err)) {
+	case CACHE_HTTP_HIT:
+		break;
+	case CACHE_HTTP_MISS: { /* no batch query: a HEAD each, at once */
+		struct cache_http_item *heads = xcalloc(nr_want, sizeof(*heads));
+		bool down = false;
+
+		strbuf_reset(&err);
+		for (size_t i = 0; i < nr_want; i++) {
+			heads[i].hash = hashes[i];
+			strbuf_init(&heads[i].body, 0);
+			strbuf_init(&heads[i].err, 0);
+		}
+		cache_http_many(&r, false, heads, nr_want, FETCH_AT_ONCE, 0, 0);
+		for (size_t i = 0; i < nr_want; i++) {
+			have[i] = heads[i].res == CACHE_HTTP_HIT;
+			if (heads[i].res == CACHE_HTTP_ERROR && !down) {
+				remote_failed(c, heads[i].err.buf, notice);
+				down = true;
+			}
+			cache_http_item_release(&heads[i]);
+		}
+		free(heads);
+		if (down)
+			goto out;
+		break;
+	}
+	default:
+		remote_failed(c, err.buf, notice);
+		goto out;
+	}
+	items = xcalloc(nr_want, sizeof(*items));
+	for (size_t i = 0; i < nr_want; i++) {
+		size_t n = task_of[i];
+
+		c->pre[n].state = have[i] ? PRE_PRESENT : PRE_ABSENT;
+		if (!have[i])
+			continue;
+		items[nr_have].hash = hashes[i];
+		strbuf_init(&items[nr_have].body, 0);
+		strbuf_init(&items[nr_have].err, 0);
+		task_of[nr_have++] = n; /* i >= nr_have: nothing unread is lost */
+	}
+	cache_http_many(&r, true, items, nr_have, FETCH_AT_ONCE, MAX_DOWNLOAD, PREFETCH_MAX);
+	for (size_t i = 0; i < nr_have; i++) {
+		struct prefetched *p = &c->pre[task_of[i]];
+
+		if (!items[i].done) {
+			; /* past the bound: fetched when its task is ready */
+		} else if (items[i].res == CACHE_HTTP_HIT) {
+			p->state = PRE_FETCHED;
+			swap_bufs(&p->body, &items[i].body);
+			p->tag = items[i].tag;
+			items[i].tag = NULL;
+		} else if (items[i].res == CACHE_HTTP_MISS) {
+			p->state = PRE_ABSENT; /* gone since the query: evicted */
+		} else {
+			remote_failed(c, items[i].err.buf, notice);
+		}
+		cache_http_item_release(&items[i]);
+	}
+	free(items);
+out:
+	free(hashes);
+	free(task_of);
+	free(have);
+	strbuf_release(&err);
+	c->pre_done = true;
+	pthread_mutex_unlock(&c->pre_lock);
+}
+
+/* Task n's artifact from the shared store: what prefetch() fetched, or
+ * a GET now. 1 (body, tag), 0 or -1 as remote_get(). */
+static int remote_take(struct cachestep *c, size_t n, struct strbuf *body, char **tag,
+		       struct strbuf *notice)
+{
+	struct prefetched *p;
+	int rc = -2;
+
+	if (c->remote == REMOTE_HTTP && c->plan)
+		prefetch(c, notice);
+	p = c->pre ? &c->pre[n] : NULL;
+	pthread_mutex_lock(&c->pre_lock);
+	if (p && p->state == PRE_FETCHED) {
+		swap_bufs(body, &p->body);
+		strbuf_release(&p->body);
+		*tag = p->tag;
+		p->tag = NULL;
+		p->state = PRE_PRESENT;
+		rc = 1;
+	} else if (p && p->state == PRE_ABSENT) {
+		rc = 0; /* the server said so: no GET */
+	}
+	pthread_mutex_unlock(&c->pre_lock);
+	if (rc == -2)
+		rc = remote_get(c, c->keys[n], MAX_DOWNLOAD, body, tag, notice);
+	return rc;
+}
+
 int cachestep_fetch(struct cachestep *c, size_t n, struct cache_hit *hit,
 		    struct strbuf *notice)
 {
@@ -631,7 +824,7 @@ int cachestep_fetch(struct cachestep *c, size_t n, struct cache_hit *hit,
 	strbuf_reset(&body);
 	free(tag);
 	tag = NULL;
-	if (remote_get(c, key, MAX_DOWNLOAD, &body, &tag, notice) == 1 &&
+	if (remote_take(c, n, &body, &tag, notice) == 1 &&
 	    take(c, n, "remote", &body, tag, hit, notice) == 0) {
 		hit->source = CACHE_REMOTE;
 		ret = 1;
@@ -883,6 +1076,17 @@ static void put_text(json_t *j, const char *name, const char *text)
 	strbuf_release(&clean);
 }
 
+/* Did prefetch() see task n's artifact on the server? */
+static bool known_there(struct cachestep *c, size_t n)
+{
+	bool there;
+
+	pthread_mutex_lock(&c->pre_lock);
+	there = c->pre && (c->pre[n].state == PRE_PRESENT || c->pre[n].state == PRE_FETCHED);
+	pthread_mutex_unlock(&c->pre_lock);
+	return there;
+}
+
 int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *res,
 		    struct strbuf *notice)
 {
@@ -921,7 +1125,8 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	tag = sign(c, key, &body);
 	if (c->dir && local_put(c, key, &body, tag, &err) < 0)
 		local_failed(c, err.buf, notice);
-	remote_put(c, key, &body, tag, res->duration_ms, notice);
+	if (!known_there(c, n))
+		remote_put(c, key, &body, tag, res->duration_ms, true, notice);
 
 	/* the manifest, as the task's latest entry */
 	free(tag);
@@ -933,7 +1138,7 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	strbuf_reset(&err);
 	if (c->dir && local_put(c, latest, &man, tag, &err) < 0)
 		local_failed(c, err.buf, notice);
-	remote_put(c, latest, &man, tag, 0, notice);
+	remote_put(c, latest, &man, tag, 0, false, notice);
 	ret = 0;
 out:
 	free(tag);
@@ -1167,6 +1372,14 @@ void cachestep_free(struct cachestep *c)
 	free(c->keys);
 	free(c->defs);
 	free(c->cacheable);
+	if (c->pre) {
+		for (size_t i = 0; i <= c->sf->nr_tasks; i++) {
+			strbuf_release(&c->pre[i].body);
+			free(c->pre[i].tag);
+		}
+		free(c->pre);
+	}
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->pre_lock);
 	free(c);
 }

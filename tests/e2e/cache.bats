@@ -187,6 +187,109 @@ same_outputs() {
 	stop_cache
 }
 
+# many_tasks N: ./origin with N independent tasks t1..tN (each an output
+# of its own and a canary line when it really runs) and `all` over
+# them; then clones ./one and ./two
+many_tasks() {
+	local i
+	mkdir origin
+	cd origin
+	git init -q
+	{
+		printf 'version: 1\ndefault: all\ntasks:\n'
+		for ((i = 1; i <= $1; i++)); do
+			printf '  t%d:\n    run: echo t%d >> ${CANARY}/t; echo %d > o%d.txt\n' "$i" "$i" "$i" "$i"
+			printf '    inputs: [in.txt]\n    outputs: [o%d.txt]\n' "$i"
+		done
+		printf '  all:\n    needs: ['
+		for ((i = 1; i <= $1; i++)); do printf 't%d%s' "$i" "$([ "$i" -lt "$1" ] && echo ', ')"; done
+		printf ']\n'
+	} > Squadfile
+	echo in > in.txt
+	git add -A
+	git commit -qm init
+	cd ..
+	git clone -q origin one
+	git clone -q origin two
+}
+
+# served METHOD: how many requests of METHOD the server's log has had
+# for /v8/artifacts since the line `from` (1-based)
+served() {
+	tail -n +"$from" "$BATS_TEST_TMPDIR/cache-server.log" |
+		jq -r 'select(.message == "incoming request") | .req.method + " " + .req.url' |
+		grep -c "^$1 /v8/artifacts" || true
+}
+
+@test "lookups in bulk: one query, then every hit fetched at once over kept-open connections; HEAD before PUT" {
+	start_cache
+	many_tasks 24
+	use_server
+	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD") > one.out
+	[ "$(wc -l < "$CANARY/t")" -eq 24 ]
+	from=$(($(wc -l < cache-server.log) + 1))
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD"
+	[ "$status" -eq 0 ]
+	cd ..
+	[[ $output == *"25 ok (24 from the cache)"* ]]
+	[ "$(wc -l < "$CANARY/t")" -eq 24 ]
+	cmp one/o17.txt two/o17.txt
+	# the batch query first: this server has none (404), so a HEAD each,
+	# then a GET for each it has, and nothing else
+	[ "$(served POST)" -eq 1 ]
+	[ "$(served HEAD)" -eq 24 ]
+	[ "$(served GET)" -eq 24 ]
+	# on a few connections kept open, not one a request
+	ports=$(tail -n +"$from" cache-server.log |
+		jq -r 'select(.message == "incoming request") | .req.remotePort' | sort -u | wc -l)
+	[ "$ports" -le 17 ]
+	# a run that stores what the server has already uploads no artifact
+	# again (a HEAD says it is there): only each task's latest manifest
+	from=$(($(wc -l < cache-server.log) + 1))
+	cd two
+	run env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" SQUAD_CACHE_WRITE=1 "$SQUAD" -B
+	[ "$status" -eq 0 ]
+	cd ..
+	[ "$(wc -l < "$CANARY/t")" -eq 48 ]
+	[ "$(served PUT)" -eq 24 ]
+	[ "$(served HEAD)" -eq 24 ]
+	stop_cache
+}
+
+@test "a server with the batch query (POST /v8/artifacts): one request says which it has, no HEAD" {
+	start_cache
+	many_tasks 6
+	node "$SQUAD_SRC/tests/cache/batch-proxy.js" --upstream "$CACHE_URL" --port-file proxy.port \
+		--log proxy.log > proxy.out 2>&1 &
+	echo $! > proxy.pid
+	wait_for proxy.port
+	use_server
+	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD") > one.out
+	# squad asks the proxy, which adds the batch query to the server
+	export SQUAD_CACHE_URL=http://127.0.0.1:$(cat proxy.port)
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD"
+	[ "$status" -eq 0 ]
+	cd ..
+	[[ $output == *"7 ok (6 from the cache)"* ]]
+	[ "$(wc -l < "$CANARY/t")" -eq 6 ]
+	[ "$(grep -c '^POST /v8/artifacts$' proxy.log)" -eq 1 ]
+	[ "$(grep -c '^HEAD ' proxy.log || true)" -eq 0 ]
+	[ "$(grep -c '^GET /v8/artifacts/' proxy.log)" -eq 6 ]
+	# what it does not have is not asked for
+	echo changed > two/in.txt
+	: > proxy.log
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD"
+	[ "$status" -eq 0 ]
+	cd ..
+	[ "$(wc -l < "$CANARY/t")" -eq 12 ]
+	[ "$(grep -c '^POST /v8/artifacts$' proxy.log)" -eq 1 ]
+	[ "$(grep -c '^GET ' proxy.log || true)" -eq 0 ]
+	stop_cache
+}
+
 @test "without write, the shared cache is only read: nothing is uploaded" {
 	start_cache
 	make_repo
@@ -309,7 +412,8 @@ same_outputs() {
 	make_repo
 	# a task with no inputs (never cached) stops the server when told to
 	# by the environment (the key does not see $STOP_PID's value), after
-	# the hits and before `late` is looked up
+	# the lookups (every remote hit of the plan is fetched at the first
+	# one) and before `fresh`, which is in no cache, is stored
 	for c in one two; do
 		cat >> $c/Squadfile <<'Y'
   stopper:
@@ -322,18 +426,28 @@ same_outputs() {
     outputs: [late.o]
 Y
 	done
+	cat >> two/Squadfile <<'Y'
+  fresh:
+    needs: [stopper]
+    run: echo fresh; echo fresh >> ${CANARY}/fresh; echo fresh > fresh.o
+    inputs: [src/lib.c]
+    outputs: [fresh.o]
+Y
 	use_server
 	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD" -j1 all late) > one.out
 	[ "$(runs late)" = 1 ]
 	cd two
 	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" STOP_PID="$(cat ../cache.pid)" \
-		"$SQUAD" -j1 all late
+		SQUAD_CACHE_WRITE=1 "$SQUAD" -j1 all late fresh
 	[ "$status" -eq 0 ]
 	cd ..
 	run ! alive "$(cat cache.pid)"
-	# gen, lib and test were hits before the stop; late, behind it, ran
+	# gen, lib, test and late were fetched before the stop: hits; fresh
+	# ran, and its upload met the stopped server
 	[ "$(runs lib)" = 1 ]
-	[ "$(runs late)" = 2 ]
+	[ "$(runs late)" = 1 ]
+	[ "$(runs fresh)" = 1 ]
+	[ -s two/fresh.o ]
 	[ "$(grep -c 'the run goes on without the shared cache' <<< "$stderr")" = 1 ]
 	[[ $stderr == *"$CACHE_URL"* ]]
 	[[ $stderr != *"$TOKEN"* ]]
