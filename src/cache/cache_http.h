@@ -62,7 +62,7 @@ enum cache_http_result cache_http_put(const struct cache_remote *r, const char *
 /* Which of `hashes` (nr of them) does the server have? POST
  * /v8/artifacts, Vercel's batch query. CACHE_HTTP_HIT: answered, have[i]
  * set for each; CACHE_HTTP_MISS: the server has no batch query (404,
- * 405, 501: ask hash by hash, cache_http_many() with HEAD);
+ * 405, 501: ask hash by hash, cache_http_many());
  * CACHE_HTTP_ERROR: down, refused or a bad answer (reason in err). */
 enum cache_http_result cache_http_query(const struct cache_remote *r, const char *const *hashes,
 					size_t nr, bool *have, struct strbuf *err);

@@ -664,8 +664,10 @@ static bool local_has(const struct cachestep *c, const char *key)
 
 /* Ask the server once for every task of the plan that a lookup may
  * want (to run, served, not in the local folder): which it has (the
- * batch query, POST /v8/artifacts, or a HEAD each on a server without
- * it), then every one it has, over one multi handle, many at once.
+ * batch query, POST /v8/artifacts), then every one it has, over one
+ * multi handle, many at once. A server without the batch query is
+ * sent a GET for each: its 404s say what it does not have, at the cost
+ * a HEAD each would have had before the GETs.
  * The first lookup that needs the server does it; the others wait for
  * it. A server that fails is said once and given up, as in
  * remote_get(). */
@@ -706,30 +708,13 @@ static void prefetch(struct cachestep *c, struct strbuf *notice)
 	switch (cache_http_query(&r, hashes, nr_want, have, &err)) {
 	case CACHE_HTTP_HIT:
 		break;
-	case CACHE_HTTP_MISS: { /* no batch query: a HEAD each, at once */
-		struct cache_http_item *heads = xcalloc(nr_want, sizeof(*heads));
-		bool down = false;
-
-		strbuf_reset(&err);
-		for (size_t i = 0; i < nr_want; i++) {
-			heads[i].hash = hashes[i];
-			strbuf_init(&heads[i].body, 0);
-			strbuf_init(&heads[i].err, 0);
-		}
-		cache_http_many(&r, false, heads, nr_want, FETCH_AT_ONCE, 0, 0);
-		for (size_t i = 0; i < nr_want; i++) {
-			have[i] = heads[i].res == CACHE_HTTP_HIT;
-			if (heads[i].res == CACHE_HTTP_ERROR && !down) {
-				remote_failed(c, heads[i].err.buf, notice);
-				down = true;
-			}
-			cache_http_item_release(&heads[i]);
-		}
-		free(heads);
-		if (down)
-			goto out;
+	case CACHE_HTTP_MISS:
+		/* no batch query: a HEAD each would cost the server as many
+		 * requests as the GETs, to learn what a GET's 404 says too.
+		 * Ask for all of them: the GETs below are the lookup. */
+		for (size_t i = 0; i < nr_want; i++)
+			have[i] = true;
 		break;
-	}
 	default:
 		remote_failed(c, err.buf, notice);
 		goto out;
@@ -758,7 +743,7 @@ static void prefetch(struct cachestep *c, struct strbuf *notice)
 			p->tag = items[i].tag;
 			items[i].tag = NULL;
 		} else if (items[i].res == CACHE_HTTP_MISS) {
-			p->state = PRE_ABSENT; /* gone since the query: evicted */
+			p->state = PRE_ABSENT; /* not there (or gone since the query) */
 		} else {
 			remote_failed(c, items[i].err.buf, notice);
 		}
