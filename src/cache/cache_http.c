@@ -118,6 +118,7 @@ struct reply {
 	size_t max;
 	char *tag;
 	int too_big;
+	size_t expect; /* Content-Length, when given: the body's room at once */
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -131,6 +132,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 		rp->too_big = 1;
 		return 0; /* aborts the transfer */
 	}
+	if (!rp->body->len && rp->expect > n && (!rp->max || rp->expect <= rp->max))
+		strbuf_grow(rp->body, rp->expect); /* one allocation, no copies */
 	strbuf_add(rp->body, data, n);
 	return n;
 }
@@ -138,8 +141,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	static const char name[] = "x-artifact-tag:";
+	static const char length[] = "content-length:";
 	struct reply *rp = arg;
 	size_t n = size * nmemb;
+
+	if (n > sizeof(length) - 1 && !strncasecmp(data, length, sizeof(length) - 1)) {
+		char num[24];
+		size_t len = n - (sizeof(length) - 1);
+
+		if (len >= sizeof(num))
+			len = sizeof(num) - 1;
+		memcpy(num, data + sizeof(length) - 1, len);
+		num[len] = '\0';
+		rp->expect = (size_t)strtoull(num, NULL, 10);
+	}
 
 	if (n > sizeof(name) - 1 && !strncasecmp(data, name, sizeof(name) - 1)) {
 		const char *v = data + sizeof(name) - 1;
@@ -345,7 +360,7 @@ enum cache_http_result cache_http_get(const struct cache_remote *r, const char *
 				      size_t max_bytes, struct strbuf *body, char **tag,
 				      struct strbuf *err)
 {
-	struct reply rp = { body, max_bytes, NULL, 0 };
+	struct reply rp = { body, max_bytes, NULL, 0, 0 };
 	long status = request(r, "GET", hash, NULL, 0, NULL, 0, &rp, err);
 	enum cache_http_result res = classify(r, "GET", status, err);
 
@@ -362,7 +377,7 @@ enum cache_http_result cache_http_get(const struct cache_remote *r, const char *
 enum cache_http_result cache_http_head(const struct cache_remote *r, const char *hash,
 				       struct strbuf *err)
 {
-	struct reply rp = { NULL, 0, NULL, 0 };
+	struct reply rp = { NULL, 0, NULL, 0, 0 };
 	long status = request(r, "HEAD", hash, NULL, 0, NULL, 0, &rp, err);
 
 	free(rp.tag);
@@ -373,7 +388,7 @@ enum cache_http_result cache_http_put(const struct cache_remote *r, const char *
 				      const void *body, size_t len, const char *tag,
 				      long duration_ms, struct strbuf *err)
 {
-	struct reply rp = { NULL, 0, NULL, 0 };
+	struct reply rp = { NULL, 0, NULL, 0, 0 };
 	long status = request(r, "PUT", hash, body, len, tag, duration_ms, &rp, err);
 
 	free(rp.tag);
@@ -384,7 +399,7 @@ enum cache_http_result cache_http_query(const struct cache_remote *r, const char
 					size_t nr, bool *have, struct strbuf *err)
 {
 	struct strbuf body = STRBUF_INIT, answer = STRBUF_INIT;
-	struct reply rp = { &answer, QUERY_MAX, NULL, 0 };
+	struct reply rp = { &answer, QUERY_MAX, NULL, 0, 0 };
 	enum cache_http_result res = CACHE_HTTP_ERROR;
 	json_t *list = json_array(), *doc = json_object(), *got = NULL;
 	char *text;
@@ -449,7 +464,8 @@ static CURLM *kept_multi;
 static pthread_mutex_t multi_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int cache_http_many(const struct cache_remote *r, bool get, struct cache_http_item *items,
-		    size_t nr, size_t at_once, size_t max_bytes, size_t max_total)
+		    size_t nr, size_t at_once, size_t max_bytes, size_t max_total,
+		    void (*on_done)(void *data, size_t i), void *data)
 {
 	struct xfer *x;
 	size_t next = 0, running = 0, total = 0;
@@ -505,6 +521,8 @@ int cache_http_many(const struct cache_remote *r, bool get, struct cache_http_it
 				finish(&x[s], r, CURLE_OK, &it->err);
 				x[s].method = NULL;
 				it->done = true;
+				if (on_done)
+					on_done(data, next);
 				next++;
 				continue;
 			}
@@ -544,6 +562,8 @@ int cache_http_many(const struct cache_remote *r, bool get, struct cache_http_it
 			done->method = NULL;
 			it->done = true;
 			running--;
+			if (on_done)
+				on_done(data, (size_t)priv);
 		}
 		if (running && still)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);

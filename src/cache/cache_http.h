@@ -85,10 +85,14 @@ void cache_http_item_release(struct cache_http_item *item);
  * `curl --parallel --parallel-max N` does); each body at most max_bytes
  * (0: no bound). Once the bodies fetched hold max_total bytes (0: no
  * bound), no further transfer starts: those items stay not done. Each
- * request bounded as the single ones are. 0, or -1 when libcurl cannot
- * be had (every item's err says so). Thread safe: its handles are its
- * own. */
+ * request bounded as the single ones are. `on_done` (may be NULL) is
+ * called with `data` and the item's index as soon as each item is done,
+ * on the caller's thread; it may take the item's body and tag. 0, or -1
+ * when libcurl cannot be had (every item's err says so). Thread safe:
+ * one caller at a time uses the process's multi handle, the others
+ * wait. */
 int cache_http_many(const struct cache_remote *r, bool get, struct cache_http_item *items,
-		    size_t nr, size_t at_once, size_t max_bytes, size_t max_total);
+		    size_t nr, size_t at_once, size_t max_bytes, size_t max_total,
+		    void (*on_done)(void *data, size_t i), void *data);
 
 #endif

@@ -70,14 +70,21 @@ struct cachestep {
 	bool local_grew;            /* something was put: evict at the end */
 	/* the shared server's answers for the whole plan, asked once, by
 	 * the first lookup that reaches the server (prefetch()) */
-	pthread_mutex_t pre_lock;
-	bool pre_done;
-	struct prefetched *pre;     /* per task */
+	pthread_mutex_t pre_lock;   /* guards the three below */
+	pthread_cond_t pre_ready;   /* a PRE_PENDING task was settled */
+	bool pre_started;
+	struct prefetched *pre;     /* per task, once started */
 };
 
 /* What prefetch() learnt of a task's artifact on the server. */
 struct prefetched {
-	enum { PRE_UNKNOWN, PRE_ABSENT, PRE_PRESENT, PRE_FETCHED } state;
+	enum {
+		PRE_UNKNOWN,  /* not asked: a GET when its task is ready */
+		PRE_PENDING,  /* being fetched: its lookup waits */
+		PRE_ABSENT,   /* the server does not have it */
+		PRE_PRESENT,  /* it has it (taken, or known from the query) */
+		PRE_FETCHED,  /* here, for its lookup to take */
+	} state;
 	struct strbuf body;         /* PRE_FETCHED: taken by the lookup */
 	char *tag;
 };
@@ -160,6 +167,7 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 	c->o = *o;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->pre_lock, NULL);
+	pthread_cond_init(&c->pre_ready, NULL);
 
 	/* the local folder: SQUAD_CACHE_DIR, cache.dir, else the user's */
 	if (dir_env || (sc->dir && !sc->off)) {
@@ -668,40 +676,73 @@ static bool local_has(const struct cachestep *c, const char *key)
  * multi handle, many at once. A server without the batch query is
  * sent a GET for each: its 404s say what it does not have, at the cost
  * a HEAD each would have had before the GETs.
- * The first lookup that needs the server does it; the others wait for
- * it. A server that fails is said once and given up, as in
- * remote_get(). */
-static void prefetch(struct cachestep *c, struct strbuf *notice)
+ * The first lookup that needs the server does it (remote_take()); each
+ * artifact is handed over as soon as it is here, so restores start
+ * while the rest is on its way. A server that fails is said once and
+ * given up, as in remote_get(). */
+struct prefetch_run {
+	struct cachestep *c;
+	struct cache_http_item *items;
+	size_t *task_of;
+	struct strbuf *notice;
+};
+
+/* cache_http_many()'s callback: item i is over; hand it to its task. */
+static void prefetched_one(void *data, size_t i)
+{
+	struct prefetch_run *pr = data;
+	struct cachestep *c = pr->c;
+	struct cache_http_item *it = &pr->items[i];
+	struct prefetched *p = &c->pre[pr->task_of[i]];
+
+	if (it->res == CACHE_HTTP_ERROR)
+		remote_failed(c, it->err.buf, pr->notice);
+	pthread_mutex_lock(&c->pre_lock);
+	if (it->res == CACHE_HTTP_HIT) {
+		p->state = PRE_FETCHED;
+		swap_bufs(&p->body, &it->body);
+		p->tag = it->tag;
+		it->tag = NULL;
+	} else {
+		/* a 404: not there; a failure: the store is given up */
+		p->state = it->res == CACHE_HTTP_MISS ? PRE_ABSENT : PRE_UNKNOWN;
+	}
+	pthread_cond_broadcast(&c->pre_ready);
+	pthread_mutex_unlock(&c->pre_lock);
+	cache_http_item_release(it);
+}
+
+/* Under pre_lock, by the lookup that starts the prefetch: the tasks to
+ * ask for, marked PRE_PENDING at once (a lookup that comes in while
+ * the prefetch gets going waits for it, rather than asking again).
+ * Their keys into hashes[], their indexes into task_of[]; how many. */
+static size_t prefetch_want(struct cachestep *c, const char **hashes, size_t *task_of)
 {
 	const struct plan *plan = c->plan;
-	size_t nr = c->sf->nr_tasks, nr_want = 0, nr_have = 0;
-	const char **hashes;
-	size_t *task_of;
-	bool *have;
-	struct cache_http_item *items;
-	struct cache_remote r;
-	struct strbuf err = STRBUF_INIT;
+	size_t nr_want = 0;
 
-	pthread_mutex_lock(&c->pre_lock);
-	if (c->pre_done) {
-		pthread_mutex_unlock(&c->pre_lock);
-		return;
-	}
-	c->pre = xcalloc(nr + 1, sizeof(*c->pre));
-	for (size_t i = 0; i <= nr; i++)
-		strbuf_init(&c->pre[i].body, 0);
-	hashes = xcalloc(nr + 1, sizeof(*hashes));
-	task_of = xcalloc(nr + 1, sizeof(*task_of));
-	have = xcalloc(nr + 1, sizeof(*have));
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		size_t n = (size_t)plan->order[i];
 
 		if (plan->action[n] != PLAN_RUN || !cachestep_serves(c, n) ||
 		    local_has(c, c->keys[n]))
 			continue;
+		c->pre[n].state = PRE_PENDING;
 		task_of[nr_want] = n;
 		hashes[nr_want++] = c->keys[n];
 	}
+	return nr_want;
+}
+
+static void prefetch(struct cachestep *c, const char **hashes, size_t *task_of,
+		     size_t nr_want, struct strbuf *notice)
+{
+	size_t nr = c->sf->nr_tasks, nr_have = 0;
+	bool *have = xcalloc(nr + 1, sizeof(*have));
+	struct cache_http_item *items = NULL;
+	struct cache_remote r;
+	struct strbuf err = STRBUF_INIT;
+
 	remote_of(c, &r);
 	if (!nr_want || !remote_up(c))
 		goto out;
@@ -720,65 +761,86 @@ static void prefetch(struct cachestep *c, struct strbuf *notice)
 		goto out;
 	}
 	items = xcalloc(nr_want, sizeof(*items));
+	pthread_mutex_lock(&c->pre_lock);
 	for (size_t i = 0; i < nr_want; i++) {
 		size_t n = task_of[i];
 
-		c->pre[n].state = have[i] ? PRE_PRESENT : PRE_ABSENT;
-		if (!have[i])
+		if (!have[i]) {
+			c->pre[n].state = PRE_ABSENT;
 			continue;
+		}
 		items[nr_have].hash = hashes[i];
 		strbuf_init(&items[nr_have].body, 0);
 		strbuf_init(&items[nr_have].err, 0);
 		task_of[nr_have++] = n; /* i >= nr_have: nothing unread is lost */
 	}
-	cache_http_many(&r, true, items, nr_have, FETCH_AT_ONCE, MAX_DOWNLOAD, PREFETCH_MAX);
-	for (size_t i = 0; i < nr_have; i++) {
-		struct prefetched *p = &c->pre[task_of[i]];
+	pthread_cond_broadcast(&c->pre_ready);
+	pthread_mutex_unlock(&c->pre_lock);
+	{
+		struct prefetch_run pr = { c, items, task_of, notice };
 
-		if (!items[i].done) {
-			; /* past the bound: fetched when its task is ready */
-		} else if (items[i].res == CACHE_HTTP_HIT) {
-			p->state = PRE_FETCHED;
-			swap_bufs(&p->body, &items[i].body);
-			p->tag = items[i].tag;
-			items[i].tag = NULL;
-		} else if (items[i].res == CACHE_HTTP_MISS) {
-			p->state = PRE_ABSENT; /* not there (or gone since the query) */
-		} else {
-			remote_failed(c, items[i].err.buf, notice);
-		}
-		cache_http_item_release(&items[i]);
+		cache_http_many(&r, true, items, nr_have, FETCH_AT_ONCE, MAX_DOWNLOAD,
+				PREFETCH_MAX, prefetched_one, &pr);
 	}
-	free(items);
+	for (size_t i = 0; i < nr_have; i++)
+		cache_http_item_release(&items[i]); /* those not started */
 out:
-	free(hashes);
-	free(task_of);
+	/* whatever is still pending (not started, the server down) is a
+	 * GET of its own when its task is ready, or a miss once given up */
+	pthread_mutex_lock(&c->pre_lock);
+	for (size_t i = 0; i <= nr; i++)
+		if (c->pre[i].state == PRE_PENDING)
+			c->pre[i].state = PRE_UNKNOWN;
+	pthread_cond_broadcast(&c->pre_ready);
+	pthread_mutex_unlock(&c->pre_lock);
+	free(items);
 	free(have);
 	strbuf_release(&err);
-	c->pre_done = true;
-	pthread_mutex_unlock(&c->pre_lock);
 }
 
-/* Task n's artifact from the shared store: what prefetch() fetched, or
- * a GET now. 1 (body, tag), 0 or -1 as remote_get(). */
+/* Task n's artifact from the shared store: what prefetch() fetched
+ * (started by the first lookup here, waited for by the others), or a
+ * GET now. 1 (body, tag), 0 or -1 as remote_get(). */
 static int remote_take(struct cachestep *c, size_t n, struct strbuf *body, char **tag,
 		       struct strbuf *notice)
 {
 	struct prefetched *p;
+	const char **hashes = NULL;
+	size_t *task_of = NULL, nr_want = 0;
+	bool mine = false;
 	int rc = -2;
 
-	if (c->remote == REMOTE_HTTP && c->plan)
-		prefetch(c, notice);
-	p = c->pre ? &c->pre[n] : NULL;
+	if (c->remote != REMOTE_HTTP || !c->plan)
+		return remote_get(c, c->keys[n], MAX_DOWNLOAD, body, tag, notice);
 	pthread_mutex_lock(&c->pre_lock);
-	if (p && p->state == PRE_FETCHED) {
+	if (!c->pre_started) {
+		size_t nr = c->sf->nr_tasks;
+
+		c->pre_started = mine = true;
+		c->pre = xcalloc(nr + 1, sizeof(*c->pre));
+		for (size_t i = 0; i <= nr; i++)
+			strbuf_init(&c->pre[i].body, 0);
+		hashes = xcalloc(nr + 1, sizeof(*hashes));
+		task_of = xcalloc(nr + 1, sizeof(*task_of));
+		nr_want = prefetch_want(c, hashes, task_of);
+	}
+	pthread_mutex_unlock(&c->pre_lock);
+	if (mine)
+		prefetch(c, hashes, task_of, nr_want, notice);
+	free(hashes);
+	free(task_of);
+	p = &c->pre[n];
+	pthread_mutex_lock(&c->pre_lock);
+	while (p->state == PRE_PENDING)
+		pthread_cond_wait(&c->pre_ready, &c->pre_lock);
+	if (p->state == PRE_FETCHED) {
 		swap_bufs(body, &p->body);
 		strbuf_release(&p->body);
 		*tag = p->tag;
 		p->tag = NULL;
 		p->state = PRE_PRESENT;
 		rc = 1;
-	} else if (p && p->state == PRE_ABSENT) {
+	} else if (p->state == PRE_ABSENT) {
 		rc = 0; /* the server said so: no GET */
 	}
 	pthread_mutex_unlock(&c->pre_lock);
@@ -1366,5 +1428,6 @@ void cachestep_free(struct cachestep *c)
 	}
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->pre_lock);
+	pthread_cond_destroy(&c->pre_ready);
 	free(c);
 }
