@@ -873,12 +873,13 @@ int cachestep_fetch(struct cachestep *c, size_t n, struct cache_hit *hit,
 	tag = NULL;
 	if (remote_take(c, n, &body, &tag, notice) == 1 &&
 	    take(c, n, "remote", &body, tag, hit, notice) == 0) {
+		/* Not copied into the local folder: the run records the task
+		 * up to date, so the next run here asks no store at all, and a
+		 * copy would double what a restore writes (an artifact's bytes
+		 * again, and a file created per hit). The local folder keeps
+		 * what ran on this machine. */
 		hit->source = CACHE_REMOTE;
 		ret = 1;
-		/* the next run on this machine finds it here */
-		strbuf_reset(&err);
-		if (c->dir && local_put(c, key, &body, tag, &err) < 0)
-			local_failed(c, err.buf, notice);
 	}
 out:
 	free(tag);

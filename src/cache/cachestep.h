@@ -120,8 +120,12 @@ void cache_hit_release(struct cache_hit *hit);
 int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_hit *hit,
 		    struct strbuf *why);
 
-/* Look task n up (the local folder, then the shared store, which a hit
- * then also fills the local folder from). On a hit, the outputs are
+/* Look task n up (the local folder, then the shared store; a hit there
+ * is not copied into the local folder: the run records the task up to
+ * date). The first lookup that reaches a server fetches, for every
+ * task of the plan to run, what the server has at once (cache_http.h's
+ * batch query and multi handle); each lookup takes its own from that,
+ * waiting for it when it is on its way. On a hit, the outputs are
  * restored under the Squadfile's folder and 1 is returned with `hit`
  * filled; 0 on a miss. Anything the user should hear (a store down, an
  * artifact refused) is appended to `notice` as one line each. Thread
