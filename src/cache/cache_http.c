@@ -395,13 +395,35 @@ enum cache_http_result cache_http_put(const struct cache_remote *r, const char *
 	return classify(r, "PUT", status, err);
 }
 
+int cache_http_query_read(const char *answer, size_t len, const char *const *hashes, size_t nr,
+			  bool *have)
+{
+	json_t *got = json_loadb(answer, len, 0, NULL);
+
+	for (size_t i = 0; i < nr; i++)
+		have[i] = false;
+	if (!json_is_object(got)) {
+		json_decref(got);
+		return -1;
+	}
+	/* {hash: {size, taskDurationMs, tag?}}: present; null, absent or
+	 * {error: ...}: not there */
+	for (size_t i = 0; i < nr; i++) {
+		json_t *e = json_object_get(got, hashes[i]);
+
+		have[i] = json_is_object(e) && !json_object_get(e, "error");
+	}
+	json_decref(got);
+	return 0;
+}
+
 enum cache_http_result cache_http_query(const struct cache_remote *r, const char *const *hashes,
 					size_t nr, bool *have, struct strbuf *err)
 {
 	struct strbuf body = STRBUF_INIT, answer = STRBUF_INIT;
 	struct reply rp = { &answer, QUERY_MAX, NULL, 0, 0 };
 	enum cache_http_result res = CACHE_HTTP_ERROR;
-	json_t *list = json_array(), *doc = json_object(), *got = NULL;
+	json_t *list = json_array(), *doc = json_object();
 	char *text;
 	long status;
 
@@ -430,21 +452,12 @@ enum cache_http_result cache_http_query(const struct cache_remote *r, const char
 		}
 		goto out;
 	}
-	got = json_loadb(answer.buf, answer.len, 0, NULL);
-	if (!json_is_object(got)) {
+	if (cache_http_query_read(answer.buf, answer.len, hashes, nr, have) < 0) {
 		strbuf_addf(err, "POST %s: the answer is not a JSON object", r->url);
 		goto out;
 	}
-	/* {hash: {size, taskDurationMs, tag?}}: present; null, absent or
-	 * {error: ...}: not there */
-	for (size_t i = 0; i < nr; i++) {
-		json_t *e = json_object_get(got, hashes[i]);
-
-		have[i] = json_is_object(e) && !json_object_get(e, "error");
-	}
 	res = CACHE_HTTP_HIT;
 out:
-	json_decref(got);
 	strbuf_release(&body);
 	strbuf_release(&answer);
 	return res;

@@ -67,6 +67,13 @@ enum cache_http_result cache_http_put(const struct cache_remote *r, const char *
 enum cache_http_result cache_http_query(const struct cache_remote *r, const char *const *hashes,
 					size_t nr, bool *have, struct strbuf *err);
 
+/* Read a batch query's answer (`len` bytes from the server): have[i]
+ * for each of `hashes`, true when the answer holds an object without
+ * `error` for it. 0, or -1 (every have[i] false) when it is not a JSON
+ * object. Pure: fuzzed (fuzz_artifact). */
+int cache_http_query_read(const char *answer, size_t len, const char *const *hashes, size_t nr,
+			  bool *have);
+
 /* One artifact of cache_http_many(): the caller sets `hash` and zeroes
  * the rest (strbufs initialized); cache_http_item_release() frees. */
 struct cache_http_item {

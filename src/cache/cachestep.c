@@ -295,13 +295,16 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 	c->defs = xcalloc(nr + 1, sizeof(*c->defs));
 	c->cacheable = xcalloc(nr + 1, sizeof(bool));
 	/* Only the keys a lookup or a store can use: of the tasks that will
-	 * run, and of what they need. A no-op run (everything up to date)
-	 * hashes nothing. Dependents come after their dependencies in the
-	 * order: walk it back. */
+	 * run and do work (a group is never looked up), and of what they
+	 * need. A no-op run (everything up to date, a group over it to
+	 * "run") hashes nothing. Dependents come after their dependencies
+	 * in the order: walk it back. */
 	for (size_t i = plan->nr_order; i-- > 0;) {
 		size_t n = (size_t)plan->order[i];
+		const struct task *t = &sf->tasks[n];
 
-		need[n] = need[n] || c->o.every_key || plan->action[n] == PLAN_RUN;
+		need[n] = need[n] || c->o.every_key ||
+			  (plan->action[n] == PLAN_RUN && (t->run || t->run_argv.nr || t->prompt));
 		if (need[n])
 			for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
 				need[g->deps[e]] = true;
