@@ -1,5 +1,7 @@
 /* cache_http.h - a client of the Turborepo Remote Cache API (libcurl):
- * GET, PUT and HEAD /v8/artifacts/HASH, with a Bearer token and the
+ * GET, PUT and HEAD /v8/artifacts/HASH, POST /v8/artifacts (which of
+ * many hashes the server has), and many GETs or HEADs at once over one
+ * multi handle, its connections kept open; with a Bearer token and the
  * team as `teamId` (or `slug`), the artifact's signature in
  * x-artifact-tag. The same API as Vercel's cache and the self-hosted
  * servers (npm turborepo-remote-cache).
@@ -14,6 +16,7 @@
 #ifndef SQUAD_CACHE_HTTP_H
 #define SQUAD_CACHE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/strbuf.h"
@@ -55,5 +58,48 @@ enum cache_http_result cache_http_head(const struct cache_remote *r, const char 
 enum cache_http_result cache_http_put(const struct cache_remote *r, const char *hash,
 				      const void *body, size_t len, const char *tag,
 				      long duration_ms, struct strbuf *err);
+
+/* Which of `hashes` (nr of them) does the server have? POST
+ * /v8/artifacts, Vercel's batch query. CACHE_HTTP_HIT: answered, have[i]
+ * set for each; CACHE_HTTP_MISS: the server has no batch query (404,
+ * 405, 501: ask hash by hash, cache_http_many());
+ * CACHE_HTTP_ERROR: down, refused or a bad answer (reason in err). */
+enum cache_http_result cache_http_query(const struct cache_remote *r, const char *const *hashes,
+					size_t nr, bool *have, struct strbuf *err);
+
+/* Read a batch query's answer (`len` bytes from the server): have[i]
+ * for each of `hashes`, true when the answer holds an object without
+ * `error` for it. 0, or -1 (every have[i] false) when it is not a JSON
+ * object. Pure: fuzzed (fuzz_artifact). */
+int cache_http_query_read(const char *answer, size_t len, const char *const *hashes, size_t nr,
+			  bool *have);
+
+/* One artifact of cache_http_many(): the caller sets `hash` and zeroes
+ * the rest (strbufs initialized); cache_http_item_release() frees. */
+struct cache_http_item {
+	const char *hash;
+	bool done;                  /* asked and answered (or failed) */
+	enum cache_http_result res; /* when done */
+	struct strbuf body;         /* GET's artifact, on a hit */
+	char *tag;                  /* its x-artifact-tag, or NULL */
+	struct strbuf err;          /* the reason, on CACHE_HTTP_ERROR */
+};
+
+void cache_http_item_release(struct cache_http_item *item);
+
+/* GET (`get`) or HEAD each of `items` over one multi handle, at most
+ * `at_once` transfers at a time on as many kept-open connections (as
+ * `curl --parallel --parallel-max N` does); each body at most max_bytes
+ * (0: no bound). Once the bodies fetched hold max_total bytes (0: no
+ * bound), no further transfer starts: those items stay not done. Each
+ * request bounded as the single ones are. `on_done` (may be NULL) is
+ * called with `data` and the item's index as soon as each item is done,
+ * on the caller's thread; it may take the item's body and tag. 0, or -1
+ * when libcurl cannot be had (every item's err says so). Thread safe:
+ * one caller at a time uses the process's multi handle, the others
+ * wait. */
+int cache_http_many(const struct cache_remote *r, bool get, struct cache_http_item *items,
+		    size_t nr, size_t at_once, size_t max_bytes, size_t max_total,
+		    void (*on_done)(void *data, size_t i), void *data);
 
 #endif

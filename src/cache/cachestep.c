@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +38,12 @@
  * answer is given up after these. */
 #define CONNECT_MS 2000
 #define TOTAL_MS 20000
+/* Remote hits are fetched all at once, before the first is restored:
+ * this many transfers at a time (curl --parallel's default is 50; a
+ * self-hosted server is one node process), and at most this many bytes
+ * held in memory; what is past it is fetched when its task is ready. */
+#define FETCH_AT_ONCE 16
+#define PREFETCH_MAX ((size_t)1 << 30)
 #define META_VERSION 1
 
 enum remote_kind { REMOTE_NONE, REMOTE_HTTP, REMOTE_DIR };
@@ -60,6 +68,25 @@ struct cachestep {
 	bool remote_down;           /* said once; not asked again */
 	bool local_failed;          /* said once */
 	bool local_grew;            /* something was put: evict at the end */
+	/* the shared server's answers for the whole plan, asked once, by
+	 * the first lookup that reaches the server (prefetch()) */
+	pthread_mutex_t pre_lock;   /* guards the three below */
+	pthread_cond_t pre_ready;   /* a PRE_PENDING task was settled */
+	bool pre_started;
+	struct prefetched *pre;     /* per task, once started */
+};
+
+/* What prefetch() learnt of a task's artifact on the server. */
+struct prefetched {
+	enum {
+		PRE_UNKNOWN,  /* not asked: a GET when its task is ready */
+		PRE_PENDING,  /* being fetched: its lookup waits */
+		PRE_ABSENT,   /* the server does not have it */
+		PRE_PRESENT,  /* it has it (taken, or known from the query) */
+		PRE_FETCHED,  /* here, for its lookup to take */
+	} state;
+	struct strbuf body;         /* PRE_FETCHED: taken by the lookup */
+	char *tag;
 };
 
 const char *cache_source_name(enum cache_source s)
@@ -149,6 +176,8 @@ int cachestep_open(struct cachestep **out, const struct squadfile *sf,
 	c->sf = sf;
 	c->o = *o;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->pre_lock, NULL);
+	pthread_cond_init(&c->pre_ready, NULL);
 
 	/* the local folder: SQUAD_CACHE_DIR, cache.dir, else the user's */
 	if (dir_env || (sc->dir && !sc->off)) {
@@ -282,9 +311,10 @@ void cachestep_plan(struct cachestep *c, const struct plan *plan)
 	 * walk it back. */
 	for (size_t i = plan->nr_order; i-- > 0;) {
 		size_t n = (size_t)plan->order[i];
+		const struct task *t = &sf->tasks[n];
 
 		need[n] = need[n] || c->o.every_key ||
-			  (plan->action[n] == PLAN_RUN && may_cache(&sf->tasks[n]));
+			  (plan->action[n] == PLAN_RUN && may_cache(t));
 		if (need[n])
 			for (size_t e = g->dep_start[n]; e < g->dep_start[n + 1]; e++)
 				need[g->deps[e]] = true;
@@ -422,8 +452,12 @@ static int remote_get(struct cachestep *c, const char *key, size_t max, struct s
 	return rc;
 }
 
+/* Put `key` on the shared store. `once`: an artifact, whose bytes a
+ * key decides: not uploaded again when the server has it (HEAD first;
+ * prefetch() may know already). The latest manifest is not `once`: its
+ * key is the task's name, its bytes change. */
 static void remote_put(struct cachestep *c, const char *key, const struct strbuf *body,
-		       const char *tag, long duration_ms, struct strbuf *notice)
+		       const char *tag, long duration_ms, bool once, struct strbuf *notice)
 {
 	struct strbuf err = STRBUF_INIT;
 
@@ -431,10 +465,16 @@ static void remote_put(struct cachestep *c, const char *key, const struct strbuf
 		return;
 	if (c->remote == REMOTE_HTTP) {
 		struct cache_remote r;
+		enum cache_http_result there = CACHE_HTTP_MISS;
 
 		remote_of(c, &r);
-		if (cache_http_put(&r, key, body->buf, body->len, tag, duration_ms, &err) !=
-		    CACHE_HTTP_HIT)
+		if (once)
+			there = cache_http_head(&r, key, &err);
+		if (there == CACHE_HTTP_ERROR)
+			remote_failed(c, err.buf, notice);
+		else if (there == CACHE_HTTP_MISS &&
+			 cache_http_put(&r, key, body->buf, body->len, tag, duration_ms, &err) !=
+			 CACHE_HTTP_HIT)
 			remote_failed(c, err.buf, notice);
 	} else {
 		strbuf_addf(&err, "the shared folder %s: ", c->url);
@@ -479,6 +519,18 @@ void cache_hit_release(struct cache_hit *hit)
 	free(hit->answer);
 	strbuf_release(&hit->log);
 	hit->summary = hit->answer = NULL;
+	for (size_t i = 0; i < hit->nr_tools; i++) {
+		free(hit->tools[i].id);
+		free(hit->tools[i].kind);
+		free(hit->tools[i].title);
+		free(hit->tools[i].target);
+		free(hit->tools[i].status);
+		free(hit->tools[i].decision);
+	}
+	free(hit->tools);
+	hit->tools = NULL;
+	hit->nr_tools = hit->tools_omitted = 0;
+	memset(&hit->usage, 0, sizeof(hit->usage));
 }
 
 static char *json_str(json_t *obj, const char *name)
@@ -486,6 +538,58 @@ static char *json_str(json_t *obj, const char *name)
 	const char *s = json_string_value(json_object_get(obj, name));
 
 	return s ? xstrdup(s) : NULL;
+}
+
+/* The stored tool calls: at most RESULT_MAX_TOOLS (an entry from
+ * elsewhere may hold more; the last ones are kept, the rest counted as
+ * omitted, as the result would have), each field a string or absent. */
+static void read_tools(json_t *j, struct cache_hit *hit)
+{
+	json_t *calls = json_object_get(j, "tools");
+	json_int_t omitted = json_integer_value(json_object_get(j, "tools_omitted"));
+	size_t nr = json_array_size(calls), from = 0;
+
+	hit->tools_omitted = omitted > 0 ? (size_t)omitted : 0;
+	if (nr > RESULT_MAX_TOOLS) {
+		from = nr - RESULT_MAX_TOOLS;
+		hit->tools_omitted += from;
+	}
+	if (nr <= from)
+		return;
+	hit->tools = xcalloc(nr - from, sizeof(*hit->tools));
+	for (size_t i = from; i < nr; i++) {
+		json_t *call = json_array_get(calls, i);
+		struct task_tool *t = &hit->tools[hit->nr_tools++];
+
+		t->id = json_str(call, "id");
+		t->kind = json_str(call, "kind");
+		t->title = json_str(call, "title");
+		t->target = json_str(call, "target");
+		t->status = json_str(call, "status");
+		t->decision = json_str(call, "decision");
+	}
+}
+
+/* The stored usage: a number absent or not an integer stays unknown. */
+static void read_usage(json_t *j, struct task_usage *u)
+{
+	json_t *o = json_object_get(j, "usage");
+	static const struct { const char *name; unsigned bit; size_t at; } parts[] = {
+		{ "requests", USAGE_REQUESTS, offsetof(struct task_usage, requests) },
+		{ "input_tokens", USAGE_INPUT, offsetof(struct task_usage, input_tokens) },
+		{ "output_tokens", USAGE_OUTPUT, offsetof(struct task_usage, output_tokens) },
+		{ "total_tokens", USAGE_TOTAL, offsetof(struct task_usage, total_tokens) },
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		json_t *v = json_object_get(o, parts[i].name);
+		json_int_t n = json_integer_value(v);
+
+		if (!json_is_integer(v) || n < 0)
+			continue;
+		*(long *)((char *)u + parts[i].at) = n > LONG_MAX ? LONG_MAX : (long)n;
+		u->known |= parts[i].bit;
+	}
 }
 
 int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_hit *hit,
@@ -515,6 +619,8 @@ int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_
 	hit->log_cut = json_is_true(json_object_get(j, "log_cut"));
 	hit->summary = json_str(j, "summary");
 	hit->answer = json_str(j, "answer");
+	read_tools(j, hit);
+	read_usage(j, &hit->usage);
 	strbuf_add(&hit->log, nl + 1, len - (size_t)(nl - meta) - 1);
 	ret = 0;
 out:
@@ -550,6 +656,209 @@ out:
 	return ret;
 }
 
+static void swap_bufs(struct strbuf *a, struct strbuf *b)
+{
+	struct strbuf t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Is `key` in the local folder? (a stat: a remote hit is not asked of
+ * the server when the local folder has it) */
+static bool local_has(const struct cachestep *c, const char *key)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	bool has;
+
+	if (!c->dir)
+		return false;
+	strbuf_addf(&path, "%s/v1/%s", c->dir, key);
+	has = lstat(path.buf, &st) == 0 && S_ISREG(st.st_mode);
+	strbuf_release(&path);
+	return has;
+}
+
+/* Ask the server once for every task of the plan that a lookup may
+ * want (to run, served, not in the local folder): which it has (the
+ * batch query, POST /v8/artifacts), then every one it has, over one
+ * multi handle, many at once. A server without the batch query is
+ * sent a GET for each: its 404s say what it does not have, at the cost
+ * a HEAD each would have had before the GETs.
+ * The first lookup that needs the server does it (remote_take()); each
+ * artifact is handed over as soon as it is here, so restores start
+ * while the rest is on its way. A server that fails is said once and
+ * given up, as in remote_get(). */
+struct prefetch_run {
+	struct cachestep *c;
+	struct cache_http_item *items;
+	size_t *task_of;
+	struct strbuf *notice;
+};
+
+/* cache_http_many()'s callback: item i is over; hand it to its task. */
+static void prefetched_one(void *data, size_t i)
+{
+	struct prefetch_run *pr = data;
+	struct cachestep *c = pr->c;
+	struct cache_http_item *it = &pr->items[i];
+	struct prefetched *p = &c->pre[pr->task_of[i]];
+
+	if (it->res == CACHE_HTTP_ERROR)
+		remote_failed(c, it->err.buf, pr->notice);
+	pthread_mutex_lock(&c->pre_lock);
+	if (it->res == CACHE_HTTP_HIT) {
+		p->state = PRE_FETCHED;
+		swap_bufs(&p->body, &it->body);
+		p->tag = it->tag;
+		it->tag = NULL;
+	} else {
+		/* a 404: not there; a failure: the store is given up */
+		p->state = it->res == CACHE_HTTP_MISS ? PRE_ABSENT : PRE_UNKNOWN;
+	}
+	pthread_cond_broadcast(&c->pre_ready);
+	pthread_mutex_unlock(&c->pre_lock);
+	cache_http_item_release(it);
+}
+
+/* Under pre_lock, by the lookup that starts the prefetch: the tasks to
+ * ask for, marked PRE_PENDING at once (a lookup that comes in while
+ * the prefetch gets going waits for it, rather than asking again).
+ * Their keys into hashes[], their indexes into task_of[]; how many. */
+static size_t prefetch_want(struct cachestep *c, const char **hashes, size_t *task_of)
+{
+	const struct plan *plan = c->plan;
+	size_t nr_want = 0;
+
+	for (size_t i = 0; i < plan->nr_order; i++) {
+		size_t n = (size_t)plan->order[i];
+
+		if (plan->action[n] != PLAN_RUN || !cachestep_serves(c, n) ||
+		    local_has(c, c->keys[n]))
+			continue;
+		c->pre[n].state = PRE_PENDING;
+		task_of[nr_want] = n;
+		hashes[nr_want++] = c->keys[n];
+	}
+	return nr_want;
+}
+
+static void prefetch(struct cachestep *c, const char **hashes, size_t *task_of,
+		     size_t nr_want, struct strbuf *notice)
+{
+	size_t nr = c->sf->nr_tasks, nr_have = 0;
+	bool *have = xcalloc(nr + 1, sizeof(*have));
+	struct cache_http_item *items = NULL;
+	struct cache_remote r;
+	struct strbuf err = STRBUF_INIT;
+
+	remote_of(c, &r);
+	if (!nr_want || !remote_up(c))
+		goto out;
+	switch (cache_http_query(&r, hashes, nr_want, have, &err)) {
+	case CACHE_HTTP_HIT:
+		break;
+	case CACHE_HTTP_MISS:
+		/* no batch query: a HEAD each would cost the server as many
+		 * requests as the GETs, to learn what a GET's 404 says too.
+		 * Ask for all of them: the GETs below are the lookup. */
+		for (size_t i = 0; i < nr_want; i++)
+			have[i] = true;
+		break;
+	default:
+		remote_failed(c, err.buf, notice);
+		goto out;
+	}
+	items = xcalloc(nr_want, sizeof(*items));
+	pthread_mutex_lock(&c->pre_lock);
+	for (size_t i = 0; i < nr_want; i++) {
+		size_t n = task_of[i];
+
+		if (!have[i]) {
+			c->pre[n].state = PRE_ABSENT;
+			continue;
+		}
+		items[nr_have].hash = hashes[i];
+		strbuf_init(&items[nr_have].body, 0);
+		strbuf_init(&items[nr_have].err, 0);
+		task_of[nr_have++] = n; /* i >= nr_have: nothing unread is lost */
+	}
+	pthread_cond_broadcast(&c->pre_ready);
+	pthread_mutex_unlock(&c->pre_lock);
+	{
+		struct prefetch_run pr = { c, items, task_of, notice };
+
+		cache_http_many(&r, true, items, nr_have, FETCH_AT_ONCE, MAX_DOWNLOAD,
+				PREFETCH_MAX, prefetched_one, &pr);
+	}
+	for (size_t i = 0; i < nr_have; i++)
+		cache_http_item_release(&items[i]); /* those not started */
+out:
+	/* whatever is still pending (not started, the server down) is a
+	 * GET of its own when its task is ready, or a miss once given up */
+	pthread_mutex_lock(&c->pre_lock);
+	for (size_t i = 0; i <= nr; i++)
+		if (c->pre[i].state == PRE_PENDING)
+			c->pre[i].state = PRE_UNKNOWN;
+	pthread_cond_broadcast(&c->pre_ready);
+	pthread_mutex_unlock(&c->pre_lock);
+	free(items);
+	free(have);
+	strbuf_release(&err);
+}
+
+/* Task n's artifact from the shared store: what prefetch() fetched
+ * (started by the first lookup here, waited for by the others), or a
+ * GET now. 1 (body, tag), 0 or -1 as remote_get(). */
+static int remote_take(struct cachestep *c, size_t n, struct strbuf *body, char **tag,
+		       struct strbuf *notice)
+{
+	struct prefetched *p;
+	const char **hashes = NULL;
+	size_t *task_of = NULL, nr_want = 0;
+	bool mine = false;
+	int rc = -2;
+
+	if (c->remote != REMOTE_HTTP || !c->plan)
+		return remote_get(c, c->keys[n], MAX_DOWNLOAD, body, tag, notice);
+	pthread_mutex_lock(&c->pre_lock);
+	if (!c->pre_started) {
+		size_t nr = c->sf->nr_tasks;
+
+		c->pre_started = mine = true;
+		c->pre = xcalloc(nr + 1, sizeof(*c->pre));
+		for (size_t i = 0; i <= nr; i++)
+			strbuf_init(&c->pre[i].body, 0);
+		hashes = xcalloc(nr + 1, sizeof(*hashes));
+		task_of = xcalloc(nr + 1, sizeof(*task_of));
+		nr_want = prefetch_want(c, hashes, task_of);
+	}
+	pthread_mutex_unlock(&c->pre_lock);
+	if (mine)
+		prefetch(c, hashes, task_of, nr_want, notice);
+	free(hashes);
+	free(task_of);
+	p = &c->pre[n];
+	pthread_mutex_lock(&c->pre_lock);
+	while (p->state == PRE_PENDING)
+		pthread_cond_wait(&c->pre_ready, &c->pre_lock);
+	if (p->state == PRE_FETCHED) {
+		swap_bufs(body, &p->body);
+		strbuf_release(&p->body);
+		*tag = p->tag;
+		p->tag = NULL;
+		p->state = PRE_PRESENT;
+		rc = 1;
+	} else if (p->state == PRE_ABSENT) {
+		rc = 0; /* the server said so: no GET */
+	}
+	pthread_mutex_unlock(&c->pre_lock);
+	if (rc == -2)
+		rc = remote_get(c, c->keys[n], MAX_DOWNLOAD, body, tag, notice);
+	return rc;
+}
+
 int cachestep_fetch(struct cachestep *c, size_t n, struct cache_hit *hit,
 		    struct strbuf *notice)
 {
@@ -572,11 +881,14 @@ int cachestep_fetch(struct cachestep *c, size_t n, struct cache_hit *hit,
 	strbuf_reset(&body);
 	free(tag);
 	tag = NULL;
-	if (remote_get(c, key, MAX_DOWNLOAD, &body, &tag, notice) == 1 &&
+	if (remote_take(c, n, &body, &tag, notice) == 1 &&
 	    take(c, n, "remote", &body, tag, hit, notice) == 0) {
 		hit->source = CACHE_REMOTE;
 		ret = 1;
-		/* the next run on this machine finds it here */
+		/* kept in the local folder too, as turborepo does: the run
+		 * records the task up to date, but a branch switched away
+		 * and back, or another checkout here, finds it without the
+		 * network. It costs a restore one more file written. */
 		strbuf_reset(&err);
 		if (c->dir && local_put(c, key, &body, tag, &err) < 0)
 			local_failed(c, err.buf, notice);
@@ -766,6 +1078,52 @@ static char *manifest(const struct cachestep *c, size_t n)
 	return text;
 }
 
+/* A stored string: valid UTF-8 (jansson refuses the rest), or null. */
+static json_t *text_or_null(const char *text)
+{
+	struct strbuf clean = STRBUF_INIT;
+	json_t *v;
+
+	if (!text)
+		return json_null();
+	strbuf_addstr(&clean, text);
+	strbuf_utf8_sanitize(&clean);
+	v = json_string(clean.buf);
+	strbuf_release(&clean);
+	return v;
+}
+
+/* The result's tool calls and usage, as read_tools() and read_usage()
+ * read them back. */
+static void put_agent(json_t *j, const struct cache_result *res)
+{
+	json_t *calls = json_array(), *usage = json_object();
+	const struct task_usage *u = &res->usage;
+
+	for (size_t i = 0; i < res->nr_tools; i++) {
+		const struct task_tool *t = &res->tools[i];
+		json_t *call = json_object();
+
+		json_object_set_new(call, "id", text_or_null(t->id));
+		json_object_set_new(call, "kind", text_or_null(t->kind));
+		json_object_set_new(call, "title", text_or_null(t->title));
+		json_object_set_new(call, "target", text_or_null(t->target));
+		json_object_set_new(call, "status", text_or_null(t->status));
+		json_object_set_new(call, "decision", text_or_null(t->decision));
+		json_array_append_new(calls, call);
+	}
+	json_object_set_new(j, "tools", calls);
+	json_object_set_new(j, "tools_omitted", json_integer((json_int_t)res->tools_omitted));
+#define PART(bit, field) \
+	json_object_set_new(usage, #field, u->known & bit ? json_integer(u->field) : json_null())
+	PART(USAGE_REQUESTS, requests);
+	PART(USAGE_INPUT, input_tokens);
+	PART(USAGE_OUTPUT, output_tokens);
+	PART(USAGE_TOTAL, total_tokens);
+#undef PART
+	json_object_set_new(j, "usage", usage);
+}
+
 static void put_text(json_t *j, const char *name, const char *text)
 {
 	struct strbuf clean = STRBUF_INIT;
@@ -776,6 +1134,17 @@ static void put_text(json_t *j, const char *name, const char *text)
 	strbuf_utf8_sanitize(&clean);
 	json_object_set_new(j, name, json_string(clean.buf));
 	strbuf_release(&clean);
+}
+
+/* Did prefetch() see task n's artifact on the server? */
+static bool known_there(struct cachestep *c, size_t n)
+{
+	bool there;
+
+	pthread_mutex_lock(&c->pre_lock);
+	there = c->pre && (c->pre[n].state == PRE_PRESENT || c->pre[n].state == PRE_FETCHED);
+	pthread_mutex_unlock(&c->pre_lock);
+	return there;
 }
 
 int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *res,
@@ -799,6 +1168,8 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	json_object_set_new(j, "log_cut", json_boolean(res->log_cut || cut));
 	put_text(j, "summary", res->summary);
 	put_text(j, "answer", res->answer);
+	if (res->nr_tools || res->tools_omitted || res->usage.known)
+		put_agent(j, res);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	strbuf_addstr(&meta, text);
@@ -814,7 +1185,8 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	tag = sign(c, key, &body);
 	if (c->dir && local_put(c, key, &body, tag, &err) < 0)
 		local_failed(c, err.buf, notice);
-	remote_put(c, key, &body, tag, res->duration_ms, notice);
+	if (!known_there(c, n))
+		remote_put(c, key, &body, tag, res->duration_ms, true, notice);
 
 	/* the manifest, as the task's latest entry */
 	free(tag);
@@ -826,7 +1198,7 @@ int cachestep_store(struct cachestep *c, size_t n, const struct cache_result *re
 	strbuf_reset(&err);
 	if (c->dir && local_put(c, latest, &man, tag, &err) < 0)
 		local_failed(c, err.buf, notice);
-	remote_put(c, latest, &man, tag, 0, notice);
+	remote_put(c, latest, &man, tag, 0, false, notice);
 	ret = 0;
 out:
 	free(tag);
@@ -1060,6 +1432,15 @@ void cachestep_free(struct cachestep *c)
 	free(c->keys);
 	free(c->defs);
 	free(c->cacheable);
+	if (c->pre) {
+		for (size_t i = 0; i <= c->sf->nr_tasks; i++) {
+			strbuf_release(&c->pre[i].body);
+			free(c->pre[i].tag);
+		}
+		free(c->pre);
+	}
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->pre_lock);
+	pthread_cond_destroy(&c->pre_ready);
 	free(c);
 }

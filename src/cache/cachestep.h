@@ -32,8 +32,13 @@
  * in this run. Notices name the store's URL or folder, never the token
  * or the signing key (neither is ever printed).
  *
- * Agent tasks: the answer is stored, and its tool calls as its log has
- * them; usage (tokens, requests) is not, as results do not carry it yet.
+ * Agent tasks: the answer, the tool calls (as the result keeps them:
+ * the last RESULT_MAX_TOOLS and how many were left out) and the usage
+ * (requests, tokens; a number the agent never reported stays unknown)
+ * are stored, and a hit gives them back as they were. A hit asks no
+ * model: it is charged to no budget, and the reports show its usage as
+ * the stored run's, apart from what this run spent (result.h's
+ * result_usage_by_worker()).
  */
 #ifndef SQUAD_CACHESTEP_H
 #define SQUAD_CACHESTEP_H
@@ -41,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "job/result.h"
 #include "plan/plan.h"
 #include "model/squadfile.h"
 #include "util/strbuf.h"
@@ -97,9 +103,13 @@ struct cache_hit {
 	char *summary;        /* or NULL */
 	char *answer;         /* an agent's, or NULL */
 	struct strbuf log;    /* the log's bytes */
+	/* an agent's tool calls as the stored run kept them, and its usage */
+	struct task_tool *tools;
+	size_t nr_tools, tools_omitted;
+	struct task_usage usage;
 };
 
-#define CACHE_HIT_INIT { CACHE_NONE, 0, 0, false, NULL, NULL, STRBUF_INIT }
+#define CACHE_HIT_INIT { CACHE_NONE, 0, 0, false, NULL, NULL, STRBUF_INIT, NULL, 0, 0, { 0 } }
 
 void cache_hit_release(struct cache_hit *hit);
 
@@ -111,7 +121,10 @@ int cache_meta_read(const char *meta, size_t len, const char *key, struct cache_
 		    struct strbuf *why);
 
 /* Look task n up (the local folder, then the shared store, which a hit
- * then also fills the local folder from). On a hit, the outputs are
+ * then also fills the local folder from). The first lookup that reaches a server fetches, for every
+ * task of the plan to run, what the server has at once (cache_http.h's
+ * batch query and multi handle); each lookup takes its own from that,
+ * waiting for it when it is on its way. On a hit, the outputs are
  * restored under the Squadfile's folder and 1 is returned with `hit`
  * filled; 0 on a miss. Anything the user should hear (a store down, an
  * artifact refused) is appended to `notice` as one line each. Thread
@@ -127,6 +140,9 @@ struct cache_result {
 	const char *summary;  /* may be NULL */
 	const char *answer;   /* may be NULL */
 	const char *log_path; /* may be NULL: no output */
+	const struct task_tool *tools; /* nr_tools of them (may be NULL) */
+	size_t nr_tools, tools_omitted;
+	struct task_usage usage;
 };
 
 /* Store task n's success: its outputs as they are now, its log, its

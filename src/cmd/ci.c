@@ -1,5 +1,6 @@
 /* ci.c - a CI engine's workflow for a Squadfile; see ci.h. */
 #include "cmd/ci.h"
+#include "files/state.h"
 #include "util/xalloc.h"
 
 #include <stdbool.h>
@@ -10,6 +11,11 @@
 #include <yaml.h>
 
 #define ID_MAX 64 /* bytes of a job id before its hash */
+
+/* What the jobs keep of a run, as state.h names it: the logs' folder
+ * and the hand-off manifest, relative to the Squadfile's folder. */
+#define CI_LOGS STATE_DIR_NAME "/" STATE_LOGS "/"
+#define CI_HANDOFF STATE_DIR_NAME "/" STATE_HANDOFF
 
 /* What the emitted jobs run before squad: squad itself, built from
  * source when the runner has none (a runner or image with squad
@@ -31,7 +37,7 @@ static const char install_script[] =
 
 static const char handoff_warning[] =
 "if [ \"$status\" -eq 3 ]; then\n"
-"  echo \"::warning::squad: tasks wait for the tactician (see .squad/handoff.json)\"\n"
+"  echo \"::warning::squad: tasks wait for the tactician (see " CI_HANDOFF ")\"\n"
 "  status=0\n"
 "fi\n"
 "exit \"$status\"\n";
@@ -348,7 +354,7 @@ static void github_keep(struct emit *e, const char *artifact, const char *paths)
 	word(e, "path");
 	script(e, paths);
 	word(e, "include-hidden-files");
-	word(e, "true"); /* .squad/ starts with a dot */
+	word(e, "true"); /* the state folder starts with a dot */
 	pair(e, "if-no-files-found", "ignore");
 	map_end(e);
 	map_end(e);
@@ -385,7 +391,7 @@ static void github_task_job(struct emit *e, const struct plan *plan, size_t n,
 	script(e, run.buf);
 	map_end(e);
 	strbuf_addf(&artifact, "squad-%s", ids[n]);
-	github_keep(e, artifact.buf, "squad-junit.xml\n.squad/logs/\n.squad/handoff.json\n");
+	github_keep(e, artifact.buf, "squad-junit.xml\n" CI_LOGS "\n" CI_HANDOFF "\n");
 	seq_end(e);
 	map_end(e);
 	strbuf_release(&name);
@@ -441,8 +447,8 @@ static void github_shards_job(struct emit *e, const struct strvec *targets,
 			      "'squad handoff --merge'\n"
 			      "# puts them together\n"
 			      "mkdir -p squad-handoff\n"
-			      "if [ -f .squad/handoff.json ]; then\n"
-			      "  cp .squad/handoff.json \"squad-handoff/shard-${{ matrix.shard }}.json\"\n"
+			      "if [ -f " CI_HANDOFF " ]; then\n"
+			      "  cp " CI_HANDOFF " \"squad-handoff/shard-${{ matrix.shard }}.json\"\n"
 			      "fi\n");
 	strbuf_addstr(&run, handoff_warning);
 	map_start(e, false);
@@ -452,9 +458,9 @@ static void github_shards_job(struct emit *e, const struct strvec *targets,
 	map_end(e);
 	if (matrix)
 		github_keep(e, "squad-shard-${{ matrix.shard }}",
-			    "squad-junit.xml\n.squad/logs/\nsquad-handoff/\n");
+			    "squad-junit.xml\n" CI_LOGS "\nsquad-handoff/\n");
 	else
-		github_keep(e, "squad", "squad-junit.xml\n.squad/logs/\n.squad/handoff.json\n");
+		github_keep(e, "squad", "squad-junit.xml\n" CI_LOGS "\n" CI_HANDOFF "\n");
 	seq_end(e);
 	map_end(e);
 	strbuf_release(&name);
@@ -516,7 +522,7 @@ static void gitlab_task_job(struct emit *e, const struct plan *plan, size_t n,
 			    char *const *ids, const struct ci_options *o)
 {
 	static const char *const paths[] = {
-		"squad-junit.xml", ".squad/logs/", ".squad/handoff.json", NULL,
+		"squad-junit.xml", CI_LOGS, CI_HANDOFF, NULL,
 	};
 	const struct graph *g = plan->graph;
 	struct strbuf run = STRBUF_INIT;
@@ -559,10 +565,10 @@ static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 			       const struct ci_options *o)
 {
 	static const char *const shard_paths[] = {
-		"squad-junit.xml", ".squad/logs/", "squad-handoff/", NULL,
+		"squad-junit.xml", CI_LOGS, "squad-handoff/", NULL,
 	};
 	static const char *const paths[] = {
-		"squad-junit.xml", ".squad/logs/", ".squad/handoff.json", NULL,
+		"squad-junit.xml", CI_LOGS, CI_HANDOFF, NULL,
 	};
 	struct strbuf run = STRBUF_INIT, merge = STRBUF_INIT, nr = STRBUF_INIT;
 	bool parallel = o->shards > 1; /* GitLab's parallel: wants 2 or more */
@@ -592,8 +598,8 @@ static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 	if (parallel) {
 		strbuf_addstr(&run, " || status=$?\n"
 			      "mkdir -p squad-handoff\n"
-			      "if [ -f .squad/handoff.json ]; then\n"
-			      "  cp .squad/handoff.json \"squad-handoff/shard-$CI_NODE_INDEX.json\"\n"
+			      "if [ -f " CI_HANDOFF " ]; then\n"
+			      "  cp " CI_HANDOFF " \"squad-handoff/shard-$CI_NODE_INDEX.json\"\n"
 			      "fi\n"
 			      "exit \"$status\"");
 	}
@@ -626,7 +632,7 @@ static void gitlab_shards_jobs(struct emit *e, const struct strvec *targets,
 	pair(e, "when", "always");
 	word(e, "paths");
 	seq_start(e, false);
-	text(e, ".squad/handoff.json");
+	text(e, CI_HANDOFF);
 	seq_end(e);
 	map_end(e);
 	map_end(e);

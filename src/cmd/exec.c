@@ -504,7 +504,10 @@ static void print_json(const struct exec_options *eo, const struct plan *plan,
 	}
 	json_object_set_new(doc, "tasks", tasks);
 	json_object_set_new(doc, "usage", report_json_usage_by_worker(results, plan->order,
-								      plan->nr_order));
+								      plan->nr_order, false));
+	json_object_set_new(doc, "cached_usage",
+			    report_json_usage_by_worker(results, plan->order, plan->nr_order,
+							true));
 	json_object_set_new(doc, "handoff", entries > 0 ? manifest_entries(manifest)
 			    : json_array());
 	text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));

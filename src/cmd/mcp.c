@@ -737,6 +737,10 @@ static json_t *run_result(struct call *c, bool *is_error)
 		json_object_set(r, "interrupted", json_object_get(c->summary, "interrupted"));
 		/* what the agents used, per worker (each task's is in tasks[]) */
 		json_object_set(r, "usage", json_object_get(c->summary, "usage"));
+		/* what the tasks restored from the cache had used: not spent now */
+		if (json_object_size(json_object_get(c->summary, "cached_usage")))
+			json_object_set(r, "cached_usage",
+					json_object_get(c->summary, "cached_usage"));
 	}
 	if (c->handoff) {
 		json_object_set(r, "manifest", json_object_get(c->handoff, "manifest"));

@@ -152,7 +152,7 @@ void task_result_release_tools(struct task_result *res)
 }
 
 size_t result_usage_by_worker(const struct task_result *results, const int *order, size_t nr,
-			      const char **names, struct task_usage *sums)
+			      bool cached, const char **names, struct task_usage *sums)
 {
 	size_t nr_names = 0;
 
@@ -161,7 +161,7 @@ size_t result_usage_by_worker(const struct task_result *results, const int *orde
 		const struct task_result *res = &results[order[i]];
 		size_t w;
 
-		if (!res->usage.known || !res->worker)
+		if (!res->usage.known || !res->worker || (res->cached != NULL) != cached)
 			continue;
 		for (w = 0; w < nr_names && strcmp(names[w], res->worker); w++)
 			;

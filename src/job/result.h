@@ -150,8 +150,11 @@ void task_result_release_tools(struct task_result *res);
 /* Usage per worker over the tasks `order` (`nr` indexes of `results`),
  * in the order the workers first appear: fills names[] (borrowed from
  * the results) and sums[] (each at least `nr` long, sums zeroed by the
- * caller) and returns how many workers reported some usage. */
+ * caller) and returns how many workers reported some usage.
+ * `cached` picks which tasks count: false, those that ran in this run
+ * (what was spent); true, those restored from the cache (what their
+ * stored run spent, not this one). */
 size_t result_usage_by_worker(const struct task_result *results, const int *order, size_t nr,
-			      const char **names, struct task_usage *sums);
+			      bool cached, const char **names, struct task_usage *sums);
 
 #endif

@@ -650,18 +650,25 @@ void report_usage_text(struct strbuf *sb, const char *worker, const struct task_
 	}
 }
 
-/* One line per worker whose tasks reported usage. */
-static void usage_lines(struct report *rep, const struct task_result *results)
+/* One line per worker whose tasks reported usage: what this run spent
+ * (`cached` false), or what the tasks restored from the cache had used
+ * when they ran (`cached` true), said apart so that nobody reads it as
+ * spent today. */
+static void usage_lines(struct report *rep, const struct task_result *results, bool cached)
 {
 	const struct plan *plan = rep->plan;
 	struct task_usage *sums = xcalloc(plan->nr_order + 1, sizeof(*sums));
 	const char **names = xcalloc(plan->nr_order + 1, sizeof(*names));
-	size_t nr = result_usage_by_worker(results, plan->order, plan->nr_order, names, sums);
+	size_t nr = result_usage_by_worker(results, plan->order, plan->nr_order, cached, names,
+					   sums);
 	struct strbuf line = STRBUF_INIT;
 
 	for (size_t w = 0; w < nr; w++) {
 		strbuf_reset(&line);
 		report_usage_text(&line, names[w], &sums[w]);
+		if (cached)
+			strbuf_addstr(&line, " (from the cache: used by the run that stored "
+				      "it, not spent now)");
 		put_printable(rep->out, line.buf);
 		fputc('\n', rep->out);
 	}
@@ -725,8 +732,10 @@ void report_summary(struct report *rep, const struct task_result *results,
 		}
 		fprintf(rep->out, "%s\n", line.buf);
 	}
-	if (rep->level > REPORT_QUIET)
-		usage_lines(rep, results);
+	if (rep->level > REPORT_QUIET) {
+		usage_lines(rep, results, false);
+		usage_lines(rep, results, true);
+	}
 	for (size_t i = 0; i < plan->nr_order; i++) {
 		const struct task_result *res = &results[plan->order[i]];
 

@@ -110,11 +110,11 @@ json_t *report_json_usage(const struct task_usage *u)
 }
 
 json_t *report_json_usage_by_worker(const struct task_result *results, const int *order,
-				    size_t nr)
+				    size_t nr, bool cached)
 {
 	struct task_usage *sums = xcalloc(nr + 1, sizeof(*sums));
 	const char **names = xcalloc(nr + 1, sizeof(*names));
-	size_t nr_names = result_usage_by_worker(results, order, nr, names, sums);
+	size_t nr_names = result_usage_by_worker(results, order, nr, cached, names, sums);
 	json_t *o = json_object();
 
 	for (size_t w = 0; w < nr_names; w++)
@@ -390,7 +390,12 @@ void json_reporter_summary(struct json_reporter *jr, const struct task_result *r
 					? (json_int_t)(wall_seconds * 1000 + 0.5) : 0));
 	json_object_set_new(fields, "interrupted", json_boolean(interrupted));
 	json_object_set_new(fields, "exit_code", json_integer(exit_code));
+	/* what this run spent; the tasks restored from the cache spent
+	 * nothing now, and their stored runs' usage is apart */
 	json_object_set_new(fields, "usage", report_json_usage_by_worker(results, plan->order,
-									 plan->nr_order));
+									 plan->nr_order, false));
+	json_object_set_new(fields, "cached_usage",
+			    report_json_usage_by_worker(results, plan->order, plan->nr_order,
+							true));
 	emit(jr, "summary", fields);
 }

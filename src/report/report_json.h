@@ -97,9 +97,11 @@ json_t *report_json_usage(const struct task_usage *u);
 
 /* Usage per worker over the tasks of `order` (`nr` indexes into
  * `results`): {worker name: usage}, only the workers of tasks that
- * reported some usage. */
+ * reported some usage. `cached`: of the tasks restored from the cache
+ * (what their stored runs used), else of those that ran (what this run
+ * spent); result_usage_by_worker(). */
 json_t *report_json_usage_by_worker(const struct task_result *results, const int *order,
-				    size_t nr);
+				    size_t nr, bool cached);
 
 /* Free the reporter (NULL is fine). Everything was flushed already. */
 void json_reporter_free(struct json_reporter *jr);

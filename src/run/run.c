@@ -428,6 +428,7 @@ struct cache_work {
 	struct cache_hit found;
 	struct cache_result result; /* a store's; the strings below */
 	char *summary, *answer, *log_path;
+	struct task_result tools;   /* a store's copy of the tool calls */
 	struct strbuf notice;
 };
 
@@ -467,6 +468,14 @@ static void restored(struct runner *r, size_t task, struct cache_hit *h)
 	set_str(&res->summary, h->summary);
 	set_str(&res->answer, h->answer);
 	h->summary = h->answer = NULL;
+	/* the stored run's tool calls and usage, shown as its: the task is
+	 * marked cached, and the reports keep its usage apart from what
+	 * this run spent (no model was asked, no budget charged) */
+	task_result_release_tools(res);
+	for (size_t i = 0; i < h->nr_tools; i++)
+		task_result_add_tool(res, &h->tools[i]);
+	res->tools_omitted += h->tools_omitted;
+	res->usage = h->usage;
 	if (h->log.len) {
 		log_write(r, task, h->log.buf, h->log.len);
 		if (r->log_fds[task] >= 0) {
@@ -505,6 +514,7 @@ static void cache_work_done(uv_work_t *req, int status)
 	free(w->summary);
 	free(w->answer);
 	free(w->log_path);
+	task_result_release_tools(&w->tools);
 	free(w);
 }
 
@@ -566,6 +576,13 @@ static void cache_store(struct runner *r, size_t task)
 	w->result.summary = w->summary;
 	w->result.answer = w->answer;
 	w->result.log_path = w->log_path;
+	/* a copy: the store runs on the pool while the loop goes on */
+	for (size_t i = 0; i < res->nr_tools; i++)
+		task_result_add_tool(&w->tools, &res->tools[i]);
+	w->result.tools = w->tools.tools;
+	w->result.nr_tools = w->tools.nr_tools;
+	w->result.tools_omitted = res->tools_omitted;
+	w->result.usage = res->usage;
 	cache_queue(r, w);
 }
 

@@ -7,7 +7,10 @@
 #              hits from the real turborepo-remote-cache server on
 #              127.0.0.1 (tests/cache/install.sh): squad restoring them in
 #              a fresh clone (local folder empty) against `curl --parallel`
-#              downloading the same artifacts in one run. Goal <= 1.3x.
+#              downloading the same artifacts in one run, to /dev/null (the
+#              goal's measure: <= 1.3x), and also to files (as squad, which
+#              must write what it restores, does). Each repeated RUNS
+#              times; medians.
 #   2 noop     a no-op run (every task up to date) of the same N tasks with
 #              the cache on (the default local folder) against
 #              SQUAD_CACHE=off. Goal <= 1.1x.
@@ -87,11 +90,16 @@ for f in "$W"/srv/store/bench/*; do
 done
 [ "$(grep -c '^url' "$W/curl.cfg")" = "$N" ] || { echo "expected $N artifacts on the server" >&2; exit 1; }
 
-echo "== 1 restore: $N remote hits of 1 MB each vs curl --parallel"
+# and to files, one each, as squad writes its outputs
+awk -v dir="$W/curl-out" '/^output/ { n++; print "output = \"" dir "/" n "\""; next } { print }' \
+	"$W/curl.cfg" > "$W/curl-files.cfg"
+
+echo "== 1 restore: $N remote hits of 1 MB each vs curl --parallel (to /dev/null, to files)"
 hyperfine -N -w 1 -r "$RUNS" --export-json "$W/restore.json" \
-	--prepare "rm -rf $W/two/.squad $W/two/out $W/xdg-two" \
+	--prepare "rm -rf $W/two/.squad $W/two/out $W/xdg-two $W/curl-out" \
 	"env -C $W/two XDG_CACHE_HOME=$W/xdg-two $SQUAD -q" \
-	"curl -s --parallel -H 'Authorization: Bearer $TOKEN' -K $W/curl.cfg"
+	"curl -s --parallel -H 'Authorization: Bearer $TOKEN' -K $W/curl.cfg" \
+	"curl -s --parallel --create-dirs -H 'Authorization: Bearer $TOKEN' -K $W/curl-files.cfg"
 # every task was a remote hit (nothing ran): check the last run
 grep -c '"cached":"remote"' <(cd "$W/two" && rm -rf .squad out && XDG_CACHE_HOME=$W/xdg-check "$SQUAD" --json 2>/dev/null) \
 	| sed 's/^/remote hits in one more run: /'
@@ -105,5 +113,10 @@ ratio() {
 	node -e 'const r = require(process.argv[1]).results;
 		console.log((r[0].median / r[1].median).toFixed(2));' "$1"
 }
+ratio_files() {
+	node -e 'const r = require(process.argv[1]).results;
+		console.log((r[0].median / r[2].median).toFixed(2));' "$1"
+}
 echo "restore: squad / curl = $(ratio "$W/restore.json")x (median; goal <= 1.3x)"
+echo "restore: squad / curl writing files = $(ratio_files "$W/restore.json")x (median)"
 echo "noop: cache on / off = $(ratio "$W/noop.json")x (median; goal <= 1.1x)"

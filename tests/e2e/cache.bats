@@ -185,6 +185,119 @@ same_outputs() {
 	# the server held the artifacts, under the team
 	[ -n "$(ls "$BATS_TEST_TMPDIR"/srv-tmp/store/team1)" ]
 	stop_cache
+	# a remote hit is kept in the local folder too (as turborepo does):
+	# with the server gone, state and outputs lost, it is a local hit
+	rm -rf .squad out lib.o report.txt
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-three" "$SQUAD"
+	[ "$status" -eq 0 ]
+	[[ $output == *"cached (local) lib"* ]]
+	[[ $output == *"4 ok (3 from the cache)"* ]]
+	cd ..
+	[ "$(runs lib)" = 1 ]
+	cmp one/lib.o two/lib.o
+}
+
+# many_tasks N: ./origin with N independent tasks t1..tN (each an output
+# of its own and a canary line when it really runs) and `all` over
+# them; then clones ./one and ./two
+many_tasks() {
+	local i
+	mkdir origin
+	cd origin
+	git init -q
+	{
+		printf 'version: 1\ndefault: all\ntasks:\n'
+		for ((i = 1; i <= $1; i++)); do
+			printf '  t%d:\n    run: echo t%d >> ${CANARY}/t; echo %d > o%d.txt\n' "$i" "$i" "$i" "$i"
+			printf '    inputs: [in.txt]\n    outputs: [o%d.txt]\n' "$i"
+		done
+		printf '  all:\n    needs: ['
+		for ((i = 1; i <= $1; i++)); do printf 't%d%s' "$i" "$([ "$i" -lt "$1" ] && echo ', ')"; done
+		printf ']\n'
+	} > Squadfile
+	echo in > in.txt
+	git add -A
+	git commit -qm init
+	cd ..
+	git clone -q origin one
+	git clone -q origin two
+}
+
+# served METHOD: how many requests of METHOD the server's log has had
+# for /v8/artifacts since the line `from` (1-based)
+served() {
+	tail -n +"$from" "$BATS_TEST_TMPDIR/cache-server.log" |
+		jq -r 'select(.message == "incoming request") | .req.method + " " + .req.url' |
+		grep -c "^$1 /v8/artifacts" || true
+}
+
+@test "lookups in bulk: one query, then every artifact fetched at once over kept-open connections; HEAD before PUT" {
+	start_cache
+	many_tasks 24
+	use_server
+	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD") > one.out
+	[ "$(wc -l < "$CANARY/t")" -eq 24 ]
+	from=$(($(wc -l < cache-server.log) + 1))
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD"
+	[ "$status" -eq 0 ]
+	cd ..
+	[[ $output == *"25 ok (24 from the cache)"* ]]
+	[ "$(wc -l < "$CANARY/t")" -eq 24 ]
+	cmp one/o17.txt two/o17.txt
+	# the batch query first: this server has none (404), so a GET each
+	# (its 404 would say what it does not have), and nothing else
+	[ "$(served POST)" -eq 1 ]
+	[ "$(served HEAD)" -eq 0 ]
+	[ "$(served GET)" -eq 24 ]
+	# on a few connections kept open, not one a request
+	ports=$(tail -n +"$from" cache-server.log |
+		jq -r 'select(.message == "incoming request") | .req.remotePort' | sort -u | wc -l)
+	[ "$ports" -le 17 ]
+	# a run that stores what the server has already uploads no artifact
+	# again (a HEAD says it is there): only each task's latest manifest
+	from=$(($(wc -l < cache-server.log) + 1))
+	cd two
+	run env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" SQUAD_CACHE_WRITE=1 "$SQUAD" -B
+	[ "$status" -eq 0 ]
+	cd ..
+	[ "$(wc -l < "$CANARY/t")" -eq 48 ]
+	[ "$(served PUT)" -eq 24 ]
+	[ "$(served HEAD)" -eq 24 ]
+	stop_cache
+}
+
+@test "a server with the batch query (POST /v8/artifacts): one request says which it has, no HEAD" {
+	start_cache
+	many_tasks 6
+	node "$SQUAD_SRC/tests/cache/batch-proxy.js" --upstream "$CACHE_URL" --port-file proxy.port \
+		--log proxy.log > proxy.out 2>&1 &
+	echo $! > proxy.pid
+	wait_for proxy.port
+	use_server
+	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD") > one.out
+	# squad asks the proxy, which adds the batch query to the server
+	export SQUAD_CACHE_URL=http://127.0.0.1:$(cat proxy.port)
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD"
+	[ "$status" -eq 0 ]
+	cd ..
+	[[ $output == *"7 ok (6 from the cache)"* ]]
+	[ "$(wc -l < "$CANARY/t")" -eq 6 ]
+	[ "$(grep -c '^POST /v8/artifacts$' proxy.log)" -eq 1 ]
+	[ "$(grep -c '^HEAD ' proxy.log || true)" -eq 0 ]
+	[ "$(grep -c '^GET /v8/artifacts/' proxy.log)" -eq 6 ]
+	# what it does not have is not asked for
+	echo changed > two/in.txt
+	: > proxy.log
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD"
+	[ "$status" -eq 0 ]
+	cd ..
+	[ "$(wc -l < "$CANARY/t")" -eq 12 ]
+	[ "$(grep -c '^POST /v8/artifacts$' proxy.log)" -eq 1 ]
+	[ "$(grep -c '^GET ' proxy.log || true)" -eq 0 ]
+	stop_cache
 }
 
 @test "without write, the shared cache is only read: nothing is uploaded" {
@@ -309,7 +422,8 @@ same_outputs() {
 	make_repo
 	# a task with no inputs (never cached) stops the server when told to
 	# by the environment (the key does not see $STOP_PID's value), after
-	# the hits and before `late` is looked up
+	# the lookups (every remote hit of the plan is fetched at the first
+	# one) and before `fresh`, which is in no cache, is stored
 	for c in one two; do
 		cat >> $c/Squadfile <<'Y'
   stopper:
@@ -322,18 +436,28 @@ same_outputs() {
     outputs: [late.o]
 Y
 	done
+	cat >> two/Squadfile <<'Y'
+  fresh:
+    needs: [stopper]
+    run: echo fresh; echo fresh >> ${CANARY}/fresh; echo fresh > fresh.o
+    inputs: [src/lib.c]
+    outputs: [fresh.o]
+Y
 	use_server
 	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD" -j1 all late) > one.out
 	[ "$(runs late)" = 1 ]
 	cd two
 	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" STOP_PID="$(cat ../cache.pid)" \
-		"$SQUAD" -j1 all late
+		SQUAD_CACHE_WRITE=1 "$SQUAD" -j1 all late fresh
 	[ "$status" -eq 0 ]
 	cd ..
 	run ! alive "$(cat cache.pid)"
-	# gen, lib and test were hits before the stop; late, behind it, ran
+	# gen, lib, test and late were fetched before the stop: hits; fresh
+	# ran, and its upload met the stopped server
 	[ "$(runs lib)" = 1 ]
-	[ "$(runs late)" = 2 ]
+	[ "$(runs late)" = 1 ]
+	[ "$(runs fresh)" = 1 ]
+	[ -s two/fresh.o ]
 	[ "$(grep -c 'the run goes on without the shared cache' <<< "$stderr")" = 1 ]
 	[[ $stderr == *"$CACHE_URL"* ]]
 	[[ $stderr != *"$TOKEN"* ]]
@@ -443,6 +567,79 @@ Y
 	[ "$(jq -r 'select(.event == "finish") | .answer' <<< "$output")" = "There are 42 uses of the validator." ]
 	grep -q '"answer":"There are 42 uses of the validator."' two/.squad/state
 	grep -q "There are 42 uses" two/.squad/logs/count.log
+	stop_cache
+}
+
+@test "an agent task's tool calls and usage come back with a hit, marked cached; the hit spends no budget" {
+	QWEN_BIN=$("$SQUAD_SRC/tests/qwen/install.sh" "$QWEN_DIR" | tail -1)
+	[ -x "$QWEN_BIN" ] || { echo "the qwen CLI could not be installed from npm" >&2; false; }
+	export HOME=$BATS_TEST_TMPDIR/home TMPDIR=$BATS_TEST_TMPDIR/tmp NO_PROXY=127.0.0.1,localhost
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	mkdir -p "$TMPDIR"
+	"$SQUAD_SRC/tests/qwen/write-settings.sh" "$HOME"
+	unset QWEN_HOME OPENAI_API_KEY OPENAI_BASE_URL OPENAI_MODEL HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
+	echo '{"rules": [{"match": "marker", "tool_call": "touch agent-was-here.txt", "then": "Created the marker."}]}' > script.json
+	node "$SQUAD_SRC/tests/qwen/mock-server.js" --port-file port --script script.json \
+		--log requests.log > model-server.out 2>&1 &
+	echo $! > model.pid
+	wait_for port
+	export MOCK_URL=http://127.0.0.1:$(cat port)/v1
+	start_cache
+	mkdir origin
+	cd origin
+	git init -q
+	echo 'the marker' > question.txt
+	cat > Squadfile <<Y
+version: 1
+workers:
+  qwen:
+    command: ["$QWEN_BIN", --acp, --auth-type, openai]
+    protocol: acp
+    env: { OPENAI_BASE_URL: "\${MOCK_URL}", OPENAI_API_KEY: test, OPENAI_MODEL: mock }
+    timeout: 90s
+    daily_tokens: 1000000
+tasks:
+  act:
+    prompt: "create the marker file"
+    allow_commands: [touch]
+    inputs: [question.txt]
+    outputs: [agent-was-here.txt]
+Y
+	git add -A
+	git commit -qm init
+	cd ..
+	git clone -q origin one
+	git clone -q origin two
+	use_server
+	(cd one && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-one SQUAD_CACHE_WRITE=1 "$SQUAD" --json act) > one.json
+	[ -e one/agent-was-here.txt ]
+	[ "$(jq -r 'select(.event == "finish") | .cached' one.json)" = null ]
+	jq -r 'select(.event == "finish") | .tools.calls[].target' one.json | grep -qx "touch agent-was-here.txt"
+	[ "$(jq -r 'select(.event == "finish") | .usage.input_tokens' one.json)" -gt 0 ]
+	requests=$(curl -s "http://127.0.0.1:$(cat port)/stats" | jq -r .requests)
+	tokens=$(jq -r .qwen.tokens "$XDG_STATE_HOME/squad/budget.json")
+	[ "$tokens" -gt 0 ]
+	cd two
+	run --separate-stderr env XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache-two" "$SQUAD" --json act
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > ../two.json
+	cd ..
+	[ -e two/agent-was-here.txt ]
+	# no model request, nothing charged to the day's budget
+	[ "$(curl -s "http://127.0.0.1:$(cat port)/stats" | jq -r .requests)" = "$requests" ]
+	[ "$(jq -r .qwen.tokens "$XDG_STATE_HOME/squad/budget.json")" = "$tokens" ]
+	# the same tool calls and usage as the run that stored it, marked cached
+	[ "$(jq -r 'select(.event == "finish") | .cached' two.json)" = remote ]
+	[ "$(jq -c 'select(.event == "finish") | .tools' two.json)" = "$(jq -c 'select(.event == "finish") | .tools' one.json)" ]
+	[ "$(jq -c 'select(.event == "finish") | .usage' two.json)" = "$(jq -c 'select(.event == "finish") | .usage' one.json)" ]
+	# the summary counts it apart: nothing spent in this run
+	[ "$(jq -c 'select(.event == "summary") | .usage' two.json)" = '{}' ]
+	[ "$(jq -c 'select(.event == "summary") | .cached_usage.qwen' two.json)" = "$(jq -c 'select(.event == "summary") | .usage.qwen' one.json)" ]
+	# and says so in words
+	rm -rf two/.squad "$BATS_TEST_TMPDIR/cache-two"
+	(cd two && XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache-two "$SQUAD" act) > two.out 2>&1
+	grep -q 'qwen: .* (from the cache: used by the run that stored it, not spent now)' two.out
+	[ "$(curl -s "http://127.0.0.1:$(cat port)/stats" | jq -r .requests)" = "$requests" ]
 	stop_cache
 }
 

@@ -23,12 +23,18 @@ setup() {
 	export NO_COLOR=1
 	[ -x "$VALIDATOR" ] || { echo "action-validator could not be installed from npm" >&2; return 1; }
 	[ -x "$GITLAB" ] || { echo "gitlab-ci-local could not be installed from npm" >&2; return 1; }
+	unset SQUAD_CACHE SQUAD_CACHE_URL SQUAD_CACHE_TOKEN SQUAD_CACHE_TEAM SQUAD_CACHE_WRITE \
+		SQUAD_CACHE_SIGNING_KEY SQUAD_CACHE_DIR
 	JS_YAML=$TOOLS/ci-gitlab/node_modules/js-yaml
 	# jobs run the squad under test, found in PATH (the workflow's
 	# install step is skipped when squad is there)
 	mkdir -p bin
 	ln -sf "$SQUAD" bin/squad
 	export PATH=$BATS_TEST_TMPDIR/bin:$PATH
+}
+
+teardown() {
+	end_leftovers
 }
 
 # as_json FILE: the YAML document in FILE as JSON (js-yaml)
@@ -207,6 +213,62 @@ before() {
 	[ "$(jq -r '.tasks[0].name' .gitlab-ci-local/artifacts/review/.squad/handoff.json)" = review ]
 	[ "$(jq -c '.unit.artifacts.reports' wf.json)" = '{"junit":"squad-junit.xml"}' ]
 	[ "$(jq -c '.e2e.needs' wf.json)" = '[{"job":"build","artifacts":false},{"job":"lint","artifacts":false}]' ]
+}
+
+@test "gitlab: the jobs run against a real cache server: each task runs once, the needs of the jobs behind are remote hits" {
+	TURBO_BIN=$("$SQUAD_SRC/tests/cache/install.sh" "$TOOLS/turbo-cache" | tail -1)
+	[ -x "$TURBO_BIN" ] || { echo "turborepo-remote-cache could not be installed from npm" >&2; false; }
+	mkdir srv
+	env TMPDIR="$BATS_TEST_TMPDIR/srv" PORT=0 HOST=127.0.0.1 TURBO_TOKEN=ci-token-never-shown \
+		STORAGE_PROVIDER=local STORAGE_PATH=store LOG_LEVEL=info \
+		TURBO_REMOTE_CACHE_SIGNATURE_KEY=ci-sign-never-shown "$TURBO_BIN" > server.log 2>&1 &
+	echo $! > cache.pid
+	for _ in $(seq 400); do
+		grep -q 'listening at http://127.0.0.1:' server.log && break
+		sleep 0.05
+	done
+	url=$(grep -o 'listening at http://127.0.0.1:[0-9]*' server.log | head -1 | sed 's/listening at //')
+	[ -n "$url" ]
+	mkdir proj
+	cd proj
+	# canary lines in $LOG, outside every job's copy: "job|task" each
+	# time a task really runs
+	cat > Squadfile <<-'Y'
+	version: 1
+	default: all
+	tasks:
+	  build: { run: "echo \"$CI_JOB_NAME|build\" >> \"$LOG\"; echo built > build.out", inputs: [src.txt], outputs: [build.out] }
+	  unit: { run: "echo \"$CI_JOB_NAME|unit\" >> \"$LOG\"; cat build.out > unit.out", needs: [build], inputs: [src.txt], outputs: [unit.out] }
+	  e2e: { run: "echo \"$CI_JOB_NAME|e2e\" >> \"$LOG\"; cat build.out unit.out > e2e.out", needs: [build, unit], inputs: [src.txt], outputs: [e2e.out] }
+	  all: { needs: [e2e] }
+	Y
+	echo source > src.txt
+	run --separate-stderr "$SQUAD" ci gitlab -o .gitlab-ci.yml
+	[ "$status" -eq 0 ]
+	repo
+	# the CI/CD variables the exported pipeline names; write as on the
+	# default branch; no local folder, so every hit is the server's
+	run timeout 600 "$GITLAB" --shell-isolation --no-artifacts-to-source \
+		--variable "LOG=$BATS_TEST_TMPDIR/log" --variable "SQUAD_CACHE_URL=$url" \
+		--variable SQUAD_CACHE_TOKEN=ci-token-never-shown --variable SQUAD_CACHE_TEAM=ci \
+		--variable SQUAD_CACHE_SIGNING_KEY=ci-sign-never-shown --variable SQUAD_CACHE_WRITE=1 \
+		--variable SQUAD_CACHE_DIR=off
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# each task ran once in all, in its own job: the jobs behind took
+	# their needs from the cache
+	[ "$(grep -c . ../log)" -eq 3 ]
+	grep -q -x "build|build" ../log
+	grep -q -x "unit|unit" ../log
+	grep -q -x "e2e|e2e" ../log
+	[[ $output == *"cached (remote) build"* ]]
+	[[ $output == *"cached (remote) unit"* ]]
+	[[ $output != *"ci-token-never-shown"* ]]
+	[[ $output != *"ci-sign-never-shown"* ]]
+	[[ $output != *warning* ]]
+	# the server was asked: the artifacts went up and came down
+	[ "$(jq -r 'select(.message == "incoming request") | .req.method' ../server.log | grep -c -x GET)" -ge 3 ]
+	[ -n "$(ls ../srv/store/ci)" ]
 }
 
 @test "gitlab: hostile task names run under gitlab-ci-local, each as itself, nothing injected" {

@@ -6,6 +6,9 @@
  * unpacks into (no escape by name, by "..", by a link planted and
  * written through), and on success the result entry was read. The
  * entry's metadata then goes through cache_meta_read(), as a hit's does.
+ * The same bytes also go, as they are, through cache_meta_read() (an
+ * entry's metadata: the result, tool calls, usage) and through
+ * cache_http_query_read() (a server's answer to the batch query).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "cache/artifact.h"
+#include "cache/cache_http.h"
 #include "cache/cachestep.h"
 #include "fuzz_common.h"
 #include "util/strbuf.h"
@@ -69,6 +73,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("metadata refused without a reason", "");
 		cache_hit_release(&hit);
 		strbuf_release(&why);
+	}
+	{
+		static const char *const hashes[] = { "k", "abc", "0123456789abcdef" };
+		struct cache_hit hit = CACHE_HIT_INIT;
+		struct strbuf why = STRBUF_INIT;
+		bool have[3];
+
+		if (cache_meta_read((const char *)data, size, "k", &hit, &why) < 0 && !why.len)
+			fail("metadata refused without a reason", "");
+		if (hit.nr_tools > 50)
+			fail("more tool calls than a result keeps", "");
+		cache_hit_release(&hit);
+		strbuf_release(&why);
+		if (cache_http_query_read((const char *)data, size, hashes, 3, have) < 0 &&
+		    (have[0] || have[1] || have[2]))
+			fail("a refused answer says an artifact is there", "");
 	}
 	strbuf_release(&meta);
 	strbuf_release(&err);

@@ -6,6 +6,7 @@
  * (The real turborepo-remote-cache server is the e2e tests' part.) */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -258,6 +259,90 @@ static void test_server_hangs(void **unused)
 	strbuf_release(&err);
 }
 
+/* POST /v8/artifacts: the hashes as JSON, the answer read per hash. */
+static void test_batch_query(void **unused)
+{
+	static const char answer[] = "{\"aa\":{\"size\":5,\"taskDurationMs\":1},\"bb\":null,"
+				     "\"cc\":{\"error\":{\"message\":\"no\"}}}";
+	const char *const hashes[] = { "aa", "bb", "cc", "dd" };
+	char url[64], reply[512];
+	bool have[4];
+	struct strbuf err = STRBUF_INIT, req = STRBUF_INIT;
+	struct cache_remote r;
+
+	(void)unused;
+	snprintf(reply, sizeof(reply), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(answer), answer);
+	serve(reply);
+	r = remote(url, sizeof(url));
+	assert_int_equal(cache_http_query(&r, hashes, 4, have, &err), CACHE_HTTP_HIT);
+	assert_true(have[0]);
+	assert_false(have[1]);
+	assert_false(have[2]);
+	assert_false(have[3]);
+	request_seen(&req);
+	assert_non_null(strstr(req.buf, "POST /v8/artifacts?teamId=team_a HTTP/1.1\r\n"));
+	assert_non_null(strstr(req.buf, "Content-Type: application/json\r\n"));
+	assert_non_null(strstr(req.buf, "{\"hashes\":[\"aa\",\"bb\",\"cc\",\"dd\"]}"));
+	/* a server without the batch query: the caller asks hash by hash */
+	serve("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	r = remote(url, sizeof(url));
+	assert_int_equal(cache_http_query(&r, hashes, 4, have, &err), CACHE_HTTP_MISS);
+	waitpid(child, NULL, 0);
+	/* an answer that is not an object: an error, nothing there */
+	assert_int_equal(cache_http_query_read("[1]", 3, hashes, 4, have), -1);
+	assert_false(have[0]);
+	assert_int_equal(cache_http_query_read("{\"dd\":{}}", 9, hashes, 4, have), 0);
+	assert_true(have[3]);
+	strbuf_release(&err);
+	strbuf_release(&req);
+}
+
+/* Many GETs on the multi handle: each item its answer, the callback
+ * once per item. (The scripted server answers one connection: the
+ * second item meets a closed port, an error of its own.) */
+static size_t calls;
+static void count_call(void *data, size_t i)
+{
+	(void)data;
+	(void)i;
+	calls++;
+}
+
+static void test_many(void **unused)
+{
+	struct cache_http_item items[2];
+	char url[64];
+	struct cache_remote r;
+
+	(void)unused;
+	memset(items, 0, sizeof(items));
+	items[0].hash = "aa";
+	items[1].hash = "bb";
+	for (int i = 0; i < 2; i++) {
+		strbuf_init(&items[i].body, 0);
+		strbuf_init(&items[i].err, 0);
+	}
+	serve("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nx-artifact-tag: dA==\r\n"
+	      "Connection: close\r\n\r\nabc");
+	r = remote(url, sizeof(url));
+	calls = 0;
+	/* one at a time: the first to the scripted server */
+	assert_int_equal(cache_http_many(&r, true, items, 2, 1, 0, 0, count_call, NULL), 0);
+	assert_int_equal(calls, 2);
+	assert_true(items[0].done);
+	assert_int_equal(items[0].res, CACHE_HTTP_HIT);
+	assert_int_equal(items[0].body.len, 3);
+	assert_string_equal(items[0].tag, "dA==");
+	assert_true(items[1].done);
+	assert_int_equal(items[1].res, CACHE_HTTP_ERROR);
+	assert_true(items[1].err.len > 0);
+	assert_null(strstr(items[1].err.buf, "s3cr3t-token"));
+	waitpid(child, NULL, 0);
+	cache_http_item_release(&items[0]);
+	cache_http_item_release(&items[1]);
+}
+
 static void test_bad_hash_refused(void **unused)
 {
 	char url[64], *tag = NULL;
@@ -300,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_server_hangs),
 		cmocka_unit_test(test_bad_hash_refused),
+		cmocka_unit_test(test_batch_query),
+		cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

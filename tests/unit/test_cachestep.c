@@ -252,7 +252,12 @@ static void test_store_and_restore(void **unused)
 	struct model m;
 	struct cachestep *c;
 	struct cache_hit hit = CACHE_HIT_INIT;
-	struct cache_result res = { 0, 1234, false, "built", NULL, NULL };
+	static const struct task_tool tools[2] = {
+		{ "t1", "execute", "Run", "touch x", "completed", "allowed" },
+		{ "t2", "read", NULL, "src/a.c", "failed", NULL },
+	};
+	struct cache_result res = { .duration_ms = 1234, .summary = "built", .tools = tools,
+				    .nr_tools = 2, .tools_omitted = 3 };
 	struct strbuf notice = STRBUF_INIT, got = STRBUF_INIT;
 	char path[600], log[600];
 	size_t build;
@@ -268,6 +273,8 @@ static void test_store_and_restore(void **unused)
 	scratch_write_old("p/build.log", "compiling\nbuilt\n");
 	snprintf(log, sizeof(log), "%s/p/build.log", root);
 	res.log_path = log;
+	/* requests and tokens in known, tokens out never reported */
+	task_usage_add(&res.usage, 2, 120, -1, -1);
 	/* nothing there yet: a miss, nothing said */
 	assert_int_equal(cachestep_fetch(c, build, &hit, &notice), 0);
 	assert_int_equal(notice.len, 0);
@@ -281,6 +288,17 @@ static void test_store_and_restore(void **unused)
 	assert_null(hit.answer);
 	assert_int_equal(hit.log.len, strlen("compiling\nbuilt\n"));
 	assert_memory_equal(hit.log.buf, "compiling\nbuilt\n", hit.log.len);
+	/* the tool calls and usage as they were, unknown staying unknown */
+	assert_int_equal(hit.nr_tools, 2);
+	assert_int_equal(hit.tools_omitted, 3);
+	assert_string_equal(hit.tools[0].target, "touch x");
+	assert_string_equal(hit.tools[0].decision, "allowed");
+	assert_null(hit.tools[1].title);
+	assert_null(hit.tools[1].decision);
+	assert_string_equal(hit.tools[1].status, "failed");
+	assert_int_equal(hit.usage.requests, 2);
+	assert_int_equal(hit.usage.input_tokens, 120);
+	assert_int_equal(hit.usage.known, USAGE_REQUESTS | USAGE_INPUT);
 	assert_int_equal(strbuf_read_file(&got, path), 0);
 	assert_int_equal(got.len, 9);
 	assert_memory_equal(got.buf, "binary\001\002\003", 9);
@@ -303,7 +321,7 @@ static void test_bound_kept_at_the_end(void **unused)
 {
 	struct model m;
 	struct cachestep *c;
-	struct cache_result res = { 0, 1, false, NULL, NULL, NULL };
+	struct cache_result res = { .duration_ms = 1 };
 	struct strbuf notice = STRBUF_INIT;
 	char path[600];
 	size_t build;
@@ -336,6 +354,9 @@ static void test_meta_read(void **unused)
 	assert_int_equal(cache_meta_read(good, sizeof(good) - 1, "k", &hit, &why), 0);
 	assert_string_equal(hit.answer, "42");
 	assert_int_equal(hit.log.len, 8);
+	/* an entry without tool calls or usage: none, nothing known */
+	assert_int_equal(hit.nr_tools, 0);
+	assert_int_equal(hit.usage.known, 0);
 	cache_hit_release(&hit);
 	assert_int_equal(cache_meta_read(good, sizeof(good) - 1, "other", &hit, &why), -1);
 	assert_non_null(strstr(why.buf, "another key"));

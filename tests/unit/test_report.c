@@ -283,7 +283,7 @@ static void workers_sum_apart(void **state)
 	task_usage_add(&res[2].usage, 1, -1, -1, -1);
 	res[3].worker = "qwen";
 	task_usage_add(&res[3].usage, 3, -1, 5, -1);
-	nr = result_usage_by_worker(res, order, 4, names, sums);
+	nr = result_usage_by_worker(res, order, 4, false, names, sums);
 	assert_int_equal(nr, 2);
 	assert_string_equal(names[0], "qwen");
 	assert_int_equal(sums[0].requests, 5);
@@ -294,12 +294,43 @@ static void workers_sum_apart(void **state)
 	assert_string_equal(names[1], "opencode");
 }
 
+/* A task restored from the cache spent nothing in this run: its stored
+ * usage is summed apart, never with what was spent. */
+static void cached_usage_apart(void **state)
+{
+	struct task_result res[3] = { 0 };
+	const int order[] = { 0, 1, 2 };
+	const char *names[3];
+	struct task_usage spent[3] = { 0 }, stored[3] = { 0 };
+
+	(void)state;
+	res[0].worker = "qwen";
+	task_usage_add(&res[0].usage, 2, 100, 10, 110);
+	res[1].worker = "qwen";
+	res[1].cached = "remote";
+	task_usage_add(&res[1].usage, 4, 300, 30, 330);
+	res[2].worker = "opencode";
+	res[2].cached = "local";
+	task_usage_add(&res[2].usage, 1, -1, -1, 7);
+	assert_int_equal(result_usage_by_worker(res, order, 3, false, names, spent), 1);
+	assert_string_equal(names[0], "qwen");
+	assert_int_equal(spent[0].requests, 2);
+	assert_int_equal(spent[0].total_tokens, 110);
+	assert_int_equal(result_usage_by_worker(res, order, 3, true, names, stored), 2);
+	assert_string_equal(names[0], "qwen");
+	assert_int_equal(stored[0].requests, 4);
+	assert_int_equal(stored[0].total_tokens, 330);
+	assert_string_equal(names[1], "opencode");
+	assert_int_equal(stored[1].total_tokens, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(usage_reads_short),
 		cmocka_unit_test(unknown_is_never_zero),
 		cmocka_unit_test(workers_sum_apart),
+		cmocka_unit_test(cached_usage_apart),
 		cmocka_unit_test_setup_teardown(test_finished_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_shows_failures_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grouped_output, setup, teardown),
