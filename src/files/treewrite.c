@@ -192,10 +192,11 @@ static int parse_journal(struct treewrite *tw, char *text)
 			if (!tw->top || tw->top[0] != '/' || tw->top[strlen(tw->top) - 1] != '/')
 				return -1;
 		} else if (!strncmp(line, "id ", 3) && !tw->id[0]) {
-			if (strlen(line + 3) >= sizeof(tw->id) || strchr(line + 3, '/') ||
-			    strchr(line + 3, '%'))
+			size_t len = strlen(line + 3);
+
+			if (len >= sizeof(tw->id) || strchr(line + 3, '/') || strchr(line + 3, '%'))
 				return -1;
-			strcpy(tw->id, line + 3);
+			memcpy(tw->id, line + 3, len + 1);
 		} else if (!strncmp(line, "what ", 5) && !tw->what) {
 			if (!(tw->what = unescape(line + 5)))
 				return -1;
