@@ -206,16 +206,48 @@ static int artifact_url(CURL *c, const struct cache_remote *r, const char *hash,
 
 /* One easy handle per thread, kept: its connections stay open between
  * requests to the same server (keep-alive). Reset to no options for
- * each request. Freed when the process ends. */
+ * each request. Every handle made is listed, so that
+ * cache_http_release() frees them on the thread that ends the run,
+ * before the pool's threads exit (freed in a thread's own exit, they
+ * would make OpenSSL allocate its per-thread state anew, for ever); a
+ * thread whose handle was freed makes a new one (the generation). */
 static __thread CURL *kept;
+static __thread unsigned kept_gen_seen;
+static unsigned kept_gen = 1;
+static CURL **all_kept;
+static size_t nr_kept, alloc_kept;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static CURL *handle(void)
 {
-	if (kept)
+	pthread_mutex_lock(&kept_lock);
+	if (kept && kept_gen_seen == kept_gen) {
+		pthread_mutex_unlock(&kept_lock);
 		curl_easy_reset(kept);
-	else
-		kept = curl_easy_init();
+		return kept;
+	}
+	if ((kept = curl_easy_init())) {
+		kept_gen_seen = kept_gen;
+		if (nr_kept == alloc_kept) {
+			alloc_kept = alloc_kept ? 2 * alloc_kept : 8;
+			all_kept = xrealloc(all_kept, alloc_kept * sizeof(*all_kept));
+		}
+		all_kept[nr_kept++] = kept;
+	}
+	pthread_mutex_unlock(&kept_lock);
 	return kept;
+}
+
+void cache_http_release(void)
+{
+	pthread_mutex_lock(&kept_lock);
+	for (size_t i = 0; i < nr_kept; i++)
+		curl_easy_cleanup(all_kept[i]);
+	free(all_kept);
+	all_kept = NULL;
+	nr_kept = alloc_kept = 0;
+	kept_gen++;
+	pthread_mutex_unlock(&kept_lock);
 }
 
 /* One transfer's state: what libcurl fills and what it must keep

@@ -102,4 +102,9 @@ int cache_http_many(const struct cache_remote *r, bool get, struct cache_http_it
 		    size_t nr, size_t at_once, size_t max_bytes, size_t max_total,
 		    void (*on_done)(void *data, size_t i), void *data);
 
+/* Free the easy handles kept for single requests (one per thread that
+ * made one), with no request in flight: at the end of a run. A later
+ * request makes a new one. */
+void cache_http_release(void);
+
 #endif

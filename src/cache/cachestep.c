@@ -1412,6 +1412,8 @@ void cachestep_free(struct cachestep *c)
 {
 	if (!c)
 		return;
+	/* no request is in flight once the run is over */
+	cache_http_release();
 	if (c->dir && c->local_grew) {
 		struct strbuf ignored = STRBUF_INIT;
 
